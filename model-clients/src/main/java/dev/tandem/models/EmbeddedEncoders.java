@@ -1,0 +1,43 @@
+package dev.tandem.models;
+
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The encoders shipped inside Maven artifacts, so the offline default needs no download. Each is loaded once
+ * per JVM on first use (an ONNX session is tens of MB and thread-safe).
+ * <ul>
+ *   <li>{@code all-minilm-l6-v2-q}: all-MiniLM-L6-v2, 6 layers, int8-quantised: the cheap worker model.</li>
+ *   <li>{@code bge-small-en-v15-q}: BGE-small-en-v1.5, 12 layers, int8-quantised: a larger, independently
+ *       trained model the embedded oracle reviews with.</li>
+ * </ul>
+ */
+public final class EmbeddedEncoders {
+
+    public static final String MINILM = "all-minilm-l6-v2-q";
+    public static final String BGE_SMALL = "bge-small-en-v15-q";
+
+    private static final Map<String, EmbeddedEncoder> LOADED = new ConcurrentHashMap<>();
+
+    private EmbeddedEncoders() {
+    }
+
+    /** Names of the encoders available. */
+    public static Set<String> names() {
+        return Set.of(MINILM, BGE_SMALL);
+    }
+
+    /** The encoder of that name, loaded on first use. */
+    public static EmbeddedEncoder get(String name) {
+        return LOADED.computeIfAbsent(name, n -> switch (n) {
+            case MINILM -> new EmbeddedEncoder(n, new AllMiniLmL6V2QuantizedEmbeddingModel(Runnable::run));
+            case BGE_SMALL -> new EmbeddedEncoder(n, new BgeSmallEnV15QuantizedEmbeddingModel(Runnable::run));
+            default -> throw new IllegalArgumentException(
+                    "unknown embedded encoder '" + n + "'; available: " + names());
+        });
+    }
+}
