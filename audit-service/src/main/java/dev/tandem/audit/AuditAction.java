@@ -1,0 +1,7 @@
+package dev.tandem.audit;
+
+/** What happens to a worker output. */
+public enum AuditAction {
+    PASS,
+    REVIEW
+}

@@ -1,0 +1,144 @@
+package dev.tandem.audit.mapping;
+
+import java.time.Instant;
+
+import com.google.protobuf.Timestamp;
+
+import dev.tandem.audit.AuditAction;
+import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.Decision;
+import dev.tandem.audit.DecisionEntry;
+import dev.tandem.audit.DecisionRequest;
+import dev.tandem.audit.ReviewMode;
+import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
+import dev.tandem.audit.Verdict;
+import dev.tandem.audit.VerdictRequest;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.DecisionRecord;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.StreamStatus;
+
+/** Between the tandem.audit.v1 messages and the domain records. */
+public final class ProtoMapper {
+
+    private ProtoMapper() {
+    }
+
+    public static DecisionRequest toDomain(DecideRequest r) {
+        return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
+                new StreamKey(r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
+                r.getConfidence(), r.getRawConfidence(), r.getValidationPassed());
+    }
+
+    /** An unset or unknown verdict maps to null (refused by validation). */
+    public static VerdictRequest toDomain(RecordVerdictRequest r) {
+        Verdict verdict = switch (r.getVerdict()) {
+            case VERDICT_ACCEPTED -> Verdict.ACCEPTED;
+            case VERDICT_REJECTED -> Verdict.REJECTED;
+            default -> null;
+        };
+        return new VerdictRequest(r.getDecisionId(), verdict, r.getReviewer(), r.getReason());
+    }
+
+    public static DecideResponse toProto(String decisionId, Decision d, boolean replayed) {
+        return DecideResponse.newBuilder()
+                .setDecisionId(decisionId)
+                .setAction(toProto(d.action()))
+                .setReason(toProto(d.reason()))
+                .setMode(toProto(d.mode()))
+                .setSamplingProbability(d.samplingProbability())
+                .setConfidenceThreshold(d.confidenceThreshold())
+                .setState(toProto(d.state()))
+                .setExplanation(d.explanation())
+                .setReplayed(replayed)
+                .build();
+    }
+
+    public static StreamStatus toProto(StreamRecord s) {
+        return StreamStatus.newBuilder()
+                .setWorkerBackend(s.key().workerBackend())
+                .setWorkerType(s.key().workerType())
+                .setTenant(s.key().tenant())
+                .setState(toProto(s.state()))
+                .setDecided(s.decided())
+                .setReviewed(s.reviewed())
+                .setRejected(s.rejected())
+                .setConsecutiveAccepted(s.consecutiveAccepted())
+                .setSamplingRate(s.samplingRate())
+                .setConfidenceThreshold(s.confidenceThreshold())
+                .setErrorRateUpperBound(s.errorRateUpperBound())
+                .setStateSince(toProto(s.stateSince()))
+                .build();
+    }
+
+    public static DecisionRecord toProto(DecisionEntry e) {
+        DecisionRequest r = e.request();
+        Decision d = e.decision();
+        DecisionRecord.Builder b = DecisionRecord.newBuilder()
+                .setDecisionId(r.decisionId())
+                .setTaskId(r.taskId())
+                .setStepId(r.stepId())
+                .setWorkerBackend(r.stream().workerBackend())
+                .setWorkerType(r.stream().workerType())
+                .setTenant(r.stream().tenant())
+                .setConfidence(r.confidence())
+                .setAction(toProto(d.action()))
+                .setReason(toProto(d.reason()))
+                .setSamplingProbability(d.samplingProbability())
+                .setState(toProto(d.state()))
+                .setMode(toProto(d.mode()))
+                .setDecidedAt(toProto(e.decidedAt()));
+        if (e.verdict() != null) {
+            b.setVerdict(toProto(e.verdict()));
+            b.setReviewer(e.reviewer() == null ? "" : e.reviewer());
+        }
+        return b.build();
+    }
+
+    public static Timestamp toProto(Instant instant) {
+        if (instant == null) {
+            return Timestamp.getDefaultInstance();
+        }
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    }
+
+    public static dev.tandem.proto.audit.v1.TrustState toProto(TrustState s) {
+        return dev.tandem.proto.audit.v1.TrustState.forNumber(s.number());
+    }
+
+    public static dev.tandem.proto.audit.v1.AuditAction toProto(AuditAction a) {
+        return switch (a) {
+            case PASS -> dev.tandem.proto.audit.v1.AuditAction.AUDIT_ACTION_PASS;
+            case REVIEW -> dev.tandem.proto.audit.v1.AuditAction.AUDIT_ACTION_REVIEW;
+        };
+    }
+
+    public static dev.tandem.proto.audit.v1.AuditReason toProto(AuditReason r) {
+        return switch (r) {
+            case TRUSTED -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_TRUSTED;
+            case PROBATION -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_PROBATION;
+            case LOW_CONFIDENCE -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_LOW_CONFIDENCE;
+            case RANDOM_SAMPLE -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_RANDOM_SAMPLE;
+            case TIGHTENED -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_TIGHTENED;
+            case VALIDATION_FAILED -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_VALIDATION_FAILED;
+        };
+    }
+
+    public static dev.tandem.proto.audit.v1.ReviewMode toProto(ReviewMode m) {
+        return switch (m) {
+            case NONE -> dev.tandem.proto.audit.v1.ReviewMode.REVIEW_MODE_UNSPECIFIED;
+            case BLOCKING -> dev.tandem.proto.audit.v1.ReviewMode.REVIEW_MODE_BLOCKING;
+            case SHADOW -> dev.tandem.proto.audit.v1.ReviewMode.REVIEW_MODE_SHADOW;
+        };
+    }
+
+    public static dev.tandem.proto.audit.v1.Verdict toProto(Verdict v) {
+        return switch (v) {
+            case ACCEPTED -> dev.tandem.proto.audit.v1.Verdict.VERDICT_ACCEPTED;
+            case REJECTED -> dev.tandem.proto.audit.v1.Verdict.VERDICT_REJECTED;
+        };
+    }
+}

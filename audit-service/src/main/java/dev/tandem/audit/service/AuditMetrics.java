@@ -1,0 +1,108 @@
+package dev.tandem.audit.service;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import dev.tandem.audit.AuditAction;
+import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
+import dev.tandem.audit.Verdict;
+
+/**
+ * Audit metrics for the dashboards (Prometheus names in brackets):
+ * <ul>
+ * <li>{@code tandem.audit.decisions} [tandem_audit_decisions_total]: new decisions by worker_backend, worker_type,
+ * action, reason (replays are not counted twice);</li>
+ * <li>{@code tandem.audit.verdicts} [tandem_audit_verdicts_total]: new verdicts by verdict;</li>
+ * <li>{@code tandem.audit.state.changes} [tandem_audit_state_changes_total]: trust-state changes by from, to;</li>
+ * <li>{@code tandem.audit.decide} [tandem_audit_decide_seconds]: Decide latency, ledger write included;</li>
+ * <li>per stream (worker_backend, worker_type, tenant): {@code tandem.audit.stream.state} (1 probation .. 5
+ * suspended), {@code tandem.audit.stream.review.rate}, {@code tandem.audit.stream.error.upper.bound}.</li>
+ * </ul>
+ * Stream gauges read the last stream record this replica saw; {@link AuditLedgerService} refreshes them from the
+ * ledger periodically so every replica exports what the others wrote too.
+ */
+@ApplicationScoped
+public class AuditMetrics {
+
+    private final MeterRegistry registry;
+    private final Timer decideTimer;
+    private final Map<StreamKey, StreamRecord> streams = new ConcurrentHashMap<>();
+
+    public AuditMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.decideTimer = Timer.builder("tandem.audit.decide")
+                .description("Decide latency including the durable ledger write")
+                .publishPercentileHistogram()
+                .register(registry);
+    }
+
+    public Timer decideTimer() {
+        return decideTimer;
+    }
+
+    public void decided(StreamKey key, AuditAction action, AuditReason reason) {
+        Counter.builder("tandem.audit.decisions")
+                .description("Audit decisions stored")
+                .tags("worker_backend", key.workerBackend(), "worker_type", key.workerType(),
+                        "action", action.name(), "reason", reason.name())
+                .register(registry)
+                .increment();
+    }
+
+    public void verdict(Verdict verdict) {
+        Counter.builder("tandem.audit.verdicts")
+                .description("Review verdicts stored")
+                .tag("verdict", verdict.name())
+                .register(registry)
+                .increment();
+    }
+
+    public void stateChanged(TrustState from, TrustState to) {
+        Counter.builder("tandem.audit.state.changes")
+                .description("Trust-state changes of streams")
+                .tags("from", from == null ? "NEW" : from.name(), "to", to.name())
+                .register(registry)
+                .increment();
+    }
+
+    /** Records the latest view of a stream; the first sighting registers its gauges. */
+    public void observe(StreamRecord stream) {
+        if (streams.put(stream.key(), stream) == null) {
+            StreamKey key = stream.key();
+            Tags tags = Tags.of("worker_backend", key.workerBackend(), "worker_type", key.workerType(),
+                    "tenant", key.tenant());
+            Gauge.builder("tandem.audit.stream.state", streams, m -> value(m, key, s -> s.state().number()))
+                    .description("Trust state: 1 probation, 2 normal, 3 reduced, 4 tightened, 5 suspended")
+                    .tags(tags).register(registry);
+            Gauge.builder("tandem.audit.stream.review.rate", streams, m -> value(m, key, StreamRecord::reviewRate))
+                    .description("Share of decided outputs sent to review")
+                    .tags(tags).register(registry);
+            Gauge.builder("tandem.audit.stream.error.upper.bound", streams,
+                    m -> value(m, key, StreamRecord::errorRateUpperBound))
+                    .description("95 % upper bound of the stream's error rate from its reviews")
+                    .tags(tags).register(registry);
+        }
+    }
+
+    /** The streams this replica knows, for a degraded read when the ledger is unreachable. */
+    public Map<StreamKey, StreamRecord> knownStreams() {
+        return Map.copyOf(streams);
+    }
+
+    private static double value(Map<StreamKey, StreamRecord> m, StreamKey key,
+            java.util.function.ToDoubleFunction<StreamRecord> f) {
+        StreamRecord s = m.get(key);
+        return s == null ? Double.NaN : f.applyAsDouble(s);
+    }
+}

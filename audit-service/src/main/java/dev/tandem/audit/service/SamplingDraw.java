@@ -1,0 +1,31 @@
+package dev.tandem.audit.service;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * The random-sampling draw, a uniform number in [0, 1) derived from (seed, decision id) by SHA-256: a retried
+ * Decide draws the same number (so it gets the same answer even before the ledger row exists), while different
+ * decisions draw independently. A seeded PRNG would not give per-key determinism across replicas.
+ */
+public final class SamplingDraw {
+
+    private SamplingDraw() {
+    }
+
+    public static double uniform(String seed, String decisionId) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every JDK", e);
+        }
+        sha256.update(seed.getBytes(StandardCharsets.UTF_8));
+        sha256.update((byte) 0);
+        byte[] digest = sha256.digest(decisionId.getBytes(StandardCharsets.UTF_8));
+        long bits = ByteBuffer.wrap(digest, 0, Long.BYTES).getLong() >>> 11; // 53 random bits
+        return bits * 0x1.0p-53;
+    }
+}

@@ -1,0 +1,315 @@
+package dev.tandem.audit.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.google.rpc.BadRequest;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.AuditReason;
+import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.GetStreamRequest;
+import dev.tandem.proto.audit.v1.ListDecisionsRequest;
+import dev.tandem.proto.audit.v1.ListStreamsRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictResponse;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.audit.v1.TrustState;
+import dev.tandem.proto.audit.v1.Verdict;
+
+@QuarkusTest
+class AuditGrpcServiceTests {
+
+    static final String BACKEND = "embedded-minilm";
+
+    // No client configuration: in test mode Quarkus points an unconfigured client at the application under test.
+    @GrpcClient("audit")
+    AuditServiceBlockingStub audit;
+
+    @BeforeEach
+    void cleanLedger() throws Exception {
+        LedgerDatabase.clean();
+    }
+
+    @Test
+    void aNewStreamIsInProbationAndEveryOutputIsReviewedBlocking() {
+        DecideResponse response = audit.decide(request("t1/classify/1", "classify", 0.99));
+
+        assertThat(response.getDecisionId()).isEqualTo("t1/classify/1");
+        assertThat(response.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_REVIEW);
+        assertThat(response.getReason()).isEqualTo(AuditReason.AUDIT_REASON_PROBATION);
+        assertThat(response.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
+        assertThat(response.getState()).isEqualTo(TrustState.TRUST_STATE_PROBATION);
+        assertThat(response.getSamplingProbability()).isEqualTo(1.0);
+        assertThat(response.getConfidenceThreshold()).isEqualTo(0.7);
+        assertThat(response.getExplanation()).contains("probation");
+        assertThat(response.getReplayed()).isFalse();
+
+        StreamStatus stream = audit.getStream(GetStreamRequest.newBuilder().setWorkerBackend(BACKEND)
+                .setWorkerType("classify").build()).getStream();
+        assertThat(stream.getState()).isEqualTo(TrustState.TRUST_STATE_PROBATION);
+        assertThat(stream.getDecided()).isEqualTo(1);
+        assertThat(stream.getSamplingRate()).isEqualTo(1.0);
+        assertThat(stream.getStateSince().getSeconds()).isPositive();
+    }
+
+    @Test
+    void badDecideInputIsRefusedWithEveryFieldViolation() {
+        DecideRequest bad = DecideRequest.newBuilder().setDecisionId(" ").setConfidence(1.5).build();
+
+        assertThatThrownBy(() -> audit.decide(bad))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(fieldViolations(e)).containsExactlyInAnyOrder(
+                            "decision_id", "worker_backend", "worker_type", "confidence");
+                });
+        assertThatThrownBy(() -> audit.decide(request("nan", "classify", Double.NaN)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(fieldViolations(e)).containsExactly("confidence", "raw_confidence"));
+    }
+
+    @Test
+    void badVerdictInputIsRefusedWithFieldViolations() {
+        assertThatThrownBy(() -> audit.recordVerdict(RecordVerdictRequest.newBuilder().build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(fieldViolations(e)).containsExactlyInAnyOrder("decision_id", "verdict");
+                });
+    }
+
+    @Test
+    void decideIsIdempotentOnTheDecisionId() {
+        DecideResponse first = audit.decide(request("t2/extract/1", "extract", 0.4));
+        DecideResponse again = audit.decide(request("t2/extract/1", "extract", 0.9));
+
+        assertThat(again.getReplayed()).isTrue();
+        assertThat(again.toBuilder().setReplayed(false).build()).isEqualTo(first);
+        assertThat(stream("extract").getDecided()).isEqualTo(1);
+        assertThat(audit.listDecisions(ListDecisionsRequest.newBuilder().setTaskId("t2").build()).getDecisionsList())
+                .singleElement()
+                .satisfies(d -> assertThat(d.getConfidence()).isEqualTo(0.4));
+    }
+
+    @Test
+    void recordVerdictIsIdempotentAndAConflictingVerdictIsRefused() {
+        audit.decide(request("t3/summarize/1", "summarize", 0.8));
+
+        RecordVerdictResponse first = audit.recordVerdict(verdict("t3/summarize/1", Verdict.VERDICT_ACCEPTED));
+        RecordVerdictResponse again = audit.recordVerdict(verdict("t3/summarize/1", Verdict.VERDICT_ACCEPTED));
+
+        assertThat(first.getDuplicate()).isFalse();
+        assertThat(first.getStream().getReviewed()).isEqualTo(1);
+        assertThat(first.getStream().getConsecutiveAccepted()).isEqualTo(1);
+        assertThat(again.getDuplicate()).isTrue();
+        assertThat(again.getStream().getReviewed()).isEqualTo(1);
+
+        assertThatThrownBy(() -> audit.recordVerdict(verdict("t3/summarize/1", Verdict.VERDICT_REJECTED)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("already has verdict ACCEPTED");
+                });
+        assertThat(stream("summarize").getRejected()).isZero();
+    }
+
+    @Test
+    void aVerdictForAnUnknownDecisionIsNotFound() {
+        assertThatThrownBy(() -> audit.recordVerdict(verdict("never-decided", Verdict.VERDICT_ACCEPTED)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        assertThatThrownBy(() -> audit.getStream(GetStreamRequest.newBuilder().setWorkerBackend("nope")
+                .setWorkerType("classify").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void aStreamEarnsNormalOnEvidenceThenPassesConfidentOutputsAndStillReviewsUnsureOnes() {
+        String type = "classify";
+        for (int i = 1; i <= 148; i++) {
+            String id = "warmup-" + i;
+            DecideResponse d = audit.decide(request(id, type, 0.95));
+            assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_PROBATION);
+            StreamStatus s = audit.recordVerdict(verdict(id, Verdict.VERDICT_ACCEPTED)).getStream();
+            assertThat(s.getState()).as("after %d accepted reviews", i)
+                    .isEqualTo(i < 148 ? TrustState.TRUST_STATE_PROBATION : TrustState.TRUST_STATE_NORMAL);
+        }
+        StreamStatus normal = stream(type);
+        assertThat(normal.getErrorRateUpperBound()).isLessThanOrEqualTo(0.02);
+        assertThat(normal.getSamplingRate()).isEqualTo(0.10);
+
+        int passed = 0;
+        for (int i = 0; i < 20; i++) {
+            DecideResponse d = audit.decide(request("confident-" + i, type, 0.95));
+            assertThat(d.getState()).isEqualTo(TrustState.TRUST_STATE_NORMAL);
+            assertThat(d.getSamplingProbability()).isEqualTo(0.10);
+            if (d.getAction() == AuditAction.AUDIT_ACTION_PASS) {
+                assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_TRUSTED);
+                passed++;
+            } else {
+                assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_RANDOM_SAMPLE);
+                assertThat(d.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+            }
+        }
+        assertThat(passed).isGreaterThanOrEqualTo(14);
+
+        DecideResponse unsure = audit.decide(request("unsure", type, 0.35));
+        assertThat(unsure.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_REVIEW);
+        assertThat(unsure.getReason()).isEqualTo(AuditReason.AUDIT_REASON_LOW_CONFIDENCE);
+        assertThat(unsure.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
+
+        DecideResponse invalid = audit.decide(request("invalid", type, 0.95).toBuilder()
+                .setValidationPassed(false).build());
+        assertThat(invalid.getReason()).isEqualTo(AuditReason.AUDIT_REASON_VALIDATION_FAILED);
+    }
+
+    @Test
+    void rejectionsTightenTheStreamAndTheChangeIsRecorded() throws Exception {
+        String type = "validate";
+        for (int i = 0; i < 2; i++) {
+            audit.decide(request("r" + i, type, 0.9));
+        }
+        audit.recordVerdict(verdict("r0", Verdict.VERDICT_REJECTED));
+        StreamStatus s = audit.recordVerdict(verdict("r1", Verdict.VERDICT_REJECTED)).getStream();
+
+        assertThat(s.getState()).isEqualTo(TrustState.TRUST_STATE_TIGHTENED);
+        assertThat(s.getRejected()).isEqualTo(2);
+        DecideResponse next = audit.decide(request("r2", type, 0.99));
+        assertThat(next.getReason()).isEqualTo(AuditReason.AUDIT_REASON_TIGHTENED);
+        assertThat(next.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
+
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT from_state, to_state, reason, decision_id FROM state_changes WHERE worker_type = ? ORDER BY id")) {
+            ps.setString(1, type);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("from_state")).isNull();
+                assertThat(rs.getString("to_state")).isEqualTo("PROBATION");
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("from_state")).isEqualTo("PROBATION");
+                assertThat(rs.getString("to_state")).isEqualTo("TIGHTENED");
+                assertThat(rs.getString("reason")).contains("2 of the last 2 reviews rejected");
+                assertThat(rs.getString("decision_id")).isEqualTo("r1");
+                assertThat(rs.next()).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void decisionsAndVerdictsAreDurableInPostgres() throws Exception {
+        DecideRequest request = request("t9/extract/2", "extract", 0.42).toBuilder()
+                .setTaskId("t9").setStepId("extract").setTenant("acme").setRawConfidence(0.5).build();
+        audit.decide(request);
+        audit.recordVerdict(verdict("t9/extract/2", Verdict.VERDICT_REJECTED).toBuilder()
+                .setReviewer("embedded-bge-oracle").setReason("wrong field").build());
+
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement("""
+                SELECT d.task_id, d.step_id, d.tenant, d.confidence, d.raw_confidence, d.action, d.reason, d.mode,
+                       d.state, d.sampling_probability, v.verdict, v.reviewer, v.reason AS why,
+                       s.decided, s.reviewed, s.rejected
+                FROM decisions d JOIN verdicts v USING (decision_id)
+                JOIN streams s USING (worker_backend, worker_type, tenant)
+                WHERE d.decision_id = ?""")) {
+            ps.setString(1, "t9/extract/2");
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("task_id")).isEqualTo("t9");
+                assertThat(rs.getString("step_id")).isEqualTo("extract");
+                assertThat(rs.getString("tenant")).isEqualTo("acme");
+                assertThat(rs.getDouble("confidence")).isEqualTo(0.42);
+                assertThat(rs.getDouble("raw_confidence")).isEqualTo(0.5);
+                assertThat(rs.getString("action")).isEqualTo("REVIEW");
+                assertThat(rs.getString("reason")).isEqualTo("PROBATION");
+                assertThat(rs.getString("mode")).isEqualTo("BLOCKING");
+                assertThat(rs.getString("state")).isEqualTo("PROBATION");
+                assertThat(rs.getDouble("sampling_probability")).isEqualTo(1.0);
+                assertThat(rs.getString("verdict")).isEqualTo("REJECTED");
+                assertThat(rs.getString("reviewer")).isEqualTo("embedded-bge-oracle");
+                assertThat(rs.getString("why")).isEqualTo("wrong field");
+                assertThat(rs.getLong("decided")).isEqualTo(1);
+                assertThat(rs.getLong("reviewed")).isEqualTo(1);
+                assertThat(rs.getLong("rejected")).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void listDecisionsFiltersNewestFirstAndBoundsThePage() {
+        for (int i = 0; i < 5; i++) {
+            audit.decide(request("a" + i, "classify", 0.9).toBuilder().setTaskId("task-a").build());
+        }
+        audit.decide(request("b0", "extract", 0.9).toBuilder().setTaskId("task-b").build());
+
+        var taskA = audit.listDecisions(ListDecisionsRequest.newBuilder().setTaskId("task-a").build());
+        assertThat(taskA.getDecisionsList()).extracting(d -> d.getDecisionId())
+                .containsExactly("a4", "a3", "a2", "a1", "a0");
+        var page = audit.listDecisions(ListDecisionsRequest.newBuilder().setPageSize(2).build());
+        assertThat(page.getDecisionsList()).extracting(d -> d.getDecisionId()).containsExactly("b0", "a4");
+        var extract = audit.listDecisions(ListDecisionsRequest.newBuilder().setWorkerType("extract").build());
+        assertThat(extract.getDecisionsList()).singleElement()
+                .satisfies(d -> assertThat(d.getDecidedAt().getSeconds()).isPositive());
+        assertThat(audit.listStreams(ListStreamsRequest.getDefaultInstance()).getStreamsList())
+                .extracting(StreamStatus::getWorkerType).containsExactly("classify", "extract");
+        assertThatThrownBy(() -> audit.listDecisions(ListDecisionsRequest.newBuilder().setPageSize(-1).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(fieldViolations(e)).containsExactly("page_size"));
+    }
+
+    static DecideRequest request(String decisionId, String workerType, double confidence) {
+        return DecideRequest.newBuilder()
+                .setDecisionId(decisionId)
+                .setTaskId(decisionId.contains("/") ? decisionId.substring(0, decisionId.indexOf('/')) : "")
+                .setWorkerBackend(BACKEND)
+                .setWorkerType(workerType)
+                .setConfidence(confidence)
+                .setRawConfidence(confidence)
+                .setValidationPassed(true)
+                .build();
+    }
+
+    static RecordVerdictRequest verdict(String decisionId, Verdict verdict) {
+        return RecordVerdictRequest.newBuilder()
+                .setDecisionId(decisionId)
+                .setVerdict(verdict)
+                .setReviewer("embedded-bge-oracle")
+                .build();
+    }
+
+    static List<String> fieldViolations(StatusRuntimeException e) {
+        com.google.rpc.Status status = StatusProto.fromThrowable(e);
+        assertThat(status).as("google.rpc.Status details").isNotNull();
+        return status.getDetailsList().stream()
+                .filter(any -> any.is(BadRequest.class))
+                .flatMap(any -> {
+                    try {
+                        return any.unpack(BadRequest.class).getFieldViolationsList().stream();
+                    } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+                        throw new IllegalStateException(ex);
+                    }
+                })
+                .map(BadRequest.FieldViolation::getField)
+                .toList();
+    }
+
+    private StreamStatus stream(String type) {
+        return audit.getStream(GetStreamRequest.newBuilder().setWorkerBackend(BACKEND).setWorkerType(type).build())
+                .getStream();
+    }
+}

@@ -1,0 +1,133 @@
+package dev.tandem.audit.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.nullValue;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+
+import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.Verdict;
+
+@QuarkusTest
+class AuditAdminResourceTests {
+
+    @GrpcClient("audit")
+    AuditServiceBlockingStub audit;
+
+    @BeforeAll
+    static void logFailures() {
+        RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
+    }
+
+    @BeforeEach
+    void seedLedger() throws Exception {
+        LedgerDatabase.clean();
+        decide("task-1/classify/1", "task-1", "embedded-minilm", "classify", 0.9);
+        decide("task-1/extract/1", "task-1", "embedded-minilm", "extract", 0.3);
+        decide("task-2/classify/1", "task-2", "meta-llama/Llama-3.1-8B", "classify", 0.8);
+        audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId("task-1/classify/1")
+                .setVerdict(Verdict.VERDICT_ACCEPTED).setReviewer("embedded-bge-oracle").setReason("correct").build());
+    }
+
+    @Test
+    void listsEveryStream() {
+        given().when().get("/api/streams").then()
+                .statusCode(200)
+                .body("$", hasSize(3))
+                .body("workerType", hasItem("extract"))
+                .body("find { it.workerType == 'classify' && it.workerBackend == 'embedded-minilm' }.reviewed",
+                        equalTo(1))
+                .body("find { it.workerType == 'classify' && it.workerBackend == 'embedded-minilm' }.state",
+                        equalTo("PROBATION"));
+    }
+
+    @Test
+    void getsOneStreamEvenWhenTheBackendNameHasASlash() {
+        given().when().get("/api/streams/embedded-minilm/classify").then()
+                .statusCode(200)
+                .body("state", equalTo("PROBATION"))
+                .body("decided", equalTo(1))
+                .body("reviewRate", equalTo(1.0f))
+                .body("samplingRate", equalTo(1.0f));
+        given().when().get("/api/streams/meta-llama/Llama-3.1-8B/classify").then()
+                .statusCode(200)
+                .body("workerBackend", equalTo("meta-llama/Llama-3.1-8B"));
+        given().when().get("/api/streams/embedded-minilm/unknown-type").then()
+                .statusCode(404)
+                .body("error", containsString("embedded-minilm/unknown-type"));
+    }
+
+    @Test
+    void queriesTheLedgerByTaskBackendAndLimit() {
+        given().queryParam("task_id", "task-1").when().get("/api/decisions").then()
+                .statusCode(200)
+                .body("decisionId", equalTo(java.util.List.of("task-1/extract/1", "task-1/classify/1")));
+        given().queryParam("worker_backend", "meta-llama/Llama-3.1-8B").when().get("/api/decisions").then()
+                .statusCode(200)
+                .body("$", hasSize(1));
+        given().queryParam("limit", 1).when().get("/api/decisions").then()
+                .statusCode(200)
+                .body("$", hasSize(1))
+                .body("[0].decisionId", equalTo("task-2/classify/1"));
+        given().queryParam("limit", -5).when().get("/api/decisions").then()
+                .statusCode(400)
+                .body("violations[0].field", equalTo("page_size"));
+    }
+
+    @Test
+    void showsOneDecisionWithItsVerdict() {
+        given().urlEncodingEnabled(false).when().get("/api/decisions/task-1/classify/1").then()
+                .statusCode(200)
+                .body("action", equalTo("REVIEW"))
+                .body("reason", equalTo("PROBATION"))
+                .body("mode", equalTo("BLOCKING"))
+                .body("verdict", equalTo("ACCEPTED"))
+                .body("reviewer", equalTo("embedded-bge-oracle"))
+                .body("explanation", containsString("probation"));
+        given().when().get("/api/decisions/{id}", "task-1/extract/1").then()
+                .statusCode(200)
+                .body("verdict", nullValue());
+        given().when().get("/api/decisions/unknown").then().statusCode(404);
+    }
+
+    @Test
+    void listsStateChanges() {
+        given().queryParam("worker_type", "classify").when().get("/api/state-changes").then()
+                .statusCode(200)
+                .body("$", hasSize(2))
+                .body("to", equalTo(java.util.List.of("PROBATION", "PROBATION")))
+                .body("from", equalTo(java.util.Arrays.asList(null, null)));
+    }
+
+    @Test
+    void exportsAuditMetricsAndHealth() {
+        given().when().get("/q/metrics").then()
+                .statusCode(200)
+                .body(containsString("tandem_audit_decisions_total{"))
+                .body(containsString("tandem_audit_verdicts_total{verdict=\"ACCEPTED\"}"))
+                .body(containsString("tandem_audit_decide_seconds_count"))
+                .body(containsString("tandem_audit_stream_state{"))
+                .body(containsString("tandem_audit_stream_error_upper_bound{"));
+        given().when().get("/q/health/ready").then()
+                .statusCode(200)
+                .body(containsString("audit-ledger"));
+    }
+
+    private void decide(String id, String task, String backend, String type, double confidence) {
+        audit.decide(DecideRequest.newBuilder().setDecisionId(id).setTaskId(task).setWorkerBackend(backend)
+                .setWorkerType(type).setConfidence(confidence).setValidationPassed(true).build());
+    }
+}
