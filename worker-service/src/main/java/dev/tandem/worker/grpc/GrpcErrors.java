@@ -1,0 +1,50 @@
+package dev.tandem.worker.grpc;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import dev.tandem.worker.service.StepException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import org.jboss.logging.Logger;
+
+/** Turns failures into gRPC statuses with details, so a caller never sees a bare UNKNOWN. */
+final class GrpcErrors {
+
+    private static final Logger LOG = Logger.getLogger(GrpcErrors.class);
+
+    private GrpcErrors() {
+    }
+
+    static StatusRuntimeException toStatus(Throwable failure) {
+        if (failure instanceof StatusRuntimeException sre) {
+            return sre;
+        }
+        if (failure instanceof StepException step) {
+            var status = com.google.rpc.Status.newBuilder().setCode(code(step.reason()).getNumber())
+                    .setMessage(step.getMessage());
+            if (!step.violations().isEmpty()) {
+                var badRequest = BadRequest.newBuilder();
+                step.violations().forEach(v -> badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
+                        .setField(v.field()).setDescription(v.description())));
+                status.addDetails(Any.pack(badRequest.build()));
+            }
+            return StatusProto.toStatusRuntimeException(status.build());
+        }
+        LOG.error("Step failed unexpectedly", failure);
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(Code.INTERNAL.getNumber())
+                .setMessage("worker failed: " + failure.getClass().getSimpleName() + ": " + failure.getMessage())
+                .build());
+    }
+
+    private static Code code(StepException.Reason reason) {
+        return switch (reason) {
+            case INVALID_ARGUMENT -> Code.INVALID_ARGUMENT;
+            case NOT_FOUND -> Code.NOT_FOUND;
+            case FAILED_PRECONDITION -> Code.FAILED_PRECONDITION;
+            case DEADLINE_EXCEEDED -> Code.DEADLINE_EXCEEDED;
+            case INTERNAL -> Code.INTERNAL;
+        };
+    }
+}

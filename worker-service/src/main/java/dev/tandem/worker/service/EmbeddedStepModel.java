@@ -1,0 +1,72 @@
+package dev.tandem.worker.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.models.EmbeddedEncoders;
+import dev.tandem.models.ModelSpec;
+import dev.tandem.models.Provider;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.util.Map;
+
+/**
+ * The offline default: in-process ONNX sentence encoders. The worker type's kind picks the method; token usage
+ * is the word-piece tokens of the inputs read and of the JSON produced.
+ */
+@ApplicationScoped
+public class EmbeddedStepModel implements StepModel {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    EmbeddedClassifier classifier;
+    @Inject
+    EmbeddedExtractor extractor;
+    @Inject
+    EmbeddedSummarizer summarizer;
+    @Inject
+    EmbeddedValidator validator;
+
+    @Override
+    public Provider provider() {
+        return Provider.EMBEDDED;
+    }
+
+    @Override
+    public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions) {
+        var encoder = EmbeddedEncoders.get(model.encoder());
+        var result = switch (type.kind()) {
+            case WorkerType.CLASSIFY -> classifier.classify(type, model, encoder, inputs);
+            case WorkerType.EXTRACT -> extractor.extract(type, encoder, inputs);
+            case WorkerType.SUMMARIZE -> summarizer.summarize(type, encoder, inputs);
+            case WorkerType.VALIDATE -> validator.validate(type, encoder, inputs);
+            default -> throw new IllegalStateException("unknown kind " + type.kind());
+        };
+        long read = inputs.values().stream().mapToLong(encoder::countTokens).sum();
+        return new ModelAnswer(result.output(), result.rawConfidence(), result.detail(), read,
+                encoder.countTokens(json(result)));
+    }
+
+    private static String json(MethodResult result) {
+        try {
+            return JSON.writeValueAsString(result.output());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** What an embedded method produced. */
+    public record MethodResult(com.fasterxml.jackson.databind.node.ObjectNode output, double rawConfidence,
+                               String detail) {
+    }
+
+    /** Top-k mean: robust to one odd exemplar, still rewards a label with several close ones. */
+    static double meanOfTopK(float[] query, java.util.List<float[]> prototypes, int k) {
+        var sims = prototypes.stream().mapToDouble(p -> dev.tandem.models.Vectors.cosine(query, p))
+                .boxed().sorted(java.util.Comparator.reverseOrder()).limit(Math.max(1, k))
+                .mapToDouble(Double::doubleValue).toArray();
+        return java.util.Arrays.stream(sims).average().orElse(0);
+    }
+
+}

@@ -1,0 +1,110 @@
+package dev.tandem.worker.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonSchema;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The validation gates a worker type file may name. {@code schema} applies to every kind; the others check
+ * what the schema cannot: that the output is grounded in the step's inputs.
+ */
+public final class Gates {
+
+    /** Outcome of one gate. */
+    public record GateOutcome(String name, boolean passed, String detail) {
+    }
+
+    /** Gate name to the kinds it applies to. */
+    public static final Map<String, Set<String>> KINDS = Map.of(
+            "schema", Set.copyOf(WorkerType.KINDS),
+            "label-in-taxonomy", Set.of(WorkerType.CLASSIFY),
+            "values-occur-in-text", Set.of(WorkerType.EXTRACT),
+            "sentences-from-source", Set.of(WorkerType.SUMMARIZE),
+            "verdict-consistent", Set.of(WorkerType.VALIDATE));
+
+    private Gates() {
+    }
+
+    /** Runs every gate the worker type names over an output. */
+    public static List<GateOutcome> run(WorkerType type, JsonSchema outputSchema, Map<String, String> inputs,
+                                        JsonNode output) {
+        var outcomes = new ArrayList<GateOutcome>();
+        for (var gate : type.gates()) {
+            outcomes.add(switch (gate) {
+                case "schema" -> schema(outputSchema, output);
+                case "label-in-taxonomy" -> labelInTaxonomy(type, inputs, output);
+                case "values-occur-in-text" -> valuesOccurInText(inputs, output);
+                case "sentences-from-source" -> sentencesFromSource(inputs, output);
+                case "verdict-consistent" -> verdictConsistent(output);
+                // The catalog rejects unknown gate names at startup, so this is a programming error.
+                default -> throw new IllegalStateException("unknown gate " + gate);
+            });
+        }
+        return outcomes;
+    }
+
+    static GateOutcome schema(JsonSchema outputSchema, JsonNode output) {
+        var violations = JsonSchemas.violations(outputSchema, output);
+        return violations.isEmpty() ? new GateOutcome("schema", true, "output matches the schema")
+                : new GateOutcome("schema", false, String.join("; ", violations));
+    }
+
+    static GateOutcome labelInTaxonomy(WorkerType type, Map<String, String> inputs, JsonNode output) {
+        var labels = LabelSets.labelNames(type, inputs);
+        var label = output.path("label").asText("");
+        if (!labels.contains(label)) {
+            return new GateOutcome("label-in-taxonomy", false, "label '" + label + "' is not one of " + labels);
+        }
+        var unknown = new ArrayList<String>();
+        output.path("probabilities").fieldNames().forEachRemaining(name -> {
+            if (!labels.contains(name)) {
+                unknown.add(name);
+            }
+        });
+        return unknown.isEmpty() ? new GateOutcome("label-in-taxonomy", true, "label '" + label + "' is in the label set")
+                : new GateOutcome("label-in-taxonomy", false, "probabilities for unknown labels " + unknown);
+    }
+
+    static GateOutcome valuesOccurInText(Map<String, String> inputs, JsonNode output) {
+        var text = inputs.getOrDefault("text", "");
+        var invented = new ArrayList<String>();
+        int checked = 0;
+        for (var field : output.path("fields").properties()) {
+            if (field.getValue().isTextual()) {
+                checked++;
+                if (!Sentences.occursIn(field.getValue().asText(), text)) {
+                    invented.add(field.getKey());
+                }
+            }
+        }
+        return invented.isEmpty() ? new GateOutcome("values-occur-in-text", true, checked + " values occur in the text")
+                : new GateOutcome("values-occur-in-text", false, "values not in the text for " + invented);
+    }
+
+    static GateOutcome sentencesFromSource(Map<String, String> inputs, JsonNode output) {
+        var text = inputs.getOrDefault("text", "");
+        int foreign = 0;
+        int checked = 0;
+        for (var sentence : output.path("sentences")) {
+            checked++;
+            if (!Sentences.occursIn(sentence.asText(), text)) {
+                foreign++;
+            }
+        }
+        return foreign == 0 ? new GateOutcome("sentences-from-source", true, checked + " sentences from the source")
+                : new GateOutcome("sentences-from-source", false, foreign + " of " + checked + " sentences not in the source");
+    }
+
+    static GateOutcome verdictConsistent(JsonNode output) {
+        var valid = output.path("valid").asBoolean(false);
+        var unsupported = output.path("unsupported").size();
+        var checked = output.path("checked").asInt(0);
+        var consistent = valid == (unsupported == 0) && unsupported <= checked;
+        return new GateOutcome("verdict-consistent", consistent, consistent ? "verdict agrees with the unsupported list"
+                : "valid=" + valid + " with " + unsupported + " unsupported of " + checked + " checked");
+    }
+}

@@ -1,0 +1,166 @@
+package dev.tandem.worker.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.models.EmbeddedEncoders;
+import dev.tandem.models.Provider;
+import dev.tandem.models.Vectors;
+import dev.tandem.worker.config.TandemConfig;
+import dev.tandem.worker.service.StepException.FieldViolation;
+import dev.tandem.worker.service.StepException.Reason;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.faulttolerance.Fallback;
+import org.eclipse.microprofile.faulttolerance.Timeout;
+import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * ReviewStep: the reviewing model redoes the step and its answer is compared with the candidate, per kind:
+ * classify - same label; extract - same values where both found a field, and nothing the reviewer found is
+ * missing from the candidate; summarize - candidate sentences come from the source and cover the document about
+ * as well as the reviewer's own; validate - same verdict. The reviewer's output is the escalation answer.
+ */
+@ApplicationScoped
+public class StepReviewer {
+
+    private static final Logger LOG = Logger.getLogger(StepReviewer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    StepWorkflow workflow;
+    @Inject
+    TandemConfig config;
+    @Inject
+    MeterRegistry registry;
+
+    /** Judges a candidate output with the review model. */
+    @Timeout(30_000)
+    @Fallback(fallbackMethod = "timedOut", applyOn = TimeoutException.class)
+    public ReviewOutcome review(ReviewCommand command) {
+        long start = System.nanoTime();
+        if (command.candidateOutput().isBlank()) {
+            throw StepException.invalid(List.of(new FieldViolation("candidate_output", "candidate_output is required")));
+        }
+        var prepared = workflow.preflight(command.workerType(), command.inputs(), command.modelId(), 1);
+        var run = workflow.run(prepared, command.inputs(), command.instructions(), new ArrayList<>());
+        var type = prepared.type().definition();
+        var reviewer = run.answer().output();
+
+        Judgement judgement;
+        JsonNode candidate;
+        try {
+            candidate = JSON.readTree(command.candidateOutput());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            candidate = null;
+        }
+        if (candidate == null || !candidate.isObject()) {
+            judgement = new Judgement(false, "The candidate output is not a JSON object.");
+        } else {
+            judgement = switch (type.kind()) {
+                case WorkerType.CLASSIFY -> classify(candidate, reviewer, run.answer().rawConfidence());
+                case WorkerType.EXTRACT -> extract(candidate, reviewer);
+                case WorkerType.SUMMARIZE -> summarize(command, prepared, candidate, run.answer().rawConfidence());
+                case WorkerType.VALIDATE -> validate(candidate, reviewer);
+                default -> throw new IllegalStateException("unknown kind " + type.kind());
+            };
+        }
+        var encoderTokens = prepared.model().provider() == Provider.EMBEDDED
+                ? EmbeddedEncoders.get(prepared.model().encoder()).countTokens(command.candidateOutput()) : 0;
+        double latency = StepWorkflow.millisSince(start);
+        Timer.builder("tandem.worker.reviews").description("Reviews of candidate outputs")
+                .tags("worker_type", type.name(), "model", prepared.model().id(),
+                        "verdict", judgement.accepted() ? "accepted" : "rejected")
+                .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        LOG.infof("Review of step %s (%s) by %s of %s's output: %s: %s", command.stepId(), type.name(),
+                prepared.model().id(), command.candidateModelId(), judgement.accepted() ? "ACCEPTED" : "REJECTED",
+                judgement.reason());
+        return new ReviewOutcome(judgement.accepted(), judgement.reason(), run.output(), run.confidence(),
+                run.answer().inputTokens() + encoderTokens, run.answer().outputTokens(), latency,
+                prepared.model().id());
+    }
+
+    ReviewOutcome timedOut(ReviewCommand command) {
+        throw new StepException(Reason.DEADLINE_EXCEEDED, "review of step " + command.stepId()
+                + " exceeded the worker's timeout");
+    }
+
+    record Judgement(boolean accepted, String reason) {
+    }
+
+    static Judgement classify(JsonNode candidate, JsonNode reviewer, double reviewerProbability) {
+        var theirs = candidate.path("label").asText("");
+        var ours = reviewer.path("label").asText();
+        return theirs.equals(ours)
+                ? new Judgement(true, String.format("The reviewer also labels it '%s' (p=%.2f).", ours, reviewerProbability))
+                : new Judgement(false, String.format("The reviewer labels it '%s' (p=%.2f), not '%s'.", ours,
+                reviewerProbability, theirs));
+    }
+
+    static Judgement extract(JsonNode candidate, JsonNode reviewer) {
+        var theirs = candidate.path("fields");
+        int agreed = 0;
+        for (var field : reviewer.path("fields").properties()) {
+            var name = field.getKey();
+            var ours = field.getValue();
+            var their = theirs.path(name);
+            boolean theyFound = their.isTextual() && !their.asText().isBlank();
+            if (ours.isTextual() && !theyFound) {
+                return new Judgement(false, "The candidate misses field '" + name + "', which the source gives as '"
+                        + ours.asText() + "'.");
+            }
+            if (ours.isTextual() && !Sentences.normalise(ours.asText()).equals(Sentences.normalise(their.asText()))) {
+                return new Judgement(false, "The candidate has " + name + "='" + their.asText()
+                        + "' where the reviewer found '" + ours.asText() + "'.");
+            }
+            if (ours.isTextual()) {
+                agreed++;
+            }
+        }
+        return new Judgement(true, "The candidate agrees with the reviewer on all " + agreed + " fields found.");
+    }
+
+    Judgement summarize(ReviewCommand command, StepWorkflow.Prepared prepared, JsonNode candidate,
+                        double reviewerCoverage) {
+        var text = command.inputs().get("text");
+        var sentences = new ArrayList<String>();
+        candidate.path("sentences").forEach(s -> sentences.add(s.asText()));
+        if (sentences.isEmpty()) {
+            return new Judgement(false, "The candidate summary has no sentences.");
+        }
+        var foreign = sentences.stream().filter(s -> !Sentences.occursIn(s, text)).toList();
+        if (!foreign.isEmpty()) {
+            return new Judgement(false, foreign.size() + " candidate sentences do not come from the source.");
+        }
+        if (prepared.model().provider() != Provider.EMBEDDED) {
+            return new Judgement(true, "Every candidate sentence comes from the source.");
+        }
+        var encoder = EmbeddedEncoders.get(prepared.model().encoder());
+        var document = Vectors.centroid(encoder.embedAll(Sentences.split(text)));
+        double coverage = EmbeddedSummarizer.coverage(encoder.embedAll(sentences), document);
+        double margin = config.worker().review().summaryCoverageMargin();
+        return coverage >= reviewerCoverage - margin
+                ? new Judgement(true, String.format("Candidate sentences come from the source and cover it "
+                + "(%.3f vs the reviewer's %.3f).", coverage, reviewerCoverage))
+                : new Judgement(false, String.format("The candidate covers the document less (%.3f) than the "
+                + "reviewer's summary (%.3f) by more than %.2f.", coverage, reviewerCoverage, margin));
+    }
+
+    static Judgement validate(JsonNode candidate, JsonNode reviewer) {
+        var theirs = candidate.path("valid");
+        var ours = reviewer.path("valid").asBoolean();
+        if (!theirs.isBoolean()) {
+            return new Judgement(false, "The candidate has no boolean 'valid' verdict.");
+        }
+        return theirs.asBoolean() == ours
+                ? new Judgement(true, "The reviewer reaches the same verdict (valid=" + ours + ").")
+                : new Judgement(false, "The reviewer finds valid=" + ours + ", the candidate said " + theirs.asBoolean()
+                + ".");
+    }
+}
