@@ -1,0 +1,145 @@
+package dev.tandem.router.grpc;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+
+import jakarta.inject.Inject;
+
+import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.DispatchResponse;
+import dev.tandem.proto.router.v1.GetCatalogRequest;
+import dev.tandem.proto.router.v1.GetCatalogResponse;
+import dev.tandem.proto.router.v1.ListWorkerTypesRequest;
+import dev.tandem.proto.router.v1.ListWorkerTypesResponse;
+import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.ReviewResponse;
+import dev.tandem.proto.router.v1.RouteRequest;
+import dev.tandem.proto.router.v1.RouteResponse;
+import dev.tandem.proto.router.v1.RouterService;
+import dev.tandem.router.mapping.RouterMapper;
+import dev.tandem.router.service.CatalogHolder;
+import dev.tandem.router.service.RoutingService;
+import dev.tandem.router.service.Selection;
+import dev.tandem.router.service.SelectionRequest;
+import dev.tandem.router.service.WorkerTypeDirectory;
+import io.grpc.Deadline;
+import io.quarkus.grpc.GrpcService;
+import io.quarkus.virtual.threads.VirtualThreads;
+import io.smallrye.mutiny.Uni;
+import org.jboss.logging.MDC;
+
+/**
+ * gRPC face of the router. Dispatch, Review and ListWorkerTypes block on worker calls, so they run on virtual
+ * threads; Route and GetCatalog only read memory. The blocking methods are not annotated
+ * {@code @RunOnVirtualThread}: on the shared HTTP/gRPC server Quarkus 3.27 can then deliver a unary call's
+ * half-close before its message ("Half-closed without a request", quarkusio/quarkus#48940), so the work is
+ * offloaded here, after the request has arrived.
+ */
+@GrpcService
+public class RouterGrpcService implements RouterService {
+
+    @Inject
+    @VirtualThreads
+    ExecutorService blocking;
+
+    @Inject
+    RoutingService routing;
+
+    @Inject
+    WorkerTypeDirectory workerTypes;
+
+    @Inject
+    CatalogHolder catalogs;
+
+    @Inject
+    RouterMapper mapper;
+
+    @Override
+    public Uni<DispatchResponse> dispatch(DispatchRequest request) {
+        Deadline deadline = CallerDeadlineInterceptor.current();
+        return offload(request.getTaskId(), () -> {
+            new GrpcErrors.Violations()
+                    .requireNonBlank("task_id", request.getTaskId())
+                    .requireNonBlank("step_id", request.getStepId())
+                    .requireNonBlank("worker_type", request.getWorkerType())
+                    .throwIfAny();
+            RoutingService.DispatchResult result = routing.dispatch(request, deadline);
+            return DispatchResponse.newBuilder()
+                    .setResult(result.result())
+                    .setDecision(mapper.toDecision(result.selection()))
+                    .addAllAttempts(result.attempts())
+                    .setCostUsd(result.costUsd())
+                    .setOracleBaselineUsd(result.oracleBaselineUsd())
+                    .build();
+        });
+    }
+
+    @Override
+    public Uni<ReviewResponse> review(ReviewRequest request) {
+        Deadline deadline = CallerDeadlineInterceptor.current();
+        return offload(request.getTaskId(), () -> {
+            new GrpcErrors.Violations()
+                    .requireNonBlank("task_id", request.getTaskId())
+                    .requireNonBlank("step_id", request.getStepId())
+                    .requireNonBlank("worker_type", request.getWorkerType())
+                    .requireNonBlank("candidate_output", request.getCandidateOutput())
+                    .throwIfAny();
+            RoutingService.ReviewResult result = routing.review(request, deadline);
+            return ReviewResponse.newBuilder()
+                    .setReview(result.review())
+                    .setDecision(mapper.toDecision(result.selection()))
+                    .setCostUsd(result.costUsd())
+                    .addAllAttempts(result.attempts())
+                    .build();
+        });
+    }
+
+    @Override
+    public Uni<RouteResponse> route(RouteRequest request) {
+        return withTask(null, () -> {
+            GrpcErrors.Violations violations = new GrpcErrors.Violations()
+                    .requireNonBlank("worker_type", request.getWorkerType());
+            if (request.getEstimatedInputTokens() < 0) {
+                violations.add("estimated_input_tokens", "must not be negative");
+            }
+            violations.throwIfAny();
+            SelectionRequest selectionRequest = RoutingService.toSelectionRequest(request.getWorkerType(),
+                    request.getRequirements(), java.util.Set.of(), request.getEstimatedInputTokens());
+            Selection selection = routing.route(selectionRequest);
+            return RouteResponse.newBuilder().setDecision(mapper.toDecision(selection)).build();
+        });
+    }
+
+    @Override
+    public Uni<GetCatalogResponse> getCatalog(GetCatalogRequest request) {
+        return Uni.createFrom().item(mapper.toCatalog(catalogs.current()));
+    }
+
+    @Override
+    public Uni<ListWorkerTypesResponse> listWorkerTypes(ListWorkerTypesRequest request) {
+        Deadline deadline = CallerDeadlineInterceptor.current();
+        return offload(null, () -> ListWorkerTypesResponse.newBuilder()
+                .addAllWorkerTypes(workerTypes.workerTypes(deadline)).build());
+    }
+
+    /** {@link #withTask} on a virtual thread, for work that blocks. */
+    private <T> Uni<T> offload(String taskId, Callable<T> work) {
+        return Uni.createFrom().deferred(() -> withTask(taskId, work)).runSubscriptionOn(blocking);
+    }
+
+    /** Runs the work with the task id in the MDC and maps every failure to a proper gRPC status. */
+    private static <T> Uni<T> withTask(String taskId, Callable<T> work) {
+        if (taskId != null) {
+            MDC.put("taskId", taskId);
+        }
+        try {
+            return Uni.createFrom().item(work.call());
+        } catch (Exception e) {
+            return Uni.createFrom().failure(GrpcErrors.of(e));
+        } finally {
+            if (taskId != null) {
+                MDC.remove("taskId");
+            }
+        }
+    }
+}

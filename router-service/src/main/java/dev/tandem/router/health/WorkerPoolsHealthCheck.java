@@ -1,0 +1,36 @@
+package dev.tandem.router.health;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.tandem.router.client.WorkerPools;
+import dev.tandem.router.service.CatalogHolder;
+import dev.tandem.router.service.WorkerPool;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Ready while at least one worker pool's circuit is not open; reports every pool's circuit and load. */
+@Readiness
+@ApplicationScoped
+public class WorkerPoolsHealthCheck implements HealthCheck {
+
+    @Inject
+    CatalogHolder catalogs;
+
+    @Inject
+    WorkerPools pools;
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder builder = HealthCheckResponse.named("worker-pools");
+        boolean anyUsable = false;
+        for (WorkerPool pool : catalogs.current().pools()) {
+            String circuit = pools.circuitLabel(pool);
+            anyUsable |= !"open".equals(circuit);
+            builder.withData(pool.id(), circuit + ", " + pools.inFlight(pool) + "/" + pool.capacity() + " in flight");
+        }
+        return builder.status(anyUsable).build();
+    }
+}

@@ -1,0 +1,94 @@
+package dev.tandem.router.mapping;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.tandem.proto.router.v1.Candidate;
+import dev.tandem.proto.router.v1.GetCatalogResponse;
+import dev.tandem.proto.router.v1.ModelEntry;
+import dev.tandem.proto.router.v1.PoolEntry;
+import dev.tandem.proto.router.v1.RouteDecision;
+import dev.tandem.router.client.WorkerPools;
+import dev.tandem.router.service.CandidateEvaluation;
+import dev.tandem.router.service.Catalog;
+import dev.tandem.router.service.ModelProfile;
+import dev.tandem.router.service.Selection;
+import dev.tandem.router.service.WorkerPool;
+
+/** Maps routing decisions and the catalog to their gRPC messages. */
+@ApplicationScoped
+public class RouterMapper {
+
+    @Inject
+    WorkerPools pools;
+
+    public RouteDecision toDecision(Selection selection) {
+        RouteDecision.Builder decision = RouteDecision.newBuilder().setExplanation(selection.explanation());
+        if (selection.chosen()) {
+            decision.setModelId(selection.best().backend().model().id())
+                    .setPoolId(selection.best().backend().pool().id());
+        }
+        for (CandidateEvaluation c : selection.candidates()) {
+            decision.addCandidates(toCandidate(c));
+        }
+        return decision.build();
+    }
+
+    public static Candidate toCandidate(CandidateEvaluation c) {
+        return Candidate.newBuilder()
+                .setModelId(c.backend().model().id())
+                .setPoolId(c.backend().pool().id())
+                .setTier(c.backend().model().tier().toProto())
+                .setEligible(c.eligible())
+                .setRejection(c.rejection())
+                .setP95LatencyMs(c.p95Millis())
+                .setQuality(c.quality())
+                .setEstimatedCostUsd(c.estimatedCostUsd())
+                .setInFlight(c.inFlight())
+                .setCapacity(c.capacity())
+                .setRank(c.rank())
+                .build();
+    }
+
+    public GetCatalogResponse toCatalog(Catalog catalog) {
+        GetCatalogResponse.Builder response = GetCatalogResponse.newBuilder();
+        for (ModelProfile m : catalog.models()) {
+            response.addModels(toModelEntry(m));
+        }
+        for (WorkerPool p : catalog.pools()) {
+            response.addPools(PoolEntry.newBuilder()
+                    .setId(p.id())
+                    .setEndpoint(p.endpoint())
+                    .addAllModels(p.models())
+                    .setCapacity(p.capacity())
+                    .setInFlight(pools.inFlight(p))
+                    .setGpu(p.gpu())
+                    .setCircuit(pools.circuitLabel(p))
+                    .build());
+        }
+        return response.build();
+    }
+
+    private static ModelEntry toModelEntry(ModelProfile m) {
+        return ModelEntry.newBuilder()
+                .setId(m.id())
+                .setTier(m.tier().toProto())
+                .setInputUsdPerMtok(m.inputUsdPerMtok())
+                .setOutputUsdPerMtok(m.outputUsdPerMtok())
+                .setCachedInputUsdPerMtok(m.cachedInputUsdPerMtok())
+                .addAllCapabilities(sorted(m.capabilities()))
+                .setContextTokens(m.contextTokens())
+                .addAllResidencyTags(sorted(m.residencyTags()))
+                .addAllWorkerTypes(sorted(m.workerTypes()))
+                .build();
+    }
+
+    private static List<String> sorted(java.util.Set<String> values) {
+        List<String> list = new ArrayList<>(values);
+        list.sort(null);
+        return list;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.tandem.router.service;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.tandem.proto.worker.v1.ListWorkerTypesRequest;
+import dev.tandem.proto.worker.v1.WorkerTypeInfo;
+import dev.tandem.router.client.WorkerPools;
+import dev.tandem.router.config.RouterConfig;
+import io.grpc.Deadline;
+import io.grpc.StatusRuntimeException;
+import org.jboss.logging.Logger;
+
+/** The worker types the pools execute, asked from the first healthy pool and cached for a configured time. */
+@ApplicationScoped
+public class WorkerTypeDirectory {
+
+    private static final Logger LOG = Logger.getLogger(WorkerTypeDirectory.class);
+    private static final long LIST_TIMEOUT_SECONDS = 10;
+
+    private record Cached(List<WorkerTypeInfo> types, long expiresAtNanos) {
+    }
+
+    @Inject
+    CatalogHolder catalogs;
+
+    @Inject
+    WorkerPools pools;
+
+    @Inject
+    RouterConfig config;
+
+    private volatile Cached cached;
+
+    /**
+     * @throws RoutingFailedException when no pool answers
+     */
+    public List<WorkerTypeInfo> workerTypes(Deadline callerDeadline) {
+        Cached c = cached;
+        if (c != null && System.nanoTime() < c.expiresAtNanos()) {
+            return c.types();
+        }
+        Deadline deadline = Deadline.after(LIST_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (callerDeadline != null) {
+            deadline = deadline.minimum(callerDeadline);
+        }
+        StringBuilder errors = new StringBuilder();
+        for (WorkerPool pool : catalogs.current().pools()) {
+            if (pools.circuitOpen(pool)) {
+                errors.append(pool.id()).append(": circuit open; ");
+                continue;
+            }
+            try {
+                List<WorkerTypeInfo> types = pools.stub(pool).withDeadline(deadline)
+                        .listWorkerTypes(ListWorkerTypesRequest.getDefaultInstance()).getWorkerTypesList();
+                cached = new Cached(List.copyOf(types),
+                        System.nanoTime() + config.workerTypes().cacheTtl().toNanos());
+                LOG.infof("worker pool %s lists %d worker types", pool.id(), types.size());
+                return types;
+            } catch (StatusRuntimeException e) {
+                LOG.warnf("worker pool %s could not list worker types: %s", pool.id(), e.getStatus());
+                errors.append(pool.id()).append(": ").append(e.getStatus().getCode()).append("; ");
+            }
+        }
+        throw new RoutingFailedException(RoutingFailedException.Kind.BACKENDS_FAILED,
+                "no worker pool listed its worker types: " + errors);
+    }
+}
