@@ -1,0 +1,44 @@
+package dev.tandem.oracle.client;
+
+import dev.tandem.oracle.config.OracleConfig;
+import dev.tandem.proto.audit.v1.AuditServiceGrpc;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictResponse;
+import io.grpc.Deadline;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import io.smallrye.faulttolerance.api.CircuitBreakerName;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
+import org.eclipse.microprofile.faulttolerance.Retry;
+
+/**
+ * The audit service, over gRPC. Both calls are idempotent on decision_id, so retrying them is safe; when they
+ * still fail the caller falls back to its fail-safe (a blocking review) and queues the record for later.
+ */
+@ApplicationScoped
+public class AuditClient {
+
+    @GrpcClient("audit")
+    AuditServiceGrpc.AuditServiceBlockingStub audit;
+
+    @Inject
+    OracleConfig config;
+
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreakerName("audit-decide")
+    public DecideResponse decide(DecideRequest request, Deadline deadline) {
+        return Deadlines.apply(audit, deadline, config.downstreamTimeout()).decide(request);
+    }
+
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreakerName("audit-verdict")
+    public RecordVerdictResponse recordVerdict(RecordVerdictRequest request, Deadline deadline) {
+        return Deadlines.apply(audit, deadline, config.downstreamTimeout()).recordVerdict(request);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.tandem.oracle.client;
+
+import dev.tandem.oracle.config.OracleConfig;
+import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.DispatchResponse;
+import dev.tandem.proto.router.v1.GetCatalogRequest;
+import dev.tandem.proto.router.v1.GetCatalogResponse;
+import dev.tandem.proto.router.v1.ListWorkerTypesRequest;
+import dev.tandem.proto.router.v1.ListWorkerTypesResponse;
+import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.ReviewResponse;
+import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import io.grpc.Deadline;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import io.smallrye.faulttolerance.api.CircuitBreakerName;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
+import org.eclipse.microprofile.faulttolerance.Retry;
+
+/**
+ * The router, over gRPC. Dispatch and Review are not retried here: the router already fails over between
+ * backends, and the task runner escalates a failed dispatch once. Reads are idempotent and retried.
+ */
+@ApplicationScoped
+public class RouterClient {
+
+    @GrpcClient("router")
+    RouterServiceGrpc.RouterServiceBlockingStub router;
+
+    @Inject
+    OracleConfig config;
+
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreakerName("router-dispatch")
+    public DispatchResponse dispatch(DispatchRequest request, Deadline deadline) {
+        return stub(deadline).dispatch(request);
+    }
+
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreakerName("router-review")
+    public ReviewResponse review(ReviewRequest request, Deadline deadline) {
+        return stub(deadline).review(request);
+    }
+
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
+    @CircuitBreaker(requestVolumeThreshold = 10, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreakerName("router-worker-types")
+    public ListWorkerTypesResponse listWorkerTypes(Deadline deadline) {
+        return stub(deadline).listWorkerTypes(ListWorkerTypesRequest.getDefaultInstance());
+    }
+
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
+    @CircuitBreaker(requestVolumeThreshold = 10, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreakerName("router-catalog")
+    public GetCatalogResponse getCatalog(Deadline deadline) {
+        return stub(deadline).getCatalog(GetCatalogRequest.getDefaultInstance());
+    }
+
+    private RouterServiceGrpc.RouterServiceBlockingStub stub(Deadline deadline) {
+        return Deadlines.apply(router, deadline, config.downstreamTimeout());
+    }
+}

@@ -1,0 +1,71 @@
+package dev.tandem.oracle.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Configuration of the oracle service, under {@code tandem.oracle}. */
+@ConfigMapping(prefix = "tandem.oracle")
+public interface OracleConfig {
+
+    /** Largest plan accepted, in steps. */
+    @WithDefault("32")
+    int maxSteps();
+
+    /** Model id of the oracle: reviews, escalations and the all-oracle cost baseline are priced on it. */
+    @WithDefault("embedded-bge-oracle")
+    String oracleModel();
+
+    /** Optional directory of extra pipeline JSON files, added to (or replacing by name) the shipped ones. */
+    Optional<String> pipelinesDir();
+
+    /** Timeout of a downstream call when the client's call carries no deadline. */
+    @WithDefault("30s")
+    Duration downstreamTimeout();
+
+    Planner planner();
+
+    Router router();
+
+    Audit audit();
+
+    Tasks tasks();
+
+    interface Planner {
+        /** Encoder the embedded planner matches task text to pipelines with. */
+        @WithDefault("all-minilm-l6-v2-q")
+        String encoder();
+
+        /** Lowest cosine similarity between task and pipeline that still counts as a match. */
+        @WithDefault("0.40")
+        double minSimilarity();
+
+        /** How often a model-made plan that fails validation is sent back for repair before giving up. */
+        @WithDefault("2")
+        int repairAttempts();
+    }
+
+    interface Router {
+        /** How long the worker types and the catalog read from the router are trusted before re-reading. */
+        @WithDefault("30s")
+        Duration cacheTtl();
+    }
+
+    interface Audit {
+        /** Decisions and verdicts kept for re-sending while the audit service is unavailable. */
+        @WithDefault("10000")
+        int pendingCapacity();
+
+        /** How often pending decisions and verdicts are re-sent ("off" to disable); read by the scheduler. */
+        @WithDefault("10s")
+        String reconcileEvery();
+    }
+
+    interface Tasks {
+        /** Recent tasks kept in memory for the admin endpoints. */
+        @WithDefault("200")
+        int retained();
+    }
+}

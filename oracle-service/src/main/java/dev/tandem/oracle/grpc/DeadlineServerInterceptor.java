@@ -1,0 +1,71 @@
+package dev.tandem.oracle.grpc;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.internal.GrpcUtil;
+import io.quarkus.grpc.GlobalInterceptor;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Turns the caller's {@code grpc-timeout} header into the call's {@link Context} deadline. The gRPC server that
+ * shares the HTTP port (Vert.x based) does not do it, unlike grpc-java's own server; without this the client's
+ * deadline would not reach {@code Context.current().getDeadline()} and could not be propagated downstream.
+ */
+@GlobalInterceptor
+@ApplicationScoped
+@Priority(Integer.MAX_VALUE) // outermost, so the blocking offload captures the context with the deadline
+public class DeadlineServerInterceptor implements ServerInterceptor {
+
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        var t = new Thread(r, "grpc-deadline-timer");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @PreDestroy
+    void close() {
+        scheduler.shutdownNow();
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                      ServerCallHandler<Q, R> next) {
+        Long timeoutNanos = headers.get(GrpcUtil.TIMEOUT_KEY);
+        if (timeoutNanos == null || Context.current().getDeadline() != null) {
+            return next.startCall(call, headers);
+        }
+        var context = Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, scheduler);
+        var listener = Contexts.interceptCall(context, call, headers, next);
+        // release the deadline timer as soon as the call ends rather than when the deadline passes
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onComplete() {
+                try {
+                    super.onComplete();
+                } finally {
+                    context.cancel(null);
+                }
+            }
+
+            @Override
+            public void onCancel() {
+                try {
+                    super.onCancel();
+                } finally {
+                    context.cancel(null);
+                }
+            }
+        };
+    }
+}

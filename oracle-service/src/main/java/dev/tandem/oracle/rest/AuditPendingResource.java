@@ -1,0 +1,27 @@
+package dev.tandem.oracle.rest;
+
+import dev.tandem.oracle.repository.PendingAuditRepository;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import java.util.List;
+
+/** Audit records waiting to be re-sent because the audit service was unavailable, oldest first. */
+@Path("/api/audit/pending")
+@Produces(MediaType.APPLICATION_JSON)
+public class AuditPendingResource {
+
+    public record PendingView(String decisionId, String kind) {
+    }
+
+    @Inject
+    PendingAuditRepository pending;
+
+    @GET
+    public List<PendingView> list() {
+        return pending.list().stream().map(r -> new PendingView(r.decisionId(), r.kind())).toList();
+    }
+}

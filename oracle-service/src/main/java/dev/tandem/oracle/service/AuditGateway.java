@@ -1,0 +1,112 @@
+package dev.tandem.oracle.service;
+
+import dev.tandem.oracle.client.AuditClient;
+import dev.tandem.oracle.repository.PendingAuditRepository;
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.AuditReason;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import io.grpc.Deadline;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.faulttolerance.Fallback;
+import org.jboss.logging.Logger;
+
+/**
+ * The audit service with its fail-safe. When it cannot be reached (after the client's retries) an output is
+ * treated as selected for a blocking review, reason {@value #AUDIT_UNAVAILABLE}: the oracle reviews rather than
+ * trusting an output nobody decided on. The decision, and its verdict, go to a bounded pending list and are
+ * re-sent in order by {@link #reconcile()} (scheduled every {@code tandem.oracle.audit.reconcile-every}), so no
+ * decision is lost; both audit calls are idempotent on decision_id, so a re-send is safe.
+ */
+@ApplicationScoped
+public class AuditGateway {
+
+    public static final String AUDIT_UNAVAILABLE = "audit_unavailable";
+    private static final Logger LOG = Logger.getLogger(AuditGateway.class);
+
+    @Inject
+    AuditClient client;
+
+    @Inject
+    PendingAuditRepository pending;
+
+    @Fallback(fallbackMethod = "failSafeDecision")
+    public DecideResponse decide(DecideRequest request, Deadline deadline) {
+        return client.decide(request, deadline);
+    }
+
+    DecideResponse failSafeDecision(DecideRequest request, Deadline deadline) {
+        pending.addDecision(request);
+        LOG.warnf("audit service unavailable: %s gets a blocking review; decision queued (%d pending)",
+                request.getDecisionId(), pending.size());
+        return DecideResponse.newBuilder()
+                .setDecisionId(request.getDecisionId())
+                .setAction(AuditAction.AUDIT_ACTION_REVIEW)
+                .setReason(AuditReason.AUDIT_REASON_UNSPECIFIED)
+                .setMode(ReviewMode.REVIEW_MODE_BLOCKING)
+                .setSamplingProbability(1.0)
+                .setExplanation(AUDIT_UNAVAILABLE)
+                .build();
+    }
+
+    /** True for a decision the fail-safe took because the audit service was unavailable. */
+    public static boolean isFailSafe(DecideResponse decision) {
+        return AUDIT_UNAVAILABLE.equals(decision.getExplanation())
+                && decision.getReason() == AuditReason.AUDIT_REASON_UNSPECIFIED;
+    }
+
+    /** Records a verdict, or queues it behind its decision when that is still pending or the call fails. */
+    public void recordVerdict(RecordVerdictRequest verdict, Deadline deadline) {
+        if (pending.hasPending(verdict.getDecisionId())) {
+            pending.addVerdict(verdict);
+            return;
+        }
+        try {
+            client.recordVerdict(verdict, deadline);
+        } catch (RuntimeException e) {
+            pending.addVerdict(verdict);
+            LOG.warnf("audit service unavailable recording the verdict of %s (%s); queued (%d pending)",
+                    verdict.getDecisionId(), e.getMessage(), pending.size());
+        }
+    }
+
+    @Scheduled(every = "${tandem.oracle.audit.reconcile-every}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduledReconcile() {
+        if (pending.size() > 0) {
+            reconcile();
+        }
+    }
+
+    /**
+     * Re-sends pending records in order and stops at the first failure (the audit service is still down).
+     *
+     * @return how many records were delivered
+     */
+    public synchronized int reconcile() {
+        int delivered = 0;
+        for (var next = pending.peek(); next.isPresent(); next = pending.peek()) {
+            var record = next.get();
+            try {
+                if (record.decide() != null) {
+                    client.decide(record.decide(), null);
+                } else {
+                    client.recordVerdict(record.verdict(), null);
+                }
+            } catch (RuntimeException e) {
+                LOG.warnf("audit reconciliation paused after %d delivered, %d pending: %s", delivered,
+                        pending.size(), e.getMessage());
+                return delivered;
+            }
+            pending.remove(record);
+            delivered++;
+        }
+        if (delivered > 0) {
+            LOG.infof("audit reconciliation delivered %d pending records", delivered);
+        }
+        return delivered;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.tandem.oracle.service;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The oracle's meters (Prometheus names in brackets): tasks by outcome and pipeline
+ * [tandem_oracle_tasks_seconds], steps by worker type and escalation [tandem_oracle_steps_seconds], escalations
+ * [tandem_oracle_escalations_total], reviews [tandem_oracle_reviews_total], cost in USD
+ * [tandem_oracle_cost_actual_total, tandem_oracle_cost_all_oracle_total] and tasks in flight
+ * [tandem_oracle_tasks_in_flight]. Tags are low-cardinality: never a task id.
+ */
+@ApplicationScoped
+public class OracleMetrics {
+
+    @Inject
+    MeterRegistry registry;
+
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    @PostConstruct
+    void gauges() {
+        registry.gauge("tandem.oracle.tasks.in_flight", inFlight);
+    }
+
+    public void taskStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void taskEnded(String outcome, String pipeline, Duration duration) {
+        inFlight.decrementAndGet();
+        Timer.builder("tandem.oracle.tasks").description("Tasks, from request to answer")
+                .tag("outcome", outcome).tag("pipeline", pipeline).register(registry).record(duration);
+    }
+
+    public void step(String workerType, boolean escalated, Duration duration) {
+        Timer.builder("tandem.oracle.steps").description("Steps, including review and escalation")
+                .tag("worker_type", workerType).tag("escalated", Boolean.toString(escalated))
+                .register(registry).record(duration);
+    }
+
+    public void escalation(String workerType, String cause) {
+        Counter.builder("tandem.oracle.escalations").description("Steps redone on the oracle tier")
+                .tag("worker_type", workerType).tag("cause", cause).register(registry).increment();
+    }
+
+    public void review(String workerType, String mode, String verdict) {
+        Counter.builder("tandem.oracle.reviews").description("Worker outputs reviewed by the oracle model")
+                .tag("worker_type", workerType).tag("mode", mode).tag("verdict", verdict)
+                .register(registry).increment();
+    }
+
+    public void cost(String pipeline, double actualUsd, double allOracleUsd) {
+        Counter.builder("tandem.oracle.cost.actual").description("What tasks cost, in USD")
+                .tag("pipeline", pipeline).register(registry).increment(actualUsd);
+        Counter.builder("tandem.oracle.cost.all_oracle")
+                .description("What the same tasks would have cost on the oracle model alone, in USD")
+                .tag("pipeline", pipeline).register(registry).increment(allOracleUsd);
+    }
+}

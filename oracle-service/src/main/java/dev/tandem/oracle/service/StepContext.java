@@ -1,0 +1,24 @@
+package dev.tandem.oracle.service;
+
+import io.grpc.Deadline;
+
+import java.util.Map;
+import java.util.concurrent.atomic.DoubleAdder;
+
+/**
+ * What every step of one task shares: ids, the request's inputs, the accepted outputs so far (written by a step
+ * when it completes, read by its dependents after), the client's deadline, the budget and the event stream.
+ */
+public record StepContext(String taskId, String tenant, Map<String, String> requestInputs,
+                          Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd,
+                          DoubleAdder spentUsd, TaskEvents events) {
+
+    /** Budget left for the next step; 0 when the task has no budget. */
+    public double remainingBudgetUsd() {
+        if (budgetUsd <= 0) {
+            return 0;
+        }
+        // 0 means "no budget" to the router, so an exhausted budget is sent as the smallest positive amount
+        return Math.max(budgetUsd - spentUsd.sum(), Double.MIN_NORMAL);
+    }
+}

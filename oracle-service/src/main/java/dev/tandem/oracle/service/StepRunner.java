@@ -1,0 +1,312 @@
+package dev.tandem.oracle.service;
+
+import dev.tandem.oracle.client.RouterClient;
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.Verdict;
+import dev.tandem.proto.oracle.v1.AuditOutcome;
+import dev.tandem.proto.oracle.v1.PlanStep;
+import dev.tandem.proto.oracle.v1.StepFinished;
+import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.router.v1.Attempt;
+import dev.tandem.proto.router.v1.AttemptOutcome;
+import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.DispatchResponse;
+import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.ReviewResponse;
+import dev.tandem.proto.router.v1.StepRequirements;
+import dev.tandem.proto.router.v1.Tier;
+import dev.tandem.proto.worker.v1.ReviewVerdict;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+
+/**
+ * Runs one step: substitute its inputs, dispatch it through the router, ask the audit service whether the oracle
+ * reviews it, review (blocking, or in the background for shadow mode), escalate a rejected output, and report
+ * the step with its provenance and cost.
+ */
+@ApplicationScoped
+public class StepRunner {
+
+    private static final Logger LOG = Logger.getLogger(StepRunner.class);
+
+    @Inject
+    RouterClient router;
+
+    @Inject
+    RouterCatalog catalog;
+
+    @Inject
+    AuditGateway audit;
+
+    @Inject
+    OracleMetrics metrics;
+
+    /** Shadow reviews outlive the request that caused them. */
+    private final ExecutorService shadowReviews = Executors.newVirtualThreadPerTaskExecutor();
+
+    @PreDestroy
+    void close() {
+        shadowReviews.shutdown();
+    }
+
+    public StepOutcome run(StepContext ctx, PlanStep step) {
+        long started = System.nanoTime();
+        MDC.put("taskId", ctx.taskId());
+        try {
+            if (ctx.deadline() != null && ctx.deadline().isExpired()) {
+                throw failure(step, Status.DEADLINE_EXCEEDED, "the deadline expired before the step started");
+            }
+            var inputs = resolveInputs(step, ctx);
+            ctx.events().stepStarted(step.getId(), step.getWorkerType());
+            var workerType = catalog.workerTypes(ctx.deadline()).get(step.getWorkerType());
+            var requirements = StepRequirements.newBuilder().setBudgetUsd(ctx.remainingBudgetUsd());
+            if (workerType != null) {
+                requirements.addAllCapabilities(workerType.getRequiredCapabilitiesList());
+            }
+            var request = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                    .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setInstructions(step.getInstructions())
+                    .setRequirements(requirements).setTenant(ctx.tenant()).build();
+
+            double cost = 0;
+            boolean escalated = false;
+            var failedAttempts = new ArrayList<String>();
+            DispatchResponse dispatched;
+            try {
+                dispatched = router.dispatch(request, ctx.deadline());
+            } catch (RuntimeException e) {
+                var status = statusOf(e);
+                if (!escalatable(status, ctx)) {
+                    throw failure(step, status, "dispatch failed: " + describe(status));
+                }
+                // the router already failed over between backends; one last try on the oracle tier
+                LOG.warnf("step %s: dispatch failed after the router's failover (%s); escalating to the oracle tier",
+                        step.getId(), describe(status));
+                failedAttempts.add("dispatch: " + describe(status));
+                dispatched = dispatchOnOracleTier(step, request, List.of(), ctx, "dispatch failed after failover");
+                escalated = true;
+                metrics.escalation(step.getWorkerType(), "dispatch_failed");
+            }
+            ctx.spentUsd().add(dispatched.getCostUsd());
+            cost += dispatched.getCostUsd();
+            failedAttempts.addAll(failed(dispatched.getAttemptsList()));
+            var result = dispatched.getResult();
+            var executedBy = executedBy(result.getModelId(), dispatched.getDecision().getPoolId());
+            ctx.events().stepFinished(StepFinished.newBuilder().setStepId(step.getId()).setExecutedBy(executedBy)
+                    .setConfidence(result.getConfidence()).setRouting(dispatched.getDecision().getExplanation())
+                    .setValidationPassed(result.getValidation().getPassed()).build());
+            if (escalated) {
+                ctx.events().stepEscalated(step.getId(), "dispatch failed after the router's failover", executedBy);
+            }
+
+            var decisionId = ctx.taskId() + "/" + step.getId();
+            var decision = audit.decide(DecideRequest.newBuilder().setDecisionId(decisionId)
+                    .setTaskId(ctx.taskId()).setStepId(step.getId()).setWorkerBackend(result.getModelId())
+                    .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant())
+                    .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
+                    .setValidationPassed(result.getValidation().getPassed()).build(), ctx.deadline());
+            var outcome = auditOutcome(decision);
+            var accepted = result.getOutput();
+
+            if (decision.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
+                var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                        .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
+                        .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
+                        .setTenant(ctx.tenant()).build();
+                if (decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
+                    outcome.setMode("shadow");
+                    shadowReviews.submit(() -> shadowReview(ctx.taskId(), decisionId, step, reviewRequest));
+                } else {
+                    outcome.setMode("blocking");
+                    ReviewResponse review;
+                    try {
+                        review = router.review(reviewRequest, ctx.deadline());
+                    } catch (RuntimeException e) {
+                        // an output selected for review is never accepted unreviewed
+                        throw failure(step, statusOf(e), "review failed: " + describe(statusOf(e)));
+                    }
+                    ctx.spentUsd().add(review.getCostUsd());
+                    cost += review.getCostUsd();
+                    var verdict = review.getReview();
+                    boolean rejected = verdict.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
+                    outcome.setVerdict(rejected ? "rejected" : "accepted").setVerdictReason(verdict.getReason());
+                    audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(decisionId)
+                            .setVerdict(rejected ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
+                            .setReviewer(verdict.getModelId()).setReason(verdict.getReason()).build(),
+                            ctx.deadline());
+                    metrics.review(step.getWorkerType(), "blocking", rejected ? "rejected" : "accepted");
+                    LOG.infof("step %s reviewed by %s: %s (%s)", step.getId(), verdict.getModelId(),
+                            rejected ? "rejected" : "accepted", verdict.getReason());
+                    if (rejected) {
+                        if (!verdict.getReviewerOutput().isBlank()) {
+                            accepted = verdict.getReviewerOutput();
+                            executedBy = executedBy(verdict.getModelId(), review.getDecision().getPoolId());
+                        } else {
+                            var redo = dispatchOnOracleTier(step, request, List.of(result.getModelId()), ctx,
+                                    "rejected by review");
+                            ctx.spentUsd().add(redo.getCostUsd());
+                            cost += redo.getCostUsd();
+                            failedAttempts.addAll(failed(redo.getAttemptsList()));
+                            accepted = redo.getResult().getOutput();
+                            executedBy = executedBy(redo.getResult().getModelId(), redo.getDecision().getPoolId());
+                        }
+                        escalated = true;
+                        metrics.escalation(step.getWorkerType(), "rejected");
+                        ctx.events().stepEscalated(step.getId(), verdict.getReason(), executedBy);
+                    }
+                }
+            }
+            var auditOutcome = outcome.build();
+            ctx.events().stepAudited(step.getId(), auditOutcome);
+            ctx.acceptedOutputs().put(step.getId(), accepted);
+
+            double durationMs = (System.nanoTime() - started) / 1e6;
+            metrics.step(step.getWorkerType(), escalated, Duration.ofNanos(System.nanoTime() - started));
+            LOG.infof("step %s (%s) done by %s in %.0f ms: confidence %.2f, audit %s/%s%s, %d failed attempts",
+                    step.getId(), step.getWorkerType(), executedBy, durationMs, result.getConfidence(),
+                    auditOutcome.getDecision(), auditOutcome.getReason(), escalated ? ", escalated" : "",
+                    failedAttempts.size());
+            return new StepOutcome(StepResult.newBuilder().setStepId(step.getId())
+                    .setWorkerType(step.getWorkerType()).setExecutedBy(executedBy)
+                    .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
+                    .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
+                    .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
+                    .setCostUsd(cost).setDurationMs(durationMs).build(), dispatched.getOracleBaselineUsd());
+        } finally {
+            MDC.remove("taskId");
+        }
+    }
+
+    private DispatchResponse dispatchOnOracleTier(PlanStep step, DispatchRequest original, List<String> exclude,
+                                                  StepContext ctx, String why) {
+        var request = original.toBuilder()
+                .setRequirements(original.getRequirements().toBuilder().setMinTier(Tier.TIER_ORACLE)
+                        .setBudgetUsd(ctx.remainingBudgetUsd()))
+                .addAllExcludeModels(exclude).build();
+        try {
+            return router.dispatch(request, ctx.deadline());
+        } catch (RuntimeException e) {
+            var status = statusOf(e);
+            throw failure(step, status, why + ", and the escalation to the oracle tier failed too: "
+                    + describe(status));
+        }
+    }
+
+    private void shadowReview(String taskId, String decisionId, PlanStep step, ReviewRequest request) {
+        MDC.put("taskId", taskId);
+        try {
+            var review = router.review(request, null).getReview();
+            boolean rejected = review.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
+            audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(decisionId)
+                    .setVerdict(rejected ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
+                    .setReviewer(review.getModelId()).setReason(review.getReason()).build(), null);
+            metrics.review(step.getWorkerType(), "shadow", rejected ? "rejected" : "accepted");
+            LOG.infof("shadow review of step %s by %s: %s", step.getId(), review.getModelId(),
+                    rejected ? "rejected" : "accepted");
+        } catch (RuntimeException e) {
+            LOG.warnf("shadow review of step %s failed: %s", step.getId(), e.getMessage());
+        } finally {
+            MDC.remove("taskId");
+        }
+    }
+
+    /** The step's inputs with {{inputs.NAME}} and {{steps.ID.output}} replaced by their values. */
+    static Map<String, String> resolveInputs(PlanStep step, StepContext ctx) {
+        var resolved = new java.util.LinkedHashMap<String, String>();
+        for (var input : step.getInputsMap().entrySet()) {
+            Matcher m = PlanValidator.REFERENCE.matcher(input.getValue());
+            var out = new StringBuilder();
+            while (m.find()) {
+                var ref = m.group(1);
+                String value;
+                if (ref.startsWith("inputs.")) {
+                    value = ctx.requestInputs().getOrDefault(ref.substring("inputs.".length()), "");
+                } else if (ref.startsWith("steps.") && ref.endsWith(".output")) {
+                    value = ctx.acceptedOutputs().getOrDefault(
+                            ref.substring("steps.".length(), ref.length() - ".output".length()), "");
+                } else {
+                    value = m.group(); // the validator rejects these; leave untouched
+                }
+                m.appendReplacement(out, Matcher.quoteReplacement(value));
+            }
+            m.appendTail(out);
+            resolved.put(input.getKey(), out.toString());
+        }
+        return resolved;
+    }
+
+    private static AuditOutcome.Builder auditOutcome(DecideResponse d) {
+        var review = d.getAction() == AuditAction.AUDIT_ACTION_REVIEW;
+        var reason = AuditGateway.isFailSafe(d) ? AuditGateway.AUDIT_UNAVAILABLE
+                : d.getReason().name().replace("AUDIT_REASON_", "").toLowerCase(Locale.ROOT);
+        return AuditOutcome.newBuilder().setDecision(review ? "review" : "pass").setReason(reason)
+                .setSamplingProbability(d.getSamplingProbability())
+                .setTrustState(d.getState().name().replace("TRUST_STATE_", "").toLowerCase(Locale.ROOT));
+    }
+
+    private static List<String> failed(List<Attempt> attempts) {
+        var out = new ArrayList<String>();
+        for (var a : attempts) {
+            if (a.getOutcome() != AttemptOutcome.ATTEMPT_OUTCOME_SUCCEEDED) {
+                out.add(executedBy(a.getModelId(), a.getPoolId()) + ": "
+                        + a.getOutcome().name().replace("ATTEMPT_OUTCOME_", "").toLowerCase(Locale.ROOT)
+                        + (a.getError().isEmpty() ? "" : ": " + a.getError()));
+            }
+        }
+        return out;
+    }
+
+    private static String executedBy(String model, String pool) {
+        return pool == null || pool.isEmpty() ? model : model + "@" + pool;
+    }
+
+    /** Failures that are the caller's (bad request, out of time, cancelled) are not worth an oracle retry. */
+    private static boolean escalatable(Status status, StepContext ctx) {
+        if (ctx.deadline() != null && ctx.deadline().isExpired()) {
+            return false;
+        }
+        return switch (status.getCode()) {
+            case INVALID_ARGUMENT, DEADLINE_EXCEEDED, CANCELLED, PERMISSION_DENIED, UNAUTHENTICATED -> false;
+            default -> true;
+        };
+    }
+
+    static Status statusOf(Throwable e) {
+        if (e instanceof StatusRuntimeException sre) {
+            return sre.getStatus();
+        }
+        if (e instanceof CircuitBreakerOpenException) {
+            return Status.UNAVAILABLE.withDescription("router circuit breaker open").withCause(e);
+        }
+        return Status.fromThrowable(e);
+    }
+
+    private static String describe(Status status) {
+        return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+    }
+
+    private static StatusRuntimeException failure(PlanStep step, Status status, String detail) {
+        var code = status.getCode() == Status.Code.OK || status.getCode() == Status.Code.UNKNOWN
+                ? Status.Code.INTERNAL : status.getCode();
+        return Status.fromCode(code).withDescription("step '" + step.getId() + "' (" + step.getWorkerType()
+                + ") failed: " + detail).asRuntimeException();
+    }
+}

@@ -1,0 +1,196 @@
+package dev.tandem.oracle.service;
+
+import dev.tandem.models.EmbeddedEncoders;
+import dev.tandem.oracle.config.OracleConfig;
+import dev.tandem.oracle.repository.TaskRecord;
+import dev.tandem.oracle.repository.TaskRepository;
+import dev.tandem.proto.oracle.v1.Cost;
+import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.ExecuteResponse;
+import dev.tandem.proto.oracle.v1.PlanStep;
+import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.oracle.v1.TaskEvent;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.Consumer;
+
+/**
+ * Runs a task end to end: plan and validate, run the steps as a DAG (every step starts on a virtual thread as
+ * soon as what it depends on is done, so independent steps overlap), synthesise, and price it. A task either
+ * completes with every step accepted or fails as a whole with the status of the step that failed.
+ */
+@ApplicationScoped
+public class TaskRunner {
+
+    private static final Logger LOG = Logger.getLogger(TaskRunner.class);
+
+    @Inject
+    PlanningService planning;
+
+    @Inject
+    StepRunner steps;
+
+    @Inject
+    Synthesizer synthesizer;
+
+    @Inject
+    RouterCatalog catalog;
+
+    @Inject
+    TaskRepository tasks;
+
+    @Inject
+    OracleMetrics metrics;
+
+    @Inject
+    OracleConfig config;
+
+    private final ExecutorService stepExecutor = Executors.newVirtualThreadPerTaskExecutor();
+
+    @PreDestroy
+    void close() {
+        stepExecutor.shutdown();
+    }
+
+    /**
+     * Runs the task.
+     *
+     * @param deadline the client's deadline, applied to every downstream call; null when the call has none
+     * @param listener receives the task's events in order
+     */
+    public ExecuteResponse run(ExecuteRequest request, Deadline deadline, Consumer<TaskEvent> listener) {
+        var taskId = UUID.randomUUID().toString();
+        MDC.put("taskId", taskId);
+        long started = System.nanoTime();
+        metrics.taskStarted();
+        var pipeline = "none";
+        var outcome = "failed";
+        tasks.save(TaskRecord.running(taskId, request.getTask(), request.getTenant()));
+        try {
+            if (deadline != null && deadline.isExpired()) {
+                throw Status.DEADLINE_EXCEEDED.withDescription("the deadline expired before the task started")
+                        .asRuntimeException();
+            }
+            var events = new TaskEvents(taskId, listener);
+            var planned = planning.plan(taskId, request, deadline);
+            var plan = planned.plan();
+            pipeline = plan.getPipeline().isEmpty() ? "free-form" : plan.getPipeline();
+            LOG.infof("plan ready from %s: %d steps in %d levels (%s)", plan.getPlanner(), plan.getStepsCount(),
+                    planned.graph().levels().size(), plan.getRationale());
+            events.planReady(plan);
+
+            var ctx = new StepContext(taskId, request.getTenant(), request.getInputsMap(),
+                    new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events);
+            var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph());
+
+            var results = new ArrayList<StepResult>();
+            double actual = 0;
+            double allOracle = 0;
+            for (var step : plan.getStepsList()) {
+                var o = outcomes.get(step.getId());
+                results.add(o.result());
+                actual += o.result().getCostUsd();
+                allOracle += o.oracleBaselineUsd();
+            }
+            var synthesis = synthesizer.synthesize(request.getTask(), plan, results);
+            double planningCost = "client".equals(plan.getPlanner()) ? 0 : planningCost(request.getTask(), deadline);
+            actual += planningCost + synthesis.costUsd();
+            allOracle += planningCost + synthesis.costUsd();
+            var cost = Cost.newBuilder().setActualUsd(actual).setAllOracleUsd(allOracle)
+                    .setSavingsFraction(allOracle > 0 ? 1 - actual / allOracle : 0).build();
+            var response = ExecuteResponse.newBuilder().setTaskId(taskId).setOutput(synthesis.output())
+                    .addAllSteps(results).setCost(cost).setPlan(plan).build();
+            metrics.cost(pipeline, actual, allOracle);
+            tasks.update(taskId, r -> r.succeeded(response));
+            LOG.infof("task done: %d steps, %d reviewed, %d escalated; cost %.6f USD vs %.6f all-oracle",
+                    results.size(), results.stream().filter(r -> r.getAudit().getDecision().equals("review")).count(),
+                    results.stream().filter(StepResult::getEscalated).count(), actual, allOracle);
+            events.taskDone(response);
+            outcome = "ok";
+            return response;
+        } catch (InvalidTaskException e) {
+            outcome = "invalid";
+            tasks.update(taskId, r -> r.failed("INVALID_ARGUMENT: " + e.getMessage()));
+            LOG.infof("task refused: %s", e.getMessage());
+            throw e;
+        } catch (StatusRuntimeException e) {
+            outcome = e.getStatus().getCode().name().toLowerCase(Locale.ROOT);
+            tasks.update(taskId, r -> r.failed(e.getStatus().getCode() + ": " + e.getStatus().getDescription()));
+            LOG.warnf("task failed: %s %s", e.getStatus().getCode(), e.getStatus().getDescription());
+            throw e;
+        } catch (RuntimeException e) {
+            tasks.update(taskId, r -> r.failed("INTERNAL: " + e));
+            LOG.error("task failed unexpectedly", e);
+            throw Status.INTERNAL.withDescription("task " + taskId + " failed: " + e.getMessage()).withCause(e)
+                    .asRuntimeException();
+        } finally {
+            metrics.taskEnded(outcome, pipeline, Duration.ofNanos(System.nanoTime() - started));
+            MDC.remove("taskId");
+        }
+    }
+
+    /** Every step starts when its dependencies are done; the first failure (in plan order) fails the task. */
+    private Map<String, StepOutcome> runSteps(StepContext ctx, List<PlanStep> planSteps, PlanGraph graph) {
+        Map<String, PlanStep> byId = new HashMap<>();
+        planSteps.forEach(s -> byId.putIfAbsent(s.getId(), s));
+        Map<String, CompletableFuture<StepOutcome>> futures = new HashMap<>();
+        for (var id : graph.topologicalOrder()) {
+            var step = byId.get(id);
+            var deps = new LinkedHashSet<>(step.getDependsOnList()).stream().map(futures::get)
+                    .toArray(CompletableFuture[]::new);
+            futures.put(id, CompletableFuture.allOf(deps)
+                    .thenApplyAsync(ignored -> steps.run(ctx, step), stepExecutor));
+        }
+        try {
+            CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        } catch (ExecutionException e) {
+            // fall through: report the first failed step in plan order, not whichever failed first in time
+        }
+        Map<String, StepOutcome> outcomes = new HashMap<>();
+        for (var id : graph.topologicalOrder()) {
+            try {
+                outcomes.put(id, futures.get(id).join());
+            } catch (CompletionException e) {
+                var cause = e.getCause();
+                throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
+            }
+        }
+        return outcomes;
+    }
+
+    /** Planning reads the task once on the oracle model: its tokens at the oracle's input price. */
+    private double planningCost(String task, Deadline deadline) {
+        var oracle = catalog.model(config.oracleModel(), deadline);
+        if (oracle.isEmpty()) {
+            LOG.debugf("oracle model %s not in the router's catalog; planning not priced", config.oracleModel());
+            return 0;
+        }
+        int tokens = EmbeddedEncoders.get(config.planner().encoder()).countTokens(task);
+        return tokens * oracle.get().getInputUsdPerMtok() / 1_000_000.0;
+    }
+}

@@ -1,0 +1,110 @@
+package dev.tandem.oracle.e2e;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Tandem service started as its own JVM from its built jar ({@code target/quarkus-app/quarkus-run.jar}),
+ * the way an operator runs it; its output goes to {@code target/e2e-logs/<name>.log}.
+ */
+final class ServiceProcess implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    final String name;
+    final int port;
+    private final Map<String, String> properties;
+    private Process process;
+    private int starts;
+
+    ServiceProcess(String name, int port, Map<String, String> properties) {
+        this.name = name;
+        this.port = port;
+        this.properties = properties;
+    }
+
+    static int freePort() {
+        try (var socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Path jar(String service) {
+        // Failsafe runs in oracle-service/; the other services were packaged earlier in the same reactor build.
+        Path jar = Path.of("..", service, "target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().normalize();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: build the whole project first (bin/test does)");
+        }
+        return jar;
+    }
+
+    ServiceProcess start() throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-Dquarkus.http.port=" + port);
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(jar(name).toString());
+        Path logs = Path.of("target", "e2e-logs");
+        Files.createDirectories(logs);
+        Path log = logs.resolve(name + (starts == 0 ? "" : "-" + starts) + ".log");
+        starts++;
+        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return this;
+    }
+
+    void awaitReady(Duration timeout) throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(2)).build();
+        while (System.nanoTime() < until) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue()
+                        + "; see target/e2e-logs/" + name + ".log");
+            }
+            try {
+                if (HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(name + " not ready within " + timeout);
+    }
+
+    /** SIGKILL: the process gets no chance to flush anything. */
+    void kill() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package dev.tandem.oracle.e2e;
+
+import dev.tandem.proto.audit.v1.AuditServiceGrpc;
+import dev.tandem.proto.audit.v1.ListDecisionsRequest;
+import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.ExecuteResponse;
+import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
+import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.oracle.v1.TaskEvent;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
+import grpc.health.v1.HealthGrpc;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole path with the four services as separate processes started from their built jars, talking gRPC to
+ * each other and PostgreSQL, on the offline embedded models. Runs in the {@code verify} phase (bin/test).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TandemEndToEndIT {
+
+    static final String DB = "tandem_e2e";
+    static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
+    static final String ORACLE_MODEL = "embedded-bge-oracle";
+
+    static ServiceProcess audit;
+    static ServiceProcess worker;
+    static ServiceProcess router;
+    static ServiceProcess oracle;
+    static ManagedChannel oracleChannel;
+    static final List<ExecuteResponse> responses = new ArrayList<>();
+
+    @BeforeAll
+    static void startTandem() throws Exception {
+        try (var c = DriverManager.getConnection(PG + "postgres", "postgres", "");
+             var s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
+            s.execute("CREATE DATABASE " + DB);
+        }
+        int auditPort = ServiceProcess.freePort();
+        int workerPort = ServiceProcess.freePort();
+        int routerPort = ServiceProcess.freePort();
+        int oraclePort = ServiceProcess.freePort();
+
+        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(PG + DB));
+        worker = new ServiceProcess("worker-service", workerPort, E2eConfig.worker());
+        router = new ServiceProcess("router-service", routerPort, E2eConfig.router(workerPort, auditPort));
+        oracle = new ServiceProcess("oracle-service", oraclePort, E2eConfig.oracle(routerPort, auditPort));
+        for (var p : List.of(audit, worker, router, oracle)) {
+            p.start();
+        }
+        for (var p : List.of(audit, worker, router, oracle)) {
+            p.awaitReady(Duration.ofSeconds(90));
+        }
+        oracleChannel = channel(oraclePort);
+    }
+
+    @AfterAll
+    static void stopTandem() throws Exception {
+        if (oracleChannel != null) {
+            oracleChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        for (var p : new ServiceProcess[] {oracle, router, worker, audit}) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
+    static ManagedChannel channel(int port) {
+        return ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+
+    static String sample(String name) throws Exception {
+        return Files.readString(Path.of("src", "test", "resources", "e2e", name));
+    }
+
+    @Test
+    @Order(1)
+    void everyServiceAnswersStandardHealthChecks() throws Exception {
+        for (var p : List.of(audit, worker, router, oracle)) {
+            var ch = channel(p.port);
+            try {
+                var status = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .check(HealthCheckRequest.newBuilder().build()).getStatus();
+                assertThat(status).as(p.name).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void independentStepsRunInParallelAndCostLessThanTheOracleAlone() throws Exception {
+        var request = ExecuteRequest.newBuilder()
+                .setTask("Triage this customer support ticket")
+                .putInputs("document", sample("double-charge.txt"))
+                .build();
+        Map<String, Long> started = new HashMap<>();
+        Map<String, Long> finished = new HashMap<>();
+        ExecuteResponse response = null;
+        long lastSequence = 0;
+        var events = OracleServiceGrpc.newBlockingStub(oracleChannel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .executeStream(request);
+        while (events.hasNext()) {
+            TaskEvent e = events.next();
+            assertThat(e.getSequence()).isGreaterThan(lastSequence);
+            lastSequence = e.getSequence();
+            long at = e.getTime().getSeconds() * 1_000_000_000L + e.getTime().getNanos();
+            switch (e.getEventCase()) {
+                case STEP_STARTED -> started.put(e.getStepStarted().getStepId(), at);
+                case STEP_FINISHED -> finished.put(e.getStepFinished().getStepId(), at);
+                case TASK_DONE -> response = e.getTaskDone().getResponse();
+                default -> { }
+            }
+        }
+        assertThat(response).as("stream ends with task done").isNotNull();
+        responses.add(response);
+        assertThat(response.getPlan().getPipeline()).isEqualTo("document-triage");
+
+        // The plan's steps with no dependencies run at once: every one starts before any of them finishes.
+        List<String> roots = response.getPlan().getStepsList().stream()
+                .filter(s -> s.getDependsOnCount() == 0).map(s -> s.getId()).toList();
+        assertThat(roots).hasSizeGreaterThanOrEqualTo(3);
+        long lastStart = roots.stream().mapToLong(started::get).max().orElseThrow();
+        long firstFinish = roots.stream().mapToLong(finished::get).min().orElseThrow();
+        assertThat(lastStart).as("independent steps overlap in time").isLessThan(firstFinish);
+
+        // Dependent steps start only after what they depend on finished.
+        for (var step : response.getPlan().getStepsList()) {
+            for (var dep : step.getDependsOnList()) {
+                assertThat(started.get(step.getId())).isGreaterThan(finished.get(dep));
+            }
+        }
+        // Fresh streams are in probation: every output is reviewed (blocking) before it is accepted.
+        assertThat(response.getStepsList()).allSatisfy(s -> {
+            assertThat(s.getExecutedBy()).isNotBlank();
+            assertThat(s.getConfidence()).isBetween(0.0, 1.0);
+            assertThat(s.getAudit().getDecision()).isEqualTo("review");
+            assertThat(s.getAudit().getReason()).isEqualTo("probation");
+            assertThat(s.getAudit().getVerdict()).isIn("accepted", "rejected");
+        });
+        assertThat(response.getCost().getActualUsd()).isPositive();
+        assertThat(response.getCost().getAllOracleUsd()).isPositive();
+    }
+
+    @Test
+    @Order(3)
+    void lowConfidenceStepsAreReviewedAndRejectedOnesEscalated() throws Exception {
+        // Tickets on which the worker's encoder (MiniLM, a third of the exemplars) and the oracle's (BGE, all of
+        // them) pick different teams: the review must catch the difference.
+        var tickets = List.of("ambiguous-1.txt", "ambiguous-2.txt", "ambiguous-3.txt");
+        var stub = OracleServiceGrpc.newBlockingStub(oracleChannel);
+        int rejected = 0;
+        for (var ticket : tickets) {
+            var response = stub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(ExecuteRequest.newBuilder()
+                    .setTask("Triage this customer support ticket")
+                    .putInputs("document", sample(ticket)).build());
+            responses.add(response);
+            for (StepResult s : response.getStepsList()) {
+                if ("rejected".equals(s.getAudit().getVerdict())) {
+                    rejected++;
+                    assertThat(s.getAudit().getDecision()).isEqualTo("review");
+                    assertThat(s.getEscalated()).as(s.getStepId() + " rejected => escalated").isTrue();
+                    assertThat(s.getExecutedBy()).startsWith(ORACLE_MODEL);
+                } else {
+                    assertThat(s.getEscalated()).as(s.getStepId()).isFalse();
+                }
+                if (s.getAudit().getReason().equals("low_confidence")) {
+                    assertThat(s.getAudit().getDecision()).isEqualTo("review");
+                }
+            }
+        }
+        assertThat(rejected).as("the oracle rejects at least one worker output on ambiguous tickets").isPositive();
+    }
+
+    @Test
+    @Order(4)
+    void onceStreamsEarnTrustWorkersDoTheWorkForLessThanTheOracleAlone() throws Exception {
+        // The suite's audit service earns trust after 10 clean reviews (see E2eConfig), so this loop is short.
+        var stub = OracleServiceGrpc.newBlockingStub(oracleChannel);
+        ExecuteResponse trusted = null;
+        for (int i = 0; i < 25 && trusted == null; i++) {
+            var response = stub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(ExecuteRequest.newBuilder()
+                    .setTask("Triage this customer support ticket")
+                    .putInputs("document", sample("double-charge.txt")).build());
+            responses.add(response);
+            if (response.getStepsList().stream().anyMatch(s -> s.getAudit().getDecision().equals("pass"))) {
+                trusted = response;
+            }
+        }
+        assertThat(trusted).as("some stream left probation within 25 tasks").isNotNull();
+        var passed = trusted.getStepsList().stream().filter(s -> s.getAudit().getDecision().equals("pass")).toList();
+        assertThat(passed).allSatisfy(s -> {
+            assertThat(s.getAudit().getReason()).isEqualTo("trusted");
+            assertThat(s.getExecutedBy()).doesNotStartWith(ORACLE_MODEL);
+            assertThat(s.getEscalated()).isFalse();
+        });
+        assertThat(trusted.getCost().getActualUsd()).isPositive()
+                .isLessThan(trusted.getCost().getAllOracleUsd());
+        assertThat(trusted.getCost().getSavingsFraction()).isPositive();
+    }
+
+    @Test
+    @Order(5)
+    void everyAuditDecisionSurvivesAnAuditServiceRestart() throws Exception {
+        Map<String, Integer> before = decisionsPerTask();
+        int expected = responses.stream().mapToInt(ExecuteResponse::getStepsCount).sum();
+        assertThat(before.values().stream().mapToInt(Integer::intValue).sum())
+                .as("one decision per worker output").isGreaterThanOrEqualTo(expected);
+
+        audit.kill();
+        audit.start().awaitReady(Duration.ofSeconds(90));
+
+        assertThat(decisionsPerTask()).isEqualTo(before);
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "");
+             var s = c.createStatement();
+             var rs = s.executeQuery("select count(*) from decisions")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(before.values().stream().mapToInt(Integer::intValue).sum());
+        }
+
+        // and the path still works against the restarted audit service
+        var again = OracleServiceGrpc.newBlockingStub(oracleChannel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .execute(ExecuteRequest.newBuilder().setTask("Summarise this document")
+                        .putInputs("document", sample("double-charge.txt")).build());
+        assertThat(again.getOutput()).isNotBlank();
+    }
+
+    private static Map<String, Integer> decisionsPerTask() {
+        var ch = channel(audit.port);
+        try {
+            var stub = AuditServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+            Map<String, Integer> counts = new LinkedHashMap<>();
+            for (var r : responses) {
+                counts.put(r.getTaskId(), stub.listDecisions(ListDecisionsRequest.newBuilder()
+                        .setTaskId(r.getTaskId()).setPageSize(1000).build()).getDecisionsCount());
+            }
+            return counts;
+        } finally {
+            ch.shutdownNow();
+        }
+    }
+}

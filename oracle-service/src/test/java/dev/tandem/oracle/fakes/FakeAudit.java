@@ -1,0 +1,56 @@
+package dev.tandem.oracle.fakes;
+
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.AuditReason;
+import dev.tandem.proto.audit.v1.AuditServiceGrpc;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictResponse;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.TrustState;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import jakarta.inject.Inject;
+
+/** An audit service that decides as the test says and records what it was told; can be switched off. */
+@GrpcService
+public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
+
+    @Inject
+    FakeAuditState state;
+
+    @Override
+    public void decide(DecideRequest request, StreamObserver<DecideResponse> responses) {
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        state.calls.add("decide:" + request.getDecisionId());
+        state.decisions.put(request.getDecisionId(), request);
+        var action = state.actions.getOrDefault(request.getWorkerType(),
+                request.getConfidence() < 0.5 ? AuditAction.AUDIT_ACTION_REVIEW : AuditAction.AUDIT_ACTION_PASS);
+        var review = action == AuditAction.AUDIT_ACTION_REVIEW;
+        responses.onNext(DecideResponse.newBuilder().setDecisionId(request.getDecisionId()).setAction(action)
+                .setReason(!review ? AuditReason.AUDIT_REASON_TRUSTED
+                        : request.getConfidence() < 0.5 ? AuditReason.AUDIT_REASON_LOW_CONFIDENCE
+                        : AuditReason.AUDIT_REASON_PROBATION)
+                .setMode(review ? state.mode : ReviewMode.REVIEW_MODE_UNSPECIFIED)
+                .setSamplingProbability(review ? 1.0 : 0.1).setConfidenceThreshold(0.5)
+                .setState(TrustState.TRUST_STATE_NORMAL).setExplanation("fake decision").build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void recordVerdict(RecordVerdictRequest request, StreamObserver<RecordVerdictResponse> responses) {
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        state.calls.add("verdict:" + request.getDecisionId());
+        boolean duplicate = state.verdicts.putIfAbsent(request.getDecisionId(), request) != null;
+        responses.onNext(RecordVerdictResponse.newBuilder().setDuplicate(duplicate).build());
+        responses.onCompleted();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.tandem.oracle.fakes;
+
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import jakarta.inject.Singleton;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** What the fake audit service decides, set by each test, and what it recorded. */
+@Singleton // not a client proxy: tests and fakes read these fields directly
+public class FakeAuditState {
+
+    /** Action per worker type; unset types are reviewed below confidence 0.5 and passed otherwise. */
+    public final Map<String, AuditAction> actions = new ConcurrentHashMap<>();
+    public volatile ReviewMode mode = ReviewMode.REVIEW_MODE_BLOCKING;
+    /** When true every call fails with UNAVAILABLE. */
+    public volatile boolean down;
+
+    /** Every call that reached the fake, in order: "decide:ID" and "verdict:ID". */
+    public final List<String> calls = new CopyOnWriteArrayList<>();
+    public final Map<String, DecideRequest> decisions = new ConcurrentHashMap<>();
+    public final Map<String, RecordVerdictRequest> verdicts = new ConcurrentHashMap<>();
+
+    public void reset() {
+        actions.clear();
+        mode = ReviewMode.REVIEW_MODE_BLOCKING;
+        down = false;
+        calls.clear();
+        decisions.clear();
+        verdicts.clear();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.tandem.oracle.fakes;
+
+import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.ReviewRequest;
+import io.grpc.Deadline;
+import jakarta.inject.Singleton;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** What the fake router does, set by each test, and what it saw. */
+@Singleton // not a client proxy: tests and fakes read these fields directly
+public class FakeRouterState {
+
+    /** Confidence the worker reports, per worker type (default 0.9). */
+    public final Map<String, Double> confidence = new ConcurrentHashMap<>();
+    /** Worker types whose dispatch fails on every worker tier (UNAVAILABLE). */
+    public final Set<String> failingWorkerTypes = ConcurrentHashMap.newKeySet();
+    /** Worker types whose dispatch fails on the oracle tier too. */
+    public final Set<String> failingOnOracleTier = ConcurrentHashMap.newKeySet();
+    /** Step ids whose review rejects the candidate. */
+    public final Set<String> rejectedSteps = ConcurrentHashMap.newKeySet();
+    /** When false, a rejecting review carries no reviewer output, so the oracle re-dispatches. */
+    public volatile boolean reviewerAnswers = true;
+    /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
+    public volatile int rendezvous;
+
+    public final List<DispatchRequest> dispatches = new CopyOnWriteArrayList<>();
+    public final List<ReviewRequest> reviews = new CopyOnWriteArrayList<>();
+    public final List<Deadline> dispatchDeadlines = new CopyOnWriteArrayList<>();
+    public final AtomicInteger inFlight = new AtomicInteger();
+    public final AtomicInteger maxInFlight = new AtomicInteger();
+    public final AtomicInteger listWorkerTypesCalls = new AtomicInteger();
+    public volatile boolean listWorkerTypesDown;
+
+    public void reset() {
+        confidence.clear();
+        failingWorkerTypes.clear();
+        failingOnOracleTier.clear();
+        rejectedSteps.clear();
+        reviewerAnswers = true;
+        rendezvous = 0;
+        dispatches.clear();
+        reviews.clear();
+        dispatchDeadlines.clear();
+        inFlight.set(0);
+        maxInFlight.set(0);
+        listWorkerTypesDown = false;
+    }
+}
