@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Offline tests of Tandem's Kubernetes manifests (k8s/). Needs no cluster and no internet beyond the package
+# registries (npm, Maven Central, Debian) on the first run. Checks, per overlay (and the test fixtures):
+#   1. it renders with `kubectl kustomize`;
+#   2. every object validates against its schema: Kubernetes 1.32 and Prometheus Operator JSON schemas
+#      (npm kubernetes-models, @kubernetes-models/prometheus-operator) and a strict CloudNativePG Cluster
+#      subset schema (test/schemas); unknown or misspelt fields are caught by binding every object to the
+#      fabric8 Kubernetes model 7.3.1 (Maven Central) and rejecting any field it does not know (test/strict);
+#   3. policy: GPU fields on GPU pool Deployments only, probes/requests/limits/hardened security context on
+#      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, network policies,
+#      OpenTelemetry wiring, dashboards (datasource variable, units, $__rate_interval) (test/check.mjs);
+#   4. every PromQL expression of the alerts and dashboards parses (`promtool check rules`), and the alert
+#      rules fire on synthetic series as expected (`promtool test rules test/alerts.test.yaml`).
+# Prints "N passed, N failed" last and exits non-zero when anything failed.
+set -uo pipefail
+K8S="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$K8S")"
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "PASS $*"; }
+ko() { failed=$((failed + 1)); echo "FAIL $*"; }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && exit 0; exit 1; }
+count() { # count PASS/FAIL-style lines of a tool's output file: $1 file, $2 pass regex, $3 fail regex
+  local p f
+  p=$(grep -cE "$2" "$1" || true); f=$(grep -cE "$3" "$1" || true)
+  passed=$((passed + p)); failed=$((failed + f))
+  echo "$4: $p passed, $f failed"
+  grep -E "$3" "$1" || true
+}
+
+# ---- tools ---------------------------------------------------------------------------------------------
+if ! command -v kubectl >/dev/null; then ko "kubectl is required (kubectl 1.32 with kustomize v5)"; finish; fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then ko "node and npm are required"; finish; fi
+if [ ! -d "$K8S/test/node_modules/kubernetes-models" ] || [ "$K8S/test/package-lock.json" -nt "$K8S/test/node_modules/.package-lock.json" ]; then
+  (cd "$K8S/test" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.log" 2>&1 || { cat "$OUT/npm.log"; ko "npm ci in k8s/test"; finish; }
+fi
+if ! command -v promtool >/dev/null; then
+  # Debian's prometheus package ships promtool. Its maintainer scripts would start the server: a
+  # policy-rc.d (only when none exists) stops that, and any prometheus process that still appears is ended.
+  echo "k8s/test.sh: installing promtool (Debian package prometheus)"
+  before=$(pgrep -x prometheus || true)
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1; fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } >"$OUT/apt.log" 2>&1
+  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  for pid in $(pgrep -x prometheus || true); do
+    case " $before " in *" $pid "*) ;; *) kill "$pid" 2>/dev/null || true ;; esac
+  done
+  command -v promtool >/dev/null || { tail -20 "$OUT/apt.log"; ko "promtool could not be installed"; finish; }
+fi
+JAVA=""
+if [ -f "$ROOT/bin/env.sh" ]; then
+  # shellcheck source=/dev/null
+  source "$ROOT/bin/env.sh"
+  tandem_pick_jdk >/dev/null 2>&1 && JAVA="$JAVA_HOME/bin/java"
+fi
+[ -z "$JAVA" ] && command -v java >/dev/null && JAVA=java
+CP_FILE="$K8S/test/strict/target/classpath.txt"
+if [ -n "$JAVA" ] && [ ! -s "$CP_FILE" ]; then
+  mkdir -p "$(dirname "$CP_FILE")"
+  (cd "$ROOT" && { ./mvnw -q -o -B -f k8s/test/strict/pom.xml dependency:build-classpath -Dmdep.outputFile="$CP_FILE" \
+      || ./mvnw -q -B -ntp -f k8s/test/strict/pom.xml dependency:build-classpath -Dmdep.outputFile="$CP_FILE"; }) \
+    >"$OUT/mvn.log" 2>&1 || { tail -20 "$OUT/mvn.log"; rm -f "$CP_FILE"; }
+fi
+
+# ---- 1. render ----------------------------------------------------------------------------------------
+targets=()
+for dir in "$K8S"/overlays/* "$K8S"/test/fixtures/*; do
+  [ -f "$dir/kustomization.yaml" ] || continue
+  name=$(basename "$dir")
+  if kubectl kustomize "$dir" >"$OUT/$name.yaml" 2>"$OUT/$name.err"; then
+    ok "$name renders with kubectl kustomize ($(grep -c '^kind:' "$OUT/$name.yaml") objects)"
+    targets+=("$name=$OUT/$name.yaml")
+  else
+    ko "$name renders with kubectl kustomize: $(cat "$OUT/$name.err")"
+  fi
+done
+[ ${#targets[@]} -gt 0 ] || finish
+
+# ---- 2+3. schemas and policy ----------------------------------------------------------------------------
+node "$K8S/test/check.mjs" "$OUT" "${targets[@]}" >"$OUT/check.log" 2>&1
+count "$OUT/check.log" '^PASS ' '^FAIL |Error' "schemas (kubernetes-models, prometheus-operator, CNPG subset) and policy checks"
+if [ -n "$JAVA" ] && [ -s "$CP_FILE" ]; then
+  files=(); for t in "${targets[@]}"; do files+=("${t#*=}"); done
+  "$JAVA" -DallowGeneric=postgresql.cnpg.io/v1/Cluster -cp "$(cat "$CP_FILE")" "$K8S/test/strict/Strict.java" "${files[@]}" \
+    >"$OUT/strict.log" 2>&1
+  sed -i "s#$OUT/##" "$OUT/strict.log"
+  count "$OUT/strict.log" '^(ok|skip) ' '^FAIL |Exception|error:' "strict fields (fabric8 model)"
+else
+  ko "strict field check: no JDK or fabric8 classpath (see $OUT/mvn.log)"
+fi
+
+# ---- 4. PromQL ------------------------------------------------------------------------------------------
+for f in "$OUT"/rules-*.yaml "$OUT"/dashboard-exprs-*.yaml; do
+  [ -f "$f" ] || continue
+  if promtool check rules "$f" >"$OUT/promtool.log" 2>&1; then ok "promtool check rules $(basename "$f"): $(grep -o '[0-9]* rules found' "$OUT/promtool.log")"
+  else ko "promtool check rules $(basename "$f"): $(cat "$OUT/promtool.log")"; fi
+done
+# Control: promtool must reject a broken expression, or the checks above prove nothing.
+printf 'groups:\n- name: control\n  rules:\n  - record: broken\n    expr: sum(rate(x[5m])\n' >"$OUT/control.yaml"
+if promtool check rules "$OUT/control.yaml" >/dev/null 2>&1; then ko "promtool accepts a broken expression"; else ok "promtool rejects a broken expression"; fi
+if [ -f "$OUT/rules-gpu.yaml" ] && [ -f "$K8S/test/alerts.test.yaml" ]; then
+  cp "$K8S/test/alerts.test.yaml" "$OUT/" 
+  if (cd "$OUT" && promtool test rules alerts.test.yaml) >"$OUT/unit.log" 2>&1; then ok "promtool test rules: alerts fire on synthetic series"
+  else ko "promtool test rules: $(cat "$OUT/unit.log")"; fi
+fi
+finish
