@@ -39,7 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TandemEndToEndIT {
 
-    static final String DB = "tandem_e2e";
+    /** A database of its own, dropped and created per run; TANDEM_E2E_DB lets parallel checkouts use their own. */
+    static final String DB = System.getenv().getOrDefault("TANDEM_E2E_DB", "tandem_e2e");
     static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
     static final String ORACLE_MODEL = "embedded-bge-oracle";
 
