@@ -34,6 +34,7 @@ public final class TandemClient {
 
     public static void main(String[] args) throws Exception {
         String target = "localhost:8080";
+        String apiKey = System.getenv("TANDEM_API_KEY");
         long deadlineSeconds = 60;
         var request = ExecuteRequest.newBuilder();
         for (int i = 0; i < args.length; i++) {
@@ -42,6 +43,7 @@ public final class TandemClient {
                 case "--task" -> request.setTask(args[++i]);
                 case "--pipeline" -> request.setPipeline(args[++i]);
                 case "--tenant" -> request.setTenant(args[++i]);
+                case "--api-key" -> apiKey = args[++i];
                 case "--deadline-seconds" -> deadlineSeconds = Long.parseLong(args[++i]);
                 case "--input" -> {
                     String[] kv = args[++i].split("=", 2);
@@ -57,6 +59,12 @@ public final class TandemClient {
         var out = System.out;
         try {
             var stub = OracleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS);
+            if (apiKey != null && !apiKey.isBlank()) {
+                var headers = new io.grpc.Metadata();
+                headers.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                        "Bearer " + apiKey);
+                stub = stub.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+            }
             ExecuteResponse response = null;
             var events = stub.executeStream(request.build());
             while (events.hasNext()) {
@@ -163,7 +171,8 @@ public final class TandemClient {
     private static void usage(String problem) {
         System.err.println(problem);
         System.err.println("usage: TandemClient [--target host:port] --task TEXT [--pipeline NAME] "
-                + "[--input NAME=VALUE|NAME=@FILE]... [--tenant T] [--deadline-seconds N]");
+                + "[--input NAME=VALUE|NAME=@FILE]... [--tenant T] [--api-key KEY (or env TANDEM_API_KEY)] "
+                + "[--deadline-seconds N]");
         System.exit(64);
     }
 }

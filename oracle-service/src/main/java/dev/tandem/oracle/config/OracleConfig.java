@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Configuration of the oracle service, under {@code tandem.oracle}. */
@@ -32,6 +34,59 @@ public interface OracleConfig {
     Audit audit();
 
     Tasks tasks();
+
+    Access access();
+
+    Limits limits();
+
+    /** How clients of the public API authenticate, and who may read every tenant's tasks. */
+    interface Access {
+        /** {@code none}: the request's tenant is trusted (local use); {@code api-key}: a key decides the tenant. */
+        @WithDefault("none")
+        AuthMode auth();
+
+        /**
+         * API keys by tenant, as lower-case SHA-256 hex digests of the keys (comma-separated for several keys): a
+         * leaked configuration does not leak the keys. {@code echo -n "$KEY" | sha256sum} gives the digest.
+         */
+        Map<String, List<String>> apiKeys();
+
+        /** A file of {@code <tenant> <sha256-hex>} lines (a mounted Secret), read at start and when it changes. */
+        Optional<String> apiKeysFile();
+
+        /** Tenants whose keys may read every tenant's tasks on the admin endpoints. */
+        Optional<List<String>> adminTenants();
+    }
+
+    enum AuthMode {
+        NONE, API_KEY
+    }
+
+    /** Per-tenant rate limits and request bounds of the public API. */
+    interface Limits {
+        /** Tasks a tenant may start in any rolling window ({@code 0} for no limit). */
+        @WithDefault("1200")
+        int tasksPerWindow();
+
+        /** The rate-limit window. */
+        @WithDefault("1m")
+        Duration window();
+
+        /** Per-tenant overrides of {@code tasks-per-window}. */
+        Map<String, Integer> tenantTasksPerWindow();
+
+        /** Longest task text, in characters. */
+        @WithDefault("4000")
+        int maxTaskChars();
+
+        /** Most named inputs a task may have. */
+        @WithDefault("64")
+        int maxInputs();
+
+        /** Most characters in all inputs of a task together. */
+        @WithDefault("1000000")
+        int maxInputChars();
+    }
 
     interface Planner {
         /** Encoder the embedded planner matches task text to pipelines with. */

@@ -1,5 +1,7 @@
 package dev.tandem.oracle.grpc;
 
+import dev.tandem.oracle.security.Caller;
+import dev.tandem.oracle.security.ClientAccess;
 import dev.tandem.oracle.service.PlanValidator;
 import dev.tandem.oracle.service.TaskRunner;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
@@ -17,15 +19,16 @@ import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
 import jakarta.inject.Inject;
 
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
 /**
- * The client-facing API. Tasks block on downstream calls, so every method runs on a virtual thread; the task's
- * steps then fan out on more virtual threads. The client's deadline is captured here, on the request thread, and
- * handed down explicitly because the step threads do not carry the gRPC context. The methods are not annotated
- * {@code @Blocking}: on the shared HTTP/gRPC server Quarkus 3.27 can then deliver a unary call's half-close
- * before its message ("Half-closed without a request", quarkusio/quarkus#48940), so the work is offloaded here,
- * after the request has arrived.
+ * The client-facing API. Every call is admitted first (API key → tenant, the tenant's rate limit), then runs on a
+ * virtual thread; the task's steps fan out on more virtual threads. The client's deadline and key are read here,
+ * on the request thread, and handed down explicitly because the worker threads do not carry the gRPC context.
+ * The methods are not annotated {@code @Blocking}: on the shared HTTP/gRPC server Quarkus 3.27 can then deliver a
+ * unary call's half-close before its message ("Half-closed without a request", quarkusio/quarkus#48940), so the
+ * work is offloaded here, after the request has arrived.
  */
 @GrpcService
 public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
@@ -40,63 +43,72 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
     @Inject
     PlanValidator validator;
 
+    @Inject
+    ClientAccess access;
+
     @Override
     public void execute(ExecuteRequest request, StreamObserver<ExecuteResponse> responses) {
         var deadline = Context.current().getDeadline();
-        blocking.execute(() -> execute(request, deadline, responses));
-    }
-
-    private void execute(ExecuteRequest request, Deadline deadline, StreamObserver<ExecuteResponse> responses) {
-        ExecuteResponse response;
-        try {
-            response = runner.run(request, deadline, event -> { });
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-            return;
-        }
-        responses.onNext(response);
-        responses.onCompleted();
+        var key = CallerCredentialsInterceptor.presentedKey();
+        blocking.execute(() -> {
+            ExecuteResponse response;
+            try {
+                response = runner.run(admitted(request, key), deadline, event -> { });
+            } catch (RuntimeException | Error e) {
+                // Errors too: an unanswered call would hang the client until its deadline
+                responses.onError(GrpcErrors.toStatus(e));
+                return;
+            }
+            responses.onNext(response);
+            responses.onCompleted();
+        });
     }
 
     @Override
     public void executeStream(ExecuteRequest request, StreamObserver<TaskEvent> events) {
         var deadline = Context.current().getDeadline();
-        blocking.execute(() -> executeStream(request, deadline, events));
-    }
-
-    private void executeStream(ExecuteRequest request, Deadline deadline, StreamObserver<TaskEvent> events) {
+        var key = CallerCredentialsInterceptor.presentedKey();
         var observer = (ServerCallStreamObserver<TaskEvent>) events;
-        try {
-            runner.run(request, deadline, event -> {
+        blocking.execute(() -> {
+            try {
+                runner.run(admitted(request, key), deadline, event -> {
+                    if (!observer.isCancelled()) {
+                        observer.onNext(event);
+                    }
+                });
+            } catch (RuntimeException | Error e) {
                 if (!observer.isCancelled()) {
-                    observer.onNext(event);
+                    observer.onError(GrpcErrors.toStatus(e));
                 }
-            });
-        } catch (RuntimeException e) {
-            if (!observer.isCancelled()) {
-                observer.onError(GrpcErrors.toStatus(e));
+                return;
             }
-            return;
-        }
-        observer.onCompleted();
+            observer.onCompleted();
+        });
     }
 
     @Override
     public void validatePlan(ValidatePlanRequest request, StreamObserver<ValidatePlanResponse> responses) {
-        var deadline = Context.current().getDeadline();
-        blocking.execute(() -> validatePlan(request, deadline, responses));
+        Deadline deadline = Context.current().getDeadline();
+        var key = CallerCredentialsInterceptor.presentedKey();
+        blocking.execute(() -> {
+            try {
+                access.authenticate(key, "");
+                var graph = validator.validate(request.getPlan(), request.getInputsMap(), deadline);
+                var response = ValidatePlanResponse.newBuilder().addAllTopologicalOrder(graph.topologicalOrder());
+                graph.levels().forEach(level -> response.addLevels(ParallelLevel.newBuilder().addAllStepIds(level)));
+                responses.onNext(response.build());
+                responses.onCompleted();
+            } catch (RuntimeException | Error e) {
+                responses.onError(GrpcErrors.toStatus(e));
+            }
+        });
     }
 
-    private void validatePlan(ValidatePlanRequest request, Deadline deadline,
-                              StreamObserver<ValidatePlanResponse> responses) {
-        try {
-            var graph = validator.validate(request.getPlan(), request.getInputsMap(), deadline);
-            var response = ValidatePlanResponse.newBuilder().addAllTopologicalOrder(graph.topologicalOrder());
-            graph.levels().forEach(level -> response.addLevels(ParallelLevel.newBuilder().addAllStepIds(level)));
-            responses.onNext(response.build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-        }
+    /** The request as it runs: for the authenticated tenant, within the tenant's rate limit. */
+    private ExecuteRequest admitted(ExecuteRequest request, Optional<String> key) {
+        Caller caller = access.authenticate(key, request.getTenant());
+        access.admitTask(caller);
+        return caller.tenant().equals(request.getTenant()) ? request
+                : request.toBuilder().setTenant(caller.tenant()).build();
     }
 }

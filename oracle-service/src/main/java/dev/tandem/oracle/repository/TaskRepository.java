@@ -40,12 +40,14 @@ public class TaskRepository {
         return Optional.ofNullable(tasks.get(taskId));
     }
 
-    /** The most recent tasks, newest first. */
-    public synchronized List<TaskRecord> recent(int limit) {
+    /** The most recent tasks, newest first; only the tenant's when a tenant is given. */
+    public synchronized List<TaskRecord> recent(int limit, String tenant) {
         var all = new ArrayList<>(tasks.values());
         var out = new ArrayList<TaskRecord>();
         for (int i = all.size() - 1; i >= 0 && out.size() < limit; i--) {
-            out.add(all.get(i));
+            if (tenant == null || all.get(i).tenant().equals(tenant)) {
+                out.add(all.get(i));
+            }
         }
         return out;
     }

@@ -11,11 +11,16 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 import java.util.List;
 
-/** Recent tasks (an in-memory window, newest first) and one task with its plan, steps and cost. */
+/**
+ * Recent tasks (an in-memory window, newest first) and one task with its plan, steps and cost. A tenant's key sees
+ * only that tenant's tasks (another tenant's task is "not found"); admin keys see all.
+ */
 @Path("/api/tasks")
 @Produces(MediaType.APPLICATION_JSON)
 public class TaskResource {
@@ -24,17 +29,22 @@ public class TaskResource {
     TaskRepository tasks;
 
     @GET
-    public List<TaskViews.TaskSummary> recent(@QueryParam("limit") @DefaultValue("20") int limit) {
+    public List<TaskViews.TaskSummary> recent(@QueryParam("limit") @DefaultValue("20") int limit,
+                                              @Context ContainerRequestContext request) {
         if (limit < 1 || limit > 1000) {
             throw new BadRequestException("limit must be between 1 and 1000");
         }
-        return tasks.recent(limit).stream().map(TaskViews::summary).toList();
+        var caller = AdminAccessFilter.caller(request);
+        var tenant = caller.admin() ? null : caller.tenant();
+        return tasks.recent(limit, tenant).stream().map(TaskViews::summary).toList();
     }
 
     @GET
     @Path("/{id}")
-    public TaskViews.TaskDetail one(@PathParam("id") String id) {
-        return tasks.find(id).map(TaskViews::detail)
+    public TaskViews.TaskDetail one(@PathParam("id") String id, @Context ContainerRequestContext request) {
+        var caller = AdminAccessFilter.caller(request);
+        return tasks.find(id).filter(t -> caller.admin() || t.tenant().equals(caller.tenant()))
+                .map(TaskViews::detail)
                 .orElseThrow(() -> new NotFoundException("no recent task " + id));
     }
 }

@@ -67,6 +67,9 @@ public class TaskRunner {
     @Inject
     OracleConfig config;
 
+    @Inject
+    TaskRequestBounds bounds;
+
     private final ExecutorService stepExecutor = Executors.newVirtualThreadPerTaskExecutor();
 
     @PreDestroy
@@ -93,6 +96,7 @@ public class TaskRunner {
                 throw Status.DEADLINE_EXCEEDED.withDescription("the deadline expired before the task started")
                         .asRuntimeException();
             }
+            bounds.check(request);
             var events = new TaskEvents(taskId, listener);
             var planned = planning.plan(taskId, request, deadline);
             var plan = planned.plan();

@@ -1,4 +1,4 @@
-package dev.tandem.oracle.grpc;
+package dev.tandem.grpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -19,15 +19,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Turns the caller's {@code grpc-timeout} header into the call's {@link Context} deadline. The gRPC server that
- * shares the HTTP port (Vert.x based) does not do it, unlike grpc-java's own server; without this the client's
- * deadline would not reach {@code Context.current().getDeadline()} and could not be propagated downstream.
+ * shares the HTTP port (Vert.x based) does not do it, unlike grpc-java's own server; without this a service would
+ * not see {@code Context.current().getDeadline()} and could neither refuse expired work nor propagate the deadline
+ * to its own downstream calls. Services read the deadline on the call's thread before offloading blocking work.
  */
 @GlobalInterceptor
 @ApplicationScoped
-@Priority(Integer.MAX_VALUE) // outermost, so the blocking offload captures the context with the deadline
-public class DeadlineServerInterceptor implements ServerInterceptor {
+@Priority(Integer.MAX_VALUE) // outermost: every other interceptor and the service method see the deadline
+public class CallerDeadlineInterceptor implements ServerInterceptor {
 
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         var t = new Thread(r, "grpc-deadline-timer");
         t.setDaemon(true);
         return t;
@@ -35,7 +36,7 @@ public class DeadlineServerInterceptor implements ServerInterceptor {
 
     @PreDestroy
     void close() {
-        scheduler.shutdownNow();
+        timer.shutdownNow();
     }
 
     @Override
@@ -45,7 +46,7 @@ public class DeadlineServerInterceptor implements ServerInterceptor {
         if (timeoutNanos == null || Context.current().getDeadline() != null) {
             return next.startCall(call, headers);
         }
-        var context = Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, scheduler);
+        var context = Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, timer);
         var listener = Contexts.interceptCall(context, call, headers, next);
         // release the deadline timer as soon as the call ends rather than when the deadline passes
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
