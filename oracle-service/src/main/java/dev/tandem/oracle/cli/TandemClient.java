@@ -155,6 +155,13 @@ public final class TandemClient {
         var c = r.getCost();
         out.printf(Locale.ROOT, "Cost: $%.6f actual vs $%.6f all-oracle baseline (%.1f %% saved)%n",
                 c.getActualUsd(), c.getAllOracleUsd(), 100 * c.getSavingsFraction());
+        long probation = r.getStepsList().stream().filter(s -> s.getAudit().getReason().equals("probation")).count();
+        if (probation > 0) {
+            out.printf(Locale.ROOT, "  %d of %d steps were reviewed by the oracle because their streams (model x worker "
+                    + "type) are new: a stream starts at 100 %% review and earns lower review rates from accepted "
+                    + "reviews (audit-service/README.md), so early tasks can cost more than the oracle alone.%n",
+                    probation, r.getStepsCount());
+        }
         out.println();
         out.println("Answer:");
         out.println(r.getOutput());
