@@ -24,14 +24,21 @@ final class ServiceProcess implements AutoCloseable {
 
     final String name;
     final int port;
+    private final String logName;
     private final Map<String, String> properties;
     private Process process;
     private int starts;
 
     ServiceProcess(String name, int port, Map<String, String> properties) {
+        this(name, port, properties, name);
+    }
+
+    /** A second process of the same service, logging under {@code logName}. */
+    ServiceProcess(String name, int port, Map<String, String> properties, String logName) {
         this.name = name;
         this.port = port;
         this.properties = properties;
+        this.logName = logName;
     }
 
     static int freePort() {
@@ -63,7 +70,7 @@ final class ServiceProcess implements AutoCloseable {
         cmd.add(jar(name).toString());
         Path logs = Path.of("target", "e2e-logs");
         Files.createDirectories(logs);
-        Path log = logs.resolve(name + (starts == 0 ? "" : "-" + starts) + ".log");
+        Path log = logs.resolve(logName + (starts == 0 ? "" : "-" + starts) + ".log");
         starts++;
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return this;
@@ -76,7 +83,7 @@ final class ServiceProcess implements AutoCloseable {
         while (System.nanoTime() < until) {
             if (!process.isAlive()) {
                 throw new IllegalStateException(name + " exited with " + process.exitValue()
-                        + "; see target/e2e-logs/" + name + ".log");
+                        + "; see target/e2e-logs/" + logName + ".log");
             }
             try {
                 if (HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {

@@ -1,0 +1,295 @@
+package dev.tandem.oracle.e2e;
+
+import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.ExecuteResponse;
+import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
+import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.oracle.v1.TaskEvent;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fault suite: the four services as processes, two worker pools, and a PostgreSQL of the suite's own, under a
+ * steady load while things break. A worker killed with SIGKILL fails no task; with the audit service down tasks
+ * continue under the fail-safe (blocking oracle review) and every decision reaches the ledger when it returns;
+ * a PostgreSQL restart loses no ledger row; an oracle shutdown ends every in-flight task with a result or a clear
+ * status, never a silent or partial answer. Bounded: about two minutes.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultSuiteIT {
+
+    static final String DB = "tandem_faults";
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    static LocalPostgres pg;
+    static ServiceProcess audit;
+    static ServiceProcess workerA;
+    static ServiceProcess workerB;
+    static ServiceProcess router;
+    static ServiceProcess oracle;
+    static ManagedChannel channel;
+    static String document;
+
+    @BeforeAll
+    static void start() throws Exception {
+        var bin = LocalPostgres.binaries();
+        Assumptions.assumeTrue(bin.isPresent(), "PostgreSQL server binaries (initdb, pg_ctl) are not installed");
+        pg = LocalPostgres.start(bin.get());
+        try (var c = DriverManager.getConnection(pg.jdbcUrl("postgres"), "postgres", "");
+             var s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + DB);
+        }
+        document = Files.readString(Path.of("src", "test", "resources", "e2e", "double-charge.txt"));
+        int auditPort = ServiceProcess.freePort();
+        int portA = ServiceProcess.freePort();
+        int portB = ServiceProcess.freePort();
+        int routerPort = ServiceProcess.freePort();
+        int oraclePort = ServiceProcess.freePort();
+
+        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(pg.jdbcUrl(DB)));
+        workerA = new ServiceProcess("worker-service", portA, E2eConfig.worker());
+        workerB = new ServiceProcess("worker-service", portB, E2eConfig.worker(), "worker-service-b");
+        var routerConfig = E2eConfig.router(portA, auditPort);
+        routerConfig.put("tandem.router.pools.b.endpoint", "localhost:" + portB);
+        routerConfig.put("tandem.router.pools.b.models", "embedded-minilm,embedded-bge-oracle");
+        routerConfig.put("tandem.router.pools.b.capacity", "32");
+        routerConfig.put("tandem.router.circuit-breaker.delay", "2s");
+        router = new ServiceProcess("router-service", routerPort, routerConfig);
+        var oracleConfig = E2eConfig.oracle(routerPort, auditPort);
+        oracleConfig.put("tandem.oracle.audit.reconcile-every", "1s");
+        oracle = new ServiceProcess("oracle-service", oraclePort, oracleConfig);
+        for (var p : List.of(audit, workerA, workerB, router, oracle)) {
+            p.start();
+        }
+        for (var p : List.of(audit, workerA, workerB, router, oracle)) {
+            p.awaitReady(Duration.ofSeconds(120));
+        }
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", oraclePort).usePlaintext().build();
+        // warm up: the encoders load on first use
+        execute();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        for (var p : new ServiceProcess[] {oracle, router, workerA, workerB, audit}) {
+            if (p != null) {
+                p.close();
+            }
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    static ExecuteResponse execute() {
+        return OracleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(90, TimeUnit.SECONDS)
+                .execute(ExecuteRequest.newBuilder().setTask("Triage this customer support ticket")
+                        .putInputs("document", document).build());
+    }
+
+    /** Results of {@code tasks} tasks run {@code concurrency} at a time; {@code fault} runs once after {@code after}. */
+    static Load load(int tasks, int concurrency, int after, ThrowingRunnable fault) throws Exception {
+        var done = new AtomicInteger();
+        var faultDone = new CountDownLatch(1);
+        var results = new ConcurrentLinkedQueue<ExecuteResponse>();
+        var failures = new ConcurrentLinkedQueue<Status>();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        var futures = new ArrayList<CompletableFuture<Void>>();
+        for (int i = 0; i < tasks; i++) {
+            futures.add(CompletableFuture.runAsync(() -> {
+                try {
+                    results.add(execute());
+                } catch (StatusRuntimeException e) {
+                    failures.add(e.getStatus());
+                }
+                if (done.incrementAndGet() == after) {
+                    try {
+                        fault.run();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    } finally {
+                        faultDone.countDown();
+                    }
+                }
+            }, pool));
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+        pool.shutdown();
+        assertThat(faultDone.await(1, TimeUnit.SECONDS)).as("the fault was injected").isTrue();
+        return new Load(List.copyOf(results), List.copyOf(failures));
+    }
+
+    record Load(List<ExecuteResponse> succeeded, List<Status> failed) {
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    @Test
+    @Order(1)
+    void killingAWorkerUnderLoadFailsNoTask() throws Exception {
+        var load = load(24, 4, 4, workerA::kill);
+
+        assertThat(load.failed()).as("failed tasks").isEmpty();
+        assertThat(load.succeeded()).hasSize(24);
+        var failedAttempts = load.succeeded().stream().flatMap(r -> r.getStepsList().stream())
+                .flatMap(s -> s.getFailedAttemptsList().stream()).toList();
+        assertThat(failedAttempts).as("the router failed over from the killed pool")
+                .anySatisfy(a -> assertThat(a).contains("@local"));
+        workerA.start().awaitReady(Duration.ofSeconds(120));
+    }
+
+    @Test
+    @Order(2)
+    void withTheAuditServiceDownTasksContinueAndEveryDecisionReachesTheLedgerLater() throws Exception {
+        audit.kill();
+        var tasks = new ArrayList<ExecuteResponse>();
+        for (int i = 0; i < 4; i++) {
+            tasks.add(execute());
+        }
+        assertThat(tasks).allSatisfy(r -> assertThat(r.getStepsList()).allSatisfy(s -> {
+            assertThat(s.getAudit().getReason()).isEqualTo("audit_unavailable");
+            assertThat(s.getAudit().getDecision()).isEqualTo("review");
+            assertThat(s.getAudit().getVerdict()).isIn("accepted", "rejected");
+        }));
+        assertThat(pendingAuditRecords()).isPositive();
+
+        audit.start().awaitReady(Duration.ofSeconds(120));
+        awaitNoPendingAuditRecords();
+        assertEveryStepInTheLedger(tasks);
+    }
+
+    @Test
+    @Order(3)
+    void restartingPostgresLosesNoLedgerRow() throws Exception {
+        var load = load(16, 3, 3, pg::restart);
+
+        assertThat(load.failed()).as("failed tasks").isEmpty();
+        awaitNoPendingAuditRecords();
+        assertEveryStepInTheLedger(load.succeeded());
+    }
+
+    @Test
+    @Order(4)
+    void anOracleShutdownEndsEveryInFlightTaskWithAResultOrAClearStatus() throws Exception {
+        var outcomes = new ConcurrentLinkedQueue<String>();
+        var started = new CountDownLatch(4);
+        var streams = new ArrayList<CompletableFuture<Void>>();
+        for (int i = 0; i < 4; i++) {
+            streams.add(CompletableFuture.runAsync(() -> outcomes.add(stream(started))));
+        }
+        assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+        oracle.close(); // SIGTERM: graceful shutdown
+        CompletableFuture.allOf(streams.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+
+        assertThat(outcomes).hasSize(4).allSatisfy(o -> assertThat(o).matches("complete|status:UNAVAILABLE|status:CANCELLED"));
+        oracle.start().awaitReady(Duration.ofSeconds(120));
+        assertThat(execute().getStepsCount()).isPositive();
+    }
+
+    /** A streamed task's end: "complete" (task done with every step), or the status it failed with. */
+    private static String stream(CountDownLatch started) {
+        var events = OracleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(90, TimeUnit.SECONDS)
+                .executeStream(ExecuteRequest.newBuilder().setTask("Triage this customer support ticket")
+                        .putInputs("document", document).build());
+        int planned = -1;
+        boolean counted = false;
+        try {
+            while (events.hasNext()) {
+                TaskEvent e = events.next();
+                if (e.hasPlanReady()) {
+                    planned = e.getPlanReady().getPlan().getStepsCount();
+                }
+                if (e.hasStepStarted() && !counted) {
+                    counted = true;
+                    started.countDown();
+                }
+                if (e.hasTaskDone()) {
+                    var steps = e.getTaskDone().getResponse().getStepsList();
+                    return steps.size() == planned && steps.stream().noneMatch(s -> s.getOutput().isBlank())
+                            ? "complete" : "partial: " + steps.size() + " of " + planned;
+                }
+            }
+            return "ended without task done";
+        } catch (StatusRuntimeException e) {
+            if (!counted) {
+                started.countDown();
+            }
+            return "status:" + e.getStatus().getCode();
+        }
+    }
+
+    private static int pendingAuditRecords() throws Exception {
+        var body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + oracle.port
+                + "/api/audit/pending")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return (int) body.chars().filter(ch -> ch == '{').count();
+    }
+
+    private static void awaitNoPendingAuditRecords() throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pendingAuditRecords() > 0) {
+            assertThat(System.nanoTime()).as("pending audit records delivered within 30 s").isLessThan(until);
+            Thread.sleep(250);
+        }
+    }
+
+    /** Every step of every task has its decision in the ledger, and a verdict when it was reviewed. */
+    private static void assertEveryStepInTheLedger(List<ExecuteResponse> tasks) throws Exception {
+        Map<String, Integer> expectedDecisions = new LinkedHashMap<>();
+        Map<String, Integer> expectedVerdicts = new LinkedHashMap<>();
+        for (var r : tasks) {
+            expectedDecisions.put(r.getTaskId(), r.getStepsCount());
+            expectedVerdicts.put(r.getTaskId(), (int) r.getStepsList().stream()
+                    .map(StepResult::getAudit).filter(a -> !a.getVerdict().isEmpty() && a.getMode().equals("blocking"))
+                    .count());
+        }
+        try (var c = DriverManager.getConnection(pg.jdbcUrl(DB), "postgres", "");
+             var q = c.prepareStatement("select count(d.decision_id), count(v.decision_id) from decisions d "
+                     + "left join verdicts v on v.decision_id = d.decision_id where d.task_id = ?")) {
+            for (var task : expectedDecisions.keySet()) {
+                q.setString(1, task);
+                try (var rs = q.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).as("decisions of " + task).isEqualTo(expectedDecisions.get(task));
+                    assertThat(rs.getInt(2)).as("blocking verdicts of " + task)
+                            .isGreaterThanOrEqualTo(expectedVerdicts.get(task));
+                }
+            }
+        }
+    }
+}
