@@ -266,8 +266,7 @@ public final class AnthropicModelClient implements ModelClient {
         if (e instanceof AnthropicServiceException service) {
             int status = service.statusCode();
             var kind = ProviderErrors.kindOf(status);
-            JsonNode body = JSON.valueToTree(service.body());
-            var message = ProviderErrors.redact(ProviderErrors.messageOf(body), redactKey);
+            var message = ProviderErrors.redact(errorMessage(service), redactKey);
             var retryAfter = ProviderErrors.retryAfter(service.headers().values("retry-after-ms"),
                     service.headers().values("retry-after"));
             return new ModelCallException(kind, spec.id(), ProviderErrors.summaryOf(status, kind), status,
@@ -278,6 +277,19 @@ public final class AnthropicModelClient implements ModelClient {
         }
         return new ModelCallException(Kind.UNAVAILABLE, spec.id(), "call failed (" + e.getClass().getSimpleName()
                 + ")", 0, null, ProviderErrors.redact(e.getMessage(), redactKey), null);
+    }
+
+    private static String errorMessage(AnthropicServiceException service) {
+        try {
+            JsonNode body = JSON.valueToTree(service.body());
+            var message = ProviderErrors.messageOf(body);
+            if (!message.isBlank()) {
+                return message;
+            }
+        } catch (IllegalArgumentException missingBody) {
+            // fall through to the exception text
+        }
+        return service.getMessage() == null ? "" : service.getMessage();
     }
 
     private ModelCallException malformed(AnthropicInvalidDataException e) {

@@ -3,7 +3,9 @@ package dev.tandem.models.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.client.OpenAIClientImpl;
+import com.openai.client.okhttp.OkHttpClient;
+import com.openai.core.ClientOptions;
 import com.openai.core.JsonValue;
 import com.openai.core.Timeout;
 import com.openai.errors.OpenAIInvalidDataException;
@@ -83,6 +85,7 @@ public final class OpenAiModelClient implements ModelClient {
         var key = key();
         var params = params(request);
         long start = System.nanoTime();
+        ErrorBodyCapture.clear();
         ChatCompletion completion;
         try {
             completion = client(key).chat().completions().create(params);
@@ -101,7 +104,7 @@ public final class OpenAiModelClient implements ModelClient {
                 throw new ModelCallException(Kind.BAD_REQUEST, spec.id(), "the model refused", 200, null,
                         ProviderErrors.redact(message.refusal().get(), Optional.of(key)), null);
             }
-            var reason = choice._finishReason().asString().orElse("");
+            var reason = choice.finishReason().asString();
             var logprobs = choice.logprobs().flatMap(l -> l.content()).map(OpenAiModelClient::logprobs)
                     .orElse(List.of());
             return new ChatResponse(text, FinishReason.of(reason), reason, usage(completion.usage()), logprobs,
@@ -117,6 +120,7 @@ public final class OpenAiModelClient implements ModelClient {
         var params = params(request).toBuilder()
                 .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
         long start = System.nanoTime();
+        ErrorBodyCapture.clear();
         var text = new StringBuilder();
         var logprobs = new ArrayList<TokenLogprob>();
         String reason = "";
@@ -137,8 +141,8 @@ public final class OpenAiModelClient implements ModelClient {
                         onTextDelta.accept(delta);
                     }
                     choice.logprobs().flatMap(l -> l.content()).ifPresent(l -> logprobs.addAll(logprobs(l)));
-                    if (choice._finishReason().asString().isPresent()) {
-                        reason = choice._finishReason().asString().get();
+                    if (choice.finishReason().isPresent()) {
+                        reason = choice.finishReason().get().asString();
                     }
                 }
             }
@@ -247,14 +251,17 @@ public final class OpenAiModelClient implements ModelClient {
         synchronized (clientLock) {
             if (client == null || !key.equals(clientKey)) {
                 var previous = client;
-                client = OpenAIOkHttpClient.builder()
+                var timeout = Timeout.builder().connect(endpoint.connectTimeout())
+                        .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
+                        .request(endpoint.requestTimeout()).build();
+                var http = new ErrorBodyCapture(OkHttpClient.builder().timeout(timeout).build());
+                client = new OpenAIClientImpl(ClientOptions.builder()
+                        .httpClient(http)
                         .baseUrl(endpoint.baseUrl().toString())
                         .apiKey(key)
                         .maxRetries(0)
-                        .timeout(Timeout.builder().connect(endpoint.connectTimeout())
-                                .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
-                                .request(endpoint.requestTimeout()).build())
-                        .build();
+                        .timeout(timeout)
+                        .build());
                 clientKey = key;
                 if (previous != null) {
                     previous.close();
@@ -269,8 +276,7 @@ public final class OpenAiModelClient implements ModelClient {
         if (e instanceof OpenAIServiceException service) {
             int status = service.statusCode();
             var kind = ProviderErrors.kindOf(status);
-            JsonNode body = JSON.valueToTree(service.body());
-            var message = ProviderErrors.redact(ProviderErrors.messageOf(body), redactKey);
+            var message = ProviderErrors.redact(errorMessage(service), redactKey);
             var retryAfter = ProviderErrors.retryAfter(service.headers().values("retry-after-ms"),
                     service.headers().values("retry-after"));
             return new ModelCallException(kind, spec.id(), ProviderErrors.summaryOf(status, kind), status,
@@ -284,6 +290,31 @@ public final class OpenAiModelClient implements ModelClient {
         }
         return new ModelCallException(Kind.UNAVAILABLE, spec.id(), "call failed (" + e.getClass().getSimpleName()
                 + ")", 0, null, ProviderErrors.redact(e.getMessage(), redactKey), null);
+    }
+
+    /**
+     * The provider's message: the SDK keeps OpenAI's {@code error} object as the body; servers that answer with
+     * another shape (vLLM's top-level {@code message}) leave it empty and the SDK's message holds the raw body.
+     */
+    private static String errorMessage(OpenAIServiceException service) {
+        try {
+            JsonNode body = JSON.valueToTree(service.body());
+            var message = ProviderErrors.messageOf(body);
+            if (!message.isBlank()) {
+                return message;
+            }
+        } catch (IllegalArgumentException missingBody) {
+            // fall through to the exception text
+        }
+        var raw = ErrorBodyCapture.last();
+        if (raw.isPresent()) {
+            try {
+                return ProviderErrors.messageOf(JSON.readTree(raw.get()));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+                return raw.get();
+            }
+        }
+        return service.getMessage() == null ? "" : service.getMessage();
     }
 
     private ModelCallException malformed(OpenAIInvalidDataException e) {
