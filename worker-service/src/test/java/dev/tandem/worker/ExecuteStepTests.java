@@ -199,7 +199,7 @@ class ExecuteStepTests {
     @Test
     void oversizedInputsAreRejected() {
         assertThat(failsWith(Status.Code.INVALID_ARGUMENT,
-                () -> worker.executeStep(step("summarize", Map.of("text", "word ".repeat(5000)), CHEAP).build())))
+                () -> worker.executeStep(step("summarize", Map.of("text", "word ".repeat(41_000)), CHEAP).build())))
                 .containsExactly("inputs");
     }
 

@@ -84,7 +84,7 @@ public interface OracleConfig {
         int maxInputs();
 
         /** Most characters in all inputs of a task together. */
-        @WithDefault("1000000")
+        @WithDefault("200000")
         int maxInputChars();
     }
 

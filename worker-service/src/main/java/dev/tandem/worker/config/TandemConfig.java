@@ -117,7 +117,7 @@ public interface TandemConfig {
         Optional<String> replayDir();
 
         /** Upper bound on the total characters of a step's inputs; larger steps are rejected in pre-flight. */
-        @WithDefault("20000")
+        @WithDefault("200000")
         int maxInputChars();
 
         /** Checkpoint store settings. */
