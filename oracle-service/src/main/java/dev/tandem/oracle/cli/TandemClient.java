@@ -97,7 +97,23 @@ public final class TandemClient {
         }
     }
 
+    /** True while the answer is being streamed, so deltas print as running text. */
+    private static boolean streamingAnswer;
+
     private static void printEvent(PrintStream out, TaskEvent e) {
+        if (e.hasAnswerDelta()) {
+            if (!streamingAnswer) {
+                out.printf("  [%3d] answer: ", e.getSequence());
+                streamingAnswer = true;
+            }
+            out.print(e.getAnswerDelta().getText());
+            out.flush();
+            return;
+        }
+        if (streamingAnswer) {
+            out.println();
+            streamingAnswer = false;
+        }
         String line = switch (e.getEventCase()) {
             case PLAN_READY -> "plan ready: " + e.getPlanReady().getPlan().getStepsCount() + " steps ("
                     + e.getPlanReady().getPlan().getPipeline() + ")";
@@ -111,6 +127,7 @@ public final class TandemClient {
             case STEP_ESCALATED -> "step " + e.getStepEscalated().getStepId() + " escalated to "
                     + e.getStepEscalated().getExecutedBy() + ": " + e.getStepEscalated().getReason();
             case TASK_DONE -> "task done";
+            case ANSWER_DELTA -> "answer";
             case EVENT_NOT_SET -> "event";
         };
         out.printf("  [%3d] %s%n", e.getSequence(), line);

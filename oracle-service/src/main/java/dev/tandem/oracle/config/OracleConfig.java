@@ -29,6 +29,8 @@ public interface OracleConfig {
 
     Planner planner();
 
+    Synthesizer synthesizer();
+
     Router router();
 
     Audit audit();
@@ -100,6 +102,28 @@ public interface OracleConfig {
         /** How often a model-made plan that fails validation is sent back for repair before giving up. */
         @WithDefault("2")
         int repairAttempts();
+
+        /**
+         * A chat model of {@code tandem.models.*} that plans freely (an LLM oracle); unset: the embedded planner
+         * picks a pipeline of the catalog.
+         */
+        Optional<String> model();
+
+        /** Token limit of one planning answer. */
+        @WithDefault("2048")
+        int maxOutputTokens();
+    }
+
+    interface Synthesizer {
+        /**
+         * A chat model of {@code tandem.models.*} that writes the answer from the step outputs, streamed to the
+         * client; unset: the step outputs are merged into one JSON object.
+         */
+        Optional<String> model();
+
+        /** Token limit of the answer. */
+        @WithDefault("1024")
+        int maxOutputTokens();
     }
 
     interface Router {

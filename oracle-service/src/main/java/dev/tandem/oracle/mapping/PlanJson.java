@@ -1,8 +1,10 @@
 package dev.tandem.oracle.mapping;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.proto.oracle.v1.Plan;
+import dev.tandem.proto.oracle.v1.PlanStep;
 
 /** The plan as the JSON document {@code plan.schema.json} describes (snake_case field names, as in the proto). */
 public final class PlanJson {
@@ -10,6 +12,26 @@ public final class PlanJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private PlanJson() {
+    }
+
+    /**
+     * The plan a JSON document describes, read leniently: scalar values become their text, anything else is left
+     * out, so the validator (which checks the plan against the schema again) reports what is wrong by field.
+     */
+    public static Plan fromJson(JsonNode root) {
+        var plan = Plan.newBuilder().setPipeline(text(root.path("pipeline"))).setRationale(text(root.path("rationale")));
+        for (var s : root.path("steps")) {
+            var step = PlanStep.newBuilder().setId(text(s.path("id"))).setWorkerType(text(s.path("worker_type")))
+                    .setInstructions(text(s.path("instructions")));
+            s.path("inputs").properties().forEach(e -> step.putInputs(e.getKey(), text(e.getValue())));
+            s.path("depends_on").forEach(d -> step.addDependsOn(text(d)));
+            plan.addSteps(step);
+        }
+        return plan.build();
+    }
+
+    private static String text(JsonNode node) {
+        return node.isValueNode() ? node.asText() : "";
     }
 
     public static ObjectNode toJson(Plan plan) {

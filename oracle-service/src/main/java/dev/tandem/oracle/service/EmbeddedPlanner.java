@@ -3,9 +3,9 @@ package dev.tandem.oracle.service;
 import dev.tandem.models.EmbeddedEncoder;
 import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.Vectors;
+import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.mapping.PipelineDefinition;
-import dev.tandem.proto.oracle.v1.Plan;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
@@ -47,7 +47,7 @@ public class EmbeddedPlanner implements Planner {
     }
 
     @Override
-    public Plan plan(PlanningRequest request) {
+    public Draft plan(PlanningRequest request) {
         PipelineDefinition pipeline;
         String rationale;
         if (request.pipeline().isPresent()) {
@@ -82,7 +82,9 @@ public class EmbeddedPlanner implements Planner {
             throw new InvalidTaskException("missing inputs for pipeline '" + pipeline.name() + "'", missing);
         }
         LOG.infof("planned with %s (%d steps): %s", pipeline.name(), pipeline.steps().size(), rationale);
-        return pipeline.toPlan(NAME, rationale);
+        // the oracle model would read the task once: its tokens, estimated with the planner's encoder
+        var usage = new TokenUsage(encoder().countTokens(request.task()), 0, 0, 0, true);
+        return Draft.of(pipeline.toPlan(NAME, rationale), usage);
     }
 
     /** Every pipeline's match against the task, best first. */

@@ -2,12 +2,15 @@ package dev.tandem.oracle.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.StepResult;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Merges the accepted outputs into one JSON object keyed by step id, with the task and the pipeline; no model
@@ -20,7 +23,17 @@ public class EmbeddedSynthesizer implements Synthesizer {
     ObjectMapper mapper;
 
     @Override
-    public Synthesis synthesize(String task, Plan plan, List<StepResult> steps) {
+    public Synthesis synthesize(String task, Plan plan, List<StepResult> steps, TaskEvents events) {
+        try {
+            return new Synthesis(mapper.writeValueAsString(merged(task, plan, steps)), TokenUsage.NONE,
+                    Optional.empty());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The task, the pipeline and every step's accepted output by step id. */
+    public ObjectNode merged(String task, Plan plan, List<StepResult> steps) {
         var answer = mapper.createObjectNode();
         answer.put("task", task);
         answer.put("pipeline", plan.getPipeline());
@@ -36,10 +49,6 @@ public class EmbeddedSynthesizer implements Synthesizer {
                 answer.put(step.getStepId(), step.getOutput());
             }
         }
-        try {
-            return new Synthesis(mapper.writeValueAsString(answer), 0.0);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return answer;
     }
 }

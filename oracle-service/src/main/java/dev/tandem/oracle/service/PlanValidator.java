@@ -51,6 +51,7 @@ public class PlanValidator {
     ObjectMapper mapper;
 
     private JsonSchema schema;
+    private ObjectNode schemaDocument;
 
     @PostConstruct
     void loadSchema() {
@@ -61,10 +62,16 @@ public class PlanValidator {
             var node = (ObjectNode) mapper.readTree(in);
             // the size bound is configuration, the rest of the schema is the file
             ((ObjectNode) node.get("properties").get("steps")).put("maxItems", config.maxSteps());
+            schemaDocument = node;
             schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(node);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The plan schema with the configured size bound, for a model planner's structured output. */
+    public ObjectNode schemaDocument() {
+        return schemaDocument.deepCopy();
     }
 
     /**

@@ -9,6 +9,9 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import dev.tandem.models.chat.TokenUsage;
+
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,15 +23,18 @@ public class PlanningService {
 
     private static final Logger LOG = Logger.getLogger(PlanningService.class);
 
-    /** A plan ready to run with its execution structure. */
-    public record PlannedTask(Plan plan, PlanGraph graph) {
+    /**
+     * A plan ready to run with its execution structure, and what planning cost in model tokens (the client's plan
+     * costs nothing; {@code usage} is {@link TokenUsage#NONE}).
+     */
+    public record PlannedTask(Plan plan, PlanGraph graph, TokenUsage usage) {
     }
 
     @Inject
-    Planner planner;
+    EmbeddedPlanner embeddedPlanner;
 
     @Inject
-    EmbeddedPlanner embeddedPlanner;
+    ModelPlanner modelPlanner;
 
     @Inject
     PlanValidator validator;
@@ -47,11 +53,16 @@ public class PlanningService {
         });
     }
 
+    /** The planner in use: the model planner when {@code tandem.oracle.planner.model} names a model. */
+    public Planner planner() {
+        return config.planner().model().isPresent() ? modelPlanner : embeddedPlanner;
+    }
+
     public PlannedTask plan(String taskId, ExecuteRequest request, io.grpc.Deadline deadline) {
         if (request.hasPlan() && request.getPlan().getStepsCount() > 0) {
             var plan = request.getPlan().getPlanner().isEmpty()
                     ? request.getPlan().toBuilder().setPlanner("client").build() : request.getPlan();
-            return new PlannedTask(plan, validator.validate(plan, request.getInputsMap(), deadline));
+            return new PlannedTask(plan, validator.validate(plan, request.getInputsMap(), deadline), TokenUsage.NONE);
         }
         if (request.getTask().isBlank()) {
             throw InvalidTaskException.of("task", "the task is empty: describe the task or send a plan");
@@ -59,21 +70,31 @@ public class PlanningService {
         var planningRequest = new PlanningRequest(taskId, request.getTask(), request.getInputsMap(),
                 request.hasPipeline() && !request.getPipeline().isBlank()
                         ? Optional.of(request.getPipeline()) : Optional.empty(), deadline);
-        var plan = planner.plan(planningRequest);
+        var planner = planner();
+        var draft = planner.plan(planningRequest);
+        var usage = draft.usage();
         for (int attempt = 0; ; attempt++) {
             try {
-                return new PlannedTask(plan, validator.validate(plan, request.getInputsMap(), deadline));
+                if (draft.plan().isEmpty()) {
+                    var problem = draft.problem().orElse(new FieldViolation("plan", "the planner returned no plan"));
+                    throw new InvalidTaskException("the planner's answer is not a plan: " + problem.description(),
+                            List.of(problem));
+                }
+                var plan = draft.plan().get();
+                return new PlannedTask(plan, validator.validate(plan, request.getInputsMap(), deadline), usage);
             } catch (InvalidTaskException invalid) {
                 if (attempt >= config.planner().repairAttempts()) {
-                    throw invalid;
+                    throw attempt == 0 ? invalid : new InvalidTaskException("the planner's plan is still invalid after "
+                            + attempt + " repair(s): " + invalid.getMessage(), invalid.violations());
                 }
-                var repaired = planner.repair(planningRequest, plan, invalid.violations());
+                var repaired = planner.repair(planningRequest, draft, invalid.violations());
                 if (repaired.isEmpty()) {
                     throw invalid;
                 }
-                LOG.infof("plan repair %d/%d after %d violation(s)", attempt + 1,
-                        config.planner().repairAttempts(), invalid.violations().size());
-                plan = repaired.get();
+                LOG.infof("plan repair %d/%d after %d violation(s): %s", attempt + 1,
+                        config.planner().repairAttempts(), invalid.violations().size(), invalid.getMessage());
+                draft = repaired.get();
+                usage = usage.plus(draft.usage());
             }
         }
     }

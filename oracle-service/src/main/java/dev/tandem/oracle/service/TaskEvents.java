@@ -1,6 +1,7 @@
 package dev.tandem.oracle.service;
 
 import com.google.protobuf.Timestamp;
+import dev.tandem.proto.oracle.v1.AnswerDelta;
 import dev.tandem.proto.oracle.v1.AuditOutcome;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.Plan;
@@ -55,6 +56,12 @@ public final class TaskEvents {
     public void stepEscalated(String stepId, String reason, String executedBy) {
         emit(TaskEvent.newBuilder().setStepEscalated(StepEscalated.newBuilder().setStepId(stepId)
                 .setReason(reason).setExecutedBy(executedBy)));
+    }
+
+    public void answerDelta(String text) {
+        if (!text.isEmpty()) {
+            emit(TaskEvent.newBuilder().setAnswerDelta(AnswerDelta.newBuilder().setText(text)));
+        }
     }
 
     public void taskDone(ExecuteResponse response) {

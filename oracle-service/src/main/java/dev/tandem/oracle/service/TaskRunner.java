@@ -1,6 +1,6 @@
 package dev.tandem.oracle.service;
 
-import dev.tandem.models.EmbeddedEncoders;
+import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.repository.TaskRecord;
 import dev.tandem.oracle.repository.TaskRepository;
@@ -53,7 +53,10 @@ public class TaskRunner {
     StepRunner steps;
 
     @Inject
-    Synthesizer synthesizer;
+    EmbeddedSynthesizer mergingSynthesizer;
+
+    @Inject
+    ModelSynthesizer modelSynthesizer;
 
     @Inject
     RouterCatalog catalog;
@@ -118,10 +121,14 @@ public class TaskRunner {
                 actual += o.result().getCostUsd();
                 allOracle += o.oracleBaselineUsd();
             }
-            var synthesis = synthesizer.synthesize(request.getTask(), plan, results);
-            double planningCost = "client".equals(plan.getPlanner()) ? 0 : planningCost(request.getTask(), deadline);
-            actual += planningCost + synthesis.costUsd();
-            allOracle += planningCost + synthesis.costUsd();
+            var synthesizer = config.synthesizer().model().isPresent() ? modelSynthesizer : mergingSynthesizer;
+            var synthesis = synthesizer.synthesize(request.getTask(), plan, results, events);
+            // planning and synthesis are the oracle's own work: the same cost with or without workers
+            double planningCost = price(planned.usage(), planning.planner() instanceof ModelPlanner
+                    ? planning.planner().name() : config.oracleModel(), deadline);
+            double synthesisCost = synthesis.model().map(m -> price(synthesis.usage(), m, deadline)).orElse(0.0);
+            actual += planningCost + synthesisCost;
+            allOracle += planningCost + synthesisCost;
             var cost = Cost.newBuilder().setActualUsd(actual).setAllOracleUsd(allOracle)
                     .setSavingsFraction(allOracle > 0 ? 1 - actual / allOracle : 0).build();
             var response = ExecuteResponse.newBuilder().setTaskId(taskId).setOutput(synthesis.output())
@@ -187,14 +194,18 @@ public class TaskRunner {
         return outcomes;
     }
 
-    /** Planning reads the task once on the oracle model: its tokens at the oracle's input price. */
-    private double planningCost(String task, Deadline deadline) {
-        var oracle = catalog.model(config.oracleModel(), deadline);
-        if (oracle.isEmpty()) {
-            LOG.debugf("oracle model %s not in the router's catalog; planning not priced", config.oracleModel());
+    /** Tokens of the oracle's own calls at the model's prices in the router's catalog (0 when it is not there). */
+    private double price(TokenUsage usage, String modelId, Deadline deadline) {
+        if (usage.equals(TokenUsage.NONE)) {
             return 0;
         }
-        int tokens = EmbeddedEncoders.get(config.planner().encoder()).countTokens(task);
-        return tokens * oracle.get().getInputUsdPerMtok() / 1_000_000.0;
+        var model = catalog.model(modelId, deadline);
+        if (model.isEmpty()) {
+            LOG.debugf("model %s is not in the router's catalog; its tokens are not priced", modelId);
+            return 0;
+        }
+        var m = model.get();
+        return (usage.inputTokens() * m.getInputUsdPerMtok() + usage.outputTokens() * m.getOutputUsdPerMtok()
+                + usage.cachedInputTokens() * m.getCachedInputUsdPerMtok()) / 1_000_000.0;
     }
 }

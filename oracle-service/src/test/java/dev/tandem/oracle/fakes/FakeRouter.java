@@ -39,6 +39,11 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
     public static final String WORKER = "embedded-minilm";
     public static final String ORACLE = "embedded-bge-oracle";
     public static final String POOL = "local";
+    /** An LLM oracle in the catalog, so the oracle's own planning and synthesis tokens are priced. */
+    public static final String LLM_ORACLE = "gpt-4o";
+    public static final double LLM_IN = 2.50;
+    public static final double LLM_OUT = 10.00;
+    public static final double LLM_CACHED_IN = 1.25;
     static final double WORKER_IN = 0.02;
     static final double WORKER_OUT = 0.02;
     static final double ORACLE_IN = 3.00;
@@ -138,6 +143,8 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                         .setInputUsdPerMtok(WORKER_IN).setOutputUsdPerMtok(WORKER_OUT))
                 .addModels(ModelEntry.newBuilder().setId(ORACLE).setTier(Tier.TIER_ORACLE)
                         .setInputUsdPerMtok(ORACLE_IN).setOutputUsdPerMtok(ORACLE_OUT))
+                .addModels(ModelEntry.newBuilder().setId(LLM_ORACLE).setTier(Tier.TIER_ORACLE)
+                        .setInputUsdPerMtok(LLM_IN).setOutputUsdPerMtok(LLM_OUT).setCachedInputUsdPerMtok(LLM_CACHED_IN))
                 .build());
         responses.onCompleted();
     }

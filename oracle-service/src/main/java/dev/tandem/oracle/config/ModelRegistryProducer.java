@@ -1,0 +1,42 @@
+package dev.tandem.oracle.config;
+
+import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.config.ModelSpecs;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import org.jboss.logging.Logger;
+
+/**
+ * The oracle's own models, checked at start: a bad entry, or a planner or synthesiser naming a model that is not
+ * configured, stops the start naming the key.
+ */
+@ApplicationScoped
+public class ModelRegistryProducer {
+
+    private static final Logger LOG = Logger.getLogger(ModelRegistryProducer.class);
+
+    @Produces
+    @ApplicationScoped
+    ModelRegistry modelRegistry(OracleModels models, OracleConfig config) {
+        var registry = ModelSpecs.registry(models.models());
+        registry.all().forEach(s -> LOG.info(ModelSpecs.describe(s)));
+        config.planner().model().ifPresent(id -> requireChatModel(registry, id, "tandem.oracle.planner.model"));
+        config.synthesizer().model().ifPresent(id -> requireChatModel(registry, id, "tandem.oracle.synthesizer.model"));
+        return registry;
+    }
+
+    void close(@Disposes ModelRegistry registry) {
+        registry.close();
+    }
+
+    private static void requireChatModel(ModelRegistry registry, String id, String key) {
+        var spec = registry.find(id).orElseThrow(() -> new IllegalStateException(key + "=" + id
+                + ": no such model in tandem.models (configured: " + registry.all().stream()
+                .map(dev.tandem.models.ModelSpec::id).toList() + ")"));
+        if (spec.provider() == dev.tandem.models.Provider.EMBEDDED) {
+            throw new IllegalStateException(key + "=" + id + ": an embedded encoder cannot plan or write; name a "
+                    + "chat model (openai, anthropic or replay)");
+        }
+    }
+}
