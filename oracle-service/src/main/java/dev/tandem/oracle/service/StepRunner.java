@@ -107,6 +107,7 @@ public class StepRunner {
             }
             ctx.spentUsd().add(dispatched.getCostUsd());
             cost += dispatched.getCostUsd();
+            double workerMs = dispatched.getResult().getLatencyMs();
             failedAttempts.addAll(failed(dispatched.getAttemptsList()));
             var result = dispatched.getResult();
             var executedBy = executedBy(result.getModelId(), dispatched.getDecision().getPoolId());
@@ -145,6 +146,7 @@ public class StepRunner {
                     }
                     ctx.spentUsd().add(review.getCostUsd());
                     cost += review.getCostUsd();
+                    workerMs += review.getReview().getLatencyMs();
                     var verdict = review.getReview();
                     boolean rejected = verdict.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
                     outcome.setVerdict(rejected ? "rejected" : "accepted").setVerdictReason(verdict.getReason());
@@ -164,6 +166,7 @@ public class StepRunner {
                                     "rejected by review");
                             ctx.spentUsd().add(redo.getCostUsd());
                             cost += redo.getCostUsd();
+                            workerMs += redo.getResult().getLatencyMs();
                             failedAttempts.addAll(failed(redo.getAttemptsList()));
                             accepted = redo.getResult().getOutput();
                             executedBy = executedBy(redo.getResult().getModelId(), redo.getDecision().getPoolId());
@@ -189,7 +192,8 @@ public class StepRunner {
                     .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
                     .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
                     .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
-                    .setCostUsd(cost).setDurationMs(durationMs).build(), dispatched.getOracleBaselineUsd());
+                    .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                    dispatched.getOracleBaselineUsd());
         } finally {
             MDC.remove("taskId");
         }

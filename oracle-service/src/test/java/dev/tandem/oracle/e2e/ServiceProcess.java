@@ -18,18 +18,18 @@ import java.util.concurrent.TimeUnit;
  * One Tandem service started as its own JVM from its built jar ({@code target/quarkus-app/quarkus-run.jar}),
  * the way an operator runs it; its output goes to {@code target/e2e-logs/<name>.log}.
  */
-final class ServiceProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    final String name;
-    final int port;
+    public final String name;
+    public final int port;
     private final String logName;
     private final Map<String, String> properties;
     private Process process;
     private int starts;
 
-    ServiceProcess(String name, int port, Map<String, String> properties) {
+    public ServiceProcess(String name, int port, Map<String, String> properties) {
         this(name, port, properties, name);
     }
 
@@ -41,7 +41,7 @@ final class ServiceProcess implements AutoCloseable {
         this.logName = logName;
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (var socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
@@ -59,7 +59,7 @@ final class ServiceProcess implements AutoCloseable {
         return jar;
     }
 
-    ServiceProcess start() throws IOException {
+    public ServiceProcess start() throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
@@ -76,7 +76,7 @@ final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
-    void awaitReady(Duration timeout) throws InterruptedException {
+    public void awaitReady(Duration timeout) throws InterruptedException {
         long until = System.nanoTime() + timeout.toNanos();
         var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(2)).build();
@@ -97,8 +97,25 @@ final class ServiceProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout);
     }
 
+    /** Resident set size of the running process, in bytes (Linux /proc), or -1 when unknown. */
+    public long rssBytes() {
+        if (process == null || !process.isAlive()) {
+            return -1;
+        }
+        try {
+            for (var line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     /** SIGKILL: the process gets no chance to flush anything. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroyForcibly();
             process.waitFor(20, TimeUnit.SECONDS);
