@@ -56,6 +56,7 @@ ALTER TABLE streams
     -- Certified raw-confidence threshold (the configured default while uncertified) and its certificate.
     ADD COLUMN raw_threshold            double precision NOT NULL DEFAULT 0.7,
     ADD COLUMN threshold_certified      boolean          NOT NULL DEFAULT false,
+    ADD COLUMN certified_pass_share     double precision NOT NULL DEFAULT 0,
     ADD COLUMN certification            text             NOT NULL DEFAULT '',
     ADD COLUMN blocking_rate            double precision NOT NULL DEFAULT 0,
     -- Calibration map and its held-out metrics (JSON of dev.tandem.audit.CalibrationMap).

@@ -16,6 +16,7 @@ import java.time.Instant;
  * @param version bumped on every verdict
  * @param policyVersion bumped whenever what Decide uses changes
  * @param windowSinceSeq evidence window: decisions with seq at least this
+ * @param certifiedPassShare share of the window's outputs the certified threshold passes (0 when uncertified)
  * @param blockingRate b, share of confident outputs reviewed blocking to hold the outgoing error
  * @param fittedReviews {@code reviewed} when the policy was last refitted (-1: never)
  * @param samplesSinceRejection sampled reviews since the last sampled rejection in this state (-1: none yet)
@@ -42,6 +43,7 @@ public record StreamRecord(
         Instant windowSince,
         double rawThreshold,
         boolean thresholdCertified,
+        double certifiedPassShare,
         String certification,
         double blockingRate,
         CalibrationMap calibration,
@@ -93,6 +95,7 @@ public record StreamRecord(
         public Instant windowSince;
         public double rawThreshold;
         public boolean thresholdCertified;
+        public double certifiedPassShare;
         public String certification;
         public double blockingRate;
         public CalibrationMap calibration;
@@ -130,6 +133,7 @@ public record StreamRecord(
             windowSince = s.windowSince;
             rawThreshold = s.rawThreshold;
             thresholdCertified = s.thresholdCertified;
+            certifiedPassShare = s.certifiedPassShare;
             certification = s.certification;
             blockingRate = s.blockingRate;
             calibration = s.calibration;
@@ -151,7 +155,7 @@ public record StreamRecord(
             return new StreamRecord(key, state, decided, reviewRequested, reviewed, rejected, consecutiveAccepted,
                     stateReviewed, stateRejected, recentOutcomes, samplingRate, confidenceThreshold,
                     errorRateUpperBound, stateSince, version, policyVersion, windowSinceSeq, windowSince,
-                    rawThreshold, thresholdCertified, certification, blockingRate, calibration, fittedReviews,
+                    rawThreshold, thresholdCertified, certifiedPassShare, certification, blockingRate, calibration, fittedReviews,
                     sampleConsecutiveAccepted, samplesSinceRejection, outcomeCusum, confidenceCusum,
                     confidenceReference, driftAlarms, windowDecided, errorRate, outgoingErrorRate,
                     outgoingErrorLower, outgoingErrorUpper);

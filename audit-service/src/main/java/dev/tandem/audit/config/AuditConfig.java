@@ -93,6 +93,10 @@ public interface AuditConfig {
         @WithDefault("5")
         int tightenWithinSamples();
 
+        /** A certified threshold clears PROBATION/TIGHTENED only when it passes at least this share of outputs. */
+        @WithDefault("0.5")
+        double clearancePassShare();
+
         /** Consecutive accepted reviews that restore SUSPENDED to TIGHTENED. */
         @WithDefault("50")
         int restoreAfterCleanReviews();

@@ -31,7 +31,7 @@ public class StreamRepository {
     private static final String COLUMNS = "worker_backend, worker_type, tenant, state, decided, review_requested, "
             + "reviewed, rejected, consecutive_accepted, state_reviewed, state_rejected, recent_outcomes, "
             + "sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, version, policy_version, "
-            + "window_since_seq, window_since, raw_threshold, threshold_certified, certification, blocking_rate, "
+            + "window_since_seq, window_since, raw_threshold, threshold_certified, certified_pass_share, certification, blocking_rate, "
             + "calibration, fitted_reviews, sample_consecutive_accepted, samples_since_rejection, outcome_cusum, "
             + "confidence_cusum, confidence_reference, drift_alarms, window_decided, error_rate, "
             + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper";
@@ -90,7 +90,8 @@ public class StreamRepository {
                 + "consecutive_accepted = ?, state_reviewed = ?, state_rejected = ?, recent_outcomes = ?, "
                 + "sampling_rate = ?, confidence_threshold = ?, error_rate_upper_bound = ?, state_since = ?, "
                 + "version = ?, policy_version = ?, window_since_seq = ?, window_since = ?, raw_threshold = ?, "
-                + "threshold_certified = ?, certification = ?, blocking_rate = ?, calibration = ?::jsonb, "
+                + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
+                + "calibration = ?::jsonb, "
                 + "fitted_reviews = ?, sample_consecutive_accepted = ?, samples_since_rejection = ?, "
                 + "outcome_cusum = ?, confidence_cusum = ?, confidence_reference = ?, drift_alarms = ?, "
                 + "window_decided = ?, error_rate = ?, outgoing_error_rate = ?, outgoing_error_lower = ?, "
@@ -113,6 +114,7 @@ public class StreamRepository {
             Rows.setInstant(ps, i++, s.windowSince());
             ps.setDouble(i++, s.rawThreshold());
             ps.setBoolean(i++, s.thresholdCertified());
+            ps.setDouble(i++, s.certifiedPassShare());
             ps.setString(i++, s.certification());
             ps.setDouble(i++, s.blockingRate());
             ps.setString(i++, s.calibration() == null ? null : toJson(s.calibration()));
@@ -171,7 +173,8 @@ public class StreamRepository {
     public boolean updateFit(Connection c, StreamRecord s, TrustState readState, long readWindowSinceSeq)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET calibration = ?::jsonb, raw_threshold = ?, "
-                + "threshold_certified = ?, certification = ?, blocking_rate = ?, confidence_threshold = ?, "
+                + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
+                + "confidence_threshold = ?, "
                 + "confidence_reference = coalesce(confidence_reference, ?), error_rate_upper_bound = ?, "
                 + "window_decided = ?, fitted_reviews = ?, error_rate = ?, outgoing_error_rate = ?, "
                 + "outgoing_error_lower = ?, outgoing_error_upper = ?, "
@@ -181,6 +184,7 @@ public class StreamRepository {
             ps.setString(i++, s.calibration() == null ? null : toJson(s.calibration()));
             ps.setDouble(i++, s.rawThreshold());
             ps.setBoolean(i++, s.thresholdCertified());
+            ps.setDouble(i++, s.certifiedPassShare());
             ps.setString(i++, s.certification());
             ps.setDouble(i++, s.blockingRate());
             ps.setDouble(i++, clampUnit(s.confidenceThreshold()));
@@ -267,6 +271,7 @@ public class StreamRepository {
                 Rows.instant(rs, "window_since"),
                 rs.getDouble("raw_threshold"),
                 rs.getBoolean("threshold_certified"),
+                rs.getDouble("certified_pass_share"),
                 rs.getString("certification"),
                 rs.getDouble("blocking_rate"),
                 map,

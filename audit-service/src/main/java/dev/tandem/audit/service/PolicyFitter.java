@@ -78,6 +78,7 @@ public class PolicyFitter {
         double lambda = certificate.certified() ? certificate.threshold() : config.sampling().confidenceThreshold();
         b.rawThreshold = lambda;
         b.thresholdCertified = certificate.certified();
+        b.certifiedPassShare = certificate.certified() ? certificate.passShare() : 0;
         b.certification = certificate.explanation();
         b.confidenceThreshold = CalibrationMap.apply(b.calibration, lambda);
 

@@ -40,7 +40,8 @@ import dev.tandem.audit.config.AuditConfig;
  * on evidence: 95 clean reviews with the Jeffreys prior, more after rejections); the policy is refitted
  * (threshold certified) before the first NORMAL decision.</li>
  * <li><b>PROBATION/TIGHTENED → NORMAL on a certified threshold</b> (checked after each refit, with at least
- * {@code suspend-min-reviews} reviews in the state): the evidence window certifies a raw-confidence threshold, so
+ * {@code suspend-min-reviews} reviews in the state): the evidence window certifies a raw-confidence threshold that
+ * passes at least {@code clearance-pass-share} [50 %] of the outputs, so
  * the confidence rule alone holds outgoing errors under A at 1 − δ even when the overall error rate is too high
  * for the clearance rule above.</li>
  * <li><b>SUSPENDED → TIGHTENED</b> after {@code restore-after-clean-reviews} [50] consecutive accepted reviews.</li>
@@ -63,7 +64,7 @@ public class TrustPolicy {
     public StreamRecord newStream(StreamKey key, Instant now) {
         double threshold = config.sampling().confidenceThreshold();
         return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "", 1.0, threshold, 1.0, now, 0, 0,
-                0, now, threshold, false, "", 0, null, -1, 0, -1, 0, 0, null, 0, 0, 0, 0, 0, 1);
+                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, 0, 0, 0, 0, 1);
     }
 
     public double samplingRate(TrustState state) {
@@ -189,6 +190,7 @@ public class TrustPolicy {
      */
     public TrustUpdate afterFit(StreamRecord s, Instant now) {
         if ((s.state() != TrustState.PROBATION && s.state() != TrustState.TIGHTENED) || !s.thresholdCertified()
+                || s.certifiedPassShare() < config.trust().clearancePassShare()
                 || s.stateReviewed() < config.trust().suspendMinReviews()) {
             return null;
         }
@@ -236,6 +238,7 @@ public class TrustPolicy {
         b.confidenceCusum = 0;
         b.confidenceReference = null;
         b.thresholdCertified = false;
+        b.certifiedPassShare = 0;
         b.rawThreshold = config.sampling().confidenceThreshold();
         b.certification = "evidence window restarted by a drift alarm: threshold not certified yet";
         b.blockingRate = 0;

@@ -53,7 +53,10 @@ class TrustPolicyTests {
         StreamRecord.Builder b = policy.newStream(key(), now).toBuilder();
         b.stateReviewed = 40;
         b.thresholdCertified = true;
+        b.certifiedPassShare = 0.2;
         b.certification = "raw threshold 0.8 certified";
+        assertThat(policy.afterFit(b.build(), now)).as("a threshold that passes 20 %% does not clear").isNull();
+        b.certifiedPassShare = 0.7;
         TrustUpdate u = policy.afterFit(b.build(), now);
         assertThat(u.stream().state()).isEqualTo(TrustState.NORMAL);
         assertThat(u.changeReason()).contains("certified threshold");

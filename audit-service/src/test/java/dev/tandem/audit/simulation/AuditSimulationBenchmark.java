@@ -27,6 +27,10 @@ public final class AuditSimulationBenchmark {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int seeds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Integer.getInteger("bench.threads", 2)));
+        if (!System.getProperty("bench.overrides", "").isEmpty()) {
+            System.out.println("configuration overrides: " + System.getProperty("bench.overrides"));
+        }
+        if (runs("steady")) {
         System.out.printf(Locale.ROOT, "## Steady state: worker error 2 %%, target outgoing error 1 %%, δ = 0.1, "
                 + "%,d outputs per run, %d seeds%n", n, seeds);
         System.out.println("| AUROC (measured) | review, whole run | review, 2nd half | outgoing error | runs over 1 % "
@@ -54,12 +58,14 @@ public final class AuditSimulationBenchmark {
                     sum[3] / seeds * 100_000.0 / n);
         }
         csp1Baseline(n);
+        }
+        double noise = SimulatedWorker.noiseForAuroc(0.02, 2.0, 0.85, 7);
+        if (runs("drift")) {
 
         System.out.println();
         int driftSeeds = Integer.getInteger("bench.drift-seeds", 20);
         System.out.printf(Locale.ROOT, "## Drift: error odds doubled after 30,000 outputs (2 %% worker, AUROC 0.85), "
                 + "%d seeds%n", driftSeeds);
-        double noise = SimulatedWorker.noiseForAuroc(0.02, 2.0, 0.85, 7);
         List<Future<long[]>> drifts = new ArrayList<>();
         for (int s = 0; s < driftSeeds; s++) {
             int seed = s;
@@ -69,19 +75,24 @@ public final class AuditSimulationBenchmark {
         long falseAlarms = 0;
         long inControl = 0;
         int missed = 0;
+        int covered = 0;
         for (int i = 0; i < driftSeeds; i++) {
             long[] r = drifts.get(i).get();
             delays[i] = r[0];
-            missed += r[0] < 0 ? 1 : 0;
+            missed += r[0] == -1 ? 1 : 0;
+            covered += r[0] == -2 ? 1 : 0;
             falseAlarms += r[1];
             inControl += r[2];
         }
         long[] found = Arrays.stream(delays).filter(d -> d >= 0).sorted().toArray();
         System.out.printf(Locale.ROOT, "detection delay in outputs: median %d, p95 %d, max %d, missed within 10,000: "
-                + "%d; false alarms (any tightening) before the change, after the first 5,000 outputs: %d in %,d "
-                + "outputs = %.2f per 25,000%n", quantile(found, 0.5), quantile(found, 0.95),
-                found.length == 0 ? -1 : found[found.length - 1], missed, falseAlarms, inControl,
+                + "%d; already under full review at the change: %d; delays: %s; false alarms (any tightening) "
+                + "before the change, after the first 5,000 outputs: %d in %,d outputs = %.2f per 25,000%n",
+                quantile(found, 0.5), quantile(found, 0.95), found.length == 0 ? -1 : found[found.length - 1],
+                missed, covered, Arrays.toString(found), falseAlarms, inControl,
                 25_000.0 * falseAlarms / inControl);
+        }
+        if (runs("new")) {
 
         System.out.println();
         System.out.println("## New streams: outputs until the stream leaves full review (200 seeds each)");
@@ -90,7 +101,7 @@ public final class AuditSimulationBenchmark {
             for (int s = 0; s < 200; s++) {
                 SimulatedWorker w = new SimulatedWorker(e, 2.0, noise);
                 SplittableRandom rng = new SplittableRandom(10_000 + s);
-                SimulatedStream st = new SimulatedStream(SimConfigs.defaults(), "n" + s + "-");
+                SimulatedStream st = new SimulatedStream(config(), "n" + s + "-");
                 for (int i = 0; i < 2000 && st.firstTrustedAt() < 0; i++) {
                     st.accept(w.next(rng));
                 }
@@ -103,6 +114,7 @@ public final class AuditSimulationBenchmark {
                     + "still fully reviewed after 2,000: %d / 200%n", 100 * e, show(exits[100]), show(exits[189]),
                     within300, never);
         }
+        }
         pool.shutdown();
     }
 
@@ -110,7 +122,7 @@ public final class AuditSimulationBenchmark {
     static double[] steady(double error, double noise, int n, int seed) {
         SimulatedWorker w = new SimulatedWorker(error, 2.0, noise);
         SplittableRandom rng = new SplittableRandom(1000 + seed);
-        SimulatedStream st = new SimulatedStream(SimConfigs.defaults(), "s" + seed + "-");
+        SimulatedStream st = new SimulatedStream(config(), "s" + seed + "-");
         long halfReviews = 0;
         for (int i = 0; i < n; i++) {
             st.accept(w.next(rng));
@@ -126,13 +138,17 @@ public final class AuditSimulationBenchmark {
     static long[] drift(double noise, int seed) {
         SimulatedWorker w = new SimulatedWorker(0.02, 2.0, noise);
         SplittableRandom rng = new SplittableRandom(5000 + seed);
-        SimulatedStream st = new SimulatedStream(SimConfigs.defaults(), "d" + seed + "-");
+        SimulatedStream st = new SimulatedStream(config(), "d" + seed + "-");
         int change = 30_000;
         for (int i = 0; i < change; i++) {
             st.accept(w.next(rng));
         }
         long falseAlarms = st.tightenings().stream().filter(t -> t[0] > 5000).count();
         int before = st.tightenings().size();
+        if (!trusted(st.stream().state())) {
+            // already under full review (after a false alarm): the drift meets 100 % review at once
+            return new long[] { -2, falseAlarms, change - 5000 };
+        }
         w.multiplyErrorOdds(2.0);
         for (int i = 0; i < 10_000; i++) {
             st.accept(w.next(rng));
@@ -193,8 +209,20 @@ public final class AuditSimulationBenchmark {
         return x == Long.MAX_VALUE ? "> 2000" : Long.toString(x);
     }
 
-    static Map<String, String> none() {
-        return Map.of();
+    /** Defaults plus -Dbench.overrides=key=value,key=value. */
+    static dev.tandem.audit.config.AuditConfig config() {
+        Map<String, String> o = new java.util.HashMap<>();
+        for (String kv : System.getProperty("bench.overrides", "").split(",")) {
+            if (kv.contains("=")) {
+                o.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+            }
+        }
+        return SimConfigs.with(o);
+    }
+
+    static boolean runs(String scenario) {
+        String only = System.getProperty("bench.only", "");
+        return only.isEmpty() || java.util.Arrays.asList(only.split(",")).contains(scenario);
     }
 
     static boolean trusted(TrustState s) {
