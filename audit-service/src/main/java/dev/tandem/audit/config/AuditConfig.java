@@ -116,7 +116,7 @@ public interface AuditConfig {
         double oddsRatio();
 
         /** h: alarm limit of the outcome CUSUM (set by simulation, see docs/benchmarks.md). */
-        @WithDefault("7.0")
+        @WithDefault("5.0")
         double outcomeLimit();
 
         /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */

@@ -87,7 +87,7 @@ class TrustPolicyTests {
             s = u.stream();
             rejections++;
         }
-        assertThat(rejections).isEqualTo((int) Math.ceil(7.0 / (Math.log(2) - Math.log(1.01))));
+        assertThat(rejections).isEqualTo((int) Math.ceil(5.0 / (Math.log(2) - Math.log(1.01))));
         assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
         assertThat(u.driftAlarm()).isEqualTo("outcome");
         assertThat(u.changeReason()).contains("risk-adjusted CUSUM");

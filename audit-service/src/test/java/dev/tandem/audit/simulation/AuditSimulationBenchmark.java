@@ -202,7 +202,8 @@ public final class AuditSimulationBenchmark {
     }
 
     private static long quantile(long[] sorted, double q) {
-        return sorted.length == 0 ? -1 : sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+        // nearest rank: the smallest value with at least q of the values at or below it
+        return sorted.length == 0 ? -1 : sorted[(int) Math.max(0, Math.ceil(q * sorted.length) - 1)];
     }
 
     private static String show(long x) {
