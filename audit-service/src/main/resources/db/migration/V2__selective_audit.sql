@@ -71,6 +71,10 @@ ALTER TABLE streams
     ADD COLUMN confidence_cusum         double precision NOT NULL DEFAULT 0,
     ADD COLUMN confidence_reference     double precision,
     ADD COLUMN drift_alarms             bigint           NOT NULL DEFAULT 0,
+    -- After an outcome alarm: the window it replaced, kept until an SPRT on the tightened reviews confirms the
+    -- drift (then dropped) or refutes it (then restored: a false alarm does not discard the evidence).
+    ADD COLUMN previous_window_since_seq bigint,
+    ADD COLUMN confirmation_llr         double precision NOT NULL DEFAULT 0,
     -- Estimates (inverse-probability weighted, over the evidence window).
     ADD COLUMN window_decided           bigint           NOT NULL DEFAULT 0,
     ADD COLUMN error_rate               double precision NOT NULL DEFAULT 0,

@@ -20,6 +20,7 @@ import java.time.Instant;
  * @param blockingRate b, share of confident outputs reviewed blocking to hold the outgoing error
  * @param fittedReviews {@code reviewed} when the policy was last refitted (-1: never)
  * @param samplesSinceRejection sampled reviews since the last sampled rejection in this state (-1: none yet)
+ * @param previousWindowSinceSeq after an outcome alarm, the window it replaced (null when no confirmation runs)
  * @param confidenceReference raw-confidence quantile of the unlabelled drift detector (null until set)
  */
 public record StreamRecord(
@@ -54,6 +55,8 @@ public record StreamRecord(
         double confidenceCusum,
         Double confidenceReference,
         long driftAlarms,
+        Long previousWindowSinceSeq,
+        double confirmationLlr,
         long windowDecided,
         double errorRate,
         double outgoingErrorRate,
@@ -106,6 +109,8 @@ public record StreamRecord(
         public double confidenceCusum;
         public Double confidenceReference;
         public long driftAlarms;
+        public Long previousWindowSinceSeq;
+        public double confirmationLlr;
         public long windowDecided;
         public double errorRate;
         public double outgoingErrorRate;
@@ -144,6 +149,8 @@ public record StreamRecord(
             confidenceCusum = s.confidenceCusum;
             confidenceReference = s.confidenceReference;
             driftAlarms = s.driftAlarms;
+            previousWindowSinceSeq = s.previousWindowSinceSeq;
+            confirmationLlr = s.confirmationLlr;
             windowDecided = s.windowDecided;
             errorRate = s.errorRate;
             outgoingErrorRate = s.outgoingErrorRate;
@@ -157,7 +164,7 @@ public record StreamRecord(
                     errorRateUpperBound, stateSince, version, policyVersion, windowSinceSeq, windowSince,
                     rawThreshold, thresholdCertified, certifiedPassShare, certification, blockingRate, calibration, fittedReviews,
                     sampleConsecutiveAccepted, samplesSinceRejection, outcomeCusum, confidenceCusum,
-                    confidenceReference, driftAlarms, windowDecided, errorRate, outgoingErrorRate,
+                    confidenceReference, driftAlarms, previousWindowSinceSeq, confirmationLlr, windowDecided, errorRate, outgoingErrorRate,
                     outgoingErrorLower, outgoingErrorUpper);
         }
     }

@@ -119,6 +119,10 @@ public interface AuditConfig {
         @WithDefault("5.0")
         double outcomeLimit();
 
+        /** ε of the SPRT that confirms or refutes an outcome alarm during TIGHTENED (both error rates). */
+        @WithDefault("0.05")
+        double confirmationError();
+
         /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */
         @WithDefault("0.002")
         double expectedErrorFloor();

@@ -33,7 +33,8 @@ public class StreamRepository {
             + "sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, version, policy_version, "
             + "window_since_seq, window_since, raw_threshold, threshold_certified, certified_pass_share, certification, blocking_rate, "
             + "calibration, fitted_reviews, sample_consecutive_accepted, samples_since_rejection, outcome_cusum, "
-            + "confidence_cusum, confidence_reference, drift_alarms, window_decided, error_rate, "
+            + "confidence_cusum, confidence_reference, drift_alarms, previous_window_since_seq, confirmation_llr, "
+            + "window_decided, error_rate, "
             + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper";
     private static final String BY_KEY = " WHERE worker_backend = ? AND worker_type = ? AND tenant = ?";
 
@@ -41,14 +42,36 @@ public class StreamRepository {
         return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY, key);
     }
 
-    /** Reads and row-locks the stream until the transaction ends, so concurrent verdicts apply one at a time. */
+    /**
+     * Reads and row-locks the stream until the transaction ends, so concurrent verdicts apply one at a time. NO KEY
+     * UPDATE: it serialises with other writers of the row but not with the key-share locks that inserting a
+     * decision (its foreign key) takes.
+     */
     public Optional<StreamRecord> findForUpdate(Connection c, StreamKey key) throws SQLException {
-        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR UPDATE", key);
+        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR NO KEY UPDATE", key);
+    }
+
+    /**
+     * Locks the streams a decision batch will count, in key order, before it inserts: taking the row lock first
+     * (rather than upgrading the foreign key's key-share lock at the counter update) is what keeps a batch and a
+     * waiting verdict from deadlocking on the tuple lock.
+     */
+    public void lockForCounting(Connection c, List<StreamKey> sortedKeys) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM streams" + BY_KEY + " FOR NO KEY UPDATE")) {
+            for (StreamKey key : sortedKeys) {
+                setKey(ps, 1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new SQLException("stream " + key + " of a decision is missing");
+                    }
+                }
+            }
+        }
     }
 
     /** Like {@link #findForUpdate} but empty at once when another transaction holds the lock. */
     public Optional<StreamRecord> findForUpdateSkipLocked(Connection c, StreamKey key) throws SQLException {
-        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR UPDATE SKIP LOCKED", key);
+        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR NO KEY UPDATE SKIP LOCKED", key);
     }
 
     public List<StreamRecord> findAll(Connection c) throws SQLException {
@@ -94,6 +117,7 @@ public class StreamRepository {
                 + "calibration = ?::jsonb, "
                 + "fitted_reviews = ?, sample_consecutive_accepted = ?, samples_since_rejection = ?, "
                 + "outcome_cusum = ?, confidence_cusum = ?, confidence_reference = ?, drift_alarms = ?, "
+                + "previous_window_since_seq = ?, confirmation_llr = ?, "
                 + "window_decided = ?, error_rate = ?, outgoing_error_rate = ?, outgoing_error_lower = ?, "
                 + "outgoing_error_upper = ?, updated_at = now()" + BY_KEY)) {
             int i = 1;
@@ -129,6 +153,12 @@ public class StreamRepository {
                 ps.setDouble(i++, s.confidenceReference());
             }
             ps.setLong(i++, s.driftAlarms());
+            if (s.previousWindowSinceSeq() == null) {
+                ps.setNull(i++, Types.BIGINT);
+            } else {
+                ps.setLong(i++, s.previousWindowSinceSeq());
+            }
+            ps.setDouble(i++, s.confirmationLlr());
             ps.setLong(i++, s.windowDecided());
             ps.setDouble(i++, s.errorRate());
             ps.setDouble(i++, s.outgoingErrorRate());
@@ -240,6 +270,11 @@ public class StreamRepository {
         }
     }
 
+    private static Long previousWindow(ResultSet rs) throws SQLException {
+        long v = rs.getLong("previous_window_since_seq");
+        return rs.wasNull() ? null : v;
+    }
+
     private static StreamRecord map(ResultSet rs) throws SQLException {
         String calibration = rs.getString("calibration");
         CalibrationMap map;
@@ -282,6 +317,8 @@ public class StreamRepository {
                 rs.getDouble("confidence_cusum"),
                 confidenceReference,
                 rs.getLong("drift_alarms"),
+                previousWindow(rs),
+                rs.getDouble("confirmation_llr"),
                 rs.getLong("window_decided"),
                 rs.getDouble("error_rate"),
                 rs.getDouble("outgoing_error_rate"),

@@ -142,6 +142,11 @@ public class DecisionWriter {
         Map<StreamKey, Long> versions = new LinkedHashMap<>();
         Result result = ledger.withConnection(c -> Ledger.inTransaction(c, tx -> {
             List<NewDecision> rows = unique.values().stream().map(Pending::decision).toList();
+            List<StreamKey> keys = rows.stream().map(r -> r.request().stream()).distinct()
+                    .sorted(java.util.Comparator.comparing((StreamKey k) -> k.workerBackend() + '\u0000'
+                            + k.workerType() + '\u0000' + k.tenant()))
+                    .toList();
+            streams.lockForCounting(tx, keys);
             Set<String> inserted = decisions.insertAll(tx, rows);
             List<String> taskIds = new ArrayList<>();
             List<ReviewQueue> taskQueues = new ArrayList<>();

@@ -29,6 +29,11 @@ import dev.tandem.audit.config.AuditConfig;
  * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
  * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
  * k sampled units returns to 100 % inspection).</li>
+ * <li><b>TIGHTENED → NORMAL, drift not confirmed</b>: after an outcome alarm the tightened reviews run Wald's
+ * SPRT of error odds R (H₁) against the calibration (H₀), Σw with the CUSUM's w, bounds ±ln(1/ε), ε =
+ * {@code drift.confirmation-error} [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is
+ * restored and the policy refitted on it (a false alarm costs a few hundred full reviews, not the evidence);
+ * reaching +ln(1/ε) confirms it (the new window stands).</li>
  * <li><b>REDUCED → NORMAL</b> on any rejected sampled review (multi-level plan: a failure moves one level up; Z1.4: a
  * rejected lot under reduced inspection).</li>
  * <li><b>NORMAL → REDUCED</b> after {@code reduce-after-clean-samples} [300] consecutive accepted sampled reviews with
@@ -64,7 +69,7 @@ public class TrustPolicy {
     public StreamRecord newStream(StreamKey key, Instant now) {
         double threshold = config.sampling().confidenceThreshold();
         return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "", 1.0, threshold, 1.0, now, 0, 0,
-                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, 0, 0, 0, 0, 1);
+                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1);
     }
 
     public double samplingRate(TrustState state) {
@@ -109,6 +114,14 @@ public class TrustPolicy {
             b.outcomeCusum = Math.max(0, s.outcomeCusum()
                     + DriftDetectors.outcomeIncrement(rejected, expected, drift.oddsRatio(), drift.expectedErrorFloor()));
         }
+        boolean confirming = from == TrustState.TIGHTENED && s.previousWindowSinceSeq() != null
+                && s.calibration() != null;
+        if (confirming) {
+            AuditConfig.Drift drift = config.drift();
+            double expected = 1 - CalibrationMap.apply(s.calibration(), rawConfidence);
+            b.confirmationLlr = s.confirmationLlr()
+                    + DriftDetectors.outcomeIncrement(rejected, expected, drift.oddsRatio(), drift.expectedErrorFloor());
+        }
         double level = trust.credibleLevel();
         double a0 = trust.priorAlpha();
         double b0 = trust.priorBeta();
@@ -121,7 +134,20 @@ public class TrustPolicy {
         TrustState to = from;
         String why = null;
         String alarm = null;
-        if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
+        double bound = Math.log(1 / config.drift().confirmationError()); // SPRT with α = β
+        if (confirming && b.confirmationLlr <= -bound) {
+            // Wald's SPRT on the tightened reviews rejects the drift: a false alarm; the old evidence still holds.
+            to = TrustState.NORMAL;
+            why = String.format(Locale.ROOT, "drift not confirmed: log-likelihood ratio %.2f of %d tightened reviews "
+                    + "reached -%.2f (SPRT, error odds %.1fx vs as calibrated); evidence window restored",
+                    b.confirmationLlr, b.stateReviewed, bound, config.drift().oddsRatio());
+            b.windowSinceSeq = s.previousWindowSinceSeq();
+            b.previousWindowSinceSeq = null;
+            b.confirmationLlr = 0;
+        } else if (confirming && b.confirmationLlr >= bound) {
+            b.previousWindowSinceSeq = null; // confirmed: the new window stands; trust is re-earned on it
+            b.confirmationLlr = 0;
+        } else if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
             to = TrustState.TIGHTENED;
             alarm = "outcome";
             why = String.format(Locale.ROOT, "drift alarm: risk-adjusted CUSUM of audited outcomes %.2f reached the "
@@ -172,9 +198,19 @@ public class TrustPolicy {
                 b.errorRateUpperBound = 1.0;
             }
             if (alarm != null) {
+                b.previousWindowSinceSeq = s.windowSinceSeq();
+                b.confirmationLlr = 0;
                 startNewWindow(b, nextSeq, now);
+            } else if (from == TrustState.TIGHTENED) {
+                b.previousWindowSinceSeq = null;
+                b.confirmationLlr = 0;
             }
-            if (to == TrustState.NORMAL && from != TrustState.REDUCED) {
+            if (to == TrustState.NORMAL && from != TrustState.REDUCED && b.previousWindowSinceSeq == null
+                    && why != null && why.startsWith("drift not confirmed")) {
+                b.blockingRate = 1.0;
+                b.thresholdCertified = false;
+                needsFit = true;
+            } else if (to == TrustState.NORMAL && from != TrustState.REDUCED) {
                 // Until the refit certifies a threshold, every confident output is reviewed blocking.
                 b.blockingRate = 1.0;
                 needsFit = true;
@@ -203,6 +239,8 @@ public class TrustPolicy {
         b.sampleConsecutiveAccepted = 0;
         b.samplesSinceRejection = -1;
         b.blockingRate = 0;
+        b.previousWindowSinceSeq = null;
+        b.confirmationLlr = 0;
         b.policyVersion = s.policyVersion() + 1;
         String why = (s.state() == TrustState.PROBATION ? "trust earned" : "trust restored") + " on a certified "
                 + "threshold: " + s.certification();
@@ -223,6 +261,7 @@ public class TrustPolicy {
         b.policyVersion = s.policyVersion() + 1;
         b.confidenceCusum = statistic;
         startNewWindow(b, nextSeq, now);
+        b.previousWindowSinceSeq = null;
         String why = String.format(Locale.ROOT, "drift alarm: CUSUM of the unlabelled confidence distribution %.2f "
                 + "reached the limit %.2f (more outputs under the reference raw confidence %.4f than the %.0f %% "
                 + "expected); evidence window restarted, threshold to be re-certified", statistic,

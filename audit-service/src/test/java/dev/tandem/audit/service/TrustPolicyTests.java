@@ -98,6 +98,47 @@ class TrustPolicyTests {
     }
 
     @Test
+    void aFalseOutcomeAlarmIsRefutedByTheSprtAndTheOldWindowRestored() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = 4.9;
+        TrustUpdate alarm = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now);
+        StreamRecord s = alarm.stream();
+        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(s.windowSinceSeq()).isEqualTo(5000);
+        assertThat(s.previousWindowSinceSeq()).isEqualTo(100);
+        TrustUpdate u = null;
+        int reviews = 0;
+        // outputs with expected error 10 % all accepted: each adds -ln(1.1); refuted after ceil(ln 20 / ln 1.1)
+        while (u == null || !u.stateChanged()) {
+            u = policy.apply(s, Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 6000, now);
+            s = u.stream();
+            reviews++;
+        }
+        assertThat(reviews).isEqualTo((int) Math.ceil(Math.log(20) / Math.log(1.1)));
+        assertThat(s.state()).isEqualTo(TrustState.NORMAL);
+        assertThat(u.changeReason()).contains("drift not confirmed");
+        assertThat(s.windowSinceSeq()).isEqualTo(100);
+        assertThat(s.previousWindowSinceSeq()).isNull();
+        assertThat(u.needsFit()).isTrue();
+    }
+
+    @Test
+    void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = 4.9;
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
+                .stream();
+        for (int i = 0; i < 6; i++) { // each adds ln 2 - ln 1.1; confirmed at ln 20
+            s = policy.apply(s, Verdict.REJECTED, AuditReason.TIGHTENED, 0.9, 6000, now).stream();
+        }
+        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(s.previousWindowSinceSeq()).as("confirmed").isNull();
+        assertThat(s.windowSinceSeq()).isEqualTo(5000);
+    }
+
+    @Test
     void acceptedLowConfidenceReviewsPullTheOutcomeCusumDown() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.outcomeCusum = 3;
