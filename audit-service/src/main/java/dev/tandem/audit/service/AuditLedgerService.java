@@ -92,8 +92,8 @@ public class AuditLedgerService {
     }
 
     /** Decides on one output; the decision is committed before this returns. A replay returns the stored one. */
-    @Timeout(5000)
-    @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class)
+    @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class,
+            abortOn = LedgerBusyException.class)
     public DecideOutcome decide(DecisionRequest asked) {
         RequestValidation.check(asked, config.ledger().maxPayloadBytes());
         long started = System.nanoTime();
@@ -122,9 +122,10 @@ public class AuditLedgerService {
             }
         }
         DecisionWriter.Written written;
+        java.util.concurrent.CompletableFuture<DecisionWriter.Written> pending = writer.submit(
+                new NewDecision(request, decision, tenant), policy, increment, queue, note);
         try {
-            written = writer.submit(new NewDecision(request, decision, tenant), policy, increment, queue, note)
-                    .get(5, TimeUnit.SECONDS);
+            written = pending.get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -134,7 +135,10 @@ public class AuditLedgerService {
             Thread.currentThread().interrupt();
             throw new LedgerUnavailableException("interrupted while writing the decision", e);
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new LedgerUnavailableException("the ledger did not commit the decision in time", e);
+            // Not yet written: withdraw it, so the writer skips it (a retry with the same id is then a fresh write).
+            pending.cancel(false);
+            throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit backlog "
+                    + writer.backlog() + ")", e);
         }
         metrics.decideTimer().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         if (written.inserted()) {

@@ -132,7 +132,12 @@ public class DecisionWriter {
         }
     }
 
-    private void write(List<Pending> batch) {
+    private void write(List<Pending> all) {
+        // Callers that gave up (timed out) are skipped: nothing of theirs is written or acknowledged.
+        List<Pending> batch = all.stream().filter(p -> !p.done().isDone()).toList();
+        if (batch.isEmpty()) {
+            return;
+        }
         // The first occurrence of an id is written; later ones in the same batch are replays of it.
         Map<String, Pending> unique = new LinkedHashMap<>();
         for (Pending p : batch) {
