@@ -75,42 +75,33 @@ public class PolicyFitter {
         boolean trusted = s.state() == TrustState.NORMAL || s.state() == TrustState.REDUCED;
         ThresholdCertifier.Certificate certificate = ThresholdCertifier.certify(window, certification, target, delta,
                 fit.thresholdSteps());
-        double lambda = certificate.certified() ? certificate.threshold() : config.sampling().confidenceThreshold();
+        AuditConfig.Trust trust = config.trust();
+        // The default threshold with its blocking sample b = max(0, 1 - α/U) is the alternative: keep whichever
+        // reviews less (both hold the target; choosing the cheaper of the two spends at most 2δ).
+        Alternative fallback = atThreshold(window, certification, config.sampling().confidenceThreshold(), target,
+                delta, trust);
+        boolean useCertificate = certificate.certified()
+                && 1 - certificate.passShare() <= 1 - fallback.passShare() * (1 - fallback.blocking());
+        double lambda = useCertificate ? certificate.threshold() : config.sampling().confidenceThreshold();
+        Alternative chosen = useCertificate ? atThreshold(window, certification, lambda, target, delta, trust)
+                : fallback;
         b.rawThreshold = lambda;
-        b.thresholdCertified = certificate.certified();
-        b.certifiedPassShare = certificate.certified() ? certificate.passShare() : 0;
+        b.thresholdCertified = useCertificate;
+        b.certifiedPassShare = useCertificate ? certificate.passShare() : 0;
         b.certification = certificate.explanation();
         b.confidenceThreshold = CalibrationMap.apply(b.calibration, lambda);
-
-        // Blocking sample rate at the threshold in force.
-        long passed = 0;
-        long sampled = 0;
-        long sampledErrors = 0;
-        for (WindowEntry e : window) {
-            if (e.validationPassed() && e.rawConfidence() >= lambda) {
-                passed++;
-            }
-        }
-        for (WindowEntry e : certification) {
-            if (e.validationPassed() && e.rawConfidence() >= lambda && e.reviewed()) {
-                sampled++;
-                sampledErrors += e.rejected() ? 1 : 0;
-            }
-        }
-        AuditConfig.Trust trust = config.trust();
-        double passShare = window.isEmpty() ? 1.0 : (double) passed / window.size();
-        double alpha = passShare <= 0 ? 1.0 : Math.min(1.0, target / passShare);
-        double upper = ErrorRateBounds.upper(sampledErrors, sampled, 1 - delta, trust.priorAlpha(), trust.priorBeta());
-        double blocking = certificate.certified() ? 0.0 : Math.max(0.0, 1 - alpha / upper);
+        double blocking = useCertificate ? 0.0 : fallback.blocking();
         b.blockingRate = trusted ? blocking : 0.0;
         if (trusted) {
-            b.errorRateUpperBound = ErrorRateBounds.upper(sampledErrors, sampled, trust.credibleLevel(),
+            b.errorRateUpperBound = ErrorRateBounds.upper(chosen.errors(), chosen.sampled(), trust.credibleLevel(),
                     trust.priorAlpha(), trust.priorBeta());
-            if (!certificate.certified()) {
+            if (!useCertificate) {
                 b.certification = certificate.explanation() + String.format(Locale.ROOT,
                         "; default threshold %.4f in force with a %.1f %% blocking sample (%d errors in %d sampled "
-                                + "passed outputs, %.0f %% bound %.2f %% vs limit %.2f %%)",
-                        lambda, 100 * blocking, sampledErrors, sampled, 100 * (1 - delta), 100 * upper, 100 * alpha);
+                                + "passed outputs, %.0f %% bound %.2f %% vs limit %.2f %%)%s",
+                        lambda, 100 * blocking, fallback.errors(), fallback.sampled(), 100 * (1 - delta),
+                        100 * fallback.upper(), 100 * fallback.alpha(),
+                        certificate.certified() ? ", which reviews less than the certified threshold" : "");
             }
         }
 
@@ -126,6 +117,33 @@ public class PolicyFitter {
             b.policyVersion = s.policyVersion() + 1;
         }
         return b.build();
+    }
+
+    /** A threshold's pass share, its certification-sample evidence, U and the blocking rate it would need. */
+    private record Alternative(double passShare, long sampled, long errors, double alpha, double upper,
+            double blocking) {
+    }
+
+    private static Alternative atThreshold(List<WindowEntry> window, List<WindowEntry> certification, double lambda,
+            double target, double delta, AuditConfig.Trust trust) {
+        long passed = 0;
+        for (WindowEntry e : window) {
+            if (e.validationPassed() && e.rawConfidence() >= lambda) {
+                passed++;
+            }
+        }
+        long sampled = 0;
+        long errors = 0;
+        for (WindowEntry e : certification) {
+            if (e.validationPassed() && e.rawConfidence() >= lambda && e.reviewed()) {
+                sampled++;
+                errors += e.rejected() ? 1 : 0;
+            }
+        }
+        double share = window.isEmpty() ? 1.0 : (double) passed / window.size();
+        double alpha = share <= 0 ? 1.0 : Math.min(1.0, target / share);
+        double upper = ErrorRateBounds.upper(errors, sampled, 1 - delta, trust.priorAlpha(), trust.priorBeta());
+        return new Alternative(share, sampled, errors, alpha, upper, Math.max(0.0, 1 - alpha / upper));
     }
 
     private static void estimate(StreamRecord.Builder b, List<WindowEntry> window) {
