@@ -7,5 +7,7 @@ public enum AuditReason {
     LOW_CONFIDENCE,
     RANDOM_SAMPLE,
     TIGHTENED,
-    VALIDATION_FAILED
+    VALIDATION_FAILED,
+    /** Blocking sample that holds the outgoing error under target while the passed outputs' bound is above it. */
+    OUTGOING_LIMIT
 }

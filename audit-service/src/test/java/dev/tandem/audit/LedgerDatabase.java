@@ -23,7 +23,25 @@ public final class LedgerDatabase {
     /** Empties every ledger table, so each test starts from new streams. */
     public static void clean() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
-            s.execute("TRUNCATE verdicts, decisions, state_changes, streams");
+            s.execute("TRUNCATE review_tasks, decision_payloads, verdicts, decisions, state_changes, streams");
         }
+        // The replica's caches of what was just deleted.
+        io.quarkus.arc.Arc.container().instance(dev.tandem.audit.service.StreamPolicies.class).get().clear();
+    }
+
+    /** Puts a stream straight into NORMAL with the given sampling rate and threshold (as a refit would). */
+    public static void makeNormal(String backend, String type, double samplingRate, double rawThreshold)
+            throws SQLException {
+        try (Connection c = connect(); var ps = c.prepareStatement("UPDATE streams SET state = 'NORMAL', "
+                + "sampling_rate = ?, raw_threshold = ?, confidence_threshold = ?, blocking_rate = 0, "
+                + "policy_version = policy_version + 1 WHERE worker_backend = ? AND worker_type = ?")) {
+            ps.setDouble(1, samplingRate);
+            ps.setDouble(2, rawThreshold);
+            ps.setDouble(3, rawThreshold);
+            ps.setString(4, backend);
+            ps.setString(5, type);
+            ps.executeUpdate();
+        }
+        io.quarkus.arc.Arc.container().instance(dev.tandem.audit.service.StreamPolicies.class).get().clear();
     }
 }

@@ -1,77 +1,186 @@
 package dev.tandem.audit.config;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 /**
- * Audit policy and ledger settings ({@code tandem.audit.*}). The trust rules these feed are documented in
- * {@link dev.tandem.audit.service.TrustPolicy}.
+ * Audit policy and ledger settings ({@code tandem.audit.*}). The rules these feed are documented in
+ * {@link dev.tandem.audit.service.AuditPolicy}, {@link dev.tandem.audit.service.TrustPolicy} and the README.
  */
 @ConfigMapping(prefix = "tandem.audit")
 public interface AuditConfig {
 
-    /** Which confident outputs are sampled for review. */
+    /** The outgoing-error guarantee. */
+    Target target();
+
+    /** Which outputs are sampled for review. */
     Sampling sampling();
 
     /** When a stream changes trust state. */
     Trust trust();
 
-    /** Ledger queries. */
+    /** Drift detectors. */
+    Drift drift();
+
+    /** Calibration, certification and estimates: the periodic refit of each stream's policy. */
+    Fit fit();
+
+    /** Which streams exist. */
+    Streams streams();
+
+    /** Ledger queries and the decision writer. */
     Ledger ledger();
+
+    /** The shadow reviewer and the review queues. */
+    Review review();
 
     /** Stream gauges. */
     Metrics metrics();
+
+    interface Target {
+        /** A: outgoing errors (passed and shadow-reviewed outputs that were wrong) per decided output. */
+        @WithDefault("0.01")
+        double outgoingErrorRate();
+
+        /** δ: the certified threshold holds the outgoing error under A with probability at least 1 − δ. */
+        @WithDefault("0.10")
+        double delta();
+    }
 
     interface Sampling {
         /** Seed of the deterministic per-decision draw: the same decision id always draws the same number. */
         @WithDefault("tandem-audit")
         String seed();
 
-        /** Confidence under which an output is always reviewed (blocking); a new stream starts with it. */
+        /** Raw-confidence threshold of a stream until one is certified from its audited history. */
         @WithDefault("0.7")
         double confidenceThreshold();
 
-        /** Share of confident outputs reviewed (shadow) in the NORMAL state. */
-        @WithDefault("0.10")
+        /** f in NORMAL: the certification sample, reviewed in shadow mode when confident. */
+        @WithDefault("0.02")
         double normalRate();
 
-        /** Share of confident outputs reviewed (shadow) in the REDUCED state. */
-        @WithDefault("0.03")
+        /** f in REDUCED. */
+        @WithDefault("0.01")
         double reducedRate();
     }
 
     interface Trust {
-        /** Error rate a stream must be shown (at the credible level) not to exceed to earn or keep trust. */
+        /** Error rate a new or tightened stream must be shown (at the credible level) not to exceed. */
         @WithDefault("0.02")
         double targetErrorRate();
 
-        /** Credible level of the Beta-posterior bounds. */
+        /** Credible level of the Beta-posterior bounds of the switching rules. */
         @WithDefault("0.95")
         double credibleLevel();
 
-        /** Consecutive accepted reviews after which a NORMAL stream moves to REDUCED. */
+        /** Beta prior of the error rate: (prior-alpha, prior-beta); Jeffreys by default. */
+        @WithDefault("0.5")
+        double priorAlpha();
+
+        @WithDefault("0.5")
+        double priorBeta();
+
+        /** Consecutive accepted sampled reviews after which a NORMAL stream with a certified threshold is REDUCED. */
         @WithDefault("300")
-        int reduceAfterCleanReviews();
+        int reduceAfterCleanSamples();
 
-        /** How many of the latest reviews the tightening rule looks at. */
+        /** CSP-2 k: a second sampled rejection within this many sampled reviews after one tightens. */
         @WithDefault("5")
-        int tightenWindow();
+        int tightenWithinSamples();
 
-        /** Rejections within the window that tighten a stream. */
-        @WithDefault("2")
-        int tightenRejections();
+        /** A certified threshold clears PROBATION/TIGHTENED only when it passes at least this share of outputs. */
+        @WithDefault("0.5")
+        double clearancePassShare();
 
-        /** Consecutive accepted reviews that restore TIGHTENED to NORMAL and SUSPENDED to TIGHTENED. */
+        /** Consecutive accepted reviews that restore SUSPENDED to TIGHTENED. */
         @WithDefault("50")
         int restoreAfterCleanReviews();
 
-        /** Reviews in TIGHTENED before the suspension rule applies. */
+        /** Reviews in PROBATION or TIGHTENED before the suspension rule applies. */
         @WithDefault("20")
         int suspendMinReviews();
 
-        /** A TIGHTENED stream is suspended when the lower credible bound of its error rate exceeds this. */
+        /** A stream is suspended when the lower credible bound of its error rate exceeds this. */
         @WithDefault("0.10")
         double suspendErrorRate();
+    }
+
+    interface Drift {
+        /** R: the odds ratio of the error the risk-adjusted CUSUM on audited outcomes is tuned to detect. */
+        @WithDefault("2.0")
+        double oddsRatio();
+
+        /** h: alarm limit of the outcome CUSUM (set by simulation, see docs/benchmarks.md). */
+        @WithDefault("5.0")
+        double outcomeLimit();
+
+        /** ε of the SPRT that confirms or refutes an outcome alarm during TIGHTENED (both error rates). */
+        @WithDefault("0.05")
+        double confirmationError();
+
+        /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */
+        @WithDefault("0.002")
+        double expectedErrorFloor();
+
+        /** q: share of outputs under the reference raw-confidence quantile in control. */
+        @WithDefault("0.2")
+        double confidenceQuantile();
+
+        /** The share under the reference quantile the confidence CUSUM is tuned to detect. */
+        @WithDefault("0.3")
+        double confidenceShiftedShare();
+
+        /** Alarm limit of the confidence CUSUM. */
+        @WithDefault("12.0")
+        double confidenceLimit();
+
+        /** Decisions in the evidence window before the reference quantile is set. */
+        @WithDefault("1000")
+        int confidenceReferenceOutputs();
+    }
+
+    interface Fit {
+        /** Refit a stream's policy after this many new verdicts. */
+        @WithDefault("50")
+        int everyVerdicts();
+
+        /** Largest evidence window read (most recent decisions since the window began). */
+        @WithDefault("50000")
+        int maxWindow();
+
+        /** Largest certification sample read (most recent certification-sample decisions since the window began). */
+        @WithDefault("20000")
+        int maxCertificationSamples();
+
+        /** Thresholds tested by Learn-then-Test, at pass shares 1/steps, 2/steps, ... of the window. */
+        @WithDefault("100")
+        int thresholdSteps();
+
+        /** Reviewed outputs before a calibration map is fitted. */
+        @WithDefault("50")
+        int calibrationMinVerdicts();
+
+        /** Share of reviewed outputs held out to measure ECE and Brier. */
+        @WithDefault("0.3")
+        double calibrationHoldout();
+
+        /** Bins of the expected calibration error. */
+        @WithDefault("10")
+        int eceBins();
+
+        /** How often the maintenance job looks for streams to refit. */
+        @WithDefault("5s")
+        String interval();
+    }
+
+    interface Streams {
+        /** Tenants that get their own streams ("*" for every tenant); others share the stream with tenant "". */
+        Optional<List<String>> tenantStreams();
     }
 
     interface Ledger {
@@ -82,6 +191,55 @@ public interface AuditConfig {
         /** Largest page a query may ask for (larger requests are capped). */
         @WithDefault("1000")
         int maxPageSize();
+
+        /** Group commit: decisions written per transaction at most. */
+        @WithDefault("64")
+        int maxBatch();
+
+        /** Group commit: writer threads (each with its own connection). */
+        @WithDefault("2")
+        int writers();
+
+        /** Largest review payload (inputs, candidate output, instructions) accepted per decision, in bytes. */
+        @WithDefault("1048576")
+        int maxPayloadBytes();
+    }
+
+    interface Review {
+        /** Run the shadow reviewer in this replica. */
+        @WithDefault("true")
+        boolean shadowEnabled();
+
+        /** How often the shadow reviewer claims work. */
+        @WithDefault("2s")
+        String shadowInterval();
+
+        /** Tasks claimed per round. */
+        @WithDefault("16")
+        int shadowBatch();
+
+        /** Reviews in flight at once. */
+        @WithDefault("4")
+        int shadowConcurrency();
+
+        /** Deadline of one RouterService.Review call. */
+        @WithDefault("PT60S")
+        Duration reviewTimeout();
+
+        /** Lease of a claimed task; an expired lease returns it to the queue. */
+        @WithDefault("PT5M")
+        Duration lease();
+
+        /** Model attempts before a shadow review moves to the human queue. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /** Back-off after a failed attempt, doubled per attempt. */
+        @WithDefault("PT10S")
+        Duration retryBackoff();
+
+        /** Worker types whose shadow reviews go to people instead of the model. */
+        Optional<List<String>> humanWorkerTypes();
     }
 
     interface Metrics {

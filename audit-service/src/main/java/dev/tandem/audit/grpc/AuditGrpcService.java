@@ -9,7 +9,18 @@ import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
 
+import dev.tandem.audit.DecisionFilter;
 import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.service.ReviewQueueService;
+import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
+import dev.tandem.proto.audit.v1.ClaimReviewTasksResponse;
+import dev.tandem.proto.audit.v1.ListReviewTasksRequest;
+import dev.tandem.proto.audit.v1.ListReviewTasksResponse;
+import dev.tandem.proto.audit.v1.ListStateChangesRequest;
+import dev.tandem.proto.audit.v1.ListStateChangesResponse;
+import dev.tandem.proto.audit.v1.SubmitReviewRequest;
+import dev.tandem.proto.audit.v1.SubmitReviewResponse;
 import dev.tandem.audit.mapping.ProtoMapper;
 import dev.tandem.audit.service.AuditLedgerService;
 import dev.tandem.audit.service.DecideOutcome;
@@ -38,8 +49,14 @@ public class AuditGrpcService implements AuditService {
     private final AuditLedgerService audit;
     private final ExecutorService blocking;
 
-    public AuditGrpcService(AuditLedgerService audit, @VirtualThreads ExecutorService blocking) {
+    private final ReviewQueueService reviews;
+    private final AuditConfig config;
+
+    public AuditGrpcService(AuditLedgerService audit, ReviewQueueService reviews, AuditConfig config,
+            @VirtualThreads ExecutorService blocking) {
         this.audit = audit;
+        this.reviews = reviews;
+        this.config = config;
         this.blocking = blocking;
     }
 
@@ -58,15 +75,60 @@ public class AuditGrpcService implements AuditService {
             VerdictOutcome outcome = audit.recordVerdict(ProtoMapper.toDomain(request));
             return RecordVerdictResponse.newBuilder()
                     .setDuplicate(outcome.duplicate())
-                    .setStream(ProtoMapper.toProto(outcome.stream()))
+                    .setStream(status(outcome.stream()))
                     .build();
         });
     }
 
     @Override
+    public Uni<SubmitReviewResponse> submitReview(SubmitReviewRequest request) {
+        return withTask("", () -> {
+            VerdictOutcome outcome = reviews.submit(ProtoMapper.toDomain(request), request.getClaimToken());
+            return SubmitReviewResponse.newBuilder().setDuplicate(outcome.duplicate())
+                    .setStream(status(outcome.stream())).build();
+        });
+    }
+
+    @Override
+    public Uni<ListReviewTasksResponse> listReviewTasks(ListReviewTasksRequest request) {
+        return withTask("", () -> {
+            ListReviewTasksResponse.Builder response = ListReviewTasksResponse.newBuilder();
+            reviews.list(ProtoMapper.toDomain(request.getQueue()), request.getWorkerBackend(),
+                    request.getWorkerType(), request.getTenant(), request.getIncludeClaimed(), request.getPageSize())
+                    .forEach(t -> response.addTasks(ProtoMapper.toProto(t)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public Uni<ClaimReviewTasksResponse> claimReviewTasks(ClaimReviewTasksRequest request) {
+        return withTask("", () -> {
+            ClaimReviewTasksResponse.Builder response = ClaimReviewTasksResponse.newBuilder();
+            reviews.claim(ProtoMapper.toDomain(request.getQueue()), request.getReviewer(), request.getMaxTasks(),
+                    request.getLeaseSeconds(), request.getDecisionId())
+                    .forEach(t -> response.addTasks(ProtoMapper.toProto(t)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public Uni<ListStateChangesResponse> listStateChanges(ListStateChangesRequest request) {
+        return withTask("", () -> {
+            ListStateChangesResponse.Builder response = ListStateChangesResponse.newBuilder();
+            audit.listStateChanges(request.getWorkerBackend(), request.getWorkerType(), request.getTenant(),
+                    request.getPageSize()).forEach(c -> response.addChanges(ProtoMapper.toProto(c)));
+            return response.build();
+        });
+    }
+
+    private dev.tandem.proto.audit.v1.StreamStatus status(dev.tandem.audit.StreamRecord s) {
+        return ProtoMapper.toProto(s, 0, config.target().outgoingErrorRate());
+    }
+
+    @Override
     public Uni<GetStreamResponse> getStream(GetStreamRequest request) {
         return withTask("", () -> GetStreamResponse.newBuilder()
-                .setStream(ProtoMapper.toProto(audit.getStream(
+                .setStream(status(audit.getStream(
                         new StreamKey(request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
                 .build());
     }
@@ -75,7 +137,7 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListStreamsResponse> listStreams(ListStreamsRequest request) {
         return withTask("", () -> {
             ListStreamsResponse.Builder response = ListStreamsResponse.newBuilder();
-            audit.listStreams().forEach(s -> response.addStreams(ProtoMapper.toProto(s)));
+            audit.listStreams().forEach(s -> response.addStreams(status(s)));
             return response.build();
         });
     }
@@ -84,8 +146,11 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListDecisionsResponse> listDecisions(ListDecisionsRequest request) {
         return withTask(request.getTaskId(), () -> {
             ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
-            audit.listDecisions(request.getTaskId(), request.getWorkerBackend(), request.getWorkerType(),
-                    request.getPageSize()).forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
+            audit.listDecisions(new DecisionFilter(request.getTaskId(), request.getWorkerBackend(),
+                    request.getWorkerType(), request.getTenant(),
+                    request.hasDecidedAfter() ? ProtoMapper.toInstant(request.getDecidedAfter()) : null,
+                    request.hasDecidedBefore() ? ProtoMapper.toInstant(request.getDecidedBefore()) : null,
+                    request.getPageSize())).forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
             return response.build();
         });
     }

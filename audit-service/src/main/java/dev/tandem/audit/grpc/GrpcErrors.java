@@ -13,6 +13,7 @@ import io.grpc.protobuf.StatusProto;
 
 import dev.tandem.audit.service.ConflictingVerdictException;
 import dev.tandem.audit.service.InvalidAuditRequestException;
+import dev.tandem.audit.service.LeaseHeldException;
 import dev.tandem.audit.service.LedgerUnavailableException;
 import dev.tandem.audit.service.NotFoundException;
 
@@ -41,7 +42,7 @@ final class GrpcErrors {
         if (failure instanceof NotFoundException) {
             return Status.NOT_FOUND.withDescription(failure.getMessage()).asRuntimeException();
         }
-        if (failure instanceof ConflictingVerdictException) {
+        if (failure instanceof ConflictingVerdictException || failure instanceof LeaseHeldException) {
             return Status.FAILED_PRECONDITION.withDescription(failure.getMessage()).asRuntimeException();
         }
         if (failure instanceof LedgerUnavailableException) {

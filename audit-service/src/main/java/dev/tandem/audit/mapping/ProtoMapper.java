@@ -6,6 +6,10 @@ import com.google.protobuf.Timestamp;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.CalibrationMap;
+import dev.tandem.audit.ReviewQueue;
+import dev.tandem.audit.ReviewTask;
+import dev.tandem.audit.StateChange;
 import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionEntry;
 import dev.tandem.audit.DecisionRequest;
@@ -15,7 +19,12 @@ import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.proto.audit.v1.Calibration;
+import dev.tandem.proto.audit.v1.CalibrationKnot;
+import dev.tandem.proto.audit.v1.CalibrationMethod;
 import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.StateChangeRecord;
+import dev.tandem.proto.audit.v1.SubmitReviewRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.audit.v1.DecisionRecord;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
@@ -30,7 +39,8 @@ public final class ProtoMapper {
     public static DecisionRequest toDomain(DecideRequest r) {
         return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
                 new StreamKey(r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
-                r.getConfidence(), r.getRawConfidence(), r.getValidationPassed());
+                r.getConfidence(), r.getRawConfidence(), r.getValidationPassed(), r.getInputsMap(),
+                r.getCandidateOutput(), r.getInstructions());
     }
 
     /** An unset or unknown verdict maps to null (refused by validation). */
@@ -40,7 +50,84 @@ public final class ProtoMapper {
             case VERDICT_REJECTED -> Verdict.REJECTED;
             default -> null;
         };
-        return new VerdictRequest(r.getDecisionId(), verdict, r.getReviewer(), r.getReason());
+        return new VerdictRequest(r.getDecisionId(), verdict, r.getReviewer(), r.getReason(), r.getReviewerOutput());
+    }
+
+    public static VerdictRequest toDomain(SubmitReviewRequest r) {
+        Verdict verdict = switch (r.getVerdict()) {
+            case VERDICT_ACCEPTED -> Verdict.ACCEPTED;
+            case VERDICT_REJECTED -> Verdict.REJECTED;
+            default -> null;
+        };
+        return new VerdictRequest(r.getDecisionId(), verdict, r.getReviewer(), r.getReason(), r.getReviewerOutput());
+    }
+
+    public static ReviewQueue toDomain(dev.tandem.proto.audit.v1.ReviewQueue q) {
+        return switch (q) {
+            case REVIEW_QUEUE_MODEL -> ReviewQueue.MODEL;
+            case REVIEW_QUEUE_HUMAN -> ReviewQueue.HUMAN;
+            default -> null;
+        };
+    }
+
+    public static dev.tandem.proto.audit.v1.ReviewQueue toProto(ReviewQueue q) {
+        return q == ReviewQueue.MODEL ? dev.tandem.proto.audit.v1.ReviewQueue.REVIEW_QUEUE_MODEL
+                : dev.tandem.proto.audit.v1.ReviewQueue.REVIEW_QUEUE_HUMAN;
+    }
+
+    public static dev.tandem.proto.audit.v1.ReviewTask toProto(ReviewTask t) {
+        DecisionRequest r = t.entry().request();
+        var b = dev.tandem.proto.audit.v1.ReviewTask.newBuilder()
+                .setDecisionId(r.decisionId())
+                .setQueue(toProto(t.queue()))
+                .setTaskId(r.taskId())
+                .setStepId(r.stepId())
+                .setWorkerBackend(r.stream().workerBackend())
+                .setWorkerType(r.stream().workerType())
+                .setTenant(t.entry().tenant())
+                .putAllInputs(r.inputs())
+                .setCandidateOutput(r.candidateOutput())
+                .setInstructions(r.instructions())
+                .setConfidence(r.confidence())
+                .setReason(toProto(t.entry().decision().reason()))
+                .setEnqueuedAt(toProto(t.enqueuedAt()))
+                .setAttempts(t.attempts())
+                .setLastError(t.lastError() == null ? "" : t.lastError());
+        if (t.claimedBy() != null) {
+            b.setClaimedBy(t.claimedBy()).setClaimToken(t.claimToken()).setLeaseExpiresAt(toProto(t.leaseUntil()));
+        }
+        return b.build();
+    }
+
+    public static StateChangeRecord toProto(StateChange c) {
+        var b = StateChangeRecord.newBuilder()
+                .setWorkerBackend(c.stream().workerBackend())
+                .setWorkerType(c.stream().workerType())
+                .setTenant(c.stream().tenant())
+                .setTo(toProto(c.to()))
+                .setReason(c.reason())
+                .setDecisionId(c.decisionId() == null ? "" : c.decisionId())
+                .setChangedAt(toProto(c.changedAt()));
+        if (c.from() != null) {
+            b.setFrom(toProto(c.from()));
+        }
+        return b.build();
+    }
+
+    public static Calibration toProto(CalibrationMap m) {
+        Calibration.Builder b = Calibration.newBuilder()
+                .setMethod("PLATT".equals(m.method()) ? CalibrationMethod.CALIBRATION_METHOD_PLATT
+                        : CalibrationMethod.CALIBRATION_METHOD_ISOTONIC)
+                .setSamples(m.samples())
+                .setEceRaw(m.eceRaw())
+                .setEceCalibrated(m.eceCalibrated())
+                .setBrierRaw(m.brierRaw())
+                .setBrierCalibrated(m.brierCalibrated())
+                .setFittedAt(toProto(m.fittedAt()));
+        for (int i = 0; i < m.raw().length; i++) {
+            b.addKnots(CalibrationKnot.newBuilder().setRaw(m.raw()[i]).setCalibrated(m.calibrated()[i]));
+        }
+        return b.build();
     }
 
     public static DecideResponse toProto(String decisionId, Decision d, boolean replayed) {
@@ -54,11 +141,18 @@ public final class ProtoMapper {
                 .setState(toProto(d.state()))
                 .setExplanation(d.explanation())
                 .setReplayed(replayed)
+                .setCalibratedConfidence(d.calibratedConfidence())
+                .setRawConfidenceThreshold(d.rawThreshold())
+                .setThresholdCertified(d.thresholdCertified())
                 .build();
     }
 
     public static StreamStatus toProto(StreamRecord s) {
-        return StreamStatus.newBuilder()
+        return toProto(s, 0, 0);
+    }
+
+    public static StreamStatus toProto(StreamRecord s, long pendingReviews, double targetErrorRate) {
+        StreamStatus.Builder b = StreamStatus.newBuilder()
                 .setWorkerBackend(s.key().workerBackend())
                 .setWorkerType(s.key().workerType())
                 .setTenant(s.key().tenant())
@@ -71,7 +165,24 @@ public final class ProtoMapper {
                 .setConfidenceThreshold(s.confidenceThreshold())
                 .setErrorRateUpperBound(s.errorRateUpperBound())
                 .setStateSince(toProto(s.stateSince()))
-                .build();
+                .setReviewRate(s.reviewRate())
+                .setOutgoingErrorRate(s.outgoingErrorRate())
+                .setOutgoingErrorLowerBound(s.outgoingErrorLower())
+                .setOutgoingErrorUpperBound(s.outgoingErrorUpper())
+                .setErrorRate(s.errorRate())
+                .setTargetErrorRate(targetErrorRate)
+                .setRawConfidenceThreshold(s.rawThreshold())
+                .setThresholdCertified(s.thresholdCertified())
+                .setBlockingSampleRate(s.blockingRate())
+                .setDriftAlarms(s.driftAlarms())
+                .setOutcomeCusum(s.outcomeCusum())
+                .setConfidenceCusum(s.confidenceCusum())
+                .setPendingReviews(pendingReviews)
+                .setWindowDecided(s.windowDecided());
+        if (s.calibration() != null) {
+            b.setCalibration(toProto(s.calibration()));
+        }
+        return b.build();
     }
 
     public static DecisionRecord toProto(DecisionEntry e) {
@@ -90,12 +201,22 @@ public final class ProtoMapper {
                 .setSamplingProbability(d.samplingProbability())
                 .setState(toProto(d.state()))
                 .setMode(toProto(d.mode()))
-                .setDecidedAt(toProto(e.decidedAt()));
+                .setDecidedAt(toProto(e.decidedAt()))
+                .setRawConfidence(r.rawConfidence())
+                .setExplanation(d.explanation())
+                .setCertificationSample(d.certificationSample());
+        b.setTenant(e.tenant() == null ? r.stream().tenant() : e.tenant());
         if (e.verdict() != null) {
             b.setVerdict(toProto(e.verdict()));
             b.setReviewer(e.reviewer() == null ? "" : e.reviewer());
+            b.setVerdictReason(e.verdictReason() == null ? "" : e.verdictReason());
+            b.setReviewedAt(toProto(e.verdictRecordedAt()));
         }
         return b.build();
+    }
+
+    public static Instant toInstant(Timestamp t) {
+        return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
     }
 
     public static Timestamp toProto(Instant instant) {
@@ -124,6 +245,7 @@ public final class ProtoMapper {
             case RANDOM_SAMPLE -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_RANDOM_SAMPLE;
             case TIGHTENED -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_TIGHTENED;
             case VALIDATION_FAILED -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_VALIDATION_FAILED;
+            case OUTGOING_LIMIT -> dev.tandem.proto.audit.v1.AuditReason.AUDIT_REASON_OUTGOING_LIMIT;
         };
     }
 

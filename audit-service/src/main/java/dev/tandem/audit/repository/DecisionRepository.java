@@ -4,11 +4,21 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
@@ -21,54 +31,100 @@ import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.audit.WindowEntry;
 
-/** The {@code decisions} and {@code verdicts} tables: the ledger proper. */
+/** The {@code decisions}, {@code decision_payloads} and {@code verdicts} tables: the ledger proper. */
 @ApplicationScoped
 public class DecisionRepository {
 
-    // One statement stores the decision (unless the id exists: a replay) and counts it on its stream, so the
-    // counters can never disagree with the ledger, even across replicas.
-    private static final String INSERT_AND_COUNT = """
-            WITH inserted AS (
-                INSERT INTO decisions (decision_id, task_id, step_id, worker_backend, worker_type, tenant, confidence,
-                    raw_confidence, validation_passed, action, reason, mode, sampling_probability,
-                    confidence_threshold, state, explanation)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (decision_id) DO NOTHING
-                RETURNING action, worker_backend, worker_type, tenant
-            )
-            UPDATE streams s SET decided = s.decided + 1,
-                review_requested = s.review_requested + CASE WHEN i.action = 'REVIEW' THEN 1 ELSE 0 END,
-                updated_at = now()
-            FROM inserted i
-            WHERE s.worker_backend = i.worker_backend AND s.worker_type = i.worker_type AND s.tenant = i.tenant
-            """;
+    private static final String INSERT_COLUMNS = "decision_id, task_id, step_id, worker_backend, worker_type, tenant, "
+            + "request_tenant, confidence, raw_confidence, validation_passed, action, reason, mode, "
+            + "sampling_probability, confidence_threshold, state, explanation, calibrated_confidence, raw_threshold, "
+            + "threshold_certified, blocking_probability, certification_sample";
+    private static final int INSERT_PARAMS = 22;
+    private static final Map<Integer, String> INSERT_SQL = new ConcurrentHashMap<>();
 
-    private static final String SELECT = "SELECT d.decision_id, d.task_id, d.step_id, d.worker_backend, "
-            + "d.worker_type, d.tenant, d.confidence, d.raw_confidence, d.validation_passed, d.action, d.reason, "
-            + "d.mode, d.sampling_probability, d.confidence_threshold, d.state, d.explanation, d.decided_at, "
-            + "v.verdict, v.reviewer, v.reason AS verdict_reason, v.recorded_at "
-            + "FROM decisions d LEFT JOIN verdicts v ON v.decision_id = d.decision_id";
+    static final String SELECT = "SELECT d.seq, d.decision_id, d.task_id, d.step_id, d.worker_backend, "
+            + "d.worker_type, d.tenant, d.request_tenant, d.confidence, d.raw_confidence, d.validation_passed, "
+            + "d.action, d.reason, d.mode, d.sampling_probability, d.confidence_threshold, d.state, d.explanation, "
+            + "d.calibrated_confidence, d.raw_threshold, d.threshold_certified, d.blocking_probability, "
+            + "d.certification_sample, d.decided_at, v.verdict, v.reviewer, v.reason AS verdict_reason, "
+            + "v.reviewer_output, v.recorded_at, p.inputs, p.candidate_output, p.instructions "
+            + "FROM decisions d LEFT JOIN verdicts v ON v.decision_id = d.decision_id "
+            + "LEFT JOIN decision_payloads p ON p.decision_id = d.decision_id";
 
-    /** Stores a new decision and counts it on its stream; false when the decision id was already stored. */
-    public boolean insertAndCount(Connection c, DecisionRequest r, Decision d) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT_AND_COUNT)) {
-            ps.setString(1, r.decisionId());
-            ps.setString(2, r.taskId());
-            ps.setString(3, r.stepId());
-            StreamRepository.setKey(ps, 4, r.stream());
-            ps.setDouble(7, r.confidence());
-            ps.setDouble(8, r.rawConfidence());
-            ps.setBoolean(9, r.validationPassed());
-            ps.setString(10, d.action().name());
-            ps.setString(11, d.reason().name());
-            ps.setString(12, d.mode().name());
-            ps.setDouble(13, d.samplingProbability());
-            ps.setDouble(14, d.confidenceThreshold());
-            ps.setString(15, d.state().name());
-            ps.setString(16, d.explanation());
-            return ps.executeUpdate() == 1;
+    /** A decision to store: the request (stream key already resolved), the decision, the sender's tenant. */
+    public record NewDecision(DecisionRequest request, Decision decision, String requestTenant) {
+    }
+
+    /**
+     * Stores decisions in one multi-row statement; returns the ids actually inserted (the others were stored
+     * before: replays). Payloads of reviewed outputs go with them.
+     */
+    public Set<String> insertAll(Connection c, List<NewDecision> batch) throws SQLException {
+        String sql = INSERT_SQL.computeIfAbsent(batch.size(), n -> {
+            StringBuilder b = new StringBuilder("INSERT INTO decisions (").append(INSERT_COLUMNS).append(") VALUES ");
+            String row = "(" + "?, ".repeat(INSERT_PARAMS - 1) + "?)";
+            for (int i = 0; i < n; i++) {
+                b.append(i == 0 ? "" : ", ").append(row);
+            }
+            return b.append(" ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id").toString();
+        });
+        Set<String> inserted = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            for (NewDecision n : batch) {
+                DecisionRequest r = n.request();
+                Decision d = n.decision();
+                ps.setString(i++, r.decisionId());
+                ps.setString(i++, r.taskId());
+                ps.setString(i++, r.stepId());
+                ps.setString(i++, r.stream().workerBackend());
+                ps.setString(i++, r.stream().workerType());
+                ps.setString(i++, r.stream().tenant());
+                ps.setString(i++, n.requestTenant());
+                ps.setDouble(i++, r.confidence());
+                ps.setDouble(i++, r.rawConfidence());
+                ps.setBoolean(i++, r.validationPassed());
+                ps.setString(i++, d.action().name());
+                ps.setString(i++, d.reason().name());
+                ps.setString(i++, d.mode().name());
+                ps.setDouble(i++, d.samplingProbability());
+                ps.setDouble(i++, Math.min(1, Math.max(0, d.confidenceThreshold())));
+                ps.setString(i++, d.state().name());
+                ps.setString(i++, d.explanation());
+                ps.setDouble(i++, d.calibratedConfidence());
+                ps.setDouble(i++, d.rawThreshold());
+                ps.setBoolean(i++, d.thresholdCertified());
+                ps.setDouble(i++, d.blockingProbability());
+                ps.setBoolean(i++, d.certificationSample());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    inserted.add(rs.getString(1));
+                }
+            }
         }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO decision_payloads (decision_id, inputs, "
+                + "candidate_output, instructions) VALUES (?, ?::jsonb, ?, ?)")) {
+            int rows = 0;
+            for (NewDecision n : batch) {
+                DecisionRequest r = n.request();
+                if (inserted.contains(r.decisionId()) && n.decision().action() == AuditAction.REVIEW
+                        && (r.hasPayload() || !r.inputs().isEmpty())) {
+                    ps.setString(1, r.decisionId());
+                    ps.setString(2, StreamRepository.toJson(r.inputs()));
+                    ps.setString(3, r.candidateOutput());
+                    ps.setString(4, r.instructions());
+                    ps.addBatch();
+                    rows++;
+                }
+            }
+            if (rows > 0) {
+                ps.executeBatch();
+            }
+        }
+        return inserted;
     }
 
     public Optional<DecisionEntry> find(Connection c, String decisionId) throws SQLException {
@@ -80,18 +136,42 @@ public class DecisionRepository {
         }
     }
 
+    /** The stored decisions among these ids, by id. */
+    public Map<String, DecisionEntry> findAll(Connection c, List<String> decisionIds) throws SQLException {
+        Map<String, DecisionEntry> found = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE d.decision_id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", decisionIds.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    DecisionEntry e = map(rs);
+                    found.put(e.request().decisionId(), e);
+                }
+            }
+        }
+        return found;
+    }
+
     /** Newest first. */
     public List<DecisionEntry> list(Connection c, DecisionFilter filter) throws SQLException {
         StringBuilder sql = new StringBuilder(SELECT).append(" WHERE TRUE");
-        List<String> args = new ArrayList<>();
+        List<Object> args = new ArrayList<>();
         addFilter(sql, args, "d.task_id", filter.taskId());
         addFilter(sql, args, "d.worker_backend", filter.workerBackend());
         addFilter(sql, args, "d.worker_type", filter.workerType());
+        addFilter(sql, args, "d.request_tenant", filter.tenant());
+        if (filter.decidedAfter() != null) {
+            sql.append(" AND d.decided_at >= ?");
+            args.add(java.sql.Timestamp.from(filter.decidedAfter()));
+        }
+        if (filter.decidedBefore() != null) {
+            sql.append(" AND d.decided_at < ?");
+            args.add(java.sql.Timestamp.from(filter.decidedBefore()));
+        }
         sql.append(" ORDER BY d.seq DESC LIMIT ?");
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             int i = 1;
-            for (String arg : args) {
-                ps.setString(i++, arg);
+            for (Object arg : args) {
+                ps.setObject(i++, arg);
             }
             ps.setInt(i, filter.limit());
             try (ResultSet rs = ps.executeQuery()) {
@@ -104,14 +184,59 @@ public class DecisionRepository {
         }
     }
 
+    /** The stream's evidence window: decisions with seq ≥ since, the most recent {@code max}, oldest first. */
+    public List<WindowEntry> window(Connection c, StreamKey key, long since, int max) throws SQLException {
+        return read(c, key, since, max, "");
+    }
+
+    private List<WindowEntry> read(Connection c, StreamKey key, long since, int max, String condition)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT d.decision_id, d.seq, d.raw_confidence, "
+                + "d.validation_passed, d.action, d.mode, d.reason, d.sampling_probability, d.blocking_probability, "
+                + "d.certification_sample, v.verdict FROM decisions d LEFT JOIN verdicts v USING (decision_id) "
+                + "WHERE d.worker_backend = ? AND d.worker_type = ? AND d.tenant = ? AND d.seq >= ?" + condition
+                + " ORDER BY d.seq DESC LIMIT ?")) {
+            StreamRepository.setKey(ps, 1, key);
+            ps.setLong(4, since);
+            ps.setInt(5, max);
+            ps.setFetchSize(5000);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<WindowEntry> window = new ArrayList<>();
+                while (rs.next()) {
+                    window.add(new WindowEntry(rs.getString(1), rs.getLong(2), rs.getDouble(3), rs.getBoolean(4),
+                            AuditAction.valueOf(rs.getString(5)), ReviewMode.valueOf(rs.getString(6)),
+                            AuditReason.valueOf(rs.getString(7)), rs.getDouble(8), rs.getDouble(9), rs.getBoolean(10),
+                            Rows.enumOrNull(Verdict.class, rs.getString(11))));
+                }
+                Collections.reverse(window);
+                return window;
+            }
+        }
+    }
+
+    /** The certification-sample decisions of the stream with seq ≥ since, the most recent {@code max}, oldest first. */
+    public List<WindowEntry> certificationSample(Connection c, StreamKey key, long since, int max) throws SQLException {
+        return read(c, key, since, max, " AND d.certification_sample");
+    }
+
+    /** The next decision sequence number (a new evidence window starts there). */
+    public long nextSeq(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(seq), 0) + 1 FROM decisions");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     /** Stores a verdict unless the decision already has one; true when this call stored it. */
     public boolean insertVerdictIfAbsent(Connection c, VerdictRequest v) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO verdicts (decision_id, verdict, reviewer, reason) "
-                + "VALUES (?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING")) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO verdicts (decision_id, verdict, reviewer, reason, "
+                + "reviewer_output) VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING")) {
             ps.setString(1, v.decisionId());
             ps.setString(2, v.verdict().name());
             ps.setString(3, v.reviewer() == null ? "" : v.reviewer());
             ps.setString(4, v.reason() == null ? "" : v.reason());
+            ps.setString(5, v.reviewerOutput() == null ? "" : v.reviewerOutput());
             return ps.executeUpdate() == 1;
         }
     }
@@ -125,14 +250,62 @@ public class DecisionRepository {
         }
     }
 
-    private static void addFilter(StringBuilder sql, List<String> args, String column, String value) {
+    /**
+     * Reviewed decisions with a given verdict for export, oldest verdict first, read through a cursor (the caller
+     * keeps the transaction open while it streams).
+     */
+    public PreparedStatement exportQuery(Connection c, Verdict verdict, String workerBackend, String workerType,
+            String tenant, Instant since, Instant until) throws SQLException {
+        StringBuilder sql = new StringBuilder(SELECT.replace("LEFT JOIN verdicts", "JOIN verdicts"))
+                .append(" WHERE v.verdict = ?");
+        List<Object> args = new ArrayList<>();
+        args.add(verdict.name());
+        addFilter(sql, args, "d.worker_backend", workerBackend);
+        addFilter(sql, args, "d.worker_type", workerType);
+        addFilter(sql, args, "d.request_tenant", tenant);
+        if (since != null) {
+            sql.append(" AND v.recorded_at >= ?");
+            args.add(java.sql.Timestamp.from(since));
+        }
+        if (until != null) {
+            sql.append(" AND v.recorded_at < ?");
+            args.add(java.sql.Timestamp.from(until));
+        }
+        sql.append(" ORDER BY v.recorded_at, d.seq");
+        PreparedStatement ps = c.prepareStatement(sql.toString());
+        int i = 1;
+        for (Object arg : args) {
+            ps.setObject(i++, arg);
+        }
+        ps.setFetchSize(500);
+        return ps;
+    }
+
+    private static void addFilter(StringBuilder sql, List<Object> args, String column, String value) {
         if (value != null && !value.isEmpty()) {
             sql.append(" AND ").append(column).append(" = ?");
             args.add(value);
         }
     }
 
-    private static DecisionEntry map(ResultSet rs) throws SQLException {
+    /** Maps a row of {@link #exportQuery}. */
+    public static DecisionEntry mapRow(ResultSet rs) throws SQLException {
+        return map(rs);
+    }
+
+    static DecisionEntry map(ResultSet rs) throws SQLException {
+        Map<String, String> inputs = Map.of();
+        String json = rs.getString("inputs");
+        if (json != null) {
+            try {
+                inputs = StreamRepository.JSON.readValue(json, new TypeReference<Map<String, String>>() {
+                });
+            } catch (JsonProcessingException e) {
+                throw new SQLException("unreadable inputs of decision " + rs.getString("decision_id"), e);
+            }
+        }
+        String output = rs.getString("candidate_output");
+        String instructions = rs.getString("instructions");
         DecisionRequest request = new DecisionRequest(
                 rs.getString("decision_id"),
                 rs.getString("task_id"),
@@ -140,19 +313,31 @@ public class DecisionRepository {
                 new StreamKey(rs.getString("worker_backend"), rs.getString("worker_type"), rs.getString("tenant")),
                 rs.getDouble("confidence"),
                 rs.getDouble("raw_confidence"),
-                rs.getBoolean("validation_passed"));
+                rs.getBoolean("validation_passed"),
+                inputs, output, instructions);
+        double calibrated = rs.getDouble("calibrated_confidence");
+        if (rs.wasNull()) {
+            calibrated = rs.getDouble("confidence");
+        }
         Decision decision = new Decision(
                 AuditAction.valueOf(rs.getString("action")),
                 AuditReason.valueOf(rs.getString("reason")),
                 ReviewMode.valueOf(rs.getString("mode")),
                 rs.getDouble("sampling_probability"),
+                rs.getDouble("blocking_probability"),
+                rs.getBoolean("certification_sample"),
                 rs.getDouble("confidence_threshold"),
+                rs.getDouble("raw_threshold"),
+                rs.getBoolean("threshold_certified"),
+                calibrated,
                 TrustState.valueOf(rs.getString("state")),
                 rs.getString("explanation"));
-        return new DecisionEntry(request, decision, Rows.instant(rs, "decided_at"),
+        return new DecisionEntry(rs.getLong("seq"), rs.getString("request_tenant"), request, decision,
+                Rows.instant(rs, "decided_at"),
                 Rows.enumOrNull(Verdict.class, rs.getString("verdict")),
                 rs.getString("reviewer"),
                 rs.getString("verdict_reason"),
+                rs.getString("reviewer_output"),
                 Rows.instant(rs, "recorded_at"));
     }
 }

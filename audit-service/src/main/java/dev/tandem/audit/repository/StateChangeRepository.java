@@ -31,7 +31,7 @@ public class StateChangeRepository {
     }
 
     /** Newest first; empty or null filter fields match every stream. */
-    public List<StateChange> list(Connection c, String workerBackend, String workerType, int limit)
+    public List<StateChange> list(Connection c, String workerBackend, String workerType, String tenant, int limit)
             throws SQLException {
         StringBuilder sql = new StringBuilder("SELECT id, worker_backend, worker_type, tenant, from_state, to_state, "
                 + "reason, decision_id, changed_at FROM state_changes WHERE TRUE");
@@ -43,6 +43,10 @@ public class StateChangeRepository {
         if (workerType != null && !workerType.isEmpty()) {
             sql.append(" AND worker_type = ?");
             args.add(workerType);
+        }
+        if (tenant != null && !tenant.isEmpty()) {
+            sql.append(" AND tenant = ?");
+            args.add(tenant);
         }
         sql.append(" ORDER BY id DESC LIMIT ?");
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {

@@ -4,32 +4,74 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 
-/** The {@code streams} table: trust records. */
+/** The {@code streams} table: trust records and the decision policy in force. */
 @ApplicationScoped
 public class StreamRepository {
 
+    static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
     private static final String COLUMNS = "worker_backend, worker_type, tenant, state, decided, review_requested, "
             + "reviewed, rejected, consecutive_accepted, state_reviewed, state_rejected, recent_outcomes, "
-            + "sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, version";
+            + "sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, version, policy_version, "
+            + "window_since_seq, window_since, raw_threshold, threshold_certified, certified_pass_share, certification, blocking_rate, "
+            + "calibration, fitted_reviews, sample_consecutive_accepted, samples_since_rejection, outcome_cusum, "
+            + "confidence_cusum, confidence_reference, drift_alarms, previous_window_since_seq, confirmation_llr, "
+            + "window_decided, error_rate, "
+            + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper";
     private static final String BY_KEY = " WHERE worker_backend = ? AND worker_type = ? AND tenant = ?";
 
     public Optional<StreamRecord> find(Connection c, StreamKey key) throws SQLException {
         return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY, key);
     }
 
-    /** Reads and row-locks the stream until the transaction ends, so concurrent verdicts apply one at a time. */
+    /**
+     * Reads and row-locks the stream until the transaction ends, so concurrent verdicts apply one at a time. NO KEY
+     * UPDATE: it serialises with other writers of the row but not with the key-share locks that inserting a
+     * decision (its foreign key) takes.
+     */
     public Optional<StreamRecord> findForUpdate(Connection c, StreamKey key) throws SQLException {
-        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR UPDATE", key);
+        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR NO KEY UPDATE", key);
+    }
+
+    /**
+     * Locks the streams a decision batch will count, in key order, before it inserts: taking the row lock first
+     * (rather than upgrading the foreign key's key-share lock at the counter update) is what keeps a batch and a
+     * waiting verdict from deadlocking on the tuple lock.
+     */
+    public void lockForCounting(Connection c, List<StreamKey> sortedKeys) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM streams" + BY_KEY + " FOR NO KEY UPDATE")) {
+            for (StreamKey key : sortedKeys) {
+                setKey(ps, 1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new SQLException("stream " + key + " of a decision is missing");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Like {@link #findForUpdate} but empty at once when another transaction holds the lock. */
+    public Optional<StreamRecord> findForUpdateSkipLocked(Connection c, StreamKey key) throws SQLException {
+        return findOne(c, "SELECT " + COLUMNS + " FROM streams" + BY_KEY + " FOR NO KEY UPDATE SKIP LOCKED", key);
     }
 
     public List<StreamRecord> findAll(Connection c) throws SQLException {
@@ -48,50 +90,175 @@ public class StreamRepository {
     /** Inserts a new stream unless another request (or replica) created it first; true when this call did. */
     public boolean insertIfAbsent(Connection c, StreamRecord s) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO streams (worker_backend, worker_type, tenant, "
-                + "state, sampling_rate, confidence_threshold, error_rate_upper_bound, state_since) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                + "state, sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, raw_threshold, "
+                + "window_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
             setKey(ps, 1, s.key());
             ps.setString(4, s.state().name());
             ps.setDouble(5, s.samplingRate());
             ps.setDouble(6, s.confidenceThreshold());
             ps.setDouble(7, s.errorRateUpperBound());
             Rows.setInstant(ps, 8, s.stateSince());
+            ps.setDouble(9, s.rawThreshold());
+            Rows.setInstant(ps, 10, s.windowSince());
             return ps.executeUpdate() == 1;
         }
     }
 
     /**
-     * Writes the trust fields after a verdict. The decision counters are left alone: Decide increments them
-     * atomically in SQL and must not be overwritten by a stale copy.
+     * Writes everything but the decision counters (Decide increments those, and the confidence CUSUM, atomically in
+     * SQL; a stale copy must not overwrite them). Call under the row lock.
      */
-    public void updateTrust(Connection c, StreamRecord s) throws SQLException {
+    public void update(Connection c, StreamRecord s) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET state = ?, reviewed = ?, rejected = ?, "
                 + "consecutive_accepted = ?, state_reviewed = ?, state_rejected = ?, recent_outcomes = ?, "
                 + "sampling_rate = ?, confidence_threshold = ?, error_rate_upper_bound = ?, state_since = ?, "
-                + "version = ?, updated_at = now()" + BY_KEY)) {
-            ps.setString(1, s.state().name());
-            ps.setLong(2, s.reviewed());
-            ps.setLong(3, s.rejected());
-            ps.setLong(4, s.consecutiveAccepted());
-            ps.setLong(5, s.stateReviewed());
-            ps.setLong(6, s.stateRejected());
-            ps.setString(7, s.recentOutcomes());
-            ps.setDouble(8, s.samplingRate());
-            ps.setDouble(9, s.confidenceThreshold());
-            ps.setDouble(10, s.errorRateUpperBound());
-            Rows.setInstant(ps, 11, s.stateSince());
-            ps.setLong(12, s.version());
-            setKey(ps, 13, s.key());
+                + "version = ?, policy_version = ?, window_since_seq = ?, window_since = ?, raw_threshold = ?, "
+                + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
+                + "calibration = ?::jsonb, "
+                + "fitted_reviews = ?, sample_consecutive_accepted = ?, samples_since_rejection = ?, "
+                + "outcome_cusum = ?, confidence_cusum = ?, confidence_reference = ?, drift_alarms = ?, "
+                + "previous_window_since_seq = ?, confirmation_llr = ?, "
+                + "window_decided = ?, error_rate = ?, outgoing_error_rate = ?, outgoing_error_lower = ?, "
+                + "outgoing_error_upper = ?, updated_at = now()" + BY_KEY)) {
+            int i = 1;
+            ps.setString(i++, s.state().name());
+            ps.setLong(i++, s.reviewed());
+            ps.setLong(i++, s.rejected());
+            ps.setLong(i++, s.consecutiveAccepted());
+            ps.setLong(i++, s.stateReviewed());
+            ps.setLong(i++, s.stateRejected());
+            ps.setString(i++, s.recentOutcomes());
+            ps.setDouble(i++, s.samplingRate());
+            ps.setDouble(i++, clampUnit(s.confidenceThreshold()));
+            ps.setDouble(i++, s.errorRateUpperBound());
+            Rows.setInstant(ps, i++, s.stateSince());
+            ps.setLong(i++, s.version());
+            ps.setLong(i++, s.policyVersion());
+            ps.setLong(i++, s.windowSinceSeq());
+            Rows.setInstant(ps, i++, s.windowSince());
+            ps.setDouble(i++, s.rawThreshold());
+            ps.setBoolean(i++, s.thresholdCertified());
+            ps.setDouble(i++, s.certifiedPassShare());
+            ps.setString(i++, s.certification());
+            ps.setDouble(i++, s.blockingRate());
+            ps.setString(i++, s.calibration() == null ? null : toJson(s.calibration()));
+            ps.setLong(i++, s.fittedReviews());
+            ps.setLong(i++, s.sampleConsecutiveAccepted());
+            ps.setLong(i++, s.samplesSinceRejection());
+            ps.setDouble(i++, s.outcomeCusum());
+            ps.setDouble(i++, s.confidenceCusum());
+            if (s.confidenceReference() == null) {
+                ps.setNull(i++, Types.DOUBLE);
+            } else {
+                ps.setDouble(i++, s.confidenceReference());
+            }
+            ps.setLong(i++, s.driftAlarms());
+            if (s.previousWindowSinceSeq() == null) {
+                ps.setNull(i++, Types.BIGINT);
+            } else {
+                ps.setLong(i++, s.previousWindowSinceSeq());
+            }
+            ps.setDouble(i++, s.confirmationLlr());
+            ps.setLong(i++, s.windowDecided());
+            ps.setDouble(i++, s.errorRate());
+            ps.setDouble(i++, s.outgoingErrorRate());
+            ps.setDouble(i++, s.outgoingErrorLower());
+            ps.setDouble(i++, s.outgoingErrorUpper());
+            setKey(ps, i, s.key());
             if (ps.executeUpdate() != 1) {
-                throw new SQLException("stream " + s.key() + " vanished during a verdict");
+                throw new SQLException("stream " + s.key() + " vanished during an update");
             }
         }
+    }
+
+    /**
+     * Counts a committed batch of decisions on the stream and applies the confidence-CUSUM increments exactly
+     * (S = max(S + total, suffix)); returns the policy version and the statistic after the update.
+     */
+    public Counted countDecisions(Connection c, StreamKey key, int decided, int reviews, double cusumTotal,
+            double cusumSuffix) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET decided = decided + ?, "
+                + "review_requested = review_requested + ?, "
+                + "confidence_cusum = CASE WHEN confidence_reference IS NULL OR state NOT IN ('NORMAL', 'REDUCED') "
+                + "THEN confidence_cusum ELSE GREATEST(confidence_cusum + ?, ?, 0) END, updated_at = now()" + BY_KEY
+                + " RETURNING policy_version, confidence_cusum")) {
+            ps.setInt(1, decided);
+            ps.setInt(2, reviews);
+            ps.setDouble(3, cusumTotal);
+            ps.setDouble(4, cusumSuffix);
+            setKey(ps, 5, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("stream " + key + " of a decision is missing");
+                }
+                return new Counted(rs.getLong(1), rs.getDouble(2));
+            }
+        }
+    }
+
+    /**
+     * Writes the columns a refit owns, unless the stream changed state or evidence window since the refit read it
+     * (then the refit is stale and dropped); the confidence reference is only set when unset. True when written.
+     */
+    public boolean updateFit(Connection c, StreamRecord s, TrustState readState, long readWindowSinceSeq)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET calibration = ?::jsonb, raw_threshold = ?, "
+                + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
+                + "confidence_threshold = ?, "
+                + "confidence_reference = coalesce(confidence_reference, ?), error_rate_upper_bound = ?, "
+                + "window_decided = ?, fitted_reviews = ?, error_rate = ?, outgoing_error_rate = ?, "
+                + "outgoing_error_lower = ?, outgoing_error_upper = ?, "
+                + "policy_version = policy_version + CASE WHEN ? THEN 1 ELSE 0 END, updated_at = now()" + BY_KEY
+                + " AND state = ? AND window_since_seq = ?")) {
+            int i = 1;
+            ps.setString(i++, s.calibration() == null ? null : toJson(s.calibration()));
+            ps.setDouble(i++, s.rawThreshold());
+            ps.setBoolean(i++, s.thresholdCertified());
+            ps.setDouble(i++, s.certifiedPassShare());
+            ps.setString(i++, s.certification());
+            ps.setDouble(i++, s.blockingRate());
+            ps.setDouble(i++, clampUnit(s.confidenceThreshold()));
+            if (s.confidenceReference() == null) {
+                ps.setNull(i++, Types.DOUBLE);
+            } else {
+                ps.setDouble(i++, s.confidenceReference());
+            }
+            ps.setDouble(i++, s.errorRateUpperBound());
+            ps.setLong(i++, s.windowDecided());
+            ps.setLong(i++, s.fittedReviews());
+            ps.setDouble(i++, s.errorRate());
+            ps.setDouble(i++, s.outgoingErrorRate());
+            ps.setDouble(i++, s.outgoingErrorLower());
+            ps.setDouble(i++, s.outgoingErrorUpper());
+            ps.setBoolean(i++, true);
+            setKey(ps, i, s.key());
+            i += 3;
+            ps.setString(i++, readState.name());
+            ps.setLong(i, readWindowSinceSeq);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** A stream's policy version and confidence-CUSUM statistic right after a batch was counted. */
+    public record Counted(long policyVersion, double confidenceCusum) {
     }
 
     static void setKey(PreparedStatement ps, int first, StreamKey key) throws SQLException {
         ps.setString(first, key.workerBackend());
         ps.setString(first + 1, key.workerType());
         ps.setString(first + 2, key.tenant());
+    }
+
+    static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static double clampUnit(double x) {
+        return Math.min(1, Math.max(0, x));
     }
 
     private Optional<StreamRecord> findOne(Connection c, String sql, StreamKey key) throws SQLException {
@@ -103,7 +270,21 @@ public class StreamRepository {
         }
     }
 
+    private static Long previousWindow(ResultSet rs) throws SQLException {
+        long v = rs.getLong("previous_window_since_seq");
+        return rs.wasNull() ? null : v;
+    }
+
     private static StreamRecord map(ResultSet rs) throws SQLException {
+        String calibration = rs.getString("calibration");
+        CalibrationMap map;
+        try {
+            map = calibration == null ? null : JSON.readValue(calibration, CalibrationMap.class);
+        } catch (JsonProcessingException e) {
+            throw new SQLException("unreadable calibration of a stream: " + e.getMessage(), e);
+        }
+        double reference = rs.getDouble("confidence_reference");
+        Double confidenceReference = rs.wasNull() ? null : reference;
         return new StreamRecord(
                 new StreamKey(rs.getString("worker_backend"), rs.getString("worker_type"), rs.getString("tenant")),
                 TrustState.valueOf(rs.getString("state")),
@@ -119,6 +300,29 @@ public class StreamRepository {
                 rs.getDouble("confidence_threshold"),
                 rs.getDouble("error_rate_upper_bound"),
                 Rows.instant(rs, "state_since"),
-                rs.getLong("version"));
+                rs.getLong("version"),
+                rs.getLong("policy_version"),
+                rs.getLong("window_since_seq"),
+                Rows.instant(rs, "window_since"),
+                rs.getDouble("raw_threshold"),
+                rs.getBoolean("threshold_certified"),
+                rs.getDouble("certified_pass_share"),
+                rs.getString("certification"),
+                rs.getDouble("blocking_rate"),
+                map,
+                rs.getLong("fitted_reviews"),
+                rs.getLong("sample_consecutive_accepted"),
+                rs.getLong("samples_since_rejection"),
+                rs.getDouble("outcome_cusum"),
+                rs.getDouble("confidence_cusum"),
+                confidenceReference,
+                rs.getLong("drift_alarms"),
+                previousWindow(rs),
+                rs.getDouble("confirmation_llr"),
+                rs.getLong("window_decided"),
+                rs.getDouble("error_rate"),
+                rs.getDouble("outgoing_error_rate"),
+                rs.getDouble("outgoing_error_lower"),
+                rs.getDouble("outgoing_error_upper"));
     }
 }

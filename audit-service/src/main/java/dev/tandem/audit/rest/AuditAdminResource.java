@@ -3,7 +3,12 @@ package dev.tandem.audit.rest;
 import java.util.List;
 
 import jakarta.ws.rs.DefaultValue;
+import java.time.Instant;
+
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -15,22 +20,36 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.smallrye.common.annotation.Blocking;
 
+import dev.tandem.audit.DecisionFilter;
+import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.Verdict;
+import dev.tandem.audit.VerdictRequest;
+import dev.tandem.audit.service.ConflictingVerdictException;
+import dev.tandem.audit.service.FieldViolation;
+import dev.tandem.audit.service.LeaseHeldException;
+import dev.tandem.audit.service.ReviewQueueService;
+import dev.tandem.audit.service.TraceExporter;
+import dev.tandem.audit.service.VerdictOutcome;
 import dev.tandem.audit.service.AuditLedgerService;
 import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LedgerUnavailableException;
 import dev.tandem.audit.service.NotFoundException;
 
-/** Read-only admin view of trust states and the ledger. */
+/** Admin view of trust states and the ledger, the human review queue and trace export. */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
 @Blocking
 public class AuditAdminResource {
 
     private final AuditLedgerService audit;
+    private final ReviewQueueService reviews;
+    private final TraceExporter exporter;
 
-    public AuditAdminResource(AuditLedgerService audit) {
+    public AuditAdminResource(AuditLedgerService audit, ReviewQueueService reviews, TraceExporter exporter) {
         this.audit = audit;
+        this.reviews = reviews;
+        this.exporter = exporter;
     }
 
     @GET
@@ -51,8 +70,10 @@ public class AuditAdminResource {
     @Path("/decisions")
     public List<DecisionView> decisions(@QueryParam("task_id") String taskId,
             @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
-            @QueryParam("limit") @DefaultValue("0") int limit) {
-        return audit.listDecisions(taskId, workerBackend, workerType, limit).stream().map(DecisionView::of).toList();
+            @QueryParam("tenant") String tenant, @QueryParam("since") String since,
+            @QueryParam("until") String until, @QueryParam("limit") @DefaultValue("0") int limit) {
+        return audit.listDecisions(new DecisionFilter(taskId, workerBackend, workerType, tenant,
+                instant("since", since), instant("until", until), limit)).stream().map(DecisionView::of).toList();
     }
 
     /** Decision ids usually contain slashes ("task/step/attempt"): raw or URL-encoded both work. */
@@ -65,8 +86,111 @@ public class AuditAdminResource {
     @GET
     @Path("/state-changes")
     public List<StateChangeView> stateChanges(@QueryParam("worker_backend") String workerBackend,
-            @QueryParam("worker_type") String workerType, @QueryParam("limit") @DefaultValue("0") int limit) {
-        return audit.listStateChanges(workerBackend, workerType, limit).stream().map(StateChangeView::of).toList();
+            @QueryParam("worker_type") String workerType, @QueryParam("tenant") String tenant,
+            @QueryParam("limit") @DefaultValue("0") int limit) {
+        return audit.listStateChanges(workerBackend, workerType, tenant, limit).stream().map(StateChangeView::of)
+                .toList();
+    }
+
+    /** Pending reviews of a queue (queue=human|model; all queues when absent), oldest first. */
+    @GET
+    @Path("/review-tasks")
+    public List<ReviewTaskView> reviewTasks(@QueryParam("queue") String queue,
+            @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
+            @QueryParam("tenant") String tenant, @QueryParam("include_claimed") @DefaultValue("false")
+            boolean includeClaimed, @QueryParam("limit") @DefaultValue("0") int limit) {
+        return reviews.list(queue(queue), workerBackend, workerType, tenant, includeClaimed, limit).stream()
+                .map(ReviewTaskView::of).toList();
+    }
+
+    /** Leases review tasks to a reviewer: {"reviewer", "queue", "max_tasks", "lease_seconds", "decision_id"}. */
+    @POST
+    @Path("/review-tasks/claim")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public List<ReviewTaskView> claim(ClaimView body) {
+        ClaimView c = body == null ? new ClaimView(null, null, 0, 0, null) : body;
+        return reviews.claim(queue(c.queue()), c.reviewer(), c.maxTasks(), c.leaseSeconds(), c.decisionId())
+                .stream().map(ReviewTaskView::of).toList();
+    }
+
+    /**
+     * Submits the verdict of a claimed task: {"decision_id", "claim_token", "verdict": "ACCEPTED"|"REJECTED",
+     * "reviewer", "reason", "reviewer_output"}. 200 with the stream; 409 when another reviewer holds the lease or
+     * a different verdict is stored.
+     */
+    @POST
+    @Path("/review-tasks/verdict")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public SubmitView submit(SubmitView.Request body) {
+        SubmitView.Request b = body == null ? new SubmitView.Request(null, null, null, null, null, null) : body;
+        Verdict verdict = null;
+        if (b.verdict() != null) {
+            try {
+                verdict = Verdict.valueOf(b.verdict().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                verdict = null;
+            }
+        }
+        VerdictOutcome outcome = reviews.submit(new VerdictRequest(b.decisionId(), verdict, b.reviewer(),
+                b.reason(), b.reviewerOutput()), b.claimToken());
+        return new SubmitView(outcome.duplicate(), StreamView.of(outcome.stream()));
+    }
+
+    /**
+     * Streams reviewed traces as JSON Lines: verdict=accepted (distillation) or rejected (eval cases), filtered by
+     * worker_backend, worker_type, tenant and verdict time [since, until) (ISO-8601).
+     */
+    @GET
+    @Path("/export/traces")
+    @Produces("application/x-ndjson")
+    public Response export(@QueryParam("verdict") @DefaultValue("accepted") String verdict,
+            @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
+            @QueryParam("tenant") String tenant, @QueryParam("since") String since,
+            @QueryParam("until") String until) {
+        Verdict v = switch (verdict.toLowerCase(java.util.Locale.ROOT)) {
+            case "accepted" -> Verdict.ACCEPTED;
+            case "rejected" -> Verdict.REJECTED;
+            default -> throw new InvalidAuditRequestException(List.of(new FieldViolation("verdict",
+                    "must be accepted or rejected")));
+        };
+        Instant from = instant("since", since);
+        Instant to = instant("until", until);
+        StreamingOutput body = out -> exporter.export(v, workerBackend, workerType, tenant, from, to, out);
+        return Response.ok(body, "application/x-ndjson").header("Content-Disposition",
+                "inline; filename=\"" + verdict.toLowerCase(java.util.Locale.ROOT) + "-traces.jsonl\"").build();
+    }
+
+    @ServerExceptionMapper
+    public Response conflict(ConflictingVerdictException e) {
+        return error(Response.Status.CONFLICT, new ErrorView(e.getMessage(), List.of()));
+    }
+
+    @ServerExceptionMapper
+    public Response leaseHeld(LeaseHeldException e) {
+        return error(Response.Status.CONFLICT, new ErrorView(e.getMessage(), List.of()));
+    }
+
+    private static ReviewQueue queue(String name) {
+        if (name == null || name.isEmpty()) {
+            return null;
+        }
+        try {
+            return ReviewQueue.valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidAuditRequestException(List.of(new FieldViolation("queue", "must be human or model")));
+        }
+    }
+
+    private static Instant instant(String field, String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            return Instant.parse(value);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new InvalidAuditRequestException(List.of(new FieldViolation(field,
+                    "must be an ISO-8601 instant such as 2026-01-31T00:00:00Z, got " + value)));
+        }
     }
 
     @ServerExceptionMapper

@@ -22,6 +22,11 @@ public record DecisionView(
         double confidenceThreshold,
         String state,
         String explanation,
+        double calibratedConfidence,
+        double rawConfidenceThreshold,
+        boolean thresholdCertified,
+        double blockingProbability,
+        boolean certificationSample,
         Instant decidedAt,
         String verdict,
         String reviewer,
@@ -32,9 +37,11 @@ public record DecisionView(
         var r = e.request();
         var d = e.decision();
         return new DecisionView(r.decisionId(), r.taskId(), r.stepId(), r.stream().workerBackend(),
-                r.stream().workerType(), r.stream().tenant(), r.confidence(), r.rawConfidence(),
+                r.stream().workerType(), e.tenant(), r.confidence(), r.rawConfidence(),
                 r.validationPassed(), d.action().name(), d.reason().name(), d.mode().name(),
-                d.samplingProbability(), d.confidenceThreshold(), d.state().name(), d.explanation(), e.decidedAt(),
+                d.samplingProbability(), d.confidenceThreshold(), d.state().name(), d.explanation(),
+                d.calibratedConfidence(), d.rawThreshold(), d.thresholdCertified(), d.blockingProbability(),
+                d.certificationSample(), e.decidedAt(),
                 e.verdict() == null ? null : e.verdict().name(), e.reviewer(), e.verdictReason(),
                 e.verdictRecordedAt());
     }

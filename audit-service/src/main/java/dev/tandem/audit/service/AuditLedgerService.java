@@ -7,10 +7,12 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.faulttolerance.Fallback;
 import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.faulttolerance.Timeout;
 import org.jboss.logging.Logger;
@@ -22,18 +24,25 @@ import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionEntry;
 import dev.tandem.audit.DecisionFilter;
 import dev.tandem.audit.DecisionRequest;
+import dev.tandem.audit.ReviewMode;
+import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.StateChange;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.audit.WindowEntry;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository;
+import dev.tandem.audit.repository.DecisionRepository.NewDecision;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
 
 /**
- * The audit service: decisions and verdicts written durably to the ledger, trust kept per stream.
+ * The audit service: decisions and verdicts written durably to the ledger, trust kept per stream, policies
+ * refitted from the evidence.
  *
  * <p>Writes are retried on ledger failures (both are idempotent on decision_id, so a retry cannot double-count)
  * but have no fallback: an answer that is not in the ledger must not be acknowledged. The caller (the oracle) owns
@@ -48,67 +57,127 @@ public class AuditLedgerService {
     private final StreamRepository streams;
     private final DecisionRepository decisions;
     private final StateChangeRepository stateChanges;
+    private final ReviewTaskRepository tasks;
     private final AuditPolicy auditPolicy;
     private final TrustPolicy trustPolicy;
+    private final PolicyFitter fitter;
+    private final DecisionWriter writer;
+    private final StreamPolicies policies;
     private final AuditMetrics metrics;
     private final AuditConfig config;
 
     public AuditLedgerService(Ledger ledger, StreamRepository streams, DecisionRepository decisions,
-            StateChangeRepository stateChanges, AuditPolicy auditPolicy, TrustPolicy trustPolicy,
+            StateChangeRepository stateChanges, ReviewTaskRepository tasks, AuditPolicy auditPolicy,
+            TrustPolicy trustPolicy, PolicyFitter fitter, DecisionWriter writer, StreamPolicies policies,
             AuditMetrics metrics, AuditConfig config) {
         this.ledger = ledger;
         this.streams = streams;
         this.decisions = decisions;
         this.stateChanges = stateChanges;
+        this.tasks = tasks;
         this.auditPolicy = auditPolicy;
         this.trustPolicy = trustPolicy;
+        this.fitter = fitter;
+        this.writer = writer;
+        this.policies = policies;
         this.metrics = metrics;
         this.config = config;
     }
 
+    /** The stream an output belongs to: its tenant's own, when that tenant has streams, else the shared one. */
+    public StreamKey streamOf(StreamKey requested) {
+        List<String> own = config.streams().tenantStreams().orElse(List.of());
+        boolean separate = !requested.tenant().isEmpty() && (own.contains("*") || own.contains(requested.tenant()));
+        return separate ? requested : new StreamKey(requested.workerBackend(), requested.workerType(), "");
+    }
+
     /** Decides on one output; the decision is committed before this returns. A replay returns the stored one. */
-    @Timeout(5000)
-    @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class)
-    public DecideOutcome decide(DecisionRequest request) {
-        RequestValidation.check(request);
-        return metrics.decideTimer().record(() -> ledger.withConnection(c -> {
-            StreamRecord stream = streams.find(c, request.stream()).orElse(null);
-            if (stream == null) {
-                stream = createStream(c, request.stream());
+    @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class,
+            abortOn = LedgerBusyException.class)
+    public DecideOutcome decide(DecisionRequest asked) {
+        RequestValidation.check(asked, config.ledger().maxPayloadBytes());
+        long started = System.nanoTime();
+        String tenant = asked.stream().tenant();
+        DecisionRequest request = asked.withStream(streamOf(asked.stream()));
+        StreamRecord policy = policy(request.stream());
+        Decision decision = auditPolicy.decide(request, policy);
+        double increment = Double.NaN;
+        if (policy.confidenceReference() != null
+                && (policy.state() == TrustState.NORMAL || policy.state() == TrustState.REDUCED)) {
+            AuditConfig.Drift drift = config.drift();
+            increment = DriftDetectors.confidenceIncrement(request.rawConfidence(), policy.confidenceReference(),
+                    drift.confidenceQuantile(), drift.confidenceShiftedShare());
+        }
+        ReviewQueue queue = null;
+        String note = "";
+        if (decision.mode() == ReviewMode.SHADOW) {
+            if (!request.hasPayload()) {
+                queue = ReviewQueue.HUMAN;
+                note = "no candidate output was sent with the decision, so the model cannot review it";
+            } else if (config.review().humanWorkerTypes().orElse(List.of()).contains(request.stream().workerType())) {
+                queue = ReviewQueue.HUMAN;
+                note = "worker type " + request.stream().workerType() + " is reviewed by people";
+            } else {
+                queue = ReviewQueue.MODEL;
             }
-            Decision decision = auditPolicy.decide(request, stream);
-            if (decisions.insertAndCount(c, request, decision)) {
-                metrics.decided(request.stream(), decision.action(), decision.reason());
-                metrics.observe(stream);
-                LOG.debugf("decision %s on %s: %s %s (stream decided %d)", request.decisionId(), request.stream(),
-                        decision.action(), decision.reason(), stream.decided() + 1);
-                return new DecideOutcome(request.decisionId(), decision, false);
+        }
+        DecisionWriter.Written written;
+        java.util.concurrent.CompletableFuture<DecisionWriter.Written> pending = writer.submit(
+                new NewDecision(request, decision, tenant), policy, increment, queue, note);
+        try {
+            written = pending.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
             }
-            DecisionEntry stored = decisions.find(c, request.decisionId()).orElseThrow(
-                    () -> new SQLException("decision " + request.decisionId() + " conflicted but is not stored"));
-            if (!stored.request().stream().equals(request.stream())) {
-                LOG.warnf("decision id %s replayed for stream %s but stored for %s: returning the stored decision",
-                        request.decisionId(), request.stream(), stored.request().stream());
-            }
-            return new DecideOutcome(request.decisionId(), stored.decision(), true);
-        }));
+            throw new LedgerUnavailableException("decision write failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LedgerUnavailableException("interrupted while writing the decision", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // Not yet written: withdraw it, so the writer skips it (a retry with the same id is then a fresh write).
+            pending.cancel(false);
+            throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit backlog "
+                    + writer.backlog() + ")", e);
+        }
+        metrics.decideTimer().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        if (written.inserted()) {
+            metrics.decided(request.stream(), decision.action(), decision.reason());
+            LOG.debugf("decision %s on %s: %s %s", request.decisionId(), request.stream(), decision.action(),
+                    decision.reason());
+            return new DecideOutcome(request.decisionId(), decision, false);
+        }
+        DecisionEntry stored = written.stored();
+        if (!stored.request().stream().equals(request.stream())) {
+            LOG.warnf("decision id %s replayed for stream %s but stored for %s: returning the stored decision",
+                    request.decisionId(), request.stream(), stored.request().stream());
+        }
+        return new DecideOutcome(request.decisionId(), stored.decision(), true);
     }
 
     /** Records a verdict and applies the trust rules under the stream's row lock; committed before returning. */
     @Timeout(5000)
     @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class)
     public VerdictOutcome recordVerdict(VerdictRequest verdict) {
+        return recordVerdict(verdict, null);
+    }
+
+    /**
+     * Records a verdict; with a claim token (review queue), refuses it when another reviewer holds a live lease on
+     * the task.
+     */
+    public VerdictOutcome recordVerdict(VerdictRequest verdict, String claimToken) {
         RequestValidation.check(verdict);
         try {
-            return recordVerdictLogged(verdict);
+            return recordVerdictLogged(verdict, claimToken);
         } finally {
             MDC.remove("taskId");
         }
     }
 
-    private VerdictOutcome recordVerdictLogged(VerdictRequest verdict) {
+    private VerdictOutcome recordVerdictLogged(VerdictRequest verdict, String claimToken) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        TrustUpdate[] applied = new TrustUpdate[1];
+        TrustUpdate[] applied = new TrustUpdate[2];
         VerdictOutcome outcome = ledger.inTransaction(c -> {
             DecisionEntry entry = decisions.find(c, verdict.decisionId()).orElseThrow(
                     () -> new NotFoundException("decision " + verdict.decisionId() + " is not in the ledger"));
@@ -120,6 +189,13 @@ public class AuditLedgerService {
             // and a racing retry of this same verdict sees the stored row below.
             StreamRecord stream = streams.findForUpdate(c, key)
                     .orElseThrow(() -> new SQLException("stream " + key + " of a stored decision is missing"));
+            if (claimToken != null) {
+                Optional<String[]> lease = tasks.lockLease(c, verdict.decisionId());
+                if (lease.isPresent() && Boolean.parseBoolean(lease.get()[2]) && !claimToken.equals(lease.get()[0])) {
+                    throw new LeaseHeldException("review of " + verdict.decisionId() + " is claimed by "
+                            + lease.get()[1] + "; claim it again after its lease expires");
+                }
+            }
             if (!decisions.insertVerdictIfAbsent(c, verdict)) {
                 var stored = decisions.findVerdict(c, verdict.decisionId()).orElseThrow();
                 if (stored != verdict.verdict()) {
@@ -128,21 +204,32 @@ public class AuditLedgerService {
                 }
                 return new VerdictOutcome(true, stream);
             }
-            TrustUpdate update = trustPolicy.apply(stream, verdict.verdict(), now);
-            streams.updateTrust(c, update.stream());
+            tasks.delete(c, verdict.decisionId());
+            TrustUpdate update = trustPolicy.apply(stream, verdict.verdict(), entry.decision().reason(),
+                    entry.request().rawConfidence(), decisions.nextSeq(c), now);
+            StreamRecord next = update.stream();
+            if (update.needsFit()) {
+                next = fitter.fit(next, window(c, next), certificationSample(c, next), now);
+            }
+            streams.update(c, next);
             if (update.stateChanged()) {
-                stateChanges.insert(c, key, update.previousState(), update.stream().state(), update.changeReason(),
+                stateChanges.insert(c, key, update.previousState(), next.state(), update.changeReason(),
                         verdict.decisionId());
             }
-            applied[0] = update;
-            return new VerdictOutcome(false, update.stream());
+            applied[0] = new TrustUpdate(next, update.previousState(), update.changeReason(), update.driftAlarm(),
+                    false);
+            return new VerdictOutcome(false, next);
         });
         metrics.observe(outcome.stream());
         if (!outcome.duplicate()) {
+            policies.put(outcome.stream());
             metrics.verdict(verdict.verdict());
             TrustUpdate update = applied[0];
             if (update.stateChanged()) {
                 metrics.stateChanged(update.previousState(), update.stream().state());
+                if (update.driftAlarm() != null) {
+                    metrics.driftAlarm(update.stream().key(), update.driftAlarm());
+                }
                 LOG.infof("stream %s: %s -> %s (%s)", update.stream().key(), update.previousState(),
                         update.stream().state(), update.changeReason());
             }
@@ -151,6 +238,72 @@ public class AuditLedgerService {
                     outcome.stream().rejected());
         }
         return outcome;
+    }
+
+    /**
+     * Refits one stream's policy from its evidence window (calibration, certified threshold, blocking rate,
+     * estimates). The window is read without locks; the result is written only if the stream kept its state and
+     * window meanwhile. A PROBATION or TIGHTENED stream whose window certifies a threshold then moves to NORMAL.
+     */
+    public Optional<StreamRecord> refit(StreamKey key) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        StreamRecord before = ledger.withConnection(c -> streams.find(c, key)).orElse(null);
+        if (before == null) {
+            return Optional.empty();
+        }
+        List<WindowEntry> window = ledger.withConnection(c -> window(c, before));
+        List<WindowEntry> certification = ledger.withConnection(c -> certificationSample(c, before));
+        StreamRecord fitted = fitter.fit(before, window, certification, now);
+        TrustUpdate[] promoted = new TrustUpdate[1];
+        StreamRecord written = ledger.inTransaction(c -> {
+            if (!streams.updateFit(c, fitted, before.state(), before.windowSinceSeq())) {
+                return null;
+            }
+            StreamRecord current = streams.findForUpdate(c, key).orElseThrow();
+            TrustUpdate up = trustPolicy.afterFit(current, now);
+            if (up != null) {
+                streams.update(c, up.stream());
+                stateChanges.insert(c, key, up.previousState(), up.stream().state(), up.changeReason(), null);
+                promoted[0] = up;
+                return up.stream();
+            }
+            return current;
+        });
+        if (written == null) {
+            LOG.debugf("refit of %s dropped: the stream changed state or window meanwhile", key);
+            return Optional.empty();
+        }
+        policies.put(written);
+        metrics.observe(written);
+        if (promoted[0] != null) {
+            metrics.stateChanged(promoted[0].previousState(), written.state());
+            LOG.infof("stream %s: %s -> %s (%s)", key, promoted[0].previousState(), written.state(),
+                    promoted[0].changeReason());
+        }
+        LOG.debugf("refitted %s from %d decisions: %s", key, window.size(), written.certification());
+        return Optional.of(written);
+    }
+
+    /** Refits every stream with enough new verdicts since its last fit. */
+    @Scheduled(every = "${tandem.audit.fit.interval:5s}", delayed = "2s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void refitStreams() {
+        try {
+            int refitted = 0;
+            for (StreamRecord s : ledger.withConnection(streams::findAll)) {
+                if (s.reviewed() - s.fittedReviews() >= config.fit().everyVerdicts()
+                        || (s.fittedReviews() < 0 && s.reviewed() > 0)) {
+                    if (refit(s.key()).isPresent()) {
+                        refitted++;
+                    }
+                }
+            }
+            if (refitted > 0) {
+                LOG.infof("refitted %d stream policies", refitted);
+            }
+        } catch (LedgerUnavailableException e) {
+            LOG.debugf("stream policies not refitted: %s", e.getMessage());
+        }
     }
 
     @Timeout(5000)
@@ -165,11 +318,12 @@ public class AuditLedgerService {
 
     /** Every stream; when the ledger is unreachable, the last state this replica saw (admin reads degrade). */
     @Timeout(5000)
-    @Fallback(fallbackMethod = "knownStreams", applyOn = LedgerUnavailableException.class)
     public List<StreamRecord> listStreams() {
-        List<StreamRecord> all = ledger.withConnection(streams::findAll);
-        all.forEach(metrics::observe);
-        return all;
+        try {
+            return ledger.withConnection(streams::findAll);
+        } catch (LedgerUnavailableException e) {
+            return knownStreams();
+        }
     }
 
     List<StreamRecord> knownStreams() {
@@ -181,7 +335,14 @@ public class AuditLedgerService {
 
     @Timeout(5000)
     public List<DecisionEntry> listDecisions(String taskId, String workerBackend, String workerType, int pageSize) {
-        DecisionFilter filter = new DecisionFilter(taskId, workerBackend, workerType, pageSize(pageSize));
+        return listDecisions(new DecisionFilter(taskId, workerBackend, workerType, null, null, null, pageSize));
+    }
+
+    @Timeout(5000)
+    public List<DecisionEntry> listDecisions(DecisionFilter requested) {
+        DecisionFilter filter = new DecisionFilter(requested.taskId(), requested.workerBackend(),
+                requested.workerType(), requested.tenant(), requested.decidedAfter(), requested.decidedBefore(),
+                pageSize(requested.limit()));
         return ledger.withConnection(c -> decisions.list(c, filter));
     }
 
@@ -192,12 +353,12 @@ public class AuditLedgerService {
     }
 
     @Timeout(5000)
-    public List<StateChange> listStateChanges(String workerBackend, String workerType, int limit) {
-        return ledger.withConnection(c -> stateChanges.list(c, workerBackend, workerType, pageSize(limit)));
+    public List<StateChange> listStateChanges(String workerBackend, String workerType, String tenant, int limit) {
+        return ledger.withConnection(c -> stateChanges.list(c, workerBackend, workerType, tenant, pageSize(limit)));
     }
 
     /** 0 means the default page; negative is refused; above the maximum is capped. */
-    int pageSize(int requested) {
+    public int pageSize(int requested) {
         if (requested < 0) {
             throw new InvalidAuditRequestException(List.of(new FieldViolation("page_size", "must not be negative")));
         }
@@ -205,15 +366,43 @@ public class AuditLedgerService {
         return requested == 0 ? l.defaultPageSize() : Math.min(requested, l.maxPageSize());
     }
 
-    /** Refreshes the stream gauges from the ledger, so they include what other replicas wrote. */
+    /** Refreshes the stream gauges and cached policies from the ledger, so they include other replicas' writes. */
     @Scheduled(every = "${tandem.audit.metrics.refresh-interval:15s}", delayed = "1s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refreshStreamGauges() {
         try {
-            ledger.withConnection(streams::findAll).forEach(metrics::observe);
+            List<StreamRecord> all = ledger.withConnection(streams::findAll);
+            all.forEach(s -> {
+                metrics.observe(s);
+                policies.put(s);
+            });
+            metrics.queues(ledger.withConnection(tasks::pendingByQueue));
         } catch (LedgerUnavailableException e) {
             LOG.debugf("stream gauges not refreshed: %s", e.getMessage());
         }
+    }
+
+    private List<WindowEntry> window(Connection c, StreamRecord s) throws SQLException {
+        return decisions.window(c, s.key(), s.windowSinceSeq(), config.fit().maxWindow());
+    }
+
+    private List<WindowEntry> certificationSample(Connection c, StreamRecord s) throws SQLException {
+        return decisions.certificationSample(c, s.key(), s.windowSinceSeq(), config.fit().maxCertificationSamples());
+    }
+
+    /** The cached policy of a stream, read (or the stream created) on first use. */
+    private StreamRecord policy(StreamKey key) {
+        StreamRecord cached = policies.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        StreamRecord loaded = ledger.withConnection(c -> {
+            StreamRecord s = streams.find(c, key).orElse(null);
+            return s != null ? s : createStream(c, key);
+        });
+        policies.put(loaded);
+        metrics.observe(loaded);
+        return loaded;
     }
 
     /** A new stream starts in probation; the creation is a state change like any other. */

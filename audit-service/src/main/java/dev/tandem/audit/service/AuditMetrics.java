@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Timer;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
@@ -26,8 +27,13 @@ import dev.tandem.audit.Verdict;
  * <li>{@code tandem.audit.verdicts} [tandem_audit_verdicts_total]: new verdicts by verdict;</li>
  * <li>{@code tandem.audit.state.changes} [tandem_audit_state_changes_total]: trust-state changes by from, to;</li>
  * <li>{@code tandem.audit.decide} [tandem_audit_decide_seconds]: Decide latency, ledger write included;</li>
+ * <li>{@code tandem.audit.drift.alarms} [tandem_audit_drift_alarms_total]: by stream and detector;</li>
+ * <li>{@code tandem.audit.review.queue.pending} [tandem_audit_review_queue_pending]: by mode (model, human);</li>
+ * <li>{@code tandem.audit.target.error.rate}: the configured outgoing-error target;</li>
  * <li>per stream (worker_backend, worker_type, tenant): {@code tandem.audit.stream.state} (1 probation .. 5
- * suspended), {@code tandem.audit.stream.review.rate}, {@code tandem.audit.stream.error.upper.bound}.</li>
+ * suspended), {@code .review.rate}, {@code .trust.upper.bound} (the switching rules' bound), {@code .error.rate}
+ * (IPW outgoing error estimate) with {@code .error.lower.bound} and {@code .error.upper.bound} (its 95 %
+ * interval), {@code .ece} (confidence raw / calibrated).</li>
  * </ul>
  * Stream gauges read the last stream record this replica saw; {@link AuditLedgerService} refreshes them from the
  * ledger periodically so every replica exports what the others wrote too.
@@ -38,9 +44,14 @@ public class AuditMetrics {
     private final MeterRegistry registry;
     private final Timer decideTimer;
     private final Map<StreamKey, StreamRecord> streams = new ConcurrentHashMap<>();
+    private final Map<ReviewQueue, java.util.concurrent.atomic.AtomicLong> queuePending = new ConcurrentHashMap<>();
 
-    public AuditMetrics(MeterRegistry registry) {
+    public AuditMetrics(MeterRegistry registry, dev.tandem.audit.config.AuditConfig config) {
         this.registry = registry;
+        double target = config.target().outgoingErrorRate();
+        Gauge.builder("tandem.audit.target.error.rate", () -> target)
+                .description("Configured target of the outgoing error rate (tandem.audit.target.outgoing-error-rate)")
+                .register(registry);
         this.decideTimer = Timer.builder("tandem.audit.decide")
                 .description("Decide latency including the durable ledger write")
                 .publishPercentileHistogram()
@@ -76,6 +87,27 @@ public class AuditMetrics {
                 .increment();
     }
 
+    public void driftAlarm(StreamKey key, String detector) {
+        Counter.builder("tandem.audit.drift.alarms")
+                .description("Drift alarms that tightened a stream, by detector (outcome or confidence)")
+                .tags("worker_backend", key.workerBackend(), "worker_type", key.workerType(), "tenant", key.tenant(),
+                        "detector", detector)
+                .register(registry)
+                .increment();
+    }
+
+    /** Review tasks waiting per queue (model, human). */
+    public void queues(Map<ReviewQueue, Long> pending) {
+        pending.forEach((queue, count) -> queuePending.computeIfAbsent(queue, q -> {
+            java.util.concurrent.atomic.AtomicLong value = new java.util.concurrent.atomic.AtomicLong();
+            Gauge.builder("tandem.audit.review.queue.pending", value, java.util.concurrent.atomic.AtomicLong::get)
+                    .description("Reviews waiting in a review queue (model: the shadow reviewer; human: people)")
+                    .tag("mode", q.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry);
+            return value;
+        }).set(count));
+    }
+
     /** Records the latest view of a stream; the first sighting registers its gauges. */
     public void observe(StreamRecord stream) {
         if (streams.put(stream.key(), stream) == null) {
@@ -88,10 +120,30 @@ public class AuditMetrics {
             Gauge.builder("tandem.audit.stream.review.rate", streams, m -> value(m, key, StreamRecord::reviewRate))
                     .description("Share of decided outputs sent to review")
                     .tags(tags).register(registry);
-            Gauge.builder("tandem.audit.stream.error.upper.bound", streams,
+            Gauge.builder("tandem.audit.stream.trust.upper.bound", streams,
                     m -> value(m, key, StreamRecord::errorRateUpperBound))
-                    .description("95 % upper bound of the stream's error rate from its reviews")
+                    .description("Credible upper bound of the error rate the stream's switching rules weigh")
                     .tags(tags).register(registry);
+            Gauge.builder("tandem.audit.stream.error.rate", streams,
+                    m -> value(m, key, StreamRecord::outgoingErrorRate))
+                    .description("IPW estimate of the outgoing error rate (errors leaving uncorrected per output)")
+                    .tags(tags).register(registry);
+            Gauge.builder("tandem.audit.stream.error.lower.bound", streams,
+                    m -> value(m, key, StreamRecord::outgoingErrorLower))
+                    .description("Lower end of the 95 % interval of the outgoing error rate")
+                    .tags(tags).register(registry);
+            Gauge.builder("tandem.audit.stream.error.upper.bound", streams,
+                    m -> value(m, key, StreamRecord::outgoingErrorUpper))
+                    .description("Upper end of the 95 % interval of the outgoing error rate")
+                    .tags(tags).register(registry);
+            Gauge.builder("tandem.audit.stream.ece", streams,
+                    m -> value(m, key, s -> s.calibration() == null ? Double.NaN : s.calibration().eceRaw()))
+                    .description("Expected calibration error on held-out verdicts")
+                    .tags(tags).tag("confidence", "raw").register(registry);
+            Gauge.builder("tandem.audit.stream.ece", streams,
+                    m -> value(m, key, s -> s.calibration() == null ? Double.NaN : s.calibration().eceCalibrated()))
+                    .description("Expected calibration error on held-out verdicts")
+                    .tags(tags).tag("confidence", "calibrated").register(registry);
         }
     }
 

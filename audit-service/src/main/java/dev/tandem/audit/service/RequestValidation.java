@@ -16,6 +16,10 @@ public final class RequestValidation {
     }
 
     public static void check(DecisionRequest r) {
+        check(r, Integer.MAX_VALUE);
+    }
+
+    public static void check(DecisionRequest r, int maxPayloadBytes) {
         List<FieldViolation> violations = new ArrayList<>();
         requireId(violations, "decision_id", r.decisionId());
         requireId(violations, "worker_backend", r.stream().workerBackend());
@@ -25,6 +29,15 @@ public final class RequestValidation {
         optionalId(violations, "tenant", r.stream().tenant());
         unitInterval(violations, "confidence", r.confidence());
         unitInterval(violations, "raw_confidence", r.rawConfidence());
+        long payload = (long) r.candidateOutput().length() + r.instructions().length();
+        for (var e : r.inputs().entrySet()) {
+            payload += e.getKey().length() + (long) e.getValue().length();
+        }
+        if (payload > maxPayloadBytes) {
+            violations.add(new FieldViolation("inputs", "inputs, candidate_output and instructions hold " + payload
+                    + " characters, more than the " + maxPayloadBytes + " allowed (tandem.audit.ledger."
+                    + "max-payload-bytes)"));
+        }
         throwIfAny(violations);
     }
 
@@ -35,6 +48,9 @@ public final class RequestValidation {
             violations.add(new FieldViolation("verdict", "must be VERDICT_ACCEPTED or VERDICT_REJECTED"));
         }
         optionalId(violations, "reviewer", r.reviewer());
+        if (r.reviewerOutput() != null && r.reviewerOutput().length() > 1_048_576) {
+            violations.add(new FieldViolation("reviewer_output", "must be at most 1048576 characters"));
+        }
         throwIfAny(violations);
     }
 

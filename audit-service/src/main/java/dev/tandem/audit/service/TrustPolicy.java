@@ -5,6 +5,8 @@ import java.util.Locale;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
@@ -12,36 +14,50 @@ import dev.tandem.audit.Verdict;
 import dev.tandem.audit.config.AuditConfig;
 
 /**
- * Graduated trust per stream, in the spirit of CSP-1 (100 % inspection until a clearance run, then a sampling
- * fraction f) and the ANSI/ASQ Z1.4 switching rules (normal, tightened, reduced, discontinued inspection).
+ * Graduated trust per stream: continuous sampling plans (Dodge's CSP-1 and CSP-2, Lieberman &amp; Solomon's
+ * multi-level plans) and the ANSI/ASQ Z1.4 switching rules, with Bayesian clearance and drift detection in place
+ * of fixed clearance numbers.
  *
- * <p>Notation, for a stream after a verdict: n reviews of which r rejected (lifetime); n_s, r_s the same counts
- * since the current state began; c the consecutive accepted reviews; w the rejections among the last W reviews;
- * q_L(r, n) the {@code credible-level} quantile of the Beta(1 + r, 1 + n - r) posterior of the error rate and
- * q_U(r, n) its (1 - level) quantile. Defaults in brackets. The first rule that applies wins:
+ * <p>Notation for a stream after a verdict: n_s, r_s reviews and rejections since the current state began;
+ * U(r, n), L(r, n) the upper and lower {@code credible-level} quantiles of the Beta(a₀ + r, b₀ + n − r) posterior
+ * (Jeffreys prior by default); a "sampled review" is a review of an output the confidence rule passed (reasons
+ * RANDOM_SAMPLE and OUTGOING_LIMIT): an unbiased look at what leaves the system. The first rule that applies wins:
  * <ol>
- * <li><b>any state but TIGHTENED/SUSPENDED → TIGHTENED</b> when w &ge; {@code tighten-rejections} [2] of the last
- * W = {@code tighten-window} [5] reviews (Z1.4: 2 of 5 lots rejected).</li>
- * <li><b>TIGHTENED → SUSPENDED</b> when n_s &ge; {@code suspend-min-reviews} [20] and the lower bound
- * q_(1-level)(r_s, n_s) &gt; {@code suspend-error-rate} [10 %]: the stream is shown, not merely suspected, to be
- * bad.</li>
- * <li><b>PROBATION → NORMAL</b> when the upper bound q_level(r, n) &le; {@code target-error-rate} [2 %]. With no
- * rejection the bound is 1 - (1 - level)^(1/(n+1)), so a clean stream leaves probation after
- * n = ⌈ln(0.05)/ln(0.98)⌉ - 1 = 148 reviews; each rejection pushes that out by roughly 90 reviews.</li>
- * <li><b>NORMAL → REDUCED</b> when c &ge; {@code reduce-after-clean-reviews} [300] and q_level(r, n) &le; target
- * (Z1.4: a long run of accepted lots).</li>
- * <li><b>REDUCED → NORMAL</b> on any rejection (Z1.4: a rejected lot under reduced inspection).</li>
- * <li><b>TIGHTENED → NORMAL</b> when c &ge; {@code restore-after-clean-reviews} [50] and q_level(r, n) &le; target;
- * a stream tightened before it ever earned trust therefore stays fully reviewed until the evidence is there.</li>
- * <li><b>SUSPENDED → TIGHTENED</b> when c &ge; {@code restore-after-clean-reviews} (every output is still reviewed
- * while suspended, so recovery is observed, not assumed).</li>
+ * <li><b>NORMAL/REDUCED → TIGHTENED, drift alarm</b> when the risk-adjusted outcome CUSUM reaches its limit
+ * ({@link DriftDetectors}); the evidence window restarts (old evidence no longer describes the stream) and the
+ * threshold must be certified again.</li>
+ * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
+ * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
+ * k sampled units returns to 100 % inspection).</li>
+ * <li><b>TIGHTENED → NORMAL, drift not confirmed</b>: after an outcome alarm the tightened reviews run Wald's
+ * SPRT of error odds R (H₁) against the calibration (H₀), Σw with the CUSUM's w, bounds ±ln(1/ε), ε =
+ * {@code drift.confirmation-error} [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is
+ * restored and the policy refitted on it (a false alarm costs a few hundred full reviews, not the evidence);
+ * reaching +ln(1/ε) confirms it (the new window stands).</li>
+ * <li><b>REDUCED → NORMAL</b> on any rejected sampled review (multi-level plan: a failure moves one level up; Z1.4: a
+ * rejected lot under reduced inspection).</li>
+ * <li><b>NORMAL → REDUCED</b> after {@code reduce-after-clean-samples} [300] consecutive accepted sampled reviews with
+ * a certified threshold (multi-level plan: i clean units step one level down; a zero-failure demonstration that
+ * the error rate of passed outputs is under 0.77 % at 90 %).</li>
+ * <li><b>PROBATION/TIGHTENED → SUSPENDED</b> when n_s ≥ {@code suspend-min-reviews} [20] and L(r_s, n_s) &gt;
+ * {@code suspend-error-rate} [10 %] (Z1.4 discontinuation: shown, not merely suspected, to be bad).</li>
+ * <li><b>PROBATION/TIGHTENED → NORMAL</b> when U(r_s, n_s) ≤ {@code trust.target-error-rate} [2 %] (CSP-1's clearance
+ * on evidence: 95 clean reviews with the Jeffreys prior, more after rejections); the policy is refitted
+ * (threshold certified) before the first NORMAL decision.</li>
+ * <li><b>PROBATION/TIGHTENED → NORMAL on a certified threshold</b> (checked after each refit, with at least
+ * {@code suspend-min-reviews} reviews in the state): the evidence window certifies a raw-confidence threshold that
+ * passes at least {@code clearance-pass-share} [50 %] of the outputs, so
+ * the confidence rule alone holds outgoing errors under A at 1 − δ even when the overall error rate is too high
+ * for the clearance rule above.</li>
+ * <li><b>SUSPENDED → TIGHTENED</b> after {@code restore-after-clean-reviews} [50] consecutive accepted reviews.</li>
  * </ol>
- * Sampling rate per state (the CSP fraction f): PROBATION, TIGHTENED, SUSPENDED 1; NORMAL
- * {@code sampling.normal-rate} [10 %]; REDUCED {@code sampling.reduced-rate} [3 %]. On every change the per-state
- * counters restart; lifetime counters, the window and c carry over.
+ * Sampling rate f per state: PROBATION, TIGHTENED, SUSPENDED 1 (every output reviewed blocking); NORMAL
+ * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %].
  */
 @ApplicationScoped
 public class TrustPolicy {
+
+    private static final int RECENT = 20;
 
     private final AuditConfig config;
 
@@ -51,8 +67,9 @@ public class TrustPolicy {
 
     /** A stream seen for the first time: probation, full review, the configured threshold. */
     public StreamRecord newStream(StreamKey key, Instant now) {
-        return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "",
-                samplingRate(TrustState.PROBATION), config.sampling().confidenceThreshold(), 1.0, now, 0);
+        double threshold = config.sampling().confidenceThreshold();
+        return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "", 1.0, threshold, 1.0, now, 0, 0,
+                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1);
     }
 
     public double samplingRate(TrustState state) {
@@ -63,72 +80,208 @@ public class TrustPolicy {
         };
     }
 
-    /** The stream after one more verdict, with the state change it triggers, if any. */
-    public TrustUpdate apply(StreamRecord s, Verdict verdict, Instant now) {
+    /**
+     * The stream after one more verdict.
+     *
+     * @param reason why the output was reviewed (sampled reviews feed the sampling-plan rules)
+     * @param rawConfidence the output's raw confidence (its expected error feeds the outcome CUSUM)
+     * @param nextSeq first decision sequence number after now (a drift alarm restarts the window there)
+     */
+    public TrustUpdate apply(StreamRecord s, Verdict verdict, AuditReason reason, double rawConfidence, long nextSeq,
+            Instant now) {
         AuditConfig.Trust trust = config.trust();
         boolean rejected = verdict == Verdict.REJECTED;
-        long reviewed = s.reviewed() + 1;
-        long rejections = s.rejected() + (rejected ? 1 : 0);
-        long consecutive = rejected ? 0 : s.consecutiveAccepted() + 1;
-        long stateReviewed = s.stateReviewed() + 1;
-        long stateRejected = s.stateRejected() + (rejected ? 1 : 0);
-        String window = s.recentOutcomes() + (rejected ? 'R' : 'A');
-        int windowSize = Math.max(1, trust.tightenWindow());
-        if (window.length() > windowSize) {
-            window = window.substring(window.length() - windowSize);
+        boolean sampled = reason == AuditReason.RANDOM_SAMPLE || reason == AuditReason.OUTGOING_LIMIT;
+        StreamRecord.Builder b = s.toBuilder();
+        b.reviewed = s.reviewed() + 1;
+        b.rejected = s.rejected() + (rejected ? 1 : 0);
+        b.consecutiveAccepted = rejected ? 0 : s.consecutiveAccepted() + 1;
+        b.stateReviewed = s.stateReviewed() + 1;
+        b.stateRejected = s.stateRejected() + (rejected ? 1 : 0);
+        String recent = s.recentOutcomes() + (rejected ? 'R' : 'A');
+        b.recentOutcomes = recent.length() > RECENT ? recent.substring(recent.length() - RECENT) : recent;
+        b.version = s.version() + 1;
+        long previousSampleGap = s.samplesSinceRejection();
+        if (sampled) {
+            b.sampleConsecutiveAccepted = rejected ? 0 : s.sampleConsecutiveAccepted() + 1;
+            b.samplesSinceRejection = rejected ? 0 : (previousSampleGap < 0 ? -1 : previousSampleGap + 1);
         }
-        long windowRejections = window.chars().filter(ch -> ch == 'R').count();
-        double level = trust.credibleLevel();
-        double target = trust.targetErrorRate();
-        double upper = ErrorRateBounds.upper(rejections, reviewed, level);
-
         TrustState from = s.state();
-        TrustState to = from;
-        String reason = null;
-        if (from != TrustState.TIGHTENED && from != TrustState.SUSPENDED
-                && windowRejections >= trust.tightenRejections()) {
-            to = TrustState.TIGHTENED;
-            reason = String.format(Locale.ROOT, "%d of the last %d reviews rejected (limit %d)",
-                    windowRejections, window.length(), trust.tightenRejections());
-        } else if (from == TrustState.TIGHTENED && stateReviewed >= trust.suspendMinReviews()
-                && ErrorRateBounds.lower(stateRejected, stateReviewed, level) > trust.suspendErrorRate()) {
-            to = TrustState.SUSPENDED;
-            reason = String.format(Locale.ROOT,
-                    "error rate shown above %.1f %% under tightened review: lower bound %.2f %% from %d of %d "
-                            + "rejected",
-                    100 * trust.suspendErrorRate(), 100 * ErrorRateBounds.lower(stateRejected, stateReviewed, level),
-                    stateRejected, stateReviewed);
-        } else if (from == TrustState.PROBATION && upper <= target) {
-            to = TrustState.NORMAL;
-            reason = boundReason("trust earned", upper, target, rejections, reviewed);
-        } else if (from == TrustState.NORMAL && consecutive >= trust.reduceAfterCleanReviews() && upper <= target) {
-            to = TrustState.REDUCED;
-            reason = String.format(Locale.ROOT, "%d consecutive accepted reviews; ", consecutive)
-                    + boundReason("record clean", upper, target, rejections, reviewed);
-        } else if (from == TrustState.REDUCED && rejected) {
-            to = TrustState.NORMAL;
-            reason = "a review rejected under reduced inspection";
-        } else if (from == TrustState.TIGHTENED && consecutive >= trust.restoreAfterCleanReviews()
-                && upper <= target) {
-            to = TrustState.NORMAL;
-            reason = String.format(Locale.ROOT, "%d consecutive accepted reviews; ", consecutive)
-                    + boundReason("quality recovered", upper, target, rejections, reviewed);
-        } else if (from == TrustState.SUSPENDED && consecutive >= trust.restoreAfterCleanReviews()) {
-            to = TrustState.TIGHTENED;
-            reason = String.format(Locale.ROOT, "%d consecutive accepted reviews while suspended", consecutive);
+        boolean trusted = from == TrustState.NORMAL || from == TrustState.REDUCED;
+        if (trusted && s.calibration() != null) {
+            AuditConfig.Drift drift = config.drift();
+            double expected = 1 - CalibrationMap.apply(s.calibration(), rawConfidence);
+            b.outcomeCusum = Math.max(0, s.outcomeCusum()
+                    + DriftDetectors.outcomeIncrement(rejected, expected, drift.oddsRatio(), drift.expectedErrorFloor()));
+        }
+        boolean confirming = from == TrustState.TIGHTENED && s.previousWindowSinceSeq() != null
+                && s.calibration() != null;
+        if (confirming) {
+            AuditConfig.Drift drift = config.drift();
+            double expected = 1 - CalibrationMap.apply(s.calibration(), rawConfidence);
+            b.confirmationLlr = s.confirmationLlr()
+                    + DriftDetectors.outcomeIncrement(rejected, expected, drift.oddsRatio(), drift.expectedErrorFloor());
+        }
+        double level = trust.credibleLevel();
+        double a0 = trust.priorAlpha();
+        double b0 = trust.priorBeta();
+        double upper = ErrorRateBounds.upper(b.stateRejected, b.stateReviewed, level, a0, b0);
+        double lower = ErrorRateBounds.lower(b.stateRejected, b.stateReviewed, level, a0, b0);
+        if (!trusted) {
+            b.errorRateUpperBound = upper;
         }
 
-        boolean changed = to != from;
-        StreamRecord next = new StreamRecord(s.key(), to, s.decided(), s.reviewRequested(), reviewed, rejections,
-                consecutive, changed ? 0 : stateReviewed, changed ? 0 : stateRejected, window,
-                changed ? samplingRate(to) : s.samplingRate(), s.confidenceThreshold(), upper,
-                changed ? now : s.stateSince(), s.version() + 1);
-        return new TrustUpdate(next, from, changed ? reason : null);
+        TrustState to = from;
+        String why = null;
+        String alarm = null;
+        double bound = Math.log(1 / config.drift().confirmationError()); // SPRT with α = β
+        if (confirming && b.confirmationLlr <= -bound) {
+            // Wald's SPRT on the tightened reviews rejects the drift: a false alarm; the old evidence still holds.
+            to = TrustState.NORMAL;
+            why = String.format(Locale.ROOT, "drift not confirmed: log-likelihood ratio %.2f of %d tightened reviews "
+                    + "reached -%.2f (SPRT, error odds %.1fx vs as calibrated); evidence window restored",
+                    b.confirmationLlr, b.stateReviewed, bound, config.drift().oddsRatio());
+            b.windowSinceSeq = s.previousWindowSinceSeq();
+            b.previousWindowSinceSeq = null;
+            b.confirmationLlr = 0;
+        } else if (confirming && b.confirmationLlr >= bound) {
+            b.previousWindowSinceSeq = null; // confirmed: the new window stands; trust is re-earned on it
+            b.confirmationLlr = 0;
+        } else if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
+            to = TrustState.TIGHTENED;
+            alarm = "outcome";
+            why = String.format(Locale.ROOT, "drift alarm: risk-adjusted CUSUM of audited outcomes %.2f reached the "
+                    + "limit %.2f (error odds about %.1fx what calibrated confidence predicts); evidence window "
+                    + "restarted, threshold to be re-certified", b.outcomeCusum, config.drift().outcomeLimit(),
+                    config.drift().oddsRatio());
+        } else if (trusted && sampled && rejected && previousSampleGap >= 0
+                && previousSampleGap < trust.tightenWithinSamples()) {
+            to = TrustState.TIGHTENED;
+            why = String.format(Locale.ROOT, "CSP-2: a second sampled review rejected within %d sampled reviews "
+                    + "(limit %d)", previousSampleGap + 1, trust.tightenWithinSamples());
+        } else if (from == TrustState.REDUCED && sampled && rejected) {
+            to = TrustState.NORMAL;
+            why = "a sampled review rejected under reduced inspection";
+        } else if (from == TrustState.NORMAL && b.sampleConsecutiveAccepted >= trust.reduceAfterCleanSamples()
+                && s.thresholdCertified()) {
+            to = TrustState.REDUCED;
+            why = String.format(Locale.ROOT, "%d consecutive accepted sampled reviews with a certified threshold",
+                    b.sampleConsecutiveAccepted);
+        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED)
+                && b.stateReviewed >= trust.suspendMinReviews() && lower > trust.suspendErrorRate()) {
+            to = TrustState.SUSPENDED;
+            why = String.format(Locale.ROOT, "error rate shown above %.1f %%: %.0f %% lower bound %.2f %% from %d of "
+                    + "%d reviews rejected in %s", 100 * trust.suspendErrorRate(), 100 * level, 100 * lower,
+                    b.stateRejected, b.stateReviewed, from.name().toLowerCase(Locale.ROOT));
+        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()) {
+            to = TrustState.NORMAL;
+            why = String.format(Locale.ROOT, "trust %s: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% after "
+                    + "%d reviews (%d rejected) in %s", from == TrustState.PROBATION ? "earned" : "restored",
+                    100 * level, 100 * upper, 100 * trust.targetErrorRate(), b.stateReviewed, b.stateRejected,
+                    from.name().toLowerCase(Locale.ROOT));
+        } else if (from == TrustState.SUSPENDED && b.consecutiveAccepted >= trust.restoreAfterCleanReviews()) {
+            to = TrustState.TIGHTENED;
+            why = String.format(Locale.ROOT, "%d consecutive accepted reviews while suspended", b.consecutiveAccepted);
+        }
+
+        boolean needsFit = false;
+        if (to != from) {
+            b.state = to;
+            b.stateSince = now;
+            b.stateReviewed = 0;
+            b.stateRejected = 0;
+            b.samplingRate = samplingRate(to);
+            b.sampleConsecutiveAccepted = 0;
+            b.samplesSinceRejection = -1;
+            b.policyVersion = s.policyVersion() + 1;
+            if (to == TrustState.TIGHTENED || to == TrustState.SUSPENDED) {
+                b.errorRateUpperBound = 1.0;
+            }
+            if (alarm != null) {
+                b.previousWindowSinceSeq = s.windowSinceSeq();
+                b.confirmationLlr = 0;
+                startNewWindow(b, nextSeq, now);
+            } else if (from == TrustState.TIGHTENED) {
+                b.previousWindowSinceSeq = null;
+                b.confirmationLlr = 0;
+            }
+            if (to == TrustState.NORMAL && from != TrustState.REDUCED && b.previousWindowSinceSeq == null
+                    && why != null && why.startsWith("drift not confirmed")) {
+                b.blockingRate = 1.0;
+                b.thresholdCertified = false;
+                needsFit = true;
+            } else if (to == TrustState.NORMAL && from != TrustState.REDUCED) {
+                // Until the refit certifies a threshold, every confident output is reviewed blocking.
+                b.blockingRate = 1.0;
+                needsFit = true;
+            }
+        }
+        return new TrustUpdate(b.build(), from, to != from ? why : null, alarm, needsFit);
     }
 
-    private String boundReason(String what, double upper, double target, long rejections, long reviewed) {
-        return String.format(Locale.ROOT, "%s: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% after %d "
-                + "reviews (%d rejected)", what, 100 * config.trust().credibleLevel(), 100 * upper, 100 * target,
-                reviewed, rejections);
+    /**
+     * After a refit: a PROBATION or TIGHTENED stream whose evidence window now certifies a threshold moves to NORMAL
+     * (the confidence rule alone holds outgoing errors under the target, at 1 − δ), even when its overall error rate
+     * is too high for the clearance rule. Null when nothing changes.
+     */
+    public TrustUpdate afterFit(StreamRecord s, Instant now) {
+        if ((s.state() != TrustState.PROBATION && s.state() != TrustState.TIGHTENED) || !s.thresholdCertified()
+                || s.certifiedPassShare() < config.trust().clearancePassShare()
+                || s.stateReviewed() < config.trust().suspendMinReviews()) {
+            return null;
+        }
+        StreamRecord.Builder b = s.toBuilder();
+        b.state = TrustState.NORMAL;
+        b.stateSince = now;
+        b.stateReviewed = 0;
+        b.stateRejected = 0;
+        b.samplingRate = samplingRate(TrustState.NORMAL);
+        b.sampleConsecutiveAccepted = 0;
+        b.samplesSinceRejection = -1;
+        b.blockingRate = 0;
+        b.previousWindowSinceSeq = null;
+        b.confirmationLlr = 0;
+        b.policyVersion = s.policyVersion() + 1;
+        String why = (s.state() == TrustState.PROBATION ? "trust earned" : "trust restored") + " on a certified "
+                + "threshold: " + s.certification();
+        return new TrustUpdate(b.build(), s.state(), why, null, false);
+    }
+
+    /** A drift alarm raised by the confidence detector on the decision path: the stream tightens at once. */
+    public TrustUpdate confidenceAlarm(StreamRecord s, double statistic, long nextSeq, Instant now) {
+        StreamRecord.Builder b = s.toBuilder();
+        b.state = TrustState.TIGHTENED;
+        b.stateSince = now;
+        b.stateReviewed = 0;
+        b.stateRejected = 0;
+        b.samplingRate = 1.0;
+        b.sampleConsecutiveAccepted = 0;
+        b.samplesSinceRejection = -1;
+        b.errorRateUpperBound = 1.0;
+        b.policyVersion = s.policyVersion() + 1;
+        b.confidenceCusum = statistic;
+        startNewWindow(b, nextSeq, now);
+        b.previousWindowSinceSeq = null;
+        String why = String.format(Locale.ROOT, "drift alarm: CUSUM of the unlabelled confidence distribution %.2f "
+                + "reached the limit %.2f (more outputs under the reference raw confidence %.4f than the %.0f %% "
+                + "expected); evidence window restarted, threshold to be re-certified", statistic,
+                config.drift().confidenceLimit(), s.confidenceReference() == null ? Double.NaN
+                        : s.confidenceReference(), 100 * config.drift().confidenceQuantile());
+        return new TrustUpdate(b.build(), s.state(), why, "confidence", false);
+    }
+
+    private void startNewWindow(StreamRecord.Builder b, long nextSeq, Instant now) {
+        b.windowSinceSeq = nextSeq;
+        b.windowSince = now;
+        b.outcomeCusum = 0;
+        b.confidenceCusum = 0;
+        b.confidenceReference = null;
+        b.thresholdCertified = false;
+        b.certifiedPassShare = 0;
+        b.rawThreshold = config.sampling().confidenceThreshold();
+        b.certification = "evidence window restarted by a drift alarm: threshold not certified yet";
+        b.blockingRate = 0;
+        b.driftAlarms = b.driftAlarms + 1;
+        b.windowDecided = 0;
     }
 }

@@ -27,6 +27,7 @@ import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.audit.v1.GetStreamRequest;
 import dev.tandem.proto.audit.v1.ListDecisionsRequest;
+import dev.tandem.proto.audit.v1.ListStateChangesRequest;
 import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
@@ -141,39 +142,46 @@ class AuditGrpcServiceTests {
     }
 
     @Test
-    void aStreamEarnsNormalOnEvidenceThenPassesConfidentOutputsAndStillReviewsUnsureOnes() {
+    void aStreamEarnsNormalOnEvidenceThenHoldsTheOutgoingErrorWithABlockingSampleUntilCertified() {
         String type = "classify";
-        for (int i = 1; i <= 148; i++) {
+        for (int i = 1; i <= 95; i++) {
             String id = "warmup-" + i;
             DecideResponse d = audit.decide(request(id, type, 0.95));
             assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_PROBATION);
             StreamStatus s = audit.recordVerdict(verdict(id, Verdict.VERDICT_ACCEPTED)).getStream();
             assertThat(s.getState()).as("after %d accepted reviews", i)
-                    .isEqualTo(i < 148 ? TrustState.TRUST_STATE_PROBATION : TrustState.TRUST_STATE_NORMAL);
+                    .isEqualTo(i < 95 ? TrustState.TRUST_STATE_PROBATION : TrustState.TRUST_STATE_NORMAL);
         }
         StreamStatus normal = stream(type);
         assertThat(normal.getErrorRateUpperBound()).isLessThanOrEqualTo(0.02);
-        assertThat(normal.getSamplingRate()).isEqualTo(0.10);
+        assertThat(normal.getSamplingRate()).isEqualTo(0.02);
+        // 95 clean reviews cannot certify a 1 % outgoing error (that needs about 230), so confident outputs are
+        // sampled blocking at b = 1 - α/U until the evidence is there.
+        assertThat(normal.getThresholdCertified()).isFalse();
+        assertThat(normal.getBlockingSampleRate()).isBetween(0.2, 0.5);
+        assertThat(normal.getTargetErrorRate()).isEqualTo(0.01);
+        assertThat(normal.getCalibration().getSamples()).isEqualTo(95);
 
         int passed = 0;
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 40; i++) {
             DecideResponse d = audit.decide(request("confident-" + i, type, 0.95));
             assertThat(d.getState()).isEqualTo(TrustState.TRUST_STATE_NORMAL);
-            assertThat(d.getSamplingProbability()).isEqualTo(0.10);
+            assertThat(d.getSamplingProbability()).isEqualTo(normal.getBlockingSampleRate());
             if (d.getAction() == AuditAction.AUDIT_ACTION_PASS) {
                 assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_TRUSTED);
                 passed++;
             } else {
-                assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_RANDOM_SAMPLE);
-                assertThat(d.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+                assertThat(d.getReason()).isEqualTo(AuditReason.AUDIT_REASON_OUTGOING_LIMIT);
+                assertThat(d.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
             }
         }
-        assertThat(passed).isGreaterThanOrEqualTo(14);
+        assertThat(passed).isBetween(12, 36);
 
         DecideResponse unsure = audit.decide(request("unsure", type, 0.35));
         assertThat(unsure.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_REVIEW);
         assertThat(unsure.getReason()).isEqualTo(AuditReason.AUDIT_REASON_LOW_CONFIDENCE);
         assertThat(unsure.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
+        assertThat(unsure.getRawConfidenceThreshold()).isEqualTo(0.7);
 
         DecideResponse invalid = audit.decide(request("invalid", type, 0.95).toBuilder()
                 .setValidationPassed(false).build());
@@ -181,35 +189,28 @@ class AuditGrpcServiceTests {
     }
 
     @Test
-    void rejectionsTightenTheStreamAndTheChangeIsRecorded() throws Exception {
+    void aStreamShownBadInProbationIsSuspendedAndTheChangeIsRecorded() throws Exception {
         String type = "validate";
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 20; i++) {
             audit.decide(request("r" + i, type, 0.9));
+            audit.recordVerdict(verdict("r" + i, i % 2 == 0 ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED));
         }
-        audit.recordVerdict(verdict("r0", Verdict.VERDICT_REJECTED));
-        StreamStatus s = audit.recordVerdict(verdict("r1", Verdict.VERDICT_REJECTED)).getStream();
-
-        assertThat(s.getState()).isEqualTo(TrustState.TRUST_STATE_TIGHTENED);
-        assertThat(s.getRejected()).isEqualTo(2);
-        DecideResponse next = audit.decide(request("r2", type, 0.99));
+        StreamStatus s = stream(type);
+        assertThat(s.getState()).isEqualTo(TrustState.TRUST_STATE_SUSPENDED);
+        assertThat(s.getRejected()).isEqualTo(10);
+        DecideResponse next = audit.decide(request("r20", type, 0.99));
         assertThat(next.getReason()).isEqualTo(AuditReason.AUDIT_REASON_TIGHTENED);
         assertThat(next.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
 
-        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(
-                "SELECT from_state, to_state, reason, decision_id FROM state_changes WHERE worker_type = ? ORDER BY id")) {
-            ps.setString(1, type);
-            try (ResultSet rs = ps.executeQuery()) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getString("from_state")).isNull();
-                assertThat(rs.getString("to_state")).isEqualTo("PROBATION");
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getString("from_state")).isEqualTo("PROBATION");
-                assertThat(rs.getString("to_state")).isEqualTo("TIGHTENED");
-                assertThat(rs.getString("reason")).contains("2 of the last 2 reviews rejected");
-                assertThat(rs.getString("decision_id")).isEqualTo("r1");
-                assertThat(rs.next()).isFalse();
-            }
-        }
+        var changes = audit.listStateChanges(ListStateChangesRequest.newBuilder().setWorkerType(type).build())
+                .getChangesList();
+        assertThat(changes).hasSize(2);
+        assertThat(changes.get(0).getFrom()).isEqualTo(TrustState.TRUST_STATE_PROBATION);
+        assertThat(changes.get(0).getTo()).isEqualTo(TrustState.TRUST_STATE_SUSPENDED);
+        assertThat(changes.get(0).getReason()).contains("shown above 10.0 %");
+        assertThat(changes.get(0).getDecisionId()).isEqualTo("r19");
+        assertThat(changes.get(1).getFrom()).isEqualTo(TrustState.TRUST_STATE_UNSPECIFIED);
+        assertThat(changes.get(1).getTo()).isEqualTo(TrustState.TRUST_STATE_PROBATION);
     }
 
     @Test
@@ -221,7 +222,7 @@ class AuditGrpcServiceTests {
                 .setReviewer("embedded-bge-oracle").setReason("wrong field").build());
 
         try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement("""
-                SELECT d.task_id, d.step_id, d.tenant, d.confidence, d.raw_confidence, d.action, d.reason, d.mode,
+                SELECT d.task_id, d.step_id, d.request_tenant AS tenant, d.confidence, d.raw_confidence, d.action, d.reason, d.mode,
                        d.state, d.sampling_probability, v.verdict, v.reviewer, v.reason AS why,
                        s.decided, s.reviewed, s.rejected
                 FROM decisions d JOIN verdicts v USING (decision_id)

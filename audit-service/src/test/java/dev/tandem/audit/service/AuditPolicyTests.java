@@ -1,6 +1,7 @@
 package dev.tandem.audit.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.time.Instant;
 
@@ -14,86 +15,111 @@ import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
+import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.simulation.SimConfigs;
 
 class AuditPolicyTests {
 
-    private final AuditPolicy policy = new AuditPolicy(TestConfigs.defaults());
+    private final AuditConfig config = SimConfigs.defaults();
+    private final AuditPolicy policy = new AuditPolicy(config);
+    private final TrustPolicy trust = new TrustPolicy(config);
     private final StreamKey key = new StreamKey("embedded-minilm", "extract", "");
 
     @Test
-    void probationReviewsEverythingBlocking() {
-        Decision d = policy.decide(request("d1", 0.99, true), stream(TrustState.PROBATION, 1.0));
-        assertThat(d.action()).isEqualTo(AuditAction.REVIEW);
-        assertThat(d.reason()).isEqualTo(AuditReason.PROBATION);
-        assertThat(d.mode()).isEqualTo(ReviewMode.BLOCKING);
-        assertThat(d.samplingProbability()).isEqualTo(1.0);
-        assertThat(d.explanation()).contains("probation");
-    }
-
-    @Test
-    void tightenedAndSuspendedReviewEverythingBlocking() {
-        for (TrustState state : new TrustState[] { TrustState.TIGHTENED, TrustState.SUSPENDED }) {
-            Decision d = policy.decide(request("d1", 0.99, true), stream(state, 1.0));
-            assertThat(d.reason()).isEqualTo(AuditReason.TIGHTENED);
+    void probationTightenedAndSuspendedReviewEverythingBlockingAndAreCertificationSamples() {
+        for (TrustState state : TrustState.values()) {
+            if (!state.reviewsEverything()) {
+                continue;
+            }
+            Decision d = policy.decide(request("d1", 0.99, true), stream(state, 0.5, 0));
+            assertThat(d.action()).isEqualTo(AuditAction.REVIEW);
+            assertThat(d.reason()).isEqualTo(state == TrustState.PROBATION ? AuditReason.PROBATION
+                    : AuditReason.TIGHTENED);
             assertThat(d.mode()).isEqualTo(ReviewMode.BLOCKING);
+            assertThat(d.samplingProbability()).isEqualTo(1.0);
+            assertThat(d.blockingProbability()).isEqualTo(1.0);
+            assertThat(d.certificationSample()).isTrue();
         }
     }
 
     @Test
-    void failedValidationAndLowConfidenceAreReviewedBlockingInATrustedStream() {
-        Decision invalid = policy.decide(request("d1", 0.99, false), stream(TrustState.NORMAL, 0.1));
+    void validationFailuresAndLowRawConfidenceAreReviewedBlocking() {
+        StreamRecord normal = stream(TrustState.NORMAL, 0.6, 0);
+        Decision invalid = policy.decide(request("d2", 0.99, false), normal);
         assertThat(invalid.reason()).isEqualTo(AuditReason.VALIDATION_FAILED);
         assertThat(invalid.mode()).isEqualTo(ReviewMode.BLOCKING);
-
-        Decision unsure = policy.decide(request("d2", 0.69, true), stream(TrustState.REDUCED, 0.03));
+        Decision unsure = policy.decide(request("d3", 0.59, true), normal);
         assertThat(unsure.reason()).isEqualTo(AuditReason.LOW_CONFIDENCE);
-        assertThat(unsure.mode()).isEqualTo(ReviewMode.BLOCKING);
-        assertThat(unsure.confidenceThreshold()).isEqualTo(0.7);
-        assertThat(unsure.explanation()).contains("0.690").contains("0.700");
+        assertThat(unsure.samplingProbability()).isEqualTo(1.0);
+        assertThat(unsure.explanation()).contains("raw confidence 0.5900").contains("threshold 0.6000");
     }
 
     @Test
-    void confidentOutputsAreSampledAtTheStateRateDeterministically() {
-        StreamRecord normal = stream(TrustState.NORMAL, 0.10);
-        int sampled = 0;
+    void confidentOutputsAreSampledInShadowAtTheStateRateAndRecordTheirProbability() {
+        StreamRecord normal = stream(TrustState.NORMAL, 0.6, 0);
+        int shadow = 0;
+        int certification = 0;
         int n = 20_000;
         for (int i = 0; i < n; i++) {
-            Decision d = policy.decide(request("task-" + i + "/step/1", 0.9, true), normal);
-            assertThat(d.samplingProbability()).isEqualTo(0.10);
+            Decision d = policy.decide(request("c" + i, 0.9, true), normal);
+            assertThat(d.samplingProbability()).isEqualTo(0.02);
+            assertThat(d.blockingProbability()).isZero();
             if (d.action() == AuditAction.REVIEW) {
                 assertThat(d.reason()).isEqualTo(AuditReason.RANDOM_SAMPLE);
                 assertThat(d.mode()).isEqualTo(ReviewMode.SHADOW);
-                sampled++;
+                assertThat(d.certificationSample()).isTrue();
+                shadow++;
             } else {
                 assertThat(d.reason()).isEqualTo(AuditReason.TRUSTED);
-                assertThat(d.mode()).isEqualTo(ReviewMode.NONE);
+                assertThat(d.certificationSample()).isFalse();
             }
+            certification += d.certificationSample() ? 1 : 0;
         }
-        assertThat((double) sampled / n).isBetween(0.09, 0.11);
-        for (int i = 0; i < 100; i++) {
-            String id = "retry-" + i;
-            assertThat(policy.decide(request(id, 0.9, true), normal).action())
-                    .isEqualTo(policy.decide(request(id, 0.9, true), normal).action());
-        }
+        assertThat((double) shadow / n).isCloseTo(0.02, within(0.004));
+        assertThat(certification).isEqualTo(shadow);
     }
 
     @Test
-    void theDrawDependsOnTheSeed() {
-        int differing = 0;
-        for (int i = 0; i < 100; i++) {
-            if (SamplingDraw.uniform("a", "id-" + i) != SamplingDraw.uniform("b", "id-" + i)) {
-                differing++;
+    void aBlockingSampleRateAboveTheFloorReviewsThatShareBeforeRelease() {
+        StreamRecord normal = stream(TrustState.NORMAL, 0.6, 0.3);
+        int blocking = 0;
+        int shadow = 0;
+        int n = 20_000;
+        for (int i = 0; i < n; i++) {
+            Decision d = policy.decide(request("b" + i, 0.9, true), normal);
+            assertThat(d.samplingProbability()).isEqualTo(0.3);
+            assertThat(d.blockingProbability()).isEqualTo(0.3);
+            if (d.reason() == AuditReason.OUTGOING_LIMIT) {
+                assertThat(d.mode()).isEqualTo(ReviewMode.BLOCKING);
+                blocking++;
+            } else if (d.mode() == ReviewMode.SHADOW) {
+                shadow++;
             }
-            assertThat(SamplingDraw.uniform("a", "id-" + i)).isGreaterThanOrEqualTo(0.0).isLessThan(1.0);
         }
-        assertThat(differing).isEqualTo(100);
+        assertThat((double) blocking / n).isCloseTo(0.3, within(0.015));
+        assertThat(shadow).as("the blocking sample already covers the 2 % floor").isZero();
     }
 
-    private DecisionRequest request(String id, double confidence, boolean valid) {
-        return new DecisionRequest(id, "task", "step", key, confidence, confidence, valid);
+    @Test
+    void aRetriedDecisionGetsTheSameAnswer() {
+        StreamRecord normal = stream(TrustState.NORMAL, 0.6, 0);
+        for (int i = 0; i < 200; i++) {
+            assertThat(policy.decide(request("r" + i, 0.9, true), normal))
+                    .isEqualTo(policy.decide(request("r" + i, 0.9, true), normal));
+        }
     }
 
-    private StreamRecord stream(TrustState state, double rate) {
-        return new StreamRecord(key, state, 0, 0, 0, 0, 0, 0, 0, "", rate, 0.7, 1.0, Instant.now(), 0);
+    private StreamRecord stream(TrustState state, double rawThreshold, double blocking) {
+        StreamRecord.Builder b = trust.newStream(key, Instant.EPOCH).toBuilder();
+        b.state = state;
+        b.samplingRate = trust.samplingRate(state);
+        b.rawThreshold = rawThreshold;
+        b.confidenceThreshold = rawThreshold;
+        b.blockingRate = blocking;
+        return b.build();
+    }
+
+    private DecisionRequest request(String id, double raw, boolean valid) {
+        return new DecisionRequest(id, "t", "s", key, raw, raw, valid);
     }
 }

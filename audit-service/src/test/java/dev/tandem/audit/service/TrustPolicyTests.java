@@ -4,143 +4,250 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.time.Instant;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
+import dev.tandem.audit.simulation.SimConfigs;
 
+/** Every trust-state transition, one test each, with the reasons they record. */
 class TrustPolicyTests {
 
-    private final TrustPolicy policy = new TrustPolicy(TestConfigs.defaults());
+    private final TrustPolicy policy = new TrustPolicy(SimConfigs.defaults());
     private final Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
     @Test
-    void upperBoundWithoutRejectionsHasTheClosedForm() {
+    void jeffreysUpperBoundWithoutRejectionsClearsTwoPercentAfter95Reviews() {
+        assertThat(ErrorRateBounds.upper(0, 94, 0.95, 0.5, 0.5)).isGreaterThan(0.02);
+        assertThat(ErrorRateBounds.upper(0, 95, 0.95, 0.5, 0.5)).isLessThanOrEqualTo(0.02);
         for (int n : new int[] { 0, 10, 148, 1000 }) {
             assertThat(ErrorRateBounds.upper(0, n, 0.95)).isCloseTo(1 - Math.pow(0.05, 1.0 / (n + 1)), within(1e-6));
         }
-        assertThat(ErrorRateBounds.lower(5, 10, 0.95)).isLessThan(0.5).isGreaterThan(0.2);
     }
 
     @Test
-    void aCleanStreamLeavesProbationOnEvidenceAfter148Reviews() {
+    void probationToNormalOnTheClearanceBoundAndTheNewStateNeedsARefit() {
         StreamRecord s = policy.newStream(key(), now);
-        TrustUpdate last = null;
-        for (int i = 1; i <= 147; i++) {
-            last = policy.apply(s, Verdict.ACCEPTED, now);
-            s = last.stream();
-            assertThat(s.state()).as("after %d clean reviews", i).isEqualTo(TrustState.PROBATION);
+        TrustUpdate u = null;
+        for (int i = 1; i <= 95; i++) {
+            u = policy.apply(s, Verdict.ACCEPTED, AuditReason.PROBATION, 0.9, 1, now);
+            s = u.stream();
+            assertThat(s.state()).as("after %d clean reviews", i)
+                    .isEqualTo(i < 95 ? TrustState.PROBATION : TrustState.NORMAL);
         }
-        assertThat(s.errorRateUpperBound()).isGreaterThan(0.02);
-        last = policy.apply(s, Verdict.ACCEPTED, now);
-        assertThat(last.stream().state()).isEqualTo(TrustState.NORMAL);
-        assertThat(last.stream().samplingRate()).isEqualTo(0.10);
-        assertThat(last.stream().errorRateUpperBound()).isLessThanOrEqualTo(0.02);
-        assertThat(last.changeReason()).contains("trust earned").contains("148 reviews");
+        assertThat(u.changeReason()).contains("trust earned").contains("95 reviews");
+        assertThat(u.needsFit()).isTrue();
+        assertThat(s.samplingRate()).isEqualTo(0.02);
+        assertThat(s.blockingRate()).as("every confident output blocking until the refit").isEqualTo(1.0);
+        assertThat(s.policyVersion()).isEqualTo(1);
     }
 
     @Test
-    void aRejectionInProbationDelaysTrust() {
+    void probationToNormalOnACertifiedThresholdAfterARefit() {
+        StreamRecord.Builder b = policy.newStream(key(), now).toBuilder();
+        b.stateReviewed = 40;
+        b.thresholdCertified = true;
+        b.certifiedPassShare = 0.2;
+        b.certification = "raw threshold 0.8 certified";
+        assertThat(policy.afterFit(b.build(), now)).as("a threshold that passes 20 %% does not clear").isNull();
+        b.certifiedPassShare = 0.7;
+        TrustUpdate u = policy.afterFit(b.build(), now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.NORMAL);
+        assertThat(u.changeReason()).contains("certified threshold");
+        b.thresholdCertified = false;
+        assertThat(policy.afterFit(b.build(), now)).isNull();
+    }
+
+    @Test
+    void probationToSuspendedWhenShownBad() {
         StreamRecord s = policy.newStream(key(), now);
-        s = policy.apply(s, Verdict.REJECTED, now).stream();
-        for (int i = 0; i < 148; i++) {
-            s = policy.apply(s, Verdict.ACCEPTED, now).stream();
-        }
-        assertThat(s.state()).isEqualTo(TrustState.PROBATION);
-        assertThat(s.rejected()).isEqualTo(1);
-        assertThat(s.consecutiveAccepted()).isEqualTo(148);
-    }
-
-    @Test
-    void twoRejectionsAmongTheLastFiveTighten() {
-        StreamRecord s = stream(TrustState.NORMAL, 1000, 5, 400);
-        TrustUpdate first = policy.apply(s, Verdict.REJECTED, now);
-        assertThat(first.stream().state()).isEqualTo(TrustState.NORMAL);
-        s = policy.apply(first.stream(), Verdict.ACCEPTED, now).stream();
-        s = policy.apply(s, Verdict.ACCEPTED, now).stream();
-        TrustUpdate second = policy.apply(s, Verdict.REJECTED, now);
-        assertThat(second.stream().state()).isEqualTo(TrustState.TIGHTENED);
-        assertThat(second.stream().samplingRate()).isEqualTo(1.0);
-        assertThat(second.stream().stateSince()).isEqualTo(now);
-        assertThat(second.changeReason()).contains("2 of the last 5 reviews rejected");
-    }
-
-    @Test
-    void rejectionsTightenAProbationStreamToo() {
-        StreamRecord s = policy.newStream(key(), now);
-        s = policy.apply(s, Verdict.REJECTED, now).stream();
-        assertThat(policy.apply(s, Verdict.REJECTED, now).stream().state()).isEqualTo(TrustState.TIGHTENED);
-    }
-
-    @Test
-    void rejectionsSpreadWiderThanTheWindowDoNotTighten() {
-        StreamRecord s = stream(TrustState.NORMAL, 1000, 5, 400);
-        s = policy.apply(s, Verdict.REJECTED, now).stream();
-        for (int i = 0; i < 4; i++) {
-            s = policy.apply(s, Verdict.ACCEPTED, now).stream();
-        }
-        assertThat(policy.apply(s, Verdict.REJECTED, now).stream().state()).isEqualTo(TrustState.NORMAL);
-    }
-
-    @Test
-    void aLongCleanRunReducesInspectionAndARejectionRestoresNormal() {
-        StreamRecord s = stream(TrustState.NORMAL, 2000, 10, 299);
-        TrustUpdate reduced = policy.apply(s, Verdict.ACCEPTED, now);
-        assertThat(reduced.stream().state()).isEqualTo(TrustState.REDUCED);
-        assertThat(reduced.stream().samplingRate()).isEqualTo(0.03);
-
-        TrustUpdate back = policy.apply(reduced.stream(), Verdict.REJECTED, now);
-        assertThat(back.stream().state()).isEqualTo(TrustState.NORMAL);
-        assertThat(back.changeReason()).contains("reduced inspection");
-    }
-
-    @Test
-    void aTightenedStreamWithAGoodRecordReturnsToNormalAfterACleanRun() {
-        StreamRecord s = stream(TrustState.TIGHTENED, 3000, 12, 0);
-        for (int i = 1; i < 50; i++) {
-            s = policy.apply(s, Verdict.ACCEPTED, now).stream();
-            assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
-        }
-        assertThat(policy.apply(s, Verdict.ACCEPTED, now).stream().state()).isEqualTo(TrustState.NORMAL);
-    }
-
-    @Test
-    void aTightenedStreamThatNeverEarnedTrustStaysFullyReviewed() {
-        StreamRecord s = policy.newStream(key(), now);
-        s = policy.apply(s, Verdict.REJECTED, now).stream();
-        s = policy.apply(s, Verdict.REJECTED, now).stream();
-        for (int i = 0; i < 60; i++) {
-            s = policy.apply(s, Verdict.ACCEPTED, now).stream();
-        }
-        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
-    }
-
-    @Test
-    void aTightenedStreamShownBadIsSuspendedAndRecoversOnlyToTightened() {
-        StreamRecord s = stream(TrustState.TIGHTENED, 100, 10, 0);
-        TrustUpdate update = null;
-        for (int i = 0; i < 20 && (update == null || !update.stateChanged()); i++) {
-            update = policy.apply(s, i % 3 == 0 ? Verdict.REJECTED : Verdict.ACCEPTED, now);
-            s = update.stream();
+        TrustUpdate u = null;
+        for (int i = 0; i < 20; i++) {
+            u = policy.apply(s, i % 2 == 0 ? Verdict.REJECTED : Verdict.ACCEPTED, AuditReason.PROBATION, 0.5, 1, now);
+            s = u.stream();
         }
         assertThat(s.state()).isEqualTo(TrustState.SUSPENDED);
-        assertThat(update.changeReason()).contains("lower bound");
+        assertThat(u.changeReason()).contains("shown above 10.0 %");
+    }
 
-        for (int i = 0; i < 50; i++) {
-            s = policy.apply(s, Verdict.ACCEPTED, now).stream();
+    @Test
+    void normalToTightenedOnTheOutcomeCusumRestartsTheEvidenceWindow() {
+        StreamRecord s = trusted(TrustState.NORMAL);
+        TrustUpdate u = null;
+        int rejections = 0;
+        while (u == null || !u.stateChanged()) {
+            // confident outputs (expected error 1 %) rejected every time: the statistic climbs by ln 2 - ln 1.01
+            u = policy.apply(s, Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.99, 777, now);
+            s = u.stream();
+            rejections++;
+        }
+        assertThat(rejections).isEqualTo((int) Math.ceil(5.0 / (Math.log(2) - Math.log(1.01))));
+        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(u.driftAlarm()).isEqualTo("outcome");
+        assertThat(u.changeReason()).contains("risk-adjusted CUSUM");
+        assertThat(s.windowSinceSeq()).isEqualTo(777);
+        assertThat(s.thresholdCertified()).isFalse();
+        assertThat(s.outcomeCusum()).isZero();
+        assertThat(s.driftAlarms()).isEqualTo(1);
+    }
+
+    @Test
+    void aFalseOutcomeAlarmIsRefutedByTheSprtAndTheOldWindowRestored() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = 4.9;
+        TrustUpdate alarm = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now);
+        StreamRecord s = alarm.stream();
+        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(s.windowSinceSeq()).isEqualTo(5000);
+        assertThat(s.previousWindowSinceSeq()).isEqualTo(100);
+        TrustUpdate u = null;
+        int reviews = 0;
+        // outputs with expected error 10 % all accepted: each adds -ln(1.1); refuted after ceil(ln 20 / ln 1.1)
+        while (u == null || !u.stateChanged()) {
+            u = policy.apply(s, Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 6000, now);
+            s = u.stream();
+            reviews++;
+        }
+        assertThat(reviews).isEqualTo((int) Math.ceil(Math.log(20) / Math.log(1.1)));
+        assertThat(s.state()).isEqualTo(TrustState.NORMAL);
+        assertThat(u.changeReason()).contains("drift not confirmed");
+        assertThat(s.windowSinceSeq()).isEqualTo(100);
+        assertThat(s.previousWindowSinceSeq()).isNull();
+        assertThat(u.needsFit()).isTrue();
+    }
+
+    @Test
+    void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = 4.9;
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
+                .stream();
+        for (int i = 0; i < 6; i++) { // each adds ln 2 - ln 1.1; confirmed at ln 20
+            s = policy.apply(s, Verdict.REJECTED, AuditReason.TIGHTENED, 0.9, 6000, now).stream();
         }
         assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(s.previousWindowSinceSeq()).as("confirmed").isNull();
+        assertThat(s.windowSinceSeq()).isEqualTo(5000);
     }
 
-    private StreamKey key() {
+    @Test
+    void acceptedLowConfidenceReviewsPullTheOutcomeCusumDown() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.outcomeCusum = 3;
+        StreamRecord s = policy.apply(b.build(), Verdict.ACCEPTED, AuditReason.LOW_CONFIDENCE, 0.5, 1, now).stream();
+        assertThat(s.outcomeCusum()).isCloseTo(3 - Math.log(1 + 0.5), within(1e-9));
+    }
+
+    @Test
+    void normalToTightenedOnTheSecondSampledRejectionWithinK() {
+        StreamRecord s = trusted(TrustState.NORMAL);
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        assertThat(s.state()).isEqualTo(TrustState.NORMAL);
+        for (int i = 0; i < 3; i++) {
+            s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        }
+        TrustUpdate u = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(u.changeReason()).contains("CSP-2").contains("within 4 sampled reviews");
+        assertThat(u.driftAlarm()).isNull();
+        assertThat(u.stream().windowSinceSeq()).as("no drift: the evidence stays").isZero();
+    }
+
+    @Test
+    void sampledRejectionsFartherApartThanKDoNotTighten() {
+        StreamRecord s = trusted(TrustState.NORMAL);
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        for (int i = 0; i < 5; i++) {
+            s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        }
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        assertThat(s.state()).isEqualTo(TrustState.NORMAL);
+    }
+
+    @Test
+    void normalToReducedAfterACleanSampledRecordWithACertifiedThreshold() {
+        StreamRecord s = trusted(TrustState.NORMAL);
+        for (int i = 1; i <= 300; i++) {
+            TrustUpdate u = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+            s = u.stream();
+            assertThat(s.state()).isEqualTo(i < 300 ? TrustState.NORMAL : TrustState.REDUCED);
+        }
+        assertThat(s.samplingRate()).isEqualTo(0.01);
+    }
+
+    @Test
+    void reducedToNormalOnASampledRejection() {
+        TrustUpdate u = policy.apply(trusted(TrustState.REDUCED), Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95,
+                1, now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.NORMAL);
+        assertThat(u.changeReason()).contains("reduced inspection");
+        assertThat(u.stream().samplingRate()).isEqualTo(0.02);
+        assertThat(u.needsFit()).isFalse();
+    }
+
+    @Test
+    void tightenedToNormalOnEvidenceAndToSuspendedWhenShownBad() {
+        StreamRecord tightened = trusted(TrustState.TIGHTENED);
+        StreamRecord s = tightened;
+        for (int i = 0; i < 95; i++) {
+            s = policy.apply(s, Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 1, now).stream();
+        }
+        assertThat(s.state()).isEqualTo(TrustState.NORMAL);
+        s = tightened;
+        for (int i = 0; i < 20; i++) {
+            s = policy.apply(s, i % 3 == 0 ? Verdict.REJECTED : Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 1, now)
+                    .stream();
+        }
+        assertThat(s.state()).isEqualTo(TrustState.SUSPENDED);
+    }
+
+    @Test
+    void suspendedToTightenedAfterACleanRun() {
+        StreamRecord s = trusted(TrustState.SUSPENDED);
+        for (int i = 1; i <= 50; i++) {
+            s = policy.apply(s, Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 1, now).stream();
+            assertThat(s.state()).isEqualTo(i < 50 ? TrustState.SUSPENDED : TrustState.TIGHTENED);
+        }
+    }
+
+    @Test
+    void aConfidenceAlarmTightensAtOnceAndRestartsTheWindow() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.confidenceReference = 0.42;
+        TrustUpdate u = policy.confidenceAlarm(b.build(), 12.5, 900, now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(u.driftAlarm()).isEqualTo("confidence");
+        assertThat(u.changeReason()).contains("unlabelled confidence").contains("0.4200");
+        assertThat(u.stream().windowSinceSeq()).isEqualTo(900);
+        assertThat(u.stream().confidenceReference()).isNull();
+    }
+
+    @Test
+    void aConfiguredTenantGetsItsOwnStreamOthersShare() {
+        var cfg = SimConfigs.with(Map.of("tandem.audit.streams.tenant-streams", "acme"));
+        assertThat(cfg.streams().tenantStreams().orElseThrow()).containsExactly("acme");
+    }
+
+    private StreamRecord trusted(TrustState state) {
+        StreamRecord.Builder b = policy.newStream(key(), now).toBuilder();
+        b.state = state;
+        b.samplingRate = policy.samplingRate(state);
+        b.thresholdCertified = true;
+        b.rawThreshold = 0.6;
+        b.calibration = new CalibrationMap("ISOTONIC", new double[] { 0.0, 1.0 }, new double[] { 0.0, 1.0 }, 100,
+                0, 0, 0, 0, 30, now);
+        return b.build();
+    }
+
+    private static StreamKey key() {
         return new StreamKey("embedded-minilm", "classify", "");
-    }
-
-    private StreamRecord stream(TrustState state, long reviewed, long rejected, long consecutive) {
-        return new StreamRecord(key(), state, reviewed, reviewed, reviewed, rejected, consecutive, 0, 0, "AAAAA",
-                policy.samplingRate(state), 0.7, ErrorRateBounds.upper(rejected, reviewed, 0.95), now, 1);
     }
 }

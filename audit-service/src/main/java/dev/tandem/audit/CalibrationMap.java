@@ -1,0 +1,56 @@
+package dev.tandem.audit;
+
+import java.time.Instant;
+import java.util.Arrays;
+
+/**
+ * A stream's calibration: raw confidence to the probability that the output is correct, monotone piecewise-linear
+ * through the knots and flat outside them (the meaning of {@code tandem.audit.v1.Calibration}).
+ *
+ * @param method ISOTONIC or PLATT
+ * @param raw knot positions, strictly ascending
+ * @param calibrated knot values, non-decreasing, in [0, 1]
+ * @param samples reviewed outputs the map was fitted on
+ * @param eceRaw expected calibration error of raw confidence on the held-out verdicts (weighted)
+ */
+public record CalibrationMap(
+        String method,
+        double[] raw,
+        double[] calibrated,
+        long samples,
+        double eceRaw,
+        double eceCalibrated,
+        double brierRaw,
+        double brierCalibrated,
+        long heldOut,
+        Instant fittedAt) {
+
+    public CalibrationMap {
+        if (raw.length != calibrated.length || raw.length == 0) {
+            throw new IllegalArgumentException("a calibration needs as many values as knots, at least one");
+        }
+    }
+
+    public double apply(double x) {
+        if (x <= raw[0]) {
+            return calibrated[0];
+        }
+        int last = raw.length - 1;
+        if (x >= raw[last]) {
+            return calibrated[last];
+        }
+        int i = Arrays.binarySearch(raw, x);
+        if (i >= 0) {
+            return calibrated[i];
+        }
+        int hi = -i - 1;
+        int lo = hi - 1;
+        double t = (x - raw[lo]) / (raw[hi] - raw[lo]);
+        return calibrated[lo] + t * (calibrated[hi] - calibrated[lo]);
+    }
+
+    /** Calibrated value of x, or x itself when there is no map. */
+    public static double apply(CalibrationMap map, double x) {
+        return map == null ? x : map.apply(x);
+    }
+}

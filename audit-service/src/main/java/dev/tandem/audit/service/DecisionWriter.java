@@ -1,0 +1,261 @@
+package dev.tandem.audit.service;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import dev.tandem.audit.AuditAction;
+import dev.tandem.audit.DecisionEntry;
+import dev.tandem.audit.ReviewMode;
+import dev.tandem.audit.ReviewQueue;
+import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
+import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.repository.DecisionRepository;
+import dev.tandem.audit.repository.DecisionRepository.NewDecision;
+import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.ReviewTaskRepository;
+import dev.tandem.audit.repository.StateChangeRepository;
+import dev.tandem.audit.repository.StreamRepository;
+
+/**
+ * Group commit of decisions: concurrent Decide calls queue here and a writer takes everything queued (up to
+ * {@code ledger.max-batch}) into one transaction: one multi-row INSERT of the decisions (ON CONFLICT DO NOTHING:
+ * replays), their payloads and shadow review tasks, one counter UPDATE per stream (which also applies the batch's
+ * confidence-CUSUM increments exactly), one COMMIT with PostgreSQL's synchronous commit. Every caller is answered
+ * only after that commit, so an acknowledged decision is durable; a failed batch fails every caller (they retry
+ * with the same decision id). One fsync then serves many decisions, which is what makes thousands of durable
+ * decisions per second possible on one stream, whose counter row every decision updates. Hand-written: the JDBC
+ * pool and PostgreSQL batch commits of concurrent transactions, but not the shared row lock each one waits on.
+ */
+@ApplicationScoped
+public class DecisionWriter {
+
+    private static final Logger LOG = Logger.getLogger(DecisionWriter.class);
+
+    /** What a caller gets once its batch committed: the decision stored by this call, or the earlier one. */
+    public record Written(boolean inserted, DecisionEntry stored) {
+    }
+
+    /** One decision waiting for the writer, with the policy it was decided under and its CUSUM increment. */
+    record Pending(NewDecision decision, StreamRecord policy, double confidenceIncrement, ReviewQueue queue,
+            String queueNote, CompletableFuture<Written> done) {
+    }
+
+    private final Ledger ledger;
+    private final DecisionRepository decisions;
+    private final StreamRepository streams;
+    private final ReviewTaskRepository tasks;
+    private final StateChangeRepository stateChanges;
+    private final TrustPolicy trustPolicy;
+    private final StreamPolicies policies;
+    private final AuditMetrics metrics;
+    private final AuditConfig config;
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final List<Thread> writers = new ArrayList<>();
+    private volatile boolean running = true;
+
+    public DecisionWriter(Ledger ledger, DecisionRepository decisions, StreamRepository streams,
+            ReviewTaskRepository tasks, StateChangeRepository stateChanges, TrustPolicy trustPolicy,
+            StreamPolicies policies, AuditMetrics metrics, AuditConfig config) {
+        this.ledger = ledger;
+        this.decisions = decisions;
+        this.streams = streams;
+        this.tasks = tasks;
+        this.stateChanges = stateChanges;
+        this.trustPolicy = trustPolicy;
+        this.policies = policies;
+        this.metrics = metrics;
+        this.config = config;
+    }
+
+    @PostConstruct
+    void start() {
+        for (int i = 0; i < Math.max(1, config.ledger().writers()); i++) {
+            Thread t = Thread.ofPlatform().daemon().name("audit-decision-writer-" + i).start(this::run);
+            writers.add(t);
+        }
+    }
+
+    @PreDestroy
+    void stop() {
+        running = false;
+        writers.forEach(Thread::interrupt);
+    }
+
+    CompletableFuture<Written> submit(NewDecision decision, StreamRecord policy, double confidenceIncrement,
+            ReviewQueue queueFor, String queueNote) {
+        CompletableFuture<Written> done = new CompletableFuture<>();
+        queue.add(new Pending(decision, policy, confidenceIncrement, queueFor, queueNote, done));
+        return done;
+    }
+
+    private void run() {
+        int max = Math.max(1, config.ledger().maxBatch());
+        List<Pending> batch = new ArrayList<>(max);
+        while (running) {
+            try {
+                Pending first = queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, max - 1);
+                write(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LedgerUnavailableException failure = e instanceof LedgerUnavailableException l ? l
+                        : new LedgerUnavailableException("decision batch failed: " + e.getMessage(), e);
+                batch.forEach(p -> p.done().completeExceptionally(failure));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void write(List<Pending> all) {
+        // Callers that gave up (timed out) are skipped: nothing of theirs is written or acknowledged.
+        List<Pending> batch = all.stream().filter(p -> !p.done().isDone()).toList();
+        if (batch.isEmpty()) {
+            return;
+        }
+        // The first occurrence of an id is written; later ones in the same batch are replays of it.
+        Map<String, Pending> unique = new LinkedHashMap<>();
+        for (Pending p : batch) {
+            unique.putIfAbsent(p.decision().request().decisionId(), p);
+        }
+        List<StreamAlarm> alarms = new ArrayList<>();
+        Map<StreamKey, Long> versions = new LinkedHashMap<>();
+        Result result = ledger.withConnection(c -> Ledger.inTransaction(c, tx -> {
+            List<NewDecision> rows = unique.values().stream().map(Pending::decision).toList();
+            List<StreamKey> keys = rows.stream().map(r -> r.request().stream()).distinct()
+                    .sorted(java.util.Comparator.comparing((StreamKey k) -> k.workerBackend() + '\u0000'
+                            + k.workerType() + '\u0000' + k.tenant()))
+                    .toList();
+            streams.lockForCounting(tx, keys);
+            Set<String> inserted = decisions.insertAll(tx, rows);
+            List<String> taskIds = new ArrayList<>();
+            List<ReviewQueue> taskQueues = new ArrayList<>();
+            List<String> taskNotes = new ArrayList<>();
+            // Per stream, in key order (a stable lock order across writers and replicas): counts and increments.
+            Map<String, List<Pending>> byStream = new TreeMap<>();
+            for (Pending p : unique.values()) {
+                if (!inserted.contains(p.decision().request().decisionId())) {
+                    continue;
+                }
+                if (p.queue() != null) {
+                    taskIds.add(p.decision().request().decisionId());
+                    taskQueues.add(p.queue());
+                    taskNotes.add(p.queueNote());
+                }
+                StreamKey k = p.decision().request().stream();
+                byStream.computeIfAbsent(k.workerBackend() + '\u0000' + k.workerType() + '\u0000' + k.tenant(),
+                        x -> new ArrayList<>()).add(p);
+            }
+            if (!taskIds.isEmpty()) {
+                tasks.enqueue(tx, taskIds, taskQueues, taskNotes);
+            }
+            for (List<Pending> group : byStream.values()) {
+                StreamKey key = group.get(0).decision().request().stream();
+                int reviews = 0;
+                List<Double> increments = new ArrayList<>();
+                for (Pending p : group) {
+                    if (p.decision().decision().action() == AuditAction.REVIEW) {
+                        reviews++;
+                    }
+                    if (!Double.isNaN(p.confidenceIncrement())) {
+                        increments.add(p.confidenceIncrement());
+                    }
+                }
+                double[] batchCusum = DriftDetectors.batch(increments.stream().mapToDouble(Double::doubleValue)
+                        .toArray());
+                StreamRepository.Counted counted = streams.countDecisions(tx, key, group.size(), reviews,
+                        batchCusum[0], batchCusum[1]);
+                long version = counted.policyVersion();
+                if (counted.confidenceCusum() >= config.drift().confidenceLimit()) {
+                    StreamRecord current = streams.findForUpdate(tx, key).orElseThrow();
+                    if (current.state() == TrustState.NORMAL || current.state() == TrustState.REDUCED) {
+                        TrustUpdate alarm = trustPolicy.confidenceAlarm(current, counted.confidenceCusum(),
+                                decisions.nextSeq(tx), Instant.now().truncatedTo(ChronoUnit.MICROS));
+                        streams.update(tx, alarm.stream());
+                        stateChanges.insert(tx, key, alarm.previousState(), alarm.stream().state(),
+                                alarm.changeReason(), null);
+                        alarms.add(new StreamAlarm(alarm));
+                        version = alarm.stream().policyVersion();
+                    }
+                }
+                versions.put(key, version);
+            }
+            List<String> replayIds = new ArrayList<>();
+            for (Pending p : unique.values()) {
+                if (!inserted.contains(p.decision().request().decisionId())) {
+                    replayIds.add(p.decision().request().decisionId());
+                }
+            }
+            Map<String, DecisionEntry> stored = replayIds.isEmpty() ? Map.of() : decisions.findAll(tx, replayIds);
+            return new Result(inserted, stored);
+        }));
+        for (StreamAlarm a : alarms) {
+            TrustUpdate u = a.update();
+            policies.put(u.stream());
+            metrics.stateChanged(u.previousState(), u.stream().state());
+            metrics.driftAlarm(u.stream().key(), u.driftAlarm());
+            LOG.warnf("stream %s: %s -> %s (%s)", u.stream().key(), u.previousState(), u.stream().state(),
+                    u.changeReason());
+        }
+        versions.forEach((key, version) -> policies.invalidateIfOlder(key, version));
+        for (Pending p : batch) {
+            String id = p.decision().request().decisionId();
+            Pending first = unique.get(id);
+            if (first == p && result.inserted().contains(id)) {
+                p.done().complete(new Written(true, null));
+            } else if (result.inserted().contains(id)) {
+                p.done().complete(new Written(false, new DecisionEntry(0, first.decision().requestTenant(),
+                        first.decision().request(), first.decision().decision(), Instant.now(), null, null, null,
+                        null, null)));
+            } else {
+                DecisionEntry e = result.stored().get(id);
+                if (e == null) {
+                    p.done().completeExceptionally(new LedgerUnavailableException("decision " + id
+                            + " conflicted but is not stored", new SQLException("missing replay")));
+                } else {
+                    p.done().complete(new Written(false, e));
+                }
+            }
+        }
+    }
+
+    private record Result(Set<String> inserted, Map<String, DecisionEntry> stored) {
+    }
+
+    private record StreamAlarm(TrustUpdate update) {
+    }
+
+    /** Decisions waiting for a writer (for the logs when the ledger is slow). */
+    int backlog() {
+        return queue.size();
+    }
+
+    static boolean shadow(NewDecision d) {
+        return d.decision().mode() == ReviewMode.SHADOW;
+    }
+}

@@ -1,0 +1,190 @@
+package dev.tandem.audit.service;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import dev.tandem.audit.CalibrationMap;
+import dev.tandem.audit.ReviewMode;
+import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
+import dev.tandem.audit.WindowEntry;
+import dev.tandem.audit.config.AuditConfig;
+
+/**
+ * Refits a stream's decision policy from its evidence window (every {@code fit.every-verdicts} verdicts, and
+ * before the first decision of a stream that just earned NORMAL):
+ * <ol>
+ * <li>calibration ({@link Calibrator}) from every reviewed output, weighted by 1 / sampling probability;</li>
+ * <li>the raw threshold λ, certified by {@link ThresholdCertifier} (the configured default when none is);</li>
+ * <li>the blocking sample rate b = max(0, 1 − α/U) with α = A / s, s the share of outputs λ passes, and U the
+ * upper (1 − δ) Beta bound of the error rate among the certification-sample outputs λ passes: the blocking share
+ * of the trust sampling rate a = clip(1 − α/U, f, 1), so that outgoing errors per output, s·θ·(1 − b), stay under A
+ * (0 when λ is certified, since then U ≤ α);</li>
+ * <li>estimates over the window: the stream's error rate Σ y/π / N and the outgoing error rate
+ * Σ_{shadow} y·(1 − b)/(π − b) / N with Fay–Feuer 95 % intervals ({@link WeightedRate});</li>
+ * <li>in NORMAL/REDUCED, once the window holds {@code drift.confidence-reference-outputs} decisions, the reference
+ * quantile of the confidence CUSUM.</li>
+ * </ol>
+ */
+@ApplicationScoped
+public class PolicyFitter {
+
+    private final AuditConfig config;
+
+    public PolicyFitter(AuditConfig config) {
+        this.config = config;
+    }
+
+    /** Fits from the window only (its certification-sample decisions are the certification sample). */
+    public StreamRecord fit(StreamRecord s, List<WindowEntry> window, Instant now) {
+        return fit(s, window, window.stream().filter(WindowEntry::certificationSample).toList(), now);
+    }
+
+    /**
+     * @param window the most recent decisions of the evidence window (at most {@code fit.max-window})
+     * @param certification every certification-sample decision of the evidence window (they are a few per cent of
+     *        decisions, so the certificate can rest on a longer history than the unlabelled statistics)
+     */
+    public StreamRecord fit(StreamRecord s, List<WindowEntry> window, List<WindowEntry> certification, Instant now) {
+        AuditConfig.Fit fit = config.fit();
+        double target = config.target().outgoingErrorRate();
+        double delta = config.target().delta();
+        StreamRecord.Builder b = s.toBuilder();
+        b.fittedReviews = s.reviewed();
+        b.windowDecided = window.size();
+
+        List<Calibrator.Sample> reviewed = new ArrayList<>();
+        for (WindowEntry e : window) {
+            if (e.reviewed()) {
+                reviewed.add(new Calibrator.Sample(e.decisionId(), e.rawConfidence(), !e.rejected(),
+                        1.0 / Math.max(e.samplingProbability(), 1e-9)));
+            }
+        }
+        CalibrationMap calibration = Calibrator.fit(reviewed, fit.calibrationMinVerdicts(), fit.calibrationHoldout(),
+                fit.eceBins(), now);
+        if (calibration != null) {
+            b.calibration = calibration;
+        }
+
+        boolean trusted = s.state() == TrustState.NORMAL || s.state() == TrustState.REDUCED;
+        ThresholdCertifier.Certificate certificate = ThresholdCertifier.certify(window, certification, target, delta,
+                fit.thresholdSteps());
+        AuditConfig.Trust trust = config.trust();
+        // The default threshold with its blocking sample b = max(0, 1 - α/U) is the alternative: keep whichever
+        // reviews less (both hold the target; choosing the cheaper of the two spends at most 2δ).
+        Alternative fallback = atThreshold(window, certification, config.sampling().confidenceThreshold(), target,
+                delta, trust);
+        boolean useCertificate = certificate.certified()
+                && 1 - certificate.passShare() <= 1 - fallback.passShare() * (1 - fallback.blocking());
+        double lambda = useCertificate ? certificate.threshold() : config.sampling().confidenceThreshold();
+        Alternative chosen = useCertificate ? atThreshold(window, certification, lambda, target, delta, trust)
+                : fallback;
+        b.rawThreshold = lambda;
+        b.thresholdCertified = useCertificate;
+        b.certifiedPassShare = useCertificate ? certificate.passShare() : 0;
+        b.certification = certificate.explanation();
+        b.confidenceThreshold = CalibrationMap.apply(b.calibration, lambda);
+        double blocking = useCertificate ? 0.0 : fallback.blocking();
+        b.blockingRate = trusted ? blocking : 0.0;
+        if (trusted) {
+            b.errorRateUpperBound = ErrorRateBounds.upper(chosen.errors(), chosen.sampled(), trust.credibleLevel(),
+                    trust.priorAlpha(), trust.priorBeta());
+            if (!useCertificate) {
+                b.certification = certificate.explanation() + String.format(Locale.ROOT,
+                        "; default threshold %.4f in force with a %.1f %% blocking sample (%d errors in %d sampled "
+                                + "passed outputs, %.0f %% bound %.2f %% vs limit %.2f %%)%s",
+                        lambda, 100 * blocking, fallback.errors(), fallback.sampled(), 100 * (1 - delta),
+                        100 * fallback.upper(), 100 * fallback.alpha(),
+                        certificate.certified() ? ", which reviews less than the certified threshold" : "");
+            }
+        }
+
+        estimate(b, window);
+
+        AuditConfig.Drift drift = config.drift();
+        if (trusted && b.confidenceReference == null && window.size() >= drift.confidenceReferenceOutputs()) {
+            double[] raws = window.stream().mapToDouble(WindowEntry::rawConfidence).sorted().toArray();
+            b.confidenceReference = raws[(int) Math.floor(drift.confidenceQuantile() * (raws.length - 1))];
+            b.confidenceCusum = 0;
+        }
+        if (policyChanged(s, b)) {
+            b.policyVersion = s.policyVersion() + 1;
+        }
+        return b.build();
+    }
+
+    /** A threshold's pass share, its certification-sample evidence, U and the blocking rate it would need. */
+    private record Alternative(double passShare, long sampled, long errors, double alpha, double upper,
+            double blocking) {
+    }
+
+    private static Alternative atThreshold(List<WindowEntry> window, List<WindowEntry> certification, double lambda,
+            double target, double delta, AuditConfig.Trust trust) {
+        long passed = 0;
+        for (WindowEntry e : window) {
+            if (e.validationPassed() && e.rawConfidence() >= lambda) {
+                passed++;
+            }
+        }
+        long sampled = 0;
+        long errors = 0;
+        for (WindowEntry e : certification) {
+            if (e.validationPassed() && e.rawConfidence() >= lambda && e.reviewed()) {
+                sampled++;
+                errors += e.rejected() ? 1 : 0;
+            }
+        }
+        double share = window.isEmpty() ? 1.0 : (double) passed / window.size();
+        double alpha = share <= 0 ? 1.0 : Math.min(1.0, target / share);
+        double upper = ErrorRateBounds.upper(errors, sampled, 1 - delta, trust.priorAlpha(), trust.priorBeta());
+        return new Alternative(share, sampled, errors, alpha, upper, Math.max(0.0, 1 - alpha / upper));
+    }
+
+    private static void estimate(StreamRecord.Builder b, List<WindowEntry> window) {
+        double errT = 0, errV = 0, errMax = 1;
+        double outT = 0, outV = 0, outMax = 1;
+        for (WindowEntry e : window) {
+            double pi = Math.max(e.samplingProbability(), 1e-9);
+            errMax = Math.max(errMax, 1 / pi);
+            boolean outgoingEligible = e.mode() != ReviewMode.BLOCKING;
+            double shadowP = pi - e.blockingProbability();
+            double wOut = shadowP > 0 ? (1 - e.blockingProbability()) / shadowP : 1;
+            if (outgoingEligible) {
+                outMax = Math.max(outMax, wOut);
+            }
+            if (e.rejected()) {
+                errT += 1 / pi;
+                errV += 1 / (pi * pi);
+                if (e.mode() == ReviewMode.SHADOW) {
+                    outT += wOut;
+                    outV += wOut * wOut;
+                }
+            }
+        }
+        WeightedRate error = WeightedRate.of(errT, errV, errMax, window.size(), 0.95);
+        WeightedRate outgoing = WeightedRate.of(outT, outV, outMax, window.size(), 0.95);
+        b.errorRate = error.estimate();
+        b.outgoingErrorRate = outgoing.estimate();
+        b.outgoingErrorLower = outgoing.lower();
+        b.outgoingErrorUpper = outgoing.upper();
+    }
+
+    private static boolean policyChanged(StreamRecord s, StreamRecord.Builder b) {
+        return s.rawThreshold() != b.rawThreshold || s.thresholdCertified() != b.thresholdCertified
+                || s.blockingRate() != b.blockingRate || !Objects.equals(s.confidenceReference(), b.confidenceReference)
+                || !sameCalibration(s.calibration(), b.calibration);
+    }
+
+    private static boolean sameCalibration(CalibrationMap x, CalibrationMap y) {
+        if (x == null || y == null) {
+            return x == y;
+        }
+        return Arrays.equals(x.raw(), y.raw()) && Arrays.equals(x.calibrated(), y.calibrated());
+    }
+}

@@ -1,0 +1,221 @@
+package dev.tandem.audit.grpc;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.http.ContentType;
+
+import dev.tandem.audit.FakeRouterService;
+import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.audit.service.ShadowReviewer;
+import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
+import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.ListReviewTasksRequest;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.ReviewQueue;
+import dev.tandem.proto.audit.v1.ReviewTask;
+import dev.tandem.proto.audit.v1.SubmitReviewRequest;
+import dev.tandem.proto.audit.v1.Verdict;
+import dev.tandem.proto.router.v1.ReviewRequest;
+
+/** The durable review queue: shadow reviews by the model through the router, the human queue, export. */
+@QuarkusTest
+class ReviewQueueTests {
+
+    static final String BACKEND = "embedded-minilm";
+
+    @GrpcClient("audit")
+    AuditServiceBlockingStub audit;
+
+    @Inject
+    ShadowReviewer shadowReviewer;
+
+    @BeforeAll
+    static void logFailures() {
+        RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
+    }
+
+    @BeforeEach
+    void cleanLedger() throws Exception {
+        LedgerDatabase.clean();
+        FakeRouterService.reset();
+    }
+
+    @Test
+    void shadowDecisionsAreQueuedAndTheShadowReviewerRecordsTheRoutersVerdicts() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        DecideResponse ok = audit.decide(withPayload("t1/classify/1", type, "{\"label\":\"billing\"}"));
+        DecideResponse wrong = audit.decide(withPayload("t2/classify/1", type, "{\"label\":\"wrong\"}"));
+        assertThat(ok.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        assertThat(wrong.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        assertThat(count("SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'")).isEqualTo(2);
+
+        int[] result = shadowReviewer.runOnce();
+
+        assertThat(result).containsExactly(2, 0);
+        assertThat(count("SELECT count(*) FROM review_tasks")).as("done tasks leave the queue").isZero();
+        assertThat(FakeRouterService.REVIEWS).hasSize(2);
+        ReviewRequest sent = FakeRouterService.REVIEWS.stream().filter(r -> r.getTaskId().equals("t1")).findFirst()
+                .orElseThrow();
+        assertThat(sent.getWorkerType()).isEqualTo(type);
+        assertThat(sent.getCandidateModelId()).isEqualTo(BACKEND);
+        assertThat(sent.getCandidateOutput()).isEqualTo("{\"label\":\"billing\"}");
+        assertThat(sent.getInputsMap()).containsEntry("document", "charged twice");
+        assertThat(sent.getInstructions()).isEqualTo("classify the ticket");
+        assertThat(sent.getTenant()).isEqualTo("acme");
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT verdict, reviewer, reviewer_output FROM verdicts WHERE decision_id = ?")) {
+            ps.setString(1, "t2/classify/1");
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("REJECTED");
+                assertThat(rs.getString(2)).isEqualTo("fake-oracle");
+                assertThat(rs.getString(3)).isEqualTo("{\"label\":\"right\"}");
+            }
+        }
+        assertThat(shadowReviewer.runOnce()).as("nothing reviewed twice").containsExactly(0, 0);
+        assertThat(FakeRouterService.REVIEWS).hasSize(2);
+    }
+
+    @Test
+    void aFailingShadowReviewIsRetriedThenMovesToThePeoplesQueueNeverLost() throws Exception {
+        String type = "extract";
+        normalStream(type);
+        audit.decide(withPayload("t3/extract/1", type, "{}"));
+        FakeRouterService.ANSWER.set(r -> {
+            throw Status.UNAVAILABLE.withDescription("router down").asRuntimeException();
+        });
+
+        assertThat(shadowReviewer.runOnce()).containsExactly(0, 1);
+        assertThat(count("SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'")).isEqualTo(1);
+        assertThat(shadowReviewer.runOnce()).containsExactly(0, 1);
+
+        List<ReviewTask> human = audit.listReviewTasks(ListReviewTasksRequest.newBuilder()
+                .setQueue(ReviewQueue.REVIEW_QUEUE_HUMAN).build()).getTasksList();
+        assertThat(human).singleElement().satisfies(t -> {
+            assertThat(t.getDecisionId()).isEqualTo("t3/extract/1");
+            assertThat(t.getAttempts()).isEqualTo(2);
+            assertThat(t.getLastError()).contains("router down");
+            assertThat(t.getCandidateOutput()).isEqualTo("{}");
+        });
+    }
+
+    @Test
+    void aLeaseExpiresBackToTheQueueAndOnlyTheHolderMaySubmit() throws Exception {
+        String type = "summarize";
+        normalStream(type);
+        // no candidate output sent: the model cannot review it, so it goes to people
+        audit.decide(AuditGrpcServiceTests.request("t4/summarize/1", type, 0.9));
+        ClaimReviewTasksRequest claim = ClaimReviewTasksRequest.newBuilder().setQueue(ReviewQueue.REVIEW_QUEUE_HUMAN)
+                .setReviewer("alice").setLeaseSeconds(1).build();
+        ReviewTask alice = audit.claimReviewTasks(claim).getTasks(0);
+        assertThat(alice.getLastError()).contains("no candidate output");
+        assertThat(audit.claimReviewTasks(claim.toBuilder().setReviewer("bob").build()).getTasksList())
+                .as("claimed tasks are skipped").isEmpty();
+
+        Thread.sleep(1200);
+        ReviewTask bob = audit.claimReviewTasks(claim.toBuilder().setReviewer("bob").setLeaseSeconds(60).build())
+                .getTasks(0);
+        assertThat(bob.getClaimToken()).isNotEqualTo(alice.getClaimToken());
+        assertThat(bob.getAttempts()).isEqualTo(2);
+
+        SubmitReviewRequest aliceVerdict = SubmitReviewRequest.newBuilder().setDecisionId("t4/summarize/1")
+                .setClaimToken(alice.getClaimToken()).setVerdict(Verdict.VERDICT_ACCEPTED).setReviewer("alice").build();
+        assertThatThrownBy(() -> audit.submitReview(aliceVerdict)).isInstanceOfSatisfying(
+                StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("claimed by bob");
+                });
+        var stored = audit.submitReview(aliceVerdict.toBuilder().setClaimToken(bob.getClaimToken())
+                .setReviewer("bob").build());
+        assertThat(stored.getDuplicate()).isFalse();
+        assertThat(stored.getStream().getReviewed()).isEqualTo(1);
+        assertThat(audit.submitReview(aliceVerdict).getDuplicate()).as("the task is done; the same verdict is a retry")
+                .isTrue();
+        assertThat(count("SELECT count(*) FROM review_tasks")).isZero();
+    }
+
+    @Test
+    void peopleWorkTheQueueOverHttpAndTracesExportAsJsonLines() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        audit.decide(withPayload("t5/classify/1", type, "{\"label\":\"wrong\"}").toBuilder()
+                .setCandidateOutput("").build());
+        audit.decide(withPayload("t6/classify/1", type, "{\"label\":\"billing\"}"));
+        shadowReviewer.runOnce(); // t6 accepted by the model
+
+        given().queryParam("queue", "human").when().get("/api/review-tasks").then().statusCode(200)
+                .body("$", hasSize(1)).body("[0].decisionId", equalTo("t5/classify/1"));
+        String token = given().contentType(ContentType.JSON).body(Map.of("reviewer", "carol", "max_tasks", 5))
+                .when().post("/api/review-tasks/claim").then().statusCode(200)
+                .body("$", hasSize(1)).extract().path("[0].claimToken");
+        given().contentType(ContentType.JSON).body(Map.of("decision_id", "t5/classify/1", "claim_token", token,
+                "verdict", "REJECTED", "reviewer", "carol", "reason", "wrong queue",
+                "reviewer_output", "{\"label\":\"refund\"}"))
+                .when().post("/api/review-tasks/verdict").then().statusCode(200).body("duplicate", equalTo(false))
+                .body("stream.reviewed", equalTo(2));
+        given().contentType(ContentType.JSON).body(Map.of("decision_id", "t5/classify/1", "claim_token", token,
+                "verdict", "ACCEPTED", "reviewer", "carol"))
+                .when().post("/api/review-tasks/verdict").then().statusCode(409);
+        given().queryParam("queue", "human").when().get("/api/review-tasks").then().statusCode(200)
+                .body("$", hasSize(0));
+        given().contentType(ContentType.JSON).body(Map.of("max_tasks", 1)).when().post("/api/review-tasks/claim")
+                .then().statusCode(400).body("violations[0].field", equalTo("reviewer"));
+
+        String rejected = given().queryParam("verdict", "rejected").queryParam("worker_type", type)
+                .when().get("/api/export/traces").then().statusCode(200)
+                .contentType("application/x-ndjson").extract().asString();
+        assertThat(rejected.lines().toList()).singleElement().satisfies(line -> assertThat(line)
+                .contains("\"decision_id\":\"t5/classify/1\"").contains("\"reviewer_output\":\"{\\\"label\\\":\\\"refund\\\"}\"")
+                .contains("\"tenant\":\"acme\"").contains("\"inputs\":{\"document\":\"charged twice\"}"));
+        String accepted = given().queryParam("verdict", "accepted").when().get("/api/export/traces").then()
+                .statusCode(200).extract().asString();
+        assertThat(accepted.lines().toList()).singleElement().satisfies(line -> assertThat(line)
+                .contains("\"decision_id\":\"t6/classify/1\"").contains("\"output\":\"{\\\"label\\\":\\\"billing\\\"}\""));
+        assertThat(given().queryParam("verdict", "accepted").queryParam("since", "2999-01-01T00:00:00Z").when()
+                .get("/api/export/traces").then().statusCode(200).extract().asString()).isEmpty();
+        given().queryParam("verdict", "maybe").when().get("/api/export/traces").then().statusCode(400);
+    }
+
+    private void normalStream(String type) throws Exception {
+        audit.decide(AuditGrpcServiceTests.request("seed-" + type, type, 0.9)); // creates the stream
+        LedgerDatabase.makeNormal(BACKEND, type, 1.0, 0.5); // every confident output sampled
+    }
+
+    static DecideRequest withPayload(String id, String type, String output) {
+        return AuditGrpcServiceTests.request(id, type, 0.9).toBuilder().setTenant("acme")
+                .putInputs("document", "charged twice").setCandidateOutput(output)
+                .setInstructions(type.equals("classify") ? "classify the ticket" : "").build();
+    }
+
+    private static long count(String sql) throws Exception {
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(sql);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

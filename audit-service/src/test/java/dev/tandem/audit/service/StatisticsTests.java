@@ -1,0 +1,172 @@
+package dev.tandem.audit.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tandem.audit.AuditAction;
+import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.CalibrationMap;
+import dev.tandem.audit.ReviewMode;
+import dev.tandem.audit.Verdict;
+import dev.tandem.audit.WindowEntry;
+import dev.tandem.audit.simulation.SimulatedWorker;
+
+/** Seeded Monte Carlo checks of the estimators and tests the policy rests on. */
+class StatisticsTests {
+
+    @Test
+    void learnThenTestHoldsTheErrorAmongPassedOutputsUnderAlphaWithProbabilityOneMinusDelta() {
+        // 2 % worker, AUROC about 0.85; 400 certification samples per trial; target A = 1 %, δ = 0.1.
+        double noise = 0.7;
+        SimulatedWorker worker = new SimulatedWorker(0.02, 2.0, noise);
+        int trials = 300;
+        int violations = 0;
+        int certified = 0;
+        SplittableRandom rng = new SplittableRandom(11);
+        // A large independent sample gives the true error rate among passed outputs for any threshold.
+        List<SimulatedWorker.Output> truth = new ArrayList<>();
+        for (int i = 0; i < 200_000; i++) {
+            truth.add(worker.next(rng));
+        }
+        for (int t = 0; t < trials; t++) {
+            List<WindowEntry> window = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                SimulatedWorker.Output o = worker.next(rng);
+                window.add(new WindowEntry("w" + i, i, o.raw(), true, AuditAction.REVIEW, ReviewMode.BLOCKING,
+                        AuditReason.PROBATION, 1, 1, true, o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED));
+            }
+            ThresholdCertifier.Certificate c = ThresholdCertifier.certify(window, window, 0.01, 0.1, 100);
+            if (!c.certified()) {
+                continue;
+            }
+            certified++;
+            long passed = 0;
+            long wrong = 0;
+            for (SimulatedWorker.Output o : truth) {
+                if (o.raw() >= c.threshold()) {
+                    passed++;
+                    wrong += o.wrong() ? 1 : 0;
+                }
+            }
+            double outgoing = (double) wrong / truth.size();
+            if (outgoing > 0.01) {
+                violations++;
+            }
+        }
+        assertThat(certified).as("most trials certify some threshold").isGreaterThan(trials / 2);
+        assertThat((double) violations / trials).as("P(outgoing > A) <= δ").isLessThanOrEqualTo(0.1);
+    }
+
+    @Test
+    void theLearnThenTestPValueIsTheBinomialLowerTail() {
+        assertThat(ThresholdCertifier.pValue(0, 230, 0.01)).isCloseTo(Math.pow(0.99, 230), within(1e-12));
+        assertThat(ThresholdCertifier.pValue(3, 0, 0.01)).isEqualTo(1.0);
+        assertThat(ThresholdCertifier.pValue(3, 10, 1.0)).isZero();
+    }
+
+    @Test
+    void weightedCalibrationLowersEceOnAHeldOutSplit() {
+        SimulatedWorker worker = new SimulatedWorker(0.05, 2.0, 0.5);
+        SplittableRandom rng = new SplittableRandom(5);
+        List<Calibrator.Sample> samples = new ArrayList<>();
+        int id = 0;
+        while (samples.size() < 3000) {
+            SimulatedWorker.Output o = worker.next(rng);
+            // oversample low confidence as the policy does: all under 0.8, 10 % of the rest
+            double pi = o.raw() < 0.8 ? 1.0 : 0.1;
+            if (rng.nextDouble() < pi) {
+                samples.add(new Calibrator.Sample("s" + id, o.raw(), !o.wrong(), 1 / pi));
+            }
+            id++;
+        }
+        CalibrationMap map = Calibrator.fit(samples, 50, 0.3, 10, Instant.EPOCH);
+        assertThat(map).isNotNull();
+        assertThat(map.heldOut()).isBetween(700L, 1100L);
+        assertThat(map.eceCalibrated()).isLessThan(map.eceRaw() / 2);
+        assertThat(map.brierCalibrated()).isLessThan(map.brierRaw());
+        for (int i = 1; i < map.raw().length; i++) {
+            assertThat(map.raw()[i]).isGreaterThan(map.raw()[i - 1]);
+            assertThat(map.calibrated()[i]).isGreaterThanOrEqualTo(map.calibrated()[i - 1]);
+        }
+        assertThat(map.apply(-1)).isEqualTo(map.calibrated()[0]);
+        assertThat(map.apply(2)).isEqualTo(map.calibrated()[map.calibrated().length - 1]);
+    }
+
+    @Test
+    void inverseProbabilityWeightingIsUnbiasedAndItsIntervalCoversAtNinetyFivePercent() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int trials = 400;
+        int covered = 0;
+        double sum = 0;
+        double truth = 0.008;
+        for (int t = 0; t < trials; t++) {
+            double weighted = 0;
+            double squared = 0;
+            int n = 20_000;
+            for (int i = 0; i < n; i++) {
+                boolean wrong = rng.nextDouble() < truth;
+                double pi = rng.nextDouble() < 0.5 ? 0.02 : 0.05; // two sampling rates
+                if (wrong && rng.nextDouble() < pi) {
+                    weighted += 1 / pi;
+                    squared += 1 / (pi * pi);
+                }
+            }
+            WeightedRate r = WeightedRate.of(weighted, squared, 50, n, 0.95);
+            sum += r.estimate();
+            if (r.lower() <= truth && truth <= r.upper()) {
+                covered++;
+            }
+        }
+        assertThat(sum / trials).isCloseTo(truth, within(0.0006));
+        assertThat((double) covered / trials).isGreaterThanOrEqualTo(0.93);
+        assertThat(WeightedRate.of(0, 0, 50, 10_000, 0.95).upper()).as("zero observed: rule of three x weight")
+                .isCloseTo(-Math.log(0.025) * 50 / 10_000, within(1e-6));
+    }
+
+    @Test
+    void aBatchOfCusumIncrementsEqualsTheSequentialRecursion() {
+        SplittableRandom rng = new SplittableRandom(9);
+        for (int t = 0; t < 1000; t++) {
+            double s0 = rng.nextDouble() * 3;
+            double[] w = new double[1 + rng.nextInt(20)];
+            double s = s0;
+            for (int i = 0; i < w.length; i++) {
+                w[i] = rng.nextDouble() * 2 - 1.2;
+                s = Math.max(0, s + w[i]);
+            }
+            assertThat(DriftDetectors.apply(s0, DriftDetectors.batch(w))).isCloseTo(s, within(1e-9));
+        }
+    }
+
+    @Test
+    void theConfidenceCusumIsQuietInControlAndAlarmsSoonAfterAShift() {
+        SplittableRandom rng = new SplittableRandom(21);
+        double limit = 12;
+        // in control: 20 % of outputs under the reference; 200,000 outputs without an alarm
+        double s = 0;
+        int alarms = 0;
+        for (int i = 0; i < 200_000; i++) {
+            s = Math.max(0, s + DriftDetectors.confidenceIncrement(rng.nextDouble(), 0.2, 0.2, 0.3));
+            if (s >= limit) {
+                alarms++;
+                s = 0;
+            }
+        }
+        assertThat(alarms).isZero();
+        // shifted: 35 % under the reference; the alarm comes within a few hundred outputs
+        s = 0;
+        int n = 0;
+        while (s < limit) {
+            s = Math.max(0, s + DriftDetectors.confidenceIncrement(rng.nextDouble(), 0.35, 0.2, 0.3));
+            n++;
+        }
+        assertThat(n).isLessThan(800);
+    }
+}
