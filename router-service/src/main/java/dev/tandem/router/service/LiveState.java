@@ -5,7 +5,7 @@ import jakarta.inject.Inject;
 
 import dev.tandem.router.client.WorkerPools;
 
-/** The live view selection reads: measured latency, pool load and circuits, and learned quality. */
+/** The live view selection reads: measured latency and errors, pool load, circuits, rate limits, learned quality. */
 @ApplicationScoped
 public class LiveState implements LiveView {
 
@@ -18,10 +18,32 @@ public class LiveState implements LiveView {
     @Inject
     QualityBoard quality;
 
+    public LiveState() {
+    }
+
+    /** For use outside CDI (benchmarks). */
+    public LiveState(BackendProfiles profiles, WorkerPools pools, QualityBoard quality) {
+        this.profiles = profiles;
+        this.pools = pools;
+        this.quality = quality;
+    }
+
     @Override
     public double p95Millis(Backend backend) {
         BackendProfiles.Profile profile = profiles.existing(backend);
         return profile == null ? 0 : profile.p95Millis();
+    }
+
+    @Override
+    public double meanMillis(Backend backend) {
+        BackendProfiles.Profile profile = profiles.existing(backend);
+        return profile == null ? 0 : profile.meanOkMillis();
+    }
+
+    @Override
+    public double errorRate(Backend backend) {
+        BackendProfiles.Profile profile = profiles.existing(backend);
+        return profile == null ? 0 : profile.errorRate();
     }
 
     @Override
@@ -30,12 +52,17 @@ public class LiveState implements LiveView {
     }
 
     @Override
-    public boolean circuitOpen(WorkerPool pool) {
-        return pools.circuitOpen(pool);
+    public boolean circuitOpen(Backend backend) {
+        return pools.circuitOpen(backend);
     }
 
     @Override
-    public double quality(String workerType, ModelProfile model) {
-        return quality.quality(workerType, model);
+    public long rateLimitedForNanos(Backend backend) {
+        return pools.rateLimitedForNanos(backend);
+    }
+
+    @Override
+    public QualityEstimate quality(String workerType, ModelProfile model) {
+        return quality.estimate(workerType, model);
     }
 }

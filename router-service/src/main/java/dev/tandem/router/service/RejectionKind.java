@@ -9,8 +9,14 @@ public enum RejectionKind {
     TIER,
     RESIDENCY,
     CIRCUIT_OPEN,
+    RATE_LIMITED,
     POOL_FULL,
     LATENCY,
-    BUDGET,
-    QUALITY
+    QUALITY,
+    BUDGET;
+
+    /** True for the rules a candidate fails only because of live state (it meets the step's requirements). */
+    public boolean live() {
+        return this == CIRCUIT_OPEN || this == RATE_LIMITED || this == POOL_FULL;
+    }
 }

@@ -7,18 +7,28 @@ import java.util.Locale;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * Ranks every (model, pool) candidate for a step: hard requirements, then the latency target against the
- * measured p95, then the measured quality for the worker type against its target, then the estimated cost;
- * ties go to the less loaded pool.
+ * The default routing policy. Ranks every (model, pool) candidate for a step: hard requirements (model excluded,
+ * worker type, capabilities, context window, tier, residency), then live state (circuit open, rate limited, pool
+ * full), then the latency target against the measured p95, then the measured quality for the worker type against
+ * its target, then the estimated cost; ties go to the less loaded pool. Finally the budgets: when the preferred
+ * candidate's estimate exceeds one, the cheapest qualifying candidate within every budget leads instead, and when
+ * none fits the selection fails naming the budget.
  * <p>
  * Pure and allocation-light: it runs on every dispatch (issue 4 wants p99 under 20 µs with 50 models), so it
  * uses plain loops and an insertion sort over a small array instead of streams and comparators.
  */
 @ApplicationScoped
-public class RouteSelector {
+public class RouteSelector implements RoutingPolicy {
 
+    public static final String NAME = "default";
     private static final double COST_EPSILON = 1e-12;
 
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
     public Selection select(SelectionRequest request, Catalog catalog, LiveView live) {
         Backend[] backends = catalog.backends();
         int n = backends.length;
@@ -29,21 +39,22 @@ public class RouteSelector {
         double target = catalog.qualityTarget(workerType);
 
         CandidateEvaluation[] evaluations = new CandidateEvaluation[n];
-        int passed = 0;
         boolean anyMeetsQuality = false;
         for (int i = 0; i < n; i++) {
             Backend backend = backends[i];
             ModelProfile model = backend.model();
             WorkerPool pool = backend.pool();
-            CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend),
-                    live.quality(workerType, model), model.costUsd(inputTokens, outputTokens, 0), live.inFlight(pool));
+            double cost = model.costUsd(inputTokens, outputTokens, 0);
+            if (pool.gpuPriced()) {
+                double meanMillis = live.meanMillis(backend);
+                cost += pool.gpuCostUsd(meanMillis > 0 ? meanMillis / 1000 : catalog.defaultGpuSeconds());
+            }
+            CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend), live.errorRate(backend),
+                    live.quality(workerType, model), cost, live.inFlight(pool), live.rateLimitedForNanos(backend));
             evaluations[i] = e;
-            checkHardRequirements(request, model, pool, e, live);
-            if (e.eligible()) {
-                passed++;
-                if (e.quality >= target) {
-                    anyMeetsQuality = true;
-                }
+            checkRequirements(request, model, pool, e, live);
+            if (e.eligible() && e.quality >= target) {
+                anyMeetsQuality = true;
             }
         }
 
@@ -53,21 +64,46 @@ public class RouteSelector {
             for (int i = 0; i < n; i++) {
                 CandidateEvaluation e = evaluations[i];
                 if (e.eligible() && e.quality < target) {
-                    e.reject(RejectionKind.QUALITY, "quality " + fmt2(e.quality) + " under target " + fmt2(target)
-                            + " for '" + workerType + "'");
-                    passed--;
+                    e.reject(RejectionKind.QUALITY, "quality " + fmt2(e.quality) + " (" + e.qualityEstimate.source()
+                            .label() + ") under target " + fmt2(target) + " for '" + workerType + "'");
                 }
             }
         }
-
         CandidateEvaluation[] ordered = new CandidateEvaluation[n];
-        int eligible = 0;
-        for (int i = 0; i < n; i++) {
-            if (evaluations[i].eligible()) {
-                ordered[eligible++] = evaluations[i];
+        int eligible = collectEligible(evaluations, ordered);
+        sortEligible(ordered, eligible, !anyMeetsQuality);
+
+        List<Budget> budgets = request.budgets();
+        boolean downgraded = false;
+        Budget binding = null;
+        CandidateEvaluation preferred = eligible > 0 ? ordered[0] : null;
+        if (!budgets.isEmpty() && eligible > 0) {
+            if (fitsAll(budgets, preferred.estimatedCostUsd)) {
+                // failover must not exceed the budget either
+                for (int i = 1; i < eligible; i++) {
+                    rejectIfOverBudget(ordered[i], budgets);
+                }
+            } else {
+                // the cheapest qualifying candidate (quality aside) that fits every budget
+                downgraded = true;
+                for (int i = 0; i < n; i++) {
+                    CandidateEvaluation e = evaluations[i];
+                    if (e.eligible() || e.rejectionKind == RejectionKind.QUALITY) {
+                        if (fitsAll(budgets, e.estimatedCostUsd)) {
+                            e.clearRejection();
+                        } else {
+                            binding = rejectIfOverBudget(e, budgets);
+                        }
+                    }
+                }
+            }
+            eligible = collectEligible(evaluations, ordered);
+            sortEligible(ordered, eligible, false);
+            if (eligible == 0) {
+                binding = bindingBudget(evaluations, budgets);
             }
         }
-        sortEligible(ordered, eligible, !anyMeetsQuality);
+
         int next = eligible;
         for (int i = 0; i < n; i++) {
             if (!evaluations[i].eligible()) {
@@ -79,13 +115,20 @@ public class RouteSelector {
             ordered[i].rank = i + 1;
         }
         List<CandidateEvaluation> candidates = Arrays.asList(ordered);
-        Selection.Failure failure = eligible > 0 ? Selection.Failure.NONE : failureOf(evaluations);
-        String explanation = explain(workerType, ordered, eligible, target, anyMeetsQuality, failure);
-        return new Selection(workerType, candidates, eligible, target, explanation, failure);
+        Selection.Failure failure = eligible > 0 ? Selection.Failure.NONE
+                : binding != null ? Selection.Failure.BUDGET_EXCEEDED : failureOf(evaluations);
+        long retryAfter = failure == Selection.Failure.ALL_RATE_LIMITED || failure == Selection.Failure.ALL_POOLS_FULL
+                ? soonestRateLimitEnd(evaluations) : 0;
+        String explanation = explain(workerType, ordered, eligible, target, anyMeetsQuality, failure, downgraded,
+                preferred, budgets, binding);
+        Budget reported = failure == Selection.Failure.BUDGET_EXCEEDED ? binding
+                : downgraded && eligible > 0 ? firstExceeded(budgets, preferred.estimatedCostUsd) : null;
+        return new Selection(workerType, candidates, eligible, target, explanation, failure, NAME, false,
+                downgraded && eligible > 0, reported, retryAfter);
     }
 
-    private static void checkHardRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,
-                                              CandidateEvaluation e, LiveView live) {
+    private static void checkRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,
+                                          CandidateEvaluation e, LiveView live) {
         if (request.excludeModels().contains(model.id())) {
             e.reject(RejectionKind.EXCLUDED, "model excluded by the request");
             return;
@@ -117,8 +160,13 @@ public class RouteSelector {
                 return;
             }
         }
-        if (live.circuitOpen(pool)) {
-            e.reject(RejectionKind.CIRCUIT_OPEN, "circuit open for pool '" + pool.id() + "'");
+        if (live.circuitOpen(e.backend())) {
+            e.reject(RejectionKind.CIRCUIT_OPEN, "circuit open for backend " + e.backend().key());
+            return;
+        }
+        if (e.rateLimitedForNanos > 0) {
+            e.reject(RejectionKind.RATE_LIMITED, "rate limited by the backend for another "
+                    + Math.max(1, Math.round(e.rateLimitedForNanos / 1e6)) + " ms (its retry delay)");
             return;
         }
         if (e.inFlight >= pool.capacity()) {
@@ -129,12 +177,59 @@ public class RouteSelector {
         if (request.latencyTargetMs() > 0 && e.p95Millis > request.latencyTargetMs()) {
             e.reject(RejectionKind.LATENCY, "p95 " + Math.round(e.p95Millis) + " ms over latency target "
                     + Math.round(request.latencyTargetMs()) + " ms");
-            return;
         }
-        if (request.budgetUsd() > 0 && e.estimatedCostUsd > request.budgetUsd()) {
-            e.reject(RejectionKind.BUDGET, "estimated cost " + usd(e.estimatedCostUsd) + " over budget "
-                    + usd(request.budgetUsd()));
+    }
+
+    private static int collectEligible(CandidateEvaluation[] evaluations, CandidateEvaluation[] into) {
+        int count = 0;
+        for (CandidateEvaluation e : evaluations) {
+            if (e.eligible()) {
+                into[count++] = e;
+            }
         }
+        return count;
+    }
+
+    private static boolean fitsAll(List<Budget> budgets, double estimate) {
+        for (int i = 0; i < budgets.size(); i++) {
+            if (!budgets.get(i).fits(estimate)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Rejects the candidate when it exceeds a budget; returns that budget, else null. */
+    private static Budget rejectIfOverBudget(CandidateEvaluation e, List<Budget> budgets) {
+        for (int i = 0; i < budgets.size(); i++) {
+            Budget b = budgets.get(i);
+            if (!b.fits(e.estimatedCostUsd)) {
+                e.reject(RejectionKind.BUDGET, "estimated cost " + usd(e.estimatedCostUsd) + " over the "
+                        + b.describe());
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The budget the cheapest budget-rejected candidate exceeds: the one to name when nothing fits. */
+    private static Budget bindingBudget(CandidateEvaluation[] evaluations, List<Budget> budgets) {
+        CandidateEvaluation cheapest = null;
+        for (CandidateEvaluation e : evaluations) {
+            if (e.rejectionKind == RejectionKind.BUDGET
+                    && (cheapest == null || e.estimatedCostUsd < cheapest.estimatedCostUsd)) {
+                cheapest = e;
+            }
+        }
+        if (cheapest == null) {
+            return null;
+        }
+        for (Budget b : budgets) {
+            if (!b.fits(cheapest.estimatedCostUsd)) {
+                return b;
+            }
+        }
+        return null;
     }
 
     /** Insertion sort: the arrays are small and this avoids comparator and boxing allocations. */
@@ -184,27 +279,47 @@ public class RouteSelector {
 
     private static Selection.Failure failureOf(CandidateEvaluation[] evaluations) {
         boolean full = false;
+        boolean limited = false;
         boolean open = false;
         for (CandidateEvaluation e : evaluations) {
             full |= e.rejectionKind == RejectionKind.POOL_FULL;
+            limited |= e.rejectionKind == RejectionKind.RATE_LIMITED;
             open |= e.rejectionKind == RejectionKind.CIRCUIT_OPEN;
         }
         return full ? Selection.Failure.ALL_POOLS_FULL
+                : limited ? Selection.Failure.ALL_RATE_LIMITED
                 : open ? Selection.Failure.ALL_CIRCUITS_OPEN : Selection.Failure.NO_CANDIDATE;
     }
 
+    private static long soonestRateLimitEnd(CandidateEvaluation[] evaluations) {
+        long soonest = 0;
+        for (CandidateEvaluation e : evaluations) {
+            if (e.rejectionKind == RejectionKind.RATE_LIMITED
+                    && (soonest == 0 || e.rateLimitedForNanos < soonest)) {
+                soonest = e.rateLimitedForNanos;
+            }
+        }
+        return soonest;
+    }
+
     private static String explain(String workerType, CandidateEvaluation[] ordered, int eligible, double target,
-                                  boolean anyMeetsQuality, Selection.Failure failure) {
-        StringBuilder sb = new StringBuilder(160);
+                                  boolean anyMeetsQuality, Selection.Failure failure, boolean downgraded,
+                                  CandidateEvaluation preferred, List<Budget> budgets, Budget binding) {
+        StringBuilder sb = new StringBuilder(200);
         if (eligible == 0) {
             sb.append("no candidate for worker type '").append(workerType).append("'");
             if (ordered.length == 0) {
                 return sb.append(": the catalog has no (model, pool) pair").toString();
             }
-            if (failure == Selection.Failure.ALL_POOLS_FULL) {
-                sb.append(": every qualifying pool is full");
-            } else if (failure == Selection.Failure.ALL_CIRCUITS_OPEN) {
-                sb.append(": every qualifying pool's circuit is open");
+            switch (failure) {
+                case ALL_POOLS_FULL -> sb.append(": every qualifying pool is full");
+                case ALL_RATE_LIMITED -> sb.append(": every qualifying backend is rate limited");
+                case ALL_CIRCUITS_OPEN -> sb.append(": every qualifying backend's circuit is open");
+                case BUDGET_EXCEEDED -> sb.append(": none fits the ").append(binding.describe())
+                        .append("; the cheapest qualifying is estimated at ")
+                        .append(usd(cheapestOverBudget(ordered)));
+                default -> {
+                }
             }
             sb.append(" (");
             appendRejections(sb, ordered, 0);
@@ -212,13 +327,21 @@ public class RouteSelector {
         }
         CandidateEvaluation best = ordered[0];
         sb.append("chose ").append(best.backend().key()).append(" for '").append(workerType).append("': ");
-        if (anyMeetsQuality) {
+        if (downgraded) {
+            sb.append("cheapest of ").append(eligible).append(" qualifying within budget, because the preferred ")
+                    .append(preferred.backend().key()).append(" (est. ").append(usd(preferred.estimatedCostUsd))
+                    .append(") exceeds the ").append(firstExceeded(budgets, preferred.estimatedCostUsd).describe());
+        } else if (anyMeetsQuality) {
             sb.append("cheapest of ").append(eligible).append(" eligible meeting quality ").append(fmt2(target));
         } else {
             sb.append("best quality of ").append(eligible).append(" eligible, none meeting quality ")
                     .append(fmt2(target));
         }
-        sb.append(" (quality ").append(fmt2(best.quality)).append(", est. ").append(usd(best.estimatedCostUsd))
+        sb.append(" (quality ").append(fmt2(best.quality)).append(' ').append(best.qualityEstimate.source().label());
+        if (best.qualityEstimate.samples() > 0) {
+            sb.append(" n=").append(best.qualityEstimate.samples());
+        }
+        sb.append(", est. ").append(usd(best.estimatedCostUsd))
                 .append(", p95 ").append(best.p95Millis > 0 ? Math.round(best.p95Millis) + " ms" : "unknown")
                 .append(", load ").append(best.inFlight).append('/').append(best.capacity()).append(')');
         if (eligible < ordered.length) {
@@ -226,6 +349,25 @@ public class RouteSelector {
             appendRejections(sb, ordered, eligible);
         }
         return sb.toString();
+    }
+
+    private static Budget firstExceeded(List<Budget> budgets, double estimate) {
+        for (Budget b : budgets) {
+            if (!b.fits(estimate)) {
+                return b;
+            }
+        }
+        return budgets.get(0);
+    }
+
+    private static double cheapestOverBudget(CandidateEvaluation[] ordered) {
+        double cheapest = Double.MAX_VALUE;
+        for (CandidateEvaluation e : ordered) {
+            if (e.rejectionKind == RejectionKind.BUDGET) {
+                cheapest = Math.min(cheapest, e.estimatedCostUsd);
+            }
+        }
+        return cheapest;
     }
 
     private static void appendRejections(StringBuilder sb, CandidateEvaluation[] ordered, int from) {
@@ -241,11 +383,11 @@ public class RouteSelector {
         }
     }
 
-    private static String fmt2(double v) {
+    static String fmt2(double v) {
         return String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static String usd(double v) {
+    static String usd(double v) {
         return String.format(Locale.ROOT, "$%.6f", v);
     }
 }
