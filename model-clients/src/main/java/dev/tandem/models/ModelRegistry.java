@@ -1,14 +1,24 @@
 package dev.tandem.models;
 
+import dev.tandem.models.anthropic.AnthropicModelClient;
+import dev.tandem.models.chat.ModelClient;
+import dev.tandem.models.openai.OpenAiModelClient;
+import dev.tandem.models.replay.ReplayModelClient;
+
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The models a service may call, by catalog id. Built once from the service's configuration. */
-public final class ModelRegistry {
+/**
+ * The models a service may call, by catalog id. Built once from the service's configuration; chat clients are
+ * created on first use and shared (they are thread-safe and hold a connection pool).
+ */
+public final class ModelRegistry implements AutoCloseable {
 
     private final Map<String, ModelSpec> models;
+    private final Map<String, ModelClient> clients = new ConcurrentHashMap<>();
 
     public ModelRegistry(Collection<ModelSpec> specs) {
         var byId = new LinkedHashMap<String, ModelSpec>();
@@ -17,7 +27,7 @@ public final class ModelRegistry {
                 throw new IllegalArgumentException("model id '" + spec.id() + "' is configured twice");
             }
         }
-        this.models = Map.copyOf(byId);
+        this.models = java.util.Collections.unmodifiableMap(byId);
     }
 
     /** The model with that id, if configured. */
@@ -25,7 +35,7 @@ public final class ModelRegistry {
         return Optional.ofNullable(models.get(id));
     }
 
-    /** Every configured model. */
+    /** Every configured model, in configuration order. */
     public Collection<ModelSpec> all() {
         return models.values();
     }
@@ -36,5 +46,27 @@ public final class ModelRegistry {
             throw new IllegalArgumentException("model " + spec.id() + " is not embedded");
         }
         return EmbeddedEncoders.get(spec.encoder());
+    }
+
+    /** The chat client of a non-embedded model, created on first use. */
+    public ModelClient client(ModelSpec spec) {
+        return clients.computeIfAbsent(spec.id(), id -> create(spec));
+    }
+
+    /** Creates the chat client for a model; one per model is enough (see {@link #client}). */
+    public static ModelClient create(ModelSpec spec) {
+        return switch (spec.provider()) {
+            case OPENAI -> new OpenAiModelClient(spec);
+            case ANTHROPIC -> new AnthropicModelClient(spec);
+            case REPLAY -> new ReplayModelClient(spec);
+            case EMBEDDED -> throw new IllegalArgumentException("model " + spec.id()
+                    + " is an embedded encoder, not a chat model");
+        };
+    }
+
+    @Override
+    public void close() {
+        clients.values().forEach(ModelClient::close);
+        clients.clear();
     }
 }

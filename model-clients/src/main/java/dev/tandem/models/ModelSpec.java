@@ -13,20 +13,34 @@ import java.util.Set;
  * @param encoder       for {@link Provider#EMBEDDED}: the encoder name, see {@link EmbeddedEncoders}
  * @param exemplarShare for embedded models: the share of each worker type's exemplars the model may use
  *                      (the oracle uses all of them, a cheap worker fewer), in (0, 1]
- * @param baseUrl       for remote providers: the API base URL
- * @param providerModel for remote providers: the model name the provider expects
- * @param apiKeyEnv     for remote providers: the environment variable holding the key (never the key itself)
- * @param capabilities  capabilities such as {@code json_schema} or {@code logprobs}
+ * @param endpoint      for {@link Provider#OPENAI} and {@link Provider#ANTHROPIC}: URL, model name, key, timeouts
+ * @param replay        for {@link Provider#REPLAY}: the dataset and column it answers from
+ * @param capabilities  capabilities such as {@code generation}, {@code json_schema} or {@code logprobs}
  */
 public record ModelSpec(String id, Provider provider, String encoder, double exemplarShare,
-                        Optional<String> baseUrl, Optional<String> providerModel, Optional<String> apiKeyEnv,
-                        Set<String> capabilities) {
+                        Optional<Endpoint> endpoint, Optional<ReplaySource> replay, Set<String> capabilities) {
+
+    /** The model returns per-token log probabilities. */
+    public static final String LOGPROBS = "logprobs";
+    /** The model follows a JSON schema (structured output). */
+    public static final String JSON_SCHEMA = "json_schema";
+    /** The model writes free text (LLMs; the embedded encoders cannot). */
+    public static final String GENERATION = "generation";
 
     public ModelSpec {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(provider, "provider");
+        endpoint = endpoint == null ? Optional.empty() : endpoint;
+        replay = replay == null ? Optional.empty() : replay;
         if (provider == Provider.EMBEDDED && (encoder == null || encoder.isBlank())) {
             throw new IllegalArgumentException("model " + id + ": an embedded model needs an encoder name");
+        }
+        if ((provider == Provider.OPENAI || provider == Provider.ANTHROPIC) && endpoint.isEmpty()) {
+            throw new IllegalArgumentException("model " + id + ": a " + provider.name().toLowerCase()
+                    + " model needs a base URL and a model name");
+        }
+        if (provider == Provider.REPLAY && replay.isEmpty()) {
+            throw new IllegalArgumentException("model " + id + ": a replay model needs a dataset and a response column");
         }
         if (!(exemplarShare > 0 && exemplarShare <= 1)) {
             throw new IllegalArgumentException("model " + id + ": exemplar share must be in (0, 1], was " + exemplarShare);
@@ -37,6 +51,26 @@ public record ModelSpec(String id, Provider provider, String encoder, double exe
     /** An embedded model with the given encoder and exemplar share. */
     public static ModelSpec embedded(String id, String encoder, double exemplarShare) {
         return new ModelSpec(id, Provider.EMBEDDED, encoder, exemplarShare, Optional.empty(), Optional.empty(),
-                Optional.empty(), Set.of("embedding"));
+                Set.of("embedding"));
+    }
+
+    /** A model behind an OpenAI-compatible Chat Completions server. */
+    public static ModelSpec openai(String id, Endpoint endpoint, Set<String> capabilities) {
+        return new ModelSpec(id, Provider.OPENAI, null, 1.0, Optional.of(endpoint), Optional.empty(), capabilities);
+    }
+
+    /** A model behind Anthropic's Messages API. */
+    public static ModelSpec anthropic(String id, Endpoint endpoint, Set<String> capabilities) {
+        return new ModelSpec(id, Provider.ANTHROPIC, null, 1.0, Optional.of(endpoint), Optional.empty(), capabilities);
+    }
+
+    /** A model that answers from recorded responses. */
+    public static ModelSpec replay(String id, ReplaySource source, Set<String> capabilities) {
+        return new ModelSpec(id, Provider.REPLAY, null, 1.0, Optional.empty(), Optional.of(source), capabilities);
+    }
+
+    /** Whether the model has a capability. */
+    public boolean can(String capability) {
+        return capabilities.contains(capability);
     }
 }

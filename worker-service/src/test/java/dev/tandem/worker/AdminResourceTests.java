@@ -46,7 +46,9 @@ class AdminResourceTests {
                 .body("find { it.id == 'embedded-minilm' }.exemplarShare", equalTo(0.35f))
                 .body("find { it.id == 'embedded-minilm' }.available", equalTo(true))
                 .body("find { it.id == 'test-vllm' }.available", equalTo(false))
-                .body("find { it.id == 'test-vllm' }.apiKeyEnv", equalTo("TEST_VLLM_KEY"));
+                .body("find { it.id == 'test-vllm' }.availability", containsString("TEST_VLLM_KEY is not set"))
+                .body("find { it.id == 'test-vllm' }.apiKey", equalTo("env TEST_VLLM_KEY"))
+                .body("find { it.id == 'test-vllm' }.baseUrl", equalTo("http://127.0.0.1:9/v1"));
     }
 
     @GrpcClient("worker")

@@ -204,11 +204,11 @@ class ExecuteStepTests {
     }
 
     @Test
-    void unknownModelIsNotFoundAndAModelWithoutItsProviderIsAFailedPrecondition() {
+    void unknownModelIsNotFoundAndAModelWhoseKeyIsNotSetIsUnauthenticated() {
         assertThat(failsWith(Status.Code.NOT_FOUND,
                 () -> worker.executeStep(step("classify", Map.of("text", "hello"), "gpt-17").build())))
                 .containsExactly("model_id");
-        failsWith(Status.Code.FAILED_PRECONDITION,
+        failsWith(Status.Code.UNAUTHENTICATED,
                 () -> worker.executeStep(step("classify", Map.of("text", "hello"), "test-vllm").build()));
     }
 }

@@ -3,6 +3,8 @@ package dev.tandem.worker.grpc;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
 import dev.tandem.worker.service.StepException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -29,6 +31,11 @@ final class GrpcErrors {
                         .setField(v.field()).setDescription(v.description())));
                 status.addDetails(Any.pack(badRequest.build()));
             }
+            step.retryAfter().ifPresent(wait -> status.addDetails(Any.pack(RetryInfo.newBuilder()
+                    .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(wait.getSeconds())
+                            .setNanos(wait.getNano())).build())));
+            step.errorInfo().ifPresent(info -> status.addDetails(Any.pack(ErrorInfo.newBuilder()
+                    .setReason(info.reason()).setDomain("tandem.dev").putAllMetadata(info.metadata()).build())));
             return StatusProto.toStatusRuntimeException(status.build());
         }
         LOG.error("Step failed unexpectedly", failure);
@@ -45,6 +52,10 @@ final class GrpcErrors {
             case FAILED_PRECONDITION -> Code.FAILED_PRECONDITION;
             case DEADLINE_EXCEEDED -> Code.DEADLINE_EXCEEDED;
             case INTERNAL -> Code.INTERNAL;
+            case RESOURCE_EXHAUSTED -> Code.RESOURCE_EXHAUSTED;
+            case UNAVAILABLE -> Code.UNAVAILABLE;
+            case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
+            case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
         };
     }
 }

@@ -43,7 +43,7 @@ public final class StepMapper {
                 .setRawConfidence(outcome.rawConfidence())
                 .setConfidenceMethod(outcome.confidenceMethod())
                 .setValidation(validation)
-                .setUsage(usage(outcome.inputTokens(), outcome.outputTokens()))
+                .setUsage(usage(outcome.usage()))
                 .setLatencyMs(outcome.latencyMs())
                 .setModelId(outcome.modelId())
                 .setFromCheckpoint(outcome.fromCheckpoint());
@@ -59,7 +59,7 @@ public final class StepMapper {
                 .setReason(outcome.reason())
                 .setReviewerOutput(outcome.reviewerOutput())
                 .setConfidence(outcome.confidence())
-                .setUsage(usage(outcome.inputTokens(), outcome.outputTokens()))
+                .setUsage(usage(outcome.usage()))
                 .setLatencyMs(outcome.latencyMs())
                 .setModelId(outcome.modelId())
                 .build();
@@ -78,7 +78,10 @@ public final class StepMapper {
                 .build();
     }
 
-    private static TokenUsage usage(long input, long output) {
-        return TokenUsage.newBuilder().setInputTokens(input).setOutputTokens(output).build();
+    private static TokenUsage usage(dev.tandem.models.chat.TokenUsage usage) {
+        return TokenUsage.newBuilder().setInputTokens(usage.inputTokens()).setOutputTokens(usage.outputTokens())
+                .setCachedInputTokens(usage.cachedInputTokens())
+                .setCacheWriteInputTokens(usage.cacheWriteInputTokens())
+                .setEstimated(usage.estimated()).build();
     }
 }

@@ -2,6 +2,7 @@ package dev.tandem.worker.rest;
 
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
+import dev.tandem.models.Provider;
 import dev.tandem.worker.service.StepModels;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -11,8 +12,9 @@ import jakarta.ws.rs.core.MediaType;
 
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
-/** Admin view of the models this worker can run. */
+/** Admin view of the models this worker can run. Shows where keys come from, never a key. */
 @Path("/api/models")
 @Produces(MediaType.APPLICATION_JSON)
 public class ModelResource {
@@ -22,9 +24,13 @@ public class ModelResource {
     @Inject
     StepModels stepModels;
 
-    /** A configured model; {@code available} is false when its provider is not in this build. */
+    /**
+     * A configured model; {@code available} is false when its provider is not in this build or it cannot take
+     * calls now ({@code availability} says why: key not set, dataset missing).
+     */
     public record ModelView(String id, String provider, String encoder, double exemplarShare, String baseUrl,
-                            String model, String apiKeyEnv, Set<String> capabilities, boolean available) {
+                            String model, String apiKey, String structuredOutput, String replayDataset,
+                            String replayColumn, Set<String> capabilities, boolean available, String availability) {
     }
 
     @GET
@@ -33,8 +39,22 @@ public class ModelResource {
     }
 
     private ModelView view(ModelSpec m) {
+        boolean inBuild = stepModels.forModel(m).isPresent();
+        boolean available = inBuild;
+        String detail = inBuild ? "embedded encoder " + m.encoder() : "provider not in this build";
+        if (inBuild && m.provider() != Provider.EMBEDDED) {
+            var availability = registry.client(m).availability();
+            available = availability.available();
+            detail = availability.detail();
+        }
+        var endpoint = m.endpoint();
         return new ModelView(m.id(), m.provider().name().toLowerCase(), m.encoder(), m.exemplarShare(),
-                m.baseUrl().orElse(null), m.providerModel().orElse(null), m.apiKeyEnv().orElse(null),
-                m.capabilities(), stepModels.forModel(m).isPresent());
+                endpoint.map(e -> e.baseUrl().toString()).orElse(null),
+                endpoint.map(e -> e.providerModel()).orElse(null),
+                endpoint.map(e -> e.apiKey().describe()).orElse(null),
+                endpoint.map(e -> e.structuredOutput().name().toLowerCase().replace('_', '-')).orElse(null),
+                m.replay().map(r -> r.dataset().toString()).orElse(null),
+                m.replay().map(r -> r.responseColumn()).orElse(null),
+                new TreeSet<>(m.capabilities()), available, detail);
     }
 }

@@ -29,8 +29,8 @@ public class EmbeddedStepModel implements StepModel {
     EmbeddedValidator validator;
 
     @Override
-    public Provider provider() {
-        return Provider.EMBEDDED;
+    public java.util.Set<Provider> providers() {
+        return java.util.Set.of(Provider.EMBEDDED);
     }
 
     @Override
@@ -41,11 +41,13 @@ public class EmbeddedStepModel implements StepModel {
             case WorkerType.EXTRACT -> extractor.extract(type, encoder, inputs);
             case WorkerType.SUMMARIZE -> summarizer.summarize(type, encoder, inputs);
             case WorkerType.VALIDATE -> validator.validate(type, encoder, inputs);
-            default -> throw new IllegalStateException("unknown kind " + type.kind());
+            // pre-flight refuses it first (solve needs the generation capability); kept for direct callers
+            default -> throw new StepException(StepException.Reason.FAILED_PRECONDITION, "model " + model.id()
+                    + " is an embedded encoder and cannot run " + type.kind() + " steps");
         };
         long read = inputs.values().stream().mapToLong(encoder::countTokens).sum();
-        return new ModelAnswer(result.output(), result.rawConfidence(), result.detail(), read,
-                encoder.countTokens(json(result)));
+        return new ModelAnswer(result.output(), result.rawConfidence(), type.confidenceMethod(), result.detail(),
+                new dev.tandem.models.chat.TokenUsage(read, encoder.countTokens(json(result)), 0, 0, false));
     }
 
     private static String json(MethodResult result) {

@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * The validation gates a worker type file may name. {@code schema} applies to every kind; the others check
- * what the schema cannot: that the output is grounded in the step's inputs.
+ * what the schema cannot: that the output is grounded in the step's inputs, or (solve) that its arithmetic holds.
  */
 public final class Gates {
 
@@ -24,7 +24,9 @@ public final class Gates {
             "label-in-taxonomy", Set.of(WorkerType.CLASSIFY),
             "values-occur-in-text", Set.of(WorkerType.EXTRACT),
             "sentences-from-source", Set.of(WorkerType.SUMMARIZE),
-            "verdict-consistent", Set.of(WorkerType.VALIDATE));
+            "verdict-consistent", Set.of(WorkerType.VALIDATE),
+            "final-answer", Set.of(WorkerType.SOLVE),
+            "arithmetic", Set.of(WorkerType.SOLVE));
 
     private Gates() {
     }
@@ -40,6 +42,8 @@ public final class Gates {
                 case "values-occur-in-text" -> valuesOccurInText(inputs, output);
                 case "sentences-from-source" -> sentencesFromSource(inputs, output);
                 case "verdict-consistent" -> verdictConsistent(output);
+                case "final-answer" -> finalAnswer(type, output);
+                case "arithmetic" -> arithmetic(type, output);
                 // The catalog rejects unknown gate names at startup, so this is a programming error.
                 default -> throw new IllegalStateException("unknown gate " + gate);
             });
@@ -106,5 +110,42 @@ public final class Gates {
         var consistent = valid == (unsupported == 0) && unsupported <= checked;
         return new GateOutcome("verdict-consistent", consistent, consistent ? "verdict agrees with the unsupported list"
                 : "valid=" + valid + " with " + unsupported + " unsupported of " + checked + " checked");
+    }
+
+    /** Solve: the output carries a finite final number. */
+    static GateOutcome finalAnswer(WorkerType type, JsonNode output) {
+        var answer = output.path(type.solve().answerField());
+        if (answer.isNumber() && Double.isFinite(answer.asDouble())) {
+            return new GateOutcome("final-answer", true, "final answer " + ArithmeticCheck.format(answer.asDouble()));
+        }
+        return new GateOutcome("final-answer", false, answer.isMissingNode() || answer.isNull()
+                ? "no final number could be extracted from the response"
+                : "'" + type.solve().answerField() + "' is not a number: " + answer);
+    }
+
+    /**
+     * Solve: every explicit calculation of the reasoning recomputes to its stated result, and the final answer is
+     * the result of the last calculation.
+     */
+    static GateOutcome arithmetic(WorkerType type, JsonNode output) {
+        var spec = type.solve();
+        var calculations = ArithmeticCheck.calculations(output.path(spec.reasoningField()).asText(""),
+                spec.relativeTolerance());
+        if (calculations.isEmpty()) {
+            return new GateOutcome("arithmetic", true, "no explicit calculations to check");
+        }
+        var problems = new ArrayList<String>();
+        calculations.stream().filter(c -> !c.holds()).forEach(c -> problems.add(c.describe()));
+        var answer = output.path(spec.answerField());
+        var last = calculations.getLast();
+        if (answer.isNumber() && !ArithmeticCheck.agreesWith(answer.asDouble(), last, spec.relativeTolerance())) {
+            problems.add("the final answer " + ArithmeticCheck.format(answer.asDouble())
+                    + " is not the result of the last calculation (" + last.expression() + ")");
+        }
+        long verified = calculations.stream().filter(ArithmeticCheck.Calculation::holds).count();
+        return problems.isEmpty()
+                ? new GateOutcome("arithmetic", true, "all " + calculations.size() + " calculations recompute")
+                : new GateOutcome("arithmetic", false, verified + " of " + calculations.size()
+                + " calculations recompute; wrong: " + String.join("; ", problems));
     }
 }

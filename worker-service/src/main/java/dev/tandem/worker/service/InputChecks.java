@@ -31,6 +31,9 @@ public final class InputChecks {
             case WorkerType.EXTRACT -> extract(type, inputs, violations);
             case WorkerType.SUMMARIZE -> summarize(type, inputs, violations);
             case WorkerType.VALIDATE -> validate(inputs, violations);
+            case WorkerType.SOLVE -> {
+                // the question is free text: required and non-blank is all there is to check
+            }
             default -> throw new IllegalStateException("unknown kind " + type.kind());
         }
         return violations;

@@ -3,17 +3,19 @@ package dev.tandem.worker.service;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
+import dev.tandem.models.chat.TokenUsage;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Runs the implement phase of a step with one kind of model backend. One bean per {@link Provider}: the embedded
- * encoders today; the OpenAI-compatible, Anthropic and replay providers of issue 3 plug in as further beans.
+ * Runs the implement phase of a step with one kind of model backend: the embedded encoders, or the chat models
+ * (OpenAI-compatible, Anthropic, replay) through {@code model-clients}.
  */
 public interface StepModel {
 
-    /** The provider this backend serves. */
-    Provider provider();
+    /** The providers this backend serves. */
+    Set<Provider> providers();
 
     /** Produces the step's output with the given model. */
     ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions);
@@ -21,12 +23,13 @@ public interface StepModel {
     /**
      * What a model produced for a step.
      *
-     * @param output        the output JSON, to be checked by the gates
-     * @param rawConfidence the model's own confidence in [0, 1], before gates and calibration
-     * @param detail        one line on how the output was reached, for the phase log
-     * @param inputTokens   tokens the model read
-     * @param outputTokens  tokens the model produced
+     * @param output           the output JSON, to be checked by the gates
+     * @param rawConfidence    the model's own confidence in [0, 1], before the gates are folded in
+     * @param confidenceMethod how {@code rawConfidence} was computed, e.g. {@code label-probability}
+     * @param detail           one line on how the output was reached, for the phase log
+     * @param usage            tokens read and written (cached input included)
      */
-    record ModelAnswer(ObjectNode output, double rawConfidence, String detail, long inputTokens, long outputTokens) {
+    record ModelAnswer(ObjectNode output, double rawConfidence, String confidenceMethod, String detail,
+                       TokenUsage usage) {
     }
 }

@@ -18,7 +18,7 @@ public class StepModels {
 
     @Inject
     StepModels(Instance<StepModel> backends) {
-        backends.forEach(b -> byProvider.put(b.provider(), b));
+        backends.forEach(b -> b.providers().forEach(p -> byProvider.put(p, b)));
     }
 
     /** The backend for a model, if its provider is available in this build. */

@@ -1,17 +1,22 @@
 package dev.tandem.worker.service;
 
+import dev.tandem.models.chat.TokenUsage;
+
 import java.util.List;
 
 /**
  * The result of one step.
  *
- * @param output          output JSON
- * @param confidence      confidence after the gates are folded in (and, later, calibration)
- * @param rawConfidence   the model's own confidence
- * @param fromCheckpoint  true when replayed from the checkpoint store
+ * @param output           output JSON
+ * @param confidence       equal to {@code rawConfidence}: calibration is fitted by the audit service and applied
+ *                         by the router
+ * @param rawConfidence    the method's score with the gate outcomes folded in
+ * @param confidenceMethod the method used, e.g. {@code label-probability}
+ * @param usage            tokens of the model call(s), cached input included
+ * @param fromCheckpoint   true when replayed from the checkpoint store
  */
 public record StepOutcome(String output, double confidence, double rawConfidence, String confidenceMethod,
-                          boolean passed, List<Gates.GateOutcome> gates, long inputTokens, long outputTokens,
+                          boolean passed, List<Gates.GateOutcome> gates, TokenUsage usage,
                           double latencyMs, String modelId, List<Phase> phases, boolean fromCheckpoint) {
 
     /** One workflow phase with its duration. */
@@ -20,7 +25,7 @@ public record StepOutcome(String output, double confidence, double rawConfidence
 
     /** The same result replayed: new phases and latency, flagged as from the checkpoint. */
     StepOutcome replayed(List<Phase> replayPhases, double replayLatencyMs) {
-        return new StepOutcome(output, confidence, rawConfidence, confidenceMethod, passed, gates, inputTokens,
-                outputTokens, replayLatencyMs, modelId, replayPhases, true);
+        return new StepOutcome(output, confidence, rawConfidence, confidenceMethod, passed, gates, usage,
+                replayLatencyMs, modelId, replayPhases, true);
     }
 }

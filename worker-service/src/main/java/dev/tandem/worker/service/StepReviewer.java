@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * ReviewStep: the reviewing model redoes the step and its answer is compared with the candidate, per kind:
  * classify - same label; extract - same values where both found a field, and nothing the reviewer found is
  * missing from the candidate; summarize - candidate sentences come from the source and cover the document about
- * as well as the reviewer's own; validate - same verdict. The reviewer's output is the escalation answer.
+ * as well as the reviewer's own; validate - same verdict; solve - the reviewer solves independently and the
+ * final answers agree numerically. The reviewer's output is the escalation answer.
  */
 @ApplicationScoped
 public class StepReviewer {
@@ -68,11 +69,13 @@ public class StepReviewer {
                 case WorkerType.EXTRACT -> extract(candidate, reviewer);
                 case WorkerType.SUMMARIZE -> summarize(command, prepared, candidate, run.answer().rawConfidence());
                 case WorkerType.VALIDATE -> validate(candidate, reviewer);
+                case WorkerType.SOLVE -> solve(type, candidate, reviewer);
                 default -> throw new IllegalStateException("unknown kind " + type.kind());
             };
         }
         var encoderTokens = prepared.model().provider() == Provider.EMBEDDED
                 ? EmbeddedEncoders.get(prepared.model().encoder()).countTokens(command.candidateOutput()) : 0;
+        var usage = run.answer().usage().plus(new dev.tandem.models.chat.TokenUsage(encoderTokens, 0, 0, 0, false));
         double latency = StepWorkflow.millisSince(start);
         Timer.builder("tandem.worker.reviews").description("Reviews of candidate outputs")
                 .tags("worker_type", type.name(), "model", prepared.model().id(),
@@ -82,8 +85,7 @@ public class StepReviewer {
                 prepared.model().id(), command.candidateModelId(), judgement.accepted() ? "ACCEPTED" : "REJECTED",
                 judgement.reason());
         return new ReviewOutcome(judgement.accepted(), judgement.reason(), run.output(), run.confidence(),
-                run.answer().inputTokens() + encoderTokens, run.answer().outputTokens(), latency,
-                prepared.model().id());
+                usage, latency, prepared.model().id());
     }
 
     ReviewOutcome timedOut(ReviewCommand command) {
@@ -162,5 +164,34 @@ public class StepReviewer {
                 ? new Judgement(true, "The reviewer reaches the same verdict (valid=" + ours + ").")
                 : new Judgement(false, "The reviewer finds valid=" + ours + ", the candidate said " + theirs.asBoolean()
                 + ".");
+    }
+
+    /** Solve: accepted iff the candidate's final number equals the reviewer's own (relative tolerance of the type). */
+    static Judgement solve(WorkerType type, JsonNode candidate, JsonNode reviewer) {
+        var spec = type.solve();
+        var theirs = number(candidate.path(spec.answerField()));
+        var ours = number(reviewer.path(spec.answerField()));
+        if (ours.isEmpty()) {
+            return new Judgement(false, "The reviewer reached no final answer, so the candidate cannot be confirmed.");
+        }
+        if (theirs.isEmpty()) {
+            return new Judgement(false, "The candidate has no numeric '" + spec.answerField() + "'; the reviewer's "
+                    + "answer is " + ArithmeticCheck.format(ours.getAsDouble()) + ".");
+        }
+        return ArithmeticCheck.agree(theirs.getAsDouble(), ours.getAsDouble(), spec.relativeTolerance())
+                ? new Judgement(true, "The reviewer also gets " + ArithmeticCheck.format(ours.getAsDouble()) + ".")
+                : new Judgement(false, "The reviewer gets " + ArithmeticCheck.format(ours.getAsDouble())
+                + ", the candidate " + ArithmeticCheck.format(theirs.getAsDouble()) + ".");
+    }
+
+    /** A number, also when written as a string ("$1,250"). */
+    private static java.util.OptionalDouble number(JsonNode node) {
+        if (node.isNumber()) {
+            return java.util.OptionalDouble.of(node.asDouble());
+        }
+        if (node.isTextual()) {
+            return ArithmeticCheck.finalAnswer(node.asText());
+        }
+        return java.util.OptionalDouble.empty();
     }
 }

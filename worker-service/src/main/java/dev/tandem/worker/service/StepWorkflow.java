@@ -93,9 +93,10 @@ public class StepWorkflow {
 
         long checkpointStart = System.nanoTime();
         phases.add(phase("checkpoint", checkpointStart, checkpointable ? "stored" : "skipped: no task id"));
-        var finished = new StepOutcome(run.output(), run.confidence(), run.answer().rawConfidence(),
-                type.confidenceMethod(), run.passed(), run.gates(), run.answer().inputTokens(),
-                run.answer().outputTokens(), millisSince(start), prepared.model().id(), List.copyOf(phases), false);
+        // confidence = raw: the audit service fits the calibration per stream and the router applies it
+        var finished = new StepOutcome(run.output(), run.confidence(), run.confidence(),
+                run.answer().confidenceMethod(), run.passed(), run.gates(), run.answer().usage(),
+                millisSince(start), prepared.model().id(), List.copyOf(phases), false);
         if (checkpointable) {
             checkpoints.put(key, finished);
         }
@@ -103,10 +104,12 @@ public class StepWorkflow {
                 .tags("worker_type", type.name(), "model", prepared.model().id()).register(registry)
                 .record(finished.confidence());
         record(type.name(), prepared.model().id(), finished.passed() ? "passed" : "gate_failed", start);
-        LOG.infof("Step %s (%s) done with %s: confidence %.3f, %d/%d gates passed, %d+%d tokens, %.1f ms",
+        tokens(prepared.model().id(), finished.usage());
+        LOG.infof("Step %s (%s) done with %s: confidence %.3f (%s), %d/%d gates passed, %d+%d tokens, %.1f ms",
                 command.stepId(), type.name(), prepared.model().id(), finished.confidence(),
-                run.gates().stream().filter(Gates.GateOutcome::passed).count(), run.gates().size(),
-                finished.inputTokens(), finished.outputTokens(), finished.latencyMs());
+                finished.confidenceMethod(), run.gates().stream().filter(Gates.GateOutcome::passed).count(),
+                run.gates().size(), finished.usage().inputTokens(), finished.usage().outputTokens(),
+                finished.latencyMs());
         return finished;
     }
 
@@ -142,6 +145,11 @@ public class StepWorkflow {
                 "model '" + modelId + "' is not configured on this worker",
                 List.of(new FieldViolation("model_id", "unknown model '" + modelId + "'; configured: "
                         + models.all().stream().map(ModelSpec::id).toList()))));
+        var missing = type.definition().requiredCapabilities().stream().filter(c -> !model.can(c)).toList();
+        if (!missing.isEmpty()) {
+            throw new StepException(Reason.FAILED_PRECONDITION, "model " + model.id() + " lacks " + missing
+                    + ", required by worker type " + workerType + " (it has " + model.capabilities() + ")");
+        }
         return new Prepared(type, model, stepModels.require(model));
     }
 
@@ -149,7 +157,15 @@ public class StepWorkflow {
     Run run(Prepared prepared, Map<String, String> inputs, String instructions, List<Phase> phases) {
         var type = prepared.type().definition();
         long implement = System.nanoTime();
-        var answer = prepared.backend().implement(type, prepared.model(), inputs, instructions);
+        StepModel.ModelAnswer answer;
+        try {
+            answer = prepared.backend().implement(type, prepared.model(), inputs, instructions);
+        } catch (StepException e) {
+            e.errorInfo().ifPresent(info -> counter("tandem.worker.model.errors", "model", prepared.model().id(),
+                    "kind", info.reason()).increment());
+            LOG.warnf("Model %s failed on %s: %s", prepared.model().id(), type.name(), e.getMessage());
+            throw e;
+        }
         phases.add(phase("implement", implement, answer.detail()));
 
         long validate = System.nanoTime();
@@ -160,7 +176,7 @@ public class StepWorkflow {
             LOG.warnf("Gate %s failed for %s: %s", g.name(), type.name(), g.detail());
         });
         phases.add(phase("validate", validate, passed + " of " + gates.size() + " gates passed"));
-        // A failed gate lowers confidence in proportion, so the audit reviews it; calibration (issue 3) comes after.
+        // A failed gate lowers confidence in proportion, so the audit reviews it; calibration comes after (router).
         double confidence = gates.isEmpty() ? answer.rawConfidence()
                 : answer.rawConfidence() * passed / gates.size();
         return new Run(answer, toJson(answer.output()), gates, confidence, phases);
@@ -187,6 +203,12 @@ public class StepWorkflow {
 
     private String knownModelOr(String model) {
         return models.find(model).isPresent() ? model : "unknown";
+    }
+
+    private void tokens(String model, dev.tandem.models.chat.TokenUsage usage) {
+        counter("tandem.worker.tokens", "model", model, "kind", "input").increment(usage.inputTokens());
+        counter("tandem.worker.tokens", "model", model, "kind", "output").increment(usage.outputTokens());
+        counter("tandem.worker.tokens", "model", model, "kind", "cached_input").increment(usage.cachedInputTokens());
     }
 
     private Counter counter(String name, String... tags) {

@@ -7,29 +7,90 @@ import java.util.Map;
 
 /**
  * A declarative worker type as loaded from a {@code worker-types/*.json} file. The {@code kind} selects the
- * method (classify, extract, summarize, validate); everything else is data, so a new worker type of an existing
- * kind needs no code. Only the section of its kind is set.
+ * method (classify, extract, summarize, validate on the embedded encoders and on LLMs; solve on LLMs only);
+ * everything else is data, so a new worker type of an existing kind needs no code. Only the section of its kind
+ * is set; {@code llm} (how an LLM runs it) has defaults per kind.
  */
 public record WorkerType(String name, String kind, String description, List<String> requiredInputs,
                          List<String> optionalInputs, List<String> requiredCapabilities, String confidenceMethod,
-                         List<String> gates, JsonNode outputSchema, PromptTemplate promptTemplate,
-                         ClassifySpec classify, ExtractSpec extract, SummarizeSpec summarize, ValidateSpec validate) {
+                         List<String> gates, JsonNode outputSchema, PromptTemplate promptTemplate, LlmSpec llm,
+                         ClassifySpec classify, ExtractSpec extract, SummarizeSpec summarize, ValidateSpec validate,
+                         SolveSpec solve) {
 
     public static final String CLASSIFY = "classify";
     public static final String EXTRACT = "extract";
     public static final String SUMMARIZE = "summarize";
     public static final String VALIDATE = "validate";
-    public static final List<String> KINDS = List.of(CLASSIFY, EXTRACT, SUMMARIZE, VALIDATE);
+    public static final String SOLVE = "solve";
+    public static final List<String> KINDS = List.of(CLASSIFY, EXTRACT, SUMMARIZE, VALIDATE, SOLVE);
+
+    /** Confidence from the top_logprobs of the label tokens, renormalised over the declared labels. */
+    public static final String LABEL_PROBABILITY = "label-probability";
+    /** Confidence = a low quantile of the token probabilities over the answer span. */
+    public static final String ANSWER_SPAN_QUANTILE = "answer-span-quantile";
+    /** Confidence = the probability the model states for its answer (models without logprobs). */
+    public static final String VERBALIZED_CONFIDENCE = "verbalized-confidence";
+    /** Confidence = Laplace-smoothed share of the executable checks (calculations, final answer) that hold. */
+    public static final String ARITHMETIC_EVIDENCE = "arithmetic-evidence";
 
     public WorkerType {
         requiredInputs = requiredInputs == null ? List.of() : List.copyOf(requiredInputs);
         optionalInputs = optionalInputs == null ? List.of() : List.copyOf(optionalInputs);
         requiredCapabilities = requiredCapabilities == null ? List.of() : List.copyOf(requiredCapabilities);
         gates = gates == null ? List.of() : List.copyOf(gates);
+        llm = LlmSpec.withDefaults(llm, kind);
     }
 
-    /** Prompt for the LLM path (issue 3); the embedded methods do not use it. */
+    /** Prompt for the LLM path: {@code {{input}}} placeholders, plus {@code {{labels}}} and {@code {{fields}}}. */
     public record PromptTemplate(String system, String user) {
+    }
+
+    /**
+     * How an LLM runs this type.
+     *
+     * @param confidenceWithLogprobs    method when the model returns logprobs ({@code label-probability},
+     *                                  {@code answer-span-quantile})
+     * @param confidenceWithoutLogprobs method otherwise ({@code verbalized-confidence}, {@code arithmetic-evidence})
+     * @param spanQuantile              the quantile of {@code answer-span-quantile}, in (0, 1]
+     * @param answerFields              top-level output fields whose values form the answer span (empty = all)
+     * @param maxTokens                 generation limit
+     * @param temperature               sampling temperature
+     * @param topLogprobs               alternatives asked for per token
+     */
+    public record LlmSpec(String confidenceWithLogprobs, String confidenceWithoutLogprobs, Double spanQuantile,
+                          List<String> answerFields, Integer maxTokens, Double temperature, Integer topLogprobs) {
+
+        public LlmSpec {
+            answerFields = answerFields == null ? List.of() : List.copyOf(answerFields);
+        }
+
+        static LlmSpec withDefaults(LlmSpec given, String kind) {
+            var g = given == null ? new LlmSpec(null, null, null, null, null, null, null) : given;
+            return new LlmSpec(
+                    g.confidenceWithLogprobs() != null ? g.confidenceWithLogprobs()
+                            : CLASSIFY.equals(kind) ? LABEL_PROBABILITY : ANSWER_SPAN_QUANTILE,
+                    g.confidenceWithoutLogprobs() != null ? g.confidenceWithoutLogprobs()
+                            : SOLVE.equals(kind) ? ARITHMETIC_EVIDENCE : VERBALIZED_CONFIDENCE,
+                    g.spanQuantile() != null ? g.spanQuantile() : 0.1,
+                    g.answerFields(),
+                    g.maxTokens() != null ? g.maxTokens() : 1024,
+                    g.temperature() != null ? g.temperature() : 0.0,
+                    g.topLogprobs() != null ? g.topLogprobs() : 5);
+        }
+    }
+
+    /**
+     * Math word problems. The answer is a number in {@code answer_field}, the working in {@code reasoning_field};
+     * a model that cannot return JSON (a replayed recording) writes free text ending with {@code #### <number>},
+     * which is turned into the same output.
+     *
+     * @param answerField           output field of the final number
+     * @param reasoningField        output field of the working
+     * @param freeTextInstruction   appended to the system prompt when the model answers in free text
+     * @param relativeTolerance     two numbers agree when they differ by at most this share of the larger
+     */
+    public record SolveSpec(String answerField, String reasoningField, String freeTextInstruction,
+                            double relativeTolerance) {
     }
 
     /** Classification data: taxonomies of labels with descriptions and exemplars. */

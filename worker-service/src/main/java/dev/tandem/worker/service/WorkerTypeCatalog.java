@@ -52,7 +52,8 @@ public class WorkerTypeCatalog {
             WorkerType.CLASSIFY, List.of("text"),
             WorkerType.EXTRACT, List.of("text"),
             WorkerType.SUMMARIZE, List.of("text"),
-            WorkerType.VALIDATE, List.of("source", "candidate"));
+            WorkerType.VALIDATE, List.of("source", "candidate"),
+            WorkerType.SOLVE, List.of());
 
     @Inject
     TandemConfig config;
@@ -168,6 +169,29 @@ public class WorkerTypeCatalog {
         if (type.summarize() != null
                 && type.summarize().defaultMaxSentences() > type.summarize().maxSentencesLimit()) {
             problems.add(source + ": default_max_sentences exceeds max_sentences_limit");
+        }
+        if (type.solve() != null) {
+            var properties = type.outputSchema().path("properties");
+            for (var field : List.of(type.solve().answerField(), type.solve().reasoningField())) {
+                if (!properties.has(field)) {
+                    problems.add(source + ": output_schema has no property '" + field + "' named by the solve section");
+                }
+            }
+        }
+        var llm = type.llm();
+        if (WorkerType.LABEL_PROBABILITY.equals(llm.confidenceWithLogprobs()) && !WorkerType.CLASSIFY.equals(type.kind())) {
+            problems.add(source + ": label-probability needs labels, it applies to classify only");
+        }
+        if (WorkerType.ARITHMETIC_EVIDENCE.equals(llm.confidenceWithoutLogprobs()) && !WorkerType.SOLVE.equals(type.kind())) {
+            problems.add(source + ": arithmetic-evidence applies to solve only");
+        }
+        if (type.promptTemplate() != null) {
+            for (var placeholder : PromptRenderer.placeholders(type.promptTemplate())) {
+                if (!PromptRenderer.known(type, placeholder)) {
+                    problems.add(source + ": prompt_template uses {{" + placeholder + "}}, which is neither an input "
+                            + "of the type nor one of " + PromptRenderer.DERIVED);
+                }
+            }
         }
     }
 

@@ -1,0 +1,292 @@
+package dev.tandem.models.anthropic;
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.JsonValue;
+import com.anthropic.core.Timeout;
+import com.anthropic.errors.AnthropicInvalidDataException;
+import com.anthropic.errors.AnthropicIoException;
+import com.anthropic.errors.AnthropicServiceException;
+import com.anthropic.models.messages.Message;
+import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.RawMessageStreamEvent;
+import com.anthropic.models.messages.Tool;
+import com.anthropic.models.messages.ToolChoiceTool;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.models.Endpoint;
+import dev.tandem.models.Endpoint.StructuredOutput;
+import dev.tandem.models.ModelSpec;
+import dev.tandem.models.chat.Availability;
+import dev.tandem.models.chat.ChatRequest;
+import dev.tandem.models.chat.ChatResponse;
+import dev.tandem.models.chat.FinishReason;
+import dev.tandem.models.chat.ModelCallException;
+import dev.tandem.models.chat.ModelCallException.Kind;
+import dev.tandem.models.chat.ModelClient;
+import dev.tandem.models.chat.ProviderErrors;
+import dev.tandem.models.chat.SchemaPrompt;
+import dev.tandem.models.chat.TokenUsage;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Anthropic's Messages API through the official {@code anthropic-java} SDK. Structured output is a forced tool
+ * call whose input schema is the response schema (the tool's input is the answer). The API has no log
+ * probabilities: callers score confidence from other signals. Usage maps cache reads to cached input and cache
+ * writes into input. The SDK's own retries are off: the router owns retries and failover.
+ */
+public final class AnthropicModelClient implements ModelClient {
+
+    /** Name of the tool whose input is the structured answer. */
+    static final String ANSWER_TOOL = "answer";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelSpec spec;
+    private final Endpoint endpoint;
+    private final Object clientLock = new Object();
+    private volatile AnthropicClient client;
+    private volatile String clientKey;
+
+    public AnthropicModelClient(ModelSpec spec) {
+        this.spec = spec;
+        this.endpoint = spec.endpoint().orElseThrow(() -> new IllegalArgumentException(
+                "model " + spec.id() + " has no endpoint"));
+    }
+
+    @Override
+    public String modelId() {
+        return spec.id();
+    }
+
+    @Override
+    public Availability availability() {
+        if (endpoint.apiKey().isNone()) {
+            return Availability.down("no API key configured (set api-key-env or api-key-file)");
+        }
+        try {
+            endpoint.apiKey().resolve();
+        } catch (IllegalStateException e) {
+            return Availability.down(e.getMessage());
+        }
+        return Availability.up("anthropic at " + endpoint.baseUrl() + ", model " + endpoint.providerModel()
+                + ", key " + endpoint.apiKey().describe());
+    }
+
+    @Override
+    public ChatResponse chat(ChatRequest request) {
+        var key = key();
+        var params = params(request);
+        long start = System.nanoTime();
+        Message message;
+        try {
+            message = client(key).messages().create(params);
+        } catch (RuntimeException e) {
+            throw failure(e, key);
+        }
+        var latency = Duration.ofNanos(System.nanoTime() - start);
+        try {
+            String text = answerText(message, request.responseSchema().isPresent()
+                    && endpoint.structuredOutput() == StructuredOutput.TOOL);
+            var reason = message.stopReason().map(r -> r.asString()).orElse("");
+            return new ChatResponse(text, FinishReason.of(reason), reason, usage(message.usage().inputTokens(),
+                    message.usage().outputTokens(), message.usage().cacheReadInputTokens().orElse(0L),
+                    message.usage().cacheCreationInputTokens().orElse(0L)), List.of(), latency,
+                    message.model().asString());
+        } catch (AnthropicInvalidDataException e) {
+            throw malformed(e);
+        }
+    }
+
+    @Override
+    public ChatResponse stream(ChatRequest request, Consumer<String> onTextDelta) {
+        var key = key();
+        var params = params(request);
+        long start = System.nanoTime();
+        var text = new StringBuilder();
+        String reason = "";
+        String model = "";
+        long input = 0;
+        long output = 0;
+        long cacheRead = 0;
+        long cacheWrite = 0;
+        try (var stream = client(key).messages().createStreaming(params)) {
+            var events = stream.stream().iterator();
+            while (events.hasNext()) {
+                RawMessageStreamEvent event = events.next();
+                if (event.isMessageStart()) {
+                    var started = event.asMessageStart().message();
+                    model = started.model().asString();
+                    input = started.usage().inputTokens();
+                    output = started.usage().outputTokens();
+                    cacheRead = started.usage().cacheReadInputTokens().orElse(0L);
+                    cacheWrite = started.usage().cacheCreationInputTokens().orElse(0L);
+                } else if (event.isContentBlockDelta()) {
+                    var delta = event.asContentBlockDelta().delta();
+                    String piece = delta.isText() ? delta.asText().text()
+                            : delta.isInputJson() ? delta.asInputJson().partialJson() : "";
+                    if (!piece.isEmpty()) {
+                        text.append(piece);
+                        onTextDelta.accept(piece);
+                    }
+                } else if (event.isMessageDelta()) {
+                    var delta = event.asMessageDelta();
+                    reason = delta.delta().stopReason().map(r -> r.asString()).orElse(reason);
+                    var usage = delta.usage();
+                    output = usage.outputTokens();
+                    input = usage.inputTokens().orElse(input);
+                    cacheRead = usage.cacheReadInputTokens().orElse(cacheRead);
+                    cacheWrite = usage.cacheCreationInputTokens().orElse(cacheWrite);
+                }
+            }
+        } catch (AnthropicInvalidDataException e) {
+            throw malformed(e);
+        } catch (RuntimeException e) {
+            throw failure(e, key);
+        }
+        return new ChatResponse(text.toString(), FinishReason.of(reason), reason,
+                usage(input, output, cacheRead, cacheWrite), List.of(), Duration.ofNanos(System.nanoTime() - start),
+                model);
+    }
+
+    @Override
+    public void close() {
+        synchronized (clientLock) {
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        }
+    }
+
+    /** The request body: system prompt, messages, and the answer tool when a schema is asked for. */
+    MessageCreateParams params(ChatRequest request) {
+        var builder = MessageCreateParams.builder()
+                .model(request.model().orElse(endpoint.providerModel()))
+                .maxTokens(request.maxTokens().orElse(endpoint.defaultMaxTokens()));
+        var schema = request.responseSchema();
+        boolean tool = schema.isPresent() && endpoint.structuredOutput() == StructuredOutput.TOOL;
+        var system = request.systemText();
+        if (schema.isPresent() && !tool) {
+            system = SchemaPrompt.withSchema(system, schema.get());
+        }
+        if (!system.isBlank()) {
+            builder.system(system);
+        }
+        for (var message : request.messages()) {
+            switch (message.role()) {
+                case USER -> builder.addUserMessage(message.content());
+                case ASSISTANT -> builder.addAssistantMessage(message.content());
+                case SYSTEM -> {
+                    // joined into the system prompt above
+                }
+            }
+        }
+        if (tool) {
+            var properties = new LinkedHashMap<String, JsonValue>();
+            schema.get().schema().properties().forEach(e -> properties.put(e.getKey(),
+                    JsonValue.fromJsonNode(e.getValue())));
+            builder.addTool(Tool.builder().name(ANSWER_TOOL)
+                    .description("Give the answer in this structure.")
+                    .inputSchema(Tool.InputSchema.builder().putAllAdditionalProperties(properties).build())
+                    .build());
+            builder.toolChoice(ToolChoiceTool.builder().name(ANSWER_TOOL).build());
+        }
+        // this SDK version has no typed temperature setter; the API field is documented and stable
+        request.temperature().ifPresent(t -> builder.putAdditionalBodyProperty("temperature", JsonValue.from(t)));
+        endpoint.extraBody().properties().forEach(e -> builder.putAdditionalBodyProperty(e.getKey(),
+                JsonValue.fromJsonNode(e.getValue())));
+        endpoint.headers().forEach(builder::putAdditionalHeader);
+        return builder.build();
+    }
+
+    /** The structured answer is the answer tool's input; otherwise the text blocks joined. */
+    private String answerText(Message message, boolean tool) {
+        if (tool) {
+            for (var block : message.content()) {
+                if (block.isToolUse() && block.asToolUse().name().equals(ANSWER_TOOL)) {
+                    JsonNode input = JSON.valueToTree(block.asToolUse()._input());
+                    return input.toString();
+                }
+            }
+            throw new ModelCallException(Kind.UNAVAILABLE, spec.id(), "the model did not call the answer tool");
+        }
+        var text = new StringBuilder();
+        for (var block : message.content()) {
+            if (block.isText()) {
+                text.append(block.asText().text());
+            }
+        }
+        return text.toString();
+    }
+
+    private String key() {
+        try {
+            return endpoint.apiKey().resolve().orElseThrow(() -> new ModelCallException(Kind.AUTH, spec.id(),
+                    "no API key configured (set api-key-env or api-key-file)"));
+        } catch (IllegalStateException e) {
+            throw new ModelCallException(Kind.AUTH, spec.id(), e.getMessage());
+        }
+    }
+
+    private AnthropicClient client(String key) {
+        var current = client;
+        if (current != null && key.equals(clientKey)) {
+            return current;
+        }
+        synchronized (clientLock) {
+            if (client == null || !key.equals(clientKey)) {
+                var previous = client;
+                client = AnthropicOkHttpClient.builder()
+                        .baseUrl(endpoint.baseUrl().toString())
+                        .apiKey(key)
+                        .maxRetries(0)
+                        .timeout(Timeout.builder().connect(endpoint.connectTimeout())
+                                .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
+                                .request(endpoint.requestTimeout()).build())
+                        .build();
+                clientKey = key;
+                if (previous != null) {
+                    previous.close();
+                }
+            }
+            return client;
+        }
+    }
+
+    private ModelCallException failure(RuntimeException e, String key) {
+        if (e instanceof ModelCallException m) {
+            return m;
+        }
+        var redactKey = Optional.of(key);
+        if (e instanceof AnthropicServiceException service) {
+            int status = service.statusCode();
+            var kind = ProviderErrors.kindOf(status);
+            JsonNode body = JSON.valueToTree(service.body());
+            var message = ProviderErrors.redact(ProviderErrors.messageOf(body), redactKey);
+            var retryAfter = ProviderErrors.retryAfter(service.headers().values("retry-after-ms"),
+                    service.headers().values("retry-after"));
+            return new ModelCallException(kind, spec.id(), ProviderErrors.summaryOf(status, kind), status,
+                    retryAfter.orElse(null), message, null);
+        }
+        if (e instanceof AnthropicIoException io) {
+            return ProviderErrors.io(spec.id(), io, endpoint.requestTimeout());
+        }
+        return new ModelCallException(Kind.UNAVAILABLE, spec.id(), "call failed (" + e.getClass().getSimpleName()
+                + ")", 0, null, ProviderErrors.redact(e.getMessage(), redactKey), null);
+    }
+
+    private ModelCallException malformed(AnthropicInvalidDataException e) {
+        return new ModelCallException(Kind.UNAVAILABLE, spec.id(), "malformed response from the API", 0, null,
+                e.getMessage(), null);
+    }
+
+    /** Anthropic reports uncached input, cache reads and cache writes separately; input here includes writes. */
+    static TokenUsage usage(long input, long output, long cacheRead, long cacheWrite) {
+        return new TokenUsage(input + cacheWrite, output, cacheRead, cacheWrite, false);
+    }
+}

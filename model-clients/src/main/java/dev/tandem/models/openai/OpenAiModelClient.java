@@ -1,0 +1,312 @@
+package dev.tandem.models.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.Timeout;
+import com.openai.errors.OpenAIInvalidDataException;
+import com.openai.errors.OpenAIIoException;
+import com.openai.errors.OpenAIServiceException;
+import com.openai.models.ResponseFormatJsonObject;
+import com.openai.models.ResponseFormatJsonSchema;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionAssistantMessageParam;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
+import com.openai.models.completions.CompletionUsage;
+import dev.tandem.models.Endpoint;
+import dev.tandem.models.Endpoint.StructuredOutput;
+import dev.tandem.models.ModelSpec;
+import dev.tandem.models.chat.Availability;
+import dev.tandem.models.chat.ChatRequest;
+import dev.tandem.models.chat.ChatResponse;
+import dev.tandem.models.chat.FinishReason;
+import dev.tandem.models.chat.ModelCallException;
+import dev.tandem.models.chat.ModelCallException.Kind;
+import dev.tandem.models.chat.ModelClient;
+import dev.tandem.models.chat.ProviderErrors;
+import dev.tandem.models.chat.SchemaPrompt;
+import dev.tandem.models.chat.TokenLogprob;
+import dev.tandem.models.chat.TokenUsage;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * OpenAI-compatible Chat Completions through the official {@code openai-java} SDK: vLLM, SGLang, TGI, llama.cpp
+ * server, Ollama, LM Studio and OpenAI itself differ only in configuration (base URL, model name, key, how a schema
+ * is sent, extra body fields). The SDK's own retries are off: the router owns retries and failover.
+ */
+public final class OpenAiModelClient implements ModelClient {
+
+    /** Sent as the bearer token to servers configured without a key (they ignore it; the SDK needs one). */
+    static final String NO_KEY = "none";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelSpec spec;
+    private final Endpoint endpoint;
+    private final Object clientLock = new Object();
+    private volatile OpenAIClient client;
+    private volatile String clientKey;
+
+    public OpenAiModelClient(ModelSpec spec) {
+        this.spec = spec;
+        this.endpoint = spec.endpoint().orElseThrow(() -> new IllegalArgumentException(
+                "model " + spec.id() + " has no endpoint"));
+    }
+
+    @Override
+    public String modelId() {
+        return spec.id();
+    }
+
+    @Override
+    public Availability availability() {
+        try {
+            endpoint.apiKey().resolve();
+        } catch (IllegalStateException e) {
+            return Availability.down(e.getMessage());
+        }
+        return Availability.up("openai-compatible at " + endpoint.baseUrl() + ", model " + endpoint.providerModel()
+                + ", key " + endpoint.apiKey().describe());
+    }
+
+    @Override
+    public ChatResponse chat(ChatRequest request) {
+        var key = key();
+        var params = params(request);
+        long start = System.nanoTime();
+        ChatCompletion completion;
+        try {
+            completion = client(key).chat().completions().create(params);
+        } catch (RuntimeException e) {
+            throw failure(e, key);
+        }
+        var latency = Duration.ofNanos(System.nanoTime() - start);
+        if (completion.choices().isEmpty()) {
+            throw new ModelCallException(Kind.UNAVAILABLE, spec.id(), "the server returned no choices");
+        }
+        try {
+            var choice = completion.choices().getFirst();
+            var message = choice.message();
+            var text = message.content().orElse("");
+            if (text.isEmpty() && message.refusal().isPresent()) {
+                throw new ModelCallException(Kind.BAD_REQUEST, spec.id(), "the model refused", 200, null,
+                        ProviderErrors.redact(message.refusal().get(), Optional.of(key)), null);
+            }
+            var reason = choice._finishReason().asString().orElse("");
+            var logprobs = choice.logprobs().flatMap(l -> l.content()).map(OpenAiModelClient::logprobs)
+                    .orElse(List.of());
+            return new ChatResponse(text, FinishReason.of(reason), reason, usage(completion.usage()), logprobs,
+                    latency, completion.model());
+        } catch (OpenAIInvalidDataException e) {
+            throw malformed(e);
+        }
+    }
+
+    @Override
+    public ChatResponse stream(ChatRequest request, Consumer<String> onTextDelta) {
+        var key = key();
+        var params = params(request).toBuilder()
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
+        long start = System.nanoTime();
+        var text = new StringBuilder();
+        var logprobs = new ArrayList<TokenLogprob>();
+        String reason = "";
+        String model = "";
+        Optional<CompletionUsage> usage = Optional.empty();
+        try (var stream = client(key).chat().completions().createStreaming(params)) {
+            var chunks = stream.stream().iterator();
+            while (chunks.hasNext()) {
+                ChatCompletionChunk chunk = chunks.next();
+                model = chunk.model();
+                if (chunk.usage().isPresent()) {
+                    usage = chunk.usage();
+                }
+                for (var choice : chunk.choices()) {
+                    var delta = choice.delta().content().orElse("");
+                    if (!delta.isEmpty()) {
+                        text.append(delta);
+                        onTextDelta.accept(delta);
+                    }
+                    choice.logprobs().flatMap(l -> l.content()).ifPresent(l -> logprobs.addAll(logprobs(l)));
+                    if (choice._finishReason().asString().isPresent()) {
+                        reason = choice._finishReason().asString().get();
+                    }
+                }
+            }
+        } catch (ModelCallException e) {
+            throw e;
+        } catch (OpenAIInvalidDataException e) {
+            throw malformed(e);
+        } catch (RuntimeException e) {
+            throw failure(e, key);
+        }
+        return new ChatResponse(text.toString(), FinishReason.of(reason), reason, usage(usage), logprobs,
+                Duration.ofNanos(System.nanoTime() - start), model);
+    }
+
+    @Override
+    public void close() {
+        synchronized (clientLock) {
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        }
+    }
+
+    /** The request body, exactly as the configured server expects it. */
+    ChatCompletionCreateParams params(ChatRequest request) {
+        var builder = ChatCompletionCreateParams.builder()
+                .model(request.model().orElse(endpoint.providerModel()));
+        var schema = request.responseSchema();
+        var mode = endpoint.structuredOutput();
+        boolean schemaInPrompt = schema.isPresent() && mode != StructuredOutput.JSON_SCHEMA
+                && mode != StructuredOutput.TOOL;
+        var system = request.systemText();
+        if (schemaInPrompt) {
+            system = SchemaPrompt.withSchema(system, schema.get());
+        }
+        if (!system.isBlank()) {
+            builder.addSystemMessage(system);
+        }
+        for (var message : request.messages()) {
+            switch (message.role()) {
+                case USER -> builder.addUserMessage(message.content());
+                case ASSISTANT -> builder.addMessage(ChatCompletionAssistantMessageParam.builder()
+                        .content(message.content()).build());
+                case SYSTEM -> {
+                    // joined into the one system message above
+                }
+            }
+        }
+        endpoint.extraBody().properties().forEach(e -> builder.putAdditionalBodyProperty(e.getKey(),
+                JsonValue.fromJsonNode(e.getValue())));
+        schema.ifPresent(s -> {
+            var node = JsonValue.fromJsonNode(s.schema());
+            switch (mode) {
+                case JSON_SCHEMA, TOOL -> {
+                    var properties = new java.util.LinkedHashMap<String, JsonValue>();
+                    s.schema().properties().forEach(e -> properties.put(e.getKey(),
+                            JsonValue.fromJsonNode(e.getValue())));
+                    builder.responseFormat(ResponseFormatJsonSchema.builder()
+                            .jsonSchema(ResponseFormatJsonSchema.JsonSchema.builder().name(s.name())
+                                    .strict(endpoint.strictSchema())
+                                    .schema(ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                                            .putAllAdditionalProperties(properties).build())
+                                    .build())
+                            .build());
+                }
+                case JSON_OBJECT -> builder.responseFormat(ResponseFormatJsonObject.builder().build());
+                case VLLM_GUIDED_JSON -> builder.putAdditionalBodyProperty("guided_json", node);
+                case VLLM_STRUCTURED_OUTPUTS -> builder.putAdditionalBodyProperty("structured_outputs",
+                        JsonValue.from(java.util.Map.of("json", node)));
+                case PROMPT -> {
+                    // the schema travels in the system prompt only
+                }
+            }
+        });
+        if (request.logprobs()) {
+            builder.logprobs(true);
+            if (request.topLogprobs() > 0) {
+                builder.topLogprobs(request.topLogprobs());
+            }
+        }
+        long maxTokens = request.maxTokens().orElse(endpoint.defaultMaxTokens());
+        switch (endpoint.maxTokensField()) {
+            case MAX_TOKENS -> builder.maxTokens(maxTokens);
+            case MAX_COMPLETION_TOKENS -> builder.maxCompletionTokens(maxTokens);
+        }
+        request.temperature().ifPresent(builder::temperature);
+        endpoint.headers().forEach(builder::putAdditionalHeader);
+        return builder.build();
+    }
+
+    private String key() {
+        try {
+            return endpoint.apiKey().resolve().orElse(NO_KEY);
+        } catch (IllegalStateException e) {
+            throw new ModelCallException(Kind.AUTH, spec.id(), e.getMessage());
+        }
+    }
+
+    /** The SDK client for the current key; rebuilt when a mounted Secret rotates. */
+    private OpenAIClient client(String key) {
+        var current = client;
+        if (current != null && key.equals(clientKey)) {
+            return current;
+        }
+        synchronized (clientLock) {
+            if (client == null || !key.equals(clientKey)) {
+                var previous = client;
+                client = OpenAIOkHttpClient.builder()
+                        .baseUrl(endpoint.baseUrl().toString())
+                        .apiKey(key)
+                        .maxRetries(0)
+                        .timeout(Timeout.builder().connect(endpoint.connectTimeout())
+                                .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
+                                .request(endpoint.requestTimeout()).build())
+                        .build();
+                clientKey = key;
+                if (previous != null) {
+                    previous.close();
+                }
+            }
+            return client;
+        }
+    }
+
+    private ModelCallException failure(RuntimeException e, String key) {
+        var redactKey = Optional.of(key).filter(k -> !k.equals(NO_KEY));
+        if (e instanceof OpenAIServiceException service) {
+            int status = service.statusCode();
+            var kind = ProviderErrors.kindOf(status);
+            JsonNode body = JSON.valueToTree(service.body());
+            var message = ProviderErrors.redact(ProviderErrors.messageOf(body), redactKey);
+            var retryAfter = ProviderErrors.retryAfter(service.headers().values("retry-after-ms"),
+                    service.headers().values("retry-after"));
+            return new ModelCallException(kind, spec.id(), ProviderErrors.summaryOf(status, kind), status,
+                    retryAfter.orElse(null), message, null);
+        }
+        if (e instanceof OpenAIIoException io) {
+            return ProviderErrors.io(spec.id(), io, endpoint.requestTimeout());
+        }
+        if (e instanceof OpenAIInvalidDataException invalid) {
+            return malformed(invalid);
+        }
+        return new ModelCallException(Kind.UNAVAILABLE, spec.id(), "call failed (" + e.getClass().getSimpleName()
+                + ")", 0, null, ProviderErrors.redact(e.getMessage(), redactKey), null);
+    }
+
+    private ModelCallException malformed(OpenAIInvalidDataException e) {
+        return new ModelCallException(Kind.UNAVAILABLE, spec.id(), "malformed response from the server", 0, null,
+                e.getMessage(), null);
+    }
+
+    static TokenUsage usage(Optional<CompletionUsage> usage) {
+        if (usage.isEmpty()) {
+            return TokenUsage.NONE;
+        }
+        var u = usage.get();
+        long cached = u.promptTokensDetails().flatMap(d -> d.cachedTokens()).orElse(0L);
+        return new TokenUsage(Math.max(0, u.promptTokens() - cached), u.completionTokens(), cached, 0, false);
+    }
+
+    static List<TokenLogprob> logprobs(List<ChatCompletionTokenLogprob> tokens) {
+        var out = new ArrayList<TokenLogprob>(tokens.size());
+        for (var t : tokens) {
+            var top = t.topLogprobs().stream()
+                    .map(a -> new TokenLogprob.Alternative(a.token(), a.logprob())).toList();
+            out.add(new TokenLogprob(t.token(), t.logprob(), top));
+        }
+        return out;
+    }
+}
