@@ -49,6 +49,7 @@ public class WorkerPools {
     static final class PoolState {
         final String poolId;
         final AtomicInteger inFlight = new AtomicInteger();
+        final PoolLoad load = new PoolLoad(inFlight);
         volatile ManagedChannel channel;
         volatile String endpoint;
 
@@ -57,17 +58,29 @@ public class WorkerPools {
         }
     }
 
-    /** Live state of one backend. */
-    static final class BackendState {
+    /** Live state of one backend; its guard is built on the first call. */
+    public static final class BackendState {
         final String key;
-        final Guard guard;
+        volatile Guard guard;
         volatile CircuitBreakerState circuit = CircuitBreakerState.CLOSED;
         volatile long openedAtNanos;
         volatile long rateLimitedUntilNanos;
 
-        BackendState(String key, Guard guard) {
+        BackendState(String key) {
             this.key = key;
-            this.guard = guard;
+        }
+    }
+
+    /** Live state of one pool as selection reads it. */
+    public static final class PoolLoad {
+        final AtomicInteger inFlight;
+
+        PoolLoad(AtomicInteger inFlight) {
+            this.inFlight = inFlight;
+        }
+
+        public int inFlight() {
+            return inFlight.get();
         }
     }
 
@@ -133,9 +146,28 @@ public class WorkerPools {
 
     /** Open and not yet due for a trial call; an open circuit past its delay lets the next call probe it. */
     public boolean circuitOpen(Backend backend) {
-        BackendState s = backends.get(backend.key());
+        return circuitOpen(backends.get(backend.key()));
+    }
+
+    public boolean circuitOpen(BackendState s) {
         return s != null && s.circuit == CircuitBreakerState.OPEN
                 && System.nanoTime() - s.openedAtNanos < openDelayNanos;
+    }
+
+    /** The backend's live state record (created when missing), for readers that cache it. */
+    public BackendState backendState(Backend backend) {
+        return state(backend);
+    }
+
+    /** The pool's load record (created when missing), for readers that cache it. */
+    public PoolLoad poolLoad(WorkerPool pool) {
+        return pool(pool).load;
+    }
+
+    /** Nanoseconds until the backend may be called again after a rate limit, 0 when it is not rate limited. */
+    public static long rateLimitedForNanos(BackendState s) {
+        long until = s.rateLimitedUntilNanos;
+        return until == 0 ? 0 : Math.max(0, until - System.nanoTime());
     }
 
     /** Circuit state as shown to operators: "closed", "open" or "half-open". */
@@ -202,7 +234,17 @@ public class WorkerPools {
      * @throws org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException when the circuit is open
      */
     public <T> T call(Backend backend, Callable<T> call, Class<T> type) throws Exception {
-        return state(backend).guard.call(call, type);
+        BackendState s = state(backend);
+        Guard guard = s.guard;
+        if (guard == null) {
+            synchronized (s) {
+                if (s.guard == null) {
+                    s.guard = guard(s);
+                }
+                guard = s.guard;
+            }
+        }
+        return guard.call(call, type);
     }
 
     /** A stub on the pool's channel. */
@@ -234,10 +276,9 @@ public class WorkerPools {
         return s;
     }
 
-    private BackendState createBackend(Backend backend) {
-        String name = "worker-backend-" + backend.key();
-        BackendState[] holder = new BackendState[1];
-        Guard guard = Guard.create()
+    private Guard guard(BackendState s) {
+        String name = "worker-backend-" + s.key;
+        return Guard.create()
                 .withDescription(name)
                 .withRetry()
                 .maxRetries(retry.maxRetries())
@@ -252,11 +293,13 @@ public class WorkerPools {
                 .delay(breaker.delay().toMillis(), ChronoUnit.MILLIS)
                 .successThreshold(breaker.successThreshold())
                 .when(WorkerPools::countsAsFailure)
-                .onStateChange(state -> onCircuitChange(holder[0], state))
+                .onStateChange(state -> onCircuitChange(s, state))
                 .done()
                 .build();
-        BackendState s = new BackendState(backend.key(), guard);
-        holder[0] = s;
+    }
+
+    private BackendState createBackend(Backend backend) {
+        BackendState s = new BackendState(backend.key());
         String model = backend.model().id();
         String pool = backend.pool().id();
         Gauge.builder("tandem.router.backend.circuit.open", s, st -> st.circuit == CircuitBreakerState.OPEN ? 1 : 0)

@@ -68,6 +68,9 @@ public class RouterGrpcService implements RouterService {
             if (request.getRequirements().getLatencyTargetMs() < 0) {
                 violations.add("requirements.latency_target_ms", "must not be negative");
             }
+            if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
+                violations.add("requirements.min_quality", "must be in [0, 1]");
+            }
             violations.throwIfAny();
             RoutingService.DispatchResult result = routing.dispatch(request, deadline);
             DispatchResponse.Builder response = DispatchResponse.newBuilder()
@@ -118,6 +121,9 @@ public class RouterGrpcService implements RouterService {
             }
             if (request.getRequirements().getLatencyTargetMs() < 0) {
                 violations.add("requirements.latency_target_ms", "must not be negative");
+            }
+            if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
+                violations.add("requirements.min_quality", "must be in [0, 1]");
             }
             violations.throwIfAny();
             String stepText = RoutingService.stepText(request.getInputsMap(), request.getInstructions());

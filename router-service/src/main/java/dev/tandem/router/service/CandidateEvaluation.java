@@ -12,7 +12,11 @@ public final class CandidateEvaluation {
     final int inFlight;
     final long rateLimitedForNanos;
     RejectionKind rejectionKind;
-    String rejection = "";
+    // the rejection's text is rendered on first read: selection rejects most candidates and shows only a few
+    private String rejection = "";
+    private String detail;
+    private double bound;
+    private Object context;
     int rank;
 
     CandidateEvaluation(Backend backend, double p95Millis, double errorRate, QualityEstimate quality,
@@ -38,7 +42,7 @@ public final class CandidateEvaluation {
     CandidateEvaluation rankedCopy(int newRank) {
         CandidateEvaluation c = eligibleCopy(newRank);
         c.rejectionKind = rejectionKind;
-        c.rejection = rejection;
+        c.rejection = rejectionKind == null ? "" : rejection();
         if (rejectionKind != null) {
             c.rank = 0;
         }
@@ -50,9 +54,40 @@ public final class CandidateEvaluation {
         rejection = reason;
     }
 
+    /** A rejection whose text is rendered when read, from the kind and its detail, bound and context. */
+    void reject(RejectionKind kind, String detail, double bound, Object context) {
+        rejectionKind = kind;
+        rejection = null;
+        this.detail = detail;
+        this.bound = bound;
+        this.context = context;
+    }
+
     void clearRejection() {
         rejectionKind = null;
         rejection = "";
+    }
+
+    private String render() {
+        return switch (rejectionKind) {
+            case EXCLUDED -> "model excluded by the request";
+            case WORKER_TYPE -> "model does not serve worker type '" + detail + "'";
+            case CAPABILITY -> "lacks capability '" + detail + "'";
+            case CONTEXT_WINDOW -> "context window " + backend.model().contextTokens() + " tokens under required "
+                    + (long) bound;
+            case TIER -> "tier " + backend.model().tier() + " below required " + detail;
+            case RESIDENCY -> "lacks residency tag '" + detail + "'";
+            case CIRCUIT_OPEN -> "circuit open for backend " + backend.key();
+            case RATE_LIMITED -> "rate limited by the backend for another "
+                    + Math.max(1, Math.round(rateLimitedForNanos / 1e6)) + " ms (its retry delay)";
+            case POOL_FULL -> "pool '" + backend.pool().id() + "' full (" + inFlight + "/" + backend.pool().capacity()
+                    + " in flight)";
+            case LATENCY -> "p95 " + Math.round(p95Millis) + " ms over latency target " + Math.round(bound) + " ms";
+            case QUALITY -> "quality " + RouteSelector.fmt2(quality) + " (" + qualityEstimate.source().label()
+                    + ") under target " + RouteSelector.fmt2(bound) + " for '" + detail + "'";
+            case BUDGET -> "estimated cost " + RouteSelector.usd(estimatedCostUsd) + " over the "
+                    + ((Budget) context).describe();
+        };
     }
 
     double load() {
@@ -73,7 +108,12 @@ public final class CandidateEvaluation {
     }
 
     public String rejection() {
-        return rejection;
+        String r = rejection;
+        if (r == null) {
+            r = render();
+            rejection = r;
+        }
+        return r;
     }
 
     public int rank() {

@@ -37,6 +37,11 @@ public final class Catalog {
         }
     }
 
+    /** The backends whose model serves a worker type, and the others, already rejected for it. */
+    record ServedBy(Backend[] serving, CandidateEvaluation[] notServing) {
+    }
+
+    private final Map<String, ServedBy> servedBy = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, ModelProfile> models;
     private final Map<String, WorkerPool> pools;
     private final Backend[] backends;
@@ -125,6 +130,34 @@ public final class Catalog {
     /** Every (model, pool) pair, sorted by key; the array is shared, callers must not modify it. */
     Backend[] backends() {
         return backends;
+    }
+
+    /**
+     * The backends serving a worker type, and rejections of the others, computed once per snapshot and worker type:
+     * selection evaluates only the serving ones, and the same immutable rejections are shared by every decision.
+     */
+    ServedBy servedBy(String workerType) {
+        ServedBy s = servedBy.get(workerType);
+        if (s != null) {
+            return s;
+        }
+        List<Backend> serving = new ArrayList<>();
+        List<CandidateEvaluation> not = new ArrayList<>();
+        for (Backend b : backends) {
+            if (b.model().servesWorkerType(workerType)) {
+                serving.add(b);
+            } else {
+                CandidateEvaluation e = new CandidateEvaluation(b, 0, 0, b.model().prior(), 0, 0, 0);
+                e.reject(RejectionKind.WORKER_TYPE, "model does not serve worker type '" + workerType + "'");
+                not.add(e);
+            }
+        }
+        ServedBy computed = new ServedBy(serving.toArray(Backend[]::new), not.toArray(CandidateEvaluation[]::new));
+        // bounded: worker types come from requests, so cache only while the set stays small
+        if (servedBy.size() < 1000) {
+            servedBy.putIfAbsent(workerType, computed);
+        }
+        return computed;
     }
 
     public List<Backend> backendList() {

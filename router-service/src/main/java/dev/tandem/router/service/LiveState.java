@@ -28,37 +28,48 @@ public class LiveState implements LiveView {
         this.quality = quality;
     }
 
+    /** A backend's live records, cached on the backend (a decision reads six figures of each of them). */
+    private record Slot(LiveState owner, BackendProfiles.Profile profile, WorkerPools.BackendState state,
+                        WorkerPools.PoolLoad load) {
+    }
+
+    private Slot slot(Backend backend) {
+        if (backend.liveSlot instanceof Slot s && s.owner() == this) {
+            return s;
+        }
+        Slot s = new Slot(this, profiles.profile(backend), pools.backendState(backend), pools.poolLoad(backend.pool()));
+        backend.liveSlot = s;
+        return s;
+    }
+
     @Override
     public double p95Millis(Backend backend) {
-        BackendProfiles.Profile profile = profiles.existing(backend);
-        return profile == null ? 0 : profile.p95Millis();
+        return slot(backend).profile().p95Millis();
     }
 
     @Override
     public double meanMillis(Backend backend) {
-        BackendProfiles.Profile profile = profiles.existing(backend);
-        return profile == null ? 0 : profile.meanOkMillis();
+        return slot(backend).profile().meanOkMillis();
     }
 
     @Override
     public double errorRate(Backend backend) {
-        BackendProfiles.Profile profile = profiles.existing(backend);
-        return profile == null ? 0 : profile.errorRate();
+        return slot(backend).profile().errorRate();
     }
 
     @Override
-    public int inFlight(WorkerPool pool) {
-        return pools.inFlight(pool);
+    public int inFlight(Backend backend) {
+        return slot(backend).load().inFlight();
     }
 
     @Override
     public boolean circuitOpen(Backend backend) {
-        return pools.circuitOpen(backend);
+        return pools.circuitOpen(slot(backend).state());
     }
 
     @Override
     public long rateLimitedForNanos(Backend backend) {
-        return pools.rateLimitedForNanos(backend);
+        return WorkerPools.rateLimitedForNanos(slot(backend).state());
     }
 
     @Override

@@ -12,8 +12,8 @@ public interface LiveView {
     /** Share of the backend's recent calls that failed, in [0, 1]. */
     double errorRate(Backend backend);
 
-    /** Requests in flight on a pool. */
-    int inFlight(WorkerPool pool);
+    /** Requests in flight on the backend's pool. */
+    int inFlight(Backend backend);
 
     /** True when the backend's circuit is open and not yet due for a trial request. */
     boolean circuitOpen(Backend backend);

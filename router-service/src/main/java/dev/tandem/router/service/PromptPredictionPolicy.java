@@ -117,8 +117,8 @@ public class PromptPredictionPolicy implements RoutingPolicy {
             }
 
             @Override
-            public int inFlight(WorkerPool pool) {
-                return live.inFlight(pool);
+            public int inFlight(Backend backend) {
+                return live.inFlight(backend);
             }
 
             @Override

@@ -2,8 +2,8 @@ package dev.tandem.router.service;
 
 /** Which rule excluded a candidate, in the order the rules are applied. */
 public enum RejectionKind {
-    EXCLUDED,
     WORKER_TYPE,
+    EXCLUDED,
     CAPABILITY,
     CONTEXT_WINDOW,
     TIER,

@@ -2,7 +2,6 @@ package dev.tandem.router.service;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -30,13 +29,15 @@ public class RouteSelector implements RoutingPolicy {
 
     @Override
     public Selection select(SelectionRequest request, Catalog catalog, LiveView live) {
-        Backend[] backends = catalog.backends();
-        int n = backends.length;
         String workerType = request.workerType();
+        Catalog.ServedBy servedBy = catalog.servedBy(workerType);
+        Backend[] backends = servedBy.serving();
+        CandidateEvaluation[] notServing = servedBy.notServing();
+        int n = backends.length;
         long inputTokens = request.estimatedInputTokens() > 0 ? request.estimatedInputTokens()
                 : catalog.defaultInputTokens();
         long outputTokens = catalog.outputTokens(workerType);
-        double target = catalog.qualityTarget(workerType);
+        double target = request.minQuality() > 0 ? request.minQuality() : catalog.qualityTarget(workerType);
 
         CandidateEvaluation[] evaluations = new CandidateEvaluation[n];
         boolean anyMeetsQuality = false;
@@ -50,7 +51,7 @@ public class RouteSelector implements RoutingPolicy {
                 cost += pool.gpuCostUsd(meanMillis > 0 ? meanMillis / 1000 : catalog.defaultGpuSeconds());
             }
             CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend), live.errorRate(backend),
-                    live.quality(workerType, model), cost, live.inFlight(pool), live.rateLimitedForNanos(backend));
+                    live.quality(workerType, model), cost, live.inFlight(backend), live.rateLimitedForNanos(backend));
             evaluations[i] = e;
             checkRequirements(request, model, pool, e, live);
             if (e.eligible() && e.quality >= target) {
@@ -64,12 +65,11 @@ public class RouteSelector implements RoutingPolicy {
             for (int i = 0; i < n; i++) {
                 CandidateEvaluation e = evaluations[i];
                 if (e.eligible() && e.quality < target) {
-                    e.reject(RejectionKind.QUALITY, "quality " + fmt2(e.quality) + " (" + e.qualityEstimate.source()
-                            .label() + ") under target " + fmt2(target) + " for '" + workerType + "'");
+                    e.reject(RejectionKind.QUALITY, workerType, target, null);
                 }
             }
         }
-        CandidateEvaluation[] ordered = new CandidateEvaluation[n];
+        CandidateEvaluation[] ordered = new CandidateEvaluation[n + notServing.length];
         int eligible = collectEligible(evaluations, ordered);
         sortEligible(ordered, eligible, !anyMeetsQuality);
 
@@ -111,6 +111,7 @@ public class RouteSelector implements RoutingPolicy {
             }
         }
         sortRejected(ordered, eligible, next);
+        System.arraycopy(notServing, 0, ordered, next, notServing.length);
         for (int i = 0; i < eligible; i++) {
             ordered[i].rank = i + 1;
         }
@@ -130,53 +131,45 @@ public class RouteSelector implements RoutingPolicy {
     private static void checkRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,
                                           CandidateEvaluation e, LiveView live) {
         if (request.excludeModels().contains(model.id())) {
-            e.reject(RejectionKind.EXCLUDED, "model excluded by the request");
-            return;
-        }
-        if (!model.servesWorkerType(request.workerType())) {
-            e.reject(RejectionKind.WORKER_TYPE, "model does not serve worker type '" + request.workerType() + "'");
+            e.reject(RejectionKind.EXCLUDED, null, 0, null);
             return;
         }
         List<String> capabilities = request.capabilities();
         for (int i = 0; i < capabilities.size(); i++) {
             if (!model.capabilities().contains(capabilities.get(i))) {
-                e.reject(RejectionKind.CAPABILITY, "lacks capability '" + capabilities.get(i) + "'");
+                e.reject(RejectionKind.CAPABILITY, capabilities.get(i), 0, null);
                 return;
             }
         }
         if (request.minContextTokens() > model.contextTokens()) {
-            e.reject(RejectionKind.CONTEXT_WINDOW, "context window " + model.contextTokens() + " tokens under required "
-                    + request.minContextTokens());
+            e.reject(RejectionKind.CONTEXT_WINDOW, null, request.minContextTokens(), null);
             return;
         }
         if (!model.tier().atLeast(request.minTier())) {
-            e.reject(RejectionKind.TIER, "tier " + model.tier() + " below required " + request.minTier());
+            e.reject(RejectionKind.TIER, request.minTier().name(), 0, null);
             return;
         }
         List<String> tags = request.residencyTags();
         for (int i = 0; i < tags.size(); i++) {
             if (!model.residencyTags().contains(tags.get(i))) {
-                e.reject(RejectionKind.RESIDENCY, "lacks residency tag '" + tags.get(i) + "'");
+                e.reject(RejectionKind.RESIDENCY, tags.get(i), 0, null);
                 return;
             }
         }
         if (live.circuitOpen(e.backend())) {
-            e.reject(RejectionKind.CIRCUIT_OPEN, "circuit open for backend " + e.backend().key());
+            e.reject(RejectionKind.CIRCUIT_OPEN, null, 0, null);
             return;
         }
         if (e.rateLimitedForNanos > 0) {
-            e.reject(RejectionKind.RATE_LIMITED, "rate limited by the backend for another "
-                    + Math.max(1, Math.round(e.rateLimitedForNanos / 1e6)) + " ms (its retry delay)");
+            e.reject(RejectionKind.RATE_LIMITED, null, 0, null);
             return;
         }
         if (e.inFlight >= pool.capacity()) {
-            e.reject(RejectionKind.POOL_FULL, "pool '" + pool.id() + "' full (" + e.inFlight + "/" + pool.capacity()
-                    + " in flight)");
+            e.reject(RejectionKind.POOL_FULL, null, 0, null);
             return;
         }
         if (request.latencyTargetMs() > 0 && e.p95Millis > request.latencyTargetMs()) {
-            e.reject(RejectionKind.LATENCY, "p95 " + Math.round(e.p95Millis) + " ms over latency target "
-                    + Math.round(request.latencyTargetMs()) + " ms");
+            e.reject(RejectionKind.LATENCY, null, request.latencyTargetMs(), null);
         }
     }
 
@@ -204,8 +197,7 @@ public class RouteSelector implements RoutingPolicy {
         for (int i = 0; i < budgets.size(); i++) {
             Budget b = budgets.get(i);
             if (!b.fits(e.estimatedCostUsd)) {
-                e.reject(RejectionKind.BUDGET, "estimated cost " + usd(e.estimatedCostUsd) + " over the "
-                        + b.describe());
+                e.reject(RejectionKind.BUDGET, null, 0, b);
                 return b;
             }
         }
@@ -250,14 +242,21 @@ public class RouteSelector implements RoutingPolicy {
      * never served the worker type), so explanations and error messages lead with the binding constraint.
      */
     private static void sortRejected(CandidateEvaluation[] a, int from, int to) {
-        for (int i = from + 1; i < to; i++) {
-            CandidateEvaluation x = a[i];
-            int j = i - 1;
-            while (j >= from && a[j].rejectionKind.ordinal() < x.rejectionKind.ordinal()) {
-                a[j + 1] = a[j];
-                j--;
-            }
-            a[j + 1] = x;
+        // stable bucket sort by rule, latest rule first: linear in the number of rejected candidates
+        RejectionKind[] kinds = RejectionKind.values();
+        int[] counts = new int[kinds.length];
+        for (int i = from; i < to; i++) {
+            counts[a[i].rejectionKind.ordinal()]++;
+        }
+        int[] start = new int[kinds.length];
+        int position = from;
+        for (int k = kinds.length - 1; k >= 0; k--) {
+            start[k] = position;
+            position += counts[k];
+        }
+        CandidateEvaluation[] copy = java.util.Arrays.copyOfRange(a, from, to);
+        for (CandidateEvaluation c : copy) {
+            a[start[c.rejectionKind.ordinal()]++] = c;
         }
     }
 
@@ -305,7 +304,7 @@ public class RouteSelector implements RoutingPolicy {
     private static String explain(String workerType, CandidateEvaluation[] ordered, int eligible, double target,
                                   boolean anyMeetsQuality, Selection.Failure failure, boolean downgraded,
                                   CandidateEvaluation preferred, List<Budget> budgets, Budget binding) {
-        StringBuilder sb = new StringBuilder(200);
+        StringBuilder sb = new StringBuilder(512);
         if (eligible == 0) {
             sb.append("no candidate for worker type '").append(workerType).append("'");
             if (ordered.length == 0) {
@@ -376,18 +375,34 @@ public class RouteSelector implements RoutingPolicy {
             if (shown > 0) {
                 sb.append("; ");
             }
-            sb.append(ordered[i].backend().key()).append(": ").append(ordered[i].rejection);
+            sb.append(ordered[i].backend().key()).append(": ").append(ordered[i].rejection());
         }
         if (ordered.length - from > shown) {
             sb.append("; and ").append(ordered.length - from - shown).append(" more");
         }
     }
 
+    /** Two decimals, without String.format (it costs more than a whole decision). */
     static String fmt2(double v) {
-        return String.format(Locale.ROOT, "%.2f", v);
+        return fixed(v, 100, 2);
     }
 
+    /** Dollars with six decimals. */
     static String usd(double v) {
-        return String.format(Locale.ROOT, "$%.6f", v);
+        return "$" + fixed(v, 1_000_000, 6);
+    }
+
+    private static String fixed(double v, long scale, int digits) {
+        long r = Math.round(Math.abs(v) * scale);
+        String frac = Long.toString(r % scale);
+        StringBuilder sb = new StringBuilder(digits + 8);
+        if (v < 0 && r != 0) {
+            sb.append('-');
+        }
+        sb.append(r / scale).append('.');
+        for (int i = frac.length(); i < digits; i++) {
+            sb.append('0');
+        }
+        return sb.append(frac).toString();
     }
 }

@@ -250,7 +250,7 @@ public class RoutingService {
                                                       long estimatedInputTokens) {
         return new SelectionRequest(workerType, r.getCapabilitiesList(), r.getMinContextTokens(),
                 ModelTier.fromProto(r.getMinTier()), r.getLatencyTargetMs(), r.getResidencyTagsList(),
-                r.getBudgetUsd(), exclude, estimatedInputTokens);
+                r.getBudgetUsd(), exclude, estimatedInputTokens).withMinQuality(r.getMinQuality());
     }
 
     /** The text prompt-level prediction reads: inputs in name order, then the instructions. */

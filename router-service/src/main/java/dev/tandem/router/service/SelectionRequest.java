@@ -14,10 +14,12 @@ import dev.tandem.router.config.ModelTier;
  * @param budgets              spending limits the choice must fit (task, tenant); empty for none
  * @param estimatedInputTokens input size for cost estimates
  * @param stepText             the step's inputs and instructions, for prompt-level prediction; empty when unknown
+ * @param minQuality           quality target of this step, 0 for the worker type's configured target
  */
 public record SelectionRequest(String workerType, List<String> capabilities, int minContextTokens, ModelTier minTier,
                                double latencyTargetMs, List<String> residencyTags, List<Budget> budgets,
-                               Set<String> excludeModels, long estimatedInputTokens, String stepText) {
+                               Set<String> excludeModels, long estimatedInputTokens, String stepText,
+                               double minQuality) {
 
     public SelectionRequest {
         capabilities = List.copyOf(capabilities);
@@ -32,7 +34,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
                             double latencyTargetMs, List<String> residencyTags, double budgetUsd,
                             Set<String> excludeModels, long estimatedInputTokens) {
         this(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgetUsd > 0 ? List.of(Budget.task(budgetUsd)) : List.of(), excludeModels, estimatedInputTokens, "");
+                budgetUsd > 0 ? List.of(Budget.task(budgetUsd)) : List.of(), excludeModels, estimatedInputTokens, "", 0);
     }
 
     /** A request for a worker type with no further constraints. */
@@ -42,17 +44,22 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
 
     public SelectionRequest withMinTier(ModelTier tier) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, tier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, stepText);
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality);
     }
 
     public SelectionRequest withBudgets(List<Budget> newBudgets) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                newBudgets, excludeModels, estimatedInputTokens, stepText);
+                newBudgets, excludeModels, estimatedInputTokens, stepText, minQuality);
     }
 
     public SelectionRequest withStepText(String text) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, text);
+                budgets, excludeModels, estimatedInputTokens, text, minQuality);
+    }
+
+    public SelectionRequest withMinQuality(double quality) {
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgets, excludeModels, estimatedInputTokens, stepText, quality);
     }
 
     /** The same request with more models excluded (a cascade climb skips the models already tried). */
@@ -60,7 +67,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         Set<String> all = new java.util.HashSet<>(excludeModels);
         all.addAll(more);
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, all, estimatedInputTokens, stepText);
+                budgets, all, estimatedInputTokens, stepText, minQuality);
     }
 
     /** The task budget's amount left, 0 when there is none. */

@@ -34,8 +34,8 @@ class FakeLive implements LiveView {
     }
 
     @Override
-    public int inFlight(WorkerPool pool) {
-        return inFlight.getOrDefault(pool.id(), 0);
+    public int inFlight(Backend backend) {
+        return inFlight.getOrDefault(backend.pool().id(), 0);
     }
 
     @Override

@@ -231,7 +231,7 @@ class RouteSelectorTests {
         Budget tenant = Budget.tenant("acme", 5.0, 4.9995, java.time.Duration.ofHours(24));
 
         Selection s = select(catalog, new SelectionRequest("classify", List.of(), 0, null, 0, List.of(),
-                List.of(Budget.task(1.0), tenant), Set.of(), 1000, ""));
+                List.of(Budget.task(1.0), tenant), Set.of(), 1000, "", 0));
 
         assertThat(s.chosen()).isFalse();
         assertThat(s.failure()).isEqualTo(Selection.Failure.BUDGET_EXCEEDED);
