@@ -106,4 +106,26 @@ class CatalogRuntimeTests {
         given().when().put("/api/catalog/reload").then().statusCode(200);
         assertThat(router.dispatch(step("dir-test").build()).getDecision().getModelId()).isEqualTo("dir-model");
     }
+
+    @Test
+    void aWorkerTypesQualityTargetAndCascadeThresholdCanBeChangedAtRunTime() {
+        assertThat(router.dispatch(step("policy-test").build()).getResult().getModelId()).isEqualTo("pol-cheap");
+
+        given().contentType(ContentType.JSON).body("{\"quality-target\": 0.9, \"cascade-confidence-threshold\": 0.95}")
+                .when().put("/api/policy/policy-test").then().statusCode(200)
+                .body("qualityTarget", equalTo(0.9f))
+                .body("cascadeConfidenceThreshold", equalTo(0.95f));
+        DispatchResponse stricter = router.dispatch(step("policy-test").build());
+        assertThat(stricter.getDecision().getModelId()).isEqualTo("pol-good");
+        assertThat(stricter.getDecision().getExplanation()).contains("meeting quality 0.90");
+        // the fake's 0.9 confidence is now under the threshold, and pol-good is the top tier serving it
+        assertThat(stricter.getTraceList()).anySatisfy(l -> assertThat(l).contains("no cascade above LARGE"));
+
+        given().contentType(ContentType.JSON).body("{\"quality-target\": 1.5}")
+                .when().put("/api/policy/policy-test").then().statusCode(400)
+                .body("error", containsString("quality-target must be in [0, 1]"));
+        given().when().delete("/api/policy/policy-test").then().statusCode(200).body("qualityTarget", equalTo(0.8f));
+        assertThat(router.dispatch(step("policy-test").build()).getResult().getModelId()).isEqualTo("pol-cheap");
+        given().when().delete("/api/policy/policy-test").then().statusCode(404);
+    }
 }

@@ -72,6 +72,10 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         local.add(tiered(config, "tn-model", "tenant-test", "SMALL", 10));
         local.add(tiered(config, "hg-primary-slow", "hedge-test", "SMALL", 1));
         local.add(tiered(config, "hg-backup", "hedge-test", "SMALL", 2));
+        local.add(tiered(config, "pol-cheap", "policy-test", "SMALL", 1));
+        config.put("tandem.router.models.\"pol-cheap\".prior-quality", "0.85");
+        local.add(tiered(config, "pol-good", "policy-test", "LARGE", 10));
+        config.put("tandem.router.models.\"pol-good\".prior-quality", "0.95");
         local.add(model(config, "hb-switch", "breaker-test", 0.001));
         local.add(model(config, "hb-steady", "breaker-test", 0.01));
         local.add(tiered(config, "pk-weak", "predict-test", "SMALL", 1));

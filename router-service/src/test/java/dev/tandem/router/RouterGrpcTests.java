@@ -94,6 +94,18 @@ class RouterGrpcTests {
     }
 
     @Test
+    void theOracleModelsOwnOutputIsNotSentBackToItForReview() {
+        ReviewResponse response = router.review(ReviewRequest.newBuilder().setTaskId("task-1").setStepId("s2")
+                .setWorkerType("classify").putInputs("text", "The parcel arrived broken.")
+                .setCandidateOutput("{\"label\":\"complaint\"}").setCandidateModelId("embedded-bge-oracle").build());
+
+        assertThat(response.getReview().getVerdict()).isEqualTo(ReviewVerdict.REVIEW_VERDICT_ACCEPTED);
+        assertThat(response.getReview().getReason()).startsWith("self-review skipped");
+        assertThat(response.getCostUsd()).isZero();
+        assertThat(response.getAttemptsList()).isEmpty();
+    }
+
+    @Test
     void unmetRequirementIsFailedPreconditionNamingIt() {
         StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
                 () -> router.dispatch(step("classify").setRequirements(StepRequirements.newBuilder()

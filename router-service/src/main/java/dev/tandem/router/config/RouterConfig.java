@@ -68,6 +68,17 @@ public interface RouterConfig {
 
     Prediction prediction();
 
+    Review review();
+
+    interface Review {
+        /**
+         * Answer a review of an output with that same model's verdict on itself without calling it, when no other
+         * oracle-tier model can review: a model judging its own answer only repeats it.
+         */
+        @WithDefault("true")
+        boolean skipSelfReview();
+    }
+
     /** One model of the catalog. */
     interface ModelConfig {
         ModelTier tier();

@@ -164,6 +164,36 @@ public class AdminResource {
         return change(() -> source.removePool(id));
     }
 
+    public record PolicyView(String workerType, double qualityTarget, double cascadeConfidenceThreshold,
+                             Map<String, Map<String, Double>> overrides) {
+    }
+
+    /** A worker type's effective quality target and cascade threshold, with every run-time override. */
+    @GET
+    @Path("/policy/{workerType}")
+    public PolicyView policy(@PathParam("workerType") String workerType) {
+        Catalog catalog = catalogs.current();
+        return new PolicyView(workerType, catalog.qualityTarget(workerType), catalog.cascadeThreshold(workerType),
+                source.policyOverrides());
+    }
+
+    /** Overrides a worker type's quality-target and/or cascade-confidence-threshold until restart (or DELETE). */
+    @PUT
+    @Path("/policy/{workerType}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response overridePolicy(@PathParam("workerType") String workerType, byte[] body) {
+        Response r = change(() -> source.overridePolicy(workerType, source.parse(body,
+                CatalogSource.PolicyOverride.class, "policy of '" + workerType + "'")));
+        return r.getStatus() == 200 ? Response.ok(policy(workerType)).build() : r;
+    }
+
+    @DELETE
+    @Path("/policy/{workerType}")
+    public Response resetPolicy(@PathParam("workerType") String workerType) {
+        Response r = change(() -> source.resetPolicy(workerType));
+        return r.getStatus() == 200 ? Response.ok(policy(workerType)).build() : r;
+    }
+
     /** Re-reads the catalog directory now instead of at the next poll. */
     @PUT
     @Path("/catalog/reload")

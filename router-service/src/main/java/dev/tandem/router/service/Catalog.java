@@ -21,19 +21,32 @@ public final class Catalog {
     /** Selection settings that come with every catalog snapshot. */
     public record Settings(String oracleModelId, Map<String, Double> qualityTargets, double defaultQualityTarget,
                            Map<String, Long> outputTokens, long defaultOutputTokens, long defaultInputTokens,
-                           int charsPerToken, double defaultGpuSeconds) {
+                           int charsPerToken, double defaultGpuSeconds, Map<String, Double> cascadeThresholds,
+                           double defaultCascadeThreshold) {
 
         public Settings {
             qualityTargets = Map.copyOf(qualityTargets);
             outputTokens = Map.copyOf(outputTokens);
+            cascadeThresholds = Map.copyOf(cascadeThresholds);
             charsPerToken = Math.max(1, charsPerToken);
         }
 
         public static Settings of(RouterConfig config) {
-            return new Settings(config.oracleModel(), config.qualityTarget(), config.defaultQualityTarget(),
+            return of(config, Map.of(), Map.of());
+        }
+
+        /** The configured settings with run-time overrides of quality targets and cascade thresholds. */
+        public static Settings of(RouterConfig config, Map<String, Double> targetOverrides,
+                                  Map<String, Double> thresholdOverrides) {
+            Map<String, Double> targets = new java.util.HashMap<>(config.qualityTarget());
+            targets.putAll(targetOverrides);
+            Map<String, Double> thresholds = new java.util.HashMap<>(config.cascade().confidenceThreshold());
+            thresholds.putAll(thresholdOverrides);
+            return new Settings(config.oracleModel(), targets, config.defaultQualityTarget(),
                     config.estimates().outputTokens(), config.estimates().defaultOutputTokens(),
                     config.estimates().defaultInputTokens(), config.estimates().charsPerToken(),
-                    config.estimates().defaultGpuSeconds());
+                    config.estimates().defaultGpuSeconds(), thresholds,
+                    config.cascade().defaultConfidenceThreshold());
         }
     }
 
@@ -77,7 +90,7 @@ public final class Catalog {
                    Map<String, Double> qualityTargets, double defaultQualityTarget, Map<String, Long> outputTokens,
                    long defaultOutputTokens, long defaultInputTokens, int charsPerToken) {
         this(models, pools, new Settings(oracleModelId, qualityTargets, defaultQualityTarget, outputTokens,
-                defaultOutputTokens, defaultInputTokens, charsPerToken, 1.0));
+                defaultOutputTokens, defaultInputTokens, charsPerToken, 1.0, Map.of(), 0));
     }
 
     /** The catalog described by the configuration alone. */
@@ -208,6 +221,12 @@ public final class Catalog {
     public double qualityTarget(String workerType) {
         Double target = settings.qualityTargets().get(workerType);
         return target != null ? target : settings.defaultQualityTarget();
+    }
+
+    /** Calibrated confidence under which an output of this worker type climbs the cascade; 0 for no such rule. */
+    public double cascadeThreshold(String workerType) {
+        Double threshold = settings.cascadeThresholds().get(workerType);
+        return threshold != null ? threshold : settings.defaultCascadeThreshold();
     }
 
     public long outputTokens(String workerType) {

@@ -89,6 +89,8 @@ public class CatalogSource {
     private CatalogDefinition base;
     private Map<String, CatalogDefinition> files = Map.of();
     private String filesFingerprint = "";
+    private final Map<String, Double> targetOverrides = new java.util.TreeMap<>();
+    private final Map<String, Double> thresholdOverrides = new java.util.TreeMap<>();
     private final Map<String, CatalogDefinition.Model> apiModels = new LinkedHashMap<>();
     private final Map<String, CatalogDefinition.Pool> apiPools = new LinkedHashMap<>();
     private final Set<String> apiRemovedModels = new TreeSet<>();
@@ -248,6 +250,58 @@ public class CatalogSource {
         }
     }
 
+    /** What the admin API overrides of a worker type's policy: either value may be null (keep the current one). */
+    public record PolicyOverride(@com.fasterxml.jackson.annotation.JsonProperty("quality-target") Double qualityTarget,
+                                 @com.fasterxml.jackson.annotation.JsonProperty("cascade-confidence-threshold")
+                                 Double cascadeConfidenceThreshold) {
+    }
+
+    /** Sets a worker type's quality target and/or cascade threshold at run time (admin API; in memory). */
+    public synchronized Catalog overridePolicy(String workerType, PolicyOverride override) {
+        requireApi();
+        List<String> problems = new ArrayList<>();
+        if (workerType == null || workerType.isBlank()) {
+            problems.add("worker type must not be empty");
+        }
+        if (override.qualityTarget() == null && override.cascadeConfidenceThreshold() == null) {
+            problems.add("give quality-target and/or cascade-confidence-threshold");
+        }
+        inUnit(problems, "quality-target", override.qualityTarget());
+        inUnit(problems, "cascade-confidence-threshold", override.cascadeConfidenceThreshold());
+        if (!problems.isEmpty()) {
+            throw new InvalidCatalogException(String.join("; ", problems));
+        }
+        if (override.qualityTarget() != null) {
+            targetOverrides.put(workerType, override.qualityTarget());
+        }
+        if (override.cascadeConfidenceThreshold() != null) {
+            thresholdOverrides.put(workerType, override.cascadeConfidenceThreshold());
+        }
+        return apply("api", "policy of " + workerType + " " + override);
+    }
+
+    /** Drops a worker type's run-time policy overrides: the configured values apply again. */
+    public synchronized Catalog resetPolicy(String workerType) {
+        requireApi();
+        boolean had = targetOverrides.remove(workerType) != null;
+        had |= thresholdOverrides.remove(workerType) != null;
+        if (!had) {
+            throw new java.util.NoSuchElementException("no policy override for worker type '" + workerType + "'");
+        }
+        return apply("api", "policy of " + workerType + " reset");
+    }
+
+    public synchronized Map<String, Map<String, Double>> policyOverrides() {
+        return Map.of("quality-target", Map.copyOf(targetOverrides), "cascade-confidence-threshold",
+                Map.copyOf(thresholdOverrides));
+    }
+
+    private static void inUnit(List<String> problems, String field, Double v) {
+        if (v != null && (v.isNaN() || v < 0 || v > 1)) {
+            problems.add(field + " must be in [0, 1]");
+        }
+    }
+
     /** Parses a catalog document (file or request body). */
     public CatalogDefinition parse(byte[] bytes, String what) {
         try {
@@ -282,7 +336,7 @@ public class CatalogSource {
         CatalogDefinition effective = effective();
         Catalog catalog;
         try {
-            catalog = Catalog.build(effective, Catalog.Settings.of(config));
+            catalog = Catalog.build(effective, Catalog.Settings.of(config, targetOverrides, thresholdOverrides));
         } catch (IllegalArgumentException e) {
             count(source, "rejected");
             String message = e.getMessage();

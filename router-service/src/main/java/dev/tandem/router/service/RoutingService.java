@@ -143,7 +143,7 @@ public class RoutingService {
             int okIndex = base + outcome.succeededIndex();
             attempts.set(okIndex, attempts.get(okIndex).toBuilder().setConfidence(result.getConfidence())
                     .setRawConfidence(result.getRawConfidence()).build());
-            String reason = cascadeOn ? cascadeReason(result, request.getWorkerType()) : null;
+            String reason = cascadeOn ? cascadeReason(result, request.getWorkerType(), catalog) : null;
             if (reason == null) {
                 break;
             }
@@ -208,8 +208,29 @@ public class RoutingService {
                 + request.getCandidateOutput().length() + request.getInstructions().length());
         SelectionRequest selectionRequest = SelectionRequest.of(request.getWorkerType(), inputTokens)
                 .withMinTier(ModelTier.ORACLE);
+        // a model reviewing its own output learns nothing: another oracle-tier model reviews when there is one
+        if (!request.getCandidateModelId().isEmpty()) {
+            SelectionRequest other = selectionRequest.excluding(Set.of(request.getCandidateModelId()));
+            if (policyFor(request.getWorkerType()).select(other, catalog, live).chosen()) {
+                selectionRequest = other;
+            }
+        }
         Selection selection = selectOrFail(selectionRequest, catalog, trace, -1);
         countDecision(selection);
+        if (config.review().skipSelfReview()
+                && selection.best().backend().model().id().equals(request.getCandidateModelId())) {
+            LOG.infof("review step %s (%s): the candidate is %s's own output and no other oracle-tier model can "
+                    + "review it: accepted without a call", request.getStepId(), request.getWorkerType(),
+                    request.getCandidateModelId());
+            ReviewStepResponse self = ReviewStepResponse.newBuilder()
+                    .setVerdict(ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
+                    .setReason("self-review skipped: the candidate is " + request.getCandidateModelId()
+                            + "'s own output and no other oracle-tier model can review it")
+                    .setReviewerOutput(request.getCandidateOutput())
+                    .setModelId(request.getCandidateModelId())
+                    .build();
+            return new ReviewResult(self, selection, List.of(), 0);
+        }
         LOG.infof("review step %s (%s) of %s: %s", request.getStepId(), request.getWorkerType(),
                 request.getCandidateModelId(), selection.explanation());
         Dispatcher.Outcome<ReviewStepResponse> outcome = dispatcher.run(selection, deadline(callerDeadline),
@@ -305,7 +326,7 @@ public class RoutingService {
     }
 
     /** Why an output climbs the cascade, or null when it is good enough. */
-    private String cascadeReason(ExecuteStepResponse result, String workerType) {
+    private String cascadeReason(ExecuteStepResponse result, String workerType, Catalog catalog) {
         if (config.cascade().onValidationFailure() && result.hasValidation() && !result.getValidation().getPassed()) {
             StringBuilder failed = new StringBuilder();
             result.getValidation().getGatesList().stream().filter(g -> !g.getPassed()).forEach(g -> {
@@ -316,8 +337,7 @@ public class RoutingService {
             });
             return "failed validation (" + failed + ")";
         }
-        double threshold = config.cascade().confidenceThreshold()
-                .getOrDefault(workerType, config.cascade().defaultConfidenceThreshold());
+        double threshold = catalog.cascadeThreshold(workerType);
         if (threshold > 0 && result.getConfidence() < threshold) {
             return String.format(Locale.ROOT, "has calibrated confidence %.3f under the '%s' threshold %.3f",
                     result.getConfidence(), workerType, threshold);
