@@ -88,9 +88,13 @@ class RouterGrpcTests {
         assertThat(response.getReview().getVerdict()).isEqualTo(ReviewVerdict.REVIEW_VERDICT_ACCEPTED);
         assertThat(response.getReview().getModelId()).isEqualTo("embedded-bge-oracle");
         assertThat(response.getCostUsd()).isCloseTo((100 * 3.0 + 20 * 15.0) / 1e6, Offset.offset(1e-12));
+        // the candidate's own model never reviews it
         assertThat(response.getDecision().getCandidatesList())
                 .filteredOn(c -> c.getModelId().equals("embedded-minilm"))
-                .allSatisfy(c -> assertThat(c.getRejection()).isEqualTo("tier SMALL below required ORACLE"));
+                .allSatisfy(c -> assertThat(c.getRejection()).isEqualTo("model excluded by the request"));
+        assertThat(response.getDecision().getCandidatesList())
+                .filteredOn(c -> c.getModelId().equals("fo-steady"))
+                .allSatisfy(c -> assertThat(c.getRejection()).isEqualTo("model does not serve worker type 'classify'"));
     }
 
     @Test
