@@ -131,7 +131,7 @@ class TaskExecutionTests extends OracleTestBase {
     }
 
     @Test
-    void aShadowReviewDoesNotHoldTheStepAndItsVerdictIsRecorded() {
+    void aShadowReviewIsLeftToTheAuditServiceWithWhatItNeeds() {
         audit.actions.put("classify", AuditAction.AUDIT_ACTION_REVIEW);
         audit.mode = ReviewMode.REVIEW_MODE_SHADOW;
         var response = oracle().execute(ExecuteRequest.newBuilder().setTask("What is the sentiment of this review?")
@@ -141,7 +141,13 @@ class TaskExecutionTests extends OracleTestBase {
         assertThat(step.getAudit().getMode()).isEqualTo("shadow");
         assertThat(step.getAudit().getVerdict()).isEmpty();
         assertThat(step.getEscalated()).isFalse();
-        eventually(() -> assertThat(audit.verdicts).containsKey(response.getTaskId() + "/sentiment"));
+        // the oracle neither holds nor reviews it: the audit service reviews it from its durable queue, so the
+        // decision carries the step's inputs, output and instructions
+        assertThat(router.reviews).isEmpty();
+        assertThat(audit.verdicts).doesNotContainKey(response.getTaskId() + "/sentiment");
+        var decided = audit.decisions.get(response.getTaskId() + "/sentiment");
+        assertThat(decided.getInputsMap()).containsEntry("text", "I love it");
+        assertThat(decided.getCandidateOutput()).isEqualTo(step.getOutput());
     }
 
     @Test

@@ -1,10 +1,17 @@
 package dev.tandem.router;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import com.google.protobuf.Any;
+import com.google.rpc.RetryInfo;
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
+import dev.tandem.proto.worker.v1.GateResult;
 import dev.tandem.proto.worker.v1.ListWorkerTypesRequest;
 import dev.tandem.proto.worker.v1.ListWorkerTypesResponse;
 import dev.tandem.proto.worker.v1.ReviewStepRequest;
@@ -14,20 +21,29 @@ import dev.tandem.proto.worker.v1.TokenUsage;
 import dev.tandem.proto.worker.v1.ValidationReport;
 import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
 import dev.tandem.proto.worker.v1.WorkerTypeInfo;
+import dev.tandem.proto.worker.v1.WorkflowPhase;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 
 /**
- * A scripted WorkerService for one fake pool. Its output echoes the model it was asked for and the deadline it
- * received, so tests can see routing and deadline propagation from the router's response alone.
+ * A scripted WorkerService for one fake pool. Its output echoes the model it was asked for, the attempt and the
+ * deadline it received, so tests can see routing and deadline propagation from the router's response alone.
+ * <p>
+ * In STEADY mode the model id scripts the behaviour, so one pool can play every failure:
+ * {@code *-unavailable}, {@code *-deadline}, {@code *-ratelimited} (RESOURCE_EXHAUSTED with a 400 ms RetryInfo),
+ * {@code *-status-<code>} (e.g. {@code -status-permission_denied}), {@code *-lowconf} (confidence 0.2),
+ * {@code *-invalid-output} (a validation gate fails), {@code *-slow} (answers after 1.5 s, or when cancelled),
+ * {@code *-flaky-once} (UNAVAILABLE on the first call of each step, then fine), {@code *-switch} (fails while the
+ * pool's switch is off; a step of worker type {@code fake-control} with input {@code fail=true|false} flips it).
  */
 public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
 
     /** How the pool behaves. */
     public enum Mode {
-        /** Answers every call. */
+        /** Answers every call (behaviour scripted by the model id). */
         STEADY,
         /** Every call fails with UNAVAILABLE. */
         UNAVAILABLE,
@@ -42,6 +58,8 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
 
     private final Mode mode;
     private final CountDownLatch release = new CountDownLatch(1);
+    private final AtomicBoolean switchFailing = new AtomicBoolean();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
 
     public FakeWorker(Mode mode) {
         this.mode = mode;
@@ -49,6 +67,15 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
 
     @Override
     public void executeStep(ExecuteStepRequest request, StreamObserver<ExecuteStepResponse> observer) {
+        if (request.getWorkerType().equals("fake-control")) {
+            switchFailing.set(Boolean.parseBoolean(request.getInputsOrDefault("fail", "false")));
+            observer.onNext(ExecuteStepResponse.newBuilder().setOutput("{}").build());
+            observer.onCompleted();
+            return;
+        }
+        String model = request.getModelId();
+        int call = calls.computeIfAbsent(request.getTaskId() + "/" + request.getStepId() + "/" + model,
+                k -> new AtomicInteger()).incrementAndGet();
         switch (mode) {
             case UNAVAILABLE -> {
                 observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
@@ -73,17 +100,64 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
             default -> {
             }
         }
+        if (model.endsWith("-unavailable") || (model.endsWith("-switch") && switchFailing.get())
+                || (model.endsWith("-flaky-once") && call == 1)) {
+            observer.onError(Status.UNAVAILABLE.withDescription("model server refused the connection")
+                    .asRuntimeException());
+            return;
+        }
+        if (model.endsWith("-deadline")) {
+            observer.onError(Status.DEADLINE_EXCEEDED.withDescription("model call timed out").asRuntimeException());
+            return;
+        }
+        if (model.endsWith("-ratelimited")) {
+            com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+                    .setCode(com.google.rpc.Code.RESOURCE_EXHAUSTED.getNumber())
+                    .setMessage("429 from the provider: rate limit reached")
+                    .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder().setNanos(400_000_000)).build()))
+                    .build();
+            observer.onError(StatusProto.toStatusRuntimeException(status));
+            return;
+        }
+        int statusAt = model.indexOf("-status-");
+        if (statusAt >= 0) {
+            Status.Code code = Status.Code.valueOf(model.substring(statusAt + "-status-".length())
+                    .toUpperCase(java.util.Locale.ROOT));
+            observer.onError(Status.fromCode(code).withDescription("scripted " + code).asRuntimeException());
+            return;
+        }
+        if (model.endsWith("-slow")) {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < until && !Context.current().isCancelled()) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (Context.current().isCancelled()) {
+                return;
+            }
+        }
+        boolean lowConfidence = model.endsWith("-lowconf");
+        boolean invalidOutput = model.endsWith("-invalid-output");
         Deadline deadline = Context.current().getDeadline();
         long deadlineMs = deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS);
+        double confidence = lowConfidence ? 0.2 : 0.9;
         observer.onNext(ExecuteStepResponse.newBuilder()
-                .setOutput("{\"model\":\"" + request.getModelId() + "\",\"attempt\":" + request.getAttempt()
+                .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
                         + ",\"deadline_ms\":" + deadlineMs + "}")
-                .setConfidence(0.9)
-                .setRawConfidence(0.9)
+                .setConfidence(confidence)
+                .setRawConfidence(confidence)
                 .setConfidenceMethod("fake")
-                .setValidation(ValidationReport.newBuilder().setPassed(true))
+                .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
+                        .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))
                 .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))
-                .setModelId(request.getModelId())
+                .setModelId(model)
+                .setLatencyMs(500)
+                .addPhases(WorkflowPhase.newBuilder().setName("implement").setDurationMs(400))
                 .build());
         observer.onCompleted();
     }
@@ -94,9 +168,10 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
             observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
             return;
         }
+        boolean reject = request.getCandidateOutput().contains("wrong");
         observer.onNext(ReviewStepResponse.newBuilder()
-                .setVerdict(ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
-                .setReason("matches the reviewer's answer")
+                .setVerdict(reject ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
+                .setReason(reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
                 .setReviewerOutput(request.getCandidateOutput())
                 .setConfidence(0.95)
                 .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))

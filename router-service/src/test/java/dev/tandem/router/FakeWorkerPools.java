@@ -2,6 +2,8 @@ package dev.tandem.router;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,9 +15,11 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Starts one real gRPC WorkerService fake per test pool on an ephemeral port (grpc-java servers, so each pool has
- * its own address and behaviour) and points the router's catalog at them.
+ * its own address and behaviour), a fake audit service, and points the router's catalog at them. Each scenario has
+ * its own worker type and models, so tests do not share learned state.
  * <ul>
- *   <li>{@code local}: steady; serves the embedded models and the "steady" fallback model of each scenario</li>
+ *   <li>{@code local}: steady; serves the embedded models and most scenario models (behaviour scripted by the
+ *       model id, see {@link FakeWorker})</li>
  *   <li>{@code flaky}: always UNAVAILABLE, cheapest for worker type {@code failover-test}</li>
  *   <li>{@code broken}: always UNAVAILABLE, cheapest for {@code circuit-test}</li>
  *   <li>{@code picky}: rejects every step as INVALID_ARGUMENT, cheapest for {@code invalid-test}</li>
@@ -24,18 +28,18 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  */
 public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
 
+    /** Caller-error codes a worker may answer; each has worker type {@code reject-<code>}. */
+    public static final List<String> CALLER_ERRORS = List.of("invalid_argument", "failed_precondition", "not_found",
+            "unauthenticated", "permission_denied");
+
     private final List<Server> servers = new ArrayList<>();
+    private Path catalogDir;
 
     @Override
     public Map<String, String> start() {
         Map<String, String> config = new HashMap<>();
-        pool(config, "local", FakeWorker.Mode.STEADY, 32,
-                "embedded-minilm,embedded-bge-oracle,fo-steady,cb-steady,inv-steady");
-        pool(config, "flaky", FakeWorker.Mode.UNAVAILABLE, 8, "fo-cheap");
-        pool(config, "broken", FakeWorker.Mode.UNAVAILABLE, 8, "cb-cheap");
-        pool(config, "picky", FakeWorker.Mode.INVALID, 8, "inv-cheap");
-        pool(config, "tiny", FakeWorker.Mode.HOLD, 1, "full-model");
-
+        List<String> local = new ArrayList<>(List.of("embedded-minilm", "embedded-bge-oracle", "fo-steady",
+                "cb-steady", "inv-steady"));
         String standard = "classify,extract,summarize,validate";
         config.put("tandem.router.models.\"embedded-minilm\".worker-types", standard);
         config.put("tandem.router.models.\"embedded-bge-oracle\".worker-types", standard);
@@ -46,26 +50,105 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         model(config, "inv-cheap", "invalid-test", 0.001);
         model(config, "inv-steady", "invalid-test", 0.01);
         model(config, "full-model", "full-test", 0.001);
+
+        local.add(model(config, "dl-cheap-deadline", "deadline-test", 0.001));
+        local.add(model(config, "dl-steady", "deadline-test", 0.01));
+        local.add(model(config, "rl-cheap-ratelimited", "ratelimit-test", 0.001));
+        local.add(model(config, "rl-steady", "ratelimit-test", 0.01));
+        local.add(model(config, "rt-flaky-once", "retry-test", 0.001));
+        local.add(model(config, "rt-steady", "retry-test", 0.01));
+        for (String code : CALLER_ERRORS) {
+            local.add(model(config, "rj-" + code + "-status-" + code, "reject-" + code, 0.001));
+            local.add(model(config, "rj-" + code + "-steady", "reject-" + code, 0.01));
+        }
+        local.add(tiered(config, "cs-small-lowconf", "cascade-test", "SMALL", 1));
+        local.add(tiered(config, "cs-medium-invalid-output", "cascade-test", "MEDIUM", 10));
+        local.add(tiered(config, "cs-large", "cascade-test", "LARGE", 100));
+        local.add(tiered(config, "cal-small", "calib-test", "SMALL", 1));
+        local.add(tiered(config, "cal-large", "calib-test", "LARGE", 100));
+        local.add(tiered(config, "bd-cheap", "budget-test", "SMALL", 1));
+        config.put("tandem.router.models.\"bd-cheap\".prior-quality", "0.5");
+        local.add(tiered(config, "bd-good", "budget-test", "LARGE", 100));
+        local.add(tiered(config, "tn-model", "tenant-test", "SMALL", 10));
+        local.add(tiered(config, "hg-primary-slow", "hedge-test", "SMALL", 1));
+        local.add(tiered(config, "hg-backup", "hedge-test", "SMALL", 2));
+        local.add(tiered(config, "pol-cheap", "policy-test", "SMALL", 1));
+        config.put("tandem.router.models.\"pol-cheap\".prior-quality", "0.85");
+        local.add(tiered(config, "pol-good", "policy-test", "LARGE", 10));
+        config.put("tandem.router.models.\"pol-good\".prior-quality", "0.95");
+        local.add(model(config, "hb-switch", "breaker-test", 0.001));
+        local.add(model(config, "hb-steady", "breaker-test", 0.01));
+        local.add(tiered(config, "pk-weak", "predict-test", "SMALL", 1));
+        local.add(tiered(config, "pk-strong", "predict-test", "LARGE", 100));
+        local.add(tiered(config, "pk-oracle", "predict-test", "ORACLE", 1000));
+        config.put("tandem.router.models.\"pk-weak\".prior-quality", "0.6");
+
+        String localEndpoint = pool(config, "local", FakeWorker.Mode.STEADY, 32, String.join(",", local));
+        pool(config, "flaky", FakeWorker.Mode.UNAVAILABLE, 8, "fo-cheap");
+        pool(config, "broken", FakeWorker.Mode.UNAVAILABLE, 8, "cb-cheap");
+        pool(config, "picky", FakeWorker.Mode.INVALID, 8, "inv-cheap");
+        pool(config, "tiny", FakeWorker.Mode.HOLD, 1, "full-model");
+        config.put("tandem.router.pools.tiny.gpus", "2");
+        config.put("tandem.router.pools.tiny.usd-per-gpu-second", "0.001");
+        config.put("test.local-endpoint", localEndpoint);
+
+        try {
+            Server audit = ServerBuilder.forPort(0).addService(new FakeAudit()).build().start();
+            servers.add(audit);
+            config.put("quarkus.grpc.clients.audit.host", "localhost");
+            config.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.getPort()));
+            // in test mode Quarkus gRPC clients use test-port
+            config.put("quarkus.grpc.clients.audit.test-port", String.valueOf(audit.getPort()));
+            catalogDir = Files.createTempDirectory("tandem-catalog");
+            config.put("tandem.router.catalog.dir", catalogDir.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+
         config.put("tandem.router.circuit-breaker.delay", "10m");
+        config.put("tandem.router.exploration.rate", "0");
+        config.put("tandem.router.retry.delay", "10ms");
+        config.put("tandem.router.retry.jitter", "5ms");
+        config.put("tandem.router.cascade.confidence-threshold.\"cascade-test\"", "0.5");
+        config.put("tandem.router.cascade.confidence-threshold.\"calib-test\"", "0.5");
+        config.put("tandem.router.tenants.acme.budget-usd", "0.003");
+        config.put("tandem.router.tenants.acme.window", "1h");
+        config.put("tandem.router.hedging.tiers", "SMALL");
+        config.put("tandem.router.hedging.default-delay", "100ms");
+        config.put("tandem.router.prediction.worker-types", "predict-test");
+        config.put("tandem.router.prediction.min-outcomes", "6");
+        config.put("tandem.router.prediction.k", "3");
+        config.put("tandem.router.prediction.shrinkage", "1");
+        config.put("tandem.router.quality-target.\"predict-test\"", "0.7");
         return config;
     }
 
-    private static void model(Map<String, String> config, String id, String workerType, double price) {
+    private static String model(Map<String, String> config, String id, String workerType, double price) {
         String prefix = "tandem.router.models.\"" + id + "\".";
         config.put(prefix + "tier", "SMALL");
         config.put(prefix + "input-usd-per-mtok", String.valueOf(price));
         config.put(prefix + "output-usd-per-mtok", String.valueOf(price));
         config.put(prefix + "worker-types", workerType);
         config.put(prefix + "prior-quality", "0.9");
+        return id;
     }
 
-    private void pool(Map<String, String> config, String id, FakeWorker.Mode mode, int capacity, String models) {
+    private static String tiered(Map<String, String> config, String id, String workerType, String tier,
+                                 double price) {
+        model(config, id, workerType, price);
+        config.put("tandem.router.models.\"" + id + "\".tier", tier);
+        return id;
+    }
+
+    private String pool(Map<String, String> config, String id, FakeWorker.Mode mode, int capacity, String models) {
         try {
             Server server = ServerBuilder.forPort(0).addService(new FakeWorker(mode)).build().start();
             servers.add(server);
-            config.put("tandem.router.pools." + id + ".endpoint", "localhost:" + server.getPort());
+            String endpoint = "localhost:" + server.getPort();
+            config.put("tandem.router.pools." + id + ".endpoint", endpoint);
             config.put("tandem.router.pools." + id + ".capacity", String.valueOf(capacity));
             config.put("tandem.router.pools." + id + ".models", models);
+            return endpoint;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -75,6 +158,16 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         for (Server server : servers) {
             server.shutdownNow();
+        }
+        if (catalogDir != null) {
+            try (var files = Files.list(catalogDir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+                Files.deleteIfExists(catalogDir);
+            } catch (IOException ignored) {
+                // a temporary directory left behind is harmless
+            }
         }
     }
 }

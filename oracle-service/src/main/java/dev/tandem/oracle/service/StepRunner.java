@@ -22,7 +22,6 @@ import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
@@ -34,14 +33,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 
 /**
  * Runs one step: substitute its inputs, dispatch it through the router, ask the audit service whether the oracle
- * reviews it, review (blocking, or in the background for shadow mode), escalate a rejected output, and report
- * the step with its provenance and cost.
+ * reviews it, review a blocking decision (a shadow one is reviewed by the audit service from its durable queue),
+ * escalate a rejected output, and report the step with its provenance and cost.
  */
 @ApplicationScoped
 public class StepRunner {
@@ -59,14 +56,6 @@ public class StepRunner {
 
     @Inject
     OracleMetrics metrics;
-
-    /** Shadow reviews outlive the request that caused them. */
-    private final ExecutorService shadowReviews = Executors.newVirtualThreadPerTaskExecutor();
-
-    @PreDestroy
-    void close() {
-        shadowReviews.shutdown();
-    }
 
     public StepOutcome run(StepContext ctx, PlanStep step) {
         long started = System.nanoTime();
@@ -119,24 +108,29 @@ public class StepRunner {
             }
 
             var decisionId = ctx.taskId() + "/" + step.getId();
+            // the inputs and output go with the decision: a shadow review (done by the audit service from its
+            // durable queue) and the exported traces need them
             var decision = audit.decide(DecideRequest.newBuilder().setDecisionId(decisionId)
                     .setTaskId(ctx.taskId()).setStepId(step.getId()).setWorkerBackend(result.getModelId())
                     .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant())
                     .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
-                    .setValidationPassed(result.getValidation().getPassed()).build(), ctx.deadline());
+                    .setValidationPassed(result.getValidation().getPassed()).putAllInputs(inputs)
+                    .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build(),
+                    ctx.deadline());
             var outcome = auditOutcome(decision);
             var accepted = result.getOutput();
 
             if (decision.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
-                var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
-                        .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
-                        .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
-                        .setTenant(ctx.tenant()).build();
                 if (decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
+                    // not held: the audit service reviews it from its durable queue, so no restart loses it
                     outcome.setMode("shadow");
-                    shadowReviews.submit(() -> shadowReview(ctx.taskId(), decisionId, step, reviewRequest));
+                    metrics.review(step.getWorkerType(), "shadow", "queued");
                 } else {
                     outcome.setMode("blocking");
+                    var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                            .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
+                            .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
+                            .setTenant(ctx.tenant()).build();
                     ReviewResponse review;
                     try {
                         review = router.review(reviewRequest, ctx.deadline());
@@ -152,7 +146,8 @@ public class StepRunner {
                     outcome.setVerdict(rejected ? "rejected" : "accepted").setVerdictReason(verdict.getReason());
                     audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(decisionId)
                             .setVerdict(rejected ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
-                            .setReviewer(verdict.getModelId()).setReason(verdict.getReason()).build(),
+                            .setReviewer(verdict.getModelId()).setReason(verdict.getReason())
+                            .setReviewerOutput(rejected ? verdict.getReviewerOutput() : "").build(),
                             ctx.deadline());
                     metrics.review(step.getWorkerType(), "blocking", rejected ? "rejected" : "accepted");
                     LOG.infof("step %s reviewed by %s: %s (%s)", step.getId(), verdict.getModelId(),
@@ -211,24 +206,6 @@ public class StepRunner {
             var status = statusOf(e);
             throw failure(step, status, why + ", and the escalation to the oracle tier failed too: "
                     + describe(status));
-        }
-    }
-
-    private void shadowReview(String taskId, String decisionId, PlanStep step, ReviewRequest request) {
-        MDC.put("taskId", taskId);
-        try {
-            var review = router.review(request, null).getReview();
-            boolean rejected = review.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
-            audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(decisionId)
-                    .setVerdict(rejected ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
-                    .setReviewer(review.getModelId()).setReason(review.getReason()).build(), null);
-            metrics.review(step.getWorkerType(), "shadow", rejected ? "rejected" : "accepted");
-            LOG.infof("shadow review of step %s by %s: %s", step.getId(), review.getModelId(),
-                    rejected ? "rejected" : "accepted");
-        } catch (RuntimeException e) {
-            LOG.warnf("shadow review of step %s failed: %s", step.getId(), e.getMessage());
-        } finally {
-            MDC.remove("taskId");
         }
     }
 

@@ -9,6 +9,14 @@ final class E2eConfig {
     private E2eConfig() {
     }
 
+    /** The audit service's shadow reviews go to the router. */
+    static Map<String, String> audit(String jdbcUrl, int routerPort) {
+        var p = audit(jdbcUrl);
+        p.put("quarkus.grpc.clients.router.host", "localhost");
+        p.put("quarkus.grpc.clients.router.port", String.valueOf(routerPort));
+        return p;
+    }
+
     static Map<String, String> audit(String jdbcUrl) {
         var p = new LinkedHashMap<String, String>();
         p.put("quarkus.datasource.jdbc.url", jdbcUrl);
@@ -16,6 +24,7 @@ final class E2eConfig {
         // Trust after 10 clean reviews (95 % upper bound 1 - 0.05^(1/11) = 23.8 % <= 25 %) instead of 148, so
         // the suite sees streams leave probation in a few tasks.
         p.put("tandem.audit.trust.target-error-rate", "0.25");
+        p.put("tandem.audit.target.outgoing-error-rate", "0.25");
         return p;
     }
 

@@ -77,7 +77,7 @@ class FaultSuiteIT {
         int routerPort = ServiceProcess.freePort();
         int oraclePort = ServiceProcess.freePort();
 
-        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(pg.jdbcUrl(DB)));
+        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(pg.jdbcUrl(DB), routerPort));
         workerA = new ServiceProcess("worker-service", portA, E2eConfig.worker());
         workerB = new ServiceProcess("worker-service", portB, E2eConfig.worker(), "worker-service-b");
         var routerConfig = E2eConfig.router(portA, auditPort);

@@ -63,7 +63,7 @@ class TandemEndToEndIT {
         int routerPort = ServiceProcess.freePort();
         int oraclePort = ServiceProcess.freePort();
 
-        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(PG + DB));
+        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(PG + DB, routerPort));
         worker = new ServiceProcess("worker-service", workerPort, E2eConfig.worker());
         router = new ServiceProcess("router-service", routerPort, E2eConfig.router(workerPort, auditPort));
         oracle = new ServiceProcess("oracle-service", oraclePort, E2eConfig.oracle(routerPort, auditPort));

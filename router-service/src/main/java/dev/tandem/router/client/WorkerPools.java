@@ -2,10 +2,10 @@ package dev.tandem.router.client;
 
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,6 +14,7 @@ import jakarta.inject.Inject;
 
 import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
 import dev.tandem.router.config.RouterConfig;
+import dev.tandem.router.service.Backend;
 import dev.tandem.router.service.CatalogHolder;
 import dev.tandem.router.service.WorkerPool;
 import io.grpc.ManagedChannel;
@@ -28,9 +29,16 @@ import io.smallrye.faulttolerance.api.Guard;
 import org.jboss.logging.Logger;
 
 /**
- * The worker pools as the router reaches them: one gRPC channel per pool (round-robin over every address the
- * target resolves to, so a headless Kubernetes Service spreads load over its pods), a bulkhead (in-flight
- * counter against the declared capacity) and a named SmallRye circuit breaker per pool.
+ * The worker pools and backends as the router reaches them.
+ * <ul>
+ *   <li>Per pool: one gRPC channel (round-robin over every address the target resolves to, so a headless
+ *       Kubernetes Service spreads load over its pods) and a bulkhead, an in-flight counter against the declared
+ *       capacity. The counter is hand-written rather than a SmallRye bulkhead because selection reads the load of
+ *       every pool on every decision and sheds instead of queueing.</li>
+ *   <li>Per backend (model@pool): a SmallRye {@link Guard} named {@code worker-backend-<model>@<pool>} with a
+ *       circuit breaker and retries with jitter on transient errors, and the rate-limit cooldown a worker asked
+ *       for with a {@code google.rpc.RetryInfo}.</li>
+ * </ul>
  */
 @ApplicationScoped
 public class WorkerPools {
@@ -41,22 +49,47 @@ public class WorkerPools {
     static final class PoolState {
         final String poolId;
         final AtomicInteger inFlight = new AtomicInteger();
-        final Guard guard;
-        volatile CircuitBreakerState circuit = CircuitBreakerState.CLOSED;
-        volatile long openedAtNanos;
+        final PoolLoad load = new PoolLoad(inFlight);
         volatile ManagedChannel channel;
         volatile String endpoint;
 
-        PoolState(String poolId, Guard guard) {
+        PoolState(String poolId) {
             this.poolId = poolId;
-            this.guard = guard;
         }
     }
 
-    private final Map<String, PoolState> states = new ConcurrentHashMap<>();
+    /** Live state of one backend; its guard is built on the first call. */
+    public static final class BackendState {
+        final String key;
+        volatile Guard guard;
+        volatile CircuitBreakerState circuit = CircuitBreakerState.CLOSED;
+        volatile long openedAtNanos;
+        volatile long rateLimitedUntilNanos;
+
+        BackendState(String key) {
+            this.key = key;
+        }
+    }
+
+    /** Live state of one pool as selection reads it. */
+    public static final class PoolLoad {
+        final AtomicInteger inFlight;
+
+        PoolLoad(AtomicInteger inFlight) {
+            this.inFlight = inFlight;
+        }
+
+        public int inFlight() {
+            return inFlight.get();
+        }
+    }
+
+    private final Map<String, PoolState> pools = new ConcurrentHashMap<>();
+    private final Map<String, BackendState> backends = new ConcurrentHashMap<>();
     private final CatalogHolder catalogs;
     private final MeterRegistry registry;
     private final RouterConfig.CircuitBreaker breaker;
+    private final RouterConfig.Retry retry;
     private final long openDelayNanos;
 
     @Inject
@@ -64,16 +97,22 @@ public class WorkerPools {
         this.catalogs = catalogs;
         this.registry = registry;
         this.breaker = config.circuitBreaker();
+        this.retry = config.retry();
         this.openDelayNanos = breaker.delay().toNanos();
     }
 
     void onStart(@Observes StartupEvent event) {
-        for (WorkerPool pool : catalogs.current().pools()) {
-            state(pool);
+        for (Backend backend : catalogs.current().backendList()) {
+            state(backend);
+            pool(backend.pool());
         }
     }
 
-    /** True for the failures that say "this backend is unwell": the router fails over and the breaker counts them. */
+    /**
+     * True for the failures after which the router tries the next candidate: the backend is unwell, slow or rate
+     * limited. INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED and the other
+     * codes say the request itself is wrong, or the caller gave up: another backend would say the same.
+     */
     public static boolean isBackendFailure(Status.Code code) {
         return switch (code) {
             case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN, ABORTED -> true;
@@ -81,34 +120,101 @@ public class WorkerPools {
         };
     }
 
-    private static boolean countsAsFailure(Throwable t) {
-        return !(t instanceof StatusRuntimeException sre) || isBackendFailure(sre.getStatus().getCode());
+    /** Transient failures worth retrying on the same backend after a short jittered delay. */
+    public static boolean isTransient(Throwable t) {
+        return t instanceof StatusRuntimeException sre
+                && (sre.getStatus().getCode() == Status.Code.UNAVAILABLE
+                || sre.getStatus().getCode() == Status.Code.ABORTED);
+    }
+
+    /**
+     * What the circuit breaker counts as a failure: backend failures except rate limits (a rate-limited backend is
+     * healthy, it is kept out by its cooldown instead) and except cancellations (a hedge that lost the race).
+     */
+    static boolean countsAsFailure(Throwable t) {
+        if (!(t instanceof StatusRuntimeException sre)) {
+            return true;
+        }
+        Status.Code code = sre.getStatus().getCode();
+        return code != Status.Code.RESOURCE_EXHAUSTED && isBackendFailure(code);
     }
 
     public int inFlight(WorkerPool pool) {
-        PoolState s = states.get(pool.id());
+        PoolState s = pools.get(pool.id());
         return s == null ? 0 : s.inFlight.get();
     }
 
     /** Open and not yet due for a trial call; an open circuit past its delay lets the next call probe it. */
-    public boolean circuitOpen(WorkerPool pool) {
-        PoolState s = states.get(pool.id());
+    public boolean circuitOpen(Backend backend) {
+        return circuitOpen(backends.get(backend.key()));
+    }
+
+    public boolean circuitOpen(BackendState s) {
         return s != null && s.circuit == CircuitBreakerState.OPEN
                 && System.nanoTime() - s.openedAtNanos < openDelayNanos;
     }
 
+    /** The backend's live state record (created when missing), for readers that cache it. */
+    public BackendState backendState(Backend backend) {
+        return state(backend);
+    }
+
+    /** The pool's load record (created when missing), for readers that cache it. */
+    public PoolLoad poolLoad(WorkerPool pool) {
+        return pool(pool).load;
+    }
+
+    /** Nanoseconds until the backend may be called again after a rate limit, 0 when it is not rate limited. */
+    public static long rateLimitedForNanos(BackendState s) {
+        long until = s.rateLimitedUntilNanos;
+        return until == 0 ? 0 : Math.max(0, until - System.nanoTime());
+    }
+
     /** Circuit state as shown to operators: "closed", "open" or "half-open". */
-    public String circuitLabel(WorkerPool pool) {
-        PoolState s = states.get(pool.id());
+    public String circuitLabel(Backend backend) {
+        BackendState s = backends.get(backend.key());
         if (s == null || s.circuit == CircuitBreakerState.CLOSED) {
             return "closed";
         }
-        return s.circuit == CircuitBreakerState.HALF_OPEN || !circuitOpen(pool) ? "half-open" : "open";
+        return s.circuit == CircuitBreakerState.HALF_OPEN || !circuitOpen(backend) ? "half-open" : "open";
+    }
+
+    /** A pool's circuit: "open" when every backend of it is open, "half-open" when some are, else "closed". */
+    public String circuitLabel(WorkerPool pool) {
+        int total = 0;
+        int open = 0;
+        int notClosed = 0;
+        for (Backend b : catalogs.current().backendList()) {
+            if (!b.pool().id().equals(pool.id())) {
+                continue;
+            }
+            total++;
+            String label = circuitLabel(b);
+            open += label.equals("open") ? 1 : 0;
+            notClosed += label.equals("closed") ? 0 : 1;
+        }
+        return total > 0 && open == total ? "open" : notClosed > 0 ? "half-open" : "closed";
+    }
+
+    /** Nanoseconds until a rate-limited backend may be called again, 0 when it is not rate limited. */
+    public long rateLimitedForNanos(Backend backend) {
+        BackendState s = backends.get(backend.key());
+        if (s == null || s.rateLimitedUntilNanos == 0) {
+            return 0;
+        }
+        return Math.max(0, s.rateLimitedUntilNanos - System.nanoTime());
+    }
+
+    /** Keeps a backend out of selection for the given time (a worker's RetryInfo, or the default cooldown). */
+    public void rateLimit(Backend backend, long nanos) {
+        BackendState s = state(backend);
+        s.rateLimitedUntilNanos = System.nanoTime() + Math.max(1, nanos);
+        LOG.infof("backend %s rate limited: out of selection for %d ms", backend.key(), nanos / 1_000_000);
     }
 
     /** Takes a slot of the pool's bulkhead; false when the pool is at capacity. */
     public boolean tryAcquire(WorkerPool pool) {
-        AtomicInteger inFlight = state(pool).inFlight;
+        AtomicInteger inFlight = pool(pool).inFlight;
         if (inFlight.incrementAndGet() > pool.capacity()) {
             inFlight.decrementAndGet();
             return false;
@@ -117,64 +223,101 @@ public class WorkerPools {
     }
 
     public void release(WorkerPool pool) {
-        state(pool).inFlight.decrementAndGet();
+        pool(pool).inFlight.decrementAndGet();
     }
 
     /**
-     * Calls the pool through its circuit breaker.
+     * Calls a backend through its guard: transient errors are retried after a jittered delay, then the circuit
+     * breaker counts the outcome. {@code call} runs once per try.
      *
      * @throws StatusRuntimeException from the worker
      * @throws org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException when the circuit is open
      */
-    public <T> T call(WorkerPool pool, Function<WorkerServiceGrpc.WorkerServiceBlockingStub, T> call, Class<T> type)
-            throws Exception {
-        PoolState s = state(pool);
-        WorkerServiceGrpc.WorkerServiceBlockingStub stub = WorkerServiceGrpc.newBlockingStub(channel(s, pool));
-        return s.guard.call(() -> call.apply(stub), type);
+    public <T> T call(Backend backend, Callable<T> call, Class<T> type) throws Exception {
+        BackendState s = state(backend);
+        Guard guard = s.guard;
+        if (guard == null) {
+            synchronized (s) {
+                if (s.guard == null) {
+                    s.guard = guard(s);
+                }
+                guard = s.guard;
+            }
+        }
+        return guard.call(call, type);
     }
 
-    /** A stub for calls outside the breaker (listing worker types). */
+    /** A stub on the pool's channel. */
     public WorkerServiceGrpc.WorkerServiceBlockingStub stub(WorkerPool pool) {
-        return WorkerServiceGrpc.newBlockingStub(channel(state(pool), pool));
+        return WorkerServiceGrpc.newBlockingStub(channel(pool(pool), pool));
     }
 
-    private PoolState state(WorkerPool pool) {
-        PoolState s = states.get(pool.id());
-        return s != null ? s : states.computeIfAbsent(pool.id(), id -> create(pool));
+    private PoolState pool(WorkerPool pool) {
+        PoolState s = pools.get(pool.id());
+        return s != null ? s : pools.computeIfAbsent(pool.id(), id -> createPool(pool));
     }
 
-    private PoolState create(WorkerPool pool) {
-        PoolState[] holder = new PoolState[1];
-        Guard guard = Guard.create()
-                .withDescription("worker-pool-" + pool.id())
-                .withCircuitBreaker()
-                .name("worker-pool-" + pool.id())
-                .requestVolumeThreshold(breaker.requestVolumeThreshold())
-                .failureRatio(breaker.failureRatio())
-                .delay(breaker.delay().toMillis(), ChronoUnit.MILLIS)
-                .successThreshold(breaker.successThreshold())
-                .when(WorkerPools::countsAsFailure)
-                .onStateChange(state -> onCircuitChange(holder[0], state))
-                .done()
-                .build();
-        PoolState s = new PoolState(pool.id(), guard);
-        holder[0] = s;
+    private BackendState state(Backend backend) {
+        BackendState s = backends.get(backend.key());
+        return s != null ? s : backends.computeIfAbsent(backend.key(), k -> createBackend(backend));
+    }
+
+    private PoolState createPool(WorkerPool pool) {
+        PoolState s = new PoolState(pool.id());
         Gauge.builder("tandem.router.pool.in.flight", s.inFlight, AtomicInteger::get)
                 .description("Requests in flight on a worker pool").tag("pool", pool.id()).register(registry);
         Gauge.builder("tandem.router.pool.capacity", catalogs, c -> c.current().pool(pool.id())
                         .map(WorkerPool::capacity).orElse(0))
                 .description("Declared concurrency of a worker pool").tag("pool", pool.id()).register(registry);
-        Gauge.builder("tandem.router.pool.circuit.open", s, st -> st.circuit == CircuitBreakerState.OPEN ? 1 : 0)
-                .description("1 while the pool's circuit breaker is open").tag("pool", pool.id()).register(registry);
+        Gauge.builder("tandem.router.pool.circuit.open", this, w -> w.catalogs.current().pool(pool.id())
+                        .map(p -> w.circuitLabel(p).equals("open") ? 1 : 0).orElse(0))
+                .description("1 while the circuits of every backend of the pool are open").tag("pool", pool.id())
+                .register(registry);
         return s;
     }
 
-    private void onCircuitChange(PoolState s, CircuitBreakerState state) {
+    private Guard guard(BackendState s) {
+        String name = "worker-backend-" + s.key;
+        return Guard.create()
+                .withDescription(name)
+                .withRetry()
+                .maxRetries(retry.maxRetries())
+                .delay(retry.delay().toMillis(), ChronoUnit.MILLIS)
+                .jitter(retry.jitter().toMillis(), ChronoUnit.MILLIS)
+                .whenException(WorkerPools::isTransient)
+                .done()
+                .withCircuitBreaker()
+                .name(name)
+                .requestVolumeThreshold(breaker.requestVolumeThreshold())
+                .failureRatio(breaker.failureRatio())
+                .delay(breaker.delay().toMillis(), ChronoUnit.MILLIS)
+                .successThreshold(breaker.successThreshold())
+                .when(WorkerPools::countsAsFailure)
+                .onStateChange(state -> onCircuitChange(s, state))
+                .done()
+                .build();
+    }
+
+    private BackendState createBackend(Backend backend) {
+        BackendState s = new BackendState(backend.key());
+        String model = backend.model().id();
+        String pool = backend.pool().id();
+        Gauge.builder("tandem.router.backend.circuit.open", s, st -> st.circuit == CircuitBreakerState.OPEN ? 1 : 0)
+                .description("1 while the backend's circuit breaker is open").tags("model", model, "pool", pool)
+                .register(registry);
+        Gauge.builder("tandem.router.backend.rate.limited", s,
+                        st -> st.rateLimitedUntilNanos - System.nanoTime() > 0 ? 1 : 0)
+                .description("1 while the backend is kept out of selection for a rate limit")
+                .tags("model", model, "pool", pool).register(registry);
+        return s;
+    }
+
+    private void onCircuitChange(BackendState s, CircuitBreakerState state) {
         if (state == CircuitBreakerState.OPEN) {
             s.openedAtNanos = System.nanoTime();
         }
         s.circuit = state;
-        LOG.infof("circuit of worker pool %s is now %s", s.poolId, state);
+        LOG.infof("circuit of backend %s is now %s", s.key, state);
     }
 
     private ManagedChannel channel(PoolState s, WorkerPool pool) {
@@ -206,7 +349,7 @@ public class WorkerPools {
 
     @PreDestroy
     void shutdown() {
-        for (PoolState s : states.values()) {
+        for (PoolState s : pools.values()) {
             ManagedChannel channel = s.channel;
             if (channel != null) {
                 channel.shutdown();

@@ -10,7 +10,8 @@ import io.smallrye.config.WithDefault;
 
 /**
  * The router's configuration: the model catalog, the worker pools and the selection and dispatch policy.
- * The catalog is read once at start into an immutable snapshot ({@code CatalogHolder}); issue 4 swaps it at run time.
+ * The models and pools here are the base of the catalog; a watched catalog directory and the admin API add to it at
+ * run time ({@code CatalogSource}).
  */
 @ConfigMapping(prefix = "tandem.router")
 public interface RouterConfig {
@@ -45,6 +46,38 @@ public interface RouterConfig {
     WorkerTypes workerTypes();
 
     Audit audit();
+
+    /** Tenant budgets by tenant id. */
+    Map<String, TenantConfig> tenants();
+
+    TenantBudget tenantBudget();
+
+    CatalogSource catalog();
+
+    Cascade cascade();
+
+    Retry retry();
+
+    RateLimit rateLimit();
+
+    Hedging hedging();
+
+    Exploration exploration();
+
+    LoadShedding loadShedding();
+
+    Prediction prediction();
+
+    Review review();
+
+    interface Review {
+        /**
+         * Answer a review of an output with that same model's verdict on itself without calling it, when no other
+         * oracle-tier model can review: a model judging its own answer only repeats it.
+         */
+        @WithDefault("true")
+        boolean skipSelfReview();
+    }
 
     /** One model of the catalog. */
     interface ModelConfig {
@@ -92,6 +125,14 @@ public interface RouterConfig {
         /** Plaintext (no TLS) to the pool; TLS uses the JVM's trust store. */
         @WithDefault("true")
         boolean plaintext();
+
+        /** GPUs one replica uses for a call, for GPU-second pricing. */
+        @WithDefault("1")
+        int gpus();
+
+        /** Price of one GPU-second in USD; 0 when the pool is not priced by GPU time. */
+        @WithDefault("0")
+        double usdPerGpuSecond();
     }
 
     interface Quality {
@@ -102,6 +143,13 @@ public interface RouterConfig {
         /** z of the one-sided Wilson lower bound on the accept rate (1.645 = 95 %). */
         @WithDefault("1.645")
         double confidenceZ();
+
+        /**
+         * Verdicts the quality figure remembers per (worker type, model): older verdicts are scaled down as new
+         * ones arrive, so a quality drop shows within about this many verdicts.
+         */
+        @WithDefault("500")
+        int window();
     }
 
     interface Estimates {
@@ -118,6 +166,10 @@ public interface RouterConfig {
         /** Input tokens assumed by a dry run without an estimate. */
         @WithDefault("500")
         long defaultInputTokens();
+
+        /** Model seconds assumed for a GPU-priced backend with no measured latency yet. */
+        @WithDefault("1.0")
+        double defaultGpuSeconds();
     }
 
     interface Dispatch {
@@ -169,5 +221,137 @@ public interface RouterConfig {
         /** How often audit trust streams are polled for verdict counts (when an audit client is configured). */
         @WithDefault("30s")
         String pollInterval();
+    }
+
+    /** One tenant's spending limit. */
+    interface TenantConfig {
+        /** Most the tenant may spend per window, in USD. */
+        double budgetUsd();
+
+        /** Window of the limit; {@code tenant-budget.default-window} when unset. */
+        Optional<Duration> window();
+    }
+
+    interface TenantBudget {
+        /** Window of tenant limits that set none. */
+        @WithDefault("24h")
+        Duration defaultWindow();
+
+        /** Limit of tenants without their own entry, in USD; unset means no limit. */
+        Optional<Double> defaultBudgetUsd();
+
+        /** File the spend is saved to (periodically and at shutdown) and restored from at start; unset keeps it in memory only. */
+        Optional<String> stateFile();
+
+        /** How often the spend is saved to the state file. */
+        @WithDefault("30s")
+        Duration saveInterval();
+    }
+
+    interface CatalogSource {
+        /** Directory of catalog JSON files (a mounted ConfigMap) merged over the configured catalog; unset for none. */
+        Optional<String> dir();
+
+        /** How often the directory is checked for changes. */
+        @WithDefault("10s")
+        Duration pollInterval();
+
+        /** Whether the admin API may add, replace and remove models and pools at run time. */
+        @WithDefault("true")
+        boolean adminApi();
+    }
+
+    interface Cascade {
+        /** Whether dispatches climb to a more capable tier when the output is not good enough. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Climb when a validation gate failed. */
+        @WithDefault("true")
+        boolean onValidationFailure();
+
+        /** Calibrated confidence under which an output climbs, by worker type. */
+        Map<String, Double> confidenceThreshold();
+
+        /** Threshold of worker types without their own entry; 0 disables the confidence rule for them. */
+        @WithDefault("0")
+        double defaultConfidenceThreshold();
+    }
+
+    interface Retry {
+        /** Retries of the same backend after a transient error (UNAVAILABLE, ABORTED) before failing over. */
+        @WithDefault("1")
+        int maxRetries();
+
+        /** Delay before a retry. */
+        @WithDefault("50ms")
+        Duration delay();
+
+        /** Random jitter added to or taken from the delay. */
+        @WithDefault("40ms")
+        Duration jitter();
+    }
+
+    interface RateLimit {
+        /** How long a backend that answered RESOURCE_EXHAUSTED without a RetryInfo stays out of selection. */
+        @WithDefault("1s")
+        Duration defaultCooldown();
+
+        /** Longest retry delay honoured from a backend's RetryInfo. */
+        @WithDefault("5m")
+        Duration maxCooldown();
+    }
+
+    interface Hedging {
+        /** Tiers whose latency-critical steps (with a latency target) are hedged; empty disables hedging. */
+        Optional<List<ModelTier>> tiers();
+
+        /** Wait before the hedge when the backend's p95 is still unknown. */
+        @WithDefault("250ms")
+        Duration defaultDelay();
+
+        /** Shortest wait before a hedge, whatever the p95. */
+        @WithDefault("20ms")
+        Duration minDelay();
+    }
+
+    interface Exploration {
+        /**
+         * Share of a worker type's dispatches that may go to a qualifying model with too few audit verdicts
+         * (at most, never more); 0 disables exploration.
+         */
+        @WithDefault("0.05")
+        double rate();
+    }
+
+    interface LoadShedding {
+        /** Retry delay suggested (google.rpc.RetryInfo) when a step is shed because every qualifying pool is full. */
+        @WithDefault("1s")
+        Duration retryAfter();
+    }
+
+    interface Prediction {
+        /** Worker types routed by the prompt-level policy (nearest reviewed outcomes); empty for none. */
+        Optional<List<String>> workerTypes();
+
+        /** Embedded encoder of step inputs. */
+        @WithDefault("all-minilm-l6-v2-q")
+        String encoder();
+
+        /** Neighbours a prediction averages over. */
+        @WithDefault("24")
+        int k();
+
+        /** Reviewed outcomes a model needs for a worker type before its predictions are used. */
+        @WithDefault("20")
+        int minOutcomes();
+
+        /** Outcomes kept per (worker type, model); the oldest go first. */
+        @WithDefault("20000")
+        int maxOutcomes();
+
+        /** Weight, in outcomes, of the model's overall quality in each prediction (shrinkage toward it). */
+        @WithDefault("4")
+        double shrinkage();
     }
 }

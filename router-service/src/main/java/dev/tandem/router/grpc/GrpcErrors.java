@@ -3,14 +3,23 @@ package dev.tandem.router.grpc;
 import java.util.ArrayList;
 import java.util.List;
 
+import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
+import com.google.rpc.PreconditionFailure;
+import com.google.rpc.RetryInfo;
+import dev.tandem.router.service.Budget;
 import dev.tandem.router.service.RoutingFailedException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 
-/** Builds gRPC errors: field violations for bad input, the right code for every routing failure. */
+/**
+ * Builds gRPC errors: field violations for bad input, the right code and details for every routing failure:
+ * FAILED_PRECONDITION with a {@code google.rpc.PreconditionFailure} (type REQUIREMENTS or BUDGET) when nothing
+ * qualifies, RESOURCE_EXHAUSTED with a {@code google.rpc.RetryInfo} when the step is shed or every backend is rate
+ * limited, UNAVAILABLE when every backend failed, DEADLINE_EXCEEDED when the deadline passed during failover.
+ */
 final class GrpcErrors {
 
     private GrpcErrors() {
@@ -46,21 +55,43 @@ final class GrpcErrors {
             com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
                     .setCode(Code.INVALID_ARGUMENT.getNumber())
                     .setMessage(message.toString())
-                    .addDetails(com.google.protobuf.Any.pack(BadRequest.newBuilder().addAllFieldViolations(violations)
-                            .build()))
+                    .addDetails(Any.pack(BadRequest.newBuilder().addAllFieldViolations(violations).build()))
                     .build();
             throw StatusProto.toStatusRuntimeException(status);
         }
     }
 
     static StatusRuntimeException of(RoutingFailedException e) {
-        Status status = switch (e.kind()) {
-            case NO_CANDIDATE -> Status.FAILED_PRECONDITION;
-            case POOLS_FULL -> Status.RESOURCE_EXHAUSTED;
-            case BACKENDS_FAILED -> Status.UNAVAILABLE;
-            case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED;
+        return switch (e.kind()) {
+            case NO_CANDIDATE -> withDetail(Code.FAILED_PRECONDITION, e.getMessage(),
+                    Any.pack(PreconditionFailure.newBuilder().addViolations(PreconditionFailure.Violation.newBuilder()
+                            .setType("REQUIREMENTS").setSubject("step").setDescription(e.getMessage())).build()));
+            case BUDGET_EXCEEDED -> budget(e);
+            case POOLS_FULL, RATE_LIMITED -> withDetail(Code.RESOURCE_EXHAUSTED, e.getMessage(),
+                    Any.pack(RetryInfo.newBuilder().setRetryDelay(duration(e.retryAfterNanos())).build()));
+            case BACKENDS_FAILED -> Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+            case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED.withDescription(e.getMessage()).asRuntimeException();
         };
-        return status.withDescription(e.getMessage()).asRuntimeException();
+    }
+
+    private static StatusRuntimeException budget(RoutingFailedException e) {
+        Budget b = e.budget();
+        String subject = b == null ? "task" : b.isTask() ? "task" : "tenant:" + b.tenant();
+        return withDetail(Code.FAILED_PRECONDITION, "budget exceeded: " + e.getMessage(),
+                Any.pack(PreconditionFailure.newBuilder().addViolations(PreconditionFailure.Violation.newBuilder()
+                        .setType("BUDGET").setSubject(subject)
+                        .setDescription(b == null ? e.getMessage() : b.describe())).build()));
+    }
+
+    private static StatusRuntimeException withDetail(Code code, String message, Any detail) {
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder().setCode(code.getNumber())
+                .setMessage(message).addDetails(detail).build());
+    }
+
+    private static com.google.protobuf.Duration duration(long nanos) {
+        long n = Math.max(nanos, 1_000_000);
+        return com.google.protobuf.Duration.newBuilder().setSeconds(n / 1_000_000_000L)
+                .setNanos((int) (n % 1_000_000_000L)).build();
     }
 
     /** Any failure as a gRPC status; never a bare UNKNOWN. */

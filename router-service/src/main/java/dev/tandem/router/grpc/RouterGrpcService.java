@@ -22,6 +22,7 @@ import dev.tandem.router.service.RoutingService;
 import dev.tandem.router.service.Selection;
 import dev.tandem.router.service.SelectionRequest;
 import dev.tandem.router.service.WorkerTypeDirectory;
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
@@ -56,27 +57,41 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<DispatchResponse> dispatch(DispatchRequest request) {
-        Deadline deadline = CallerDeadlineInterceptor.current();
+        Deadline deadline = Context.current().getDeadline();
         return offload(request.getTaskId(), () -> {
-            new GrpcErrors.Violations()
+            GrpcErrors.Violations violations = new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
-                    .requireNonBlank("worker_type", request.getWorkerType())
-                    .throwIfAny();
+                    .requireNonBlank("worker_type", request.getWorkerType());
+            if (request.getRequirements().getBudgetUsd() < 0) {
+                violations.add("requirements.budget_usd", "must not be negative");
+            }
+            if (request.getRequirements().getLatencyTargetMs() < 0) {
+                violations.add("requirements.latency_target_ms", "must not be negative");
+            }
+            if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
+                violations.add("requirements.min_quality", "must be in [0, 1]");
+            }
+            violations.throwIfAny();
             RoutingService.DispatchResult result = routing.dispatch(request, deadline);
-            return DispatchResponse.newBuilder()
+            DispatchResponse.Builder response = DispatchResponse.newBuilder()
                     .setResult(result.result())
                     .setDecision(mapper.toDecision(result.selection()))
                     .addAllAttempts(result.attempts())
                     .setCostUsd(result.costUsd())
                     .setOracleBaselineUsd(result.oracleBaselineUsd())
-                    .build();
+                    .addAllTrace(result.trace())
+                    .setBudget(result.budget());
+            for (Selection climb : result.cascadeSelections()) {
+                response.addCascadeDecisions(mapper.toDecision(climb));
+            }
+            return response.build();
         });
     }
 
     @Override
     public Uni<ReviewResponse> review(ReviewRequest request) {
-        Deadline deadline = CallerDeadlineInterceptor.current();
+        Deadline deadline = Context.current().getDeadline();
         return offload(request.getTaskId(), () -> {
             new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
@@ -102,10 +117,22 @@ public class RouterGrpcService implements RouterService {
             if (request.getEstimatedInputTokens() < 0) {
                 violations.add("estimated_input_tokens", "must not be negative");
             }
+            if (request.getRequirements().getBudgetUsd() < 0) {
+                violations.add("requirements.budget_usd", "must not be negative");
+            }
+            if (request.getRequirements().getLatencyTargetMs() < 0) {
+                violations.add("requirements.latency_target_ms", "must not be negative");
+            }
+            if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
+                violations.add("requirements.min_quality", "must be in [0, 1]");
+            }
             violations.throwIfAny();
+            String stepText = RoutingService.stepText(request.getInputsMap(), request.getInstructions());
+            long tokens = request.getEstimatedInputTokens() > 0 || stepText.isEmpty()
+                    ? request.getEstimatedInputTokens() : catalogs.current().estimateTokens(stepText.length());
             SelectionRequest selectionRequest = RoutingService.toSelectionRequest(request.getWorkerType(),
-                    request.getRequirements(), java.util.Set.of(), request.getEstimatedInputTokens());
-            Selection selection = routing.route(selectionRequest);
+                    request.getRequirements(), java.util.Set.of(), tokens).withStepText(stepText);
+            Selection selection = routing.route(selectionRequest, request.getTenant());
             return RouteResponse.newBuilder().setDecision(mapper.toDecision(selection)).build();
         });
     }
@@ -117,7 +144,7 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<ListWorkerTypesResponse> listWorkerTypes(ListWorkerTypesRequest request) {
-        Deadline deadline = CallerDeadlineInterceptor.current();
+        Deadline deadline = Context.current().getDeadline();
         return offload(null, () -> ListWorkerTypesResponse.newBuilder()
                 .addAllWorkerTypes(workerTypes.workerTypes(deadline)).build());
     }

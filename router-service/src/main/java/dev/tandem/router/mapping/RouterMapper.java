@@ -6,12 +6,15 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import dev.tandem.proto.router.v1.BackendEntry;
 import dev.tandem.proto.router.v1.Candidate;
 import dev.tandem.proto.router.v1.GetCatalogResponse;
 import dev.tandem.proto.router.v1.ModelEntry;
 import dev.tandem.proto.router.v1.PoolEntry;
 import dev.tandem.proto.router.v1.RouteDecision;
 import dev.tandem.router.client.WorkerPools;
+import dev.tandem.router.service.Backend;
+import dev.tandem.router.service.BackendProfiles;
 import dev.tandem.router.service.CandidateEvaluation;
 import dev.tandem.router.service.Catalog;
 import dev.tandem.router.service.ModelProfile;
@@ -25,8 +28,13 @@ public class RouterMapper {
     @Inject
     WorkerPools pools;
 
+    @Inject
+    BackendProfiles profiles;
+
     public RouteDecision toDecision(Selection selection) {
-        RouteDecision.Builder decision = RouteDecision.newBuilder().setExplanation(selection.explanation());
+        RouteDecision.Builder decision = RouteDecision.newBuilder().setExplanation(selection.explanation())
+                .setPolicy(selection.policy()).setExploration(selection.exploration())
+                .setBudgetDowngrade(selection.budgetDowngrade());
         if (selection.chosen()) {
             decision.setModelId(selection.best().backend().model().id())
                     .setPoolId(selection.best().backend().pool().id());
@@ -37,7 +45,7 @@ public class RouterMapper {
         return decision.build();
     }
 
-    public static Candidate toCandidate(CandidateEvaluation c) {
+    public Candidate toCandidate(CandidateEvaluation c) {
         return Candidate.newBuilder()
                 .setModelId(c.backend().model().id())
                 .setPoolId(c.backend().pool().id())
@@ -50,6 +58,11 @@ public class RouterMapper {
                 .setInFlight(c.inFlight())
                 .setCapacity(c.capacity())
                 .setRank(c.rank())
+                .setQualitySource(c.qualityEstimate().source().label())
+                .setQualitySamples(c.qualityEstimate().samples())
+                .setErrorRate(c.errorRate())
+                .setCircuit(pools.circuitLabel(c.backend()))
+                .setRetryAfterMs(c.rateLimitedForMillis())
                 .build();
     }
 
@@ -67,6 +80,20 @@ public class RouterMapper {
                     .setInFlight(pools.inFlight(p))
                     .setGpu(p.gpu())
                     .setCircuit(pools.circuitLabel(p))
+                    .setGpus(p.gpus())
+                    .setUsdPerGpuSecond(p.usdPerGpuSecond())
+                    .build());
+        }
+        for (Backend b : catalog.backendList()) {
+            BackendProfiles.Profile profile = profiles.existing(b);
+            response.addBackends(BackendEntry.newBuilder()
+                    .setModelId(b.model().id())
+                    .setPoolId(b.pool().id())
+                    .setCircuit(pools.circuitLabel(b))
+                    .setP95LatencyMs(profile == null ? 0 : profile.p95Millis())
+                    .setErrorRate(profile == null ? 0 : profile.errorRate())
+                    .setSamples(profile == null ? 0 : profile.samples())
+                    .setRetryAfterMs(pools.rateLimitedForNanos(b) / 1e6)
                     .build());
         }
         return response.build();
@@ -83,6 +110,7 @@ public class RouterMapper {
                 .setContextTokens(m.contextTokens())
                 .addAllResidencyTags(sorted(m.residencyTags()))
                 .addAllWorkerTypes(sorted(m.workerTypes()))
+                .setPriorQuality(m.priorQuality())
                 .build();
     }
 

@@ -3,33 +3,48 @@ package dev.tandem.router.rest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeMap;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import dev.tandem.router.client.WorkerPools;
+import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.ModelTier;
 import dev.tandem.router.service.Backend;
 import dev.tandem.router.service.BackendProfiles;
+import dev.tandem.router.service.Budget;
+import dev.tandem.router.service.Calibrations;
 import dev.tandem.router.service.CandidateEvaluation;
 import dev.tandem.router.service.Catalog;
 import dev.tandem.router.service.CatalogHolder;
+import dev.tandem.router.service.CatalogSource;
 import dev.tandem.router.service.ModelProfile;
+import dev.tandem.router.service.PromptPredictionPolicy;
 import dev.tandem.router.service.QualityBoard;
 import dev.tandem.router.service.RoutingService;
 import dev.tandem.router.service.Selection;
 import dev.tandem.router.service.SelectionRequest;
+import dev.tandem.router.service.TenantBudgets;
 import dev.tandem.router.service.WorkerPool;
 
-/** Admin read endpoints: the catalog with live pool state, dry-run routing, backend profiles, learned quality. */
+/**
+ * Admin endpoints: the catalog with live pool state and its run-time changes, dry-run routing, backend profiles,
+ * learned quality and calibration, prompt-level outcomes and tenant spend.
+ */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
 public class AdminResource {
@@ -40,27 +55,45 @@ public class AdminResource {
     }
 
     public record PoolView(String id, String endpoint, List<String> models, int capacity, int inFlight, String gpu,
-                           String circuit) {
+                           int gpus, double usdPerGpuSecond, String circuit) {
     }
 
-    public record CatalogView(String oracleModel, List<ModelView> models, List<PoolView> pools) {
+    public record CatalogView(String oracleModel, List<ModelView> models, List<PoolView> pools,
+                              CatalogSource.Status source) {
     }
 
     public record CandidateView(String modelId, String poolId, String tier, boolean eligible, String rejection,
-                                double p95LatencyMs, double quality, double estimatedCostUsd, int inFlight,
-                                int capacity, int rank) {
+                                double p95LatencyMs, double errorRate, double quality, String qualitySource,
+                                long qualitySamples, double estimatedCostUsd, int inFlight, int capacity,
+                                String circuit, double retryAfterMs, int rank) {
     }
 
-    public record DecisionView(String workerType, String modelId, String poolId, double qualityTarget,
-                               String explanation, List<CandidateView> candidates) {
+    public record DecisionView(String workerType, String modelId, String poolId, String policy, double qualityTarget,
+                               boolean budgetDowngrade, String explanation, List<CandidateView> candidates) {
     }
 
-    public record BackendView(String backend, String model, String pool, double p95LatencyMs, int samples,
-                              long successes, long failures, int inFlight, int capacity, String circuit) {
+    public record BackendView(String backend, String model, String pool, double p95LatencyMs, double meanLatencyMs,
+                              double errorRate, int samples, long successes, long failures, int inFlight,
+                              int capacity, String circuit, double retryAfterMs) {
+    }
+
+    public record QualityView(double accepted, double rejected, boolean measured, double quality, String source) {
+    }
+
+    public record CalibrationView(String stream, String method, long samples, double[] raw, double[] calibrated) {
+    }
+
+    public record OutcomesView(String pair, int outcomes, int accepted) {
+    }
+
+    public record ErrorView(String error) {
     }
 
     @Inject
     CatalogHolder catalogs;
+
+    @Inject
+    CatalogSource source;
 
     @Inject
     RoutingService routing;
@@ -73,6 +106,15 @@ public class AdminResource {
 
     @Inject
     QualityBoard quality;
+
+    @Inject
+    Calibrations calibrations;
+
+    @Inject
+    PromptPredictionPolicy prediction;
+
+    @Inject
+    TenantBudgets tenants;
 
     @GET
     @Path("/catalog")
@@ -87,9 +129,96 @@ public class AdminResource {
         List<PoolView> poolViews = new ArrayList<>();
         for (WorkerPool p : catalog.pools()) {
             poolViews.add(new PoolView(p.id(), p.endpoint(), p.models(), p.capacity(), pools.inFlight(p), p.gpu(),
-                    pools.circuitLabel(p)));
+                    p.gpus(), p.usdPerGpuSecond(), pools.circuitLabel(p)));
         }
-        return new CatalogView(catalog.oracleModelId(), models, poolViews);
+        return new CatalogView(catalog.oracleModelId(), models, poolViews, source.status());
+    }
+
+    /** Adds or replaces a model; body: the model's keys as in the properties (tier, input-usd-per-mtok, ...). */
+    @PUT
+    @Path("/catalog/models/{id}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response putModel(@PathParam("id") String id, byte[] body) {
+        return change(() -> source.putModel(id, source.parse(body, CatalogDefinition.Model.class,
+                "model '" + id + "'")));
+    }
+
+    @DELETE
+    @Path("/catalog/models/{id}")
+    public Response removeModel(@PathParam("id") String id) {
+        return change(() -> source.removeModel(id));
+    }
+
+    /** Adds or replaces a worker pool; body: endpoint, models, capacity, gpu, gpus, usd-per-gpu-second, plaintext. */
+    @PUT
+    @Path("/catalog/pools/{id}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response putPool(@PathParam("id") String id, byte[] body) {
+        return change(() -> source.putPool(id, source.parse(body, CatalogDefinition.Pool.class,
+                "pool '" + id + "'")));
+    }
+
+    @DELETE
+    @Path("/catalog/pools/{id}")
+    public Response removePool(@PathParam("id") String id) {
+        return change(() -> source.removePool(id));
+    }
+
+    public record PolicyView(String workerType, double qualityTarget, double cascadeConfidenceThreshold,
+                             Map<String, Map<String, Double>> overrides) {
+    }
+
+    /** A worker type's effective quality target and cascade threshold, with every run-time override. */
+    @GET
+    @Path("/policy/{workerType}")
+    public PolicyView policy(@PathParam("workerType") String workerType) {
+        Catalog catalog = catalogs.current();
+        return new PolicyView(workerType, catalog.qualityTarget(workerType), catalog.cascadeThreshold(workerType),
+                source.policyOverrides());
+    }
+
+    /** Overrides a worker type's quality-target and/or cascade-confidence-threshold until restart (or DELETE). */
+    @PUT
+    @Path("/policy/{workerType}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response overridePolicy(@PathParam("workerType") String workerType, byte[] body) {
+        Response r = change(() -> source.overridePolicy(workerType, source.parse(body,
+                CatalogSource.PolicyOverride.class, "policy of '" + workerType + "'")));
+        return r.getStatus() == 200 ? Response.ok(policy(workerType)).build() : r;
+    }
+
+    @DELETE
+    @Path("/policy/{workerType}")
+    public Response resetPolicy(@PathParam("workerType") String workerType) {
+        Response r = change(() -> source.resetPolicy(workerType));
+        return r.getStatus() == 200 ? Response.ok(policy(workerType)).build() : r;
+    }
+
+    /** Re-reads the catalog directory now instead of at the next poll. */
+    @PUT
+    @Path("/catalog/reload")
+    public CatalogView reload() {
+        source.reloadDirectory();
+        return catalog();
+    }
+
+    private Response change(java.util.function.Supplier<Catalog> change) {
+        try {
+            change.get();
+            return Response.ok(catalog()).build();
+        } catch (CatalogSource.InvalidCatalogException e) {
+            return error(Response.Status.BAD_REQUEST, e.getMessage());
+        } catch (CatalogSource.CatalogConflictException e) {
+            return error(Response.Status.CONFLICT, e.getMessage());
+        } catch (NoSuchElementException e) {
+            return error(Response.Status.NOT_FOUND, e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            return error(Response.Status.FORBIDDEN, e.getMessage());
+        }
+    }
+
+    private static Response error(Response.Status status, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(new ErrorView(message)).build();
     }
 
     /** Dry run: the decision a dispatch of this worker type would take now. */
@@ -102,9 +231,15 @@ public class AdminResource {
                               @QueryParam("latency_target_ms") @DefaultValue("0") double latencyTargetMs,
                               @QueryParam("residency") List<String> residencyTags,
                               @QueryParam("budget_usd") @DefaultValue("0") double budgetUsd,
-                              @QueryParam("estimated_input_tokens") @DefaultValue("0") long inputTokens) {
+                              @QueryParam("estimated_input_tokens") @DefaultValue("0") long inputTokens,
+                              @QueryParam("tenant") @DefaultValue("") String tenant,
+                              @QueryParam("input") @DefaultValue("") String input) {
         if (workerType == null || workerType.isBlank()) {
             throw new BadRequestException("query parameter worker_type is required");
+        }
+        if (budgetUsd < 0 || latencyTargetMs < 0 || inputTokens < 0 || minContextTokens < 0) {
+            throw new BadRequestException("budget_usd, latency_target_ms, estimated_input_tokens and "
+                    + "min_context_tokens must not be negative");
         }
         ModelTier tier = null;
         if (minTier != null && !minTier.isBlank()) {
@@ -115,16 +250,18 @@ public class AdminResource {
             }
         }
         Selection selection = routing.route(new SelectionRequest(workerType, capabilities, minContextTokens, tier,
-                latencyTargetMs, residencyTags, budgetUsd, Set.of(), inputTokens));
+                latencyTargetMs, residencyTags, budgetUsd, Set.of(), inputTokens).withStepText(input), tenant);
         List<CandidateView> candidates = new ArrayList<>();
         for (CandidateEvaluation c : selection.candidates()) {
             candidates.add(new CandidateView(c.backend().model().id(), c.backend().pool().id(),
-                    c.backend().model().tier().name(), c.eligible(), c.rejection(), c.p95Millis(), c.quality(),
-                    c.estimatedCostUsd(), c.inFlight(), c.capacity(), c.rank()));
+                    c.backend().model().tier().name(), c.eligible(), c.rejection(), c.p95Millis(), c.errorRate(),
+                    c.quality(), c.qualityEstimate().source().label(), c.qualityEstimate().samples(),
+                    c.estimatedCostUsd(), c.inFlight(), c.capacity(), pools.circuitLabel(c.backend()),
+                    c.rateLimitedForMillis(), c.rank()));
         }
         return new DecisionView(workerType, selection.chosen() ? selection.best().backend().model().id() : null,
-                selection.chosen() ? selection.best().backend().pool().id() : null, selection.qualityTarget(),
-                selection.explanation(), candidates);
+                selection.chosen() ? selection.best().backend().pool().id() : null, selection.policy(),
+                selection.qualityTarget(), selection.budgetDowngrade(), selection.explanation(), candidates);
     }
 
     /** Live profile of every backend (model@pool). */
@@ -135,16 +272,51 @@ public class AdminResource {
         for (Backend b : catalogs.current().backendList()) {
             BackendProfiles.Profile p = profiles.existing(b);
             views.add(new BackendView(b.key(), b.model().id(), b.pool().id(), p == null ? 0 : p.p95Millis(),
-                    p == null ? 0 : p.samples(), p == null ? 0 : p.successes(), p == null ? 0 : p.failures(),
-                    pools.inFlight(b.pool()), b.pool().capacity(), pools.circuitLabel(b.pool())));
+                    p == null ? 0 : p.meanOkMillis(), p == null ? 0 : p.errorRate(), p == null ? 0 : p.samples(),
+                    p == null ? 0 : p.successes(), p == null ? 0 : p.failures(), pools.inFlight(b.pool()),
+                    b.pool().capacity(), pools.circuitLabel(b), pools.rateLimitedForNanos(b) / 1e6));
         }
         return views;
     }
 
-    /** Review verdict counts per worker type and model, as learned from the audit service. */
+    /** Review verdicts remembered per worker type and model, with the quality selection uses. */
     @GET
     @Path("/quality")
-    public Map<String, Map<String, QualityBoard.Verdicts>> quality() {
-        return new TreeMap<>(quality.snapshot());
+    public Map<String, Map<String, QualityView>> quality() {
+        Map<String, Map<String, QualityView>> out = new TreeMap<>();
+        Catalog catalog = catalogs.current();
+        quality.snapshot().forEach((type, byModel) -> byModel.forEach((model, v) -> {
+            var estimate = catalog.model(model).map(m -> quality.estimate(type, m)).orElse(null);
+            out.computeIfAbsent(type, k -> new TreeMap<>()).put(model, new QualityView(v.accepted(), v.rejected(),
+                    quality.measured(type, model), estimate == null ? 0 : estimate.value(),
+                    estimate == null ? "not in catalog" : estimate.source().label()));
+        }));
+        return out;
+    }
+
+    /** Calibration maps received from the audit service, per stream (backend/worker type/tenant). */
+    @GET
+    @Path("/calibration")
+    public List<CalibrationView> calibration() {
+        List<CalibrationView> out = new ArrayList<>();
+        new TreeMap<>(calibrations.snapshot()).forEach((stream, m) -> out.add(new CalibrationView(
+                stream.replace('\n', '/'), m.method(), m.samples(), m.raw(), m.calibrated())));
+        return out;
+    }
+
+    /** Reviewed outcomes the prompt-level policy predicts from, per worker type/model. */
+    @GET
+    @Path("/prediction")
+    public List<OutcomesView> prediction() {
+        List<OutcomesView> out = new ArrayList<>();
+        prediction.summary().forEach((pair, c) -> out.add(new OutcomesView(pair, c[0], c[1])));
+        return out;
+    }
+
+    /** Spend of every tenant with a budget in its current window. */
+    @GET
+    @Path("/tenants")
+    public Map<String, Budget> tenants() {
+        return new TreeMap<>(tenants.snapshot());
     }
 }

@@ -10,12 +10,14 @@ import jakarta.inject.Inject;
 
 import dev.tandem.router.config.RouterConfig;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * Live profile of every backend (model@pool): a recent latency window for selection, and Micrometer meters
- * ({@code tandem.router.backend.latency}, {@code tandem.router.backend.errors}) for dashboards.
+ * Live profile of every backend (model@pool): a recent window (p95, mean, error rate) for selection, and
+ * Micrometer meters for dashboards: {@code tandem_router_backend_latency_seconds} (histogram),
+ * {@code tandem_router_backend_errors_total} and {@code tandem_router_backend_error_ratio} (recent window).
  */
 @ApplicationScoped
 public class BackendProfiles {
@@ -38,6 +40,14 @@ public class BackendProfiles {
             return window.p95Millis();
         }
 
+        public double meanOkMillis() {
+            return window.meanOkMillis();
+        }
+
+        public double errorRate() {
+            return window.errorRate();
+        }
+
         public int samples() {
             return window.count();
         }
@@ -58,9 +68,13 @@ public class BackendProfiles {
 
     @Inject
     public BackendProfiles(MeterRegistry registry, RouterConfig config) {
+        this(registry, config.latency().window(), config.latency().minSamples());
+    }
+
+    public BackendProfiles(MeterRegistry registry, int windowSize, int minSamples) {
         this.registry = registry;
-        this.windowSize = config.latency().window();
-        this.minSamples = config.latency().minSamples();
+        this.windowSize = windowSize;
+        this.minSamples = minSamples;
     }
 
     public Profile profile(Backend backend) {
@@ -75,7 +89,7 @@ public class BackendProfiles {
 
     public void recordSuccess(Backend backend, long nanos) {
         Profile p = profile(backend);
-        p.window.record(nanos / 1_000_000d);
+        p.window.record(nanos / 1_000_000d, true);
         p.successes.increment();
         p.okTimer.record(nanos, TimeUnit.NANOSECONDS);
     }
@@ -83,7 +97,7 @@ public class BackendProfiles {
     /** A failed call: its time counts towards the latency window too, a slow failure is slow. */
     public void recordFailure(Backend backend, long nanos, String code) {
         Profile p = profile(backend);
-        p.window.record(nanos / 1_000_000d);
+        p.window.record(nanos / 1_000_000d, false);
         p.failures.increment();
         p.errorTimer.record(nanos, TimeUnit.NANOSECONDS);
         Counter.builder("tandem.router.backend.errors").description("Failed calls to a backend")
@@ -92,7 +106,12 @@ public class BackendProfiles {
     }
 
     private Profile create(Backend backend) {
-        return new Profile(new LatencyWindow(windowSize, minSamples), timer(backend, "ok"), timer(backend, "error"));
+        Profile p = new Profile(new LatencyWindow(windowSize, minSamples), timer(backend, "ok"),
+                timer(backend, "error"));
+        Gauge.builder("tandem.router.backend.error.ratio", p, Profile::errorRate)
+                .description("Share of the backend's recent calls that failed (window of tandem.router.latency.window)")
+                .tags("model", backend.model().id(), "pool", backend.pool().id()).register(registry);
+        return p;
     }
 
     private Timer timer(Backend backend, String outcome) {

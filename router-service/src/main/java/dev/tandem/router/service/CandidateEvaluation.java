@@ -5,24 +5,89 @@ public final class CandidateEvaluation {
 
     private final Backend backend;
     final double p95Millis;
+    final double errorRate;
+    final QualityEstimate qualityEstimate;
     final double quality;
     final double estimatedCostUsd;
     final int inFlight;
+    final long rateLimitedForNanos;
     RejectionKind rejectionKind;
-    String rejection = "";
+    // the rejection's text is rendered on first read: selection rejects most candidates and shows only a few
+    private String rejection = "";
+    private String detail;
+    private double bound;
+    private Object context;
     int rank;
 
-    CandidateEvaluation(Backend backend, double p95Millis, double quality, double estimatedCostUsd, int inFlight) {
+    CandidateEvaluation(Backend backend, double p95Millis, double errorRate, QualityEstimate quality,
+                        double estimatedCostUsd, int inFlight, long rateLimitedForNanos) {
         this.backend = backend;
         this.p95Millis = p95Millis;
-        this.quality = quality;
+        this.errorRate = errorRate;
+        this.qualityEstimate = quality;
+        this.quality = quality.value();
         this.estimatedCostUsd = estimatedCostUsd;
         this.inFlight = inFlight;
+        this.rateLimitedForNanos = rateLimitedForNanos;
+    }
+
+    /** A copy with its rejection cleared and a new rank, for re-ranked selections (exploration). */
+    CandidateEvaluation eligibleCopy(int newRank) {
+        CandidateEvaluation c = new CandidateEvaluation(backend, p95Millis, errorRate, qualityEstimate,
+                estimatedCostUsd, inFlight, rateLimitedForNanos);
+        c.rank = newRank;
+        return c;
+    }
+
+    CandidateEvaluation rankedCopy(int newRank) {
+        CandidateEvaluation c = eligibleCopy(newRank);
+        c.rejectionKind = rejectionKind;
+        c.rejection = rejectionKind == null ? "" : rejection();
+        if (rejectionKind != null) {
+            c.rank = 0;
+        }
+        return c;
     }
 
     void reject(RejectionKind kind, String reason) {
         rejectionKind = kind;
         rejection = reason;
+    }
+
+    /** A rejection whose text is rendered when read, from the kind and its detail, bound and context. */
+    void reject(RejectionKind kind, String detail, double bound, Object context) {
+        rejectionKind = kind;
+        rejection = null;
+        this.detail = detail;
+        this.bound = bound;
+        this.context = context;
+    }
+
+    void clearRejection() {
+        rejectionKind = null;
+        rejection = "";
+    }
+
+    private String render() {
+        return switch (rejectionKind) {
+            case EXCLUDED -> "model excluded by the request";
+            case WORKER_TYPE -> "model does not serve worker type '" + detail + "'";
+            case CAPABILITY -> "lacks capability '" + detail + "'";
+            case CONTEXT_WINDOW -> "context window " + backend.model().contextTokens() + " tokens under required "
+                    + (long) bound;
+            case TIER -> "tier " + backend.model().tier() + " below required " + detail;
+            case RESIDENCY -> "lacks residency tag '" + detail + "'";
+            case CIRCUIT_OPEN -> "circuit open for backend " + backend.key();
+            case RATE_LIMITED -> "rate limited by the backend for another "
+                    + Math.max(1, Math.round(rateLimitedForNanos / 1e6)) + " ms (its retry delay)";
+            case POOL_FULL -> "pool '" + backend.pool().id() + "' full (" + inFlight + "/" + backend.pool().capacity()
+                    + " in flight)";
+            case LATENCY -> "p95 " + Math.round(p95Millis) + " ms over latency target " + Math.round(bound) + " ms";
+            case QUALITY -> "quality " + RouteSelector.fmt2(quality) + " (" + qualityEstimate.source().label()
+                    + ") under target " + RouteSelector.fmt2(bound) + " for '" + detail + "'";
+            case BUDGET -> "estimated cost " + RouteSelector.usd(estimatedCostUsd) + " over the "
+                    + ((Budget) context).describe();
+        };
     }
 
     double load() {
@@ -43,7 +108,12 @@ public final class CandidateEvaluation {
     }
 
     public String rejection() {
-        return rejection;
+        String r = rejection;
+        if (r == null) {
+            r = render();
+            rejection = r;
+        }
+        return r;
     }
 
     public int rank() {
@@ -54,8 +124,16 @@ public final class CandidateEvaluation {
         return p95Millis;
     }
 
+    public double errorRate() {
+        return errorRate;
+    }
+
     public double quality() {
         return quality;
+    }
+
+    public QualityEstimate qualityEstimate() {
+        return qualityEstimate;
     }
 
     public double estimatedCostUsd() {
@@ -68,5 +146,9 @@ public final class CandidateEvaluation {
 
     public int capacity() {
         return backend.pool().capacity();
+    }
+
+    public double rateLimitedForMillis() {
+        return rateLimitedForNanos / 1e6;
     }
 }

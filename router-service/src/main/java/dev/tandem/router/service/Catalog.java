@@ -3,11 +3,13 @@ package dev.tandem.router.service;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
+import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.RouterConfig;
 
 /**
@@ -16,20 +18,49 @@ import dev.tandem.router.config.RouterConfig;
  */
 public final class Catalog {
 
+    /** Selection settings that come with every catalog snapshot. */
+    public record Settings(String oracleModelId, Map<String, Double> qualityTargets, double defaultQualityTarget,
+                           Map<String, Long> outputTokens, long defaultOutputTokens, long defaultInputTokens,
+                           int charsPerToken, double defaultGpuSeconds, Map<String, Double> cascadeThresholds,
+                           double defaultCascadeThreshold) {
+
+        public Settings {
+            qualityTargets = Map.copyOf(qualityTargets);
+            outputTokens = Map.copyOf(outputTokens);
+            cascadeThresholds = Map.copyOf(cascadeThresholds);
+            charsPerToken = Math.max(1, charsPerToken);
+        }
+
+        public static Settings of(RouterConfig config) {
+            return of(config, Map.of(), Map.of());
+        }
+
+        /** The configured settings with run-time overrides of quality targets and cascade thresholds. */
+        public static Settings of(RouterConfig config, Map<String, Double> targetOverrides,
+                                  Map<String, Double> thresholdOverrides) {
+            Map<String, Double> targets = new java.util.HashMap<>(config.qualityTarget());
+            targets.putAll(targetOverrides);
+            Map<String, Double> thresholds = new java.util.HashMap<>(config.cascade().confidenceThreshold());
+            thresholds.putAll(thresholdOverrides);
+            return new Settings(config.oracleModel(), targets, config.defaultQualityTarget(),
+                    config.estimates().outputTokens(), config.estimates().defaultOutputTokens(),
+                    config.estimates().defaultInputTokens(), config.estimates().charsPerToken(),
+                    config.estimates().defaultGpuSeconds(), thresholds,
+                    config.cascade().defaultConfidenceThreshold());
+        }
+    }
+
+    /** The backends whose model serves a worker type, and the others, already rejected for it. */
+    record ServedBy(Backend[] serving, CandidateEvaluation[] notServing) {
+    }
+
+    private final Map<String, ServedBy> servedBy = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, ModelProfile> models;
     private final Map<String, WorkerPool> pools;
     private final Backend[] backends;
-    private final String oracleModelId;
-    private final Map<String, Double> qualityTargets;
-    private final double defaultQualityTarget;
-    private final Map<String, Long> outputTokens;
-    private final long defaultOutputTokens;
-    private final long defaultInputTokens;
-    private final int charsPerToken;
+    private final Settings settings;
 
-    public Catalog(List<ModelProfile> models, List<WorkerPool> pools, String oracleModelId,
-                   Map<String, Double> qualityTargets, double defaultQualityTarget, Map<String, Long> outputTokens,
-                   long defaultOutputTokens, long defaultInputTokens, int charsPerToken) {
+    public Catalog(List<ModelProfile> models, List<WorkerPool> pools, Settings settings) {
         Map<String, ModelProfile> byId = new LinkedHashMap<>();
         for (ModelProfile m : models) {
             byId.put(m.id(), m);
@@ -38,11 +69,11 @@ public final class Catalog {
         List<Backend> pairs = new ArrayList<>();
         for (WorkerPool pool : pools) {
             poolsById.put(pool.id(), pool);
-            for (String modelId : new HashSet<>(pool.models())) {
+            for (String modelId : new LinkedHashSet<>(pool.models())) {
                 ModelProfile model = byId.get(modelId);
                 if (model == null) {
-                    throw new IllegalArgumentException("pool " + pool.id() + " serves model " + modelId
-                            + " which is not in the catalog (known: " + byId.keySet() + ")");
+                    throw new IllegalArgumentException("pool '" + pool.id() + "' serves model '" + modelId
+                            + "' which is not in the catalog (known: " + new TreeMap<>(byId).keySet() + ")");
                 }
                 pairs.add(new Backend(model, pool));
             }
@@ -51,29 +82,62 @@ public final class Catalog {
         this.models = Map.copyOf(byId);
         this.pools = Map.copyOf(poolsById);
         this.backends = pairs.toArray(Backend[]::new);
-        this.oracleModelId = oracleModelId;
-        this.qualityTargets = Map.copyOf(qualityTargets);
-        this.defaultQualityTarget = defaultQualityTarget;
-        this.outputTokens = Map.copyOf(outputTokens);
-        this.defaultOutputTokens = defaultOutputTokens;
-        this.defaultInputTokens = defaultInputTokens;
-        this.charsPerToken = Math.max(1, charsPerToken);
+        this.settings = settings;
     }
 
-    /** The catalog described by the configuration. */
+    /** A catalog with the given selection settings and the default of one model second for GPU estimates. */
+    public Catalog(List<ModelProfile> models, List<WorkerPool> pools, String oracleModelId,
+                   Map<String, Double> qualityTargets, double defaultQualityTarget, Map<String, Long> outputTokens,
+                   long defaultOutputTokens, long defaultInputTokens, int charsPerToken) {
+        this(models, pools, new Settings(oracleModelId, qualityTargets, defaultQualityTarget, outputTokens,
+                defaultOutputTokens, defaultInputTokens, charsPerToken, 1.0, Map.of(), 0));
+    }
+
+    /** The catalog described by the configuration alone. */
     public static Catalog from(RouterConfig config) {
+        return build(CatalogDefinition.of(config), Settings.of(config));
+    }
+
+    /**
+     * The catalog of a definition: unset fields take the property defaults.
+     *
+     * @throws IllegalArgumentException naming every problem when the definition is invalid
+     */
+    public static Catalog build(CatalogDefinition definition, Settings settings) {
+        List<String> problems = new ArrayList<>();
         List<ModelProfile> models = new ArrayList<>();
-        new TreeMap<>(config.models()).forEach((id, m) -> models.add(new ModelProfile(id, m.tier(),
-                m.inputUsdPerMtok(), m.outputUsdPerMtok(), m.cachedInputUsdPerMtok().orElse(m.inputUsdPerMtok()),
-                new HashSet<>(m.capabilities().orElse(List.of())), m.contextTokens(),
-                new HashSet<>(m.residencyTags().orElse(List.of())), new HashSet<>(m.workerTypes().orElse(List.of())),
-                m.priorQuality())));
+        new TreeMap<>(definition.models()).forEach((id, m) -> {
+            List<String> v = m.violations("models." + id);
+            if (!v.isEmpty()) {
+                problems.addAll(v);
+                return;
+            }
+            double input = m.inputUsdPerMtok() == null ? 0 : m.inputUsdPerMtok();
+            models.add(new ModelProfile(id, m.tier(), input, m.outputUsdPerMtok() == null ? 0 : m.outputUsdPerMtok(),
+                    m.cachedInputUsdPerMtok() == null ? input : m.cachedInputUsdPerMtok(),
+                    new HashSet<>(orEmpty(m.capabilities())), m.contextTokens() == null ? 8192 : m.contextTokens(),
+                    new HashSet<>(orEmpty(m.residencyTags())), new HashSet<>(orEmpty(m.workerTypes())),
+                    m.priorQuality() == null ? 0.80 : m.priorQuality()));
+        });
         List<WorkerPool> pools = new ArrayList<>();
-        new TreeMap<>(config.pools()).forEach((id, p) -> pools.add(new WorkerPool(id, p.endpoint(), p.models(),
-                p.capacity(), p.gpu().orElse(""), p.plaintext())));
-        return new Catalog(models, pools, config.oracleModel(), config.qualityTarget(), config.defaultQualityTarget(),
-                config.estimates().outputTokens(), config.estimates().defaultOutputTokens(),
-                config.estimates().defaultInputTokens(), config.estimates().charsPerToken());
+        new TreeMap<>(definition.pools()).forEach((id, p) -> {
+            List<String> v = p.violations("pools." + id);
+            if (!v.isEmpty()) {
+                problems.addAll(v);
+                return;
+            }
+            pools.add(new WorkerPool(id, p.endpoint(), p.models(), p.capacity() == null ? 32 : p.capacity(),
+                    p.gpu() == null ? "" : p.gpu(), p.plaintext() == null || p.plaintext(),
+                    p.gpus() == null ? 1 : p.gpus(), p.usdPerGpuSecond() == null ? 0 : p.usdPerGpuSecond()));
+        });
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        return new Catalog(models, pools, settings);
+    }
+
+    private static List<String> orEmpty(List<String> list) {
+        return list == null ? List.of() : list;
     }
 
     /** Every (model, pool) pair, sorted by key; the array is shared, callers must not modify it. */
@@ -81,8 +145,45 @@ public final class Catalog {
         return backends;
     }
 
+    /**
+     * The backends serving a worker type, and rejections of the others, computed once per snapshot and worker type:
+     * selection evaluates only the serving ones, and the same immutable rejections are shared by every decision.
+     */
+    ServedBy servedBy(String workerType) {
+        ServedBy s = servedBy.get(workerType);
+        if (s != null) {
+            return s;
+        }
+        List<Backend> serving = new ArrayList<>();
+        List<CandidateEvaluation> not = new ArrayList<>();
+        for (Backend b : backends) {
+            if (b.model().servesWorkerType(workerType)) {
+                serving.add(b);
+            } else {
+                CandidateEvaluation e = new CandidateEvaluation(b, 0, 0, b.model().prior(), 0, 0, 0);
+                e.reject(RejectionKind.WORKER_TYPE, "model does not serve worker type '" + workerType + "'");
+                not.add(e);
+            }
+        }
+        ServedBy computed = new ServedBy(serving.toArray(Backend[]::new), not.toArray(CandidateEvaluation[]::new));
+        // bounded: worker types come from requests, so cache only while the set stays small
+        if (servedBy.size() < 1000) {
+            servedBy.putIfAbsent(workerType, computed);
+        }
+        return computed;
+    }
+
     public List<Backend> backendList() {
         return List.of(backends);
+    }
+
+    public Optional<Backend> backend(String modelId, String poolId) {
+        for (Backend b : backends) {
+            if (b.model().id().equals(modelId) && b.pool().id().equals(poolId)) {
+                return Optional.of(b);
+            }
+        }
+        return Optional.empty();
     }
 
     public List<ModelProfile> models() {
@@ -105,30 +206,45 @@ public final class Catalog {
         return Optional.ofNullable(pools.get(id));
     }
 
+    public Settings settings() {
+        return settings;
+    }
+
     public String oracleModelId() {
-        return oracleModelId;
+        return settings.oracleModelId();
     }
 
     public Optional<ModelProfile> oracleModel() {
-        return model(oracleModelId);
+        return model(settings.oracleModelId());
     }
 
     public double qualityTarget(String workerType) {
-        Double target = qualityTargets.get(workerType);
-        return target != null ? target : defaultQualityTarget;
+        Double target = settings.qualityTargets().get(workerType);
+        return target != null ? target : settings.defaultQualityTarget();
+    }
+
+    /** Calibrated confidence under which an output of this worker type climbs the cascade; 0 for no such rule. */
+    public double cascadeThreshold(String workerType) {
+        Double threshold = settings.cascadeThresholds().get(workerType);
+        return threshold != null ? threshold : settings.defaultCascadeThreshold();
     }
 
     public long outputTokens(String workerType) {
-        Long tokens = outputTokens.get(workerType);
-        return tokens != null ? tokens : defaultOutputTokens;
+        Long tokens = settings.outputTokens().get(workerType);
+        return tokens != null ? tokens : settings.defaultOutputTokens();
     }
 
     public long defaultInputTokens() {
-        return defaultInputTokens;
+        return settings.defaultInputTokens();
+    }
+
+    public double defaultGpuSeconds() {
+        return settings.defaultGpuSeconds();
     }
 
     /** Input tokens estimated from a text length. */
     public long estimateTokens(long chars) {
+        int charsPerToken = settings.charsPerToken();
         return (chars + charsPerToken - 1) / charsPerToken;
     }
 }

@@ -8,7 +8,7 @@ import jakarta.inject.Inject;
 import dev.tandem.router.config.RouterConfig;
 import org.jboss.logging.Logger;
 
-/** Holds the current catalog snapshot; a run-time catalog change (issue 4) swaps it atomically. */
+/** Holds the current catalog snapshot; {@link CatalogSource} swaps it atomically when the catalog changes. */
 @ApplicationScoped
 public class CatalogHolder {
 
@@ -18,7 +18,10 @@ public class CatalogHolder {
 
     @Inject
     public CatalogHolder(RouterConfig config) {
-        Catalog catalog = Catalog.from(config);
+        this(Catalog.from(config));
+    }
+
+    public CatalogHolder(Catalog catalog) {
         LOG.infof("catalog: %d models, %d pools, %d backends, oracle model %s", catalog.models().size(),
                 catalog.pools().size(), catalog.backendList().size(), catalog.oracleModelId());
         this.current = new AtomicReference<>(catalog);

@@ -5,7 +5,7 @@ import jakarta.inject.Inject;
 
 import dev.tandem.router.client.WorkerPools;
 
-/** The live view selection reads: measured latency, pool load and circuits, and learned quality. */
+/** The live view selection reads: measured latency and errors, pool load, circuits, rate limits, learned quality. */
 @ApplicationScoped
 public class LiveState implements LiveView {
 
@@ -18,24 +18,62 @@ public class LiveState implements LiveView {
     @Inject
     QualityBoard quality;
 
+    public LiveState() {
+    }
+
+    /** For use outside CDI (benchmarks). */
+    public LiveState(BackendProfiles profiles, WorkerPools pools, QualityBoard quality) {
+        this.profiles = profiles;
+        this.pools = pools;
+        this.quality = quality;
+    }
+
+    /** A backend's live records, cached on the backend (a decision reads six figures of each of them). */
+    private record Slot(LiveState owner, BackendProfiles.Profile profile, WorkerPools.BackendState state,
+                        WorkerPools.PoolLoad load) {
+    }
+
+    private Slot slot(Backend backend) {
+        if (backend.liveSlot instanceof Slot s && s.owner() == this) {
+            return s;
+        }
+        Slot s = new Slot(this, profiles.profile(backend), pools.backendState(backend), pools.poolLoad(backend.pool()));
+        backend.liveSlot = s;
+        return s;
+    }
+
     @Override
     public double p95Millis(Backend backend) {
-        BackendProfiles.Profile profile = profiles.existing(backend);
-        return profile == null ? 0 : profile.p95Millis();
+        return slot(backend).profile().p95Millis();
     }
 
     @Override
-    public int inFlight(WorkerPool pool) {
-        return pools.inFlight(pool);
+    public double meanMillis(Backend backend) {
+        return slot(backend).profile().meanOkMillis();
     }
 
     @Override
-    public boolean circuitOpen(WorkerPool pool) {
-        return pools.circuitOpen(pool);
+    public double errorRate(Backend backend) {
+        return slot(backend).profile().errorRate();
     }
 
     @Override
-    public double quality(String workerType, ModelProfile model) {
-        return quality.quality(workerType, model);
+    public int inFlight(Backend backend) {
+        return slot(backend).load().inFlight();
+    }
+
+    @Override
+    public boolean circuitOpen(Backend backend) {
+        return pools.circuitOpen(slot(backend).state());
+    }
+
+    @Override
+    public long rateLimitedForNanos(Backend backend) {
+        return WorkerPools.rateLimitedForNanos(slot(backend).state());
+    }
+
+    @Override
+    public QualityEstimate quality(String workerType, ModelProfile model) {
+        return quality.estimate(workerType, model);
     }
 }

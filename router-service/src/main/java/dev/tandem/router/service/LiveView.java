@@ -6,12 +6,21 @@ public interface LiveView {
     /** Measured p95 latency of a backend over its recent window in milliseconds, 0 when unknown. */
     double p95Millis(Backend backend);
 
-    /** Requests in flight on a pool. */
-    int inFlight(WorkerPool pool);
+    /** Mean latency of a backend's recent successful calls in milliseconds, 0 when unknown (GPU-time estimates). */
+    double meanMillis(Backend backend);
 
-    /** True when the pool's circuit is open and not yet due for a trial request. */
-    boolean circuitOpen(WorkerPool pool);
+    /** Share of the backend's recent calls that failed, in [0, 1]. */
+    double errorRate(Backend backend);
 
-    /** Quality of a model for a worker type in [0, 1]: measured lower bound or the model's prior. */
-    double quality(String workerType, ModelProfile model);
+    /** Requests in flight on the backend's pool. */
+    int inFlight(Backend backend);
+
+    /** True when the backend's circuit is open and not yet due for a trial request. */
+    boolean circuitOpen(Backend backend);
+
+    /** Nanoseconds until a rate-limited backend may be used again; 0 when it is not rate limited. */
+    long rateLimitedForNanos(Backend backend);
+
+    /** Quality of a model for a worker type: measured lower bound, the model's prior, or a prediction. */
+    QualityEstimate quality(String workerType, ModelProfile model);
 }

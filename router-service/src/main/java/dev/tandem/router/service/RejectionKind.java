@@ -2,15 +2,21 @@ package dev.tandem.router.service;
 
 /** Which rule excluded a candidate, in the order the rules are applied. */
 public enum RejectionKind {
-    EXCLUDED,
     WORKER_TYPE,
+    EXCLUDED,
     CAPABILITY,
     CONTEXT_WINDOW,
     TIER,
     RESIDENCY,
     CIRCUIT_OPEN,
+    RATE_LIMITED,
     POOL_FULL,
     LATENCY,
-    BUDGET,
-    QUALITY
+    QUALITY,
+    BUDGET;
+
+    /** True for the rules a candidate fails only because of live state (it meets the step's requirements). */
+    public boolean live() {
+        return this == CIRCUIT_OPEN || this == RATE_LIMITED || this == POOL_FULL;
+    }
 }

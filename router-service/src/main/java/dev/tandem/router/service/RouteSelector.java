@@ -2,48 +2,60 @@ package dev.tandem.router.service;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * Ranks every (model, pool) candidate for a step: hard requirements, then the latency target against the
- * measured p95, then the measured quality for the worker type against its target, then the estimated cost;
- * ties go to the less loaded pool.
+ * The default routing policy. Ranks every (model, pool) candidate for a step: hard requirements (model excluded,
+ * worker type, capabilities, context window, tier, residency), then live state (circuit open, rate limited, pool
+ * full), then the latency target against the measured p95, then the measured quality for the worker type against
+ * its target, then the estimated cost; ties go to the less loaded pool. Finally the budgets: when the preferred
+ * candidate's estimate exceeds one, the cheapest qualifying candidate within every budget leads instead, and when
+ * none fits the selection fails naming the budget.
  * <p>
  * Pure and allocation-light: it runs on every dispatch (issue 4 wants p99 under 20 µs with 50 models), so it
  * uses plain loops and an insertion sort over a small array instead of streams and comparators.
  */
 @ApplicationScoped
-public class RouteSelector {
+public class RouteSelector implements RoutingPolicy {
 
+    public static final String NAME = "default";
     private static final double COST_EPSILON = 1e-12;
 
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
     public Selection select(SelectionRequest request, Catalog catalog, LiveView live) {
-        Backend[] backends = catalog.backends();
-        int n = backends.length;
         String workerType = request.workerType();
+        Catalog.ServedBy servedBy = catalog.servedBy(workerType);
+        Backend[] backends = servedBy.serving();
+        CandidateEvaluation[] notServing = servedBy.notServing();
+        int n = backends.length;
         long inputTokens = request.estimatedInputTokens() > 0 ? request.estimatedInputTokens()
                 : catalog.defaultInputTokens();
         long outputTokens = catalog.outputTokens(workerType);
-        double target = catalog.qualityTarget(workerType);
+        double target = request.minQuality() > 0 ? request.minQuality() : catalog.qualityTarget(workerType);
 
         CandidateEvaluation[] evaluations = new CandidateEvaluation[n];
-        int passed = 0;
         boolean anyMeetsQuality = false;
         for (int i = 0; i < n; i++) {
             Backend backend = backends[i];
             ModelProfile model = backend.model();
             WorkerPool pool = backend.pool();
-            CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend),
-                    live.quality(workerType, model), model.costUsd(inputTokens, outputTokens, 0), live.inFlight(pool));
+            double cost = model.costUsd(inputTokens, outputTokens, 0);
+            if (pool.gpuPriced()) {
+                double meanMillis = live.meanMillis(backend);
+                cost += pool.gpuCostUsd(meanMillis > 0 ? meanMillis / 1000 : catalog.defaultGpuSeconds());
+            }
+            CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend), live.errorRate(backend),
+                    live.quality(workerType, model), cost, live.inFlight(backend), live.rateLimitedForNanos(backend));
             evaluations[i] = e;
-            checkHardRequirements(request, model, pool, e, live);
-            if (e.eligible()) {
-                passed++;
-                if (e.quality >= target) {
-                    anyMeetsQuality = true;
-                }
+            checkRequirements(request, model, pool, e, live);
+            if (e.eligible() && e.quality >= target) {
+                anyMeetsQuality = true;
             }
         }
 
@@ -53,21 +65,45 @@ public class RouteSelector {
             for (int i = 0; i < n; i++) {
                 CandidateEvaluation e = evaluations[i];
                 if (e.eligible() && e.quality < target) {
-                    e.reject(RejectionKind.QUALITY, "quality " + fmt2(e.quality) + " under target " + fmt2(target)
-                            + " for '" + workerType + "'");
-                    passed--;
+                    e.reject(RejectionKind.QUALITY, workerType, target, null);
                 }
             }
         }
+        CandidateEvaluation[] ordered = new CandidateEvaluation[n + notServing.length];
+        int eligible = collectEligible(evaluations, ordered);
+        sortEligible(ordered, eligible, !anyMeetsQuality);
 
-        CandidateEvaluation[] ordered = new CandidateEvaluation[n];
-        int eligible = 0;
-        for (int i = 0; i < n; i++) {
-            if (evaluations[i].eligible()) {
-                ordered[eligible++] = evaluations[i];
+        List<Budget> budgets = request.budgets();
+        boolean downgraded = false;
+        Budget binding = null;
+        CandidateEvaluation preferred = eligible > 0 ? ordered[0] : null;
+        if (!budgets.isEmpty() && eligible > 0) {
+            if (fitsAll(budgets, preferred.estimatedCostUsd)) {
+                // failover must not exceed the budget either
+                for (int i = 1; i < eligible; i++) {
+                    rejectIfOverBudget(ordered[i], budgets);
+                }
+            } else {
+                // the cheapest qualifying candidate (quality aside) that fits every budget
+                downgraded = true;
+                for (int i = 0; i < n; i++) {
+                    CandidateEvaluation e = evaluations[i];
+                    if (e.eligible() || e.rejectionKind == RejectionKind.QUALITY) {
+                        if (fitsAll(budgets, e.estimatedCostUsd)) {
+                            e.clearRejection();
+                        } else {
+                            binding = rejectIfOverBudget(e, budgets);
+                        }
+                    }
+                }
+            }
+            eligible = collectEligible(evaluations, ordered);
+            sortEligible(ordered, eligible, false);
+            if (eligible == 0) {
+                binding = bindingBudget(evaluations, budgets);
             }
         }
-        sortEligible(ordered, eligible, !anyMeetsQuality);
+
         int next = eligible;
         for (int i = 0; i < n; i++) {
             if (!evaluations[i].eligible()) {
@@ -75,66 +111,117 @@ public class RouteSelector {
             }
         }
         sortRejected(ordered, eligible, next);
+        System.arraycopy(notServing, 0, ordered, next, notServing.length);
         for (int i = 0; i < eligible; i++) {
             ordered[i].rank = i + 1;
         }
         List<CandidateEvaluation> candidates = Arrays.asList(ordered);
-        Selection.Failure failure = eligible > 0 ? Selection.Failure.NONE : failureOf(evaluations);
-        String explanation = explain(workerType, ordered, eligible, target, anyMeetsQuality, failure);
-        return new Selection(workerType, candidates, eligible, target, explanation, failure);
+        Selection.Failure failure = eligible > 0 ? Selection.Failure.NONE
+                : binding != null ? Selection.Failure.BUDGET_EXCEEDED : failureOf(evaluations);
+        long retryAfter = failure == Selection.Failure.ALL_RATE_LIMITED || failure == Selection.Failure.ALL_POOLS_FULL
+                ? soonestRateLimitEnd(evaluations) : 0;
+        String explanation = explain(workerType, ordered, eligible, target, anyMeetsQuality, failure, downgraded,
+                preferred, budgets, binding);
+        Budget reported = failure == Selection.Failure.BUDGET_EXCEEDED ? binding
+                : downgraded && eligible > 0 ? firstExceeded(budgets, preferred.estimatedCostUsd) : null;
+        return new Selection(workerType, candidates, eligible, target, explanation, failure, NAME, false,
+                downgraded && eligible > 0, reported, retryAfter);
     }
 
-    private static void checkHardRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,
-                                              CandidateEvaluation e, LiveView live) {
+    private static void checkRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,
+                                          CandidateEvaluation e, LiveView live) {
         if (request.excludeModels().contains(model.id())) {
-            e.reject(RejectionKind.EXCLUDED, "model excluded by the request");
-            return;
-        }
-        if (!model.servesWorkerType(request.workerType())) {
-            e.reject(RejectionKind.WORKER_TYPE, "model does not serve worker type '" + request.workerType() + "'");
+            e.reject(RejectionKind.EXCLUDED, null, 0, null);
             return;
         }
         List<String> capabilities = request.capabilities();
         for (int i = 0; i < capabilities.size(); i++) {
             if (!model.capabilities().contains(capabilities.get(i))) {
-                e.reject(RejectionKind.CAPABILITY, "lacks capability '" + capabilities.get(i) + "'");
+                e.reject(RejectionKind.CAPABILITY, capabilities.get(i), 0, null);
                 return;
             }
         }
         if (request.minContextTokens() > model.contextTokens()) {
-            e.reject(RejectionKind.CONTEXT_WINDOW, "context window " + model.contextTokens() + " tokens under required "
-                    + request.minContextTokens());
+            e.reject(RejectionKind.CONTEXT_WINDOW, null, request.minContextTokens(), null);
             return;
         }
         if (!model.tier().atLeast(request.minTier())) {
-            e.reject(RejectionKind.TIER, "tier " + model.tier() + " below required " + request.minTier());
+            e.reject(RejectionKind.TIER, request.minTier().name(), 0, null);
             return;
         }
         List<String> tags = request.residencyTags();
         for (int i = 0; i < tags.size(); i++) {
             if (!model.residencyTags().contains(tags.get(i))) {
-                e.reject(RejectionKind.RESIDENCY, "lacks residency tag '" + tags.get(i) + "'");
+                e.reject(RejectionKind.RESIDENCY, tags.get(i), 0, null);
                 return;
             }
         }
-        if (live.circuitOpen(pool)) {
-            e.reject(RejectionKind.CIRCUIT_OPEN, "circuit open for pool '" + pool.id() + "'");
+        if (live.circuitOpen(e.backend())) {
+            e.reject(RejectionKind.CIRCUIT_OPEN, null, 0, null);
+            return;
+        }
+        if (e.rateLimitedForNanos > 0) {
+            e.reject(RejectionKind.RATE_LIMITED, null, 0, null);
             return;
         }
         if (e.inFlight >= pool.capacity()) {
-            e.reject(RejectionKind.POOL_FULL, "pool '" + pool.id() + "' full (" + e.inFlight + "/" + pool.capacity()
-                    + " in flight)");
+            e.reject(RejectionKind.POOL_FULL, null, 0, null);
             return;
         }
         if (request.latencyTargetMs() > 0 && e.p95Millis > request.latencyTargetMs()) {
-            e.reject(RejectionKind.LATENCY, "p95 " + Math.round(e.p95Millis) + " ms over latency target "
-                    + Math.round(request.latencyTargetMs()) + " ms");
-            return;
+            e.reject(RejectionKind.LATENCY, null, request.latencyTargetMs(), null);
         }
-        if (request.budgetUsd() > 0 && e.estimatedCostUsd > request.budgetUsd()) {
-            e.reject(RejectionKind.BUDGET, "estimated cost " + usd(e.estimatedCostUsd) + " over budget "
-                    + usd(request.budgetUsd()));
+    }
+
+    private static int collectEligible(CandidateEvaluation[] evaluations, CandidateEvaluation[] into) {
+        int count = 0;
+        for (CandidateEvaluation e : evaluations) {
+            if (e.eligible()) {
+                into[count++] = e;
+            }
         }
+        return count;
+    }
+
+    private static boolean fitsAll(List<Budget> budgets, double estimate) {
+        for (int i = 0; i < budgets.size(); i++) {
+            if (!budgets.get(i).fits(estimate)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Rejects the candidate when it exceeds a budget; returns that budget, else null. */
+    private static Budget rejectIfOverBudget(CandidateEvaluation e, List<Budget> budgets) {
+        for (int i = 0; i < budgets.size(); i++) {
+            Budget b = budgets.get(i);
+            if (!b.fits(e.estimatedCostUsd)) {
+                e.reject(RejectionKind.BUDGET, null, 0, b);
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The budget the cheapest budget-rejected candidate exceeds: the one to name when nothing fits. */
+    private static Budget bindingBudget(CandidateEvaluation[] evaluations, List<Budget> budgets) {
+        CandidateEvaluation cheapest = null;
+        for (CandidateEvaluation e : evaluations) {
+            if (e.rejectionKind == RejectionKind.BUDGET
+                    && (cheapest == null || e.estimatedCostUsd < cheapest.estimatedCostUsd)) {
+                cheapest = e;
+            }
+        }
+        if (cheapest == null) {
+            return null;
+        }
+        for (Budget b : budgets) {
+            if (!b.fits(cheapest.estimatedCostUsd)) {
+                return b;
+            }
+        }
+        return null;
     }
 
     /** Insertion sort: the arrays are small and this avoids comparator and boxing allocations. */
@@ -155,14 +242,21 @@ public class RouteSelector {
      * never served the worker type), so explanations and error messages lead with the binding constraint.
      */
     private static void sortRejected(CandidateEvaluation[] a, int from, int to) {
-        for (int i = from + 1; i < to; i++) {
-            CandidateEvaluation x = a[i];
-            int j = i - 1;
-            while (j >= from && a[j].rejectionKind.ordinal() < x.rejectionKind.ordinal()) {
-                a[j + 1] = a[j];
-                j--;
-            }
-            a[j + 1] = x;
+        // stable bucket sort by rule, latest rule first: linear in the number of rejected candidates
+        RejectionKind[] kinds = RejectionKind.values();
+        int[] counts = new int[kinds.length];
+        for (int i = from; i < to; i++) {
+            counts[a[i].rejectionKind.ordinal()]++;
+        }
+        int[] start = new int[kinds.length];
+        int position = from;
+        for (int k = kinds.length - 1; k >= 0; k--) {
+            start[k] = position;
+            position += counts[k];
+        }
+        CandidateEvaluation[] copy = java.util.Arrays.copyOfRange(a, from, to);
+        for (CandidateEvaluation c : copy) {
+            a[start[c.rejectionKind.ordinal()]++] = c;
         }
     }
 
@@ -184,27 +278,47 @@ public class RouteSelector {
 
     private static Selection.Failure failureOf(CandidateEvaluation[] evaluations) {
         boolean full = false;
+        boolean limited = false;
         boolean open = false;
         for (CandidateEvaluation e : evaluations) {
             full |= e.rejectionKind == RejectionKind.POOL_FULL;
+            limited |= e.rejectionKind == RejectionKind.RATE_LIMITED;
             open |= e.rejectionKind == RejectionKind.CIRCUIT_OPEN;
         }
         return full ? Selection.Failure.ALL_POOLS_FULL
+                : limited ? Selection.Failure.ALL_RATE_LIMITED
                 : open ? Selection.Failure.ALL_CIRCUITS_OPEN : Selection.Failure.NO_CANDIDATE;
     }
 
+    private static long soonestRateLimitEnd(CandidateEvaluation[] evaluations) {
+        long soonest = 0;
+        for (CandidateEvaluation e : evaluations) {
+            if (e.rejectionKind == RejectionKind.RATE_LIMITED
+                    && (soonest == 0 || e.rateLimitedForNanos < soonest)) {
+                soonest = e.rateLimitedForNanos;
+            }
+        }
+        return soonest;
+    }
+
     private static String explain(String workerType, CandidateEvaluation[] ordered, int eligible, double target,
-                                  boolean anyMeetsQuality, Selection.Failure failure) {
-        StringBuilder sb = new StringBuilder(160);
+                                  boolean anyMeetsQuality, Selection.Failure failure, boolean downgraded,
+                                  CandidateEvaluation preferred, List<Budget> budgets, Budget binding) {
+        StringBuilder sb = new StringBuilder(512);
         if (eligible == 0) {
             sb.append("no candidate for worker type '").append(workerType).append("'");
             if (ordered.length == 0) {
                 return sb.append(": the catalog has no (model, pool) pair").toString();
             }
-            if (failure == Selection.Failure.ALL_POOLS_FULL) {
-                sb.append(": every qualifying pool is full");
-            } else if (failure == Selection.Failure.ALL_CIRCUITS_OPEN) {
-                sb.append(": every qualifying pool's circuit is open");
+            switch (failure) {
+                case ALL_POOLS_FULL -> sb.append(": every qualifying pool is full");
+                case ALL_RATE_LIMITED -> sb.append(": every qualifying backend is rate limited");
+                case ALL_CIRCUITS_OPEN -> sb.append(": every qualifying backend's circuit is open");
+                case BUDGET_EXCEEDED -> sb.append(": none fits the ").append(binding.describe())
+                        .append("; the cheapest qualifying is estimated at ")
+                        .append(usd(cheapestOverBudget(ordered)));
+                default -> {
+                }
             }
             sb.append(" (");
             appendRejections(sb, ordered, 0);
@@ -212,13 +326,21 @@ public class RouteSelector {
         }
         CandidateEvaluation best = ordered[0];
         sb.append("chose ").append(best.backend().key()).append(" for '").append(workerType).append("': ");
-        if (anyMeetsQuality) {
+        if (downgraded) {
+            sb.append("cheapest of ").append(eligible).append(" qualifying within budget, because the preferred ")
+                    .append(preferred.backend().key()).append(" (est. ").append(usd(preferred.estimatedCostUsd))
+                    .append(") exceeds the ").append(firstExceeded(budgets, preferred.estimatedCostUsd).describe());
+        } else if (anyMeetsQuality) {
             sb.append("cheapest of ").append(eligible).append(" eligible meeting quality ").append(fmt2(target));
         } else {
             sb.append("best quality of ").append(eligible).append(" eligible, none meeting quality ")
                     .append(fmt2(target));
         }
-        sb.append(" (quality ").append(fmt2(best.quality)).append(", est. ").append(usd(best.estimatedCostUsd))
+        sb.append(" (quality ").append(fmt2(best.quality)).append(' ').append(best.qualityEstimate.source().label());
+        if (best.qualityEstimate.samples() > 0) {
+            sb.append(" n=").append(best.qualityEstimate.samples());
+        }
+        sb.append(", est. ").append(usd(best.estimatedCostUsd))
                 .append(", p95 ").append(best.p95Millis > 0 ? Math.round(best.p95Millis) + " ms" : "unknown")
                 .append(", load ").append(best.inFlight).append('/').append(best.capacity()).append(')');
         if (eligible < ordered.length) {
@@ -228,24 +350,59 @@ public class RouteSelector {
         return sb.toString();
     }
 
+    private static Budget firstExceeded(List<Budget> budgets, double estimate) {
+        for (Budget b : budgets) {
+            if (!b.fits(estimate)) {
+                return b;
+            }
+        }
+        return budgets.get(0);
+    }
+
+    private static double cheapestOverBudget(CandidateEvaluation[] ordered) {
+        double cheapest = Double.MAX_VALUE;
+        for (CandidateEvaluation e : ordered) {
+            if (e.rejectionKind == RejectionKind.BUDGET) {
+                cheapest = Math.min(cheapest, e.estimatedCostUsd);
+            }
+        }
+        return cheapest;
+    }
+
     private static void appendRejections(StringBuilder sb, CandidateEvaluation[] ordered, int from) {
         int shown = 0;
         for (int i = from; i < ordered.length && shown < 5; i++, shown++) {
             if (shown > 0) {
                 sb.append("; ");
             }
-            sb.append(ordered[i].backend().key()).append(": ").append(ordered[i].rejection);
+            sb.append(ordered[i].backend().key()).append(": ").append(ordered[i].rejection());
         }
         if (ordered.length - from > shown) {
             sb.append("; and ").append(ordered.length - from - shown).append(" more");
         }
     }
 
-    private static String fmt2(double v) {
-        return String.format(Locale.ROOT, "%.2f", v);
+    /** Two decimals, without String.format (it costs more than a whole decision). */
+    static String fmt2(double v) {
+        return fixed(v, 100, 2);
     }
 
-    private static String usd(double v) {
-        return String.format(Locale.ROOT, "$%.6f", v);
+    /** Dollars with six decimals. */
+    static String usd(double v) {
+        return "$" + fixed(v, 1_000_000, 6);
+    }
+
+    private static String fixed(double v, long scale, int digits) {
+        long r = Math.round(Math.abs(v) * scale);
+        String frac = Long.toString(r % scale);
+        StringBuilder sb = new StringBuilder(digits + 8);
+        if (v < 0 && r != 0) {
+            sb.append('-');
+        }
+        sb.append(r / scale).append('.');
+        for (int i = frac.length(); i < digits; i++) {
+            sb.append('0');
+        }
+        return sb.append(frac).toString();
     }
 }

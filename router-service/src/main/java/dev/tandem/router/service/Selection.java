@@ -1,15 +1,23 @@
 package dev.tandem.router.service;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The outcome of a routing decision: every candidate (eligible ones first, in rank order), the chosen one and
  * why, or why nothing qualified.
  *
- * @param eligibleCount number of leading entries of {@code candidates} that are eligible
+ * @param eligibleCount   number of leading entries of {@code candidates} that are eligible
+ * @param policy          the routing policy that ranked the candidates
+ * @param exploration     true when the first candidate was picked to explore a model with too few verdicts
+ * @param budgetDowngrade true when the preferred candidate exceeded a budget and the cheapest qualifying one leads
+ * @param bindingBudget   the budget that excluded every candidate (failure BUDGET_EXCEEDED) or forced the
+ *                        downgrade, else null
+ * @param retryAfterNanos when every candidate is rate limited or full: how long until one may be free
  */
 public record Selection(String workerType, List<CandidateEvaluation> candidates, int eligibleCount,
-                        double qualityTarget, String explanation, Failure failure) {
+                        double qualityTarget, String explanation, Failure failure, String policy,
+                        boolean exploration, boolean budgetDowngrade, Budget bindingBudget, long retryAfterNanos) {
 
     /** Why no candidate was chosen. */
     public enum Failure {
@@ -17,10 +25,20 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
         NONE,
         /** A hard requirement or target excluded every candidate. */
         NO_CANDIDATE,
-        /** Candidates qualified but every one of their pools is full. */
+        /** Candidates qualified but every one of their pools is full: the step is shed. */
         ALL_POOLS_FULL,
+        /** Candidates qualified but every one of them is rate limited by its provider. */
+        ALL_RATE_LIMITED,
         /** Candidates qualified but every one of their circuits is open. */
-        ALL_CIRCUITS_OPEN
+        ALL_CIRCUITS_OPEN,
+        /** Candidates qualified but none fits the budget. */
+        BUDGET_EXCEEDED
+    }
+
+    public Selection(String workerType, List<CandidateEvaluation> candidates, int eligibleCount,
+                     double qualityTarget, String explanation, Failure failure) {
+        this(workerType, candidates, eligibleCount, qualityTarget, explanation, failure, "default", false, false,
+                null, 0);
     }
 
     public boolean chosen() {
@@ -34,5 +52,38 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
 
     public List<CandidateEvaluation> eligible() {
         return candidates.subList(0, eligibleCount);
+    }
+
+    public Selection withPolicy(String name, String explanationPrefix) {
+        return new Selection(workerType, candidates, eligibleCount, qualityTarget,
+                explanationPrefix == null ? explanation : explanationPrefix + explanation, failure, name,
+                exploration, budgetDowngrade, bindingBudget, retryAfterNanos);
+    }
+
+    /**
+     * The same decision with {@code explored} moved to the front as the chosen candidate (made eligible when it
+     * was rejected only for quality), the other eligible candidates after it as failover.
+     */
+    public Selection exploring(CandidateEvaluation explored, String why) {
+        List<CandidateEvaluation> reordered = new ArrayList<>(candidates.size());
+        reordered.add(explored.eligibleCopy(1));
+        int rank = 2;
+        int eligible = 1;
+        for (CandidateEvaluation c : candidates) {
+            if (c == explored) {
+                continue;
+            }
+            if (c.eligible()) {
+                reordered.add(c.rankedCopy(rank++));
+                eligible++;
+            }
+        }
+        for (CandidateEvaluation c : candidates) {
+            if (c != explored && !c.eligible()) {
+                reordered.add(c);
+            }
+        }
+        return new Selection(workerType, reordered, eligible, qualityTarget, why + "; otherwise " + explanation,
+                Failure.NONE, policy, true, budgetDowngrade, null, 0);
     }
 }

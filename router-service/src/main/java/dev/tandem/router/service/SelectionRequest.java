@@ -1,5 +1,6 @@
 package dev.tandem.router.service;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -10,17 +11,30 @@ import dev.tandem.router.config.ModelTier;
  *
  * @param minTier              lowest tier allowed, null for none
  * @param latencyTargetMs      p95 target in milliseconds, 0 for none
- * @param budgetUsd            most the step may cost, 0 for none
+ * @param budgets              spending limits the choice must fit (task, tenant); empty for none
  * @param estimatedInputTokens input size for cost estimates
+ * @param stepText             the step's inputs and instructions, for prompt-level prediction; empty when unknown
+ * @param minQuality           quality target of this step, 0 for the worker type's configured target
  */
 public record SelectionRequest(String workerType, List<String> capabilities, int minContextTokens, ModelTier minTier,
-                               double latencyTargetMs, List<String> residencyTags, double budgetUsd,
-                               Set<String> excludeModels, long estimatedInputTokens) {
+                               double latencyTargetMs, List<String> residencyTags, List<Budget> budgets,
+                               Set<String> excludeModels, long estimatedInputTokens, String stepText,
+                               double minQuality) {
 
     public SelectionRequest {
         capabilities = List.copyOf(capabilities);
         residencyTags = List.copyOf(residencyTags);
+        budgets = List.copyOf(budgets);
         excludeModels = Set.copyOf(excludeModels);
+        stepText = stepText == null ? "" : stepText;
+    }
+
+    /** A request with at most a task budget ({@code budgetUsd} 0 for none). */
+    public SelectionRequest(String workerType, List<String> capabilities, int minContextTokens, ModelTier minTier,
+                            double latencyTargetMs, List<String> residencyTags, double budgetUsd,
+                            Set<String> excludeModels, long estimatedInputTokens) {
+        this(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgetUsd > 0 ? List.of(Budget.task(budgetUsd)) : List.of(), excludeModels, estimatedInputTokens, "", 0);
     }
 
     /** A request for a worker type with no further constraints. */
@@ -30,6 +44,48 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
 
     public SelectionRequest withMinTier(ModelTier tier) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, tier, latencyTargetMs, residencyTags,
-                budgetUsd, excludeModels, estimatedInputTokens);
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality);
+    }
+
+    public SelectionRequest withBudgets(List<Budget> newBudgets) {
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                newBudgets, excludeModels, estimatedInputTokens, stepText, minQuality);
+    }
+
+    public SelectionRequest withStepText(String text) {
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgets, excludeModels, estimatedInputTokens, text, minQuality);
+    }
+
+    public SelectionRequest withMinQuality(double quality) {
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgets, excludeModels, estimatedInputTokens, stepText, quality);
+    }
+
+    /** The same request with more models excluded (a cascade climb skips the models already tried). */
+    public SelectionRequest excluding(Set<String> more) {
+        Set<String> all = new java.util.HashSet<>(excludeModels);
+        all.addAll(more);
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgets, all, estimatedInputTokens, stepText, minQuality);
+    }
+
+    /** The task budget's amount left, 0 when there is none. */
+    public double taskBudgetUsd() {
+        for (Budget b : budgets) {
+            if (b.isTask()) {
+                return b.leftUsd();
+            }
+        }
+        return 0;
+    }
+
+    /** The task budget less what earlier attempts of the same step spent; other budgets as they are. */
+    public List<Budget> taskBudgetAfter(double spentUsd) {
+        List<Budget> out = new ArrayList<>(budgets.size());
+        for (Budget b : budgets) {
+            out.add(b.isTask() ? Budget.task(Math.max(0, b.leftUsd() - spentUsd)) : b);
+        }
+        return out;
     }
 }

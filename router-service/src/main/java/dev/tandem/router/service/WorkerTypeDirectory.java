@@ -49,7 +49,7 @@ public class WorkerTypeDirectory {
         }
         StringBuilder errors = new StringBuilder();
         for (WorkerPool pool : catalogs.current().pools()) {
-            if (pools.circuitOpen(pool)) {
+            if (pools.circuitLabel(pool).equals("open")) {
                 errors.append(pool.id()).append(": circuit open; ");
                 continue;
             }

@@ -1,8 +1,8 @@
 package dev.tandem.router.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,34 +13,6 @@ import org.junit.jupiter.api.Test;
 class RouteSelectorTests {
 
     private final RouteSelector selector = new RouteSelector();
-
-    /** Live state set by each test. */
-    static class FakeLive implements LiveView {
-        final Map<String, Double> p95 = new HashMap<>();
-        final Map<String, Integer> inFlight = new HashMap<>();
-        final Map<String, Double> quality = new HashMap<>();
-        final Set<String> openCircuits = new java.util.HashSet<>();
-
-        @Override
-        public double p95Millis(Backend backend) {
-            return p95.getOrDefault(backend.key(), 0d);
-        }
-
-        @Override
-        public int inFlight(WorkerPool pool) {
-            return inFlight.getOrDefault(pool.id(), 0);
-        }
-
-        @Override
-        public boolean circuitOpen(WorkerPool pool) {
-            return openCircuits.contains(pool.id());
-        }
-
-        @Override
-        public double quality(String workerType, ModelProfile model) {
-            return quality.getOrDefault(model.id(), model.priorQuality());
-        }
-    }
 
     private final FakeLive live = new FakeLive();
 
@@ -107,7 +79,7 @@ class RouteSelectorTests {
     }
 
     @Test
-    void contextWindowAndBudgetAreHardRequirements() {
+    void contextWindowIsAHardRequirement() {
         Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 1), model("dear", ModelTier.LARGE, 100)),
                 List.of(pool("p", 8, "cheap", "dear")));
 
@@ -116,12 +88,6 @@ class RouteSelectorTests {
         assertThat(tooLong.chosen()).isFalse();
         assertThat(tooLong.failure()).isEqualTo(Selection.Failure.NO_CANDIDATE);
         assertThat(tooLong.explanation()).contains("context window 8192 tokens under required 100000");
-
-        // 1000 input + 200 output tokens: cheap costs $0.0012, dear $0.12
-        Selection budget = select(catalog, new SelectionRequest("classify", List.of(), 0, ModelTier.LARGE, 0,
-                List.of(), 0.01, Set.of(), 1000));
-        assertThat(budget.chosen()).isFalse();
-        assertThat(candidate(budget, "dear@p").rejection()).startsWith("estimated cost $0.120000 over budget");
     }
 
     @Test
@@ -143,21 +109,22 @@ class RouteSelectorTests {
     void qualityTargetPrefersABetterModelOverACheaperOne() {
         Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 0.1), model("good", ModelTier.LARGE, 1)),
                 List.of(pool("p", 8, "cheap", "good")));
-        live.quality.put("cheap", 0.6);
-        live.quality.put("good", 0.92);
+        live.measured("cheap", 0.6, 40);
+        live.measured("good", 0.92, 40);
 
         Selection s = select(catalog, SelectionRequest.of("classify", 1000));
 
         assertThat(s.best().backend().key()).isEqualTo("good@p");
-        assertThat(candidate(s, "cheap@p").rejection()).isEqualTo("quality 0.60 under target 0.80 for 'classify'");
+        assertThat(candidate(s, "cheap@p").rejection())
+                .isEqualTo("quality 0.60 (measured) under target 0.80 for 'classify'");
     }
 
     @Test
     void whenNobodyMeetsTheQualityTargetTheBestQualityWins() {
         Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 0.1), model("better", ModelTier.LARGE, 1)),
                 List.of(pool("p", 8, "cheap", "better")));
-        live.quality.put("cheap", 0.5);
-        live.quality.put("better", 0.7);
+        live.measured("cheap", 0.5, 40);
+        live.measured("better", 0.7, 40);
 
         Selection s = select(catalog, SelectionRequest.of("classify", 1000));
 
@@ -189,7 +156,7 @@ class RouteSelectorTests {
         assertThat(s.chosen()).isFalse();
         assertThat(s.failure()).isEqualTo(Selection.Failure.ALL_POOLS_FULL);
         assertThat(candidate(s, "m@a").rejection()).isEqualTo("pool 'a' full (2/2 in flight)");
-        assertThat(candidate(s, "m@b").rejection()).isEqualTo("circuit open for pool 'b'");
+        assertThat(candidate(s, "m@b").rejection()).isEqualTo("circuit open for backend m@b");
 
         live.inFlight.clear();
         live.openCircuits.add("a");
@@ -203,5 +170,111 @@ class RouteSelectorTests {
 
         assertThat(s.chosen()).isFalse();
         assertThat(s.explanation()).contains("the catalog has no (model, pool) pair");
+    }
+
+    @Test
+    void aRateLimitedBackendStaysOutUntilItsRetryDelayPasses() {
+        Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 0.1), model("other", ModelTier.SMALL, 0.5)),
+                List.of(pool("p", 8, "cheap", "other")));
+        live.rateLimited.put("cheap@p", 1_500_000_000L);
+
+        Selection s = select(catalog, SelectionRequest.of("classify", 1000));
+
+        assertThat(s.best().backend().key()).isEqualTo("other@p");
+        assertThat(candidate(s, "cheap@p").rejectionKind()).isEqualTo(RejectionKind.RATE_LIMITED);
+        assertThat(candidate(s, "cheap@p").rejection()).contains("1500 ms");
+
+        live.rateLimited.put("other@p", 400_000_000L);
+        Selection all = select(catalog, SelectionRequest.of("classify", 1000));
+        assertThat(all.failure()).isEqualTo(Selection.Failure.ALL_RATE_LIMITED);
+        assertThat(all.retryAfterNanos()).isEqualTo(400_000_000L);
+    }
+
+    @Test
+    void aChoiceOverTheBudgetIsDowngradedToTheCheapestQualifyingModel() {
+        // 1000 input + 200 output tokens: cheap $0.0012, mid $0.012, good $0.12
+        Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 1), model("mid", ModelTier.MEDIUM, 10),
+                model("good", ModelTier.LARGE, 100)), List.of(pool("p", 8, "cheap", "mid", "good")));
+        live.measured("cheap", 0.5, 40);
+        live.measured("mid", 0.6, 40);
+        live.measured("good", 0.95, 40);
+
+        Selection s = select(catalog, new SelectionRequest("classify", List.of(), 0, null, 0, List.of(), 0.05,
+                Set.of(), 1000));
+
+        assertThat(s.best().backend().key()).isEqualTo("cheap@p");
+        assertThat(s.budgetDowngrade()).isTrue();
+        assertThat(s.bindingBudget().isTask()).isTrue();
+        assertThat(s.eligible()).extracting(c -> c.backend().key()).containsExactly("cheap@p", "mid@p");
+        assertThat(candidate(s, "good@p").rejection()).startsWith("estimated cost $0.120000 over the task budget");
+        assertThat(s.explanation()).contains("cheapest of 2 qualifying within budget, because the preferred good@p");
+    }
+
+    @Test
+    void withinBudgetTheNormalChoiceStandsAndDearFailoverIsDropped() {
+        Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 1), model("good", ModelTier.LARGE, 100)),
+                List.of(pool("p", 8, "cheap", "good")));
+
+        Selection s = select(catalog, new SelectionRequest("classify", List.of(), 0, null, 0, List.of(), 0.01,
+                Set.of(), 1000));
+
+        assertThat(s.best().backend().key()).isEqualTo("cheap@p");
+        assertThat(s.budgetDowngrade()).isFalse();
+        assertThat(s.eligibleCount()).isEqualTo(1);
+        assertThat(candidate(s, "good@p").rejectionKind()).isEqualTo(RejectionKind.BUDGET);
+    }
+
+    @Test
+    void whenNothingFitsTheBudgetTheSelectionFailsNamingIt() {
+        Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 1), model("dear", ModelTier.LARGE, 100)),
+                List.of(pool("p", 8, "cheap", "dear")));
+        Budget tenant = Budget.tenant("acme", 5.0, 4.9995, java.time.Duration.ofHours(24));
+
+        Selection s = select(catalog, new SelectionRequest("classify", List.of(), 0, null, 0, List.of(),
+                List.of(Budget.task(1.0), tenant), Set.of(), 1000, "", 0));
+
+        assertThat(s.chosen()).isFalse();
+        assertThat(s.failure()).isEqualTo(Selection.Failure.BUDGET_EXCEEDED);
+        assertThat(s.bindingBudget()).isEqualTo(tenant);
+        assertThat(s.explanation()).contains("none fits the tenant 'acme' budget (limit $5.00 per 24h, spent "
+                + "$4.9995") .contains("the cheapest qualifying is estimated at $0.001200");
+    }
+
+    @Test
+    void gpuPricedPoolsAreEstimatedFromTheirMeasuredModelTime() {
+        Catalog catalog = catalog(List.of(model("hosted", ModelTier.SMALL, 1), model("selfhosted", ModelTier.SMALL, 0)),
+                List.of(pool("api", 8, "hosted"),
+                        new WorkerPool("gpu", "localhost:1", List.of("selfhosted"), 8, "a100", true, 2, 0.001)));
+        live.mean.put("selfhosted@gpu", 800d);
+
+        Selection s = select(catalog, SelectionRequest.of("classify", 1000));
+
+        // 0.001 USD per GPU-second x 2 GPUs x 0.8 s = $0.0016, dearer than 1200 tokens at $1 per 1M
+        assertThat(candidate(s, "selfhosted@gpu").estimatedCostUsd()).isCloseTo(0.0016, within(1e-12));
+        assertThat(s.best().backend().key()).isEqualTo("hosted@api");
+    }
+
+    @Test
+    void aSuspendedStreamIsUsedOnlyWhenNothingElseQualifies() {
+        Catalog catalog = catalog(List.of(model("cheap", ModelTier.SMALL, 0.1), model("good", ModelTier.LARGE, 1)),
+                List.of(pool("p", 8, "cheap", "good")));
+        live.quality.put("cheap", new QualityEstimate(0, 0, QualityEstimate.Source.SUSPENDED));
+
+        Selection s = select(catalog, SelectionRequest.of("classify", 1000));
+
+        assertThat(s.best().backend().key()).isEqualTo("good@p");
+        assertThat(candidate(s, "cheap@p").rejection()).isEqualTo("quality 0.00 (suspended) under target 0.80 "
+                + "for 'classify'");
+    }
+
+    @Test
+    void theExplanationSaysWhereQualityComesFrom() {
+        Catalog catalog = catalog(List.of(model("m", ModelTier.SMALL, 0.1)), List.of(pool("p", 8, "m")));
+        live.measured("m", 0.91, 120);
+
+        Selection s = select(catalog, SelectionRequest.of("classify", 1000));
+
+        assertThat(s.explanation()).contains("(quality 0.91 measured n=120, est. $0.000120, p95 unknown, load 0/8)");
+        assertThat(s.best().qualityEstimate().source()).isEqualTo(QualityEstimate.Source.MEASURED);
     }
 }

@@ -1,0 +1,153 @@
+package dev.tandem.router.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
+import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+
+/**
+ * The four services as separate processes from their built jars (audit on a fresh PostgreSQL database, worker with
+ * the replay models, router with the benchmark's catalog, oracle), wired together like a deployment.
+ */
+final class BenchStack implements AutoCloseable {
+
+    final BenchProcess audit;
+    final BenchProcess worker;
+    final BenchProcess router;
+    final BenchProcess oracle;
+    private final ManagedChannel routerChannel;
+    private final ManagedChannel oracleChannel;
+
+    private BenchStack(BenchProcess audit, BenchProcess worker, BenchProcess router, BenchProcess oracle) {
+        this.audit = audit;
+        this.worker = worker;
+        this.router = router;
+        this.oracle = oracle;
+        this.routerChannel = ManagedChannelBuilder.forAddress("127.0.0.1", router.port).usePlaintext().build();
+        this.oracleChannel = ManagedChannelBuilder.forAddress("127.0.0.1", oracle.port).usePlaintext().build();
+    }
+
+    /**
+     * Starts the stack.
+     *
+     * @param routerProperties the benchmark's router configuration (catalog, policy, thresholds)
+     * @param auditProperties  audit policy settings for this run
+     */
+    static BenchStack start(Path root, Path data, String database, Map<String, String> routerProperties,
+                            Map<String, String> auditProperties, Path logs) throws Exception {
+        Database.recreate(database);
+        Map<String, String> a = new LinkedHashMap<>();
+        a.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
+        a.put("quarkus.datasource.username", "postgres");
+        a.put("quarkus.log.console.level", "WARN");
+        a.putAll(auditProperties);
+        BenchProcess audit = new BenchProcess(root, "audit-service", "384m", a);
+
+        Map<String, String> w = new LinkedHashMap<>();
+        w.put("tandem.worker.replay-dir", data.toString());
+        w.put("quarkus.log.console.level", "WARN");
+        BenchProcess worker = new BenchProcess(root, "worker-service", "768m", w);
+
+        Map<String, String> r = new LinkedHashMap<>(routerProperties);
+        r.put("tandem.router.pools.local.endpoint", "localhost:" + worker.port);
+        r.put("quarkus.grpc.clients.audit.host", "localhost");
+        r.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+        r.put("quarkus.log.console.level", "WARN");
+        BenchProcess router = new BenchProcess(root, "router-service", "768m", r);
+
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("quarkus.grpc.clients.router.host", "localhost");
+        o.put("quarkus.grpc.clients.router.port", String.valueOf(router.port));
+        o.put("quarkus.grpc.clients.audit.host", "localhost");
+        o.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+        o.put("tandem.oracle.oracle-model", routerProperties.get("tandem.router.oracle-model"));
+        o.put("tandem.oracle.downstream-timeout", "60s");
+        o.put("tandem.oracle.tasks.retained", "50");
+        o.put("quarkus.log.console.level", "WARN");
+        BenchProcess oracle = new BenchProcess(root, "oracle-service", "512m", o);
+
+        List<BenchProcess> all = List.of(audit, worker, router, oracle);
+        try {
+            for (BenchProcess p : all) {
+                p.start(logs);
+            }
+            for (BenchProcess p : all) {
+                p.awaitReady(Duration.ofMinutes(3));
+            }
+        } catch (Exception e) {
+            for (BenchProcess p : all) {
+                p.close();
+            }
+            throw e;
+        }
+        return new BenchStack(audit, worker, router, oracle);
+    }
+
+    RouterServiceGrpc.RouterServiceBlockingStub router() {
+        return RouterServiceGrpc.newBlockingStub(routerChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    OracleServiceGrpc.OracleServiceBlockingStub oracle() {
+        return OracleServiceGrpc.newBlockingStub(oracleChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    /** Total spend the router priced (dispatches and reviews, shadow ones included), from its Prometheus counters. */
+    double routerSpendUsd() throws IOException, InterruptedException {
+        double sum = 0;
+        for (String line : router.get("/q/metrics").split("\n")) {
+            if (line.startsWith("tandem_router_cost_usd_total{")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    /** Spend once it has stopped moving: shadow reviews finish after their answers. */
+    double settledSpendUsd() throws IOException, InterruptedException {
+        double last = routerSpendUsd();
+        for (int stable = 0, i = 0; stable < 3 && i < 120; i++) {
+            Thread.sleep(1000);
+            double now = routerSpendUsd();
+            stable = now == last ? stable + 1 : 0;
+            last = now;
+        }
+        return last;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        routerChannel.shutdownNow();
+        oracleChannel.shutdownNow();
+        for (BenchProcess p : List.of(oracle, router, worker, audit)) {
+            p.close();
+        }
+    }
+
+    /** The benchmark's database, dropped and created again for every stack (psql, trust auth on 127.0.0.1). */
+    static final class Database {
+        static void recreate(String name) throws IOException, InterruptedException {
+            if (!name.matches("[a-z0-9_]+")) {
+                throw new IllegalArgumentException("database name must be [a-z0-9_]+: " + name);
+            }
+            psql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            psql("CREATE DATABASE " + name);
+        }
+
+        private static void psql(String sql) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c",
+                    sql).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("psql failed (" + sql + "): " + out);
+            }
+        }
+    }
+}

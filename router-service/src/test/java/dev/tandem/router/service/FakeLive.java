@@ -1,0 +1,55 @@
+package dev.tandem.router.service;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** Live state set by each test. */
+class FakeLive implements LiveView {
+    final Map<String, Double> p95 = new HashMap<>();
+    final Map<String, Double> mean = new HashMap<>();
+    final Map<String, Integer> inFlight = new HashMap<>();
+    final Map<String, QualityEstimate> quality = new HashMap<>();
+    final Set<String> openCircuits = new HashSet<>();
+    final Map<String, Long> rateLimited = new HashMap<>();
+
+    void measured(String model, double value, long samples) {
+        quality.put(model, new QualityEstimate(value, samples, QualityEstimate.Source.MEASURED));
+    }
+
+    @Override
+    public double p95Millis(Backend backend) {
+        return p95.getOrDefault(backend.key(), 0d);
+    }
+
+    @Override
+    public double meanMillis(Backend backend) {
+        return mean.getOrDefault(backend.key(), 0d);
+    }
+
+    @Override
+    public double errorRate(Backend backend) {
+        return 0;
+    }
+
+    @Override
+    public int inFlight(Backend backend) {
+        return inFlight.getOrDefault(backend.pool().id(), 0);
+    }
+
+    @Override
+    public boolean circuitOpen(Backend backend) {
+        return openCircuits.contains(backend.key()) || openCircuits.contains(backend.pool().id());
+    }
+
+    @Override
+    public long rateLimitedForNanos(Backend backend) {
+        return rateLimited.getOrDefault(backend.key(), 0L);
+    }
+
+    @Override
+    public QualityEstimate quality(String workerType, ModelProfile model) {
+        return quality.getOrDefault(model.id(), model.prior());
+    }
+}
