@@ -62,6 +62,13 @@ public final class OpenAiModelClient implements ModelClient {
         this.spec = spec;
         this.endpoint = spec.endpoint().orElseThrow(() -> new IllegalArgumentException(
                 "model " + spec.id() + " has no endpoint"));
+        // Build the SDK client now: its first construction loads the HTTP and JSON stacks (seconds on a busy
+        // node), which would otherwise be charged to the first step and could push a failover past its deadline.
+        try {
+            client(key());
+        } catch (RuntimeException e) {
+            // no usable key yet (a Secret not mounted): the first call reports it
+        }
     }
 
     @Override

@@ -5,6 +5,10 @@ import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.proto.router.v1.AttemptOutcome;
+import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import com.github.tomakehurst.wiremock.WireMockServer;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -37,6 +41,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -44,7 +51,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * steady load while things break. A worker killed with SIGKILL fails no task; with the audit service down tasks
  * continue under the fail-safe (blocking oracle review) and every decision reaches the ledger when it returns;
  * a PostgreSQL restart loses no ledger row; an oracle shutdown ends every in-flight task with a result or a clear
- * status, never a silent or partial answer. Bounded: about two minutes.
+ * status, never a silent or partial answer; a model provider answering 5xx, 429 or timing out is left for the
+ * next backend within a second. Bounded: about two minutes.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultSuiteIT {
@@ -52,6 +60,7 @@ class FaultSuiteIT {
     static final String DB = "tandem_faults";
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    static WireMockServer providers;
     static LocalPostgres pg;
     static ServiceProcess audit;
     static ServiceProcess workerA;
@@ -59,6 +68,7 @@ class FaultSuiteIT {
     static ServiceProcess router;
     static ServiceProcess oracle;
     static ManagedChannel channel;
+    static ManagedChannel routerChannel;
     static String document;
 
     @BeforeAll
@@ -71,6 +81,23 @@ class FaultSuiteIT {
             s.execute("CREATE DATABASE " + DB);
         }
         document = Files.readString(Path.of("src", "test", "resources", "e2e", "double-charge.txt"));
+        // two OpenAI-compatible providers: "flaky" fails as each test tells it to, "steady" answers
+        providers = new WireMockServer(options().dynamicPort());
+        providers.start();
+        providers.stubFor(post("/steady/v1/chat/completions").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody(completion("{\"label\":\"billing\","
+                        + "\"confidence\":0.9}"))));
+        var workerConfig = E2eConfig.worker();
+        workerConfig.put("tandem.worker.types-dir", Path.of("src", "test", "resources", "e2e", "worker-types")
+                .toAbsolutePath().toString());
+        for (var provider : List.of("flaky", "steady")) {
+            var m = "tandem.models.\"" + provider + "-llm\".";
+            workerConfig.put(m + "provider", "openai");
+            workerConfig.put(m + "base-url", providers.baseUrl() + "/" + provider + "/v1");
+            workerConfig.put(m + "model", provider + "-model");
+            workerConfig.put(m + "capabilities", "generation,json_schema");
+            workerConfig.put(m + "request-timeout", "400ms");
+        }
         int auditPort = ServiceProcess.freePort();
         int portA = ServiceProcess.freePort();
         int portB = ServiceProcess.freePort();
@@ -78,13 +105,23 @@ class FaultSuiteIT {
         int oraclePort = ServiceProcess.freePort();
 
         audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(pg.jdbcUrl(DB), routerPort));
-        workerA = new ServiceProcess("worker-service", portA, E2eConfig.worker());
-        workerB = new ServiceProcess("worker-service", portB, E2eConfig.worker(), "worker-service-b");
+        workerA = new ServiceProcess("worker-service", portA, workerConfig);
+        workerB = new ServiceProcess("worker-service", portB, workerConfig, "worker-service-b");
         var routerConfig = E2eConfig.router(portA, auditPort);
         routerConfig.put("tandem.router.pools.b.endpoint", "localhost:" + portB);
         routerConfig.put("tandem.router.pools.b.models", "embedded-minilm,embedded-bge-oracle");
         routerConfig.put("tandem.router.pools.b.capacity", "32");
         routerConfig.put("tandem.router.circuit-breaker.delay", "2s");
+        routerConfig.put("tandem.router.pools.local.models", "embedded-minilm,embedded-bge-oracle,flaky-llm,steady-llm");
+        for (var provider : List.of("flaky", "steady")) {
+            var m = "tandem.router.models.\"" + provider + "-llm\".";
+            routerConfig.put(m + "tier", "SMALL");
+            // flaky is the cheaper, so it is tried first
+            routerConfig.put(m + "input-usd-per-mtok", provider.equals("flaky") ? "0.10" : "0.50");
+            routerConfig.put(m + "output-usd-per-mtok", provider.equals("flaky") ? "0.10" : "0.50");
+            routerConfig.put(m + "capabilities", "generation,json_schema");
+            routerConfig.put(m + "worker-types", "ticket-team");
+        }
         router = new ServiceProcess("router-service", routerPort, routerConfig);
         var oracleConfig = E2eConfig.oracle(routerPort, auditPort);
         oracleConfig.put("tandem.oracle.audit.reconcile-every", "1s");
@@ -96,14 +133,20 @@ class FaultSuiteIT {
             p.awaitReady(Duration.ofSeconds(120));
         }
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", oraclePort).usePlaintext().build();
+        routerChannel = ManagedChannelBuilder.forAddress("127.0.0.1", routerPort).usePlaintext().build();
         // warm up: the encoders load on first use
         execute();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (channel != null) {
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        for (var ch : new ManagedChannel[] {channel, routerChannel}) {
+            if (ch != null) {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        if (providers != null) {
+            providers.stop();
         }
         for (var p : new ServiceProcess[] {oracle, router, workerA, workerB, audit}) {
             if (p != null) {
@@ -220,6 +263,84 @@ class FaultSuiteIT {
         assertThat(outcomes).hasSize(4).allSatisfy(o -> assertThat(o).matches("complete|status:UNAVAILABLE|status:CANCELLED"));
         oracle.start().awaitReady(Duration.ofSeconds(120));
         assertThat(execute().getStepsCount()).isPositive();
+    }
+
+    @Test
+    @Order(5)
+    void aProviderFailingWith5xx429OrTimeoutsIsLeftWithinASecond() throws Exception {
+        // a healthy first call: the cheaper backend serves the step (and the JIT has seen the path)
+        failFlakyWith(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+                .withBody(completion("{\"label\":\"billing\",\"confidence\":0.9}")));
+        assertThat(dispatch().getAttemptsList()).singleElement()
+                .satisfies(a -> assertThat(a.getModelId()).isEqualTo("flaky-llm"));
+
+        // 5xx: the worker answers UNAVAILABLE, the router fails over to the next backend
+        failFlakyWith(aResponse().withStatus(503).withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}"));
+        assertFailsOverWithinASecond("503", AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED);
+        Thread.sleep(2500); // the flaky backend's circuit closes again (delay 2 s in this suite)
+
+        // 429 with Retry-After: failed over, and the backend is left alone until the delay has passed
+        failFlakyWith(aResponse().withStatus(429).withHeader("Retry-After", "3").withHeader("Content-Type",
+                "application/json").withBody("{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}"));
+        assertFailsOverWithinASecond("429", AttemptOutcome.ATTEMPT_OUTCOME_RATE_LIMITED);
+        var during = dispatch();
+        assertThat(during.getAttemptsList()).as("no call to a rate-limited backend")
+                .noneMatch(a -> a.getModelId().equals("flaky-llm"));
+        Thread.sleep(3500);
+
+        // a timeout (the worker's request timeout is 400 ms): failed over within the second
+        failFlakyWith(aResponse().withStatus(200).withFixedDelay(3000).withHeader("Content-Type", "application/json")
+                .withBody(completion("{\"label\":\"billing\",\"confidence\":0.9}")));
+        assertFailsOverWithinASecond("timeout", AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED);
+    }
+
+    private static com.github.tomakehurst.wiremock.stubbing.StubMapping flakyStub;
+
+    private static void failFlakyWith(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder response) {
+        if (flakyStub != null) {
+            providers.removeStubMapping(flakyStub);
+        }
+        flakyStub = providers.stubFor(post("/flaky/v1/chat/completions").willReturn(response));
+    }
+
+    private static dev.tandem.proto.router.v1.DispatchResponse dispatch() {
+        return RouterServiceGrpc.newBlockingStub(routerChannel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .dispatch(DispatchRequest.newBuilder().setTaskId("fault-provider").setStepId("team-" + System.nanoTime())
+                        .setWorkerType("ticket-team").putInputs("text", "I was charged twice for ORD-48213.")
+                        // as the oracle does: the worker type's required capabilities are the step's hard requirement
+                        .setRequirements(dev.tandem.proto.router.v1.StepRequirements.newBuilder()
+                                .addCapabilities("generation"))
+                        .build());
+    }
+
+    private static void assertFailsOverWithinASecond(String failure, AttemptOutcome expected) {
+        long start = System.nanoTime();
+        var response = dispatch();
+        double wallMs = (System.nanoTime() - start) / 1e6;
+        var attempts = response.getAttemptsList();
+        assertThat(attempts.getFirst().getModelId()).as(failure + ": the cheaper backend is tried first")
+                .isEqualTo("flaky-llm");
+        assertThat(attempts.getFirst().getOutcome()).as(failure).isEqualTo(expected);
+        var succeeded = attempts.getLast();
+        assertThat(succeeded.getOutcome()).isEqualTo(AttemptOutcome.ATTEMPT_OUTCOME_SUCCEEDED);
+        assertThat(succeeded.getModelId()).isEqualTo("steady-llm");
+        assertThat(response.getResult().getOutput()).contains("billing");
+        // the time spent on the failing backend, retries included, before the step moved on
+        System.out.printf("fault suite: %s failover after %.0f ms (step total %.0f ms)%n", failure,
+                wallMs - succeeded.getLatencyMs(), wallMs);
+        assertThat(wallMs - succeeded.getLatencyMs()).as(failure + ": failover time, ms").isLessThan(1000);
+    }
+
+    static String completion(String content) {
+        return "{\"id\":\"chatcmpl-f\",\"object\":\"chat.completion\",\"created\":1764600000,\"model\":\"steady-model\","
+                + "\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"logprobs\":null,\"message\":{\"role\":"
+                + "\"assistant\",\"content\":" + quote(content) + "}}],\"usage\":{\"prompt_tokens\":120,"
+                + "\"completion_tokens\":9,\"total_tokens\":129}}";
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     /** A streamed task's end: "complete" (task done with every step), or the status it failed with. */
