@@ -98,6 +98,22 @@ class RouterGrpcTests {
     }
 
     @Test
+    void aReviewerMustMeetTheStepsHardRequirements() {
+        // a generative step needs a generative reviewer: the embedded oracle (embedding only) may not review it
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
+                () -> router.review(ReviewRequest.newBuilder().setTaskId("task-1").setStepId("s3")
+                        .setWorkerType("classify").putInputs("text", "The parcel arrived broken.")
+                        .setCandidateOutput("{\"label\":\"complaint\"}").setCandidateModelId("embedded-minilm")
+                        .setRequirements(StepRequirements.newBuilder().addCapabilities("generation")
+                                .setBudgetUsd(1e-9))
+                        .build()));
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(error.getStatus().getDescription()).contains("lacks capability 'generation'")
+                .doesNotContain("budget");
+    }
+
+    @Test
     void theOracleModelsOwnOutputIsNotSentBackToItForReview() {
         ReviewResponse response = router.review(ReviewRequest.newBuilder().setTaskId("task-1").setStepId("s2")
                 .setWorkerType("classify").putInputs("text", "The parcel arrived broken.")

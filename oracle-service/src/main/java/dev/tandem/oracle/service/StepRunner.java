@@ -130,6 +130,9 @@ public class StepRunner {
                     var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                             .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
                             .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
+                            // the reviewer must meet the step's hard requirements too (a generative type needs a
+                            // generative reviewer); the budget does not apply: a selected review is never skipped
+                            .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
                             .setTenant(ctx.tenant()).build();
                     ReviewResponse review;
                     try {

@@ -84,6 +84,9 @@ public class RoutingService {
     @Inject
     RouterConfig config;
 
+    @Inject
+    WorkerTypeDirectory workerTypes;
+
     /** The decision a dispatch would take now (no exploration, nothing reserved). */
     public Selection route(SelectionRequest request, String tenant) {
         return policyFor(request.workerType()).select(withTenantBudget(request, tenant), catalogs.current(), live);
@@ -98,10 +101,11 @@ public class RoutingService {
         DispatchTrace trace = new DispatchTrace();
         String stepText = stepText(request.getInputsMap(), request.getInstructions());
         long inputTokens = catalog.estimateTokens(stepText.length());
+        Deadline deadline = deadline(callerDeadline);
         SelectionRequest selectionRequest = withTenantBudget(toSelectionRequest(request.getWorkerType(),
                 request.getRequirements(), Set.copyOf(request.getExcludeModelsList()), inputTokens)
-                .withStepText(stepText), request.getTenant());
-        Deadline deadline = deadline(callerDeadline);
+                .withStepText(stepText), request.getTenant())
+                .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline));
         boolean cascadeOn = request.getCascade() == CascadeMode.CASCADE_MODE_ON
                 || (request.getCascade() != CascadeMode.CASCADE_MODE_OFF && config.cascade().enabled());
 
@@ -206,8 +210,11 @@ public class RoutingService {
         DispatchTrace trace = new DispatchTrace();
         long inputTokens = catalog.estimateTokens(chars(request.getInputsMap())
                 + request.getCandidateOutput().length() + request.getInstructions().length());
-        SelectionRequest selectionRequest = SelectionRequest.of(request.getWorkerType(), inputTokens)
-                .withMinTier(ModelTier.ORACLE);
+        // the step's hard requirements hold for its reviewer too; its budget does not (a selected review runs)
+        SelectionRequest selectionRequest = toSelectionRequest(request.getWorkerType(),
+                request.getRequirements().toBuilder().clearBudgetUsd().build(), Set.of(), inputTokens)
+                .withMinTier(ModelTier.ORACLE)
+                .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline(callerDeadline)));
         // a model reviewing its own output learns nothing: another oracle-tier model reviews when there is one
         if (!request.getCandidateModelId().isEmpty()) {
             SelectionRequest other = selectionRequest.excluding(Set.of(request.getCandidateModelId()));

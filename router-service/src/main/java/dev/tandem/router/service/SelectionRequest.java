@@ -62,6 +62,17 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
                 budgets, excludeModels, estimatedInputTokens, stepText, quality);
     }
 
+    /** The same request also requiring these capabilities (the union, in first-seen order). */
+    public SelectionRequest requiring(List<String> more) {
+        if (capabilities.containsAll(more)) {
+            return this;
+        }
+        var all = new java.util.LinkedHashSet<>(capabilities);
+        all.addAll(more);
+        return new SelectionRequest(workerType, List.copyOf(all), minContextTokens, minTier, latencyTargetMs,
+                residencyTags, budgets, excludeModels, estimatedInputTokens, stepText, minQuality);
+    }
+
     /** The same request with more models excluded (a cascade climb skips the models already tried). */
     public SelectionRequest excluding(Set<String> more) {
         Set<String> all = new java.util.HashSet<>(excludeModels);

@@ -34,6 +34,31 @@ public class WorkerTypeDirectory {
     RouterConfig config;
 
     private volatile Cached cached;
+    private volatile long listingFailedUntilNanos;
+
+    /**
+     * The capabilities a worker type declares it needs, from the cached listing (loaded on first use); empty for
+     * an unknown type or when no pool can list its types, so the caller's own requirements still apply.
+     */
+    public List<String> requiredCapabilities(String workerType, Deadline callerDeadline) {
+        if (System.nanoTime() < listingFailedUntilNanos) {
+            return List.of();
+        }
+        List<WorkerTypeInfo> types;
+        try {
+            types = workerTypes(callerDeadline);
+        } catch (RoutingFailedException e) {
+            // not asked again on every step while the pools cannot list their types
+            listingFailedUntilNanos = System.nanoTime() + config.workerTypes().cacheTtl().toNanos();
+            return List.of();
+        }
+        for (int i = 0; i < types.size(); i++) {
+            if (types.get(i).getName().equals(workerType)) {
+                return types.get(i).getRequiredCapabilitiesList();
+            }
+        }
+        return List.of();
+    }
 
     /**
      * @throws RoutingFailedException when no pool answers
