@@ -167,7 +167,7 @@ async function checkTarget(name, file) {
       if (!byKind("HorizontalPodAutoscaler").some((h) => h.spec.scaleTargetRef.name === n)) p.push(`no HPA for ${n}`);
     const router = byKind("ConfigMap").find((c) => c.metadata.name === "router-config")?.data || {};
     for (const [k, v] of Object.entries(router))
-      if (/^TANDEM_ROUTER_POOLS__[A-Z0-9]+__ENDPOINT$/.test(k) && !String(v).startsWith("dns:///")) p.push(`${k} is not a dns:/// target`);
+      if (/^TANDEM_ROUTER_POOLS_(_[A-Z0-9]+_|[A-Z0-9]+)_ENDPOINT$/.test(k) && !String(v).startsWith("dns:///")) p.push(`${k} is not a dns:/// target`);
     check(`${name}: every Service has a grpc port; every Deployment a PDB and a Service; HPAs; headless worker pools`, p);
   }
 
@@ -224,6 +224,7 @@ async function checkTarget(name, file) {
     const flows = [["oracle", "ingress", "*", 8080], ["oracle", "egress", "router", 8081], ["oracle", "egress", "audit", 8083],
       ["router", "ingress", "oracle", 8081], ["router", "egress", "worker", 8082], ["router", "egress", "audit", 8083],
       ["audit", "ingress", "router", 8083], ["audit", "egress", "cnpg.io/cluster", 5432],
+      ["audit", "egress", "router", 8081], ["router", "ingress", "audit", 8081], ["oracle", "egress", "0.0.0.0/0", 443],
       ["worker", "ingress", "router", 8082], ["worker", "egress", "vllm", 8000], ["worker", "egress", "0.0.0.0/0", 443]];
     for (const f of flows) if (!allows(...f)) p.push(`missing ${f[0]} ${f[1]} ${f[2]}:${f[3]}`);
     if (!nps.some((n) => JSON.stringify(n.spec.egress || []).includes("kube-dns"))) p.push("no DNS egress");
