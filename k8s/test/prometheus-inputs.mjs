@@ -7,7 +7,7 @@
 //   node prometheus-inputs.mjs rules <rendered.yaml> <interval>
 //     prints the PrometheusRule groups as a Prometheus rule file, every group evaluated every <interval>.
 //   node prometheus-inputs.mjs queries <rendered.yaml> <dashboards dir> <rate interval>
-//     prints one JSON object per line: {kind, name, expr} for every dashboard target (Grafana variables
+//     prints one line "kind<TAB>name<TAB>expr" (newlines of expr as spaces) for every dashboard target (Grafana variables
 //     substituted), every recording rule's output series, and the left-hand sides of every alert expression
 //     (each "and"/"or"/"unless" operand with its top-level comparison removed: the series the threshold is
 //     applied to, which exist whether or not the alert fires).
@@ -63,15 +63,18 @@ if (mode === "env") {
     const dash = JSON.parse(fs.readFileSync(path.join(dashDir, file), "utf8"));
     const panels = (dash.panels || []).flatMap((x) => [x, ...(x.panels || [])]).filter((x) => x.type !== "row");
     for (const p of panels) for (const t of p.targets || [])
-      console.log(JSON.stringify({ kind: "dashboard", name: `${file}: ${p.title} [${t.refId}]`, expr: subst(t.expr) }));
+      emit("dashboard", `${file}: ${p.title} [${t.refId}]`, subst(t.expr));
   }
   for (const r of byKind("PrometheusRule").flatMap((x) => x.spec.groups.flatMap((g) => g.rules))) {
-    if (r.record) console.log(JSON.stringify({ kind: "record", name: r.record, expr: r.record }));
-    if (r.alert) splitOperands(r.expr.trim()).forEach((e, i) =>
-      console.log(JSON.stringify({ kind: "alert", name: `${r.alert} [${i}]`, expr: stripComparison(e) })));
+    if (r.record) emit("record", r.record, r.record);
+    if (r.alert) splitOperands(r.expr.trim()).forEach((e, i) => emit("alert", `${r.alert} [${i}]`, stripComparison(e)));
   }
 } else {
   throw new Error(`unknown mode ${mode}`);
+}
+
+function emit(kind, name, expr) {
+  console.log([kind, name, expr.replace(/\s+/g, " ")].join("\t"));
 }
 
 // Top-level scan of a PromQL expression: calls f(index, depth) for each character outside strings.

@@ -137,10 +137,10 @@ ok "prometheus $(prometheus --version 2>&1 | awk 'NR==1 {print $3}') on :$PP scr
 
 # ---- load ----------------------------------------------------------------------------------------------------
 CP="oracle-service/target/quarkus-app/app/*:oracle-service/target/quarkus-app/lib/main/*"
-JFLAGS=(-Djava.util.logging.manager=org.jboss.logmanager.LogManager)
+JFLAGS=()
 [ "$(java_major "$JAVA_HOME")" -ge 24 ] && JFLAGS+=(--sun-misc-unsafe-memory-access=allow)
 seconds=${TANDEM_PROM_LOAD_SECONDS:-40}
-if "$JAVA_HOME/bin/java" "${JFLAGS[@]}" -cp "$CP" "$K8S/test/TaskLoad.java" "127.0.0.1:$PO" "$seconds" 4 docs/samples/support-ticket.txt \
+if "$JAVA_HOME/bin/java" ${JFLAGS[@]+"${JFLAGS[@]}"} -cp "$CP" "$K8S/test/TaskLoad.java" "127.0.0.1:$PO" "$seconds" 4 docs/samples/support-ticket.txt \
     >"$WORK/load.log" 2>&1; then ok "load for ${seconds}s: $(tail -1 "$WORK/load.log")"
 else ko "load: $(tail -5 "$WORK/load.log")"; finish; fi
 sleep 6 # two more scrapes and rule evaluations after the last task
@@ -154,11 +154,8 @@ if grep -qE 'Loaded [0-9]+ worker types: .*intent' "$WORK/worker-cpu.log"; then 
 else ko "worker did not load the intent worker type from its mounted directory"; fi
 
 # ---- queries -------------------------------------------------------------------------------------------------
-node "$INPUTS" queries "$WORK/gpu.yaml" "$K8S/components/monitoring/dashboards" 1m >"$WORK/queries.jsonl"
-while IFS= read -r q; do
-  kind=$(node -e 'const q=JSON.parse(process.argv[1]); console.log(q.kind)' "$q")
-  name=$(node -e 'const q=JSON.parse(process.argv[1]); console.log(q.name)' "$q")
-  expr=$(node -e 'const q=JSON.parse(process.argv[1]); console.log(q.expr)' "$q")
+node "$INPUTS" queries "$WORK/gpu.yaml" "$K8S/components/monitoring/dashboards" 1m >"$WORK/queries.tsv"
+while IFS=$'\t' read -r kind name expr; do
   if [[ "$expr" == *vllm:* ]]; then skipped=$((skipped + 1)); echo "SKIP $kind $name: vLLM series exist on GPU pools only"; continue; fi
   curl -fsS "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$expr" >"$WORK/answer.json" 2>"$WORK/curl.err" \
     || { ko "$kind $name: query failed: $(cat "$WORK/curl.err") $(cat "$WORK/answer.json" 2>/dev/null)"; continue; }
@@ -171,5 +168,5 @@ while IFS= read -r q; do
     else if (!finite.length) console.log(`only NaN/Inf (${values.length} series)`);
     else console.log(`ok ${values.length} series, e.g. ${finite[0]}`);' "$WORK/answer.json")
   if [[ "$verdict" == ok* ]]; then ok "$kind $name: ${verdict#ok }"; else ko "$kind $name: $verdict: $expr"; fi
-done <"$WORK/queries.jsonl"
+done <"$WORK/queries.tsv"
 finish
