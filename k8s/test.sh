@@ -7,7 +7,8 @@
 #      subset schema (test/schemas); unknown or misspelt fields are caught by binding every object to the
 #      fabric8 Kubernetes model 7.3.1 (Maven Central) and rejecting any field it does not know (test/strict);
 #   3. policy: GPU fields on GPU pool Deployments only, probes/requests/limits/hardened security context on
-#      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, network policies,
+#      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, configured /etc/tandem
+#      files mounted (no subPath), network policies,
 #      OpenTelemetry wiring, dashboards (datasource variable, units, $__rate_interval) (test/check.mjs);
 #   4. every PromQL expression of the alerts and dashboards parses (`promtool check rules`), and the alert
 #      rules fire on synthetic series as expected (`promtool test rules test/alerts.test.yaml`).
