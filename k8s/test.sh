@@ -7,7 +7,8 @@
 #      subset schema (test/schemas); unknown or misspelt fields are caught by binding every object to the
 #      fabric8 Kubernetes model 7.3.1 (Maven Central) and rejecting any field it does not know (test/strict);
 #   3. policy: GPU fields on GPU pool Deployments only, probes/requests/limits/hardened security context on
-#      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, network policies,
+#      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, configured /etc/tandem
+#      files mounted (no subPath), network policies,
 #      OpenTelemetry wiring, dashboards (datasource variable, units, $__rate_interval) (test/check.mjs);
 #   4. every PromQL expression of the alerts and dashboards parses (`promtool check rules`), and the alert
 #      rules fire on synthetic series as expected (`promtool test rules test/alerts.test.yaml`).
@@ -36,20 +37,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then ko "node an
 if [ ! -d "$K8S/test/node_modules/kubernetes-models" ] || [ "$K8S/test/package-lock.json" -nt "$K8S/test/node_modules/.package-lock.json" ]; then
   (cd "$K8S/test" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.log" 2>&1 || { cat "$OUT/npm.log"; ko "npm ci in k8s/test"; finish; }
 fi
-if ! command -v promtool >/dev/null; then
-  # Debian's prometheus package ships promtool. Its maintainer scripts would start the server: a
-  # policy-rc.d (only when none exists) stops that, and any prometheus process that still appears is ended.
-  echo "k8s/test.sh: installing promtool (Debian package prometheus)"
-  before=$(pgrep -x prometheus || true)
-  made_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1; fi
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } >"$OUT/apt.log" 2>&1
-  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
-  for pid in $(pgrep -x prometheus || true); do
-    case " $before " in *" $pid "*) ;; *) kill "$pid" 2>/dev/null || true ;; esac
-  done
-  command -v promtool >/dev/null || { tail -20 "$OUT/apt.log"; ko "promtool could not be installed"; finish; }
-fi
+# shellcheck source=/dev/null
+source "$K8S/test/prometheus-package.sh"
+install_prometheus_package "$OUT/apt.log" || { ko "promtool could not be installed"; finish; }
 JAVA=""
 if [ -f "$ROOT/bin/env.sh" ]; then
   # shellcheck source=/dev/null

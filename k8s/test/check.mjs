@@ -167,7 +167,7 @@ async function checkTarget(name, file) {
       if (!byKind("HorizontalPodAutoscaler").some((h) => h.spec.scaleTargetRef.name === n)) p.push(`no HPA for ${n}`);
     const router = byKind("ConfigMap").find((c) => c.metadata.name === "router-config")?.data || {};
     for (const [k, v] of Object.entries(router))
-      if (/^TANDEM_ROUTER_POOLS__[A-Z0-9]+__ENDPOINT$/.test(k) && !String(v).startsWith("dns:///")) p.push(`${k} is not a dns:/// target`);
+      if (/^TANDEM_ROUTER_POOLS_(_[A-Z0-9]+_|[A-Z0-9]+)_ENDPOINT$/.test(k) && !String(v).startsWith("dns:///")) p.push(`${k} is not a dns:/// target`);
     check(`${name}: every Service has a grpc port; every Deployment a PDB and a Service; HPAs; headless worker pools`, p);
   }
 
@@ -198,6 +198,35 @@ async function checkTarget(name, file) {
     check(`${name}: no credentials in ConfigMaps; provider keys and datasource from Secrets`, p);
   }
 
+  // 5b. files the configuration names: every /etc/tandem/... path in a container's environment (envFrom
+  // ConfigMaps and env) lies under one of its volume mounts, of an existing ConfigMap or a Secret, without subPath
+  // (the kubelet never updates a subPath mount, so the router's catalog and the API keys could not change)
+  {
+    const p = [];
+    for (const { d, spec } of podSpecs(objs)) for (const c of spec.containers) {
+      const env = {};
+      for (const f of c.envFrom || []) Object.assign(env, byKind("ConfigMap").find((x) => x.metadata.name === f.configMapRef?.name)?.data || {});
+      for (const e of c.env || []) if (e.value !== undefined) env[e.name] = e.value;
+      for (const [k, v] of Object.entries(env)) {
+        if (!String(v).startsWith("/etc/tandem/")) continue;
+        const m = (c.volumeMounts || []).find((x) => v === x.mountPath || String(v).startsWith(x.mountPath + "/"));
+        if (!m) { p.push(`${d.metadata.name}/${c.name}: ${k}=${v} is not under a volume mount`); continue; }
+        if (m.subPath) p.push(`${d.metadata.name}/${c.name}: ${m.mountPath} uses subPath`);
+        const vol = (spec.volumes || []).find((x) => x.name === m.name);
+        if (vol?.configMap && !byKind("ConfigMap").some((x) => x.metadata.name === vol.configMap.name))
+          p.push(`${d.metadata.name}/${c.name}: ${m.mountPath} mounts a missing ConfigMap ${vol.configMap.name}`);
+        if (!vol?.configMap && !vol?.secret) p.push(`${d.metadata.name}/${c.name}: ${m.mountPath} is neither a ConfigMap nor a Secret`);
+      }
+    }
+    const router = byKind("ConfigMap").find((x) => x.metadata.name === "router-config")?.data || {};
+    if (!router.TANDEM_ROUTER_CATALOG_DIR) p.push("router-config has no TANDEM_ROUTER_CATALOG_DIR");
+    if (Object.keys(router).some((k) => /^TANDEM_ROUTER_POOLS__LOCAL__/.test(k)))
+      p.push("router-config spells pool local quoted (TANDEM_ROUTER_POOLS__LOCAL__*): application.properties has it unquoted");
+    const oracle = byKind("ConfigMap").find((x) => x.metadata.name === "oracle-config")?.data || {};
+    if (name === "gpu" && oracle.TANDEM_ORACLE_ACCESS_AUTH !== "api-key") p.push(`oracle-config: auth ${oracle.TANDEM_ORACLE_ACCESS_AUTH}, not api-key`);
+    check(`${name}: configured files are mounted (no subPath), API keys required in the gpu overlay`, p);
+  }
+
   // 6. OpenTelemetry: endpoint key present on the four services; empty unless the tracing component is on
   {
     const p = [];
@@ -224,6 +253,7 @@ async function checkTarget(name, file) {
     const flows = [["oracle", "ingress", "*", 8080], ["oracle", "egress", "router", 8081], ["oracle", "egress", "audit", 8083],
       ["router", "ingress", "oracle", 8081], ["router", "egress", "worker", 8082], ["router", "egress", "audit", 8083],
       ["audit", "ingress", "router", 8083], ["audit", "egress", "cnpg.io/cluster", 5432],
+      ["audit", "egress", "router", 8081], ["router", "ingress", "audit", 8081], ["oracle", "egress", "0.0.0.0/0", 443],
       ["worker", "ingress", "router", 8082], ["worker", "egress", "vllm", 8000], ["worker", "egress", "0.0.0.0/0", 443]];
     for (const f of flows) if (!allows(...f)) p.push(`missing ${f[0]} ${f[1]} ${f[2]}:${f[3]}`);
     if (!nps.some((n) => JSON.stringify(n.spec.egress || []).includes("kube-dns"))) p.push("no DNS egress");
