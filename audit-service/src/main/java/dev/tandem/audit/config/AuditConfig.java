@@ -123,6 +123,14 @@ public interface AuditConfig {
         @WithDefault("0.05")
         double confirmationError();
 
+        /**
+         * Tightened reviews after which an SPRT that reached neither bound counts as confirmed (the new window
+         * stands and the usual exits from TIGHTENED apply): Wald's test ends with probability 1, but slowly when the
+         * true odds ratio lies between 1 and R.
+         */
+        @WithDefault("1500")
+        int confirmationMaxReviews();
+
         /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */
         @WithDefault("0.002")
         double expectedErrorFloor();

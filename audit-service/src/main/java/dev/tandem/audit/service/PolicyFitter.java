@@ -68,7 +68,9 @@ public class PolicyFitter {
         }
         CalibrationMap calibration = Calibrator.fit(reviewed, fit.calibrationMinVerdicts(), fit.calibrationHoldout(),
                 fit.eceBins(), now);
-        if (calibration != null) {
+        // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
+        // since the alarm would absorb the very drift under test.
+        if (calibration != null && !TrustPolicy.confirmationPending(s)) {
             b.calibration = calibration;
         }
 

@@ -33,7 +33,10 @@ import dev.tandem.audit.config.AuditConfig;
  * SPRT of error odds R (H₁) against the calibration (H₀), Σw with the CUSUM's w, bounds ±ln(1/ε), ε =
  * {@code drift.confirmation-error} [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is
  * restored and the policy refitted on it (a false alarm costs a few hundred full reviews, not the evidence);
- * reaching +ln(1/ε) confirms it (the new window stands).</li>
+ * reaching +ln(1/ε) confirms it (the new window stands), and so do {@code drift.confirmation-max-reviews} [1500]
+ * tightened reviews without a decision. Until the SPRT decides, the stream stays TIGHTENED (rules 7 and 8 wait) and
+ * the calibration it tests against stays the one of the alarm: otherwise a certificate from the few hundred
+ * outputs since the alarm would end the confirmation and, true alarm or false, throw the old window away.</li>
  * <li><b>REDUCED → NORMAL</b> on any rejected sampled review (multi-level plan: a failure moves one level up; Z1.4: a
  * rejected lot under reduced inspection).</li>
  * <li><b>NORMAL → REDUCED</b> after {@code reduce-after-clean-samples} [300] consecutive accepted sampled reviews with
@@ -144,7 +147,8 @@ public class TrustPolicy {
             b.windowSinceSeq = s.previousWindowSinceSeq();
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
-        } else if (confirming && b.confirmationLlr >= bound) {
+        } else if (confirming && (b.confirmationLlr >= bound
+                || b.stateReviewed >= config.drift().confirmationMaxReviews())) {
             b.previousWindowSinceSeq = null; // confirmed: the new window stands; trust is re-earned on it
             b.confirmationLlr = 0;
         } else if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
@@ -173,7 +177,8 @@ public class TrustPolicy {
             why = String.format(Locale.ROOT, "error rate shown above %.1f %%: %.0f %% lower bound %.2f %% from %d of "
                     + "%d reviews rejected in %s", 100 * trust.suspendErrorRate(), 100 * level, 100 * lower,
                     b.stateRejected, b.stateReviewed, from.name().toLowerCase(Locale.ROOT));
-        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()) {
+        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()
+                && !(from == TrustState.TIGHTENED && b.previousWindowSinceSeq != null)) {
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "trust %s: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% after "
                     + "%d reviews (%d rejected) in %s", from == TrustState.PROBATION ? "earned" : "restored",
@@ -226,7 +231,7 @@ public class TrustPolicy {
      */
     public TrustUpdate afterFit(StreamRecord s, Instant now) {
         if ((s.state() != TrustState.PROBATION && s.state() != TrustState.TIGHTENED) || !s.thresholdCertified()
-                || s.certifiedPassShare() < config.trust().clearancePassShare()
+                || confirmationPending(s) || s.certifiedPassShare() < config.trust().clearancePassShare()
                 || s.stateReviewed() < config.trust().suspendMinReviews()) {
             return null;
         }
@@ -245,6 +250,15 @@ public class TrustPolicy {
         String why = (s.state() == TrustState.PROBATION ? "trust earned" : "trust restored") + " on a certified "
                 + "threshold: " + s.certification();
         return new TrustUpdate(b.build(), s.state(), why, null, false);
+    }
+
+    /**
+     * After an outcome alarm, until the SPRT on the tightened reviews decides: the stream stays TIGHTENED (no
+     * clearance, no promotion on a certificate from the few outputs since the alarm), so a false alarm ends with the
+     * old evidence window restored instead of a stream trusted again on a window of a few hundred outputs.
+     */
+    public static boolean confirmationPending(StreamRecord s) {
+        return s.state() == TrustState.TIGHTENED && s.previousWindowSinceSeq() != null;
     }
 
     /** A drift alarm raised by the confidence detector on the decision path: the stream tightens at once. */
