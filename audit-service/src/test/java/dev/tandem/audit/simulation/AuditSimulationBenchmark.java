@@ -124,11 +124,20 @@ public final class AuditSimulationBenchmark {
         SplittableRandom rng = new SplittableRandom(1000 + seed);
         SimulatedStream st = new SimulatedStream(config(), "s" + seed + "-");
         long halfReviews = 0;
+        java.util.Map<String, Long> byReason = new java.util.TreeMap<>();
         for (int i = 0; i < n; i++) {
-            st.accept(w.next(rng));
+            dev.tandem.audit.Decision d = st.accept(w.next(rng));
             if (i == n / 2 - 1) {
                 halfReviews = st.reviews();
             }
+            if (i >= n / 2 && d.action() == dev.tandem.audit.AuditAction.REVIEW) {
+                byReason.merge(d.reason().name(), 1L, Long::sum);
+            }
+        }
+        if (Boolean.getBoolean("bench.reasons")) {
+            System.out.printf(Locale.ROOT, "seed %d noise %.3f: 2nd-half reviews by reason %s, tightenings at %s, "
+                    + "final %s%n", seed, noise, byReason, st.tightenings().stream().map(t -> t[0] + "/" + t[1])
+                    .toList(), st.stream().certification());
         }
         return new double[] { (double) st.reviews() / n, (double) (st.reviews() - halfReviews) / (n - n / 2),
                 (double) st.outgoingErrors() / n, st.tightenings().size() };
