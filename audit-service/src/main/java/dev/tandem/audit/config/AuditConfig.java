@@ -67,6 +67,18 @@ public interface AuditConfig {
         /** f in REDUCED. */
         @WithDefault("0.01")
         double reducedRate();
+
+        /**
+         * f in NORMAL while the evidence window holds fewer than {@link #buildUpSamples()} certification samples:
+         * the certificate's slack shrinks like 1/√n, so labels are worth most early in a window (no effect when
+         * not above {@link #normalRate()}).
+         */
+        @WithDefault("0.10")
+        double buildUpRate();
+
+        /** n*: certification samples in the evidence window after which NORMAL samples at the normal rate. */
+        @WithDefault("4000")
+        int buildUpSamples();
     }
 
     interface Trust {

@@ -28,7 +28,8 @@ import dev.tandem.audit.config.AuditConfig;
  * threshold must be certified again.</li>
  * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
  * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
- * k sampled units returns to 100 % inspection).</li>
+ * k sampled units returns to 100 % inspection); k is counted at the normal rate f_N, max(1, round(k·f_N/f)) at a
+ * higher rate f ({@link #tightenWithin}).</li>
  * <li><b>TIGHTENED → NORMAL, drift not confirmed</b>: after an outcome alarm the tightened reviews run Wald's
  * SPRT of error odds R (H₁) against the calibration (H₀), Σw with the CUSUM's w, bounds ±ln(1/ε), ε =
  * {@code drift.confirmation-error} [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is
@@ -159,10 +160,10 @@ public class TrustPolicy {
                     + "restarted, threshold to be re-certified", b.outcomeCusum, config.drift().outcomeLimit(),
                     config.drift().oddsRatio());
         } else if (trusted && sampled && rejected && previousSampleGap >= 0
-                && previousSampleGap < trust.tightenWithinSamples()) {
+                && previousSampleGap < tightenWithin(s)) {
             to = TrustState.TIGHTENED;
             why = String.format(Locale.ROOT, "CSP-2: a second sampled review rejected within %d sampled reviews "
-                    + "(limit %d)", previousSampleGap + 1, trust.tightenWithinSamples());
+                    + "(limit %d)", previousSampleGap + 1, tightenWithin(s));
         } else if (from == TrustState.REDUCED && sampled && rejected) {
             to = TrustState.NORMAL;
             why = "a sampled review rejected under reduced inspection";
@@ -250,6 +251,18 @@ public class TrustPolicy {
         String why = (s.state() == TrustState.PROBATION ? "trust earned" : "trust restored") + " on a certified "
                 + "threshold: " + s.certification();
         return new TrustUpdate(b.build(), s.state(), why, null, false);
+    }
+
+    /**
+     * CSP-2's k, in sampled reviews at the normal rate f_N: at a higher rate f (the build-up rate) it is
+     * max(1, round(k·f_N/f)), so a second rejection must come within about as many outputs and CSP-2's false
+     * tightenings per output do not grow with the sampling rate.
+     */
+    int tightenWithin(StreamRecord s) {
+        int k = config.trust().tightenWithinSamples();
+        double fN = config.sampling().normalRate();
+        double f = s.samplingRate();
+        return f > fN ? Math.max(1, (int) Math.round(k * fN / f)) : k;
     }
 
     /**

@@ -194,6 +194,19 @@ class TrustPolicyTests {
     }
 
     @Test
+    void atTheBuildUpRateCsp2CountsKInOutputsOfTheNormalRate() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.samplingRate = 0.10; // k = max(1, round(5 * 0.02 / 0.10)) = 1
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        assertThat(s.state()).as("one accepted sample in between: beyond k = 1").isEqualTo(TrustState.NORMAL);
+        TrustUpdate u = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(u.changeReason()).contains("within 1 sampled reviews (limit 1)");
+    }
+
+    @Test
     void normalToTightenedOnTheSecondSampledRejectionWithinK() {
         StreamRecord s = trusted(TrustState.NORMAL);
         s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
