@@ -56,7 +56,9 @@ import dev.tandem.audit.config.AuditConfig;
  * <li><b>SUSPENDED → TIGHTENED</b> after {@code restore-after-clean-reviews} [50] consecutive accepted reviews.</li>
  * </ol>
  * Sampling rate f per state: PROBATION, TIGHTENED, SUSPENDED 1 (every output reviewed blocking); NORMAL
- * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %].
+ * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %]; both raised to
+ * {@code sampling.build-up-rate} [10 %] by the refit while the window's certification sample is small
+ * ({@link PolicyFitter}).
  */
 @ApplicationScoped
 public class TrustPolicy {
