@@ -67,6 +67,18 @@ public interface AuditConfig {
         /** f in REDUCED. */
         @WithDefault("0.01")
         double reducedRate();
+
+        /**
+         * f in NORMAL while the evidence window holds fewer than {@link #buildUpSamples()} certification samples:
+         * the certificate's slack shrinks like 1/√n, so labels are worth most early in a window (no effect when
+         * not above {@link #normalRate()}).
+         */
+        @WithDefault("0.10")
+        double buildUpRate();
+
+        /** n*: certification samples in the evidence window after which NORMAL samples at the normal rate. */
+        @WithDefault("4000")
+        int buildUpSamples();
     }
 
     interface Trust {
@@ -122,6 +134,14 @@ public interface AuditConfig {
         /** ε of the SPRT that confirms or refutes an outcome alarm during TIGHTENED (both error rates). */
         @WithDefault("0.05")
         double confirmationError();
+
+        /**
+         * Tightened reviews after which an SPRT that reached neither bound counts as confirmed (the new window
+         * stands and the usual exits from TIGHTENED apply): Wald's test ends with probability 1, but slowly when the
+         * true odds ratio lies between 1 and R.
+         */
+        @WithDefault("1500")
+        int confirmationMaxReviews();
 
         /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */
         @WithDefault("0.002")

@@ -204,7 +204,7 @@ public class StreamRepository {
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET calibration = ?::jsonb, raw_threshold = ?, "
                 + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
-                + "confidence_threshold = ?, "
+                + "sampling_rate = ?, confidence_threshold = ?, "
                 + "confidence_reference = coalesce(confidence_reference, ?), error_rate_upper_bound = ?, "
                 + "window_decided = ?, fitted_reviews = ?, error_rate = ?, outgoing_error_rate = ?, "
                 + "outgoing_error_lower = ?, outgoing_error_upper = ?, "
@@ -217,6 +217,7 @@ public class StreamRepository {
             ps.setDouble(i++, s.certifiedPassShare());
             ps.setString(i++, s.certification());
             ps.setDouble(i++, s.blockingRate());
+            ps.setDouble(i++, s.samplingRate()); // the refit sets NORMAL/REDUCED's rate (build-up, then f)
             ps.setDouble(i++, clampUnit(s.confidenceThreshold()));
             if (s.confidenceReference() == null) {
                 ps.setNull(i++, Types.DOUBLE);

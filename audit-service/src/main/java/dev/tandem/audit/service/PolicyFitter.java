@@ -28,6 +28,8 @@ import dev.tandem.audit.config.AuditConfig;
  * (0 when λ is certified, since then U ≤ α);</li>
  * <li>estimates over the window: the stream's error rate Σ y/π / N and the outgoing error rate
  * Σ_{shadow} y·(1 − b)/(π − b) / N with Fay–Feuer 95 % intervals ({@link WeightedRate});</li>
+ * <li>in NORMAL/REDUCED, the sampling rate f ({@link #trustedRate}: {@code sampling.build-up-rate} while the
+ * window's certification sample is under {@code sampling.build-up-samples}, then the state's rate);</li>
  * <li>in NORMAL/REDUCED, once the window holds {@code drift.confidence-reference-outputs} decisions, the reference
  * quantile of the confidence CUSUM.</li>
  * </ol>
@@ -68,7 +70,9 @@ public class PolicyFitter {
         }
         CalibrationMap calibration = Calibrator.fit(reviewed, fit.calibrationMinVerdicts(), fit.calibrationHoldout(),
                 fit.eceBins(), now);
-        if (calibration != null) {
+        // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
+        // since the alarm would absorb the very drift under test.
+        if (calibration != null && !TrustPolicy.confirmationPending(s)) {
             b.calibration = calibration;
         }
 
@@ -105,6 +109,9 @@ public class PolicyFitter {
             }
         }
 
+        if (trusted) {
+            b.samplingRate = trustedRate(s.state(), certificationSamples(certification));
+        }
         estimate(b, window);
 
         AuditConfig.Drift drift = config.drift();
@@ -113,10 +120,31 @@ public class PolicyFitter {
             b.confidenceReference = raws[(int) Math.floor(drift.confidenceQuantile() * (raws.length - 1))];
             b.confidenceCusum = 0;
         }
-        if (policyChanged(s, b)) {
+        if (policyChanged(s, b) || s.samplingRate() != b.samplingRate) {
             b.policyVersion = s.policyVersion() + 1;
         }
         return b.build();
+    }
+
+    /**
+     * f in NORMAL: {@code sampling.build-up-rate} while the window's certification sample is under
+     * {@code sampling.build-up-samples}, then {@code sampling.normal-rate}. The rate is chosen from past outputs only
+     * and the draw ignores the output, so the certification sample stays a simple random sample.
+     */
+    double normalRate(long certificationSamples) {
+        return trustedRate(TrustState.NORMAL, certificationSamples);
+    }
+
+    /** f in NORMAL or REDUCED: the build-up rate first, in both (REDUCED's lower rate would starve it). */
+    double trustedRate(TrustState state, long certificationSamples) {
+        AuditConfig.Sampling sampling = config.sampling();
+        double rate = state == TrustState.REDUCED ? sampling.reducedRate() : sampling.normalRate();
+        return certificationSamples < sampling.buildUpSamples() ? Math.max(rate, sampling.buildUpRate()) : rate;
+    }
+
+    private static long certificationSamples(List<WindowEntry> certification) {
+        return certification.stream().filter(e -> e.certificationSample() && e.reviewed() && e.validationPassed())
+                .count();
     }
 
     /** A threshold's pass share, its certification-sample evidence, U and the blocking rate it would need. */

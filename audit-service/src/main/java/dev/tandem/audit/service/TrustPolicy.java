@@ -28,12 +28,16 @@ import dev.tandem.audit.config.AuditConfig;
  * threshold must be certified again.</li>
  * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
  * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
- * k sampled units returns to 100 % inspection).</li>
+ * k sampled units returns to 100 % inspection); k is counted at the normal rate f_N, max(1, round(k·f_N/f)) at a
+ * higher rate f ({@link #tightenWithin}).</li>
  * <li><b>TIGHTENED → NORMAL, drift not confirmed</b>: after an outcome alarm the tightened reviews run Wald's
  * SPRT of error odds R (H₁) against the calibration (H₀), Σw with the CUSUM's w, bounds ±ln(1/ε), ε =
  * {@code drift.confirmation-error} [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is
  * restored and the policy refitted on it (a false alarm costs a few hundred full reviews, not the evidence);
- * reaching +ln(1/ε) confirms it (the new window stands).</li>
+ * reaching +ln(1/ε) confirms it (the new window stands), and so do {@code drift.confirmation-max-reviews} [1500]
+ * tightened reviews without a decision. Until the SPRT decides, the stream stays TIGHTENED (rules 7 and 8 wait) and
+ * the calibration it tests against stays the one of the alarm: otherwise a certificate from the few hundred
+ * outputs since the alarm would end the confirmation and, true alarm or false, throw the old window away.</li>
  * <li><b>REDUCED → NORMAL</b> on any rejected sampled review (multi-level plan: a failure moves one level up; Z1.4: a
  * rejected lot under reduced inspection).</li>
  * <li><b>NORMAL → REDUCED</b> after {@code reduce-after-clean-samples} [300] consecutive accepted sampled reviews with
@@ -52,7 +56,9 @@ import dev.tandem.audit.config.AuditConfig;
  * <li><b>SUSPENDED → TIGHTENED</b> after {@code restore-after-clean-reviews} [50] consecutive accepted reviews.</li>
  * </ol>
  * Sampling rate f per state: PROBATION, TIGHTENED, SUSPENDED 1 (every output reviewed blocking); NORMAL
- * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %].
+ * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %]; both raised to
+ * {@code sampling.build-up-rate} [10 %] by the refit while the window's certification sample is small
+ * ({@link PolicyFitter}).
  */
 @ApplicationScoped
 public class TrustPolicy {
@@ -144,7 +150,8 @@ public class TrustPolicy {
             b.windowSinceSeq = s.previousWindowSinceSeq();
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
-        } else if (confirming && b.confirmationLlr >= bound) {
+        } else if (confirming && (b.confirmationLlr >= bound
+                || b.stateReviewed >= config.drift().confirmationMaxReviews())) {
             b.previousWindowSinceSeq = null; // confirmed: the new window stands; trust is re-earned on it
             b.confirmationLlr = 0;
         } else if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
@@ -155,10 +162,10 @@ public class TrustPolicy {
                     + "restarted, threshold to be re-certified", b.outcomeCusum, config.drift().outcomeLimit(),
                     config.drift().oddsRatio());
         } else if (trusted && sampled && rejected && previousSampleGap >= 0
-                && previousSampleGap < trust.tightenWithinSamples()) {
+                && previousSampleGap < tightenWithin(s)) {
             to = TrustState.TIGHTENED;
             why = String.format(Locale.ROOT, "CSP-2: a second sampled review rejected within %d sampled reviews "
-                    + "(limit %d)", previousSampleGap + 1, trust.tightenWithinSamples());
+                    + "(limit %d)", previousSampleGap + 1, tightenWithin(s));
         } else if (from == TrustState.REDUCED && sampled && rejected) {
             to = TrustState.NORMAL;
             why = "a sampled review rejected under reduced inspection";
@@ -173,7 +180,8 @@ public class TrustPolicy {
             why = String.format(Locale.ROOT, "error rate shown above %.1f %%: %.0f %% lower bound %.2f %% from %d of "
                     + "%d reviews rejected in %s", 100 * trust.suspendErrorRate(), 100 * level, 100 * lower,
                     b.stateRejected, b.stateReviewed, from.name().toLowerCase(Locale.ROOT));
-        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()) {
+        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()
+                && !(from == TrustState.TIGHTENED && b.previousWindowSinceSeq != null)) {
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "trust %s: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% after "
                     + "%d reviews (%d rejected) in %s", from == TrustState.PROBATION ? "earned" : "restored",
@@ -226,7 +234,7 @@ public class TrustPolicy {
      */
     public TrustUpdate afterFit(StreamRecord s, Instant now) {
         if ((s.state() != TrustState.PROBATION && s.state() != TrustState.TIGHTENED) || !s.thresholdCertified()
-                || s.certifiedPassShare() < config.trust().clearancePassShare()
+                || confirmationPending(s) || s.certifiedPassShare() < config.trust().clearancePassShare()
                 || s.stateReviewed() < config.trust().suspendMinReviews()) {
             return null;
         }
@@ -245,6 +253,27 @@ public class TrustPolicy {
         String why = (s.state() == TrustState.PROBATION ? "trust earned" : "trust restored") + " on a certified "
                 + "threshold: " + s.certification();
         return new TrustUpdate(b.build(), s.state(), why, null, false);
+    }
+
+    /**
+     * CSP-2's k, in sampled reviews at the normal rate f_N: at a higher rate f (the build-up rate) it is
+     * max(1, round(k·f_N/f)), so a second rejection must come within about as many outputs and CSP-2's false
+     * tightenings per output do not grow with the sampling rate.
+     */
+    int tightenWithin(StreamRecord s) {
+        int k = config.trust().tightenWithinSamples();
+        double fN = config.sampling().normalRate();
+        double f = s.samplingRate();
+        return f > fN ? Math.max(1, (int) Math.round(k * fN / f)) : k;
+    }
+
+    /**
+     * After an outcome alarm, until the SPRT on the tightened reviews decides: the stream stays TIGHTENED (no
+     * clearance, no promotion on a certificate from the few outputs since the alarm), so a false alarm ends with the
+     * old evidence window restored instead of a stream trusted again on a window of a few hundred outputs.
+     */
+    public static boolean confirmationPending(StreamRecord s) {
+        return s.state() == TrustState.TIGHTENED && s.previousWindowSinceSeq() != null;
     }
 
     /** A drift alarm raised by the confidence detector on the decision path: the stream tightens at once. */

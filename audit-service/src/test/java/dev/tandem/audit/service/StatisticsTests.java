@@ -65,6 +65,70 @@ class StatisticsTests {
     }
 
     @Test
+    void withALargeSampleTheMonotoneCertificateStillHoldsAAndComesCloseToIt() {
+        // AUROC about 0.80; 2,000 certification samples in a 20,000-output window (f = 10 %), A = 1 %, δ = 0.1.
+        SimulatedWorker worker = new SimulatedWorker(0.02, 2.0, 1.086);
+        SplittableRandom rng = new SplittableRandom(23);
+        double[] truthRaw = new double[400_000];
+        boolean[] truthWrong = new boolean[truthRaw.length];
+        for (int i = 0; i < truthRaw.length; i++) {
+            SimulatedWorker.Output o = worker.next(rng);
+            truthRaw[i] = o.raw();
+            truthWrong[i] = o.wrong();
+        }
+        int trials = 200;
+        int violations = 0;
+        double outgoingSum = 0;
+        for (int t = 0; t < trials; t++) {
+            List<WindowEntry> window = new ArrayList<>();
+            for (int i = 0; i < 20_000; i++) {
+                SimulatedWorker.Output o = worker.next(rng);
+                boolean sampled = i % 10 == 0; // the draw ignores the outcome: a simple random sample
+                window.add(new WindowEntry("w" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
+                        sampled ? ReviewMode.SHADOW : ReviewMode.NONE, sampled ? AuditReason.RANDOM_SAMPLE
+                                : AuditReason.TRUSTED, 0.1, 0, sampled,
+                        sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+            }
+            ThresholdCertifier.Certificate c = ThresholdCertifier.certify(window, window, 0.01, 0.1, 100);
+            assertThat(c.certified()).as("trial %d certifies a threshold", t).isTrue();
+            long wrong = 0;
+            for (int i = 0; i < truthRaw.length; i++) {
+                wrong += truthRaw[i] >= c.threshold() && truthWrong[i] ? 1 : 0;
+            }
+            double outgoing = (double) wrong / truthRaw.length;
+            outgoingSum += outgoing;
+            violations += outgoing > 0.01 ? 1 : 0;
+        }
+        assertThat((double) violations / trials).as("P(R(λ) > A) <= δ").isLessThanOrEqualTo(0.1);
+        // not vacuous: with c = 13 of n = 2,000 (P(Bin(2000, 1 %) <= 13) = 0.07) the mean risk is near c / n
+        assertThat(outgoingSum / trials).as("mean outgoing error of the certified thresholds").isGreaterThan(0.006);
+    }
+
+    @Test
+    void theCertifiedThresholdIsTheLoosestCandidateWithAtMostCSampledErrorsAbove() {
+        // 1,000 sampled outputs at raw confidences 0.000, 0.001, ..., 0.999; wrong ones at the listed ranks from the
+        // top. c = max{k: P(Bin(1000, 1 %) <= k) <= 0.1} = 5, so the sixth error from the top ends the prefix.
+        int[] wrongFromTop = { 30, 31, 120, 260, 400, 405, 406, 800 };
+        java.util.Set<Integer> wrong = new java.util.HashSet<>();
+        for (int r : wrongFromTop) {
+            wrong.add(999 - r);
+        }
+        List<WindowEntry> window = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            window.add(new WindowEntry("w" + i, i, i / 1000.0, true, AuditAction.REVIEW, ReviewMode.SHADOW,
+                    AuditReason.RANDOM_SAMPLE, 1, 0, true, wrong.contains(i) ? Verdict.REJECTED : Verdict.ACCEPTED));
+        }
+        assertThat(ThresholdCertifier.pValue(5, 1000, 0.01)).isLessThanOrEqualTo(0.1);
+        assertThat(ThresholdCertifier.pValue(6, 1000, 0.01)).isGreaterThan(0.1);
+        ThresholdCertifier.Certificate c = ThresholdCertifier.certify(window, window, 0.01, 0.1, 1000);
+        assertThat(c.certified()).isTrue();
+        assertThat(c.errors()).isEqualTo(5);
+        // the loosest threshold above the sixth error (rank 405 from the top, raw 0.594) is 0.595
+        assertThat(c.threshold()).isCloseTo(0.595, within(1e-9));
+        assertThat(c.passShare()).isCloseTo(0.405, within(1e-9));
+    }
+
+    @Test
     void theLearnThenTestPValueIsTheBinomialLowerTail() {
         assertThat(ThresholdCertifier.pValue(0, 230, 0.01)).isCloseTo(Math.pow(0.99, 230), within(1e-12));
         assertThat(ThresholdCertifier.pValue(3, 0, 0.01)).isEqualTo(1.0);

@@ -124,6 +124,53 @@ class TrustPolicyTests {
     }
 
     @Test
+    void whileTheSprtRunsNeitherACertificateNorTheClearanceBoundEndsTheTightenedState() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = 4.9;
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
+                .stream();
+        assertThat(TrustPolicy.confirmationPending(s)).isTrue();
+        // very confident outputs (expected error 1 %) accepted: the clearance bound falls under 2 % after 95 reviews,
+        // but each adds only -ln 1.01 to the SPRT, which needs ceil(ln 20 / ln 1.01) = 302 to refute
+        for (int i = 0; i < 200; i++) {
+            s = policy.apply(s, Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.99, 6000, now).stream();
+        }
+        assertThat(ErrorRateBounds.upper(0, 200, 0.95, 0.5, 0.5)).isLessThan(0.02);
+        assertThat(s.state()).as("the clearance bound waits for the SPRT").isEqualTo(TrustState.TIGHTENED);
+        StreamRecord.Builder certified = s.toBuilder();
+        certified.thresholdCertified = true;
+        certified.certifiedPassShare = 0.9;
+        assertThat(policy.afterFit(certified.build(), now)).as("no promotion on the new window's certificate")
+                .isNull();
+        TrustUpdate u = null;
+        int reviews = 200;
+        while (u == null || !u.stateChanged()) {
+            u = policy.apply(s, Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.99, 6000, now);
+            s = u.stream();
+            reviews++;
+        }
+        assertThat(reviews).isEqualTo((int) Math.ceil(Math.log(20) / Math.log(1.01)));
+        assertThat(u.changeReason()).contains("drift not confirmed");
+        assertThat(s.windowSinceSeq()).as("old window restored").isEqualTo(100);
+    }
+
+    @Test
+    void anUndecidedSprtCountsAsConfirmedAfterTheMaximumOfTightenedReviews() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = 4.9;
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
+                .stream();
+        StreamRecord.Builder stuck = s.toBuilder();
+        stuck.stateReviewed = 1499;
+        s = policy.apply(stuck.build(), Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 6000, now).stream();
+        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(TrustPolicy.confirmationPending(s)).isFalse();
+        assertThat(s.windowSinceSeq()).as("the new window stands").isEqualTo(5000);
+    }
+
+    @Test
     void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
@@ -144,6 +191,19 @@ class TrustPolicyTests {
         b.outcomeCusum = 3;
         StreamRecord s = policy.apply(b.build(), Verdict.ACCEPTED, AuditReason.LOW_CONFIDENCE, 0.5, 1, now).stream();
         assertThat(s.outcomeCusum()).isCloseTo(3 - Math.log(1 + 0.5), within(1e-9));
+    }
+
+    @Test
+    void atTheBuildUpRateCsp2CountsKInOutputsOfTheNormalRate() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.samplingRate = 0.10; // k = max(1, round(5 * 0.02 / 0.10)) = 1
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        assertThat(s.state()).as("one accepted sample in between: beyond k = 1").isEqualTo(TrustState.NORMAL);
+        TrustUpdate u = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(u.changeReason()).contains("within 1 sampled reviews (limit 1)");
     }
 
     @Test

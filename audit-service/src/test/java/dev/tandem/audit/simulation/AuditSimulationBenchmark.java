@@ -16,7 +16,9 @@ import dev.tandem.audit.TrustState;
  * The issue-5 simulation benchmark (bin/bench-audit): seeded streams with known error rates through the real
  * policy classes. Prints, per scenario, the review share, the outgoing error rate, drift detection delays, false
  * alarms and the outputs a new stream needs to leave full review, plus the confidence-blind CSP-1 baseline.
- * Not a test: it takes minutes. Arguments: [outputs per steady-state run] [seeds].
+ * Not a test: it takes minutes. Arguments: [outputs per steady-state run] [seeds]. Options (system properties):
+ * bench.only (steady,drift,new), bench.threads, bench.overrides (key=value,...), bench.aurocs (0.80,0.85,0.90),
+ * bench.drift-seeds (20), bench.reasons (print each steady run's reviews by reason).
  */
 public final class AuditSimulationBenchmark {
 
@@ -36,7 +38,9 @@ public final class AuditSimulationBenchmark {
         System.out.println("| AUROC (measured) | review, whole run | review, 2nd half | outgoing error | runs over 1 % "
                 + "| tightenings per 100k |");
         System.out.println("|---|---|---|---|---|---|");
-        for (double auroc : new double[] { 0.80, 0.85, 0.90 }) {
+        double[] aurocs = Arrays.stream(System.getProperty("bench.aurocs", "0.80,0.85,0.90").split(","))
+                .mapToDouble(Double::parseDouble).toArray();
+        for (double auroc : aurocs) {
             double noise = SimulatedWorker.noiseForAuroc(0.02, 2.0, auroc, 7);
             double measured = SimulatedWorker.measureAuroc(new SimulatedWorker(0.02, 2.0, noise), 200_000, 99);
             List<Future<double[]>> runs = new ArrayList<>();
@@ -124,11 +128,20 @@ public final class AuditSimulationBenchmark {
         SplittableRandom rng = new SplittableRandom(1000 + seed);
         SimulatedStream st = new SimulatedStream(config(), "s" + seed + "-");
         long halfReviews = 0;
+        java.util.Map<String, Long> byReason = new java.util.TreeMap<>();
         for (int i = 0; i < n; i++) {
-            st.accept(w.next(rng));
+            dev.tandem.audit.Decision d = st.accept(w.next(rng));
             if (i == n / 2 - 1) {
                 halfReviews = st.reviews();
             }
+            if (i >= n / 2 && d.action() == dev.tandem.audit.AuditAction.REVIEW) {
+                byReason.merge(d.reason().name(), 1L, Long::sum);
+            }
+        }
+        if (Boolean.getBoolean("bench.reasons")) {
+            System.out.printf(Locale.ROOT, "seed %d noise %.3f: 2nd-half reviews by reason %s, tightenings at %s, "
+                    + "final %s%n", seed, noise, byReason, st.tightenings().stream().map(t -> t[0] + "/" + t[1])
+                    .toList(), st.stream().certification());
         }
         return new double[] { (double) st.reviews() / n, (double) (st.reviews() - halfReviews) / (n - n / 2),
                 (double) st.outgoingErrors() / n, st.tightenings().size() };

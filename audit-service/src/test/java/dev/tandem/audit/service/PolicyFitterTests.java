@@ -1,0 +1,94 @@
+package dev.tandem.audit.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tandem.audit.AuditAction;
+import dev.tandem.audit.AuditReason;
+import dev.tandem.audit.ReviewMode;
+import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
+import dev.tandem.audit.Verdict;
+import dev.tandem.audit.WindowEntry;
+import dev.tandem.audit.simulation.SimConfigs;
+import dev.tandem.audit.simulation.SimulatedWorker;
+
+/** The refit's sampling-rate schedule and the certificate it rests on. */
+class PolicyFitterTests {
+
+    private final PolicyFitter fitter = new PolicyFitter(SimConfigs.defaults());
+    private final TrustPolicy trust = new TrustPolicy(SimConfigs.defaults());
+    private final Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void normalSamplesAtTheBuildUpRateUntilTheWindowHoldsEnoughCertificationSamples() {
+        StreamRecord.Builder b = trust.newStream(new StreamKey("b", "t", ""), now).toBuilder();
+        b.state = TrustState.NORMAL;
+        b.samplingRate = 0.02;
+        StreamRecord normal = b.build();
+        assertThat(fitter.fit(normal, sample(3999, new SplittableRandom(1)), now).samplingRate()).isEqualTo(0.10);
+        assertThat(fitter.fit(normal, sample(4000, new SplittableRandom(1)), now).samplingRate()).isEqualTo(0.02);
+        StreamRecord.Builder reduced = normal.toBuilder();
+        reduced.state = TrustState.REDUCED;
+        reduced.samplingRate = 0.01;
+        assertThat(fitter.fit(reduced.build(), sample(100, new SplittableRandom(1)), now).samplingRate())
+                .as("REDUCED builds up too").isEqualTo(0.10);
+        assertThat(fitter.fit(reduced.build(), sample(4000, new SplittableRandom(1)), now).samplingRate())
+                .isEqualTo(0.01);
+    }
+
+    @Test
+    void aCertificationSampleDrawnAtARateThatFollowsThePastStillHoldsTheTarget() {
+        // The schedule switches the rate from 10 % to 2 % once 4,000 samples are in, from past outputs only; the
+        // sample stays a simple random sample, so the certified threshold holds A = 1 % at 1 - δ.
+        SimulatedWorker worker = new SimulatedWorker(0.02, 2.0, 0.706);
+        SplittableRandom rng = new SplittableRandom(5);
+        double[] truthRaw = new double[300_000];
+        boolean[] truthWrong = new boolean[truthRaw.length];
+        for (int i = 0; i < truthRaw.length; i++) {
+            SimulatedWorker.Output o = worker.next(rng);
+            truthRaw[i] = o.raw();
+            truthWrong[i] = o.wrong();
+        }
+        int trials = 150;
+        int violations = 0;
+        for (int t = 0; t < trials; t++) {
+            List<WindowEntry> window = new ArrayList<>();
+            long samples = 0;
+            for (int i = 0; i < 50_000; i++) {
+                SimulatedWorker.Output o = worker.next(rng);
+                double f = fitter.normalRate(samples);
+                boolean sampled = rng.nextDouble() < f;
+                samples += sampled ? 1 : 0;
+                window.add(new WindowEntry("w" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
+                        sampled ? ReviewMode.SHADOW : ReviewMode.NONE,
+                        sampled ? AuditReason.RANDOM_SAMPLE : AuditReason.TRUSTED, f, 0, sampled,
+                        sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+            }
+            ThresholdCertifier.Certificate c = ThresholdCertifier.certify(window, window, 0.01, 0.1, 100);
+            assertThat(c.certified()).isTrue();
+            long wrong = 0;
+            for (int i = 0; i < truthRaw.length; i++) {
+                wrong += truthRaw[i] >= c.threshold() && truthWrong[i] ? 1 : 0;
+            }
+            violations += (double) wrong / truthRaw.length > 0.01 ? 1 : 0;
+        }
+        assertThat((double) violations / trials).as("P(outgoing > A) <= δ").isLessThanOrEqualTo(0.1);
+    }
+
+    private static List<WindowEntry> sample(int n, SplittableRandom rng) {
+        List<WindowEntry> window = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            window.add(new WindowEntry("c" + i, i, 0.5 + 0.5 * rng.nextDouble(), true, AuditAction.REVIEW,
+                    ReviewMode.SHADOW, AuditReason.RANDOM_SAMPLE, 0.1, 0, true, Verdict.ACCEPTED));
+        }
+        return window;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.tandem.audit.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.tandem.audit.DecisionRequest;
+import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.TrustState;
+
+/** The periodic refit on the real ledger: what it computes is what the next Decide reads. */
+@QuarkusTest
+class RefitTests {
+
+    @Inject
+    AuditLedgerService audit;
+
+    @BeforeEach
+    void clean() throws Exception {
+        LedgerDatabase.clean();
+    }
+
+    @Test
+    void aRefitOfANormalStreamWithFewCertificationSamplesStoresTheBuildUpRate() throws Exception {
+        StreamKey key = new StreamKey("refit-backend", "classify", "");
+        audit.decide(new DecisionRequest("r0", "t", "s", key, 0.9, 0.9, true));
+        LedgerDatabase.makeNormal("refit-backend", "classify", 0.02, 0.7);
+        assertThat(audit.getStream(key).samplingRate()).isEqualTo(0.02);
+        assertThat(audit.refit(key)).isPresent();
+        var stream = audit.getStream(key);
+        assertThat(stream.state()).isEqualTo(TrustState.NORMAL);
+        assertThat(stream.samplingRate()).as("stored by the refit, read by Decide").isEqualTo(0.10);
+        var next = audit.decide(new DecisionRequest("r1", "t", "s", key, 0.95, 0.95, true)).decision();
+        assertThat(next.samplingProbability()).isGreaterThanOrEqualTo(0.10);
+    }
+}
