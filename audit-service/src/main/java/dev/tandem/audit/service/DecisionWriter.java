@@ -147,10 +147,8 @@ public class DecisionWriter {
         Map<StreamKey, Long> versions = new LinkedHashMap<>();
         Result result = ledger.withConnection(c -> Ledger.inTransaction(c, tx -> {
             List<NewDecision> rows = unique.values().stream().map(Pending::decision).toList();
-            List<StreamKey> keys = rows.stream().map(r -> r.request().stream()).distinct()
-                    .sorted(java.util.Comparator.comparing((StreamKey k) -> k.workerBackend() + '\u0000'
-                            + k.workerType() + '\u0000' + k.tenant()))
-                    .toList();
+            // The lock statement orders the rows itself.
+            List<StreamKey> keys = rows.stream().map(r -> r.request().stream()).distinct().toList();
             streams.lockForCounting(tx, keys);
             Set<String> inserted = decisions.insertAll(tx, rows);
             List<String> taskIds = new ArrayList<>();
@@ -174,22 +172,28 @@ public class DecisionWriter {
             if (!taskIds.isEmpty()) {
                 tasks.enqueue(tx, taskIds, taskQueues, taskNotes);
             }
+            List<StreamRepository.BatchCount> counts = new ArrayList<>(byStream.size());
             for (List<Pending> group : byStream.values()) {
                 StreamKey key = group.get(0).decision().request().stream();
                 int reviews = 0;
-                List<Double> increments = new ArrayList<>();
+                double[] increments = new double[group.size()];
+                int n = 0;
                 for (Pending p : group) {
                     if (p.decision().decision().action() == AuditAction.REVIEW) {
                         reviews++;
                     }
                     if (!Double.isNaN(p.confidenceIncrement())) {
-                        increments.add(p.confidenceIncrement());
+                        increments[n++] = p.confidenceIncrement();
                     }
                 }
-                double[] batchCusum = DriftDetectors.batch(increments.stream().mapToDouble(Double::doubleValue)
-                        .toArray());
-                StreamRepository.Counted counted = streams.countDecisions(tx, key, group.size(), reviews,
-                        batchCusum[0], batchCusum[1]);
+                double[] batchCusum = DriftDetectors.batch(java.util.Arrays.copyOf(increments, n));
+                counts.add(new StreamRepository.BatchCount(key, group.size(), reviews, batchCusum[0], batchCusum[1]));
+            }
+            Map<StreamKey, StreamRepository.Counted> countedByKey = counts.isEmpty() ? Map.of()
+                    : streams.countDecisions(tx, counts);
+            for (StreamRepository.BatchCount count : counts) {
+                StreamKey key = count.key();
+                StreamRepository.Counted counted = countedByKey.get(key);
                 long version = counted.policyVersion();
                 if (counted.confidenceCusum() >= config.drift().confidenceLimit()) {
                     StreamRecord current = streams.findForUpdate(tx, key).orElseThrow();
