@@ -60,12 +60,49 @@ public class AuditGrpcService implements AuditService {
         this.blocking = blocking;
     }
 
+    /**
+     * Decide waits for the group commit without holding a thread: with the stream's policy cached the decision is
+     * computed on the event loop (pure CPU: a hash and a few comparisons) and the answer sent when the writer
+     * commits its batch. Only a stream not yet cached (its first decision on this replica) is read on a virtual
+     * thread.
+     */
     @Override
     public Uni<DecideResponse> decide(DecideRequest request) {
-        return withTask(request.getTaskId(), () -> {
-            DecideOutcome outcome = audit.decide(ProtoMapper.toDomain(request));
-            return ProtoMapper.toProto(outcome.decisionId(), outcome.decision(), outcome.replayed());
+        dev.tandem.audit.DecisionRequest asked;
+        try {
+            asked = ProtoMapper.toDomain(request);
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+        }
+        Uni<DecideOutcome> outcome;
+        if (audit.decidesWithoutBlocking(asked)) {
+            outcome = Uni.createFrom().completionStage(() -> decideTagged(request.getTaskId(), asked));
+        } else {
+            outcome = Uni.createFrom().completionStage(() -> decideTagged(request.getTaskId(), asked))
+                    .runSubscriptionOn(blocking);
+        }
+        return outcome.onItemOrFailure().transform((o, failure) -> {
+            if (failure != null) {
+                throw GrpcErrors.toStatus(failure instanceof java.util.concurrent.CompletionException c
+                        && c.getCause() != null ? c.getCause() : failure);
+            }
+            return ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed());
         });
+    }
+
+    private java.util.concurrent.CompletableFuture<DecideOutcome> decideTagged(String taskId,
+            dev.tandem.audit.DecisionRequest asked) {
+        boolean tagged = taskId != null && !taskId.isEmpty();
+        if (tagged) {
+            MDC.put("taskId", taskId);
+        }
+        try {
+            return audit.decideAsync(asked);
+        } finally {
+            if (tagged) {
+                MDC.remove("taskId");
+            }
+        }
     }
 
     @Override

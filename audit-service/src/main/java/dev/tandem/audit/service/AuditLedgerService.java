@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -65,6 +66,8 @@ public class AuditLedgerService {
     private final StreamPolicies policies;
     private final AuditMetrics metrics;
     private final AuditConfig config;
+    /** Runs a retry of a failed decision batch; retries may read a stream from the ledger, so virtual threads. */
+    private final Executor retryExecutor = command -> Thread.ofVirtual().name("audit-decide-retry").start(command);
 
     public AuditLedgerService(Ledger ledger, StreamRepository streams, DecisionRepository decisions,
             StateChangeRepository stateChanges, ReviewTaskRepository tasks, AuditPolicy auditPolicy,
@@ -92,11 +95,42 @@ public class AuditLedgerService {
     }
 
     /** Decides on one output; the decision is committed before this returns. A replay returns the stored one. */
-    @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class,
-            abortOn = LedgerBusyException.class)
     public DecideOutcome decide(DecisionRequest asked) {
-        RequestValidation.check(asked, config.ledger().maxPayloadBytes());
-        long started = System.nanoTime();
+        try {
+            return decideAsync(asked).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new LedgerUnavailableException("decision write failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** True when {@link #decideAsync} will not block: the stream's policy is cached (else it is read or created). */
+    public boolean decidesWithoutBlocking(DecisionRequest asked) {
+        return policies.get(streamOf(asked.stream())) != null;
+    }
+
+    /**
+     * Decides on one output and queues it for the next group commit; completes once the decision is committed
+     * (a replay completes with the stored one). Blocks only to read or create a stream the cache does not hold
+     * ({@link #decidesWithoutBlocking}), so it can run on the gRPC event loop: no thread waits for the commit.
+     * A failed batch is retried twice (50 ± 25 ms apart; the decision id makes a retry idempotent); a decision
+     * not committed within 5 s is withdrawn and fails with {@link LedgerBusyException}, not retried.
+     */
+    public CompletableFuture<DecideOutcome> decideAsync(DecisionRequest asked) {
+        try {
+            RequestValidation.check(asked, config.ledger().maxPayloadBytes());
+            return attempt(asked, System.nanoTime(), DECIDE_RETRIES);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static final int DECIDE_RETRIES = 2;
+    private static final long DECIDE_TIMEOUT_MS = 5000;
+
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, long started, int retriesLeft) {
         String tenant = asked.stream().tenant();
         DecisionRequest request = asked.withStream(streamOf(asked.stream()));
         StreamRecord policy = policy(request.stream());
@@ -121,25 +155,48 @@ public class AuditLedgerService {
                 queue = ReviewQueue.MODEL;
             }
         }
-        DecisionWriter.Written written;
-        java.util.concurrent.CompletableFuture<DecisionWriter.Written> pending = writer.submit(
-                new NewDecision(request, decision, tenant), policy, increment, queue, note);
-        try {
-            written = pending.get(5, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+        CompletableFuture<DecisionWriter.Written> pending = writer.submit(new NewDecision(request, decision, tenant),
+                policy, increment, queue, note);
+        // The writer skips a withdrawn (completed) entry, so a timeout both answers the caller and withdraws it.
+        pending.completeOnTimeout(null, DECIDE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        CompletableFuture<DecideOutcome> outcome = new CompletableFuture<>();
+        pending.whenComplete((written, failure) -> {
+            if (failure == null && written == null) {
+                outcome.completeExceptionally(new LedgerBusyException("the ledger did not commit the decision "
+                        + "within 5 s (group-commit backlog " + writer.backlog() + ")", null));
+            } else if (failure == null) {
+                try {
+                    outcome.complete(answered(request, decision, written, started));
+                } catch (RuntimeException e) {
+                    outcome.completeExceptionally(e);
+                }
+            } else if (failure instanceof LedgerUnavailableException && !(failure instanceof LedgerBusyException)
+                    && retriesLeft > 0) {
+                long delay = 25 + java.util.concurrent.ThreadLocalRandom.current().nextLong(51);
+                LOG.debugf("decision %s: retrying after %s", request.decisionId(), failure.getMessage());
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        attempt(asked, started, retriesLeft - 1).whenComplete((o, f) -> {
+                            if (f == null) {
+                                outcome.complete(o);
+                            } else {
+                                outcome.completeExceptionally(f);
+                            }
+                        });
+                    } catch (RuntimeException e) {
+                        outcome.completeExceptionally(e);
+                    }
+                }, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, retryExecutor));
+            } else {
+                outcome.completeExceptionally(failure instanceof RuntimeException ? failure
+                        : new LedgerUnavailableException("decision write failed: " + failure, failure));
             }
-            throw new LedgerUnavailableException("decision write failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LedgerUnavailableException("interrupted while writing the decision", e);
-        } catch (java.util.concurrent.TimeoutException e) {
-            // Not yet written: withdraw it, so the writer skips it (a retry with the same id is then a fresh write).
-            pending.cancel(false);
-            throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit backlog "
-                    + writer.backlog() + ")", e);
-        }
+        });
+        return outcome;
+    }
+
+    private DecideOutcome answered(DecisionRequest request, Decision decision, DecisionWriter.Written written,
+            long started) {
         metrics.decideTimer().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         if (written.inserted()) {
             metrics.decided(request.stream(), decision.action(), decision.reason());
@@ -149,8 +206,8 @@ public class AuditLedgerService {
         }
         DecisionEntry stored = written.stored();
         if (!stored.request().stream().equals(request.stream())) {
-            LOG.warnf("decision id %s replayed for stream %s but stored for %s: returning the stored decision",
-                    request.decisionId(), request.stream(), stored.request().stream());
+            LOG.warnf("decision id %s (task %s) replayed for stream %s but stored for %s: returning the stored "
+                    + "decision", request.decisionId(), request.taskId(), request.stream(), stored.request().stream());
         }
         return new DecideOutcome(request.decisionId(), stored.decision(), true);
     }
