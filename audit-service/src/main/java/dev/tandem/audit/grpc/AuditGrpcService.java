@@ -61,43 +61,33 @@ public class AuditGrpcService implements AuditService {
     }
 
     /**
-     * Decide waits for the group commit without holding a thread: with the stream's policy cached the decision is
-     * computed on the event loop (pure CPU: a hash and a few comparisons) and the answer sent when the writer
-     * commits its batch. Only a stream not yet cached (its first decision on this replica) is read on a virtual
-     * thread.
+     * Decide holds no thread while the group commit runs: it is decided on the event loop (with the stream's
+     * policy cached that is pure CPU: a hash and a few comparisons; the service reads an uncached stream on a
+     * virtual thread itself) and answered when the writer commits the batch.
      */
     @Override
     public Uni<DecideResponse> decide(DecideRequest request) {
-        dev.tandem.audit.DecisionRequest asked;
-        try {
-            asked = ProtoMapper.toDomain(request);
-        } catch (RuntimeException e) {
-            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
-        }
-        Uni<DecideOutcome> outcome;
-        if (audit.decidesWithoutBlocking(asked)) {
-            outcome = Uni.createFrom().completionStage(() -> decideTagged(request.getTaskId(), asked));
-        } else {
-            outcome = Uni.createFrom().completionStage(() -> decideTagged(request.getTaskId(), asked))
-                    .runSubscriptionOn(blocking);
-        }
-        return outcome.onItemOrFailure().transform((o, failure) -> {
-            if (failure != null) {
-                throw GrpcErrors.toStatus(failure instanceof java.util.concurrent.CompletionException c
-                        && c.getCause() != null ? c.getCause() : failure);
-            }
-            return ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed());
-        });
+        return Uni.createFrom().completionStage(() -> decideTagged(request.getTaskId(), request))
+                .onItem().transform(o -> ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
+                .onFailure().transform(failure -> {
+                    Throwable cause = failure;
+                    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                        cause = cause.getCause();
+                    }
+                    return GrpcErrors.toStatus(cause);
+                });
     }
 
     private java.util.concurrent.CompletableFuture<DecideOutcome> decideTagged(String taskId,
-            dev.tandem.audit.DecisionRequest asked) {
+            DecideRequest request) {
         boolean tagged = taskId != null && !taskId.isEmpty();
         if (tagged) {
             MDC.put("taskId", taskId);
         }
         try {
-            return audit.decideAsync(asked);
+            return audit.decideAsync(ProtoMapper.toDomain(request));
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
         } finally {
             if (tagged) {
                 MDC.remove("taskId");

@@ -9,7 +9,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -66,8 +68,6 @@ public class AuditLedgerService {
     private final StreamPolicies policies;
     private final AuditMetrics metrics;
     private final AuditConfig config;
-    /** Runs a retry of a failed decision batch; retries may read a stream from the ledger, so virtual threads. */
-    private final Executor retryExecutor = command -> Thread.ofVirtual().name("audit-decide-retry").start(command);
 
     public AuditLedgerService(Ledger ledger, StreamRepository streams, DecisionRepository decisions,
             StateChangeRepository stateChanges, ReviewTaskRepository tasks, AuditPolicy auditPolicy,
@@ -98,42 +98,74 @@ public class AuditLedgerService {
     public DecideOutcome decide(DecisionRequest asked) {
         try {
             return decideAsync(asked).join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
+        } catch (CompletionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof RuntimeException r) {
                 throw r;
             }
-            throw new LedgerUnavailableException("decision write failed: " + e.getCause(), e.getCause());
+            throw new LedgerUnavailableException("decision write failed: " + cause, cause);
         }
-    }
-
-    /** True when {@link #decideAsync} will not block: the stream's policy is cached (else it is read or created). */
-    public boolean decidesWithoutBlocking(DecisionRequest asked) {
-        return policies.get(streamOf(asked.stream())) != null;
     }
 
     /**
      * Decides on one output and queues it for the next group commit; completes once the decision is committed
-     * (a replay completes with the stored one). Blocks only to read or create a stream the cache does not hold
-     * ({@link #decidesWithoutBlocking}), so it can run on the gRPC event loop: no thread waits for the commit.
-     * A failed batch is retried twice (50 ± 25 ms apart; the decision id makes a retry idempotent); a decision
-     * not committed within 5 s is withdrawn and fails with {@link LedgerBusyException}, not retried.
+     * (a replay completes with the stored one). No thread waits for the commit, and with the stream's policy
+     * cached nothing blocks, so this runs on the gRPC event loop; a stream not cached yet is read (or created) on
+     * a virtual thread. A failed attempt is retried twice, 50 ± 25 ms apart (the decision id makes a retry
+     * idempotent); a decision not committed within 5 s is withdrawn and fails with {@link LedgerBusyException},
+     * not retried: a retry would only queue behind the same backlog.
      */
     public CompletableFuture<DecideOutcome> decideAsync(DecisionRequest asked) {
         try {
             RequestValidation.check(asked, config.ledger().maxPayloadBytes());
-            return attempt(asked, System.nanoTime(), DECIDE_RETRIES);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return withRetries(asked, System.nanoTime(), DECIDE_RETRIES);
     }
 
     private static final int DECIDE_RETRIES = 2;
     private static final long DECIDE_TIMEOUT_MS = 5000;
 
-    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, long started, int retriesLeft) {
-        String tenant = asked.stream().tenant();
+    /** Retries and blocking reads run here: virtual threads, so neither ties up the event loop nor a pool. */
+    private static final Executor VIRTUAL = command -> Thread.ofVirtual().name("audit-decide").start(command);
+
+    private CompletableFuture<DecideOutcome> withRetries(DecisionRequest asked, long started, int retriesLeft) {
+        CompletableFuture<DecideOutcome> attempt;
+        try {
+            attempt = attempt(asked, started);
+        } catch (RuntimeException e) {
+            attempt = CompletableFuture.failedFuture(e);
+        }
+        return attempt.handle((outcome, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(outcome);
+            }
+            Throwable cause = unwrap(failure);
+            if (retriesLeft > 0 && cause instanceof LedgerUnavailableException
+                    && !(cause instanceof LedgerBusyException)) {
+                LOG.debugf("decision %s: retrying after %s", asked.decisionId(), cause.getMessage());
+                long delay = 25 + ThreadLocalRandom.current().nextLong(51);
+                return CompletableFuture.supplyAsync(() -> withRetries(asked, started, retriesLeft - 1),
+                        CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, VIRTUAL))
+                        .thenCompose(f -> f);
+            }
+            return CompletableFuture.<DecideOutcome>failedFuture(cause);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, long started) {
         DecisionRequest request = asked.withStream(streamOf(asked.stream()));
-        StreamRecord policy = policy(request.stream());
+        StreamRecord cached = policies.get(request.stream());
+        if (cached != null) {
+            return attempt(asked, request, cached, started);
+        }
+        return CompletableFuture.supplyAsync(() -> policy(request.stream()), VIRTUAL)
+                .thenCompose(policy -> attempt(asked, request, policy, started));
+    }
+
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, DecisionRequest request,
+            StreamRecord policy, long started) {
         Decision decision = auditPolicy.decide(request, policy);
         double increment = Double.NaN;
         if (policy.confidenceReference() != null
@@ -155,44 +187,25 @@ public class AuditLedgerService {
                 queue = ReviewQueue.MODEL;
             }
         }
-        CompletableFuture<DecisionWriter.Written> pending = writer.submit(new NewDecision(request, decision, tenant),
-                policy, increment, queue, note);
-        // The writer skips a withdrawn (completed) entry, so a timeout both answers the caller and withdraws it.
+        CompletableFuture<DecisionWriter.Written> pending = writer.submit(
+                new NewDecision(request, decision, asked.stream().tenant()), policy, increment, queue, note);
+        // Completing it on time-out also withdraws it: the writer skips entries that are already done.
         pending.completeOnTimeout(null, DECIDE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        CompletableFuture<DecideOutcome> outcome = new CompletableFuture<>();
-        pending.whenComplete((written, failure) -> {
-            if (failure == null && written == null) {
-                outcome.completeExceptionally(new LedgerBusyException("the ledger did not commit the decision "
-                        + "within 5 s (group-commit backlog " + writer.backlog() + ")", null));
-            } else if (failure == null) {
-                try {
-                    outcome.complete(answered(request, decision, written, started));
-                } catch (RuntimeException e) {
-                    outcome.completeExceptionally(e);
-                }
-            } else if (failure instanceof LedgerUnavailableException && !(failure instanceof LedgerBusyException)
-                    && retriesLeft > 0) {
-                long delay = 25 + java.util.concurrent.ThreadLocalRandom.current().nextLong(51);
-                LOG.debugf("decision %s: retrying after %s", request.decisionId(), failure.getMessage());
-                CompletableFuture.runAsync(() -> {
-                    try {
-                        attempt(asked, started, retriesLeft - 1).whenComplete((o, f) -> {
-                            if (f == null) {
-                                outcome.complete(o);
-                            } else {
-                                outcome.completeExceptionally(f);
-                            }
-                        });
-                    } catch (RuntimeException e) {
-                        outcome.completeExceptionally(e);
-                    }
-                }, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, retryExecutor));
-            } else {
-                outcome.completeExceptionally(failure instanceof RuntimeException ? failure
-                        : new LedgerUnavailableException("decision write failed: " + failure, failure));
+        return pending.thenApply(written -> {
+            if (written == null) {
+                throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit "
+                        + "backlog " + writer.backlog() + ")", null);
             }
+            return answered(request, decision, written, started);
         });
-        return outcome;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private DecideOutcome answered(DecisionRequest request, Decision decision, DecisionWriter.Written written,
