@@ -45,7 +45,9 @@ public final class DecideLoadGenerator {
             stubs[i] = AuditServiceGrpc.newStub(channels[i]);
         }
         String run = Long.toString(System.currentTimeMillis(), 36);
-        run(stubs, rate, warmup, run + "w", null);
+        long[] warmed = run(stubs, rate, warmup, run + "w", null);
+        System.out.printf(Locale.ROOT, "warm-up: %d s at %d/s, %d answered, %d failed%n", warmup, rate, warmed[0],
+                warmed[1]);
         // bin/bench-audit-load waits for this file to start its CPU counters at the measured phase.
         String mark = System.getProperty("bench.mark");
         if (mark != null) {
