@@ -37,9 +37,10 @@ import dev.tandem.audit.repository.StreamRepository;
 
 /**
  * Group commit of decisions: concurrent Decide calls queue here and a writer takes everything queued (up to
- * {@code ledger.max-batch}) into one transaction: one multi-row INSERT of the decisions (ON CONFLICT DO NOTHING:
- * replays), their payloads and shadow review tasks, one counter UPDATE per stream (which also applies the batch's
- * confidence-CUSUM increments exactly), one COMMIT with PostgreSQL's synchronous commit. Every caller is answered
+ * {@code ledger.max-batch}) into one transaction: one statement locking the batch's streams in key order, one
+ * INSERT of the decisions over column arrays (ON CONFLICT DO NOTHING: replays), their payloads and shadow review
+ * tasks when there are any, one counter UPDATE for all the streams (which also applies the batch's confidence-CUSUM
+ * increments exactly), one COMMIT with PostgreSQL's synchronous commit. Every caller is answered
  * only after that commit, so an acknowledged decision is durable; a failed batch fails every caller (they retry
  * with the same decision id). One fsync then serves many decisions, which is what makes thousands of durable
  * decisions per second possible on one stream, whose counter row every decision updates. Hand-written: the JDBC
