@@ -212,8 +212,11 @@ public interface AuditConfig {
         @WithDefault("1000")
         int maxPageSize();
 
-        /** Group commit: decisions written per transaction at most. */
-        @WithDefault("64")
+        /**
+         * Group commit: decisions written per transaction at most. Large, so that a writer that fell behind (CPU
+         * starvation, a slow fsync) catches up with a few big batches instead of many small ones.
+         */
+        @WithDefault("1000")
         int maxBatch();
 
         /** Group commit: writer threads (each with its own connection). */

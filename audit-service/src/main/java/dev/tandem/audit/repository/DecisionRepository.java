@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -41,8 +40,25 @@ public class DecisionRepository {
             + "request_tenant, confidence, raw_confidence, validation_passed, action, reason, mode, "
             + "sampling_probability, confidence_threshold, state, explanation, calibrated_confidence, raw_threshold, "
             + "threshold_certified, blocking_probability, certification_sample";
-    private static final int INSERT_PARAMS = 22;
-    private static final Map<Integer, String> INSERT_SQL = new ConcurrentHashMap<>();
+    private static final String[] INSERT_TYPES = { "text", "text", "text", "text", "text", "text", "text", "float8",
+        "float8", "bool", "text", "text", "text", "float8", "float8", "text", "text", "float8", "float8", "bool",
+        "float8", "bool" };
+    private static final int INSERT_PARAMS = INSERT_TYPES.length;
+    /**
+     * A batch of any size is one statement with one array per column: the same SQL text every time, so it is
+     * parsed and planned once per connection (a VALUES list with 22 parameters per row was a new statement for
+     * every batch size). unnest keeps the array order, so seq follows the order of the batch.
+     */
+    private static final String INSERT_SQL;
+
+    static {
+        StringBuilder unnest = new StringBuilder();
+        for (int i = 0; i < INSERT_TYPES.length; i++) {
+            unnest.append(i == 0 ? "" : ", ").append("?::").append(INSERT_TYPES[i]).append("[]");
+        }
+        INSERT_SQL = "INSERT INTO decisions (" + INSERT_COLUMNS + ") SELECT * FROM unnest(" + unnest
+                + ") ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id";
+    }
 
     static final String SELECT = "SELECT d.seq, d.decision_id, d.task_id, d.step_id, d.worker_backend, "
             + "d.worker_type, d.tenant, d.request_tenant, d.confidence, d.raw_confidence, d.validation_passed, "
@@ -62,42 +78,26 @@ public class DecisionRepository {
      * before: replays). Payloads of reviewed outputs go with them.
      */
     public Set<String> insertAll(Connection c, List<NewDecision> batch) throws SQLException {
-        String sql = INSERT_SQL.computeIfAbsent(batch.size(), n -> {
-            StringBuilder b = new StringBuilder("INSERT INTO decisions (").append(INSERT_COLUMNS).append(") VALUES ");
-            String row = "(" + "?, ".repeat(INSERT_PARAMS - 1) + "?)";
-            for (int i = 0; i < n; i++) {
-                b.append(i == 0 ? "" : ", ").append(row);
+        int size = batch.size();
+        Object[][] columns = new Object[INSERT_PARAMS][size];
+        for (int row = 0; row < size; row++) {
+            NewDecision d = batch.get(row);
+            DecisionRequest r = d.request();
+            Decision x = d.decision();
+            Object[] values = { r.decisionId(), r.taskId(), r.stepId(), r.stream().workerBackend(),
+                    r.stream().workerType(), r.stream().tenant(), d.requestTenant(), r.confidence(),
+                    r.rawConfidence(), r.validationPassed(), x.action().name(), x.reason().name(), x.mode().name(),
+                    x.samplingProbability(), Math.min(1, Math.max(0, x.confidenceThreshold())), x.state().name(),
+                    x.explanation(), x.calibratedConfidence(), x.rawThreshold(), x.thresholdCertified(),
+                    x.blockingProbability(), x.certificationSample() };
+            for (int col = 0; col < INSERT_PARAMS; col++) {
+                columns[col][row] = values[col];
             }
-            return b.append(" ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id").toString();
-        });
+        }
         Set<String> inserted = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            for (NewDecision n : batch) {
-                DecisionRequest r = n.request();
-                Decision d = n.decision();
-                ps.setString(i++, r.decisionId());
-                ps.setString(i++, r.taskId());
-                ps.setString(i++, r.stepId());
-                ps.setString(i++, r.stream().workerBackend());
-                ps.setString(i++, r.stream().workerType());
-                ps.setString(i++, r.stream().tenant());
-                ps.setString(i++, n.requestTenant());
-                ps.setDouble(i++, r.confidence());
-                ps.setDouble(i++, r.rawConfidence());
-                ps.setBoolean(i++, r.validationPassed());
-                ps.setString(i++, d.action().name());
-                ps.setString(i++, d.reason().name());
-                ps.setString(i++, d.mode().name());
-                ps.setDouble(i++, d.samplingProbability());
-                ps.setDouble(i++, Math.min(1, Math.max(0, d.confidenceThreshold())));
-                ps.setString(i++, d.state().name());
-                ps.setString(i++, d.explanation());
-                ps.setDouble(i++, d.calibratedConfidence());
-                ps.setDouble(i++, d.rawThreshold());
-                ps.setBoolean(i++, d.thresholdCertified());
-                ps.setDouble(i++, d.blockingProbability());
-                ps.setBoolean(i++, d.certificationSample());
+        try (PreparedStatement ps = c.prepareStatement(INSERT_SQL)) {
+            for (int col = 0; col < INSERT_PARAMS; col++) {
+                ps.setArray(col + 1, c.createArrayOf(INSERT_TYPES[col], columns[col]));
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -56,17 +56,27 @@ public class StreamRepository {
      * (rather than upgrading the foreign key's key-share lock at the counter update) is what keeps a batch and a
      * waiting verdict from deadlocking on the tuple lock.
      */
-    public void lockForCounting(Connection c, List<StreamKey> sortedKeys) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM streams" + BY_KEY + " FOR NO KEY UPDATE")) {
-            for (StreamKey key : sortedKeys) {
-                setKey(ps, 1, key);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new SQLException("stream " + key + " of a decision is missing");
-                    }
+    public void lockForCounting(Connection c, List<StreamKey> keys) throws SQLException {
+        // One statement for all of the batch's streams: LockRows sits above the sort, so rows are locked in this
+        // order, the same in every writer and replica.
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1 FROM streams "
+                + "WHERE (worker_backend, worker_type, tenant) IN (SELECT * FROM unnest(?::text[], ?::text[], "
+                + "?::text[])) ORDER BY worker_backend COLLATE \"C\", worker_type COLLATE \"C\", tenant COLLATE \"C\" "
+                + "FOR NO KEY UPDATE) locked")) {
+            setKeys(c, ps, 1, keys);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getInt(1) != keys.size()) {
+                    throw new SQLException("a stream of the decision batch " + keys + " is missing");
                 }
             }
         }
+    }
+
+    private static void setKeys(Connection c, PreparedStatement ps, int first, List<StreamKey> keys)
+            throws SQLException {
+        ps.setArray(first, c.createArrayOf("text", keys.stream().map(StreamKey::workerBackend).toArray()));
+        ps.setArray(first + 1, c.createArrayOf("text", keys.stream().map(StreamKey::workerType).toArray()));
+        ps.setArray(first + 2, c.createArrayOf("text", keys.stream().map(StreamKey::tenant).toArray()));
     }
 
     /** Like {@link #findForUpdate} but empty at once when another transaction holds the lock. */
@@ -171,28 +181,41 @@ public class StreamRepository {
         }
     }
 
+    /** One stream's share of a decision batch: decisions, reviews and the batch's confidence-CUSUM terms. */
+    public record BatchCount(StreamKey key, int decided, int reviews, double cusumTotal, double cusumSuffix) {
+    }
+
     /**
-     * Counts a committed batch of decisions on the stream and applies the confidence-CUSUM increments exactly
-     * (S = max(S + total, suffix)); returns the policy version and the statistic after the update.
+     * Counts a committed batch of decisions on each of its streams in one statement (the rows are already locked
+     * by {@link #lockForCounting}) and applies the confidence-CUSUM increments exactly (S = max(S + total,
+     * suffix)); returns each stream's policy version and statistic after the update.
      */
-    public Counted countDecisions(Connection c, StreamKey key, int decided, int reviews, double cusumTotal,
-            double cusumSuffix) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET decided = decided + ?, "
-                + "review_requested = review_requested + ?, "
-                + "confidence_cusum = CASE WHEN confidence_reference IS NULL OR state NOT IN ('NORMAL', 'REDUCED') "
-                + "THEN confidence_cusum ELSE GREATEST(confidence_cusum + ?, ?, 0) END, updated_at = now()" + BY_KEY
-                + " RETURNING policy_version, confidence_cusum")) {
-            ps.setInt(1, decided);
-            ps.setInt(2, reviews);
-            ps.setDouble(3, cusumTotal);
-            ps.setDouble(4, cusumSuffix);
-            setKey(ps, 5, key);
+    public java.util.Map<StreamKey, Counted> countDecisions(Connection c, List<BatchCount> counts)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE streams s SET decided = s.decided + v.n, "
+                + "review_requested = s.review_requested + v.r, "
+                + "confidence_cusum = CASE WHEN s.confidence_reference IS NULL OR s.state NOT IN ('NORMAL', 'REDUCED') "
+                + "THEN s.confidence_cusum ELSE GREATEST(s.confidence_cusum + v.ct, v.cs, 0) END, updated_at = now() "
+                + "FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::float8[], ?::float8[]) "
+                + "AS v(b, t, tn, n, r, ct, cs) "
+                + "WHERE s.worker_backend = v.b AND s.worker_type = v.t AND s.tenant = v.tn "
+                + "RETURNING s.worker_backend, s.worker_type, s.tenant, s.policy_version, s.confidence_cusum")) {
+            setKeys(c, ps, 1, counts.stream().map(BatchCount::key).toList());
+            ps.setArray(4, c.createArrayOf("int4", counts.stream().map(BatchCount::decided).toArray()));
+            ps.setArray(5, c.createArrayOf("int4", counts.stream().map(BatchCount::reviews).toArray()));
+            ps.setArray(6, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumTotal).toArray()));
+            ps.setArray(7, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumSuffix).toArray()));
+            java.util.Map<StreamKey, Counted> counted = new java.util.HashMap<>();
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new SQLException("stream " + key + " of a decision is missing");
+                while (rs.next()) {
+                    counted.put(new StreamKey(rs.getString(1), rs.getString(2), rs.getString(3)),
+                            new Counted(rs.getLong(4), rs.getDouble(5)));
                 }
-                return new Counted(rs.getLong(1), rs.getDouble(2));
             }
+            if (counted.size() != counts.size()) {
+                throw new SQLException("a stream of the decision batch is missing");
+            }
+            return counted;
         }
     }
 

@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -92,14 +95,77 @@ public class AuditLedgerService {
     }
 
     /** Decides on one output; the decision is committed before this returns. A replay returns the stored one. */
-    @Retry(maxRetries = 2, delay = 50, jitter = 25, retryOn = LedgerUnavailableException.class,
-            abortOn = LedgerBusyException.class)
     public DecideOutcome decide(DecisionRequest asked) {
-        RequestValidation.check(asked, config.ledger().maxPayloadBytes());
-        long started = System.nanoTime();
-        String tenant = asked.stream().tenant();
+        try {
+            return decideAsync(asked).join();
+        } catch (CompletionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new LedgerUnavailableException("decision write failed: " + cause, cause);
+        }
+    }
+
+    /**
+     * Decides on one output and queues it for the next group commit; completes once the decision is committed
+     * (a replay completes with the stored one). No thread waits for the commit, and with the stream's policy
+     * cached nothing blocks, so this runs on the gRPC event loop; a stream not cached yet is read (or created) on
+     * a virtual thread. A failed attempt is retried twice, 50 ± 25 ms apart (the decision id makes a retry
+     * idempotent); a decision not committed within 5 s is withdrawn and fails with {@link LedgerBusyException},
+     * not retried: a retry would only queue behind the same backlog.
+     */
+    public CompletableFuture<DecideOutcome> decideAsync(DecisionRequest asked) {
+        try {
+            RequestValidation.check(asked, config.ledger().maxPayloadBytes());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return withRetries(asked, System.nanoTime(), DECIDE_RETRIES);
+    }
+
+    private static final int DECIDE_RETRIES = 2;
+    private static final long DECIDE_TIMEOUT_MS = 5000;
+
+    /** Retries and blocking reads run here: virtual threads, so neither ties up the event loop nor a pool. */
+    private static final Executor VIRTUAL = command -> Thread.ofVirtual().name("audit-decide").start(command);
+
+    private CompletableFuture<DecideOutcome> withRetries(DecisionRequest asked, long started, int retriesLeft) {
+        CompletableFuture<DecideOutcome> attempt;
+        try {
+            attempt = attempt(asked, started);
+        } catch (RuntimeException e) {
+            attempt = CompletableFuture.failedFuture(e);
+        }
+        return attempt.handle((outcome, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(outcome);
+            }
+            Throwable cause = unwrap(failure);
+            if (retriesLeft > 0 && cause instanceof LedgerUnavailableException
+                    && !(cause instanceof LedgerBusyException)) {
+                LOG.debugf("decision %s: retrying after %s", asked.decisionId(), cause.getMessage());
+                long delay = 25 + ThreadLocalRandom.current().nextLong(51);
+                return CompletableFuture.supplyAsync(() -> withRetries(asked, started, retriesLeft - 1),
+                        CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, VIRTUAL))
+                        .thenCompose(f -> f);
+            }
+            return CompletableFuture.<DecideOutcome>failedFuture(cause);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, long started) {
         DecisionRequest request = asked.withStream(streamOf(asked.stream()));
-        StreamRecord policy = policy(request.stream());
+        StreamRecord cached = policies.get(request.stream());
+        if (cached != null) {
+            return attempt(asked, request, cached, started);
+        }
+        return CompletableFuture.supplyAsync(() -> policy(request.stream()), VIRTUAL)
+                .thenCompose(policy -> attempt(asked, request, policy, started));
+    }
+
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, DecisionRequest request,
+            StreamRecord policy, long started) {
         Decision decision = auditPolicy.decide(request, policy);
         double increment = Double.NaN;
         if (policy.confidenceReference() != null
@@ -121,25 +187,29 @@ public class AuditLedgerService {
                 queue = ReviewQueue.MODEL;
             }
         }
-        DecisionWriter.Written written;
-        java.util.concurrent.CompletableFuture<DecisionWriter.Written> pending = writer.submit(
-                new NewDecision(request, decision, tenant), policy, increment, queue, note);
-        try {
-            written = pending.get(5, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+        CompletableFuture<DecisionWriter.Written> pending = writer.submit(
+                new NewDecision(request, decision, asked.stream().tenant()), policy, increment, queue, note);
+        // Completing it on time-out also withdraws it: the writer skips entries that are already done.
+        pending.completeOnTimeout(null, DECIDE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        return pending.thenApply(written -> {
+            if (written == null) {
+                throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit "
+                        + "backlog " + writer.backlog() + ")", null);
             }
-            throw new LedgerUnavailableException("decision write failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LedgerUnavailableException("interrupted while writing the decision", e);
-        } catch (java.util.concurrent.TimeoutException e) {
-            // Not yet written: withdraw it, so the writer skips it (a retry with the same id is then a fresh write).
-            pending.cancel(false);
-            throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit backlog "
-                    + writer.backlog() + ")", e);
+            return answered(request, decision, written, started);
+        });
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
         }
+        return t;
+    }
+
+    private DecideOutcome answered(DecisionRequest request, Decision decision, DecisionWriter.Written written,
+            long started) {
         metrics.decideTimer().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         if (written.inserted()) {
             metrics.decided(request.stream(), decision.action(), decision.reason());
@@ -149,8 +219,8 @@ public class AuditLedgerService {
         }
         DecisionEntry stored = written.stored();
         if (!stored.request().stream().equals(request.stream())) {
-            LOG.warnf("decision id %s replayed for stream %s but stored for %s: returning the stored decision",
-                    request.decisionId(), request.stream(), stored.request().stream());
+            LOG.warnf("decision id %s (task %s) replayed for stream %s but stored for %s: returning the stored "
+                    + "decision", request.decisionId(), request.taskId(), request.stream(), stored.request().stream());
         }
         return new DecideOutcome(request.decisionId(), stored.decision(), true);
     }

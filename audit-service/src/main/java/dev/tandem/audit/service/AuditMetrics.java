@@ -44,6 +44,7 @@ public class AuditMetrics {
     private final MeterRegistry registry;
     private final Timer decideTimer;
     private final Map<StreamKey, StreamRecord> streams = new ConcurrentHashMap<>();
+    private final Map<DecisionSeries, Counter> decisionCounters = new ConcurrentHashMap<>();
     private final Map<ReviewQueue, java.util.concurrent.atomic.AtomicLong> queuePending = new ConcurrentHashMap<>();
 
     public AuditMetrics(MeterRegistry registry, dev.tandem.audit.config.AuditConfig config) {
@@ -63,12 +64,17 @@ public class AuditMetrics {
     }
 
     public void decided(StreamKey key, AuditAction action, AuditReason reason) {
-        Counter.builder("tandem.audit.decisions")
-                .description("Audit decisions stored")
-                .tags("worker_backend", key.workerBackend(), "worker_type", key.workerType(),
-                        "action", action.name(), "reason", reason.name())
-                .register(registry)
+        // Looked up once per series: building the tags and the registry lookup cost more than the increment.
+        decisionCounters.computeIfAbsent(new DecisionSeries(key.workerBackend(), key.workerType(), action, reason),
+                s -> Counter.builder("tandem.audit.decisions")
+                        .description("Audit decisions stored")
+                        .tags("worker_backend", s.workerBackend(), "worker_type", s.workerType(),
+                                "action", s.action().name(), "reason", s.reason().name())
+                        .register(registry))
                 .increment();
+    }
+
+    private record DecisionSeries(String workerBackend, String workerType, AuditAction action, AuditReason reason) {
     }
 
     public void verdict(Verdict verdict) {

@@ -37,9 +37,10 @@ import dev.tandem.audit.repository.StreamRepository;
 
 /**
  * Group commit of decisions: concurrent Decide calls queue here and a writer takes everything queued (up to
- * {@code ledger.max-batch}) into one transaction: one multi-row INSERT of the decisions (ON CONFLICT DO NOTHING:
- * replays), their payloads and shadow review tasks, one counter UPDATE per stream (which also applies the batch's
- * confidence-CUSUM increments exactly), one COMMIT with PostgreSQL's synchronous commit. Every caller is answered
+ * {@code ledger.max-batch}) into one transaction: one statement locking the batch's streams in key order, one
+ * INSERT of the decisions over column arrays (ON CONFLICT DO NOTHING: replays), their payloads and shadow review
+ * tasks when there are any, one counter UPDATE for all the streams (which also applies the batch's confidence-CUSUM
+ * increments exactly), one COMMIT with PostgreSQL's synchronous commit. Every caller is answered
  * only after that commit, so an acknowledged decision is durable; a failed batch fails every caller (they retry
  * with the same decision id). One fsync then serves many decisions, which is what makes thousands of durable
  * decisions per second possible on one stream, whose counter row every decision updates. Hand-written: the JDBC
@@ -147,10 +148,8 @@ public class DecisionWriter {
         Map<StreamKey, Long> versions = new LinkedHashMap<>();
         Result result = ledger.withConnection(c -> Ledger.inTransaction(c, tx -> {
             List<NewDecision> rows = unique.values().stream().map(Pending::decision).toList();
-            List<StreamKey> keys = rows.stream().map(r -> r.request().stream()).distinct()
-                    .sorted(java.util.Comparator.comparing((StreamKey k) -> k.workerBackend() + '\u0000'
-                            + k.workerType() + '\u0000' + k.tenant()))
-                    .toList();
+            // The lock statement orders the rows itself.
+            List<StreamKey> keys = rows.stream().map(r -> r.request().stream()).distinct().toList();
             streams.lockForCounting(tx, keys);
             Set<String> inserted = decisions.insertAll(tx, rows);
             List<String> taskIds = new ArrayList<>();
@@ -174,22 +173,28 @@ public class DecisionWriter {
             if (!taskIds.isEmpty()) {
                 tasks.enqueue(tx, taskIds, taskQueues, taskNotes);
             }
+            List<StreamRepository.BatchCount> counts = new ArrayList<>(byStream.size());
             for (List<Pending> group : byStream.values()) {
                 StreamKey key = group.get(0).decision().request().stream();
                 int reviews = 0;
-                List<Double> increments = new ArrayList<>();
+                double[] increments = new double[group.size()];
+                int n = 0;
                 for (Pending p : group) {
                     if (p.decision().decision().action() == AuditAction.REVIEW) {
                         reviews++;
                     }
                     if (!Double.isNaN(p.confidenceIncrement())) {
-                        increments.add(p.confidenceIncrement());
+                        increments[n++] = p.confidenceIncrement();
                     }
                 }
-                double[] batchCusum = DriftDetectors.batch(increments.stream().mapToDouble(Double::doubleValue)
-                        .toArray());
-                StreamRepository.Counted counted = streams.countDecisions(tx, key, group.size(), reviews,
-                        batchCusum[0], batchCusum[1]);
+                double[] batchCusum = DriftDetectors.batch(java.util.Arrays.copyOf(increments, n));
+                counts.add(new StreamRepository.BatchCount(key, group.size(), reviews, batchCusum[0], batchCusum[1]));
+            }
+            Map<StreamKey, StreamRepository.Counted> countedByKey = counts.isEmpty() ? Map.of()
+                    : streams.countDecisions(tx, counts);
+            for (StreamRepository.BatchCount count : counts) {
+                StreamKey key = count.key();
+                StreamRepository.Counted counted = countedByKey.get(key);
                 long version = counted.policyVersion();
                 if (counted.confidenceCusum() >= config.drift().confidenceLimit()) {
                     StreamRecord current = streams.findForUpdate(tx, key).orElseThrow();

@@ -15,7 +15,23 @@ public final class SamplingDraw {
     private SamplingDraw() {
     }
 
+    /** SHA-256 already fed with the seed, cloned per draw: cheaper than a provider look-up and re-hashing it. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, MessageDigest> SEEDED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     public static double uniform(String seed, String decisionId) {
+        MessageDigest sha256;
+        try {
+            sha256 = (MessageDigest) SEEDED.computeIfAbsent(seed, SamplingDraw::seeded).clone();
+        } catch (CloneNotSupportedException e) {
+            sha256 = seeded(seed);
+        }
+        byte[] digest = sha256.digest(decisionId.getBytes(StandardCharsets.UTF_8));
+        long bits = ByteBuffer.wrap(digest, 0, Long.BYTES).getLong() >>> 11; // 53 random bits
+        return bits * 0x1.0p-53;
+    }
+
+    private static MessageDigest seeded(String seed) {
         MessageDigest sha256;
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
@@ -24,8 +40,6 @@ public final class SamplingDraw {
         }
         sha256.update(seed.getBytes(StandardCharsets.UTF_8));
         sha256.update((byte) 0);
-        byte[] digest = sha256.digest(decisionId.getBytes(StandardCharsets.UTF_8));
-        long bits = ByteBuffer.wrap(digest, 0, Long.BYTES).getLong() >>> 11; // 53 random bits
-        return bits * 0x1.0p-53;
+        return sha256;
     }
 }

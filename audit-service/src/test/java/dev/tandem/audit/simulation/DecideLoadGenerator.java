@@ -23,7 +23,8 @@ import dev.tandem.proto.audit.v1.DecideResponse;
  * does not wait for answers, over several gRPC connections, and records each latency from the request's
  * scheduled start (so a stall counts against every request it delays: no coordinated omission) in an
  * HdrHistogram. Decisions spread over a few streams of one backend, mostly on the first (the hot row).
- * Arguments: host port rate-per-second seconds [connections] [warm-up seconds].
+ * Arguments: host port rate-per-second seconds [connections] [warm-up seconds]. With {@code -Dbench.mark=FILE} it
+ * writes FILE when the warm-up ends and the measured phase starts.
  */
 public final class DecideLoadGenerator {
 
@@ -44,7 +45,14 @@ public final class DecideLoadGenerator {
             stubs[i] = AuditServiceGrpc.newStub(channels[i]);
         }
         String run = Long.toString(System.currentTimeMillis(), 36);
-        run(stubs, rate, warmup, run + "w", null);
+        long[] warmed = run(stubs, rate, warmup, run + "w", null);
+        System.out.printf(Locale.ROOT, "warm-up: %d s at %d/s, %d answered, %d failed%n", warmup, rate, warmed[0],
+                warmed[1]);
+        // bin/bench-audit-load waits for this file to start its CPU counters at the measured phase.
+        String mark = System.getProperty("bench.mark");
+        if (mark != null) {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(mark), "measuring\n");
+        }
         Recorder recorder = new Recorder(3);
         long[] outcome = run(stubs, rate, seconds, run + "m", recorder);
         Histogram h = recorder.getIntervalHistogram();

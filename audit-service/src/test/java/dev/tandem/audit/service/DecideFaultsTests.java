@@ -1,0 +1,194 @@
+package dev.tandem.audit.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.tandem.audit.DecisionRequest;
+import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.repository.DecisionRepository;
+import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.ReviewTaskRepository;
+import dev.tandem.audit.repository.SqlWork;
+import dev.tandem.audit.repository.StateChangeRepository;
+import dev.tandem.audit.repository.StreamRepository;
+
+/**
+ * Decide when the group commit fails or stalls, on the real ledger with a fault put between the writer and it: a
+ * failed batch is retried and stored once; a decision still queued when its caller gives up is withdrawn, never
+ * written afterwards, and a retry with the same id is then a fresh write; one already in a stalled batch is
+ * committed, and a retry gets the stored answer.
+ */
+@QuarkusTest
+class DecideFaultsTests {
+
+    @Inject
+    AgroalDataSource dataSource;
+    @Inject
+    Ledger ledger;
+    @Inject
+    StreamRepository streams;
+    @Inject
+    DecisionRepository decisions;
+    @Inject
+    StateChangeRepository stateChanges;
+    @Inject
+    ReviewTaskRepository tasks;
+    @Inject
+    AuditPolicy auditPolicy;
+    @Inject
+    TrustPolicy trustPolicy;
+    @Inject
+    PolicyFitter fitter;
+    @Inject
+    AuditMetrics metrics;
+    @Inject
+    AuditConfig config;
+
+    /** The writer's ledger: fails the next {@code failures} batches, or holds every batch while {@code hold} is set. */
+    private final class FaultyLedger extends Ledger {
+        final AtomicInteger failures = new AtomicInteger();
+        final AtomicInteger held = new AtomicInteger();
+        volatile CountDownLatch hold;
+
+        FaultyLedger() {
+            super(dataSource);
+        }
+
+        @Override
+        public <T> T withConnection(SqlWork<T> work) {
+            if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new LedgerUnavailableException("injected: connection refused", null);
+            }
+            CountDownLatch h = hold;
+            if (h != null) {
+                held.incrementAndGet();
+                try {
+                    h.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.withConnection(work);
+        }
+    }
+
+    private FaultyLedger faulty;
+    private DecisionWriter writer;
+    private AuditLedgerService service;
+
+    @BeforeEach
+    void replicaWithFaultyWriter() throws Exception {
+        LedgerDatabase.clean();
+        faulty = new FaultyLedger();
+        StreamPolicies cache = new StreamPolicies();
+        writer = new DecisionWriter(faulty, decisions, streams, tasks, stateChanges, trustPolicy, cache, metrics,
+                config);
+        writer.start();
+        service = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks, auditPolicy, trustPolicy,
+                fitter, writer, cache, metrics, config);
+    }
+
+    @AfterEach
+    void stopWriter() {
+        CountDownLatch h = faulty.hold;
+        if (h != null) {
+            h.countDown();
+        }
+        writer.stop();
+    }
+
+    @Test
+    void aFailedBatchIsRetriedAndTheDecisionStoredOnce() throws Exception {
+        StreamKey key = new StreamKey("faulty-model", "retried", "");
+        faulty.failures.set(2); // the first attempt and the first retry fail; the second retry commits
+
+        DecideOutcome outcome = service.decide(new DecisionRequest("r1", "t", "s", key, 0.9, 0.9, true));
+
+        assertThat(outcome.replayed()).isFalse();
+        assertThat(stored("r1")).isEqualTo(1);
+        assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided()).isEqualTo(1);
+    }
+
+    @Test
+    void aBatchThatFailsOnEveryAttemptFailsTheCallAndStoresNothing() throws Exception {
+        StreamKey key = new StreamKey("faulty-model", "down", "");
+        service.decide(new DecisionRequest("d0", "t", "s", key, 0.9, 0.9, true)); // the stream exists
+        faulty.failures.set(3);
+
+        assertThatThrownBy(() -> service.decide(new DecisionRequest("d1", "t", "s", key, 0.9, 0.9, true)))
+                .isInstanceOf(LedgerUnavailableException.class).isNotInstanceOf(LedgerBusyException.class);
+        assertThat(stored("d1")).isZero();
+    }
+
+    @Test
+    void aDecisionNotCommittedInTimeIsWithdrawnAndARetryWritesIt() throws Exception {
+        StreamKey key = new StreamKey("faulty-model", "stalled", "");
+        service.decide(new DecisionRequest("s0", "t", "s", key, 0.9, 0.9, true)); // the stream exists
+        faulty.hold = new CountDownLatch(1);
+        // Both writers take one decision each and stall in the ledger...
+        CompletableFuture<DecideOutcome> first = service.decideAsync(new DecisionRequest("s1", "t", "s", key, 0.9,
+                0.9, true));
+        awaitHeld(1);
+        CompletableFuture<DecideOutcome> second = service.decideAsync(new DecisionRequest("s2", "t", "s", key, 0.9,
+                0.9, true));
+        awaitHeld(config.ledger().writers());
+        // ...so this one waits in the queue until its caller gives up.
+        assertThatThrownBy(() -> service.decide(new DecisionRequest("late", "t", "s", key, 0.9, 0.9, true)))
+                .isInstanceOf(LedgerBusyException.class);
+
+        // The stalled two gave up too (they waited as long), but their batches were past the point of withdrawal:
+        faulty.hold.countDown();
+        faulty.hold = null;
+        assertThatThrownBy(() -> first.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(LedgerBusyException.class);
+        assertThatThrownBy(() -> second.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(LedgerBusyException.class);
+        // The writers have drained the queue (another decision behind it is committed): "late" was skipped...
+        service.decide(new DecisionRequest("s3", "t", "s", key, 0.9, 0.9, true));
+        assertThat(stored("late")).isZero();
+        // ...while the stalled ones were committed, so a caller's retry gets the stored answer: nothing lost.
+        assertThat(service.decide(new DecisionRequest("s1", "t", "s", key, 0.9, 0.9, true)).replayed()).isTrue();
+        assertThat(stored("s2")).isEqualTo(1);
+
+        DecideOutcome retried = service.decide(new DecisionRequest("late", "t", "s", key, 0.9, 0.9, true));
+        assertThat(retried.replayed()).isFalse();
+        assertThat(stored("late")).isEqualTo(1);
+        assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided()).isEqualTo(5);
+    }
+
+    private void awaitHeld(int writers) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (faulty.held.get() < writers && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(faulty.held.get()).isEqualTo(writers);
+    }
+
+    private int stored(String decisionId) throws Exception {
+        try (Connection c = LedgerDatabase.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM decisions WHERE decision_id = ?")) {
+            ps.setString(1, decisionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+}
