@@ -21,6 +21,7 @@ import dev.tandem.models.chat.Availability;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
+import dev.tandem.models.chat.KeyedSdkClient;
 import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.chat.ModelCallException.Kind;
 import dev.tandem.models.chat.ModelClient;
@@ -48,9 +49,8 @@ public final class AnthropicModelClient implements ModelClient {
 
     private final ModelSpec spec;
     private final Endpoint endpoint;
-    private final Object clientLock = new Object();
-    private volatile AnthropicClient client;
-    private volatile String clientKey;
+    private final KeyedSdkClient<AnthropicClient> client = new KeyedSdkClient<>(this::build,
+            AnthropicClient::close);
 
     public AnthropicModelClient(ModelSpec spec) {
         this.spec = spec;
@@ -162,12 +162,7 @@ public final class AnthropicModelClient implements ModelClient {
 
     @Override
     public void close() {
-        synchronized (clientLock) {
-            if (client != null) {
-                client.close();
-                client = null;
-            }
-        }
+        client.close();
     }
 
     /** The request body: system prompt, messages, and the answer tool when a schema is asked for. */
@@ -241,28 +236,18 @@ public final class AnthropicModelClient implements ModelClient {
     }
 
     private AnthropicClient client(String key) {
-        var current = client;
-        if (current != null && key.equals(clientKey)) {
-            return current;
-        }
-        synchronized (clientLock) {
-            if (client == null || !key.equals(clientKey)) {
-                var previous = client;
-                client = AnthropicOkHttpClient.builder()
-                        .baseUrl(endpoint.baseUrl().toString())
-                        .apiKey(key)
-                        .maxRetries(0)
-                        .timeout(Timeout.builder().connect(endpoint.connectTimeout())
-                                .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
-                                .request(endpoint.requestTimeout()).build())
-                        .build();
-                clientKey = key;
-                if (previous != null) {
-                    previous.close();
-                }
-            }
-            return client;
-        }
+        return client.forKey(key);
+    }
+
+    private AnthropicClient build(String key) {
+        return AnthropicOkHttpClient.builder()
+                .baseUrl(endpoint.baseUrl().toString())
+                .apiKey(key)
+                .maxRetries(0)
+                .timeout(Timeout.builder().connect(endpoint.connectTimeout())
+                        .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
+                        .request(endpoint.requestTimeout()).build())
+                .build();
     }
 
     private ModelCallException failure(RuntimeException e, String key) {
@@ -271,13 +256,9 @@ public final class AnthropicModelClient implements ModelClient {
         }
         var redactKey = Optional.of(key);
         if (e instanceof AnthropicServiceException service) {
-            int status = service.statusCode();
-            var kind = ProviderErrors.kindOf(status);
-            var message = ProviderErrors.redact(errorMessage(service), redactKey);
-            var retryAfter = ProviderErrors.retryAfter(service.headers().values("retry-after-ms"),
-                    service.headers().values("retry-after"));
-            return new ModelCallException(kind, spec.id(), ProviderErrors.summaryOf(status, kind), status,
-                    retryAfter.orElse(null), message, null);
+            return ProviderErrors.httpFailure(spec.id(), service.statusCode(),
+                    ProviderErrors.redact(errorMessage(service), redactKey),
+                    service.headers().values("retry-after-ms"), service.headers().values("retry-after"));
         }
         if (e instanceof AnthropicIoException io) {
             return ProviderErrors.io(spec.id(), io, endpoint.requestTimeout());

@@ -55,6 +55,14 @@ public final class ProviderErrors {
         };
     }
 
+    /** The failure for an HTTP error answer: kind and summary from the status, the provider's Retry-After. */
+    public static ModelCallException httpFailure(String modelId, int status, String redactedMessage,
+                                                 List<String> retryAfterMs, List<String> retryAfter) {
+        var kind = kindOf(status);
+        return new ModelCallException(kind, modelId, summaryOf(status, kind), status,
+                retryAfter(retryAfterMs, retryAfter).orElse(null), redactedMessage, null);
+    }
+
     /**
      * The wait a provider asked for: {@code retry-after-ms} (OpenAI), else {@code retry-after} in seconds or as an
      * HTTP date.

@@ -27,6 +27,7 @@ import dev.tandem.models.chat.Availability;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
+import dev.tandem.models.chat.KeyedSdkClient;
 import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.chat.ModelCallException.Kind;
 import dev.tandem.models.chat.ModelClient;
@@ -54,9 +55,7 @@ public final class OpenAiModelClient implements ModelClient {
 
     private final ModelSpec spec;
     private final Endpoint endpoint;
-    private final Object clientLock = new Object();
-    private volatile OpenAIClient client;
-    private volatile String clientKey;
+    private final KeyedSdkClient<OpenAIClient> client = new KeyedSdkClient<>(this::build, OpenAIClient::close);
 
     public OpenAiModelClient(ModelSpec spec) {
         this.spec = spec;
@@ -166,12 +165,7 @@ public final class OpenAiModelClient implements ModelClient {
 
     @Override
     public void close() {
-        synchronized (clientLock) {
-            if (client != null) {
-                client.close();
-                client = null;
-            }
-        }
+        client.close();
     }
 
     /** The request body, exactly as the configured server expects it. */
@@ -249,45 +243,30 @@ public final class OpenAiModelClient implements ModelClient {
         }
     }
 
-    /** The SDK client for the current key; rebuilt when a mounted Secret rotates. */
     private OpenAIClient client(String key) {
-        var current = client;
-        if (current != null && key.equals(clientKey)) {
-            return current;
-        }
-        synchronized (clientLock) {
-            if (client == null || !key.equals(clientKey)) {
-                var previous = client;
-                var timeout = Timeout.builder().connect(endpoint.connectTimeout())
-                        .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
-                        .request(endpoint.requestTimeout()).build();
-                var http = new ErrorBodyCapture(OkHttpClient.builder().timeout(timeout).build());
-                client = new OpenAIClientImpl(ClientOptions.builder()
-                        .httpClient(http)
-                        .baseUrl(endpoint.baseUrl().toString())
-                        .apiKey(key)
-                        .maxRetries(0)
-                        .timeout(timeout)
-                        .build());
-                clientKey = key;
-                if (previous != null) {
-                    previous.close();
-                }
-            }
-            return client;
-        }
+        return client.forKey(key);
+    }
+
+    private OpenAIClient build(String key) {
+        var timeout = Timeout.builder().connect(endpoint.connectTimeout())
+                .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
+                .request(endpoint.requestTimeout()).build();
+        var http = new ErrorBodyCapture(OkHttpClient.builder().timeout(timeout).build());
+        return new OpenAIClientImpl(ClientOptions.builder()
+                .httpClient(http)
+                .baseUrl(endpoint.baseUrl().toString())
+                .apiKey(key)
+                .maxRetries(0)
+                .timeout(timeout)
+                .build());
     }
 
     private ModelCallException failure(RuntimeException e, String key) {
         var redactKey = Optional.of(key).filter(k -> !k.equals(NO_KEY));
         if (e instanceof OpenAIServiceException service) {
-            int status = service.statusCode();
-            var kind = ProviderErrors.kindOf(status);
-            var message = ProviderErrors.redact(errorMessage(service), redactKey);
-            var retryAfter = ProviderErrors.retryAfter(service.headers().values("retry-after-ms"),
-                    service.headers().values("retry-after"));
-            return new ModelCallException(kind, spec.id(), ProviderErrors.summaryOf(status, kind), status,
-                    retryAfter.orElse(null), message, null);
+            return ProviderErrors.httpFailure(spec.id(), service.statusCode(),
+                    ProviderErrors.redact(errorMessage(service), redactKey),
+                    service.headers().values("retry-after-ms"), service.headers().values("retry-after"));
         }
         if (e instanceof OpenAIIoException io) {
             return ProviderErrors.io(spec.id(), io, endpoint.requestTimeout());
