@@ -77,6 +77,13 @@ public interface OracleConfig {
         /** Per-tenant overrides of {@code tasks-per-window}. */
         Map<String, Integer> tenantTasksPerWindow();
 
+        /**
+         * Tasks this replica runs at once, all tenants together ({@code 0} for no limit); more are refused with
+         * RESOURCE_EXHAUSTED at once instead of queueing until memory runs out.
+         */
+        @WithDefault("512")
+        int maxTasksInFlight();
+
         /** Longest task text, in characters. */
         @WithDefault("4000")
         int maxTaskChars();

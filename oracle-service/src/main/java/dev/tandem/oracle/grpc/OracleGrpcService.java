@@ -37,6 +37,12 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
     @VirtualThreads
     ExecutorService blocking;
 
+    /** The task runs on another thread than the call arrived on: it keeps the call's trace context. */
+    @jakarta.annotation.PostConstruct
+    void keepTraceContext() {
+        blocking = io.opentelemetry.context.Context.taskWrapping(blocking);
+    }
+
     @Inject
     TaskRunner runner;
 
@@ -52,7 +58,7 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
         var key = CallerCredentialsInterceptor.presentedKey();
         blocking.execute(() -> {
             ExecuteResponse response;
-            try {
+            try (var place = access.runningTask()) {
                 response = runner.run(admitted(request, key), deadline, event -> { });
             } catch (RuntimeException | Error e) {
                 // Errors too: an unanswered call would hang the client until its deadline
@@ -70,7 +76,7 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
         var key = CallerCredentialsInterceptor.presentedKey();
         var observer = (ServerCallStreamObserver<TaskEvent>) events;
         blocking.execute(() -> {
-            try {
+            try (var place = access.runningTask()) {
                 runner.run(admitted(request, key), deadline, event -> {
                     if (!observer.isCancelled()) {
                         observer.onNext(event);

@@ -39,11 +39,18 @@ public class ClientAccess {
     private final ApiKeys keys;
     private final MeterRegistry registry;
     private final Map<String, Guard> limits = new ConcurrentHashMap<>();
+    private final TaskAdmission admission;
 
     public ClientAccess(OracleConfig config, ApiKeys keys, MeterRegistry registry) {
         this.config = config;
         this.keys = keys;
         this.registry = registry;
+        this.admission = new TaskAdmission(config.limits().maxTasksInFlight(), registry);
+    }
+
+    /** A place for one running task on this replica, or RESOURCE_EXHAUSTED when it is at capacity. */
+    public TaskAdmission.Permit runningTask() {
+        return admission.enter();
     }
 
     void logMode(@Observes StartupEvent event) {
