@@ -73,7 +73,9 @@ public class TaskRunner {
     @Inject
     TaskRequestBounds bounds;
 
-    private final ExecutorService stepExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    // steps keep the task's trace context (the router and audit calls they make belong to the task's trace)
+    private final ExecutorService stepExecutor =
+            io.opentelemetry.context.Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor());
 
     @PreDestroy
     void close() {

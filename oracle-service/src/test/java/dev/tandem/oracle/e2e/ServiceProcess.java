@@ -62,8 +62,12 @@ public final class ServiceProcess implements AutoCloseable {
     public ServiceProcess start() throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx256m");
+        cmd.add("-Xmx" + System.getProperty("tandem.service.xmx", "256m"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
+        if (Boolean.getBoolean("tandem.service.jfr")) { // a profile per service process, for benchmark runs
+            cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+                    + Path.of("target", "bench", logName + "-" + starts + ".jfr").toAbsolutePath());
+        }
         cmd.add("-Dquarkus.http.port=" + port);
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");

@@ -30,6 +30,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnknownFieldSet;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,6 +62,8 @@ class TandemEndToEndIT {
     static ServiceProcess oracle;
     static ManagedChannel oracleChannel;
     static final List<ExecuteResponse> responses = new ArrayList<>();
+    /** Stands in for an OpenTelemetry collector: takes the services' OTLP/HTTP trace exports. */
+    static WireMockServer collector;
 
     @BeforeAll
     static void startTandem() throws Exception {
@@ -63,10 +77,15 @@ class TandemEndToEndIT {
         int routerPort = ServiceProcess.freePort();
         int oraclePort = ServiceProcess.freePort();
 
-        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(PG + DB, routerPort));
-        worker = new ServiceProcess("worker-service", workerPort, E2eConfig.worker());
-        router = new ServiceProcess("router-service", routerPort, E2eConfig.router(workerPort, auditPort));
-        oracle = new ServiceProcess("oracle-service", oraclePort, E2eConfig.oracle(routerPort, auditPort));
+        collector = new WireMockServer(options().dynamicPort());
+        collector.start();
+        collector.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/x-protobuf")));
+
+        audit = new ServiceProcess("audit-service", auditPort, traced(E2eConfig.audit(PG + DB, routerPort)));
+        worker = new ServiceProcess("worker-service", workerPort, traced(E2eConfig.worker()));
+        router = new ServiceProcess("router-service", routerPort, traced(E2eConfig.router(workerPort, auditPort)));
+        oracle = new ServiceProcess("oracle-service", oraclePort, traced(E2eConfig.oracle(routerPort, auditPort)));
         for (var p : List.of(audit, worker, router, oracle)) {
             p.start();
         }
@@ -76,8 +95,22 @@ class TandemEndToEndIT {
         oracleChannel = channel(oraclePort);
     }
 
+    /** Tracing on, as the k8s tracing component turns it on, exporting to the stand-in collector. */
+    static Map<String, String> traced(Map<String, String> config) {
+        var c = new LinkedHashMap<>(config);
+        c.put("quarkus.otel.sdk.disabled", "false");
+        c.put("quarkus.otel.exporter.otlp.traces.protocol", "http/protobuf");
+        c.put("quarkus.otel.exporter.otlp.traces.endpoint", collector.baseUrl());
+        c.put("quarkus.otel.exporter.otlp.traces.compression", "none");
+        c.put("quarkus.otel.bsp.schedule.delay", "200ms");
+        return c;
+    }
+
     @AfterAll
     static void stopTandem() throws Exception {
+        if (collector != null) {
+            collector.stop();
+        }
         if (oracleChannel != null) {
             oracleChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -247,6 +280,75 @@ class TandemEndToEndIT {
                 .execute(ExecuteRequest.newBuilder().setTask("Summarise this document")
                         .putInputs("document", sample("double-charge.txt")).build());
         assertThat(again.getOutput()).isNotBlank();
+    }
+
+    @Test
+    @Order(6)
+    void oneTaskIsOneTraceAcrossTheFourServices() throws Exception {
+        var task = OracleServiceGrpc.newBlockingStub(oracleChannel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .execute(ExecuteRequest.newBuilder().setTask("Triage this support ticket")
+                        .putInputs("document", sample("double-charge.txt")).build());
+        assertThat(task.getStepsCount()).isPositive();
+
+        // trace ids per exporting service, read from the OTLP ExportTraceServiceRequest bodies
+        Map<String, Set<ByteString>> traces = new HashMap<>();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Set<ByteString> shared = Set.of();
+        while (System.nanoTime() < until) {
+            traces.clear();
+            for (var request : collector.getAllServeEvents()) {
+                readExport(request.getRequest().getBody(), traces);
+            }
+            shared = new HashSet<>(traces.getOrDefault("oracle-service", Set.of()));
+            for (var service : List.of("router-service", "worker-service", "audit-service")) {
+                shared.retainAll(traces.getOrDefault(service, Set.of()));
+            }
+            if (!shared.isEmpty()) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertThat(traces.keySet()).as("services that exported spans")
+                .contains("oracle-service", "router-service", "worker-service", "audit-service");
+        var oracleTraces = traces.get("oracle-service");
+        assertThat(shared).as("a trace that all four services took part in; traces shared with the oracle's: %s",
+                traces.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().stream()
+                        .filter(oracleTraces::contains).count() + "/" + e.getValue().size()).toList())
+                .isNotEmpty();
+    }
+
+    /**
+     * Collects (service.name, trace id) pairs from an OTLP trace export. Read by field number (the
+     * opentelemetry-proto classes are not on this classpath): ExportTraceServiceRequest.resource_spans = 1;
+     * ResourceSpans.resource = 1, .scope_spans = 2; Resource.attributes = 1; KeyValue.key = 1, .value = 2;
+     * AnyValue.string_value = 1; ScopeSpans.spans = 2; Span.trace_id = 1.
+     */
+    private static void readExport(byte[] body, Map<String, Set<ByteString>> traces) {
+        try {
+            for (ByteString resourceSpans : UnknownFieldSet.parseFrom(body).getField(1).getLengthDelimitedList()) {
+                var rs = UnknownFieldSet.parseFrom(resourceSpans);
+                String service = "";
+                for (ByteString resource : rs.getField(1).getLengthDelimitedList()) {
+                    for (ByteString kv : UnknownFieldSet.parseFrom(resource).getField(1).getLengthDelimitedList()) {
+                        var attribute = UnknownFieldSet.parseFrom(kv);
+                        if (attribute.getField(1).getLengthDelimitedList().getFirst().toStringUtf8()
+                                .equals("service.name")) {
+                            service = UnknownFieldSet.parseFrom(attribute.getField(2).getLengthDelimitedList()
+                                    .getFirst()).getField(1).getLengthDelimitedList().getFirst().toStringUtf8();
+                        }
+                    }
+                }
+                for (ByteString scopeSpans : rs.getField(2).getLengthDelimitedList()) {
+                    for (ByteString span : UnknownFieldSet.parseFrom(scopeSpans).getField(2)
+                            .getLengthDelimitedList()) {
+                        traces.computeIfAbsent(service, k -> new HashSet<>())
+                                .add(UnknownFieldSet.parseFrom(span).getField(1).getLengthDelimitedList().getFirst());
+                    }
+                }
+            }
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            // not a trace export (or another signal): ignored
+        }
     }
 
     private static Map<String, Integer> decisionsPerTask() {

@@ -45,6 +45,9 @@ public class WorkerPools {
 
     private static final Logger LOG = Logger.getLogger(WorkerPools.class);
 
+    @Inject
+    TraceContextPropagation traceContext;
+
     /** Live state of one pool. */
     static final class PoolState {
         final String poolId;
@@ -332,6 +335,9 @@ public class WorkerPools {
             ManagedChannel old = s.channel;
             ManagedChannelBuilder<?> builder = ManagedChannelBuilder.forTarget(pool.endpoint())
                     .defaultLoadBalancingPolicy("round_robin");
+            if (traceContext != null) { // null only where the class is used outside CDI (benchmarks)
+                builder.intercept(traceContext);
+            }
             if (pool.plaintext()) {
                 builder.usePlaintext();
             } else {

@@ -43,6 +43,12 @@ public class RouterGrpcService implements RouterService {
     @VirtualThreads
     ExecutorService blocking;
 
+    /** Work offloaded from the call's thread keeps its trace context (worker calls belong to the task's trace). */
+    @jakarta.annotation.PostConstruct
+    void keepTraceContext() {
+        blocking = io.opentelemetry.context.Context.taskWrapping(blocking);
+    }
+
     @Inject
     RoutingService routing;
 

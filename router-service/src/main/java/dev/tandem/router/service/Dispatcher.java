@@ -282,7 +282,8 @@ public class Dispatcher {
     private <T> CallEnd<T> hedged(Backend primary, int attemptNumber, List<CandidateEvaluation> candidates, int[] next,
                                   long delayNanos, Deadline deadline, Spec<T> spec, int cascadeLevel,
                                   List<Attempt> attempts, AtomicInteger attemptNumbers, DispatchTrace trace) {
-        CompletionService<CallEnd<T>> race = new ExecutorCompletionService<>(threads);
+        CompletionService<CallEnd<T>> race = new ExecutorCompletionService<>(
+                io.opentelemetry.context.Context.taskWrapping(threads));
         AtomicBoolean primaryCancelled = new AtomicBoolean();
         Context.CancellableContext primaryContext = Context.current().fork().withCancellation();
         Future<CallEnd<T>> first = race.submit(() -> primaryContext.call(() -> invoke(primary, attemptNumber, false,
