@@ -90,6 +90,9 @@ class PlatformBenchmarkIT {
             line("| scenario | offered steps/s | achieved steps/s | errors | step overhead p50 / p99 ms | "
                     + "client latency p50 / p99 ms | worker time p50 ms |");
             line("|---|---|---|---|---|---|---|");
+            // below saturation (the overhead itself) and at the goal's rate
+            openLoop("single-step tasks", 200, this::singleStep, 1);
+            openLoop("4-step DAG tasks", 200, this::fourSteps, 4);
             openLoop("single-step tasks", 1000, this::singleStep, 1);
             openLoop("4-step DAG tasks", 1000, this::fourSteps, 4);
             direct(1000);
