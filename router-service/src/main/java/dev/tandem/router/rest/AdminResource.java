@@ -212,7 +212,7 @@ public class AdminResource {
             return error(Response.Status.CONFLICT, e.getMessage());
         } catch (NoSuchElementException e) {
             return error(Response.Status.NOT_FOUND, e.getMessage());
-        } catch (UnsupportedOperationException e) {
+        } catch (CatalogSource.AdminApiDisabledException e) {
             return error(Response.Status.FORBIDDEN, e.getMessage());
         }
     }

@@ -72,6 +72,13 @@ public class CatalogSource {
         }
     }
 
+    /** A run-time catalog change while the admin API is switched off ({@code catalog.admin-api=false}). */
+    public static class AdminApiDisabledException extends RuntimeException {
+        public AdminApiDisabledException(String message) {
+            super(message);
+        }
+    }
+
     private final ObjectMapper json = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
@@ -394,7 +401,7 @@ public class CatalogSource {
 
     private void requireApi() {
         if (!config.catalog().adminApi()) {
-            throw new UnsupportedOperationException(
+            throw new AdminApiDisabledException(
                     "catalog changes through the admin API are disabled (tandem.router.catalog.admin-api=false)");
         }
     }
