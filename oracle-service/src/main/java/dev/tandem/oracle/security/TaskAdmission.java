@@ -39,13 +39,9 @@ public final class TaskAdmission {
 
     /** A place for one task, or RESOURCE_EXHAUSTED when {@code limit} tasks already run. */
     public Permit enter() {
-        if (limit <= 0) {
-            inFlight.incrementAndGet();
-            return inFlight::decrementAndGet;
-        }
         while (true) {
             int now = inFlight.get();
-            if (now >= limit) {
+            if (limit > 0 && now >= limit) {
                 rejected.increment();
                 throw StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                         .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
