@@ -6,9 +6,11 @@ import java.util.Objects;
 /**
  * A dataset of recorded responses a replay model answers from.
  *
- * @param dataset        CSV file with a header row
- * @param promptColumn   column holding the prompt (the question) each response answers
- * @param responseColumn column holding this model's recorded response; the only other column ever read
+ * @param dataset        CSV file with a header row, or a JSONL replay file ({@code *.jsonl}, see
+ *                       {@link dev.tandem.models.replay.RecordedPrompts})
+ * @param promptColumn   CSV: column holding the prompt (the question) each response answers; JSONL: unused
+ * @param responseColumn CSV: column holding this model's recorded response, the only other column ever read;
+ *                       JSONL: the model's key under {@code models}
  * @param keyInput       the step input looked up in {@code promptColumn} (e.g. {@code question})
  * @param tokenizer      BPE encoding used to estimate token counts, e.g. {@code cl100k_base}
  */

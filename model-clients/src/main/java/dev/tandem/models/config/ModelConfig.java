@@ -82,15 +82,18 @@ public interface ModelConfig {
 
     /** A replay model's dataset. */
     interface Replay {
-        /** CSV file with a header row. */
+        /** CSV file with a header row, or a JSONL replay file ({@code *.jsonl}). */
         String dataset();
 
         /** Column of the prompts (questions). */
         @WithDefault("prompt")
         String promptColumn();
 
-        /** Column of this model's recorded responses; the only other column read. */
-        String responseColumn();
+        /** CSV: column of this model's recorded responses; the only other column read. */
+        Optional<String> responseColumn();
+
+        /** JSONL: the model's key under {@code models} (the fields read are its response and cost_usd). */
+        Optional<String> model();
 
         /** The step input looked up in the prompt column. */
         @WithDefault("question")

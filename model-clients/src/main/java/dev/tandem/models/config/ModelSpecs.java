@@ -53,7 +53,7 @@ public final class ModelSpecs {
     public static String describe(ModelSpec s) {
         return String.format("model %s: %s%s, capabilities %s", s.id(), s.provider().name().toLowerCase(),
                 s.endpoint().map(e -> " at " + e.baseUrl() + " as " + e.providerModel() + ", key "
-                        + e.apiKey().describe()).orElse(s.replay().map(r -> " from " + r.dataset() + " column '"
+                        + e.apiKey().describe()).orElse(s.replay().map(r -> " from " + r.dataset() + " responses '"
                         + r.responseColumn() + "'").orElse("")), new java.util.TreeSet<>(s.capabilities()));
     }
 
@@ -73,9 +73,11 @@ public final class ModelSpecs {
                     Endpoint.StructuredOutput.TOOL), capabilities);
             case REPLAY -> {
                 var replay = model.replay().orElseThrow(() -> new IllegalArgumentException(
-                        "a replay model needs replay.dataset and replay.response-column"));
+                        "a replay model needs replay.dataset and replay.response-column (CSV) or replay.model (JSONL)"));
+                var answers = replay.model().or(replay::responseColumn).orElseThrow(() -> new IllegalArgumentException(
+                        "a replay model needs replay.response-column (CSV) or replay.model (JSONL)"));
                 yield ModelSpec.replay(id, new ReplaySource(Path.of(replay.dataset()), replay.promptColumn(),
-                        replay.responseColumn(), replay.keyInput(), replay.tokenizer()), capabilities);
+                        answers, replay.keyInput(), replay.tokenizer()), capabilities);
             }
         };
     }

@@ -17,9 +17,11 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Recorded responses of one model, by prompt: the prompt column and one response column of a CSV file with a
- * header row. Nothing else of a row is kept or looked at, so a dataset's correctness labels (RouteLLM's True/False
- * columns) can never reach the system under test.
+ * Recorded responses of one model, by prompt: either the prompt column and one response column of a CSV file with a
+ * header row, or one model's responses in a JSONL replay file ({@link RecordedPrompts}, a file named {@code *.jsonl};
+ * the "column" is then the model's key under {@code models}). Nothing else of a row is kept or looked at, so a
+ * dataset's correctness labels (RouteLLM's True/False columns, the JSONL {@code correct}) can never reach the system
+ * under test.
  */
 public final class ReplayDataset {
 
@@ -29,11 +31,18 @@ public final class ReplayDataset {
     private final Path file;
     private final String responseColumn;
     private final Map<String, String> responses;
+    private final Map<String, Double> costs;
 
-    private ReplayDataset(Path file, String responseColumn, Map<String, String> responses) {
+    private ReplayDataset(Path file, String responseColumn, Map<String, String> responses, Map<String, Double> costs) {
         this.file = file;
         this.responseColumn = responseColumn;
         this.responses = responses;
+        this.costs = costs;
+    }
+
+    /** Whether a file is read as a JSONL replay file rather than a CSV table. */
+    public static boolean isJsonl(Path file) {
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl");
     }
 
     /**
@@ -44,6 +53,9 @@ public final class ReplayDataset {
      *                                  response column holds labels instead of responses
      */
     public static ReplayDataset load(Path file, String promptColumn, String responseColumn) throws IOException {
+        if (isJsonl(file)) {
+            return loadJsonl(file, responseColumn);
+        }
         var format = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).get();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
              CSVParser parser = CSVParser.parse(reader, format)) {
@@ -73,13 +85,46 @@ public final class ReplayDataset {
                 throw new IllegalArgumentException(file + ": column '" + responseColumn
                         + "' holds labels (True/False), not responses; a replay model answers from a response column");
             }
-            return new ReplayDataset(file, responseColumn, Map.copyOf(responses));
+            return new ReplayDataset(file, responseColumn, Map.copyOf(responses), Map.of());
         }
+    }
+
+    /**
+     * One model's responses of a JSONL replay file; prompts the model has no response to are not its. The
+     * {@code correct} fields are never read: {@link RecordedPrompts} has no place for them.
+     */
+    private static ReplayDataset loadJsonl(Path file, String model) throws IOException {
+        var responses = new HashMap<String, String>();
+        var costs = new HashMap<String, Double>();
+        var models = new java.util.TreeSet<String>();
+        for (var prompt : RecordedPrompts.read(file)) {
+            models.addAll(prompt.models().keySet());
+            var recorded = prompt.models().get(model);
+            if (recorded == null) {
+                continue;
+            }
+            var key = normalise(prompt.prompt());
+            var previous = responses.putIfAbsent(key, recorded.response());
+            if (previous != null && !previous.equals(recorded.response())) {
+                throw new IllegalArgumentException(file + ": the prompt '" + prompt.id()
+                        + "' appears twice with different responses of " + model);
+            }
+            recorded.cost().ifPresent(c -> costs.put(key, c));
+        }
+        if (responses.isEmpty()) {
+            throw new IllegalArgumentException(file + " has no responses of model '" + model + "'; models: " + models);
+        }
+        return new ReplayDataset(file, model, Map.copyOf(responses), Map.copyOf(costs));
     }
 
     /** The recorded response to a prompt, matched after {@link #normalise normalisation}. */
     public Optional<String> response(String prompt) {
         return Optional.ofNullable(responses.get(normalise(prompt)));
+    }
+
+    /** The recorded cost of the response to a prompt, when the dataset records costs (JSONL {@code cost_usd}). */
+    public Optional<Double> costUsd(String prompt) {
+        return Optional.ofNullable(costs.get(normalise(prompt)));
     }
 
     /** Number of recorded prompts. */

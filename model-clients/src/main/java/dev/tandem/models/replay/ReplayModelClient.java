@@ -53,7 +53,7 @@ public final class ReplayModelClient implements ModelClient {
     public Availability availability() {
         try {
             var d = dataset();
-            return Availability.up("replay of column '" + d.responseColumn() + "' in " + d.file() + " ("
+            return Availability.up("replay of " + answers(d) + " in " + d.file() + " ("
                     + d.size() + " prompts, tokens estimated with " + tokens.name() + ")");
         } catch (ModelCallException e) {
             return Availability.down(e.getMessage());
@@ -101,8 +101,8 @@ public final class ReplayModelClient implements ModelClient {
                 try {
                     long start = System.nanoTime();
                     dataset = ReplayDataset.load(file, source.promptColumn(), source.responseColumn());
-                    LOG.info(String.format("model %s: loaded %d recorded responses from %s (column '%s') in %d ms",
-                            spec.id(), dataset.size(), file, source.responseColumn(),
+                    LOG.info(String.format("model %s: loaded %d recorded responses from %s (%s) in %d ms",
+                            spec.id(), dataset.size(), file, answers(dataset),
                             (System.nanoTime() - start) / 1_000_000));
                 } catch (IOException | IllegalArgumentException e) {
                     throw new ModelCallException(Kind.UNSUPPORTED, spec.id(), "replay dataset " + file
@@ -111,6 +111,11 @@ public final class ReplayModelClient implements ModelClient {
             }
             return dataset;
         }
+    }
+
+    /** What a dataset's responses are: a CSV column or a JSONL file's model. */
+    private static String answers(ReplayDataset d) {
+        return (ReplayDataset.isJsonl(d.file()) ? "model '" : "column '") + d.responseColumn() + "'";
     }
 
     private static String abbreviate(String s) {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,13 +52,25 @@ class ReplayModelClientTests {
     }
 
     @Test
-    void neverReadsTheCorrectnessColumns() {
-        // The label columns hold a marker: nothing the client returns or reports may contain it.
-        try (var x = client(RECORDINGS, "model_x_response")) {
-            var answer = x.chat(ChatRequest.builder().user("What is 12 times 4, plus 2?").build());
-            assertThat(answer.text()).doesNotContain("CORRECTNESS-LABEL-LEAK");
-            assertThat(answer.providerModel()).doesNotContain("LEAK");
-            assertThat(x.availability().detail()).doesNotContain("LEAK");
+    void neverReadsTheCorrectnessColumns(@TempDir Path dir) throws Exception {
+        // The same recordings with every True/False label flipped: everything the client returns is identical.
+        var asRecorded = dir.resolve("a/recordings.csv");
+        var flipped = dir.resolve("b/recordings.csv");
+        Files.createDirectories(asRecorded.getParent());
+        Files.createDirectories(flipped.getParent());
+        Files.writeString(asRecorded, "prompt,model_x,model_x_response\nq1,True,\"1 + 1 = 2\n#### 2\"\nq2,False,"
+                + "\"2 + 2 = 5\n#### 5\"\n");
+        Files.writeString(flipped, "prompt,model_x,model_x_response\nq1,False,\"1 + 1 = 2\n#### 2\"\nq2,True,"
+                + "\"2 + 2 = 5\n#### 5\"\n");
+        try (var a = client(asRecorded, "model_x_response"); var b = client(flipped, "model_x_response")) {
+            for (var q : new String[] {"q1", "q2"}) {
+                var request = ChatRequest.builder().system("Solve it.").user(q).build();
+                var x = a.chat(request);
+                var y = b.chat(request);
+                assertThat(List.of(y.text(), y.usage(), y.providerModel(), y.finishReason()))
+                        .isEqualTo(List.of(x.text(), x.usage(), x.providerModel(), x.finishReason()));
+            }
+            assertThat(b.availability().detail().replace("/b/", "/a/")).isEqualTo(a.availability().detail());
         }
         // and a dataset without any label column works the same
         try (var bare = client(Path.of("src/test/resources/replay/without-labels.csv"), "model_x_response")) {
