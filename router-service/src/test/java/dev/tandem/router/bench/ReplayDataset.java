@@ -1,94 +1,122 @@
 package dev.tandem.router.bench;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 
 /**
- * The GSM8K replay data as the benchmark's scorer sees it. This is the only code that reads the correctness
- * columns: the services under test get the question text and nothing else, and the replay backend reads only the
- * prompt and response columns.
+ * A JSONL replay file as the benchmark's scorer sees it, one prompt a line:
+ * {@code {"id", "dataset", "prompt", "models": {"<model>": {"response", "correct", "cost_usd"}}}}. This is the only
+ * code that reads {@code correct} (and any comparison label such as the GSM8K converter's {@code routellm_correct}):
+ * the services under test get the prompt text and nothing else, and the replay backend reads the file through
+ * {@code RecordedPrompts}, whose types have no place for them.
  * <p>
- * Split: a question belongs to the tuning split when the first byte of SHA-256(prompt) is below 128, else to the
- * evaluation split; prompts listed in {@code contaminated_prompts.jsonl} are in neither (RouteLLM excludes them).
- * The tuning split warms the services up (their learning from reviews) and is where thresholds may be tuned; the
- * evaluation split is only ever scored.
+ * Splits, by the first two bytes of SHA-256(prompt): the <b>evaluation</b> split when the first byte is 128 or more;
+ * else the <b>tuning</b> split, in two parts: <b>onboarding</b> (second byte below 128), where the services learn the
+ * cheap model by reviews, and <b>selection</b> (the rest), where the settings are measured and chosen. A setting is
+ * fixed before the evaluation split is run; nothing learned or chosen ever sees it.
  */
 final class ReplayDataset {
 
-    static final String WEAK_COLUMN = "mistralai/Mixtral-8x7B-Instruct-v0.1";
-    static final String STRONG_COLUMN = "gpt-4-1106-preview";
-
-    /** One question with the scorer's labels: whether each model's recorded answer is correct. */
-    record Question(String prompt, boolean weakCorrect, boolean strongCorrect, boolean tuning) {
+    /** One model's recorded response with the scorer's truth ({@code correct}) and an optional comparison label. */
+    record Recorded(String response, boolean correct, Optional<Boolean> comparisonLabel) {
     }
 
-    final List<Question> tuning = new ArrayList<>();
+    enum Split { ONBOARDING, SELECTION, EVALUATION }
+
+    /** One prompt as the scorer sees it. */
+    record Question(String id, String dataset, String prompt, Map<String, Recorded> models, Split split) {
+
+        Recorded of(String model) {
+            Recorded r = models.get(model);
+            if (r == null) {
+                throw new IllegalStateException("prompt " + id + " has no response of " + model);
+            }
+            return r;
+        }
+
+        /** The model whose recorded response is this text (as the system released it), if any. */
+        Optional<String> modelOf(String released) {
+            String text = released.strip();
+            return models.entrySet().stream().filter(e -> e.getValue().response().strip().equals(text))
+                    .map(Map.Entry::getKey).findFirst();
+        }
+    }
+
+    final Path file;
+    final List<Question> onboarding = new ArrayList<>();
+    final List<Question> selection = new ArrayList<>();
     final List<Question> evaluation = new ArrayList<>();
-    final int contaminatedExcluded;
-    final int total;
 
-    private ReplayDataset(List<Question> all, int contaminated) {
+    private ReplayDataset(Path file, List<Question> all) {
+        this.file = file;
         for (Question q : all) {
-            (q.tuning() ? tuning : evaluation).add(q);
+            switch (q.split()) {
+                case ONBOARDING -> onboarding.add(q);
+                case SELECTION -> selection.add(q);
+                case EVALUATION -> evaluation.add(q);
+            }
         }
-        this.contaminatedExcluded = contaminated;
-        this.total = all.size() + contaminated;
     }
 
-    static ReplayDataset load(Path dir) throws IOException {
-        Set<String> contaminated = new HashSet<>();
+    /** Reads a JSONL replay file, keeping only the prompts every one of {@code models} has a response to. */
+    static ReplayDataset load(Path file, List<String> models) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        for (String line : Files.readAllLines(dir.resolve("contaminated_prompts.jsonl"), StandardCharsets.UTF_8)) {
-            if (!line.isBlank()) {
-                JsonNode node = json.readTree(line);
-                contaminated.add(node.path("eval_prompt").asText());
+        List<Question> all = new ArrayList<>();
+        int line = 0;
+        for (String text : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            line++;
+            if (text.isBlank()) {
+                continue;
             }
-        }
-        Map<String, Question> questions = new LinkedHashMap<>();
-        int excluded = 0;
-        try (Reader reader = Files.newBufferedReader(dir.resolve("gsm8k_responses.csv"), StandardCharsets.UTF_8);
-             CSVParser csv = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).get().parse(reader)) {
-            for (CSVRecord r : csv) {
-                String prompt = r.get("prompt");
-                if (contaminated.contains(prompt)) {
-                    excluded++;
-                    continue;
+            JsonNode node = json.readTree(text);
+            Map<String, Recorded> recorded = new LinkedHashMap<>();
+            var fields = node.path("models").fields();
+            while (fields.hasNext()) {
+                var m = fields.next();
+                JsonNode r = m.getValue();
+                if (!r.path("correct").isBoolean()) {
+                    throw new IOException(file + ":" + line + ": model '" + m.getKey() + "' has no boolean "
+                            + "\"correct\", which the scorer needs");
                 }
-                questions.put(prompt, new Question(prompt, Boolean.parseBoolean(r.get(WEAK_COLUMN)),
-                        Boolean.parseBoolean(r.get(STRONG_COLUMN)), tuning(prompt)));
+                JsonNode label = r.path("routellm_correct");
+                recorded.put(m.getKey(), new Recorded(r.path("response").asText(), r.path("correct").asBoolean(),
+                        label.isBoolean() ? Optional.of(label.asBoolean()) : Optional.empty()));
             }
+            if (!recorded.keySet().containsAll(models)) {
+                continue;
+            }
+            String prompt = node.path("prompt").asText();
+            all.add(new Question(node.path("id").asText(String.valueOf(line)), node.path("dataset").asText(""),
+                    prompt, recorded, split(prompt)));
         }
-        return new ReplayDataset(new ArrayList<>(questions.values()), excluded);
+        return new ReplayDataset(file, all);
     }
 
-    static boolean tuning(String prompt) {
+    static Split split(String prompt) {
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(prompt.getBytes(StandardCharsets.UTF_8));
-            return (h[0] & 0xff) < 128;
+            if ((h[0] & 0xff) >= 128) {
+                return Split.EVALUATION;
+            }
+            return (h[1] & 0xff) < 128 ? Split.ONBOARDING : Split.SELECTION;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    static double accuracy(List<Question> qs, boolean strong) {
-        long correct = qs.stream().filter(q -> strong ? q.strongCorrect() : q.weakCorrect()).count();
-        return qs.isEmpty() ? 0 : (double) correct / qs.size();
+    int total() {
+        return onboarding.size() + selection.size() + evaluation.size();
     }
 }
