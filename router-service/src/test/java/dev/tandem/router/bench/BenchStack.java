@@ -15,7 +15,7 @@ import io.grpc.ManagedChannelBuilder;
 
 /**
  * The four services as separate processes from their built jars (audit on a fresh PostgreSQL database, worker with
- * the replay models, router with the benchmark's catalog, oracle), wired together like a deployment.
+ * the benchmark's replay models, router with the benchmark's catalog, oracle), wired together like a deployment.
  */
 final class BenchStack implements AutoCloseable {
 
@@ -38,10 +38,12 @@ final class BenchStack implements AutoCloseable {
     /**
      * Starts the stack.
      *
+     * @param workerProperties the benchmark's worker configuration (its replay models)
      * @param routerProperties the benchmark's router configuration (catalog, policy, thresholds)
      * @param auditProperties  audit policy settings for this run
      */
-    static BenchStack start(Path root, Path data, String database, Map<String, String> routerProperties,
+    static BenchStack start(Path root, Map<String, String> workerProperties, String database,
+                            Map<String, String> routerProperties,
                             Map<String, String> auditProperties, Path logs) throws Exception {
         Database.recreate(database);
         Map<String, String> a = new LinkedHashMap<>();
@@ -51,8 +53,7 @@ final class BenchStack implements AutoCloseable {
         a.putAll(auditProperties);
         BenchProcess audit = new BenchProcess(root, "audit-service", "384m", a);
 
-        Map<String, String> w = new LinkedHashMap<>();
-        w.put("tandem.worker.replay-dir", data.toString());
+        Map<String, String> w = new LinkedHashMap<>(workerProperties);
         w.put("quarkus.log.console.level", "WARN");
         BenchProcess worker = new BenchProcess(root, "worker-service", "768m", w);
 
