@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static dev.tandem.worker.ExecuteStepTests.step;
@@ -97,6 +98,31 @@ class ReplayStepTests {
         assertThat(gate(none, "final-answer").getPassed()).isFalse();
         assertThat(gate(none, "schema").getPassed()).isFalse();
         assertThat(none.getConfidence()).isLessThan(inconsistent.getConfidence());
+    }
+
+    @Test
+    void aJsonlReplayFileAnswersLikeTheCsvAndFlippingEveryCorrectChangesNoByteOfTheStep() throws Exception {
+        var questions = new java.util.ArrayList<String>();
+        for (var line : Files.readAllLines(Path.of("src/test/resources/replay/fixture.jsonl"))) {
+            questions.add(JSON.readTree(line).get("prompt").asText());
+        }
+        assertThat(questions).hasSize(4);
+        for (var question : questions) {
+            var csv = solve(question, "replay-fixture");
+            var jsonl = solve(question, "replay-jsonl");
+            var flipped = solve(question, "replay-jsonl-flipped");
+            assertThat(List.of(jsonl.getOutput(), jsonl.getConfidence(), jsonl.getValidation(), jsonl.getUsage()))
+                    .isEqualTo(List.of(csv.getOutput(), csv.getConfidence(), csv.getValidation(), csv.getUsage()));
+            // everything the step returns, less the model's own id and file name and the run's timings
+            assertThat(comparable(flipped)).isEqualTo(comparable(jsonl));
+        }
+    }
+
+    /** A step response without the fields that name the model or measure the call. */
+    private static String comparable(ExecuteStepResponse response) {
+        var phases = response.getPhasesList().stream().map(p -> p.toBuilder().clearDurationMs().build()).toList();
+        return response.toBuilder().clearModelId().clearLatencyMs().clearPhases().addAllPhases(phases).build()
+                .toString().replace("replay-jsonl-flipped", "replay-jsonl").replace("fixture-flipped", "fixture");
     }
 
     @Test
