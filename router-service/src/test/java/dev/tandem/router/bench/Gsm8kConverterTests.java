@@ -57,7 +57,8 @@ class Gsm8kConverterTests {
         var bolts = all.stream().filter(q -> q.prompt().startsWith("Bolts")).findFirst().orElseThrow();
         assertThat(bolts.of(MIXTRAL).correct()).isFalse();
         assertThat(bolts.of(MIXTRAL).comparisonLabel()).contains(true);
-        assertThat(bolts.modelOf("  2 + 1 = 3\n")).contains(GPT4);
+        assertThat(bolts.modelOf("  2 + 1 = 3\n", MIXTRAL)).contains(GPT4);
+        assertThat(bolts.modelOf("something else", GPT4)).isEmpty();
     }
 
     @Test

@@ -548,7 +548,8 @@ public final class ReplayBenchmark {
             output = JSON.createObjectNode();
         }
         String text = output.path("reasoning").asText("");
-        var recorded = q.modelOf(text);
+        String named = model.equals(weak) ? options.weakModel() : model.equals(strong) ? options.strongModel() : model;
+        var recorded = q.modelOf(text, named);
         if (recorded.isEmpty()) {
             return new Outcome(q.prompt(), model, false, false, cost, cascaded, reviewed, escalated,
                     "released output is no recorded response: " + abbreviate(outputJson), detail);
@@ -661,9 +662,10 @@ public final class ReplayBenchmark {
 
     /**
      * Mean accuracy of a curve over cost share, from the always-weak point to the always-strong one, joined to the
-     * two baselines. With {@code envelope} the curve is the upper envelope of the points (choosing the best setting
-     * per budget: allowed on the selection split only); without it the points are joined as measured, which is how
-     * the evaluation split's curve of settings fixed on the selection split is drawn.
+     * two baselines. With {@code envelope} the curve runs through the best accuracy measured at or below each cost
+     * (choosing the best setting per budget: allowed on the selection split only); without it the points are joined
+     * as measured, which is how the evaluation split's curve of settings fixed on the selection split is drawn. One
+     * system's settings per curve: joining two systems' points as measured would zig-zag between them.
      */
     static double area(List<Point> curve, Baselines b, boolean envelope) {
         List<double[]> xy = new ArrayList<>();
@@ -720,9 +722,6 @@ public final class ReplayBenchmark {
                     areas.put(system, area(curve, b, envelope));
                 }
             }
-            List<Point> tandem = new ArrayList<>(of(split, ROUTING));
-            tandem.addAll(of(split, CASCADE));
-            areas.put("Tandem routing and routing + cascade", area(tandem, b, envelope));
             report.put("auc_" + split, areas);
             report.put("goal_accuracy_" + split, goal);
 

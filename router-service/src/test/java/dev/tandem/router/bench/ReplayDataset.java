@@ -46,11 +46,15 @@ final class ReplayDataset {
             return r;
         }
 
-        /** The model whose recorded response is this text (as the system released it), if any. */
-        Optional<String> modelOf(String released) {
+        /**
+         * The model whose recorded response is this text (as the system released it), if any; when several models
+         * recorded the same text (same text, same score), the one the system names.
+         */
+        Optional<String> modelOf(String released, String named) {
             String text = released.strip();
-            return models.entrySet().stream().filter(e -> e.getValue().response().strip().equals(text))
-                    .map(Map.Entry::getKey).findFirst();
+            List<String> matching = models.entrySet().stream()
+                    .filter(e -> e.getValue().response().strip().equals(text)).map(Map.Entry::getKey).toList();
+            return matching.contains(named) ? Optional.of(named) : matching.stream().findFirst();
         }
     }
 
