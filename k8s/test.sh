@@ -10,9 +10,11 @@
 #      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, configured /etc/tandem
 #      files mounted (no subPath), network policies,
 #      OpenTelemetry wiring, dashboards (datasource variable, units, $__rate_interval) (test/check.mjs);
-#   4. every PromQL expression of the alerts and dashboards parses (`promtool check rules`), and the alert
-#      rules fire on synthetic series as expected (`promtool test rules test/alerts.test.yaml`).
-# Prints "N passed, N failed" last and exits non-zero when anything failed.
+#   4. every PromQL expression of the alerts and dashboards parses (`promtool check rules`), the alert
+#      rules fire on synthetic series as expected (`promtool test rules test/alerts.test.yaml`), and every
+#      alert has a test where it fires and one where it stays silent (test/alert-coverage.mjs).
+# Prints "N passed, N failed" last and exits non-zero when anything failed, when a tool exits non-zero, when
+# an input is missing or when a step checked nothing.
 set -uo pipefail
 K8S="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$K8S")"
@@ -22,13 +24,24 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "PASS $*"; }
 ko() { failed=$((failed + 1)); echo "FAIL $*"; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && exit 0; exit 1; }
-count() { # count PASS/FAIL-style lines of a tool's output file: $1 file, $2 pass regex, $3 fail regex
-  local p f
-  p=$(grep -cE "$2" "$1" || true); f=$(grep -cE "$3" "$1" || true)
+finish() {
+  [ "$passed" -gt 0 ] || ko "nothing was checked"
+  echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && exit 0; exit 1
+}
+# Runs a checker that prints one line per check and counts them: $1 title, $2 log file, $3 pass regex, $4 fail
+# regex, then the command. Its exit status counts too: non-zero without a FAIL line (a crash, a missing
+# file) is a failure, and so is a run that checked nothing.
+counted() {
+  local title=$1 log=$2 pr=$3 fr=$4 rc=0 p f
+  shift 4
+  "$@" >"$log" 2>&1 || rc=$?
+  p=$(grep -cE "$pr" "$log" || true); f=$(grep -cE "$fr" "$log" || true)
+  echo "$title: $p passed, $f failed"
+  grep -E "$fr" "$log" || true
   passed=$((passed + p)); failed=$((failed + f))
-  echo "$4: $p passed, $f failed"
-  grep -E "$3" "$1" || true
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then ko "$title: exited with status $rc: $(tail -5 "$log")"; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$rc" -eq 0 ]; then ko "$title: checked nothing"; fi
+  return 0
 }
 
 # ---- tools ---------------------------------------------------------------------------------------------
@@ -57,43 +70,61 @@ fi
 
 # ---- 1. render ----------------------------------------------------------------------------------------
 targets=()
+objects=0
 for dir in "$K8S"/overlays/* "$K8S"/test/fixtures/*; do
   [ -f "$dir/kustomization.yaml" ] || continue
   name=$(basename "$dir")
   if kubectl kustomize "$dir" >"$OUT/$name.yaml" 2>"$OUT/$name.err"; then
-    ok "$name renders with kubectl kustomize ($(grep -c '^kind:' "$OUT/$name.yaml") objects)"
+    n=$(grep -c '^kind:' "$OUT/$name.yaml" || true); objects=$((objects + n))
+    ok "$name renders with kubectl kustomize ($n objects)"
     targets+=("$name=$OUT/$name.yaml")
   else
     ko "$name renders with kubectl kustomize: $(cat "$OUT/$name.err")"
   fi
 done
-[ ${#targets[@]} -gt 0 ] || finish
+[ ${#targets[@]} -gt 0 ] || { ko "no overlay rendered"; finish; }
 
 # ---- 2+3. schemas and policy ----------------------------------------------------------------------------
-node "$K8S/test/check.mjs" "$OUT" "${targets[@]}" >"$OUT/check.log" 2>&1
-count "$OUT/check.log" '^PASS ' '^FAIL |Error' "schemas (kubernetes-models, prometheus-operator, CNPG subset) and policy checks"
+counted "schemas (kubernetes-models, prometheus-operator, CNPG subset) and policy checks" "$OUT/check.log" '^PASS ' '^FAIL |Error' \
+  node "$K8S/test/check.mjs" "$OUT" "${targets[@]}"
 if [ -n "$JAVA" ] && [ -s "$CP_FILE" ]; then
-  files=(); for t in "${targets[@]}"; do files+=("${t#*=}"); done
-  "$JAVA" -DallowGeneric=postgresql.cnpg.io/v1/Cluster -cp "$(cat "$CP_FILE")" "$K8S/test/strict/Strict.java" "${files[@]}" \
-    >"$OUT/strict.log" 2>&1
-  sed -i "s#$OUT/##" "$OUT/strict.log"
-  count "$OUT/strict.log" '^(ok|skip) ' '^FAIL |Exception|error:' "strict fields (fabric8 model)"
+  files=(); for t in "${targets[@]}"; do files+=("$(basename "${t#*=}")"); done
+  # From $OUT, so the report names gpu.yaml rather than a temporary path.
+  counted "strict fields (fabric8 model)" "$OUT/strict.log" '^(ok|skip) ' '^FAIL |Exception|error:' \
+    bash -c 'cd "$1" && shift && exec "$@"' - "$OUT" \
+    "$JAVA" -DallowGeneric=postgresql.cnpg.io/v1/Cluster -cp "$(cat "$CP_FILE")" "$K8S/test/strict/Strict.java" "${files[@]}"
+  # One line per rendered object, or some were never looked at.
+  n=$(grep -cE '^(ok|skip|FAIL) ' "$OUT/strict.log" || true)
+  [ "$n" -eq "$objects" ] || ko "strict fields: $n results for $objects rendered objects"
 else
   ko "strict field check: no JDK or fabric8 classpath (see $OUT/mvn.log)"
 fi
 
 # ---- 4. PromQL ------------------------------------------------------------------------------------------
+# The gpu overlay carries the monitoring component: check.mjs must have written its rules and dashboard queries.
+for f in rules-gpu.yaml dashboard-exprs-gpu.yaml; do [ -f "$OUT/$f" ] || ko "check.mjs wrote no $f"; done
 for f in "$OUT"/rules-*.yaml "$OUT"/dashboard-exprs-*.yaml; do
   [ -f "$f" ] || continue
-  if promtool check rules "$f" >"$OUT/promtool.log" 2>&1; then ok "promtool check rules $(basename "$f"): $(grep -o '[0-9]* rules found' "$OUT/promtool.log")"
+  if promtool check rules "$f" >"$OUT/promtool.log" 2>&1; then
+    n=$(grep -oE '[0-9]+ rules found' "$OUT/promtool.log" | awk '{s += $1} END {print s + 0}')
+    if [ "$n" -gt 0 ]; then ok "promtool check rules $(basename "$f"): $n rules found"; else ko "promtool check rules $(basename "$f"): no rules"; fi
   else ko "promtool check rules $(basename "$f"): $(cat "$OUT/promtool.log")"; fi
 done
 # Control: promtool must reject a broken expression, or the checks above prove nothing.
 printf 'groups:\n- name: control\n  rules:\n  - record: broken\n    expr: sum(rate(x[5m])\n' >"$OUT/control.yaml"
 if promtool check rules "$OUT/control.yaml" >/dev/null 2>&1; then ko "promtool accepts a broken expression"; else ok "promtool rejects a broken expression"; fi
 if [ -f "$OUT/rules-gpu.yaml" ] && [ -f "$K8S/test/alerts.test.yaml" ]; then
-  cp "$K8S/test/alerts.test.yaml" "$OUT/" 
-  if (cd "$OUT" && promtool test rules alerts.test.yaml) >"$OUT/unit.log" 2>&1; then ok "promtool test rules: alerts fire on synthetic series"
+  cp "$K8S/test/alerts.test.yaml" "$OUT/"
+  if (cd "$OUT" && promtool test rules alerts.test.yaml) >"$OUT/unit.log" 2>&1; then ok "promtool test rules: alerts fire (and stay silent) on synthetic series"
   else ko "promtool test rules: $(cat "$OUT/unit.log")"; fi
+  # Control: a unit test expecting an alert that cannot fire must fail, or the one above proves nothing.
+  printf 'rule_files: [rules-gpu.yaml]\ntests:\n- interval: 1m\n  input_series: []\n  alert_rule_test:\n  - eval_time: 1m\n    alertname: TandemPoolDown\n    exp_alerts: [{exp_labels: {severity: critical, pool: none}}]\n' \
+    >"$OUT/control.test.yaml"
+  if (cd "$OUT" && promtool test rules control.test.yaml) >/dev/null 2>&1; then ko "promtool test rules passes a wrong expectation"
+  else ok "promtool test rules fails a wrong expectation"; fi
+  counted "alert unit test coverage" "$OUT/coverage.log" '^PASS ' '^FAIL ' \
+    node "$K8S/test/alert-coverage.mjs" "$OUT/rules-gpu.yaml" "$OUT/alerts.test.yaml"
+else
+  ko "promtool test rules: missing $([ -f "$OUT/rules-gpu.yaml" ] || echo "rules-gpu.yaml ")$([ -f "$K8S/test/alerts.test.yaml" ] || echo k8s/test/alerts.test.yaml)"
 fi
 finish

@@ -4,14 +4,14 @@
 #   1. renders k8s/overlays/local (the services' configuration) and k8s/overlays/gpu (the PrometheusRule);
 #   2. starts the four packaged services (./mvnw package first) on free ports, each with its Deployment's
 #      environment and mounted ConfigMaps from the rendered manifests; only addresses (cluster DNS names ->
-#      localhost ports) and the database (a fresh tandem_prometheus_test) are overridden;
+#      localhost ports) and the database (a fresh tandem_prometheus_test, or TANDEM_PROM_DB) are overridden;
 #   3. starts Prometheus on a free port with its own data directory, scraping /q/metrics every 2 s with the
 #      labels the ServiceMonitor adds (namespace, app, tandem_dev_pool), and the alert and recording rules;
 #   4. runs k8s/test/TaskLoad.java for TANDEM_PROM_LOAD_SECONDS (default 40) seconds: the shipped pipelines,
 #      two tenants, every tenth task with a budget too small for any model;
 #   5. queries every dashboard target ($__rate_interval and $__range = 1m, $namespace = tandem), every
 #      recording rule's series and the left-hand side of every alert expression over the HTTP API, and asserts a
-#      result with at least one finite sample.
+#      result with at least one finite sample. An empty list of dashboard, recording-rule or alert queries fails.
 # Series that need a failure to move are still asserted to exist: circuit-breaker and stream-state gauges are
 # exported (0 / the state number) for every backend and stream, and the budget counter gets data from the
 # small-budget tasks. vLLM's own metrics (vllm:*) exist only on GPU pools and are reported as SKIP.
@@ -54,7 +54,7 @@ INPUTS="$K8S/test/prometheus-inputs.mjs"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 PO=$(free_port); PR=$(free_port); PW=$(free_port); PA=$(free_port); PP=$(free_port)
-DB=tandem_prometheus_test
+DB=${TANDEM_PROM_DB:-tandem_prometheus_test}
 psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $DB" -c "create database $DB" >/dev/null \
   || { ko "create database $DB"; finish; }
 
@@ -109,7 +109,8 @@ cat >"$WORK/mounts/router/etc/tandem/catalog/99-unreachable-pool.json" <<EOF
 EOF
 
 # ---- Prometheus ----------------------------------------------------------------------------------------------
-node "$INPUTS" rules "$WORK/gpu.yaml" 2s >"$WORK/rules.yaml"
+node "$INPUTS" rules "$WORK/gpu.yaml" 2s >"$WORK/rules.yaml" 2>"$WORK/inputs.err" \
+  || { ko "rules from k8s/overlays/gpu: $(cat "$WORK/inputs.err")"; finish; }
 cat >"$WORK/prometheus.yml" <<EOF
 global:
   scrape_interval: 2s
@@ -128,6 +129,8 @@ for job in "oracle:$PO:oracle:" "router:$PR:router:" "audit:$PA:audit:" "worker-
 EOF
 done
 promtool check config "$WORK/prometheus.yml" >"$WORK/promtool.log" 2>&1 || { ko "prometheus.yml: $(cat "$WORK/promtool.log")"; finish; }
+rules=$(grep -oE '[0-9]+ rules found' "$WORK/promtool.log" | awk '{s += $1} END {print s + 0}')
+[ "$rules" -gt 0 ] || { ko "no alert or recording rules loaded from k8s/overlays/gpu"; finish; }
 prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" --web.listen-address="127.0.0.1:$PP" \
   >"$WORK/prometheus.log" 2>&1 &
 PIDS+=($!)
@@ -154,7 +157,13 @@ if grep -qE 'Loaded [0-9]+ worker types: .*intent' "$WORK/worker-cpu.log"; then 
 else ko "worker did not load the intent worker type from its mounted directory"; fi
 
 # ---- queries -------------------------------------------------------------------------------------------------
-node "$INPUTS" queries "$WORK/gpu.yaml" "$K8S/components/monitoring/dashboards" 1m >"$WORK/queries.tsv"
+node "$INPUTS" queries "$WORK/gpu.yaml" "$K8S/components/monitoring/dashboards" 1m >"$WORK/queries.tsv" 2>"$WORK/inputs.err" \
+  || { ko "queries from the dashboards and k8s/overlays/gpu: $(cat "$WORK/inputs.err")"; finish; }
+# Each kind must have queries, or the loop below would pass on nothing.
+for kind in dashboard record alert; do
+  n=$(grep -c "^$kind"$'\t' "$WORK/queries.tsv" || true)
+  if [ "$n" -gt 0 ]; then echo "$n $kind queries"; else ko "no $kind queries"; fi
+done
 while IFS=$'\t' read -r kind name expr; do
   if [[ "$expr" == *vllm:* ]]; then skipped=$((skipped + 1)); echo "SKIP $kind $name: vLLM series exist on GPU pools only"; continue; fi
   curl -fsS "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$expr" >"$WORK/answer.json" 2>"$WORK/curl.err" \
@@ -166,7 +175,8 @@ while IFS=$'\t' read -r kind name expr; do
     const finite = values.filter((v) => Number.isFinite(Number(v)));
     if (!values.length) console.log("empty");
     else if (!finite.length) console.log(`only NaN/Inf (${values.length} series)`);
-    else console.log(`ok ${values.length} series, e.g. ${finite[0]}`);' "$WORK/answer.json")
+    else console.log(`ok ${values.length} series, e.g. ${finite[0]}`);' "$WORK/answer.json" 2>&1) \
+    || verdict="answer not understood: $verdict"
   if [[ "$verdict" == ok* ]]; then ok "$kind $name: ${verdict#ok }"; else ko "$kind $name: $verdict: $expr"; fi
 done <"$WORK/queries.tsv"
 finish
