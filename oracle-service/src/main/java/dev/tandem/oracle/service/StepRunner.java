@@ -109,7 +109,8 @@ public class StepRunner {
             }
 
             var decisionId = ctx.taskId() + "/" + step.getId();
-            if (oracleTier(dispatched, result.getModelId())) {
+            if (oracleTier(dispatched, result.getModelId()) || catalog.model(result.getModelId(), ctx.deadline())
+                    .map(m -> m.getTier() == Tier.TIER_ORACLE).orElse(false)) {
                 // the oracle does not review itself: its output is the reference a review would compare with
                 var auditOutcome = AuditOutcome.newBuilder().setDecision("pass").setReason("oracle_output")
                         .setTrustState("oracle").build();

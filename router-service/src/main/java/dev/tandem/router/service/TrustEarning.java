@@ -19,10 +19,11 @@ import dev.tandem.router.config.RouterConfig;
  * <li>A candidate other than the oracle tier is allowed only while its worst case (execution, a review, an
  * escalation) over the oracle's direct price fits the budget's headroom ({@link ExplorationBudget}); otherwise it is
  * rejected as over the exploration budget, so the step goes to the next allowed candidate, at worst the oracle.</li>
- * <li>When the choice is not a stream earning trust, the cheapest allowed stream still earning trust (probation,
- * tightened) leads instead, provided its projected steady-state cost, execution + projected review share x review
- * + reject probability x escalation, is under the oracle's price: it is worth earning. Every such step is charged to
- * the budget, which bounds how many there are.</li>
+ * <li>When the choice is not a stream earning trust, the allowed stream still earning trust (probation, tightened)
+ * with the lowest projected steady-state cost leads instead, provided that cost, execution + projected review share
+ * x review + reject probability x escalation, is under the current choice's expected cost: it is worth earning. Until
+ * the projection rests on {@code retire-after-samples} reviewed outputs, the stream's execution price stands in for
+ * it. Every such step is charged to the budget, which bounds how many there are.</li>
  * <li>A stream whose projection rests on at least {@code retire-after-samples} reviewed outputs and does not beat
  * the oracle is retired from exploration for a back-off that doubles with each retirement (up to
  * {@code retire-for-max}); a trusted stream is always priced by its expected cost and needs no retirement.</li>
@@ -112,8 +113,10 @@ public class TrustEarning {
                 continue;
             }
             if (c.outlook().earningTrust()) {
-                double projected = projectedUsd(c);
-                if (c.outlook().projectionSamples() >= retireAfterSamples && projected >= c.oracleCostUsd()) {
+                // until its projection rests on enough reviewed outputs a stream is given the benefit of the doubt
+                boolean projectable = c.outlook().projectionSamples() >= retireAfterSamples;
+                double projected = projectable ? projectedUsd(c) : c.estimatedCostUsd();
+                if (projectable && projected >= c.oracleCostUsd()) {
                     retire(workerType, tenant, c, now);
                     c.reject(RejectionKind.RETIRED, "retired from exploration: projected steady-state cost "
                             + RouteSelector.usd(projected) + " (review share "
@@ -147,8 +150,9 @@ public class TrustEarning {
                     + " over oracle-direct " + RouteSelector.usd(oracleUsd) + ", charged to the exploration budget ("
                     + RouteSelector.fmt2(100 * overspend) + " % of the window's all-oracle cost spent over it, limit "
                     + RouteSelector.fmt2(100 * budget.share()) + " %); projected steady-state cost "
-                    + (earning.outlook().projectionSamples() > 0 ? RouteSelector.usd(earningProjected)
-                    : "not yet projected");
+                    + (earning.outlook().projectionSamples() >= retireAfterSamples ? RouteSelector.usd(earningProjected)
+                    : "not projected yet (" + earning.outlook().projectionSamples() + " of " + retireAfterSamples
+                    + " reviewed outputs)");
         }
         if (dropped.isEmpty() && lead == null) {
             boolean earns = selection.best().outlook().earningTrust() && !selection.best().oracleDirect();
