@@ -9,9 +9,11 @@ import jakarta.enterprise.context.ApplicationScoped;
  * What a review and an escalation cost for a worker type, learned from the reviews the router routes. A review's
  * price is the mean of the latest reviews of the worker type (exponentially weighted), estimated from the oracle
  * model's token prices until {@link #MIN_SAMPLES} were seen: the reviewer reads the inputs and the candidate and
- * writes its verdict and, on a rejection, its own output. An escalation costs a redo on the oracle only when the
- * rejecting review did not carry the reviewer's own output (then the oracle re-runs the step); the share of such
- * rejections is learned the same way and assumed 1 until measured.
+ * writes its verdict and its own output. An escalation costs a redo on the oracle only when the rejecting review did
+ * not carry the reviewer's own output (then the oracle re-runs the step): Tandem's reviewer always answers with it
+ * (the worker contract's {@code reviewer_output}), so the share of such rejections starts at 0 and is learned the
+ * same way from the rejections seen. A rejection without an output still reserves its redo in the exploration
+ * budget the moment it is seen ({@link ExplorationBudget#reviewed}).
  */
 @ApplicationScoped
 public class ReviewPricing {
@@ -23,7 +25,7 @@ public class ReviewPricing {
     static final class Learned {
         double reviewUsd;
         long reviews;
-        double redoShare = 1.0;
+        double redoShare;
         long rejections;
     }
 
@@ -41,7 +43,7 @@ public class ReviewPricing {
     /** The expected price of escalating a rejected output, given the oracle's price for the step. */
     public double escalationUsd(String workerType, double oracleUsd) {
         Learned l = byWorkerType.get(workerType);
-        double share = l != null && l.rejections >= MIN_SAMPLES ? l.redoShare : 1.0;
+        double share = l != null && l.rejections >= MIN_SAMPLES ? l.redoShare : 0.0;
         return share * oracleUsd;
     }
 

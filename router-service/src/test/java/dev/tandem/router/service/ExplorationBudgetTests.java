@@ -95,23 +95,19 @@ class ExplorationBudgetTests {
         int overspendingSteps = 0;
         for (int i = 0; i < steps; i++) {
             double baseline = 1.0;
-            // a worker: execution 1-5 % of the oracle, a review 95-110 %, an escalation 100 % when rejected
+            // a worker: execution 1-5 % of the oracle; a review 100-115 % (it reads the candidate too), whose
+            // rejection carries the reviewer's own answer (the worker contract), so no redo
             double exec = 0.01 + 0.04 * random.nextDouble();
-            double review = 0.95 + 0.15 * random.nextDouble();
-            double worst = exec + review + baseline /* escalation */ - baseline /* oracle direct */;
+            double review = 1.0 + 0.15 * random.nextDouble();
+            double worst = exec + review - baseline;
             String key = "t" + i + "/s";
             if (worst <= budget.headroomUsd("classify", "", baseline)) {
                 workerSteps++;
-                budget.dispatched("classify", "", key, baseline, exec, review + baseline);
+                budget.dispatched("classify", "", key, baseline, exec, review);
                 double actual = exec;
-                if (random.nextDouble() < 0.6) { // reviewed
-                    boolean redo = random.nextDouble() < 0.2;
-                    budget.reviewed("classify", "", key, review, redo ? baseline : 0);
+                if (random.nextDouble() < 0.6) { // reviewed (else it passed, and its reservation lapses)
+                    budget.reviewed("classify", "", key, review, 0);
                     actual += review;
-                    if (redo) {
-                        budget.dispatched("classify", "", key, baseline, baseline, 0);
-                        actual += baseline;
-                    }
                 } else {
                     now.addAndGet(SETTLE);
                 }

@@ -121,6 +121,7 @@ class TrustEarningTests {
 
     @Test
     void aTrustedStreamCheaperThanTheOracleIsChosenOnItsExpectedCostWithoutExploring() {
+        ReviewPricingAware.noRedo(live);
         for (int i = 0; i < 19; i++) {
             oracleStep(i);
         }
