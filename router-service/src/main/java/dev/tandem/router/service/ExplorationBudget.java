@@ -10,8 +10,9 @@ import java.util.function.LongSupplier;
 /**
  * The exploration budget e: per worker type and tenant, over every window of W consecutive steps, what the steps
  * cost may exceed what the oracle alone would have cost by at most e x that all-oracle cost. Steps are recorded as
- * the router sees them: a dispatch (its cost and the oracle baseline, plus a reservation for the worst review and
- * escalation it can still cause), then its review when one comes (the reservation is replaced by what the review
+ * the router sees them: its admission (a reservation for the most it can cost, so steps routed concurrently see each
+ * other), its dispatch (its cost and the oracle baseline, plus a reservation for the worst review and escalation it
+ * can still cause), then its review when one comes (the reservation is replaced by what the review
  * cost, and by the escalation's price when it rejected without the reviewer's own output), and an escalation's
  * re-dispatch of the same step (its cost only: the step's baseline is counted once). A reservation no review
  * claims within {@code settleAfterNanos} lapses: the output passed, or its review is a shadow review, whose cost
@@ -34,6 +35,7 @@ public class ExplorationBudget {
         double actualUsd;
         double reservedUsd;
         long reservedUntilNanos;
+        boolean ran;
 
         Entry(String stepKey) {
             this.stepKey = stepKey;
@@ -128,26 +130,24 @@ public class ExplorationBudget {
     }
 
     /**
-     * A dispatch of a step: a new step (its baseline counted), or a re-dispatch of a step in the window (an
-     * escalation: its cost only, and the reservation it used up released).
-     *
-     * @param reserveUsd the most the step can still cost in review and escalation
+     * A step admitted by routing, before it runs: a new step reserves the most it can cost (so concurrent admissions
+     * see each other), with the oracle's estimated price as its baseline until it ran; a step already in the window
+     * is an escalation's re-dispatch, whose most adds to the step's reservation.
      */
-    public void dispatched(String workerType, String tenant, String stepKey, double baselineUsd, double costUsd,
-                           double reserveUsd) {
+    public void admitted(String workerType, String tenant, String stepKey, double baselineEstimateUsd,
+                         double mostUsd) {
         Window w = windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
         long now = clock.getAsLong();
         synchronized (w) {
             Entry e = w.byStep.get(stepKey);
             if (e != null) {
-                e.actualUsd += costUsd;
-                e.reservedUsd = 0;
+                e.reservedUsd = (now < e.reservedUntilNanos ? e.reservedUsd : 0) + Math.max(0, mostUsd);
+                e.reservedUntilNanos = now + settleAfterNanos;
                 return;
             }
             e = new Entry(stepKey);
-            e.baselineUsd = baselineUsd;
-            e.actualUsd = costUsd;
-            e.reservedUsd = Math.max(0, reserveUsd);
+            e.baselineUsd = baselineEstimateUsd;
+            e.reservedUsd = Math.max(0, mostUsd);
             e.reservedUntilNanos = now + settleAfterNanos;
             w.entries.addLast(e);
             w.byStep.put(stepKey, e);
@@ -156,6 +156,57 @@ public class ExplorationBudget {
                 w.byStep.remove(old.stepKey);
             }
         }
+    }
+
+    /**
+     * A step's dispatch finished: its cost is added; on its first dispatch the oracle baseline of what it returned
+     * replaces the estimate and {@code reserveUsd}, the most its review and escalation can still cost, replaces the
+     * reservation; an escalation's re-dispatch releases its reservation. A step not admitted first (the window had
+     * moved on) is recorded as new.
+     */
+    public void executed(String workerType, String tenant, String stepKey, double baselineUsd, double costUsd,
+                         double reserveUsd) {
+        Window w = windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
+        long now = clock.getAsLong();
+        synchronized (w) {
+            Entry e = w.byStep.get(stepKey);
+            if (e == null) {
+                admitted(workerType, tenant, stepKey, baselineUsd, 0);
+                e = w.byStep.get(stepKey);
+            }
+            e.actualUsd += costUsd;
+            if (!e.ran) {
+                e.ran = true;
+                e.baselineUsd = baselineUsd;
+                e.reservedUsd = Math.max(0, reserveUsd);
+            } else {
+                e.reservedUsd = 0;
+            }
+            e.reservedUntilNanos = e.reservedUsd > 0 ? now + settleAfterNanos : 0;
+        }
+    }
+
+    /** A dispatch that failed releases its reservation (what it spent on failed attempts is added). */
+    public void failed(String workerType, String tenant, String stepKey, double costUsd) {
+        Window w = windows.get(key(workerType, tenant));
+        if (w == null) {
+            return;
+        }
+        synchronized (w) {
+            Entry e = w.byStep.get(stepKey);
+            if (e != null) {
+                e.actualUsd += costUsd;
+                e.reservedUsd = 0;
+                e.reservedUntilNanos = 0;
+            }
+        }
+    }
+
+    /** A dispatch of a step, admitted and executed at once (tests and callers that need no admission). */
+    public void dispatched(String workerType, String tenant, String stepKey, double baselineUsd, double costUsd,
+                           double reserveUsd) {
+        admitted(workerType, tenant, stepKey, baselineUsd, costUsd + reserveUsd);
+        executed(workerType, tenant, stepKey, baselineUsd, costUsd, reserveUsd);
     }
 
     /**
@@ -178,6 +229,14 @@ public class ExplorationBudget {
             e.reservedUsd = Math.max(0, escalationReserveUsd);
             e.reservedUntilNanos = escalationReserveUsd > 0 ? now + settleAfterNanos : 0;
         }
+    }
+
+    /**
+     * The lock of a (worker type, tenant) window: hold it across a headroom check and the admission that follows, so
+     * steps routed at the same time cannot both spend the same headroom.
+     */
+    public Object lock(String workerType, String tenant) {
+        return windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
     }
 
     /** Steps in the window (for tests and the admin view). */

@@ -99,4 +99,9 @@ public class LiveState implements LiveView {
     public double escalationUsd(String workerType, double oracleUsd) {
         return reviewPricing.escalationUsd(workerType, oracleUsd);
     }
+
+    /** The audit outlooks selection reads (benchmarks feed them directly). */
+    public StreamOutlooks outlooks() {
+        return outlooks;
+    }
 }

@@ -117,8 +117,14 @@ public class RoutingService {
         boolean cascadeOn = request.getCascade() == CascadeMode.CASCADE_MODE_ON
                 || (request.getCascade() != CascadeMode.CASCADE_MODE_OFF && config.cascade().enabled());
 
-        Selection selection = trustEarning.apply(exploration.apply(selectOrFail(selectionRequest, catalog, trace, 0),
-                selectionRequest), selectionRequest);
+        String stepKey = stepKey(request.getTaskId(), request.getStepId());
+        Selection explored = exploration.apply(selectOrFail(selectionRequest, catalog, trace, 0), selectionRequest);
+        Selection selection;
+        // the budget check and the step's reservation together: concurrent steps cannot spend the same headroom
+        synchronized (trustEarning.budget().lock(request.getWorkerType(), request.getTenant())) {
+            selection = trustEarning.apply(explored, selectionRequest);
+            trustEarning.admitted(request.getWorkerType(), request.getTenant(), stepKey, selection.best());
+        }
         if (selection.earningTrust() || selection.explanation().startsWith("exploration budget")) {
             trace.add(selection.explanation());
         }
@@ -143,6 +149,7 @@ public class RoutingService {
             outcome = execute(request, selection, deadline, 0, attemptNumbers, trace);
         } catch (RuntimeException e) {
             tenants.settle(reservation, 0);
+            trustEarning.budget().failed(request.getWorkerType(), request.getTenant(), stepKey, 0);
             throw e;
         }
         ExecuteStepResponse result = null;
@@ -211,8 +218,8 @@ public class RoutingService {
             metrics.cost(request.getWorkerType(), a.getModelId(), "dispatch", a.getCostUsd());
         }
         metrics.oracleBaseline(request.getWorkerType(), baseline);
-        trustEarning.dispatched(request.getWorkerType(), request.getTenant(), stepKey(request.getTaskId(),
-                request.getStepId()), executed(outcome.backend(), selection, climbs), baseline, spent);
+        trustEarning.executed(request.getWorkerType(), request.getTenant(), stepKey,
+                executed(outcome.backend(), selection, climbs), baseline, spent);
         BudgetStatus budget = budgetStatus(selectionRequest, request.getTenant());
         return new DispatchResult(result, selection, List.copyOf(climbs), List.copyOf(attempts), spent, baseline,
                 trace.lines(), budget);

@@ -167,15 +167,27 @@ public class TrustEarning {
     }
 
     /**
-     * Records a dispatched step: its cost and oracle baseline, and a reservation for the worst review and escalation
-     * the executing candidate can still cause.
+     * Records a step routed to {@code chosen} before it runs: the most it can cost (execution, and a review and an
+     * escalation when they can happen) is reserved in its window. Call under {@link ExplorationBudget#lock} together
+     * with {@link #apply}.
      */
-    public void dispatched(String workerType, String tenant, String stepKey, CandidateEvaluation executed,
-                           double baselineUsd, double costUsd) {
-        double reserve = executed == null || executed.oracleDirect() ? 0
-                : (executed.reviewProbability() > 0 ? executed.reviewCostUsd() : 0)
-                + (executed.rejectProbability() > 0 ? executed.escalationCostUsd() : 0);
-        budget.dispatched(workerType, tenant, stepKey, baselineUsd, costUsd, reserve);
+    public void admitted(String workerType, String tenant, String stepKey, CandidateEvaluation chosen) {
+        double baseline = chosen.oracleCostUsd() > 0 ? chosen.oracleCostUsd() : chosen.estimatedCostUsd();
+        budget.admitted(workerType, tenant, stepKey, baseline, chosen.estimatedCostUsd() + reserve(chosen));
+    }
+
+    /**
+     * Records a step's finished dispatch: its cost and oracle baseline, and a reservation for the worst review and
+     * escalation the executing candidate can still cause.
+     */
+    public void executed(String workerType, String tenant, String stepKey, CandidateEvaluation executed,
+                         double baselineUsd, double costUsd) {
+        budget.executed(workerType, tenant, stepKey, baselineUsd, costUsd, executed == null ? 0 : reserve(executed));
+    }
+
+    private static double reserve(CandidateEvaluation c) {
+        return c.oracleDirect() ? 0 : (c.reviewProbability() > 0 ? c.reviewCostUsd() : 0)
+                + (c.rejectProbability() > 0 ? c.escalationCostUsd() : 0);
     }
 
     /**
