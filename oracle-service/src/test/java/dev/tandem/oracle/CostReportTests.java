@@ -39,12 +39,15 @@ class CostReportTests extends OracleTestBase {
     void aStepRunByAStreamEarningTrustReportsWhatItCostOverTheOracleAsExploration() {
         router.earningTrust.add("summarize");
         audit.actions.put("summarize", AuditAction.AUDIT_ACTION_REVIEW); // probation: every output reviewed
+        router.rejectedSteps.add("summarize"); // rejected without the reviewer's answer: redone on the oracle
+        router.reviewerAnswers = false;
         var response = oracle().execute(summary());
 
         var cost = response.getCost();
         StepResult summarize = response.getSteps(0);
         assertThat(summarize.getAudit().getDecision()).isEqualTo("review");
-        // worker + a review by the oracle: more than the oracle alone, and exactly that excess is exploration
+        assertThat(summarize.getEscalated()).isTrue();
+        // worker + a review + the oracle's redo: more than the oracle alone, and exactly that excess is exploration
         assertThat(cost.getActualUsd()).isGreaterThan(cost.getAllOracleUsd());
         assertThat(cost.getExplorationUsd()).isCloseTo(cost.getActualUsd() - cost.getAllOracleUsd(), within(1e-12));
     }
@@ -66,6 +69,6 @@ class CostReportTests extends OracleTestBase {
         var e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> oracle().execute(summary().toBuilder().setMaxErrorRate(1.5).build()));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(e.getStatus().getDescription()).contains("max_error_rate");
+        assertThat(TestPlans.violations(e)).containsKey("max_error_rate");
     }
 }

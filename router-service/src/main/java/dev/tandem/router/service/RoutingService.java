@@ -125,6 +125,7 @@ public class RoutingService {
             selection = trustEarning.apply(explored, selectionRequest);
             trustEarning.admitted(request.getWorkerType(), request.getTenant(), stepKey, selection.best());
         }
+        metrics.trustRouting(request.getWorkerType(), selection);
         if (selection.earningTrust() || selection.explanation().startsWith("exploration budget")) {
             trace.add(selection.explanation());
         }
