@@ -41,7 +41,9 @@ class CostReportTests extends OracleTestBase {
         audit.actions.put("summarize", AuditAction.AUDIT_ACTION_REVIEW); // probation: every output reviewed
         router.rejectedSteps.add("summarize"); // rejected without the reviewer's answer: redone on the oracle
         router.reviewerAnswers = false;
-        var response = oracle().execute(summary());
+        // one step, planned by the client (no planning cost): the task's excess over all-oracle is the step's
+        var response = oracle().execute(summary().toBuilder().setPlan(TestPlans.plan(TestPlans.step("summarize",
+                "summarize", java.util.Map.of("text", "{{inputs.document}}")))).build());
 
         var cost = response.getCost();
         StepResult summarize = response.getSteps(0);
