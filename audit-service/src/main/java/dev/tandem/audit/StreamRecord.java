@@ -22,6 +22,8 @@ import java.time.Instant;
  * @param samplesSinceRejection sampled reviews since the last sampled rejection in this state (-1: none yet)
  * @param previousWindowSinceSeq after an outcome alarm, the window it replaced (null when no confirmation runs)
  * @param confidenceReference raw-confidence quantile of the unlabelled drift detector (null until set)
+ * @param projectedPassShare share of the window's outputs a threshold holding the outgoing error under the target
+ *        would pass, a point estimate from the calibration (0 while there is too little evidence to project)
  */
 public record StreamRecord(
         StreamKey key,
@@ -61,7 +63,8 @@ public record StreamRecord(
         double errorRate,
         double outgoingErrorRate,
         double outgoingErrorLower,
-        double outgoingErrorUpper) {
+        double outgoingErrorUpper,
+        double projectedPassShare) {
 
     public long accepted() {
         return reviewed - rejected;
@@ -116,6 +119,7 @@ public record StreamRecord(
         public double outgoingErrorRate;
         public double outgoingErrorLower;
         public double outgoingErrorUpper;
+        public double projectedPassShare;
 
         Builder(StreamRecord s) {
             key = s.key;
@@ -156,6 +160,7 @@ public record StreamRecord(
             outgoingErrorRate = s.outgoingErrorRate;
             outgoingErrorLower = s.outgoingErrorLower;
             outgoingErrorUpper = s.outgoingErrorUpper;
+            projectedPassShare = s.projectedPassShare;
         }
 
         public StreamRecord build() {
@@ -165,7 +170,7 @@ public record StreamRecord(
                     rawThreshold, thresholdCertified, certifiedPassShare, certification, blockingRate, calibration, fittedReviews,
                     sampleConsecutiveAccepted, samplesSinceRejection, outcomeCusum, confidenceCusum,
                     confidenceReference, driftAlarms, previousWindowSinceSeq, confirmationLlr, windowDecided, errorRate, outgoingErrorRate,
-                    outgoingErrorLower, outgoingErrorUpper);
+                    outgoingErrorLower, outgoingErrorUpper, projectedPassShare);
         }
     }
 }

@@ -17,6 +17,15 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(FakeWorkerPools.class)
 class AdminResourceTests {
 
+    @jakarta.inject.Inject
+    dev.tandem.router.service.QualityLearning learning;
+
+    /** The audit streams the routing rules price reviews with, read before each test (not on the poll's timer). */
+    @org.junit.jupiter.api.BeforeEach
+    void readAuditStreams() {
+        learning.poll();
+    }
+
     @BeforeAll
     static void logFailures() {
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();

@@ -12,7 +12,10 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * The audit service as the router sees it: ListStreams with one stream whose calibration says that model
- * {@code cal-small} is overconfident on worker type {@code calib-test} (raw 0.9 is right only 30 % of the time).
+ * {@code cal-small} is overconfident on worker type {@code calib-test} (raw 0.9 is right only 30 % of the time), and
+ * trusted streams (2 % of outputs reviewed, no verdicts counted) for the cheap models the routing tests expect to be
+ * chosen on price: {@code embedded-minilm} on {@code classify}, {@code pk-weak} and {@code pk-strong} on
+ * {@code predict-test}.
  */
 public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
 
@@ -28,7 +31,16 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
                 .addStreams(StreamStatus.newBuilder().setWorkerBackend("cal-small").setWorkerType("calib-test")
                         .setState(TrustState.TRUST_STATE_NORMAL).setDecided(300).setReviewed(250).setRejected(2)
                         .setCalibration(overconfident))
+                .addStreams(trusted("embedded-minilm", "classify"))
+                .addStreams(trusted("pk-weak", "predict-test"))
+                .addStreams(trusted("pk-strong", "predict-test"))
                 .build());
         observer.onCompleted();
+    }
+
+    private static StreamStatus trusted(String model, String workerType) {
+        return StreamStatus.newBuilder().setWorkerBackend(model).setWorkerType(workerType)
+                .setState(TrustState.TRUST_STATE_NORMAL).setDecided(1000).setReviewProbability(0.02)
+                .setBlockingProbability(0).setProjectedReviewProbability(0.02).setTargetErrorRate(0.01).build();
     }
 }

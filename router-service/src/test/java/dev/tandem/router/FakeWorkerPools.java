@@ -107,6 +107,8 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
 
         config.put("tandem.router.circuit-breaker.delay", "10m");
         config.put("tandem.router.exploration.rate", "0");
+        // the selection rules under test here, not the exploration budget (ExplorationBudgetTests, TrustEarningTests)
+        config.put("tandem.router.exploration-budget.share", "1.0");
         config.put("tandem.router.retry.delay", "10ms");
         config.put("tandem.router.retry.jitter", "5ms");
         config.put("tandem.router.cascade.confidence-threshold.\"cascade-test\"", "0.5");

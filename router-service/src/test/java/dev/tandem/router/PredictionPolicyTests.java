@@ -20,6 +20,15 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(FakeWorkerPools.class)
 class PredictionPolicyTests {
 
+    @jakarta.inject.Inject
+    dev.tandem.router.service.QualityLearning learning;
+
+    /** The audit streams the routing rules price reviews with, read before each test (not on the poll's timer). */
+    @org.junit.jupiter.api.BeforeEach
+    void readAuditStreams() {
+        learning.poll();
+    }
+
     private static final List<String> BILLING = List.of("I was charged twice for my subscription this month.",
             "Please refund the duplicate payment on my credit card.", "My invoice shows a fee I never agreed to.",
             "Why was my card billed two times for one order?");

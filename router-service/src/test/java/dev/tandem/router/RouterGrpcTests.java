@@ -34,6 +34,15 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(FakeWorkerPools.class)
 class RouterGrpcTests {
 
+    @jakarta.inject.Inject
+    dev.tandem.router.service.QualityLearning learning;
+
+    /** The audit streams the routing rules price reviews with, read before each test (not on the poll's timer). */
+    @org.junit.jupiter.api.BeforeEach
+    void readAuditStreams() {
+        learning.poll();
+    }
+
     @GrpcClient("router")
     RouterServiceGrpc.RouterServiceBlockingStub router;
 

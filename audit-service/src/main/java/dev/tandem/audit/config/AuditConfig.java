@@ -1,5 +1,7 @@
 package dev.tandem.audit.config;
 
+import java.util.Map;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +51,30 @@ public interface AuditConfig {
         /** δ: the certified threshold holds the outgoing error under A with probability at least 1 − δ. */
         @WithDefault("0.10")
         double delta();
+
+        /** A per worker type, overriding {@link #outgoingErrorRate()}: {@code target.worker-types."extract"=0.02}. */
+        Map<String, Double> workerTypes();
+
+        /**
+         * A per tenant, overriding the worker type's: {@code target.tenants."acme"=0.005} for every worker type of
+         * the tenant, {@code target.tenants."acme/extract"} for one.
+         */
+        Map<String, Double> tenants();
+
+        /** The one quality knob of a stream: the outgoing error rate its audit certifies. */
+        default double forStream(dev.tandem.audit.StreamKey key) {
+            if (!key.tenant().isEmpty()) {
+                Double specific = tenants().get(key.tenant() + "/" + key.workerType());
+                if (specific != null) {
+                    return specific;
+                }
+                Double tenant = tenants().get(key.tenant());
+                if (tenant != null) {
+                    return tenant;
+                }
+            }
+            return workerTypes().getOrDefault(key.workerType(), outgoingErrorRate());
+        }
     }
 
     interface Sampling {

@@ -149,7 +149,13 @@ public class AuditGrpcService implements AuditService {
     }
 
     private dev.tandem.proto.audit.v1.StreamStatus status(dev.tandem.audit.StreamRecord s) {
-        return ProtoMapper.toProto(s, 0, config.target().outgoingErrorRate());
+        var outlook = dev.tandem.audit.service.ReviewOutlook.of(s, config.sampling().normalRate());
+        return ProtoMapper.toProto(s, 0, config.target().forStream(s.key())).toBuilder()
+                .setReviewProbability(outlook.reviewProbability())
+                .setBlockingProbability(outlook.blockingProbability())
+                .setProjectedReviewProbability(outlook.projectedReviewProbability())
+                .setProjectionSamples(s.calibration() == null ? 0 : s.calibration().samples())
+                .build();
     }
 
     @Override

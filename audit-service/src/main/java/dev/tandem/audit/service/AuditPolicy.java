@@ -83,7 +83,7 @@ public class AuditPolicy {
                             "Reviewed before release: picked by the %.1f %% blocking sample that holds the outgoing "
                                     + "error of stream %s under %.2f %% while the bound on its passed outputs' error "
                                     + "rate is above the limit (confidence %.4f meets the %s).",
-                            100 * b, name, 100 * config.target().outgoingErrorRate(), raw, threshold));
+                            100 * b, name, 100 * config.target().forStream(stream.key()), raw, threshold));
         }
         if (u < a) {
             return new Decision(AuditAction.REVIEW, AuditReason.RANDOM_SAMPLE, ReviewMode.SHADOW, a, b,

@@ -55,7 +55,7 @@ public class PolicyFitter {
      */
     public StreamRecord fit(StreamRecord s, List<WindowEntry> window, List<WindowEntry> certification, Instant now) {
         AuditConfig.Fit fit = config.fit();
-        double target = config.target().outgoingErrorRate();
+        double target = config.target().forStream(s.key());
         double delta = config.target().delta();
         StreamRecord.Builder b = s.toBuilder();
         b.fittedReviews = s.reviewed();
@@ -113,6 +113,7 @@ public class PolicyFitter {
             b.samplingRate = trustedRate(s.state(), certificationSamples(certification));
         }
         estimate(b, window);
+        b.projectedPassShare = Math.max(b.certifiedPassShare, projectedPassShare(window, b.calibration, target));
 
         AuditConfig.Drift drift = config.drift();
         if (trusted && b.confidenceReference == null && window.size() >= drift.confidenceReferenceOutputs()) {
@@ -172,6 +173,32 @@ public class PolicyFitter {
         double alpha = share <= 0 ? 1.0 : Math.min(1.0, target / share);
         double upper = ErrorRateBounds.upper(errors, sampled, 1 - delta, trust.priorAlpha(), trust.priorBeta());
         return new Alternative(share, sampled, errors, alpha, upper, Math.max(0.0, 1 - alpha / upper));
+    }
+
+    /**
+     * The steady-state pass share a trusted stream can expect: the largest share k/N of the window's outputs such
+     * that passing its k most confident (gates passed) outputs keeps the calibrated expected errors among them,
+     * Σ (1 − c(raw)) / N, under A. A point estimate without the certificate's finite-sample slack: it prices the
+     * stream's future reviews (the router retires a stream from exploration when even this share cannot beat the
+     * oracle), it certifies nothing. 0 without a calibration.
+     */
+    static double projectedPassShare(List<WindowEntry> window, CalibrationMap calibration, double target) {
+        if (calibration == null || window.isEmpty()) {
+            return 0;
+        }
+        double[] raws = window.stream().filter(WindowEntry::validationPassed).mapToDouble(WindowEntry::rawConfidence)
+                .sorted().toArray();
+        double budget = target * window.size();
+        double errors = 0;
+        int passed = 0;
+        for (int i = raws.length - 1; i >= 0; i--) {
+            errors += 1 - calibration.apply(raws[i]);
+            if (errors > budget) {
+                break;
+            }
+            passed++;
+        }
+        return (double) passed / window.size();
     }
 
     private static void estimate(StreamRecord.Builder b, List<WindowEntry> window) {

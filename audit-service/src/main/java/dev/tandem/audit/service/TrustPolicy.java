@@ -75,7 +75,7 @@ public class TrustPolicy {
     public StreamRecord newStream(StreamKey key, Instant now) {
         double threshold = config.sampling().confidenceThreshold();
         return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "", 1.0, threshold, 1.0, now, 0, 0,
-                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1);
+                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1, 0);
     }
 
     public double samplingRate(TrustState state) {

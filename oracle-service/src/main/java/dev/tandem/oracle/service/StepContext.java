@@ -8,10 +8,18 @@ import java.util.concurrent.atomic.DoubleAdder;
 /**
  * What every step of one task shares: ids, the request's inputs, the accepted outputs so far (written by a step
  * when it completes, read by its dependents after), the client's deadline, the budget and the event stream.
+ *
+ * @param maxErrorRate outgoing error rate the task's steps may have after auditing, 0 for the configured targets
  */
 public record StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                           Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd,
-                          DoubleAdder spentUsd, TaskEvents events) {
+                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate) {
+
+    public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
+                       Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
+                       TaskEvents events) {
+        this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, 0);
+    }
 
     /** Budget left for the next step; 0 when the task has no budget. */
     public double remainingBudgetUsd() {

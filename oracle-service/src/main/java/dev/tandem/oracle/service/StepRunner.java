@@ -67,7 +67,8 @@ public class StepRunner {
             var inputs = resolveInputs(step, ctx);
             ctx.events().stepStarted(step.getId(), step.getWorkerType());
             var workerType = catalog.workerTypes(ctx.deadline()).get(step.getWorkerType());
-            var requirements = StepRequirements.newBuilder().setBudgetUsd(ctx.remainingBudgetUsd());
+            var requirements = StepRequirements.newBuilder().setBudgetUsd(ctx.remainingBudgetUsd())
+                    .setMaxErrorRate(ctx.maxErrorRate());
             if (workerType != null) {
                 requirements.addAllCapabilities(workerType.getRequiredCapabilitiesList());
             }
@@ -108,6 +109,25 @@ public class StepRunner {
             }
 
             var decisionId = ctx.taskId() + "/" + step.getId();
+            if (oracleTier(dispatched, result.getModelId()) || catalog.model(result.getModelId(), ctx.deadline())
+                    .map(m -> m.getTier() == Tier.TIER_ORACLE).orElse(false)) {
+                // the oracle does not review itself: its output is the reference a review would compare with
+                var auditOutcome = AuditOutcome.newBuilder().setDecision("pass").setReason("oracle_output")
+                        .setTrustState("oracle").build();
+                ctx.events().stepAudited(step.getId(), auditOutcome);
+                ctx.acceptedOutputs().put(step.getId(), result.getOutput());
+                double durationMs = (System.nanoTime() - started) / 1e6;
+                metrics.step(step.getWorkerType(), escalated, Duration.ofNanos(System.nanoTime() - started));
+                LOG.infof("step %s (%s) done by %s (oracle tier, not audited) in %.0f ms%s", step.getId(),
+                        step.getWorkerType(), executedBy, durationMs, escalated ? ", escalated" : "");
+                return new StepOutcome(StepResult.newBuilder().setStepId(step.getId())
+                        .setWorkerType(step.getWorkerType()).setExecutedBy(executedBy)
+                        .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
+                        .setAudit(auditOutcome).setEscalated(escalated).setOutput(result.getOutput())
+                        .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
+                        .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                        dispatched.getOracleBaselineUsd(), 0);
+            }
             // the inputs and output go with the decision: a shadow review (done by the audit service from its
             // durable queue) and the exported traces need them
             var decision = audit.decide(DecideRequest.newBuilder().setDecisionId(decisionId)
@@ -191,10 +211,28 @@ public class StepRunner {
                     .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
                     .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
                     .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
-                    dispatched.getOracleBaselineUsd());
+                    dispatched.getOracleBaselineUsd(), dispatched.getDecision().getEarningTrust()
+                            ? Math.max(0, cost - dispatched.getOracleBaselineUsd()) : 0);
         } finally {
             MDC.remove("taskId");
         }
+    }
+
+    /** True when the model that produced the output is of the oracle tier (per the router's decisions). */
+    static boolean oracleTier(DispatchResponse dispatched, String modelId) {
+        for (var c : dispatched.getDecision().getCandidatesList()) {
+            if (c.getModelId().equals(modelId)) {
+                return c.getTier() == Tier.TIER_ORACLE;
+            }
+        }
+        for (var d : dispatched.getCascadeDecisionsList()) {
+            for (var c : d.getCandidatesList()) {
+                if (c.getModelId().equals(modelId)) {
+                    return c.getTier() == Tier.TIER_ORACLE;
+                }
+            }
+        }
+        return false;
     }
 
     private DispatchResponse dispatchOnOracleTier(PlanStep step, DispatchRequest original, List<String> exclude,

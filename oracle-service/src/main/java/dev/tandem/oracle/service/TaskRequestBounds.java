@@ -33,6 +33,11 @@ public class TaskRequestBounds {
                     "the task has %d characters, more than the %d accepted: put long material in an input",
                     request.getTask().length(), limits.maxTaskChars())));
         }
+        double maxError = request.getMaxErrorRate();
+        if (Double.isNaN(maxError) || maxError < 0 || maxError >= 1) {
+            violations.add(new FieldViolation("max_error_rate", "the outgoing error rate must be in [0, 1): 0 for the "
+                    + "configured targets, e.g. 0.01 for at most 1 % wrong outputs after auditing"));
+        }
         if (request.getInputsCount() > limits.maxInputs()) {
             violations.add(new FieldViolation("inputs", String.format(Locale.ROOT,
                     "%d inputs, more than the %d accepted", request.getInputsCount(), limits.maxInputs())));

@@ -111,17 +111,20 @@ public class TaskRunner {
             events.planReady(plan);
 
             var ctx = new StepContext(taskId, request.getTenant(), request.getInputsMap(),
-                    new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events);
+                    new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events,
+                    request.getMaxErrorRate());
             var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph());
 
             var results = new ArrayList<StepResult>();
             double actual = 0;
             double allOracle = 0;
+            double exploration = 0;
             for (var step : plan.getStepsList()) {
                 var o = outcomes.get(step.getId());
                 results.add(o.result());
                 actual += o.result().getCostUsd();
                 allOracle += o.oracleBaselineUsd();
+                exploration += o.explorationUsd();
             }
             var synthesizer = config.synthesizer().model().isPresent() ? modelSynthesizer : mergingSynthesizer;
             var synthesis = synthesizer.synthesize(request.getTask(), plan, results, events);
@@ -132,7 +135,8 @@ public class TaskRunner {
             actual += planningCost + synthesisCost;
             allOracle += planningCost + synthesisCost;
             var cost = Cost.newBuilder().setActualUsd(actual).setAllOracleUsd(allOracle)
-                    .setSavingsFraction(allOracle > 0 ? 1 - actual / allOracle : 0).build();
+                    .setSavingsFraction(allOracle > 0 ? 1 - actual / allOracle : 0).setExplorationUsd(exploration)
+                    .build();
             var response = ExecuteResponse.newBuilder().setTaskId(taskId).setOutput(synthesis.output())
                     .addAllSteps(results).setCost(cost).setPlan(plan).build();
             metrics.cost(pipeline, actual, allOracle);

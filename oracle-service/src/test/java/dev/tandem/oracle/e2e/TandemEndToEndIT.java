@@ -146,7 +146,7 @@ class TandemEndToEndIT {
 
     @Test
     @Order(2)
-    void independentStepsRunInParallelAndCostLessThanTheOracleAlone() throws Exception {
+    void independentStepsRunInParallelAndCostAtMostTheOracleAlonePlusTheExplorationBudget() throws Exception {
         var request = ExecuteRequest.newBuilder()
                 .setTask("Triage this customer support ticket")
                 .putInputs("document", sample("double-charge.txt"))
@@ -187,16 +187,27 @@ class TandemEndToEndIT {
                 assertThat(started.get(step.getId())).isGreaterThan(finished.get(dep));
             }
         }
-        // Fresh streams are in probation: every output is reviewed (blocking) before it is accepted.
+        // A fresh ledger: a step runs on the oracle directly (not audited: the oracle does not review itself) or,
+        // when the exploration budget allows, on a worker whose stream is in probation: reviewed, blocking, before
+        // its output is accepted.
         assertThat(response.getStepsList()).allSatisfy(s -> {
             assertThat(s.getExecutedBy()).isNotBlank();
             assertThat(s.getConfidence()).isBetween(0.0, 1.0);
-            assertThat(s.getAudit().getDecision()).isEqualTo("review");
-            assertThat(s.getAudit().getReason()).isEqualTo("probation");
-            assertThat(s.getAudit().getVerdict()).isIn("accepted", "rejected");
+            if (s.getAudit().getReason().equals("oracle_output")) {
+                assertThat(s.getExecutedBy()).startsWith(ORACLE_MODEL);
+                assertThat(s.getAudit().getDecision()).isEqualTo("pass");
+            } else {
+                assertThat(s.getAudit().getDecision()).isEqualTo("review");
+                assertThat(s.getAudit().getReason()).isEqualTo("probation");
+                assertThat(s.getAudit().getVerdict()).isIn("accepted", "rejected");
+            }
         });
-        assertThat(response.getCost().getActualUsd()).isPositive();
-        assertThat(response.getCost().getAllOracleUsd()).isPositive();
+        // The promise from the first task of a fresh ledger on: never more than the oracle alone, beyond the
+        // exploration budget (5 % of the all-oracle cost), and the report says what went to exploration.
+        var cost = response.getCost();
+        assertThat(cost.getAllOracleUsd()).isPositive();
+        assertThat(cost.getActualUsd()).isPositive().isLessThanOrEqualTo(1.05 * cost.getAllOracleUsd());
+        assertThat(cost.getExplorationUsd()).isBetween(0.0, 0.05 * cost.getAllOracleUsd());
     }
 
     @Test
@@ -235,17 +246,17 @@ class TandemEndToEndIT {
         // The suite's audit service earns trust after 10 clean reviews (see E2eConfig), so this loop is short.
         var stub = OracleServiceGrpc.newBlockingStub(oracleChannel);
         ExecuteResponse trusted = null;
-        for (int i = 0; i < 25 && trusted == null; i++) {
+        for (int i = 0; i < 40 && trusted == null; i++) {
             var response = stub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(ExecuteRequest.newBuilder()
                     .setTask("Triage this customer support ticket")
                     .putInputs("document", sample("double-charge.txt")).build());
             responses.add(response);
-            if (response.getStepsList().stream().anyMatch(s -> s.getAudit().getDecision().equals("pass"))) {
+            if (response.getStepsList().stream().anyMatch(s -> s.getAudit().getReason().equals("trusted"))) {
                 trusted = response;
             }
         }
-        assertThat(trusted).as("some stream left probation within 25 tasks").isNotNull();
-        var passed = trusted.getStepsList().stream().filter(s -> s.getAudit().getDecision().equals("pass")).toList();
+        assertThat(trusted).as("some stream left probation within 40 tasks").isNotNull();
+        var passed = trusted.getStepsList().stream().filter(s -> s.getAudit().getReason().equals("trusted")).toList();
         assertThat(passed).allSatisfy(s -> {
             assertThat(s.getAudit().getReason()).isEqualTo("trusted");
             assertThat(s.getExecutedBy()).doesNotStartWith(ORACLE_MODEL);

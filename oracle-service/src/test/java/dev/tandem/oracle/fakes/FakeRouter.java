@@ -83,6 +83,7 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                             .setValidation(ValidationReport.newBuilder().setPassed(true))
                             .setUsage(TokenUsage.newBuilder().setInputTokens(in).setOutputTokens(out)))
                     .setDecision(RouteDecision.newBuilder().setModelId(model).setPoolId(POOL)
+                            .setEarningTrust(!oracleTier && state.earningTrust.contains(request.getWorkerType()))
                             .setExplanation("fake: " + model + " on " + POOL + " is the cheapest eligible"))
                     .setCostUsd(cost)
                     .setOracleBaselineUsd(price(ORACLE, in, out));

@@ -64,6 +64,9 @@ public interface RouterConfig {
 
     Exploration exploration();
 
+    /** The exploration budget: how much streams still earning trust may cost over the oracle alone. */
+    ExplorationBudget explorationBudget();
+
     LoadShedding loadShedding();
 
     Prediction prediction();
@@ -322,6 +325,39 @@ public interface RouterConfig {
          */
         @WithDefault("0.05")
         double rate();
+    }
+
+    interface ExplorationBudget {
+        /**
+         * e: over every window of {@link #windowSteps()} steps of a worker type and tenant, the steps may cost at
+         * most (1 + e) x what the oracle alone would have; 0 sends every step whose stream is not yet trusted (and
+         * every step whose worst case would exceed the oracle's price) to the oracle.
+         */
+        @WithDefault("0.05")
+        double share();
+
+        /** W: steps per window. */
+        @WithDefault("20")
+        int windowSteps();
+
+        /** How long a dispatched step's reservation for its review waits for the review before it lapses. */
+        @WithDefault("60s")
+        Duration settleAfter();
+
+        /**
+         * Reviewed outputs a stream's projection must rest on before the stream may be retired from exploration for
+         * a projected steady-state cost at or above the oracle's.
+         */
+        @WithDefault("40")
+        int retireAfterSamples();
+
+        /** First back-off of a retired stream; each further retirement doubles it. */
+        @WithDefault("10m")
+        Duration retireFor();
+
+        /** Longest back-off. */
+        @WithDefault("24h")
+        Duration retireForMax();
     }
 
     interface LoadShedding {

@@ -34,7 +34,8 @@ public class RouterMapper {
     public RouteDecision toDecision(Selection selection) {
         RouteDecision.Builder decision = RouteDecision.newBuilder().setExplanation(selection.explanation())
                 .setPolicy(selection.policy()).setExploration(selection.exploration())
-                .setBudgetDowngrade(selection.budgetDowngrade());
+                .setBudgetDowngrade(selection.budgetDowngrade()).setEarningTrust(selection.earningTrust())
+                .setWindowOverspendFraction(selection.windowOverspendFraction());
         if (selection.chosen()) {
             decision.setModelId(selection.best().backend().model().id())
                     .setPoolId(selection.best().backend().pool().id());
@@ -63,6 +64,12 @@ public class RouterMapper {
                 .setErrorRate(c.errorRate())
                 .setCircuit(pools.circuitLabel(c.backend()))
                 .setRetryAfterMs(c.rateLimitedForMillis())
+                .setExpectedCostUsd(c.expectedCostUsd())
+                .setReviewProbability(c.reviewProbability())
+                .setRejectProbability(c.rejectProbability())
+                .setReviewCostUsd(c.reviewCostUsd())
+                .setEscalationCostUsd(c.escalationCostUsd())
+                .setTrustState(c.trustState())
                 .build();
     }
 

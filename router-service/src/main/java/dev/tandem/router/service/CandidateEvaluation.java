@@ -11,6 +11,14 @@ public final class CandidateEvaluation {
     final double estimatedCostUsd;
     final int inFlight;
     final long rateLimitedForNanos;
+    // the cost model: what the step is expected to cost on this candidate once reviews and escalations are paid
+    double expectedCostUsd;
+    double reviewProbability;
+    double rejectProbability;
+    double reviewCostUsd;
+    double escalationCostUsd;
+    double oracleCostUsd;
+    StreamOutlooks.Outlook outlook = StreamOutlooks.Outlook.NOT_AUDITED;
     RejectionKind rejectionKind;
     // the rejection's text is rendered on first read: selection rejects most candidates and shows only a few
     private String rejection = "";
@@ -29,12 +37,53 @@ public final class CandidateEvaluation {
         this.estimatedCostUsd = estimatedCostUsd;
         this.inFlight = inFlight;
         this.rateLimitedForNanos = rateLimitedForNanos;
+        this.expectedCostUsd = estimatedCostUsd;
+    }
+
+    /**
+     * Prices the candidate's expected reviews and escalations: expected = estimated + P(review) x review +
+     * P(reject) x escalation; {@code oracleUsd} is what the oracle model would charge for the step directly.
+     */
+    void price(StreamOutlooks.Outlook o, double pReview, double pReject, double reviewUsd, double escalationUsd,
+               double oracleUsd) {
+        outlook = o;
+        reviewProbability = pReview;
+        rejectProbability = pReject;
+        reviewCostUsd = reviewUsd;
+        escalationCostUsd = escalationUsd;
+        oracleCostUsd = oracleUsd;
+        expectedCostUsd = estimatedCostUsd + pReview * reviewUsd + pReject * escalationUsd;
+    }
+
+    private void copyPricing(CandidateEvaluation c) {
+        c.outlook = outlook;
+        c.reviewProbability = reviewProbability;
+        c.rejectProbability = rejectProbability;
+        c.reviewCostUsd = reviewCostUsd;
+        c.escalationCostUsd = escalationCostUsd;
+        c.oracleCostUsd = oracleCostUsd;
+        c.expectedCostUsd = expectedCostUsd;
+    }
+
+    /**
+     * The most the step can cost on this candidate over the oracle's direct price: execution, a review whenever one
+     * can happen, and an escalation whenever a rejection can (what the exploration budget must be able to absorb).
+     */
+    public double worstOverspendUsd() {
+        return estimatedCostUsd + (reviewProbability > 0 ? reviewCostUsd : 0)
+                + (rejectProbability > 0 ? escalationCostUsd : 0) - oracleCostUsd;
+    }
+
+    /** True for the oracle tier, whose outputs the audit does not review. */
+    public boolean oracleDirect() {
+        return backend.model().tier() == dev.tandem.router.config.ModelTier.ORACLE;
     }
 
     /** A copy with its rejection cleared and a new rank, for re-ranked selections (exploration). */
     CandidateEvaluation eligibleCopy(int newRank) {
         CandidateEvaluation c = new CandidateEvaluation(backend, p95Millis, errorRate, qualityEstimate,
                 estimatedCostUsd, inFlight, rateLimitedForNanos);
+        copyPricing(c);
         c.rank = newRank;
         return c;
     }
@@ -87,6 +136,10 @@ public final class CandidateEvaluation {
                     + ") under target " + RouteSelector.fmt2(bound) + " for '" + detail + "'";
             case BUDGET -> "estimated cost " + RouteSelector.usd(estimatedCostUsd) + " over the "
                     + ((Budget) context).describe();
+            case ERROR_TARGET -> "stream " + outlook.state() + " is certified for outgoing error "
+                    + RouteSelector.fmt2(100 * outlook.targetErrorRate()) + " %, looser than the step's "
+                    + RouteSelector.fmt2(100 * bound) + " %";
+            case EXPLORATION_BUDGET, RETIRED -> detail;
         };
     }
 
@@ -138,6 +191,39 @@ public final class CandidateEvaluation {
 
     public double estimatedCostUsd() {
         return estimatedCostUsd;
+    }
+
+    public double expectedCostUsd() {
+        return expectedCostUsd;
+    }
+
+    public double reviewProbability() {
+        return reviewProbability;
+    }
+
+    public double rejectProbability() {
+        return rejectProbability;
+    }
+
+    public double reviewCostUsd() {
+        return reviewCostUsd;
+    }
+
+    public double escalationCostUsd() {
+        return escalationCostUsd;
+    }
+
+    public double oracleCostUsd() {
+        return oracleCostUsd;
+    }
+
+    public StreamOutlooks.Outlook outlook() {
+        return outlook;
+    }
+
+    /** Trust state of the candidate's stream as shown in decisions ("oracle" for the oracle tier). */
+    public String trustState() {
+        return oracleDirect() ? "oracle" : outlook.state();
     }
 
     public int inFlight() {

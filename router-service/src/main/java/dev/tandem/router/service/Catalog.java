@@ -218,6 +218,12 @@ public final class Catalog {
         return model(settings.oracleModelId());
     }
 
+    /** The oracle model, or null when the catalog names none (read on every decision: no Optional). */
+    public ModelProfile oracleModelOrNull() {
+        String id = settings.oracleModelId();
+        return id == null ? null : models.get(id);
+    }
+
     public double qualityTarget(String workerType) {
         Double target = settings.qualityTargets().get(workerType);
         return target != null ? target : settings.defaultQualityTarget();

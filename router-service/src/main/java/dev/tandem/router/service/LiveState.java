@@ -18,6 +18,12 @@ public class LiveState implements LiveView {
     @Inject
     QualityBoard quality;
 
+    @Inject
+    StreamOutlooks outlooks;
+
+    @Inject
+    ReviewPricing reviewPricing;
+
     public LiveState() {
     }
 
@@ -26,6 +32,8 @@ public class LiveState implements LiveView {
         this.profiles = profiles;
         this.pools = pools;
         this.quality = quality;
+        this.outlooks = new StreamOutlooks();
+        this.reviewPricing = new ReviewPricing();
     }
 
     /** A backend's live records, cached on the backend (a decision reads six figures of each of them). */
@@ -75,5 +83,25 @@ public class LiveState implements LiveView {
     @Override
     public QualityEstimate quality(String workerType, ModelProfile model) {
         return quality.estimate(workerType, model);
+    }
+
+    @Override
+    public StreamOutlooks.Outlook outlook(String workerType, String modelId, String tenant) {
+        return outlooks.get(workerType, modelId, tenant);
+    }
+
+    @Override
+    public double reviewUsd(String workerType, ModelProfile oracle, long inputTokens, long outputTokens) {
+        return reviewPricing.reviewUsd(workerType, oracle, inputTokens, outputTokens);
+    }
+
+    @Override
+    public double escalationUsd(String workerType, double oracleUsd) {
+        return reviewPricing.escalationUsd(workerType, oracleUsd);
+    }
+
+    /** The audit outlooks selection reads (benchmarks feed them directly). */
+    public StreamOutlooks outlooks() {
+        return outlooks;
     }
 }

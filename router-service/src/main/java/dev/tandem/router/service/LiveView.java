@@ -23,4 +23,19 @@ public interface LiveView {
 
     /** Quality of a model for a worker type: measured lower bound, the model's prior, or a prediction. */
     QualityEstimate quality(String workerType, ModelProfile model);
+
+    /** What the audit will do with the model's next output for the worker type and tenant; not audited by default. */
+    default StreamOutlooks.Outlook outlook(String workerType, String modelId, String tenant) {
+        return StreamOutlooks.Outlook.NOT_AUDITED;
+    }
+
+    /** Price of one review of a step of the worker type by the oracle model, in USD. */
+    default double reviewUsd(String workerType, ModelProfile oracle, long inputTokens, long outputTokens) {
+        return oracle == null ? 0 : oracle.costUsd(inputTokens + outputTokens, outputTokens, 0);
+    }
+
+    /** Expected price of escalating a rejected output of the worker type, given the oracle's direct price. */
+    default double escalationUsd(String workerType, double oracleUsd) {
+        return oracleUsd;
+    }
 }

@@ -37,6 +37,16 @@ public class QualityLearning {
     @Inject
     Calibrations calibrations;
 
+    @Inject
+    StreamOutlooks outlooks;
+
+    /** With an audit service configured, outputs are audited from the first dispatch on, before the first poll. */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+        if (auditConfigured()) {
+            outlooks.expectAudit();
+        }
+    }
+
     private final Map<String, long[]> lastSeen = new HashMap<>();
     private volatile boolean auditDown;
 
@@ -134,6 +144,7 @@ public class QualityLearning {
         Set<String> before = board.suspendedPairs();
         board.add(deltas, suspended);
         int maps = calibrations.replaceAll(streams);
+        outlooks.replaceAll(streams);
         for (String pair : suspended) {
             if (!before.contains(pair)) {
                 LOG.warnf("audit suspended %s: the router now avoids it", pair.replace('\n', '/'));

@@ -13,7 +13,10 @@ public enum RejectionKind {
     POOL_FULL,
     LATENCY,
     QUALITY,
-    BUDGET;
+    ERROR_TARGET,
+    BUDGET,
+    EXPLORATION_BUDGET,
+    RETIRED;
 
     /** True for the rules a candidate fails only because of live state (it meets the step's requirements). */
     public boolean live() {

@@ -5,6 +5,8 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.router.config.ModelTier;
+
 /**
  * The default routing policy. Ranks every (model, pool) candidate for a step: hard requirements (model excluded,
  * worker type, capabilities, context window, tier, residency), then live state (circuit open, rate limited, pool
@@ -12,6 +14,13 @@ import jakarta.enterprise.context.ApplicationScoped;
  * its target, then the estimated cost; ties go to the less loaded pool. Finally the budgets: when the preferred
  * candidate's estimate exceeds one, the cheapest qualifying candidate within every budget leads instead, and when
  * none fits the selection fails naming the budget.
+ * <p>
+ * <p>
+ * Cost is the <em>expected total</em>: the execution estimate plus what the audit will make the step cost, P(review) x
+ * the oracle's review price + P(reject) x the escalation price, from the candidate's audit stream (its trust state,
+ * threshold and sampling rate; {@link StreamOutlooks}). The oracle tier is never reviewed, so "oracle direct" is
+ * priced at its execution estimate and wins whenever a cheaper model's reviews would cost more than they save. A
+ * trusted stream certified for a looser outgoing error than the step allows is not eligible.
  * <p>
  * Pure and allocation-light: it runs on every dispatch (issue 4 wants p99 under 20 µs with 50 models), so it
  * uses plain loops and an insertion sort over a small array instead of streams and comparators.
@@ -38,6 +47,11 @@ public class RouteSelector implements RoutingPolicy {
                 : catalog.defaultInputTokens();
         long outputTokens = catalog.outputTokens(workerType);
         double target = request.minQuality() > 0 ? request.minQuality() : catalog.qualityTarget(workerType);
+        ModelProfile oracle = catalog.oracleModelOrNull();
+        double oracleUsd = oracle == null ? 0 : oracle.costUsd(inputTokens, outputTokens, 0);
+        double reviewUsd = live.reviewUsd(workerType, oracle, inputTokens, outputTokens);
+        double escalationUsd = live.escalationUsd(workerType, oracleUsd);
+        String tenant = request.tenant();
 
         CandidateEvaluation[] evaluations = new CandidateEvaluation[n];
         boolean anyMeetsQuality = false;
@@ -53,6 +67,7 @@ public class RouteSelector implements RoutingPolicy {
             CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend), live.errorRate(backend),
                     live.quality(workerType, model), cost, live.inFlight(backend), live.rateLimitedForNanos(backend));
             evaluations[i] = e;
+            price(e, model, workerType, tenant, live, reviewUsd, escalationUsd, oracleUsd);
             checkRequirements(request, model, pool, e, live);
             if (e.eligible() && e.quality >= target) {
                 anyMeetsQuality = true;
@@ -128,6 +143,20 @@ public class RouteSelector implements RoutingPolicy {
                 downgraded && eligible > 0, reported, retryAfter);
     }
 
+    /** The candidate's expected reviews and escalations (none on the oracle tier: the oracle is not reviewed). */
+    private static void price(CandidateEvaluation e, ModelProfile model, String workerType, String tenant,
+                              LiveView live, double reviewUsd, double escalationUsd, double oracleUsd) {
+        if (model.tier() == ModelTier.ORACLE) {
+            e.price(StreamOutlooks.Outlook.NOT_AUDITED, 0, 0, reviewUsd, escalationUsd, oracleUsd);
+            return;
+        }
+        StreamOutlooks.Outlook o = live.outlook(workerType, model.id(), tenant);
+        // unmeasured streams: the quality estimate (a lower bound of the accept rate, or the prior) bounds the error
+        double error = Double.isNaN(o.errorRate()) ? 1 - e.quality : o.errorRate();
+        double reject = Math.min(o.blockingProbability(), Math.max(0, error));
+        e.price(o, o.reviewProbability(), reject, reviewUsd, escalationUsd, oracleUsd);
+    }
+
     private static void checkRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,
                                           CandidateEvaluation e, LiveView live) {
         if (request.excludeModels().contains(model.id())) {
@@ -170,6 +199,12 @@ public class RouteSelector implements RoutingPolicy {
         }
         if (request.latencyTargetMs() > 0 && e.p95Millis > request.latencyTargetMs()) {
             e.reject(RejectionKind.LATENCY, null, request.latencyTargetMs(), null);
+            return;
+        }
+        // a trusted stream passes outputs unreviewed at its own certified target: too loose for a stricter step
+        StreamOutlooks.Outlook o = e.outlook;
+        if (request.maxErrorRate() > 0 && o.trusted() && o.targetErrorRate() > request.maxErrorRate()) {
+            e.reject(RejectionKind.ERROR_TARGET, null, request.maxErrorRate(), null);
         }
     }
 
@@ -264,7 +299,7 @@ public class RouteSelector implements RoutingPolicy {
         if (qualityFirst && x.quality != y.quality) {
             return x.quality > y.quality;
         }
-        double costDiff = x.estimatedCostUsd - y.estimatedCostUsd;
+        double costDiff = x.expectedCostUsd - y.expectedCostUsd;
         if (Math.abs(costDiff) > COST_EPSILON) {
             return costDiff < 0;
         }
@@ -340,14 +375,26 @@ public class RouteSelector implements RoutingPolicy {
         if (best.qualityEstimate.samples() > 0) {
             sb.append(" n=").append(best.qualityEstimate.samples());
         }
-        sb.append(", est. ").append(usd(best.estimatedCostUsd))
-                .append(", p95 ").append(best.p95Millis > 0 ? Math.round(best.p95Millis) + " ms" : "unknown")
-                .append(", load ").append(best.inFlight).append('/').append(best.capacity()).append(')');
+        sb.append(", est. ").append(usd(best.estimatedCostUsd));
+        if (best.expectedCostUsd != best.estimatedCostUsd || best.reviewProbability > 0) {
+            appendExpected(sb, best);
+        }
+        sb.append(", p95 ").append(best.p95Millis > 0 ? Math.round(best.p95Millis) + " ms" : "unknown");
+        sb.append(", load ").append(best.inFlight).append('/').append(best.capacity()).append(')');
         if (eligible < ordered.length) {
             sb.append("; ").append(ordered.length - eligible).append(" rejected: ");
             appendRejections(sb, ordered, eligible);
         }
         return sb.toString();
+    }
+
+    /** "expected $x = exec + 100 % x review $r + 23 % x escalation $e (stream probation)". */
+    static void appendExpected(StringBuilder sb, CandidateEvaluation c) {
+        sb.append(", expected ").append(usd(c.expectedCostUsd)).append(" = exec ").append(usd(c.estimatedCostUsd))
+                .append(" + ").append(fixed(100 * c.reviewProbability, 10, 1)).append(" % x review ")
+                .append(usd(c.reviewCostUsd)).append(" + ").append(fixed(100 * c.rejectProbability, 10, 1))
+                .append(" % x escalation ").append(usd(c.escalationCostUsd)).append(" (stream ")
+                .append(c.trustState()).append("; oracle direct ").append(usd(c.oracleCostUsd)).append(')');
     }
 
     private static Budget firstExceeded(List<Budget> budgets, double estimate) {

@@ -27,6 +27,31 @@ public class RouterMetrics {
                 .tags("worker_type", workerType, "model", chosen.model().id()).register(registry).increment();
     }
 
+    /**
+     * {@code tandem_router_trust_routing_total{worker_type,choice}}: how the exploration budget shaped a dispatch:
+     * {@code earning_trust} (a stream in probation got the step), {@code oracle_direct}, {@code worker} (a trusted or
+     * unaudited worker), and {@code tandem_router_exploration_window_overspend_ratio{worker_type}}, the last
+     * decision's window spend over oracle-direct as a share of its all-oracle cost.
+     */
+    public void trustRouting(String workerType, Selection selection) {
+        String choice = selection.earningTrust() ? "earning_trust"
+                : selection.best().oracleDirect() ? "oracle_direct" : "worker";
+        Counter.builder("tandem.router.trust.routing").description("Dispatches by how the exploration budget chose")
+                .tags("worker_type", workerType, "choice", choice).register(registry).increment();
+        overspend.computeIfAbsent(workerType, w -> {
+            java.util.concurrent.atomic.AtomicLong bits = new java.util.concurrent.atomic.AtomicLong();
+            io.micrometer.core.instrument.Gauge.builder("tandem.router.exploration.window.overspend.ratio", bits,
+                            b -> Double.longBitsToDouble(b.get()))
+                    .description("Spend over oracle-direct in the worker type's exploration window, as a share of "
+                            + "its all-oracle cost (the budget's limit is tandem.router.exploration-budget.share)")
+                    .tags("worker_type", w).register(registry);
+            return bits;
+        }).set(Double.doubleToLongBits(selection.windowOverspendFraction()));
+    }
+
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> overspend =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** {@code tandem_router_cascade_total{worker_type,from_tier,to_tier,reason}}. */
     public void cascade(String workerType, String fromTier, String toTier, String reason) {
         Counter.builder("tandem.router.cascade").description("Cascade climbs to a more capable tier")

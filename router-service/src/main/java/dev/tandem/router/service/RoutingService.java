@@ -76,6 +76,12 @@ public class RoutingService {
     Exploration exploration;
 
     @Inject
+    TrustEarning trustEarning;
+
+    @Inject
+    ReviewPricing reviewPricing;
+
+    @Inject
     TenantBudgets tenants;
 
     @Inject
@@ -89,7 +95,8 @@ public class RoutingService {
 
     /** The decision a dispatch would take now (no exploration, nothing reserved). */
     public Selection route(SelectionRequest request, String tenant) {
-        return policyFor(request.workerType()).select(withTenantBudget(request, tenant), catalogs.current(), live);
+        SelectionRequest r = withTenantBudget(request, tenant).forTenant(tenant, request.maxErrorRate());
+        return trustEarning.apply(policyFor(request.workerType()).select(r, catalogs.current(), live), r);
     }
 
     public Selection route(SelectionRequest request) {
@@ -105,12 +112,23 @@ public class RoutingService {
         SelectionRequest selectionRequest = withTenantBudget(toSelectionRequest(request.getWorkerType(),
                 request.getRequirements(), Set.copyOf(request.getExcludeModelsList()), inputTokens)
                 .withStepText(stepText), request.getTenant())
-                .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline));
+                .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline))
+                .forTenant(request.getTenant(), request.getRequirements().getMaxErrorRate());
         boolean cascadeOn = request.getCascade() == CascadeMode.CASCADE_MODE_ON
                 || (request.getCascade() != CascadeMode.CASCADE_MODE_OFF && config.cascade().enabled());
 
-        Selection selection = exploration.apply(selectOrFail(selectionRequest, catalog, trace, 0),
-                selectionRequest);
+        String stepKey = stepKey(request.getTaskId(), request.getStepId());
+        Selection explored = exploration.apply(selectOrFail(selectionRequest, catalog, trace, 0), selectionRequest);
+        Selection selection;
+        // the budget check and the step's reservation together: concurrent steps cannot spend the same headroom
+        synchronized (trustEarning.budget().lock(request.getWorkerType(), request.getTenant())) {
+            selection = trustEarning.apply(explored, selectionRequest);
+            trustEarning.admitted(request.getWorkerType(), request.getTenant(), stepKey, selection.best());
+        }
+        metrics.trustRouting(request.getWorkerType(), selection);
+        if (selection.earningTrust() || selection.explanation().startsWith("exploration budget")) {
+            trace.add(selection.explanation());
+        }
         if (selection.exploration()) {
             metrics.exploration(request.getWorkerType(), selection.best().backend());
             trace.add(selection.explanation().substring(0, selection.explanation().indexOf("; otherwise")));
@@ -132,6 +150,7 @@ public class RoutingService {
             outcome = execute(request, selection, deadline, 0, attemptNumbers, trace);
         } catch (RuntimeException e) {
             tenants.settle(reservation, 0);
+            trustEarning.budget().failed(request.getWorkerType(), request.getTenant(), stepKey, 0);
             throw e;
         }
         ExecuteStepResponse result = null;
@@ -200,6 +219,8 @@ public class RoutingService {
             metrics.cost(request.getWorkerType(), a.getModelId(), "dispatch", a.getCostUsd());
         }
         metrics.oracleBaseline(request.getWorkerType(), baseline);
+        trustEarning.executed(request.getWorkerType(), request.getTenant(), stepKey,
+                executed(outcome.backend(), selection, climbs), baseline, spent);
         BudgetStatus budget = budgetStatus(selectionRequest, request.getTenant());
         return new DispatchResult(result, selection, List.copyOf(climbs), List.copyOf(attempts), spent, baseline,
                 trace.lines(), budget);
@@ -236,6 +257,7 @@ public class RoutingService {
                     .setReviewerOutput(request.getCandidateOutput())
                     .setModelId(request.getCandidateModelId())
                     .build();
+            settleReview(request, self, 0, catalog);
             return new ReviewResult(self, selection, List.of(), 0);
         }
         LOG.infof("review step %s (%s) of %s: %s", request.getStepId(), request.getWorkerType(),
@@ -260,6 +282,7 @@ public class RoutingService {
         // reviews count toward the tenant's spend but are never refused: an output picked for review must be reviewed
         tenants.charge(request.getTenant(), outcome.costUsd());
         ReviewStepResponse review = outcome.response();
+        settleReview(request, review, outcome.costUsd(), catalog);
         if (!request.getCandidateModelId().isEmpty()
                 && review.getVerdict() != ReviewVerdict.REVIEW_VERDICT_UNSPECIFIED) {
             try {
@@ -271,6 +294,38 @@ public class RoutingService {
             }
         }
         return new ReviewResult(review, selection, outcome.attempts(), outcome.costUsd());
+    }
+
+    /** A review's cost goes to the step's exploration account and teaches the review prices of the worker type. */
+    private void settleReview(ReviewRequest request, ReviewStepResponse review, double costUsd, Catalog catalog) {
+        boolean rejected = review.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
+        boolean withOutput = !review.getReviewerOutput().isBlank();
+        reviewPricing.reviewed(request.getWorkerType(), costUsd, rejected, withOutput);
+        double escalationReserve = 0;
+        if (rejected && !withOutput) {
+            ModelProfile oracle = catalog.oracleModelOrNull();
+            long in = catalog.estimateTokens(chars(request.getInputsMap()) + request.getInstructions().length());
+            escalationReserve = oracle == null ? 0 : oracle.costUsd(in, catalog.outputTokens(request.getWorkerType()), 0);
+        }
+        trustEarning.budget().reviewed(request.getWorkerType(), request.getTenant(),
+                stepKey(request.getTaskId(), request.getStepId()), costUsd, escalationReserve);
+    }
+
+    private static String stepKey(String taskId, String stepId) {
+        return taskId + '/' + stepId;
+    }
+
+    /** The evaluation of the backend that produced the final output (first choice, failover or cascade). */
+    private static CandidateEvaluation executed(Backend backend, Selection first, List<Selection> climbs) {
+        for (int i = climbs.size() - 1; i >= -1; i--) {
+            Selection s = i >= 0 ? climbs.get(i) : first;
+            for (CandidateEvaluation c : s.candidates()) {
+                if (c.backend().key().equals(backend.key())) {
+                    return c;
+                }
+            }
+        }
+        return null;
     }
 
     /** The selection request for a step's requirements. */

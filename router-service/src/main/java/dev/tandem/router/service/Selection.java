@@ -14,10 +14,21 @@ import java.util.List;
  * @param bindingBudget   the budget that excluded every candidate (failure BUDGET_EXCEEDED) or forced the
  *                        downgrade, else null
  * @param retryAfterNanos when every candidate is rate limited or full: how long until one may be free
+ * @param earningTrust    true when the chosen candidate's stream is still earning trust (every output reviewed)
+ * @param windowOverspendFraction spend over oracle-direct in the worker type's and tenant's exploration window, as
+ *                        a share of its all-oracle cost, when the decision was taken
  */
 public record Selection(String workerType, List<CandidateEvaluation> candidates, int eligibleCount,
                         double qualityTarget, String explanation, Failure failure, String policy,
-                        boolean exploration, boolean budgetDowngrade, Budget bindingBudget, long retryAfterNanos) {
+                        boolean exploration, boolean budgetDowngrade, Budget bindingBudget, long retryAfterNanos,
+                        boolean earningTrust, double windowOverspendFraction) {
+
+    public Selection(String workerType, List<CandidateEvaluation> candidates, int eligibleCount,
+                     double qualityTarget, String explanation, Failure failure, String policy,
+                     boolean exploration, boolean budgetDowngrade, Budget bindingBudget, long retryAfterNanos) {
+        this(workerType, candidates, eligibleCount, qualityTarget, explanation, failure, policy, exploration,
+                budgetDowngrade, bindingBudget, retryAfterNanos, false, 0);
+    }
 
     /** Why no candidate was chosen. */
     public enum Failure {
@@ -57,7 +68,7 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
     public Selection withPolicy(String name, String explanationPrefix) {
         return new Selection(workerType, candidates, eligibleCount, qualityTarget,
                 explanationPrefix == null ? explanation : explanationPrefix + explanation, failure, name,
-                exploration, budgetDowngrade, bindingBudget, retryAfterNanos);
+                exploration, budgetDowngrade, bindingBudget, retryAfterNanos, earningTrust, windowOverspendFraction);
     }
 
     /**
@@ -84,6 +95,35 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
             }
         }
         return new Selection(workerType, reordered, eligible, qualityTarget, why + "; otherwise " + explanation,
-                Failure.NONE, policy, true, budgetDowngrade, null, 0);
+                Failure.NONE, policy, true, budgetDowngrade, null, 0, earningTrust, windowOverspendFraction);
+    }
+
+    /**
+     * The same decision after the exploration budget: the candidates in {@code dropped} (already rejected with their
+     * reason) leave the eligible list, {@code lead} (when not null) is moved to the front, and the explanation
+     * starts with {@code why}.
+     */
+    public Selection budgeted(List<CandidateEvaluation> dropped, CandidateEvaluation lead, String why,
+                              boolean leadEarnsTrust, double overspendFraction) {
+        List<CandidateEvaluation> reordered = new ArrayList<>(candidates.size());
+        int eligible = 0;
+        if (lead != null) {
+            reordered.add(lead.eligibleCopy(1));
+            eligible = 1;
+        }
+        for (CandidateEvaluation c : candidates) {
+            if (c != lead && c.eligible() && !dropped.contains(c)) {
+                reordered.add(c.rankedCopy(++eligible));
+            }
+        }
+        for (CandidateEvaluation c : candidates) {
+            if (c != lead && (!c.eligible() || dropped.contains(c))) {
+                reordered.add(c);
+            }
+        }
+        return new Selection(workerType, reordered, eligible, qualityTarget,
+                why == null || why.isEmpty() ? explanation : why + "; " + explanation,
+                eligible > 0 ? Failure.NONE : Failure.NO_CANDIDATE, policy, exploration, budgetDowngrade,
+                bindingBudget, retryAfterNanos, leadEarnsTrust, overspendFraction);
     }
 }

@@ -15,11 +15,13 @@ import dev.tandem.router.config.ModelTier;
  * @param estimatedInputTokens input size for cost estimates
  * @param stepText             the step's inputs and instructions, for prompt-level prediction; empty when unknown
  * @param minQuality           quality target of this step, 0 for the worker type's configured target
+ * @param tenant               tenant of the step, empty for the shared streams (whose audit outlook prices reviews)
+ * @param maxErrorRate         outgoing error rate the step may have after auditing, 0 for the audit's own target
  */
 public record SelectionRequest(String workerType, List<String> capabilities, int minContextTokens, ModelTier minTier,
                                double latencyTargetMs, List<String> residencyTags, List<Budget> budgets,
                                Set<String> excludeModels, long estimatedInputTokens, String stepText,
-                               double minQuality) {
+                               double minQuality, String tenant, double maxErrorRate) {
 
     public SelectionRequest {
         capabilities = List.copyOf(capabilities);
@@ -27,6 +29,14 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         budgets = List.copyOf(budgets);
         excludeModels = Set.copyOf(excludeModels);
         stepText = stepText == null ? "" : stepText;
+        tenant = tenant == null ? "" : tenant;
+    }
+
+    public SelectionRequest(String workerType, List<String> capabilities, int minContextTokens, ModelTier minTier,
+                            double latencyTargetMs, List<String> residencyTags, List<Budget> budgets,
+                            Set<String> excludeModels, long estimatedInputTokens, String stepText, double minQuality) {
+        this(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags, budgets,
+                excludeModels, estimatedInputTokens, stepText, minQuality, "", 0);
     }
 
     /** A request with at most a task budget ({@code budgetUsd} 0 for none). */
@@ -44,22 +54,28 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
 
     public SelectionRequest withMinTier(ModelTier tier) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, tier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, stepText, minQuality);
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
     }
 
     public SelectionRequest withBudgets(List<Budget> newBudgets) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                newBudgets, excludeModels, estimatedInputTokens, stepText, minQuality);
+                newBudgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
     }
 
     public SelectionRequest withStepText(String text) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, text, minQuality);
+                budgets, excludeModels, estimatedInputTokens, text, minQuality, tenant, maxErrorRate);
     }
 
     public SelectionRequest withMinQuality(double quality) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, stepText, quality);
+                budgets, excludeModels, estimatedInputTokens, stepText, quality, tenant, maxErrorRate);
+    }
+
+    /** The same request for a tenant's streams, with the step's outgoing error limit (0: the audit's target). */
+    public SelectionRequest forTenant(String newTenant, double newMaxErrorRate) {
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, newTenant, newMaxErrorRate);
     }
 
     /** The same request also requiring these capabilities (the union, in first-seen order). */
@@ -70,7 +86,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         var all = new java.util.LinkedHashSet<>(capabilities);
         all.addAll(more);
         return new SelectionRequest(workerType, List.copyOf(all), minContextTokens, minTier, latencyTargetMs,
-                residencyTags, budgets, excludeModels, estimatedInputTokens, stepText, minQuality);
+                residencyTags, budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
     }
 
     /** The same request with more models excluded (a cascade climb skips the models already tried). */
@@ -78,7 +94,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         Set<String> all = new java.util.HashSet<>(excludeModels);
         all.addAll(more);
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, all, estimatedInputTokens, stepText, minQuality);
+                budgets, all, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
     }
 
     /** The task budget's amount left, 0 when there is none. */

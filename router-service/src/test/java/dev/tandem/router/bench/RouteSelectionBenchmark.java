@@ -96,6 +96,20 @@ public class RouteSelectionBenchmark {
         }
         WorkerPools workerPools = new WorkerPools(new CatalogHolder(catalog), registry, config());
         live = new LiveState(profiles, workerPools, board);
+        // the cost model reads every candidate's audit stream: trusted, in probation, or not yet seen (a third each)
+        List<dev.tandem.proto.audit.v1.StreamStatus> streams = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            if (i % 3 == 2) {
+                continue;
+            }
+            streams.add(dev.tandem.proto.audit.v1.StreamStatus.newBuilder().setWorkerBackend("model-" + i)
+                    .setWorkerType("classify").setState(i % 3 == 0 ? dev.tandem.proto.audit.v1.TrustState.TRUST_STATE_NORMAL
+                            : dev.tandem.proto.audit.v1.TrustState.TRUST_STATE_PROBATION)
+                    .setReviewed(200).setRejected(10).setErrorRate(0.05).setReviewProbability(0.1)
+                    .setBlockingProbability(0.05).setProjectedReviewProbability(0.08).setTargetErrorRate(0.01)
+                    .build());
+        }
+        live.outlooks().replaceAll(streams);
         selector = new RouteSelector();
         request = new SelectionRequest("classify", List.of("json_schema"), 8000, ModelTier.SMALL, 400,
                 List.of("eu"), List.of(Budget.task(0.05)), new HashSet<>(Set.of("model-7")), 900, "", 0);

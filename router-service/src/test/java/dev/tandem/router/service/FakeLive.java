@@ -13,6 +13,11 @@ class FakeLive implements LiveView {
     final Map<String, QualityEstimate> quality = new HashMap<>();
     final Set<String> openCircuits = new HashSet<>();
     final Map<String, Long> rateLimited = new HashMap<>();
+    /** Audit outlooks by model id; models not in it are not audited unless {@link #audited} is set. */
+    final Map<String, StreamOutlooks.Outlook> outlooks = new HashMap<>();
+    boolean audited;
+    /** Share of rejections that need a redo on the oracle (1: every one). */
+    double escalationShare = 1;
 
     void measured(String model, double value, long samples) {
         quality.put(model, new QualityEstimate(value, samples, QualityEstimate.Source.MEASURED));
@@ -51,5 +56,16 @@ class FakeLive implements LiveView {
     @Override
     public QualityEstimate quality(String workerType, ModelProfile model) {
         return quality.getOrDefault(model.id(), model.prior());
+    }
+
+    @Override
+    public StreamOutlooks.Outlook outlook(String workerType, String modelId, String tenant) {
+        StreamOutlooks.Outlook o = outlooks.get(modelId);
+        return o != null ? o : audited ? StreamOutlooks.Outlook.NEW : StreamOutlooks.Outlook.NOT_AUDITED;
+    }
+
+    @Override
+    public double escalationUsd(String workerType, double oracleUsd) {
+        return escalationShare * oracleUsd;
     }
 }

@@ -35,6 +35,7 @@ class QualityLearningTests {
 
     private static QualityLearning learning(QualityBoard board) {
         QualityLearning l = new QualityLearning();
+        l.outlooks = new StreamOutlooks();
         l.board = board;
         l.calibrations = new Calibrations();
         return l;
