@@ -88,7 +88,7 @@ public final class DecideLoadGenerator {
                 outcome[0] / (outcome[2] / 1e9), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
                 h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6,
                 outcome[3], outcome[4]);
-        System.out.println("measured decisions by stream state / action / reason: " + new TreeMap<>(mix));
+        System.out.println("measured decisions by stream state / action / reason, failures by status: " + new TreeMap<>(mix));
         System.out.println("streams after the run: " + states(AuditServiceGrpc.newBlockingStub(channels[0])));
         for (ManagedChannel c : channels) {
             c.shutdownNow();
@@ -237,6 +237,10 @@ public final class DecideLoadGenerator {
                 @Override
                 public void onError(Throwable t) {
                     failed.incrementAndGet();
+                    if (mix != null) {
+                        mix.computeIfAbsent("failed " + io.grpc.Status.fromThrowable(t).getCode(),
+                                k -> new AtomicLong()).incrementAndGet();
+                    }
                     done.countDown();
                 }
 
