@@ -443,12 +443,14 @@ class PlatformBenchmarkIT {
         var audit = new LinkedHashMap<String, String>(quiet);
         audit.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + db);
         audit.put("quarkus.datasource.username", "postgres");
-        // The routing benchmark's lenient preset (ReplayBenchmark): with the defaults (trust once the error is shown
+        // Close to the routing benchmark's lenient preset (ReplayBenchmark): with the defaults (trust once the error is shown
         // under 2 %) a stream whose answers GPT-4 rejects one time in three never leaves full review, and the
         // production path of a trusted stream (decide, pass or sample) would not be measured at all.
         audit.put("tandem.audit.trust.target-error-rate", "0.45");
-        audit.put("tandem.audit.trust.tighten-window", "20");
-        audit.put("tandem.audit.trust.tighten-rejections", "16");
+        // CSP-2 off (k = 0): at one rejection in three it would tighten every few samples; the outcome CUSUM, which
+        // compares rejections with what the calibrated confidence predicts, still watches the stream
+        audit.put("tandem.audit.trust.tighten-within-samples", "0");
+        audit.put("tandem.audit.sampling.build-up-rate", "0.03"); // = normal rate, so k stays 0 (TrustPolicy)
         audit.put("tandem.audit.trust.restore-after-clean-reviews", "20");
         audit.put("tandem.audit.trust.suspend-error-rate", "0.60");
         audit.put("tandem.audit.sampling.normal-rate", "0.03");
