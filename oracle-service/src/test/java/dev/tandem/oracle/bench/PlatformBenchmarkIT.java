@@ -84,10 +84,11 @@ class PlatformBenchmarkIT {
                 questions.add(JSON.readTree(line).get("question").asText());
             }
         }
-        start(data.toAbsolutePath().normalize());
         var sampler = Executors.newSingleThreadScheduledExecutor();
-        sampler.scheduleAtFixedRate(this::sampleRss, 0, 500, TimeUnit.MILLISECONDS);
         try {
+            // inside the try: a service that fails to start must not leave the others running
+            start(data.toAbsolutePath().normalize());
+            sampler.scheduleAtFixedRate(this::sampleRss, 0, 500, TimeUnit.MILLISECONDS);
             line("# Tandem platform benchmark");
             line("");
             line(String.format(Locale.ROOT, "%s, %d cores, JDK %s; %.0f s per phase; services and load generator on "
