@@ -188,7 +188,7 @@ class PlatformBenchmarkIT {
                     try {
                         var r = stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).execute(singleStep(n));
                         var step = r.getSteps(0);
-                        if (step.getExecutedBy().equals(WORKER_MODEL)
+                        if (isWorker(step.getExecutedBy())
                                 && step.getAudit().getTrustState().toLowerCase(Locale.ROOT).contains("normal")) {
                             trusted.set(true);
                         }
@@ -239,7 +239,7 @@ class PlatformBenchmarkIT {
                         rejected.incrementAndGet();
                     }
                 }
-                if (s.getExecutedBy().equals(WORKER_MODEL)) {
+                if (isWorker(s.getExecutedBy())) {
                     states.computeIfAbsent(audit.getTrustState().toLowerCase(Locale.ROOT), k -> new AtomicLong())
                             .incrementAndGet();
                 }
@@ -534,6 +534,11 @@ class PlatformBenchmarkIT {
             long rss = s.rssBytes();
             maxRss.get(s.name).accumulateAndGet(rss, Math::max);
         }
+    }
+
+    /** executed_by names the backend, "model@pool". */
+    static boolean isWorker(String executedBy) {
+        return executedBy.equals(WORKER_MODEL) || executedBy.startsWith(WORKER_MODEL + "@");
     }
 
     private static double ms(Histogram h, double percentile) {
