@@ -1,6 +1,9 @@
 package dev.tandem.audit.simulation;
 
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +17,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 
+import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc;
+import dev.tandem.proto.audit.v1.GetStreamRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictResponse;
+import dev.tandem.proto.audit.v1.TrustState;
+import dev.tandem.proto.audit.v1.Verdict;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
 
@@ -23,10 +32,21 @@ import dev.tandem.proto.audit.v1.DecideResponse;
  * does not wait for answers, over several gRPC connections, and records each latency from the request's
  * scheduled start (so a stall counts against every request it delays: no coordinated omission) in an
  * HdrHistogram. Decisions spread over a few streams of one backend, mostly on the first (the hot row).
+ * <p>
+ * As in production, every decision answered REVIEW gets its verdict (RecordVerdict, sent when the answer arrives,
+ * not timed): the output is wrong with probability {@value #ERROR_SCALE}·(1 − confidence), 0.5 % on average, so
+ * confidence ranks errors. First a trust warm-up sends decisions with verdicts until every stream is NORMAL (a new
+ * stream is in probation, where every decision is a forced review: without verdicts a benchmark measures only that
+ * path). {@code -Dbench.verdicts=false} is the old method (no verdicts, the streams stay in probation), for a
+ * baseline. Requests still unanswered when a phase ends count as failed.
  * Arguments: host port rate-per-second seconds [connections] [warm-up seconds]. With {@code -Dbench.mark=FILE} it
  * writes FILE when the warm-up ends and the measured phase starts.
  */
 public final class DecideLoadGenerator {
+
+    static final double ERROR_SCALE = 0.01;
+    static final String BACKEND = "bench-model";
+    static final String[] TYPES = { "classify", "extract", "summarize" };
 
     private DecideLoadGenerator() {
     }
@@ -45,34 +65,148 @@ public final class DecideLoadGenerator {
             stubs[i] = AuditServiceGrpc.newStub(channels[i]);
         }
         String run = Long.toString(System.currentTimeMillis(), 36);
-        long[] warmed = run(stubs, rate, warmup, run + "w", null);
-        System.out.printf(Locale.ROOT, "warm-up: %d s at %d/s, %d answered, %d failed%n", warmup, rate, warmed[0],
-                warmed[1]);
+        boolean verdicts = !"false".equals(System.getProperty("bench.verdicts"));
+        if (verdicts) {
+            trustWarmUp(stubs[0], run + "t");
+        }
+        long[] warmed = run(stubs, rate, warmup, run + "w", null, verdicts, null);
+        System.out.printf(Locale.ROOT, "warm-up: %d s at %d/s, %d answered, %d failed (unanswered included)%n", warmup,
+                rate, warmed[0], warmed[1]);
         // bin/bench-audit-load waits for this file to start its CPU counters at the measured phase.
         String mark = System.getProperty("bench.mark");
         if (mark != null) {
             java.nio.file.Files.writeString(java.nio.file.Path.of(mark), "measuring\n");
         }
         Recorder recorder = new Recorder(3);
-        long[] outcome = run(stubs, rate, seconds, run + "m", recorder);
+        Map<String, AtomicLong> mix = new ConcurrentHashMap<>();
+        long[] outcome = run(stubs, rate, seconds, run + "m", recorder, verdicts, mix);
         Histogram h = recorder.getIntervalHistogram();
-        System.out.printf(Locale.ROOT, "Decide at %d/s offered for %d s over %d connections: %d answered, %d failed, "
-                + "throughput %.0f/s; latency p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
-                rate, seconds, connections, outcome[0], outcome[1], outcome[0] / (outcome[2] / 1e9),
-                h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
-                h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+        System.out.printf(Locale.ROOT, "Decide at %d/s offered for %d s over %d connections (%s): %d answered, %d "
+                + "failed (unanswered included), throughput %.0f/s; latency p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
+                + "p99.9 %.3f ms, max %.3f ms; verdicts sent %d (%d failed)%n", rate, seconds, connections,
+                verdicts ? "verdicts for reviewed decisions" : "no verdicts: old method", outcome[0], outcome[1],
+                outcome[0] / (outcome[2] / 1e9), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
+                h.getValueAtPercentile(99) / 1e6, h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6,
+                outcome[3], outcome[4]);
+        System.out.println("measured decisions by stream state / action / reason, failures by status: " + new TreeMap<>(mix));
+        System.out.println("streams after the run: " + states(AuditServiceGrpc.newBlockingStub(channels[0])));
         for (ManagedChannel c : channels) {
             c.shutdownNow();
         }
     }
 
-    /** {answered, failed, elapsed nanos}. */
+    /**
+     * Decisions (16 in flight) with verdicts until every stream is NORMAL or at most 20,000 decisions: what a new
+     * stream goes through before its production path is the trusted one.
+     */
+    static void trustWarmUp(AuditServiceGrpc.AuditServiceStub stub, String prefix) throws InterruptedException {
+        AuditServiceGrpc.AuditServiceBlockingStub blocking = AuditServiceGrpc.newBlockingStub(stub.getChannel());
+        SplittableRandom rng = new SplittableRandom(2);
+        AtomicLong failed = new AtomicLong();
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+        long sent = 0;
+        long t0 = System.nanoTime();
+        while (sent < 20_000 && !allNormal(blocking)) {
+            for (int k = 0; k < 500; k++, sent++) {
+                inFlight.acquire();
+                double raw = rng.nextDouble();
+                boolean wrong = rng.nextDouble() < ERROR_SCALE * (1 - raw);
+                decide(stub, request(prefix, sent, raw), new StreamObserver<>() {
+                    @Override
+                    public void onNext(DecideResponse r) {
+                        if (r.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
+                            verdict(stub, r.getDecisionId(), wrong, null);
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        failed.incrementAndGet();
+                        inFlight.release();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        inFlight.release();
+                    }
+                });
+            }
+            inFlight.acquire(16);
+            inFlight.release(16);
+        }
+        System.out.printf(Locale.ROOT, "trust warm-up: %d decisions with verdicts in %.0f s (%d failed); streams: %s%n",
+                sent, (System.nanoTime() - t0) / 1e9, failed.get(), states(blocking));
+    }
+
+    static boolean allNormal(AuditServiceGrpc.AuditServiceBlockingStub stub) {
+        for (String type : TYPES) {
+            try {
+                if (stub.getStream(GetStreamRequest.newBuilder().setWorkerBackend(BACKEND).setWorkerType(type).build())
+                        .getStream().getState() != TrustState.TRUST_STATE_NORMAL) {
+                    return false;
+                }
+            } catch (RuntimeException notYet) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static String states(AuditServiceGrpc.AuditServiceBlockingStub stub) {
+        StringBuilder b = new StringBuilder();
+        for (String type : TYPES) {
+            try {
+                b.append(type).append(' ').append(stub.getStream(GetStreamRequest.newBuilder()
+                        .setWorkerBackend(BACKEND).setWorkerType(type).build()).getStream().getState()).append("; ");
+            } catch (RuntimeException e) {
+                b.append(type).append(" unknown; ");
+            }
+        }
+        return b.toString();
+    }
+
+    static DecideRequest request(String prefix, long i, double raw) {
+        return DecideRequest.newBuilder().setDecisionId(prefix + "-" + i).setTaskId(prefix)
+                .setStepId("s" + (i % 5)).setWorkerBackend(BACKEND)
+                .setWorkerType(i % 10 < 7 ? TYPES[0] : (i % 10 < 9 ? TYPES[1] : TYPES[2]))
+                .setConfidence(raw).setRawConfidence(raw).setValidationPassed(true).build();
+    }
+
+    static void decide(AuditServiceGrpc.AuditServiceStub stub, DecideRequest request,
+            StreamObserver<DecideResponse> observer) {
+        stub.withDeadlineAfter(30, TimeUnit.SECONDS).decide(request, observer);
+    }
+
+    static void verdict(AuditServiceGrpc.AuditServiceStub stub, String decisionId, boolean wrong, AtomicLong failed) {
+        stub.withDeadlineAfter(30, TimeUnit.SECONDS).recordVerdict(RecordVerdictRequest.newBuilder()
+                .setDecisionId(decisionId).setVerdict(wrong ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
+                .setReviewer("bench").setReason("simulated").build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(RecordVerdictResponse value) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        if (failed != null) {
+                            failed.incrementAndGet();
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+    }
+
+    /** {answered, failed (unanswered at the end included), elapsed nanos, verdicts sent, verdicts failed}. */
     static long[] run(AuditServiceGrpc.AuditServiceStub[] stubs, int rate, int seconds, String prefix,
-            Recorder recorder) throws InterruptedException {
+            Recorder recorder, boolean verdicts, Map<String, AtomicLong> mix) throws InterruptedException {
         long total = (long) rate * seconds;
         long interval = 1_000_000_000L / rate;
         AtomicLong answered = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        AtomicLong verdictsSent = new AtomicLong();
+        AtomicLong verdictsFailed = new AtomicLong();
         CountDownLatch done = new CountDownLatch((int) total);
         SplittableRandom rng = new SplittableRandom(1);
         long start = System.nanoTime();
@@ -85,18 +219,28 @@ public final class DecideLoadGenerator {
                 }
             }
             double raw = rng.nextDouble();
-            DecideRequest request = DecideRequest.newBuilder().setDecisionId(prefix + "-" + i).setTaskId(prefix)
-                    .setStepId("s" + (i % 5)).setWorkerBackend("bench-model")
-                    .setWorkerType(i % 10 < 7 ? "classify" : (i % 10 < 9 ? "extract" : "summarize"))
-                    .setConfidence(raw).setRawConfidence(raw).setValidationPassed(true).build();
-            stubs[(int) (i % stubs.length)].decide(request, new StreamObserver<>() {
+            boolean wrong = rng.nextDouble() < ERROR_SCALE * (1 - raw);
+            AuditServiceGrpc.AuditServiceStub stub = stubs[(int) (i % stubs.length)];
+            decide(stub, request(prefix, i, raw), new StreamObserver<>() {
                 @Override
-                public void onNext(DecideResponse value) {
+                public void onNext(DecideResponse r) {
+                    if (mix != null) {
+                        mix.computeIfAbsent(r.getState() + " " + r.getAction() + " " + r.getReason(),
+                                k -> new AtomicLong()).incrementAndGet();
+                    }
+                    if (verdicts && r.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
+                        verdictsSent.incrementAndGet();
+                        verdict(stub, r.getDecisionId(), wrong, verdictsFailed);
+                    }
                 }
 
                 @Override
                 public void onError(Throwable t) {
                     failed.incrementAndGet();
+                    if (mix != null) {
+                        mix.computeIfAbsent("failed " + io.grpc.Status.fromThrowable(t).getCode(),
+                                k -> new AtomicLong()).incrementAndGet();
+                    }
                     done.countDown();
                 }
 
@@ -111,6 +255,8 @@ public final class DecideLoadGenerator {
             });
         }
         done.await(60, TimeUnit.SECONDS);
-        return new long[] { answered.get(), failed.get(), System.nanoTime() - start };
+        // a request still unanswered here would otherwise vanish from both the percentiles and the failures
+        return new long[] { answered.get(), failed.get() + done.getCount(), System.nanoTime() - start,
+                verdictsSent.get(), verdictsFailed.get() };
     }
 }
