@@ -30,12 +30,12 @@ final class StreamReport {
                 usd(b.allOracleUsd()), percent(b.costRatio()), percent(row.cumulative().costRatio()));
     }
 
-    /** The closing line: the whole stream's figures and, when there was more than one block, the last one's. */
+    /** The closing lines: the whole stream's figures and, when there was more than one block, the last one's. */
     static String summary(Totals all, Row lastRow, Duration elapsed) {
         var s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%d tasks (%d failed), %d steps in %s: the oracle reviewed %s of the "
-                        + "steps blocking and %s in the shadow, %d escalated; cost %s USD actual vs %s USD all-oracle "
-                        + "= %s", all.tasks(), all.failed(), all.steps(), duration(elapsed),
+                        + "steps blocking and %s in the shadow, %d escalated;%n  cost %s USD actual vs %s USD "
+                        + "all-oracle = %s", all.tasks(), all.failed(), all.steps(), duration(elapsed),
                 percent(all.blockingShare()).strip(), percent(all.shadowShare()).strip(), all.escalations(),
                 usd(all.actualUsd()), usd(all.allOracleUsd()), percent(all.costRatio()).strip()));
         if (lastRow != null && lastRow.index() > 1) {

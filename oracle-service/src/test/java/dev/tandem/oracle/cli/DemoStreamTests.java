@@ -146,8 +146,8 @@ class DemoStreamTests {
         var summary = StreamReport.summary(tally.cumulative(), last, Duration.ofSeconds(75));
 
         assertThat(summary).isEqualTo("2 tasks (0 failed), 2 steps in 1m15s: the oracle reviewed 50.0 % of the steps "
-                + "blocking and 0.0 % in the shadow, 0 escalated; cost 0.005000 USD actual vs 0.004000 USD all-oracle "
-                + "= 125.0 %; the last block (tasks 2-2) 50.0 %.");
+                + "blocking and 0.0 % in the shadow, 0 escalated;" + System.lineSeparator()
+                + "  cost 0.005000 USD actual vs 0.004000 USD all-oracle = 125.0 %; the last block (tasks 2-2) 50.0 %.");
     }
 
     @Test
