@@ -118,18 +118,19 @@ TRIAGE_TASKS = ["Triage this customer support ticket", "Triage this ticket", "Ro
 def ticket_billing():
     first, last, email = person()
     prod, price = pick(PLANS + PRODUCTS)
+    plan, plan_price = pick(PLANS)
     oid, d, amt = order_id(), date(), amount(price)
     body = pick([
         f"I was charged twice for my order {oid} on {d}. The duplicate charge of {amt} showed up on my card this morning. "
         f"Could you please refund the second payment?",
         f"My invoice {invoice_id()} for the {prod} lists {amt}, but the price on your website was lower when I ordered on {d}. "
         f"Please correct the invoice and refund the difference.",
-        f"I cancelled my {prod} on {d} and was still billed {amt}. I'd like that refunded, order reference {oid}.",
+        f"I cancelled my {plan} on {d} and was still billed {amount(plan_price)}. I'd like that refunded, reference {oid}.",
         f"The promo code SPRING{r.randint(10, 40)} was not applied to order {oid}, so I paid {amt} instead of the discounted price.",
         f"There is a charge of {amt} from your company on my statement dated {d} that I don't recognise. "
         f"I have not placed any order recently. What is this for?",
         f"Our finance team needs a copy of the invoice for {oid} with our VAT number on it. The payment of {amt} went out on {d}.",
-        f"why did my monthly bill jump to {amt}?? nobody told me the {prod} price was going up. this is not ok",
+        f"why did my monthly bill jump to {amount(plan_price * 1.2)}?? nobody told me the {plan} price was going up. this is not ok",
         f"My card payment for {oid} was declined but {amt} has left my bank account anyway. Can you check what happened?",
     ])
     extra = pick(["", "", "I have attached the bank statement for reference.",
@@ -278,7 +279,7 @@ def summary_incident():
 
 def summary_customer_email():
     first, last, email = person()
-    prod, price = pick(PRODUCTS + PLANS)
+    prod, price = pick(PRODUCTS)
     parts = [
         greeting(),
         f"I have been using the {prod} for about {r.randint(2, 30)} months now and I wanted to share a longer piece of feedback.",
@@ -388,7 +389,7 @@ def sentiment_task():
             f"Worst purchase this year. Cheap materials, arrived late, and the refund took a month.",
             f"I'm so frustrated. Third {prod} in a row with the same defect. Never again."],
         2: [f"Disappointed. The {prod} works, but it's noisy and nothing like the photos.",
-            f"Not great. Setup was confusing and the app keeps disconnecting from the {prod}."],
+            f"Not great. Setup of the {prod} was confusing and the instructions were missing a page."],
         3: [f"The {prod} arrived on time. It does what the description says.",
             f"It's fine. Average quality for the price, nothing special either way.",
             f"Does the {prod} come in other colours? I want to order a second one for the office."],
