@@ -17,10 +17,12 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A small command-line client of the public API, used by {@code bin/demo}: sends one task with
- * {@code ExecuteStream}, prints progress as it arrives, then the plan, each step's routing, confidence and audit
- * decision, and the cost against the all-oracle baseline. Plain grpc-java (no Quarkus), so it runs from the
- * oracle's jar class path.
+ * A small command-line client of the public API, used by {@code bin/demo}. Without {@code --task} it streams the
+ * bundled sample tasks ({@link SampleTasks}) and prints, per block of tasks, the oracle's review share,
+ * escalations and the cost against the all-oracle baseline ({@link DemoStream}). With {@code --task} it sends
+ * that one task with {@code ExecuteStream}, prints progress as it arrives, then the plan, each step's routing,
+ * confidence and audit decision, and the cost against the all-oracle baseline. Plain grpc-java (no Quarkus), so
+ * it runs from the oracle's jar class path.
  *
  * <pre>
  * java -cp 'oracle-service/target/quarkus-app/app/*:oracle-service/target/quarkus-app/lib/main/*' \
@@ -29,7 +31,22 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TandemClient {
 
+    static {
+        // The client runs on the oracle's library class path (lib/main), where SLF4J finds JBoss's binding but not
+        // JBoss LogManager (on Quarkus' boot class path only) and would report that on every start. With SLF4J's
+        // no-op provider, Netty (the one library here on SLF4J) falls back to java.util.logging like gRPC itself,
+        // so real warnings still show. Set before any class that logs is loaded; -D on the command line wins.
+        setIfAbsent("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+        setIfAbsent("slf4j.internal.verbosity", "WARN");
+    }
+
     private TandemClient() {
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -37,36 +54,73 @@ public final class TandemClient {
         String apiKey = System.getenv("TANDEM_API_KEY");
         long deadlineSeconds = 60;
         var request = ExecuteRequest.newBuilder();
+        String tasksFile = null;
+        Integer count = null;
+        int blockSize = 20;
+        boolean tty = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--target" -> target = args[++i];
-                case "--task" -> request.setTask(args[++i]);
-                case "--pipeline" -> request.setPipeline(args[++i]);
-                case "--tenant" -> request.setTenant(args[++i]);
-                case "--api-key" -> apiKey = args[++i];
-                case "--deadline-seconds" -> deadlineSeconds = Long.parseLong(args[++i]);
+                case "--target" -> target = value(args, ++i);
+                case "--task" -> request.setTask(value(args, ++i));
+                case "--pipeline" -> request.setPipeline(value(args, ++i));
+                case "--tenant" -> request.setTenant(value(args, ++i));
+                case "--api-key" -> apiKey = value(args, ++i);
+                case "--deadline-seconds" -> deadlineSeconds = number(args, ++i);
                 case "--input" -> {
-                    String[] kv = args[++i].split("=", 2);
+                    String[] kv = value(args, ++i).split("=", 2);
                     if (kv.length != 2) {
                         usage("--input takes NAME=VALUE or NAME=@FILE");
                     }
                     request.putInputs(kv[0], kv[1].startsWith("@") ? read(kv[1].substring(1)) : kv[1]);
                 }
+                case "--tasks" -> tasksFile = value(args, ++i);
+                case "--count" -> count = (int) number(args, ++i);
+                case "--block" -> blockSize = (int) number(args, ++i);
+                case "--tty" -> tty = true;
                 default -> usage("unknown argument " + args[i]);
             }
         }
+        boolean stream = request.getTask().isEmpty();
+        if (!stream && (tasksFile != null || count != null)) {
+            usage("--task sends one task; --tasks and --count are for the stream of sample tasks");
+        }
+        if (stream && request.getInputsCount() > 0) {
+            usage("--input goes with --task");
+        }
         var channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
-        var out = System.out;
         try {
-            var stub = OracleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS);
+            var stub = OracleServiceGrpc.newBlockingStub(channel);
             if (apiKey != null && !apiKey.isBlank()) {
                 var headers = new io.grpc.Metadata();
                 headers.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
                         "Bearer " + apiKey);
                 stub = stub.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
             }
+            if (stream) {
+                var samples = tasksFile == null ? SampleTasks.bundled() : SampleTasks.read(Path.of(tasksFile));
+                var tasks = count == null ? samples.demoStream() : samples.first(count);
+                System.out.printf(Locale.ROOT, "Sending %d sample tasks (%s) one after the other, in blocks of %d.%n%n",
+                        tasks.size(), tasksFile == null ? "bundled" : tasksFile, blockSize);
+                boolean complete = new DemoStream(stub, System.out, tty, deadlineSeconds)
+                        .run(tasks, blockSize, request.build());
+                if (!complete) {
+                    System.exit(1);
+                }
+            } else {
+                runOne(stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS), request.build());
+            }
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Today's single-task view: progress events as they arrive, then the plan, the steps and the cost. */
+    private static void runOne(OracleServiceGrpc.OracleServiceBlockingStub stub, ExecuteRequest request)
+            throws com.google.protobuf.InvalidProtocolBufferException {
+        var out = System.out;
+        try {
             ExecuteResponse response = null;
-            var events = stub.executeStream(request.build());
+            var events = stub.executeStream(request);
             while (events.hasNext()) {
                 TaskEvent event = events.next();
                 printEvent(out, event);
@@ -92,8 +146,6 @@ public final class TandemClient {
                 }
             }
             System.exit(1);
-        } finally {
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 
@@ -192,11 +244,35 @@ public final class TandemClient {
         }
     }
 
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            usage(args[i - 1] + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static long number(String[] args, int i) {
+        try {
+            long n = Long.parseLong(value(args, i));
+            if (n < 1) {
+                usage(args[i - 1] + " takes a positive number");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            usage(args[i - 1] + " takes a number, not " + args[i]);
+            return 0;
+        }
+    }
+
     private static void usage(String problem) {
         System.err.println(problem);
         System.err.println("usage: TandemClient [--target host:port] --task TEXT [--pipeline NAME] "
                 + "[--input NAME=VALUE|NAME=@FILE]... [--tenant T] [--api-key KEY (or env TANDEM_API_KEY)] "
                 + "[--deadline-seconds N]");
+        System.err.println("   or: TandemClient [--target host:port] [--tasks FILE] [--count N] [--block N] [--tty] "
+                + "[--pipeline NAME] [--tenant T] [--api-key KEY] [--deadline-seconds N (per task)]");
+        System.err.println("       without --task: streams the bundled sample tasks (or FILE's) and prints a table per "
+                + "block of N tasks (20)");
         System.exit(64);
     }
 }
