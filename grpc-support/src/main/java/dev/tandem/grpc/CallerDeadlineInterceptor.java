@@ -18,7 +18,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Turns the caller's {@code grpc-timeout} header into the call's {@link Context} deadline. The gRPC server that
+ * Turns the caller's {@code grpc-timeout} header into the call's {@link Context} deadline, and the caller's
+ * cancellation into the cancellation of that context (also for calls without a deadline). The gRPC server that
  * shares the HTTP port (Vert.x based) does not do it, unlike grpc-java's own server; without this a service would
  * not see {@code Context.current().getDeadline()} and could neither refuse expired work nor propagate the deadline
  * to its own downstream calls. Services read the deadline on the call's thread before offloading blocking work.
@@ -43,10 +44,12 @@ public class CallerDeadlineInterceptor implements ServerInterceptor {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                       ServerCallHandler<Q, R> next) {
         Long timeoutNanos = headers.get(GrpcUtil.TIMEOUT_KEY);
-        if (timeoutNanos == null || Context.current().getDeadline() != null) {
+        if (Context.current().getDeadline() != null) {
             return next.startCall(call, headers);
         }
-        var context = Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, timer);
+        // cancellable also without a deadline: a service can then stop the work of a caller that cancelled
+        var context = timeoutNanos == null ? Context.current().withCancellation()
+                : Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, timer);
         var listener = Contexts.interceptCall(context, call, headers, next);
         // release the deadline timer as soon as the call ends rather than when the deadline passes
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {

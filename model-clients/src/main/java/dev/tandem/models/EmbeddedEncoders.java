@@ -9,7 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The encoders shipped inside Maven artifacts, so the offline default needs no download. Each is loaded once
- * per JVM on first use (an ONNX session is tens of MB and thread-safe).
+ * per JVM on first use and never before (an ONNX session with its native runtime is tens of MB of memory and
+ * seconds of start-up): a service loads only the encoders its configured models actually run.
  * <ul>
  *   <li>{@code all-minilm-l6-v2-q}: all-MiniLM-L6-v2, 6 layers, int8-quantised: the cheap worker model.</li>
  *   <li>{@code bge-small-en-v15-q}: BGE-small-en-v1.5, 12 layers, int8-quantised: a larger, independently
@@ -29,6 +30,16 @@ public final class EmbeddedEncoders {
     /** Names of the encoders available. */
     public static Set<String> names() {
         return Set.of(MINILM, BGE_SMALL);
+    }
+
+    /** Whether the encoder of that name has been loaded in this JVM. */
+    public static boolean isLoaded(String name) {
+        return LOADED.containsKey(name);
+    }
+
+    /** Names of the encoders loaded so far. */
+    public static Set<String> loaded() {
+        return Set.copyOf(LOADED.keySet());
     }
 
     /** The encoder of that name, loaded on first use. */

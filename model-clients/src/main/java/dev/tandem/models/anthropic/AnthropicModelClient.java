@@ -3,6 +3,7 @@ package dev.tandem.models.anthropic;
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.JsonValue;
+import com.anthropic.core.RequestOptions;
 import com.anthropic.core.Timeout;
 import com.anthropic.errors.AnthropicInvalidDataException;
 import com.anthropic.errors.AnthropicIoException;
@@ -18,6 +19,8 @@ import dev.tandem.models.Endpoint;
 import dev.tandem.models.Endpoint.StructuredOutput;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.chat.Availability;
+import dev.tandem.models.chat.CallDeadline;
+import dev.tandem.models.chat.CancellableCalls;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
@@ -86,12 +89,16 @@ public final class AnthropicModelClient implements ModelClient {
 
     @Override
     public ChatResponse chat(ChatRequest request) {
+        return CancellableCalls.call(request.deadline(), spec.id(), () -> chatNow(request));
+    }
+
+    private ChatResponse chatNow(ChatRequest request) {
         var key = key();
         var params = params(request);
         long start = System.nanoTime();
         Message message;
         try {
-            message = client(key).messages().create(params);
+            message = client(key).messages().create(params, options(request.deadline()));
         } catch (RuntimeException e) {
             throw failure(e, key);
         }
@@ -111,6 +118,10 @@ public final class AnthropicModelClient implements ModelClient {
 
     @Override
     public ChatResponse stream(ChatRequest request, Consumer<String> onTextDelta) {
+        return CancellableCalls.call(request.deadline(), spec.id(), () -> streamNow(request, onTextDelta));
+    }
+
+    private ChatResponse streamNow(ChatRequest request, Consumer<String> onTextDelta) {
         var key = key();
         var params = params(request);
         long start = System.nanoTime();
@@ -121,7 +132,7 @@ public final class AnthropicModelClient implements ModelClient {
         long output = 0;
         long cacheRead = 0;
         long cacheWrite = 0;
-        try (var stream = client(key).messages().createStreaming(params)) {
+        try (var stream = client(key).messages().createStreaming(params, options(request.deadline()))) {
             var events = stream.stream().iterator();
             while (events.hasNext()) {
                 RawMessageStreamEvent event = events.next();
@@ -224,6 +235,15 @@ public final class AnthropicModelClient implements ModelClient {
             }
         }
         return text.toString();
+    }
+
+    /** This request's timeouts: the configured ones, cut to the time the caller has left. */
+    RequestOptions options(CallDeadline deadline) {
+        var request = deadline.remainingAtMost(endpoint.requestTimeout());
+        request = request.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : request; // 0 = none in OkHttp
+        var connect = request.compareTo(endpoint.connectTimeout()) < 0 ? request : endpoint.connectTimeout();
+        return RequestOptions.builder().timeout(Timeout.builder().connect(connect).read(request).write(request)
+                .request(request).build()).build();
     }
 
     private String key() {

@@ -18,13 +18,16 @@ import java.util.OptionalInt;
  * @param model          per-call model name, overriding the configured provider model
  * @param replayKey      for the replay provider: the text the recorded answer is looked up by (the step's
  *                       question); live providers ignore it; without it replay uses the last user message
+ * @param deadline       the caller's deadline and cancellation: the request's timeout is the time left (at most
+ *                       the model's configured timeout) and a cancellation aborts the request in flight
  */
 public record ChatRequest(List<ChatMessage> messages, Optional<ResponseSchema> responseSchema, boolean logprobs,
                           int topLogprobs, OptionalInt maxTokens, OptionalDouble temperature, Optional<String> model,
-                          Optional<String> replayKey) {
+                          Optional<String> replayKey, CallDeadline deadline) {
 
     public ChatRequest {
         messages = List.copyOf(messages);
+        deadline = deadline == null ? CallDeadline.none() : deadline;
         if (messages.isEmpty()) {
             throw new IllegalArgumentException("a chat request needs at least one message");
         }
@@ -66,6 +69,7 @@ public record ChatRequest(List<ChatMessage> messages, Optional<ResponseSchema> r
         private Double temperature;
         private String model;
         private String replayKey;
+        private CallDeadline deadline;
 
         public Builder system(String content) {
             messages.add(ChatMessage.system(content));
@@ -119,11 +123,17 @@ public record ChatRequest(List<ChatMessage> messages, Optional<ResponseSchema> r
             return this;
         }
 
+        /** The caller's deadline and cancellation; none by default. */
+        public Builder deadline(CallDeadline deadline) {
+            this.deadline = deadline;
+            return this;
+        }
+
         public ChatRequest build() {
             return new ChatRequest(messages, Optional.ofNullable(schema), logprobs, logprobs ? topLogprobs : 0,
                     maxTokens == null ? OptionalInt.empty() : OptionalInt.of(maxTokens),
                     temperature == null ? OptionalDouble.empty() : OptionalDouble.of(temperature),
-                    Optional.ofNullable(model), Optional.ofNullable(replayKey));
+                    Optional.ofNullable(model), Optional.ofNullable(replayKey), deadline);
         }
     }
 }

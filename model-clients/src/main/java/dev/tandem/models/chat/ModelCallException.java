@@ -23,7 +23,9 @@ public final class ModelCallException extends RuntimeException {
         /** HTTP 401/403: the key is missing, wrong or lacks permission for this model. */
         AUTH,
         /** The backend cannot serve this request as configured (replay: question not recorded, dataset missing). */
-        UNSUPPORTED
+        UNSUPPORTED,
+        /** The caller gave up (its call was cancelled): the request was aborted and nobody waits for an answer. */
+        CANCELLED
     }
 
     private final Kind kind;

@@ -52,6 +52,7 @@ public final class ProviderErrors {
             case UNAVAILABLE -> "provider unavailable (HTTP " + status + ")";
             case BAD_REQUEST -> "request rejected (HTTP " + status + ")";
             case UNSUPPORTED -> "unsupported (HTTP " + status + ")";
+            case CANCELLED -> "cancelled (HTTP " + status + ")";
         };
     }
 

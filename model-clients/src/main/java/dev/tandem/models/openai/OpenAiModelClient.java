@@ -7,6 +7,7 @@ import com.openai.client.OpenAIClientImpl;
 import com.openai.client.okhttp.OkHttpClient;
 import com.openai.core.ClientOptions;
 import com.openai.core.JsonValue;
+import com.openai.core.RequestOptions;
 import com.openai.core.Timeout;
 import com.openai.errors.OpenAIInvalidDataException;
 import com.openai.errors.OpenAIIoException;
@@ -24,6 +25,8 @@ import dev.tandem.models.Endpoint;
 import dev.tandem.models.Endpoint.StructuredOutput;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.chat.Availability;
+import dev.tandem.models.chat.CallDeadline;
+import dev.tandem.models.chat.CancellableCalls;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
@@ -88,13 +91,18 @@ public final class OpenAiModelClient implements ModelClient {
 
     @Override
     public ChatResponse chat(ChatRequest request) {
+        return CancellableCalls.call(request.deadline(), spec.id(), () -> chatNow(request));
+    }
+
+    private ChatResponse chatNow(ChatRequest request) {
         var key = key();
         var params = params(request);
+        var options = options(request.deadline());
         long start = System.nanoTime();
         ErrorBodyCapture.clear();
         ChatCompletion completion;
         try {
-            completion = client(key).chat().completions().create(params);
+            completion = client(key).chat().completions().create(params, options);
         } catch (RuntimeException e) {
             throw failure(e, key);
         }
@@ -122,6 +130,10 @@ public final class OpenAiModelClient implements ModelClient {
 
     @Override
     public ChatResponse stream(ChatRequest request, Consumer<String> onTextDelta) {
+        return CancellableCalls.call(request.deadline(), spec.id(), () -> streamNow(request, onTextDelta));
+    }
+
+    private ChatResponse streamNow(ChatRequest request, Consumer<String> onTextDelta) {
         var key = key();
         var params = params(request).toBuilder()
                 .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
@@ -132,7 +144,7 @@ public final class OpenAiModelClient implements ModelClient {
         String reason = "";
         String model = "";
         Optional<CompletionUsage> usage = Optional.empty();
-        try (var stream = client(key).chat().completions().createStreaming(params)) {
+        try (var stream = client(key).chat().completions().createStreaming(params, options(request.deadline()))) {
             var chunks = stream.stream().iterator();
             while (chunks.hasNext()) {
                 ChatCompletionChunk chunk = chunks.next();
@@ -233,6 +245,19 @@ public final class OpenAiModelClient implements ModelClient {
         request.temperature().ifPresent(builder::temperature);
         endpoint.headers().forEach(builder::putAdditionalHeader);
         return builder.build();
+    }
+
+    /** This request's timeouts: the configured ones, cut to the time the caller has left. */
+    public RequestOptions options(CallDeadline deadline) {
+        var request = atLeastOneMilli(deadline.remainingAtMost(endpoint.requestTimeout()));
+        var connect = request.compareTo(endpoint.connectTimeout()) < 0 ? request : endpoint.connectTimeout();
+        return RequestOptions.builder().timeout(Timeout.builder().connect(connect).read(request).write(request)
+                .request(request).build()).build();
+    }
+
+    /** OkHttp reads a zero timeout as none. */
+    static Duration atLeastOneMilli(Duration d) {
+        return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
     }
 
     private String key() {

@@ -62,6 +62,8 @@ public final class ReplayModelClient implements ModelClient {
 
     @Override
     public ChatResponse chat(ChatRequest request) {
+        // an in-memory look-up: nothing to abort, but a caller that gave up gets no answer
+        request.deadline().check(spec.id());
         long start = System.nanoTime();
         var d = dataset();
         var key = request.replayKey().or(request::lastUserText).orElseThrow(() -> new ModelCallException(

@@ -84,6 +84,11 @@ public class ModelPlanner implements Planner {
         var spec = models.find(modelId).orElseThrow();
         var chat = ChatRequest.builder().responseSchema(new ResponseSchema("tandem_plan", validator.schemaDocument()))
                 .maxTokens(config.planner().maxOutputTokens()).temperature(0);
+        if (request.deadline() != null) {
+            // the task's deadline bounds the planning call too (request timeout = time left)
+            chat.deadline(dev.tandem.models.chat.CallDeadline.after(java.time.Duration.ofNanos(
+                    Math.max(0, request.deadline().timeRemaining(java.util.concurrent.TimeUnit.NANOSECONDS)))));
+        }
         messages.forEach(chat::message);
         ChatResponse answer;
         try {

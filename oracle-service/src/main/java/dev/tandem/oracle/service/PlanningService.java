@@ -43,6 +43,9 @@ public class PlanningService {
     OracleConfig config;
 
     void warmUp(@Observes StartupEvent event) {
+        if (planner() != embeddedPlanner) {
+            return; // a model plans: the planner's encoder is never needed, so never loaded (tens of MB)
+        }
         // loading the encoder takes a few seconds; do it off the start-up path, before the first task needs it
         Thread.ofVirtual().name("planner-warm-up").start(() -> {
             try {

@@ -27,6 +27,13 @@ public interface TandemConfig {
         /** Directory of the replay datasets the default configuration names (env {@code TANDEM_WORKER_REPLAY_DIR}). */
         Optional<String> replayDir();
 
+        /**
+         * Longest a step or review may run when its caller set a later deadline or none: the call's deadline is
+         * the earlier of the caller's and this.
+         */
+        @WithDefault("30s")
+        Duration maxStepTime();
+
         /** Upper bound on the total characters of a step's inputs; larger steps are rejected in pre-flight. */
         @WithDefault("200000")
         int maxInputChars();

@@ -56,6 +56,7 @@ final class GrpcErrors {
             case UNAVAILABLE -> Code.UNAVAILABLE;
             case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
             case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
+            case CANCELLED -> Code.CANCELLED;
         };
     }
 }

@@ -12,14 +12,19 @@ import dev.tandem.worker.service.StepException;
 import dev.tandem.worker.service.StepReviewer;
 import dev.tandem.worker.service.StepWorkflow;
 import dev.tandem.worker.service.WorkerTypeCatalog;
+import dev.tandem.models.chat.CallDeadline;
+import dev.tandem.worker.config.TandemConfig;
 import io.grpc.Context;
+import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import org.jboss.logging.MDC;
 
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -31,6 +36,9 @@ import java.util.function.Supplier;
 @GrpcService
 public class WorkerGrpcService implements WorkerService {
 
+    /** How much earlier than this server a caller may see its deadline pass (transit of the reset). */
+    private static final long DEADLINE_SKEW_MS = 100;
+
     @Inject
     @VirtualThreads
     ExecutorService blocking;
@@ -41,17 +49,21 @@ public class WorkerGrpcService implements WorkerService {
     StepReviewer reviewer;
     @Inject
     WorkerTypeCatalog catalog;
+    @Inject
+    TandemConfig config;
 
     @Override
     public Uni<ExecuteStepResponse> executeStep(ExecuteStepRequest request) {
-        return withTaskId(request.getTaskId(),
-                () -> StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request))));
+        var deadline = callDeadline();
+        return withTaskId(request.getTaskId(), deadline,
+                () -> StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request, deadline))));
     }
 
     @Override
     public Uni<ReviewStepResponse> reviewStep(ReviewStepRequest request) {
-        return withTaskId(request.getTaskId(),
-                () -> StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request))));
+        var deadline = callDeadline();
+        return withTaskId(request.getTaskId(), deadline,
+                () -> StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline))));
     }
 
     @Override
@@ -61,15 +73,39 @@ public class WorkerGrpcService implements WorkerService {
         return Uni.createFrom().item(response.build());
     }
 
+    /**
+     * This call's deadline for the model: the caller's gRPC deadline, at most {@code tandem.worker.max-step-time}
+     * away, cancelled when the caller cancels. Read here, on the call's thread, where the gRPC context is current.
+     */
+    private CallDeadline callDeadline() {
+        var context = Context.current();
+        var cap = config.worker().maxStepTime();
+        var callers = context.getDeadline();
+        var deadline = CallDeadline.after(callers == null ? cap
+                : Duration.ofNanos(Math.min(cap.toNanos(), Math.max(0, callers.timeRemaining(TimeUnit.NANOSECONDS)))));
+        context.addListener(cancelled -> {
+            // A caller whose deadline passes resets the call a little before this server's clock gets there (the
+            // deadline travels as a relative timeout): a cancellation that close to the deadline is the deadline.
+            boolean deadlinePassed = Status.fromThrowable(cancelled.cancellationCause()).getCode()
+                    == Status.Code.DEADLINE_EXCEEDED
+                    || callers != null && callers.timeRemaining(TimeUnit.MILLISECONDS) <= DEADLINE_SKEW_MS;
+            if (deadlinePassed) {
+                deadline.expire();
+            } else {
+                deadline.cancel("the caller cancelled the call");
+            }
+        }, Runnable::run);
+        return deadline;
+    }
+
     /** Runs a call on a virtual thread with the task id in the MDC and failures turned into statuses. */
-    private <T> Uni<T> withTaskId(String taskId, Supplier<T> call) {
-        var deadline = Context.current().getDeadline();
+    private <T> Uni<T> withTaskId(String taskId, CallDeadline deadline, Supplier<T> call) {
         return Uni.createFrom().item(() -> {
             if (!taskId.isBlank()) {
                 MDC.put("taskId", taskId);
             }
             try {
-                if (deadline != null && deadline.isExpired()) {
+                if (deadline.expired()) {
                     throw new StepException(StepException.Reason.DEADLINE_EXCEEDED,
                             "the caller's deadline has passed");
                 }
@@ -79,6 +115,11 @@ public class WorkerGrpcService implements WorkerService {
             } finally {
                 MDC.remove("taskId");
             }
-        }).runSubscriptionOn(blocking);
+        }).runSubscriptionOn(blocking)
+                .onCancellation().invoke(() -> {
+                    if (!deadline.expired()) {
+                        deadline.cancel("the caller cancelled the call");
+                    }
+                });
     }
 }

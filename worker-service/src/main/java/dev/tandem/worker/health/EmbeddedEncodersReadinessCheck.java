@@ -9,7 +9,11 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready once every embedded model's encoder loads and embeds (the first call loads the ONNX session). */
+/**
+ * Reports the embedded models' encoders without loading them: an encoder loads on its model's first step (seconds,
+ * tens of MB), so a worker whose pool never runs a model never pays for it. A loaded encoder must embed; one not
+ * loaded yet is reported as such and does not hold readiness back.
+ */
 @Readiness
 @ApplicationScoped
 public class EmbeddedEncodersReadinessCheck implements HealthCheck {
@@ -23,6 +27,10 @@ public class EmbeddedEncodersReadinessCheck implements HealthCheck {
         boolean up = true;
         for (var model : registry.all()) {
             if (model.provider() != Provider.EMBEDDED) {
+                continue;
+            }
+            if (!EmbeddedEncoders.isLoaded(model.encoder())) {
+                response.withData(model.id(), model.encoder() + " (loads on first use)");
                 continue;
             }
             try {

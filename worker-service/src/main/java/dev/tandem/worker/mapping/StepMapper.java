@@ -1,5 +1,7 @@
 package dev.tandem.worker.mapping;
 
+import dev.tandem.models.chat.CallDeadline;
+
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.worker.v1.GateResult;
@@ -22,15 +24,16 @@ public final class StepMapper {
     private StepMapper() {
     }
 
-    public static StepCommand toCommand(ExecuteStepRequest request) {
+    public static StepCommand toCommand(ExecuteStepRequest request, CallDeadline deadline) {
         return new StepCommand(request.getTaskId(), request.getStepId(), request.getWorkerType(),
-                request.getInputsMap(), request.getModelId(), request.getInstructions(), request.getAttempt());
+                request.getInputsMap(), request.getModelId(), request.getInstructions(), request.getAttempt(),
+                deadline);
     }
 
-    public static ReviewCommand toCommand(ReviewStepRequest request) {
+    public static ReviewCommand toCommand(ReviewStepRequest request, CallDeadline deadline) {
         return new ReviewCommand(request.getTaskId(), request.getStepId(), request.getWorkerType(),
                 request.getInputsMap(), request.getCandidateOutput(), request.getCandidateModelId(),
-                request.getModelId(), request.getInstructions());
+                request.getModelId(), request.getInstructions(), deadline);
     }
 
     public static ExecuteStepResponse toResponse(StepOutcome outcome) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
+import dev.tandem.models.chat.CallDeadline;
+import dev.tandem.models.chat.ModelCallException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -34,8 +36,12 @@ public class EmbeddedStepModel implements StepModel {
     }
 
     @Override
-    public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions) {
+    public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
+                                 CallDeadline deadline) {
+        // an in-process inference cannot be interrupted part-way; it stops between stages instead
+        check(deadline, model);
         var encoder = EmbeddedEncoders.get(model.encoder());
+        check(deadline, model);
         var result = switch (type.kind()) {
             case WorkerType.CLASSIFY -> classifier.classify(type, model, encoder, inputs);
             case WorkerType.EXTRACT -> extractor.extract(type, encoder, inputs);
@@ -45,9 +51,19 @@ public class EmbeddedStepModel implements StepModel {
             default -> throw new StepException(StepException.Reason.FAILED_PRECONDITION, "model " + model.id()
                     + " is an embedded encoder and cannot run " + type.kind() + " steps");
         };
+        check(deadline, model);
         long read = inputs.values().stream().mapToLong(encoder::countTokens).sum();
         return new ModelAnswer(result.output(), result.rawConfidence(), type.confidenceMethod(), result.detail(),
                 new dev.tandem.models.chat.TokenUsage(read, encoder.countTokens(json(result)), 0, 0, false));
+    }
+
+    /** Stops a step whose caller gave up or whose deadline passed. */
+    static void check(CallDeadline deadline, ModelSpec model) {
+        try {
+            deadline.check(model.id());
+        } catch (ModelCallException e) {
+            throw ModelFailures.toStep(e, model);
+        }
     }
 
     private static String json(MethodResult result) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
+import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
@@ -53,7 +54,8 @@ public class LlmStepModel implements StepModel {
     }
 
     @Override
-    public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions) {
+    public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
+                                 CallDeadline deadline) {
         boolean freeText = model.provider() == Provider.REPLAY;
         if (freeText && !WorkerType.SOLVE.equals(type.kind())) {
             throw new StepException(Reason.FAILED_PRECONDITION, "model " + model.id() + " replays free-text "
@@ -68,7 +70,7 @@ public class LlmStepModel implements StepModel {
         var system = freeText ? (prompt.system() + "\n\n" + type.solve().freeTextInstruction()).strip()
                 : prompt.system();
         var request = ChatRequest.builder().system(system).user(prompt.user())
-                .maxTokens(llm.maxTokens()).temperature(llm.temperature());
+                .maxTokens(llm.maxTokens()).temperature(llm.temperature()).deadline(deadline);
         if (!freeText) {
             request.responseSchema(new ResponseSchema(type.name(), requestSchema(type, inputs, verbalized)));
         }

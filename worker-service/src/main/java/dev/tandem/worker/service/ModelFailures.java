@@ -10,6 +10,7 @@ import java.util.List;
 /**
  * Provider failures as worker statuses the router can act on: RATE_LIMITED → RESOURCE_EXHAUSTED (with the
  * provider's Retry-After), UNAVAILABLE → UNAVAILABLE, TIMEOUT → DEADLINE_EXCEEDED (all three: fail over),
+ * CANCELLED (the caller gave up) → CANCELLED,
  * BAD_REQUEST and UNSUPPORTED → FAILED_PRECONDITION (this backend cannot do this request: do not retry),
  * AUTH → UNAUTHENTICATED (401, no key) or PERMISSION_DENIED (403). Messages name the model and carry the
  * provider's (redacted) message, never a key.
@@ -24,6 +25,7 @@ public final class ModelFailures {
             case RATE_LIMITED -> Reason.RESOURCE_EXHAUSTED;
             case UNAVAILABLE -> Reason.UNAVAILABLE;
             case TIMEOUT -> Reason.DEADLINE_EXCEEDED;
+            case CANCELLED -> Reason.CANCELLED;
             case BAD_REQUEST, UNSUPPORTED -> Reason.FAILED_PRECONDITION;
             case AUTH -> e.httpStatus() == 403 ? Reason.PERMISSION_DENIED : Reason.UNAUTHENTICATED;
         };

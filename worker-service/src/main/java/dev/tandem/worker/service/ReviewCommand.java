@@ -1,13 +1,17 @@
 package dev.tandem.worker.service;
 
+import dev.tandem.models.chat.CallDeadline;
+
 import java.util.Map;
 
-/** A candidate output to be judged by a (stronger) reviewing model. */
+/** A candidate output to be judged by a (stronger) reviewing model, with the caller's deadline and cancellation. */
 public record ReviewCommand(String taskId, String stepId, String workerType, Map<String, String> inputs,
-                            String candidateOutput, String candidateModelId, String modelId, String instructions) {
+                            String candidateOutput, String candidateModelId, String modelId, String instructions,
+                            CallDeadline deadline) {
 
     public ReviewCommand {
         inputs = Map.copyOf(inputs);
         instructions = instructions == null ? "" : instructions;
+        deadline = deadline == null ? CallDeadline.none() : deadline;
     }
 }

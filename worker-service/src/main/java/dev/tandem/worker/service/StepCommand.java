@@ -1,13 +1,16 @@
 package dev.tandem.worker.service;
 
+import dev.tandem.models.chat.CallDeadline;
+
 import java.util.Map;
 
-/** One step to execute, as the router sent it. */
+/** One step to execute, as the router sent it, with the caller's deadline and cancellation. */
 public record StepCommand(String taskId, String stepId, String workerType, Map<String, String> inputs,
-                          String modelId, String instructions, int attempt) {
+                          String modelId, String instructions, int attempt, CallDeadline deadline) {
 
     public StepCommand {
         inputs = Map.copyOf(inputs);
         instructions = instructions == null ? "" : instructions;
+        deadline = deadline == null ? CallDeadline.none() : deadline;
     }
 }

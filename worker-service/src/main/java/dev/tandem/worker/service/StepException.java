@@ -22,7 +22,9 @@ public class StepException extends RuntimeException {
         /** The model's API key is missing or wrong. */
         UNAUTHENTICATED,
         /** The model's API key may not use this model. */
-        PERMISSION_DENIED
+        PERMISSION_DENIED,
+        /** The caller cancelled the call: the work in flight was stopped. */
+        CANCELLED
     }
 
     /** One offending request field, for example {@code inputs.text}. */

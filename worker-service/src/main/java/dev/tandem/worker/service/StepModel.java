@@ -3,6 +3,7 @@ package dev.tandem.worker.service;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
+import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.TokenUsage;
 
 import java.util.Map;
@@ -17,8 +18,14 @@ public interface StepModel {
     /** The providers this backend serves. */
     Set<Provider> providers();
 
-    /** Produces the step's output with the given model. */
-    ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions);
+    /**
+     * Produces the step's output with the given model, within the caller's deadline: a chat model gets it as its
+     * request's deadline, an embedded model checks it between stages.
+     *
+     * @throws StepException DEADLINE_EXCEEDED or CANCELLED when the caller's deadline passed or it gave up
+     */
+    ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
+                          CallDeadline deadline);
 
     /**
      * What a model produced for a step.

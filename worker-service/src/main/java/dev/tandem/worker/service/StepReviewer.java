@@ -7,14 +7,10 @@ import dev.tandem.models.Provider;
 import dev.tandem.models.Vectors;
 import dev.tandem.worker.config.TandemConfig;
 import dev.tandem.worker.service.StepException.FieldViolation;
-import dev.tandem.worker.service.StepException.Reason;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.faulttolerance.Fallback;
-import org.eclipse.microprofile.faulttolerance.Timeout;
-import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -41,16 +37,15 @@ public class StepReviewer {
     @Inject
     MeterRegistry registry;
 
-    /** Judges a candidate output with the review model. */
-    @Timeout(30_000)
-    @Fallback(fallbackMethod = "timedOut", applyOn = TimeoutException.class)
+    /** Judges a candidate output with the review model, within the command's deadline. */
     public ReviewOutcome review(ReviewCommand command) {
         long start = System.nanoTime();
         if (command.candidateOutput().isBlank()) {
             throw StepException.invalid(List.of(new FieldViolation("candidate_output", "candidate_output is required")));
         }
         var prepared = workflow.preflight(command.workerType(), command.inputs(), command.modelId(), 1);
-        var run = workflow.run(prepared, command.inputs(), command.instructions(), new ArrayList<>());
+        var run = workflow.run(prepared, command.inputs(), command.instructions(), new ArrayList<>(),
+                command.deadline());
         var type = prepared.type().definition();
         var reviewer = run.answer().output();
 
@@ -67,7 +62,11 @@ public class StepReviewer {
             judgement = switch (type.kind()) {
                 case WorkerType.CLASSIFY -> classify(candidate, reviewer, run.answer().rawConfidence());
                 case WorkerType.EXTRACT -> extract(candidate, reviewer);
-                case WorkerType.SUMMARIZE -> summarize(command, prepared, candidate, run.answer().rawConfidence());
+                case WorkerType.SUMMARIZE -> {
+                    // the coverage comparison embeds both summaries again: a stage of its own
+                    EmbeddedStepModel.check(command.deadline(), prepared.model());
+                    yield summarize(command, prepared, candidate, run.answer().rawConfidence());
+                }
                 case WorkerType.VALIDATE -> validate(candidate, reviewer);
                 case WorkerType.SOLVE -> solve(type, candidate, reviewer);
                 default -> throw new IllegalStateException("unknown kind " + type.kind());
@@ -86,11 +85,6 @@ public class StepReviewer {
                 judgement.reason());
         return new ReviewOutcome(judgement.accepted(), judgement.reason(), run.output(), run.confidence(),
                 usage, latency, prepared.model().id());
-    }
-
-    ReviewOutcome timedOut(ReviewCommand command) {
-        throw new StepException(Reason.DEADLINE_EXCEEDED, "review of step " + command.stepId()
-                + " exceeded the worker's timeout");
     }
 
     record Judgement(boolean accepted, String reason) {

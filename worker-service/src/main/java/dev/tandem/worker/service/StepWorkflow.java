@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
+import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.worker.config.TandemConfig;
 import dev.tandem.worker.service.StepException.FieldViolation;
 import dev.tandem.worker.service.StepException.Reason;
@@ -14,9 +15,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.faulttolerance.Fallback;
-import org.eclipse.microprofile.faulttolerance.Timeout;
-import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -58,11 +56,24 @@ public class StepWorkflow {
         }
     }
 
-    /** Executes one step through the workflow. */
-    @Timeout(30_000)
-    @Fallback(fallbackMethod = "timedOut", applyOn = TimeoutException.class)
+    /**
+     * Executes one step through the workflow within the command's deadline: the model call gets it, and a step
+     * whose caller gave up or ran out of time stops with CANCELLED or DEADLINE_EXCEEDED.
+     */
     public StepOutcome execute(StepCommand command) {
         long start = System.nanoTime();
+        try {
+            return executeWithin(command, start);
+        } catch (StepException e) {
+            if (e.reason() == Reason.DEADLINE_EXCEEDED || e.reason() == Reason.CANCELLED) {
+                record(command.workerType(), command.modelId(),
+                        e.reason() == Reason.CANCELLED ? "cancelled" : "timeout", start);
+            }
+            throw e;
+        }
+    }
+
+    private StepOutcome executeWithin(StepCommand command, long start) {
         var phases = new ArrayList<Phase>();
         Prepared prepared;
         try {
@@ -89,7 +100,7 @@ public class StepWorkflow {
             }
         }
 
-        var run = run(prepared, command.inputs(), command.instructions(), phases);
+        var run = run(prepared, command.inputs(), command.instructions(), phases, command.deadline());
 
         long checkpointStart = System.nanoTime();
         phases.add(phase("checkpoint", checkpointStart, checkpointable ? "stored" : "skipped: no task id"));
@@ -111,11 +122,6 @@ public class StepWorkflow {
                 run.gates().size(), finished.usage().inputTokens(), finished.usage().outputTokens(),
                 finished.latencyMs());
         return finished;
-    }
-
-    StepOutcome timedOut(StepCommand command) {
-        record(command.workerType(), command.modelId(), "timeout", System.nanoTime());
-        throw new StepException(Reason.DEADLINE_EXCEEDED, "step " + command.stepId() + " exceeded the worker's timeout");
     }
 
     /** Pre-flight: the worker type, the inputs, the model and the size; throws with every violation found. */
@@ -154,12 +160,13 @@ public class StepWorkflow {
     }
 
     /** Implement and validate; appends their phases. */
-    Run run(Prepared prepared, Map<String, String> inputs, String instructions, List<Phase> phases) {
+    Run run(Prepared prepared, Map<String, String> inputs, String instructions, List<Phase> phases,
+            CallDeadline deadline) {
         var type = prepared.type().definition();
         long implement = System.nanoTime();
         StepModel.ModelAnswer answer;
         try {
-            answer = prepared.backend().implement(type, prepared.model(), inputs, instructions);
+            answer = prepared.backend().implement(type, prepared.model(), inputs, instructions, deadline);
         } catch (StepException e) {
             e.errorInfo().ifPresent(info -> counter("tandem.worker.model.errors", "model", prepared.model().id(),
                     "kind", info.reason()).increment());
