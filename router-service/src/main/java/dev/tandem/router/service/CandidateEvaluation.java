@@ -16,6 +16,7 @@ public final class CandidateEvaluation {
     double reviewProbability;
     double rejectProbability;
     double reviewCostUsd;
+    double reviewWorstUsd;
     double escalationCostUsd;
     double oracleCostUsd;
     StreamOutlooks.Outlook outlook = StreamOutlooks.Outlook.NOT_AUDITED;
@@ -44,9 +45,10 @@ public final class CandidateEvaluation {
      * Prices the candidate's expected reviews and escalations: expected = estimated + P(review) x review +
      * P(reject) x escalation; {@code oracleUsd} is what the oracle model would charge for the step directly.
      */
-    void price(StreamOutlooks.Outlook o, double pReview, double pReject, double reviewUsd, double escalationUsd,
-               double oracleUsd) {
+    void price(StreamOutlooks.Outlook o, double pReview, double pReject, double reviewUsd, double reviewWorst,
+               double escalationUsd, double oracleUsd) {
         outlook = o;
+        reviewWorstUsd = reviewWorst;
         reviewProbability = pReview;
         rejectProbability = pReject;
         reviewCostUsd = reviewUsd;
@@ -60,6 +62,7 @@ public final class CandidateEvaluation {
         c.reviewProbability = reviewProbability;
         c.rejectProbability = rejectProbability;
         c.reviewCostUsd = reviewCostUsd;
+        c.reviewWorstUsd = reviewWorstUsd;
         c.escalationCostUsd = escalationCostUsd;
         c.oracleCostUsd = oracleCostUsd;
         c.expectedCostUsd = expectedCostUsd;
@@ -70,7 +73,7 @@ public final class CandidateEvaluation {
      * can happen, and an escalation whenever a rejection can (what the exploration budget must be able to absorb).
      */
     public double worstOverspendUsd() {
-        return estimatedCostUsd + (reviewProbability > 0 ? reviewCostUsd : 0)
+        return estimatedCostUsd + (reviewProbability > 0 ? reviewWorstUsd : 0)
                 + (rejectProbability > 0 ? escalationCostUsd : 0) - oracleCostUsd;
     }
 
@@ -207,6 +210,10 @@ public final class CandidateEvaluation {
 
     public double reviewCostUsd() {
         return reviewCostUsd;
+    }
+
+    public double reviewWorstUsd() {
+        return reviewWorstUsd;
     }
 
     public double escalationCostUsd() {

@@ -211,23 +211,26 @@ public class ExplorationBudget {
 
     /**
      * A review of a step: its cost replaces the step's reservation; a rejection without the reviewer's own output
-     * keeps {@code escalationReserveUsd} reserved for the re-dispatch on the oracle.
+     * keeps {@code escalationReserveUsd} reserved for the re-dispatch on the oracle. Returns the step's oracle
+     * baseline, 0 when the step is no longer in the window.
      */
-    public void reviewed(String workerType, String tenant, String stepKey, double costUsd,
-                         double escalationReserveUsd) {
+    public double reviewed(String workerType, String tenant, String stepKey, double costUsd,
+                           double escalationReserveUsd) {
         Window w = windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
         long now = clock.getAsLong();
         synchronized (w) {
             Entry e = w.byStep.get(stepKey);
+            double baseline = e != null && e.ran ? e.baselineUsd : 0;
             if (e == null) {
                 e = w.entries.peekLast();
                 if (e == null) {
-                    return; // nothing to charge: the window is empty (a review of a step never dispatched here)
+                    return 0; // nothing to charge: the window is empty (a review of a step never dispatched here)
                 }
             }
             e.actualUsd += costUsd;
             e.reservedUsd = Math.max(0, escalationReserveUsd);
             e.reservedUntilNanos = escalationReserveUsd > 0 ? now + settleAfterNanos : 0;
+            return baseline;
         }
     }
 

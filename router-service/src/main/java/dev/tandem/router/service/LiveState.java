@@ -96,6 +96,11 @@ public class LiveState implements LiveView {
     }
 
     @Override
+    public double reviewWorstUsd(String workerType, ModelProfile oracle, long inputTokens, long outputTokens) {
+        return reviewPricing.reviewWorstUsd(workerType, oracle, inputTokens, outputTokens);
+    }
+
+    @Override
     public double escalationUsd(String workerType, double oracleUsd) {
         return reviewPricing.escalationUsd(workerType, oracleUsd);
     }

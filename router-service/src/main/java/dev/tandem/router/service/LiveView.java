@@ -34,6 +34,11 @@ public interface LiveView {
         return oracle == null ? 0 : oracle.costUsd(inputTokens + outputTokens, outputTokens, 0);
     }
 
+    /** The most one review of such a step is expected to cost (what the exploration budget must absorb). */
+    default double reviewWorstUsd(String workerType, ModelProfile oracle, long inputTokens, long outputTokens) {
+        return reviewUsd(workerType, oracle, inputTokens, outputTokens);
+    }
+
     /** Expected price of escalating a rejected output of the worker type, given the oracle's direct price. */
     default double escalationUsd(String workerType, double oracleUsd) {
         return oracleUsd;

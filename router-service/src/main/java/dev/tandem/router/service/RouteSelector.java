@@ -50,6 +50,7 @@ public class RouteSelector implements RoutingPolicy {
         ModelProfile oracle = catalog.oracleModelOrNull();
         double oracleUsd = oracle == null ? 0 : oracle.costUsd(inputTokens, outputTokens, 0);
         double reviewUsd = live.reviewUsd(workerType, oracle, inputTokens, outputTokens);
+        double reviewWorst = live.reviewWorstUsd(workerType, oracle, inputTokens, outputTokens);
         double escalationUsd = live.escalationUsd(workerType, oracleUsd);
         String tenant = request.tenant();
 
@@ -67,7 +68,7 @@ public class RouteSelector implements RoutingPolicy {
             CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend), live.errorRate(backend),
                     live.quality(workerType, model), cost, live.inFlight(backend), live.rateLimitedForNanos(backend));
             evaluations[i] = e;
-            price(e, model, workerType, tenant, live, reviewUsd, escalationUsd, oracleUsd);
+            price(e, model, workerType, tenant, live, reviewUsd, reviewWorst, escalationUsd, oracleUsd);
             checkRequirements(request, model, pool, e, live);
             if (e.eligible() && e.quality >= target) {
                 anyMeetsQuality = true;
@@ -145,16 +146,17 @@ public class RouteSelector implements RoutingPolicy {
 
     /** The candidate's expected reviews and escalations (none on the oracle tier: the oracle is not reviewed). */
     private static void price(CandidateEvaluation e, ModelProfile model, String workerType, String tenant,
-                              LiveView live, double reviewUsd, double escalationUsd, double oracleUsd) {
+                              LiveView live, double reviewUsd, double reviewWorst, double escalationUsd,
+                              double oracleUsd) {
         if (model.tier() == ModelTier.ORACLE) {
-            e.price(StreamOutlooks.Outlook.NOT_AUDITED, 0, 0, reviewUsd, escalationUsd, oracleUsd);
+            e.price(StreamOutlooks.Outlook.NOT_AUDITED, 0, 0, reviewUsd, reviewWorst, escalationUsd, oracleUsd);
             return;
         }
         StreamOutlooks.Outlook o = live.outlook(workerType, model.id(), tenant);
         // unmeasured streams: the quality estimate (a lower bound of the accept rate, or the prior) bounds the error
         double error = Double.isNaN(o.errorRate()) ? 1 - e.quality : o.errorRate();
         double reject = Math.min(o.blockingProbability(), Math.max(0, error));
-        e.price(o, o.reviewProbability(), reject, reviewUsd, escalationUsd, oracleUsd);
+        e.price(o, o.reviewProbability(), reject, reviewUsd, reviewWorst, escalationUsd, oracleUsd);
     }
 
     private static void checkRequirements(SelectionRequest request, ModelProfile model, WorkerPool pool,

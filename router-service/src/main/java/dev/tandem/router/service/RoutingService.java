@@ -300,15 +300,17 @@ public class RoutingService {
     private void settleReview(ReviewRequest request, ReviewStepResponse review, double costUsd, Catalog catalog) {
         boolean rejected = review.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
         boolean withOutput = !review.getReviewerOutput().isBlank();
-        reviewPricing.reviewed(request.getWorkerType(), costUsd, rejected, withOutput);
         double escalationReserve = 0;
         if (rejected && !withOutput) {
             ModelProfile oracle = catalog.oracleModelOrNull();
             long in = catalog.estimateTokens(chars(request.getInputsMap()) + request.getInstructions().length());
             escalationReserve = oracle == null ? 0 : oracle.costUsd(in, catalog.outputTokens(request.getWorkerType()), 0);
         }
-        trustEarning.budget().reviewed(request.getWorkerType(), request.getTenant(),
+        double stepBaseline = trustEarning.budget().reviewed(request.getWorkerType(), request.getTenant(),
                 stepKey(request.getTaskId(), request.getStepId()), costUsd, escalationReserve);
+        // a self-review skipped at no cost says nothing about what reviews cost
+        reviewPricing.reviewed(request.getWorkerType(), costUsd, costUsd > 0 ? stepBaseline : 0, rejected,
+                withOutput);
     }
 
     private static String stepKey(String taskId, String stepId) {

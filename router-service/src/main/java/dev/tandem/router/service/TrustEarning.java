@@ -186,7 +186,7 @@ public class TrustEarning {
     }
 
     private static double reserve(CandidateEvaluation c) {
-        return c.oracleDirect() ? 0 : (c.reviewProbability() > 0 ? c.reviewCostUsd() : 0)
+        return c.oracleDirect() ? 0 : (c.reviewProbability() > 0 ? c.reviewWorstUsd() : 0)
                 + (c.rejectProbability() > 0 ? c.escalationCostUsd() : 0);
     }
 

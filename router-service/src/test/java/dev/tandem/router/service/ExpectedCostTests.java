@@ -110,16 +110,21 @@ class ExpectedCostTests {
     }
 
     @Test
-    void learnedReviewPricesReplaceTheEstimateAndRejectionsWithTheReviewersOutputNeedNoRedo() {
+    void learnedReviewPricesScaleWithTheStepsOraclePriceAndTheWorstCaseIsTheLargestRecentRatio() {
         ReviewPricing pricing = new ReviewPricing();
         ModelProfile oracle = catalog.oracleModelOrNull();
         assertThat(pricing.reviewUsd("classify", oracle, 1000, 200)).isCloseTo(REVIEW, within(1e-12));
         // the worker contract's reviewer answers with its own output: no redo until rejections without one are seen
         assertThat(pricing.escalationUsd("classify", ORACLE)).isZero();
-        for (int i = 0; i < ReviewPricing.MIN_SAMPLES; i++) {
-            pricing.reviewed("classify", 0.02, true, false);
+        // reviews cost 1.0, 1.0, 1.0, 1.0 and 1.5 times their steps' oracle baselines, whatever the steps' sizes
+        double[] baselines = {0.002, 0.004, 0.001, 0.003, 0.002};
+        double[] ratios = {1.0, 1.0, 1.0, 1.0, 1.5};
+        for (int i = 0; i < baselines.length; i++) {
+            pricing.reviewed("classify", ratios[i] * baselines[i], baselines[i], true, false);
         }
-        assertThat(pricing.reviewUsd("classify", oracle, 1000, 200)).isCloseTo(0.02, within(1e-12));
+        // mean ratio 1.0, then + 1/5 x (1.5 - 1.0) = 1.1; the worst recent one 1.5; of this step's oracle price
+        assertThat(pricing.reviewUsd("classify", oracle, 1000, 200)).isCloseTo(1.1 * ORACLE, within(1e-12));
+        assertThat(pricing.reviewWorstUsd("classify", oracle, 1000, 200)).isCloseTo(1.5 * ORACLE, within(1e-12));
         assertThat(pricing.escalationUsd("classify", ORACLE)).isEqualTo(ORACLE);
         assertThat(pricing.reviewUsd("extract", oracle, 1000, 200)).isCloseTo(REVIEW, within(1e-12));
     }
