@@ -24,6 +24,8 @@ public class FakeRouterState {
     public final Set<String> failingOnOracleTier = ConcurrentHashMap.newKeySet();
     /** Step ids whose review rejects the candidate. */
     public final Set<String> rejectedSteps = ConcurrentHashMap.newKeySet();
+    /** Step ids whose review fails (UNAVAILABLE): the router could reach no reviewer. */
+    public final Set<String> failingReviews = ConcurrentHashMap.newKeySet();
     /** When false, a rejecting review carries no reviewer output, so the oracle re-dispatches. */
     public volatile boolean reviewerAnswers = true;
     /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
@@ -42,6 +44,7 @@ public class FakeRouterState {
         failingWorkerTypes.clear();
         failingOnOracleTier.clear();
         rejectedSteps.clear();
+        failingReviews.clear();
         reviewerAnswers = true;
         rendezvous = 0;
         dispatches.clear();
