@@ -364,7 +364,8 @@ class TandemEndToEndIT {
                         .putInputs("document", "Please see the attached form.").build());
 
         var step = response.getSteps(0);
-        assertThat(step.getExecutedBy()).startsWith("embedded-minilm");
+        // the worker's output, or the oracle's when the review rejected it
+        assertThat(step.getExecutedBy()).startsWith(step.getEscalated() ? ORACLE_MODEL : "embedded-minilm");
         assertThat(step.getRawConfidence()).as("the worker's raw confidence").isLessThan(0.7);
         assertThat(step.getAudit().getReason()).isEqualTo("low_confidence");
         assertThat(step.getAudit().getDecision()).isEqualTo("review");
