@@ -226,10 +226,28 @@ class TaskExecutionTests extends OracleTestBase {
     }
 
     @Test
+    void aStepWhoseReviewFailsFailsTheTaskRatherThanBeingAcceptedUnreviewed() {
+        audit.actions.put("summarize", AuditAction.AUDIT_ACTION_REVIEW);
+        router.failingReviews.add("summarize");
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle().execute(
+                ExecuteRequest.newBuilder().setTask("Summarise this document").putInputs("document", ticket()).build()));
+
+        assertThat(e).as("the task fails").isNotNull();
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(e.getStatus().getDescription()).contains("step 'summarize'").contains("review failed");
+        assertThat(router.reviews).extracting(r -> r.getStepId()).containsExactly("summarize");
+        // nothing downstream saw the unreviewed output, and no verdict was invented for it
+        assertThat(router.dispatches).noneMatch(d -> d.getStepId().equals("validate"));
+        assertThat(audit.verdicts).isEmpty();
+    }
+
+    @Test
     void theClientsDeadlinePropagatesToTheRouter() {
-        oracleClient.withDeadlineAfter(20, TimeUnit.SECONDS).execute(triage());
-        assertThat(router.dispatchDeadlines).hasSize(router.dispatches.size()).allSatisfy(d ->
-                assertThat(d.timeRemaining(TimeUnit.SECONDS)).isLessThanOrEqualTo(20));
+        // far longer than the 10 s downstream timeout the oracle applies when the call has no deadline (test
+        // profile), so only the client's own deadline can leave more than 300 s at the router
+        oracleClient.withDeadlineAfter(600, TimeUnit.SECONDS).execute(triage());
+        assertThat(router.dispatchDeadlines).isNotEmpty().hasSize(router.dispatches.size()).allSatisfy(d ->
+                assertThat(d.timeRemaining(TimeUnit.SECONDS)).isBetween(300L, 600L));
     }
 
     @Test

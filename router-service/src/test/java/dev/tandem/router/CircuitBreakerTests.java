@@ -3,6 +3,7 @@ package dev.tandem.router;
 import static dev.tandem.router.TestSupport.step;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.Map;
 
 import dev.tandem.proto.router.v1.BackendEntry;
@@ -24,11 +25,16 @@ import org.junit.jupiter.api.Test;
 @TestProfile(CircuitBreakerTests.ShortDelay.class)
 class CircuitBreakerTests {
 
-    /** A breaker delay short enough to watch it recover. */
+    /**
+     * A breaker delay short enough to wait out, long enough that a loaded machine still sees the circuit open: the
+     * breaker turns half-open on its own real-time timer, which no test clock can hold.
+     */
     public static class ShortDelay implements QuarkusTestProfile {
+        static final Duration DELAY = Duration.ofSeconds(10);
+
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("tandem.router.circuit-breaker.delay", "600ms");
+            return Map.of("tandem.router.circuit-breaker.delay", DELAY.toMillis() + "ms");
         }
     }
 
@@ -52,6 +58,7 @@ class CircuitBreakerTests {
     @Test
     void opensOnFailuresRecoversThroughHalfOpenAndClosesOnASuccessfulProbe() throws Exception {
         assertThat(circuit()).isEqualTo("closed");
+        long beforeOpening = System.nanoTime();
         TestSupport.control(localEndpoint, "fake-control", "fail", "true");
         try {
             // two dispatches, each a call and a retry on hb-switch: 4 failures open the circuit
@@ -65,8 +72,15 @@ class CircuitBreakerTests {
             TestSupport.control(localEndpoint, "fake-control", "fail", "false");
         }
 
-        Thread.sleep(700);
-        assertThat(circuit()).isEqualTo("half-open");
+        // half-open once the delay has passed: waited for (bounded at 12 delays, far beyond any load), and never
+        // sooner, measured from before the failures began so that a slow machine only adds to the time
+        while (!circuit().equals("half-open")) {
+            assertThat(System.nanoTime() - beforeOpening).as("the circuit turns half-open after its delay")
+                    .isLessThan(ShortDelay.DELAY.multipliedBy(12).toNanos());
+            Thread.sleep(100);
+        }
+        assertThat(System.nanoTime() - beforeOpening).as("not before its delay")
+                .isGreaterThanOrEqualTo(ShortDelay.DELAY.toNanos());
         assertThat(chosen()).isEqualTo("hb-switch");
 
         DispatchResponse probe = router.dispatch(step("breaker-test").build());

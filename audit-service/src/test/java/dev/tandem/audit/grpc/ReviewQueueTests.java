@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.hasSize;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -129,14 +130,22 @@ class ReviewQueueTests {
         normalStream(type);
         // no candidate output sent: the model cannot review it, so it goes to people
         audit.decide(AuditGrpcServiceTests.request("t4/summarize/1", type, 0.9));
+        // a lease no busy machine can outlast; its expiry is then brought forward in the ledger rather than slept
         ClaimReviewTasksRequest claim = ClaimReviewTasksRequest.newBuilder().setQueue(ReviewQueue.REVIEW_QUEUE_HUMAN)
-                .setReviewer("alice").setLeaseSeconds(1).build();
+                .setReviewer("alice").setLeaseSeconds(600).build();
+        Instant before = Instant.now();
         ReviewTask alice = audit.claimReviewTasks(claim).getTasks(0);
+        Instant after = Instant.now();
         assertThat(alice.getLastError()).contains("no candidate output");
+        Instant leaseEnds = Instant.ofEpochSecond(alice.getLeaseExpiresAt().getSeconds(),
+                alice.getLeaseExpiresAt().getNanos());
+        assertThat(leaseEnds).as("the lease lasts what was asked").isBetween(before.plusSeconds(599),
+                after.plusSeconds(601));
         assertThat(audit.claimReviewTasks(claim.toBuilder().setReviewer("bob").build()).getTasksList())
                 .as("claimed tasks are skipped").isEmpty();
 
-        Thread.sleep(1200);
+        assertThat(execute("UPDATE review_tasks SET lease_until = lease_until - interval '600 seconds' "
+                + "WHERE decision_id = 't4/summarize/1'")).as("the lease, 600 s on").isEqualTo(1);
         ReviewTask bob = audit.claimReviewTasks(claim.toBuilder().setReviewer("bob").setLeaseSeconds(60).build())
                 .getTasks(0);
         assertThat(bob.getClaimToken()).isNotEqualTo(alice.getClaimToken());
@@ -209,6 +218,12 @@ class ReviewQueueTests {
         return AuditGrpcServiceTests.request(id, type, 0.9).toBuilder().setTenant("acme")
                 .putInputs("document", "charged twice").setCandidateOutput(output)
                 .setInstructions(type.equals("classify") ? "classify the ticket" : "").build();
+    }
+
+    private static int execute(String sql) throws Exception {
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            return ps.executeUpdate();
+        }
     }
 
     private static long count(String sql) throws Exception {

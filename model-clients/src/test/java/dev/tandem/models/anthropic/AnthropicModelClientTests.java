@@ -14,8 +14,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Map;
@@ -184,5 +187,32 @@ class AnthropicModelClientTests {
         assertThat(auth.getMessage()).doesNotContain(KEY);
         assertThat(failure(403, "permission_error", "Your API key does not have permission to use the specified resource.")
                 .httpStatus()).isEqualTo(403);
+    }
+
+    @Test
+    void aRotatedKeyFileIsPickedUpOnTheNextCall(@TempDir Path dir) throws Exception {
+        server.stubFor(post("/v1/messages").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("""
+                        {"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
+                         "content":[{"type":"tool_use","id":"toolu_01","name":"answer",
+                                     "input":{"reasoning":"48 / 2 = 24","answer":24}}],
+                         "stop_reason":"tool_use","stop_sequence":null,
+                         "usage":{"input_tokens":21,"output_tokens":34}}
+                        """)));
+        var rotating = dir.resolve("anthropic-key");
+        Files.writeString(rotating, "sk-ant-old-key");
+        var endpoint = new Endpoint(URI.create(server.baseUrl()), "claude-sonnet-4-5", ApiKeySource.file(rotating),
+                Duration.ofSeconds(2), Duration.ofSeconds(5), Map.of(), Endpoint.StructuredOutput.TOOL, false, null,
+                Endpoint.MaxTokensField.MAX_TOKENS, 1024);
+        try (var client = new AnthropicModelClient(ModelSpec.anthropic("claude-rot", endpoint,
+                Set.of("generation", "json_schema")))) {
+            client.chat(solveRequest());
+            Files.writeString(rotating, "sk-ant-new-key");
+            client.chat(solveRequest());
+        }
+        server.verify(1, postRequestedFor(urlEqualTo("/v1/messages"))
+                .withHeader("Authorization", equalTo("Bearer sk-ant-old-key")));
+        server.verify(1, postRequestedFor(urlEqualTo("/v1/messages"))
+                .withHeader("Authorization", equalTo("Bearer sk-ant-new-key")));
     }
 }

@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,12 +54,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * continue under the fail-safe (blocking oracle review) and every decision reaches the ledger when it returns;
  * a PostgreSQL restart loses no ledger row; an oracle shutdown ends every in-flight task with a result or a clear
  * status, never a silent or partial answer; a model provider answering 5xx, 429 or timing out is left for the
- * next backend within a second. Bounded: about two minutes.
+ * next backend after at most one retry, long before its slow answer. Bounded: about two minutes.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultSuiteIT {
 
-    static final String DB = "tandem_faults";
+    /** The suite's database; TANDEM_FAULTS_DB lets parallel checkouts use their own. */
+    static final String DB = System.getenv().getOrDefault("TANDEM_FAULTS_DB", "tandem_faults");
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     static WireMockServer providers;
@@ -125,6 +128,8 @@ class FaultSuiteIT {
         router = new ServiceProcess("router-service", routerPort, routerConfig);
         var oracleConfig = E2eConfig.oracle(routerPort, auditPort);
         oracleConfig.put("tandem.oracle.audit.reconcile-every", "1s");
+        // the plan's worker types stay known while the shutdown test holds the router still
+        oracleConfig.put("tandem.oracle.router.cache-ttl", "1h");
         oracle = new ServiceProcess("oracle-service", oraclePort, oracleConfig);
         for (var p : List.of(audit, workerA, workerB, router, oracle)) {
             p.start();
@@ -250,14 +255,28 @@ class FaultSuiteIT {
     @Test
     @Order(4)
     void anOracleShutdownEndsEveryInFlightTaskWithAResultOrAClearStatus() throws Exception {
+        execute(); // the oracle has the worker types (cached for the suite) and a fresh connection to the router
         var outcomes = new ConcurrentLinkedQueue<String>();
         var started = new CountDownLatch(4);
+        var ended = new AtomicInteger();
         var streams = new ArrayList<CompletableFuture<Void>>();
-        for (int i = 0; i < 4; i++) {
-            streams.add(CompletableFuture.runAsync(() -> outcomes.add(stream(started))));
+        // With the router stopped no step can finish, so each task is in flight from its first step on, however
+        // slow the machine: the shutdown meets four tasks mid-way, not four that happened to be done already.
+        router.pause();
+        try {
+            for (int i = 0; i < 4; i++) {
+                streams.add(CompletableFuture.runAsync(() -> {
+                    outcomes.add(stream(started));
+                    ended.incrementAndGet();
+                }));
+            }
+            assertThat(started.await(60, TimeUnit.SECONDS)).as("every task started a step").isTrue();
+            assertThat(ended.get()).as("tasks that had ended before the shutdown").isZero();
+            oracle.terminate(); // SIGTERM: graceful shutdown
+        } finally {
+            router.resume();
         }
-        assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
-        oracle.close(); // SIGTERM: graceful shutdown
+        oracle.close();
         CompletableFuture.allOf(streams.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 
         assertThat(outcomes).hasSize(4).allSatisfy(o -> assertThat(o).matches("complete|status:UNAVAILABLE|status:CANCELLED"));
@@ -267,32 +286,37 @@ class FaultSuiteIT {
 
     @Test
     @Order(5)
-    void aProviderFailingWith5xx429OrTimeoutsIsLeftWithinASecond() throws Exception {
+    void aProviderFailingWith5xx429OrTimeoutsIsLeftAfterAtMostOneRetry() throws Exception {
         // a healthy first call: the cheaper backend serves the step (and the JIT has seen the path)
         failFlakyWith(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
                 .withBody(completion("{\"label\":\"billing\",\"confidence\":0.9}")));
         assertThat(dispatch().getAttemptsList()).singleElement()
                 .satisfies(a -> assertThat(a.getModelId()).isEqualTo("flaky-llm"));
 
-        // 5xx: the worker answers UNAVAILABLE, the router fails over to the next backend
+        // 5xx: the worker answers UNAVAILABLE, retried once (max-retries 1), then the router fails over
         failFlakyWith(aResponse().withStatus(503).withHeader("Content-Type", "application/json")
                 .withBody("{\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}"));
-        assertFailsOverWithinASecond("503", AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED);
+        assertFailsOver("503", AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED, 2);
         Thread.sleep(2500); // the flaky backend's circuit closes again (delay 2 s in this suite)
 
-        // 429 with Retry-After: failed over, and the backend is left alone until the delay has passed
+        // 429 with Retry-After: failed over without a retry, and the backend is left alone until the delay has passed
         failFlakyWith(aResponse().withStatus(429).withHeader("Retry-After", "3").withHeader("Content-Type",
                 "application/json").withBody("{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\"}}"));
-        assertFailsOverWithinASecond("429", AttemptOutcome.ATTEMPT_OUTCOME_RATE_LIMITED);
+        assertFailsOver("429", AttemptOutcome.ATTEMPT_OUTCOME_RATE_LIMITED, 1);
+        providers.resetRequests();
         var during = dispatch();
         assertThat(during.getAttemptsList()).as("no call to a rate-limited backend")
                 .noneMatch(a -> a.getModelId().equals("flaky-llm"));
+        assertThat(flakyCalls()).isZero();
         Thread.sleep(3500);
 
-        // a timeout (the worker's request timeout is 400 ms): failed over within the second
-        failFlakyWith(aResponse().withStatus(200).withFixedDelay(3000).withHeader("Content-Type", "application/json")
+        // a timeout: the provider would answer after 20 s; the worker's 400 ms request timeout ends the call
+        failFlakyWith(aResponse().withStatus(200).withFixedDelay(20_000).withHeader("Content-Type", "application/json")
                 .withBody(completion("{\"label\":\"billing\",\"confidence\":0.9}")));
-        assertFailsOverWithinASecond("timeout", AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED);
+        double failoverMs = assertFailsOver("timeout", AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED, 1);
+        // half the provider's delay: only the request timeout, not the provider's answer, ends the call that early,
+        // and no load on this machine stretches 400 ms to 10 s
+        assertThat(failoverMs).as("timeout: time on the silent backend, ms").isLessThan(10_000);
     }
 
     private static com.github.tomakehurst.wiremock.stubbing.StubMapping flakyStub;
@@ -314,7 +338,16 @@ class FaultSuiteIT {
                         .build());
     }
 
-    private static void assertFailsOverWithinASecond(String failure, AttemptOutcome expected) {
+    private static int flakyCalls() {
+        return providers.findAll(postRequestedFor(urlEqualTo("/flaky/v1/chat/completions"))).size();
+    }
+
+    /**
+     * One dispatch that tries the failing backend first, calls it at most {@code maxCalls} times and succeeds on the
+     * next one; returns the time spent before moving on, in ms (printed: docs/benchmarks.md quotes it).
+     */
+    private static double assertFailsOver(String failure, AttemptOutcome expected, int maxCalls) {
+        providers.resetRequests();
         long start = System.nanoTime();
         var response = dispatch();
         double wallMs = (System.nanoTime() - start) / 1e6;
@@ -322,14 +355,20 @@ class FaultSuiteIT {
         assertThat(attempts.getFirst().getModelId()).as(failure + ": the cheaper backend is tried first")
                 .isEqualTo("flaky-llm");
         assertThat(attempts.getFirst().getOutcome()).as(failure).isEqualTo(expected);
+        var onFlaky = attempts.stream().filter(a -> a.getModelId().equals("flaky-llm")).toList();
+        assertThat(onFlaky).as(failure + ": attempts on the failing backend").hasSizeBetween(1, maxCalls)
+                .allSatisfy(a -> assertThat(a.getOutcome()).isEqualTo(expected));
+        assertThat(flakyCalls()).as(failure + ": calls that reached the failing provider")
+                .isBetween(1, maxCalls);
         var succeeded = attempts.getLast();
         assertThat(succeeded.getOutcome()).isEqualTo(AttemptOutcome.ATTEMPT_OUTCOME_SUCCEEDED);
         assertThat(succeeded.getModelId()).isEqualTo("steady-llm");
         assertThat(response.getResult().getOutput()).contains("billing");
         // the time spent on the failing backend, retries included, before the step moved on
-        System.out.printf("fault suite: %s failover after %.0f ms (step total %.0f ms)%n", failure,
-                wallMs - succeeded.getLatencyMs(), wallMs);
-        assertThat(wallMs - succeeded.getLatencyMs()).as(failure + ": failover time, ms").isLessThan(1000);
+        double failoverMs = wallMs - succeeded.getLatencyMs();
+        System.out.printf("fault suite: %s failover after %.0f ms (step total %.0f ms)%n", failure, failoverMs,
+                wallMs);
+        return failoverMs;
     }
 
     static String completion(String content) {
@@ -368,10 +407,8 @@ class FaultSuiteIT {
             }
             return "ended without task done";
         } catch (StatusRuntimeException e) {
-            if (!counted) {
-                started.countDown();
-            }
-            return "status:" + e.getStatus().getCode();
+            // a task that failed before its first step never counts as started: the test then waits in vain
+            return "status:" + e.getStatus().getCode() + (counted ? "" : " (before any step)");
         }
     }
 

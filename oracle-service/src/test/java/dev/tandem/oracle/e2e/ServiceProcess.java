@@ -126,6 +126,30 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** SIGTERM without waiting: the service begins its graceful shutdown; {@link #close()} waits for it. */
+    public void terminate() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+        }
+    }
+
+    /** SIGSTOP: the process holds still, its connections open, until {@link #resume()}. */
+    public void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        int rc = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start().waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " exited " + rc);
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
         if (process != null && process.isAlive()) {

@@ -104,6 +104,11 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
     @Blocking
     public void review(ReviewRequest request, StreamObserver<ReviewResponse> responses) {
         state.reviews.add(request);
+        if (state.failingReviews.contains(request.getStepId())) {
+            responses.onError(Status.UNAVAILABLE.withDescription("no reviewer for " + request.getStepId()
+                    + " could be reached").asRuntimeException());
+            return;
+        }
         boolean rejected = state.rejectedSteps.contains(request.getStepId());
         var reviewerOutput = rejected && state.reviewerAnswers
                 ? output(request.getWorkerType(), request.getInputsMap(), true) : "";

@@ -26,6 +26,8 @@ public class FakeRouterState {
     public final Set<String> rejectedSteps = ConcurrentHashMap.newKeySet();
     /** Worker types whose dispatches go to a stream still earning trust (charged to the exploration budget). */
     public final Set<String> earningTrust = ConcurrentHashMap.newKeySet();
+    /** Step ids whose review fails (UNAVAILABLE): the router could reach no reviewer. */
+    public final Set<String> failingReviews = ConcurrentHashMap.newKeySet();
     /** When false, a rejecting review carries no reviewer output, so the oracle re-dispatches. */
     public volatile boolean reviewerAnswers = true;
     /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
@@ -45,6 +47,7 @@ public class FakeRouterState {
         failingOnOracleTier.clear();
         rejectedSteps.clear();
         earningTrust.clear();
+        failingReviews.clear();
         reviewerAnswers = true;
         rendezvous = 0;
         dispatches.clear();

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -94,6 +95,11 @@ public class WorkerPools {
     private final RouterConfig.CircuitBreaker breaker;
     private final RouterConfig.Retry retry;
     private final long openDelayNanos;
+    /**
+     * Monotonic time of the rate-limit cooldowns and of the circuit's open delay as selection sees it; tests move
+     * it instead of sleeping, so a loaded machine cannot make a short delay pass before it is observed.
+     */
+    private volatile LongSupplier nanoTime = System::nanoTime;
 
     @Inject
     public WorkerPools(CatalogHolder catalogs, MeterRegistry registry, RouterConfig config) {
@@ -102,6 +108,11 @@ public class WorkerPools {
         this.breaker = config.circuitBreaker();
         this.retry = config.retry();
         this.openDelayNanos = breaker.delay().toNanos();
+    }
+
+    /** Replaces the clock of cooldowns and open delays (tests); {@code System::nanoTime} restores it. */
+    public void useClock(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -154,7 +165,7 @@ public class WorkerPools {
 
     public boolean circuitOpen(BackendState s) {
         return s != null && s.circuit == CircuitBreakerState.OPEN
-                && System.nanoTime() - s.openedAtNanos < openDelayNanos;
+                && nanoTime.getAsLong() - s.openedAtNanos < openDelayNanos;
     }
 
     /** The backend's live state record (created when missing), for readers that cache it. */
@@ -168,9 +179,9 @@ public class WorkerPools {
     }
 
     /** Nanoseconds until the backend may be called again after a rate limit, 0 when it is not rate limited. */
-    public static long rateLimitedForNanos(BackendState s) {
+    public long rateLimitedForNanos(BackendState s) {
         long until = s.rateLimitedUntilNanos;
-        return until == 0 ? 0 : Math.max(0, until - System.nanoTime());
+        return until == 0 ? 0 : Math.max(0, until - nanoTime.getAsLong());
     }
 
     /** Circuit state as shown to operators: "closed", "open" or "half-open". */
@@ -205,13 +216,13 @@ public class WorkerPools {
         if (s == null || s.rateLimitedUntilNanos == 0) {
             return 0;
         }
-        return Math.max(0, s.rateLimitedUntilNanos - System.nanoTime());
+        return Math.max(0, s.rateLimitedUntilNanos - nanoTime.getAsLong());
     }
 
     /** Keeps a backend out of selection for the given time (a worker's RetryInfo, or the default cooldown). */
     public void rateLimit(Backend backend, long nanos) {
         BackendState s = state(backend);
-        s.rateLimitedUntilNanos = System.nanoTime() + Math.max(1, nanos);
+        s.rateLimitedUntilNanos = nanoTime.getAsLong() + Math.max(1, nanos);
         LOG.infof("backend %s rate limited: out of selection for %d ms", backend.key(), nanos / 1_000_000);
     }
 
@@ -308,8 +319,7 @@ public class WorkerPools {
         Gauge.builder("tandem.router.backend.circuit.open", s, st -> st.circuit == CircuitBreakerState.OPEN ? 1 : 0)
                 .description("1 while the backend's circuit breaker is open").tags("model", model, "pool", pool)
                 .register(registry);
-        Gauge.builder("tandem.router.backend.rate.limited", s,
-                        st -> st.rateLimitedUntilNanos - System.nanoTime() > 0 ? 1 : 0)
+        Gauge.builder("tandem.router.backend.rate.limited", s, st -> rateLimitedForNanos(st) > 0 ? 1 : 0)
                 .description("1 while the backend is kept out of selection for a rate limit")
                 .tags("model", model, "pool", pool).register(registry);
         return s;
@@ -317,7 +327,7 @@ public class WorkerPools {
 
     private void onCircuitChange(BackendState s, CircuitBreakerState state) {
         if (state == CircuitBreakerState.OPEN) {
-            s.openedAtNanos = System.nanoTime();
+            s.openedAtNanos = nanoTime.getAsLong();
         }
         s.circuit = state;
         LOG.infof("circuit of backend %s is now %s", s.key, state);

@@ -77,7 +77,7 @@ public class LiveState implements LiveView {
 
     @Override
     public long rateLimitedForNanos(Backend backend) {
-        return WorkerPools.rateLimitedForNanos(slot(backend).state());
+        return pools.rateLimitedForNanos(slot(backend).state());
     }
 
     @Override
