@@ -37,6 +37,8 @@ final class E2eConfig {
         p.put("tandem.router.pools.local.endpoint", "localhost:" + workerPort);
         p.put("quarkus.grpc.clients.audit.host", "localhost");
         p.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
+        // the suite moves streams through trust states in seconds; the router reprices reviews as often
+        p.put("tandem.router.audit.poll-interval", "1s");
         return p;
     }
 

@@ -225,7 +225,10 @@ class TandemEndToEndIT {
         var tickets = List.of("ambiguous-1.txt", "ambiguous-2.txt", "ambiguous-3.txt");
         var stub = OracleServiceGrpc.newBlockingStub(oracleChannel);
         int rejected = 0;
-        for (var ticket : tickets) {
+        // A worker gets such a step only when the exploration budget allows it (the rest go to the oracle
+        // directly), so the tickets go round until a worker's answer was rejected, at most five times each.
+        for (int i = 0; i < 15 && (i < tickets.size() || rejected == 0); i++) {
+            var ticket = tickets.get(i % tickets.size());
             var response = stub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(ExecuteRequest.newBuilder()
                     .setTask("Triage this customer support ticket")
                     .putInputs("document", sample(ticket)).build());
@@ -241,7 +244,8 @@ class TandemEndToEndIT {
                 }
             }
         }
-        assertThat(rejected).as("the oracle rejects at least one worker output on ambiguous tickets").isPositive();
+        assertThat(rejected).as("the oracle rejects at least one worker output on ambiguous tickets (15 tasks)")
+                .isPositive();
     }
 
     @Test
@@ -364,6 +368,23 @@ class TandemEndToEndIT {
             assertThat(isTrusted(status.getState())).as("classify stream state " + status.getState()).isTrue();
         } finally {
             ch.shutdownNow();
+        }
+        // the router prices the stream's reviews from its audit poll: wait until it sees the stream trusted
+        var routerChannel = channel(router.port);
+        try {
+            var routing = dev.tandem.proto.router.v1.RouterServiceGrpc.newBlockingStub(routerChannel);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String state = "";
+            while (!"normal".equals(state) && !"reduced".equals(state) && System.nanoTime() < until) {
+                state = routing.withDeadlineAfter(10, TimeUnit.SECONDS).route(dev.tandem.proto.router.v1.RouteRequest
+                        .newBuilder().setWorkerType("classify").build()).getDecision().getCandidatesList().stream()
+                        .filter(c -> c.getModelId().equals("embedded-minilm")).findFirst()
+                        .map(dev.tandem.proto.router.v1.Candidate::getTrustState).orElse("");
+                Thread.sleep(200);
+            }
+            assertThat(state).as("the router's view of the classify stream").isIn("normal", "reduced");
+        } finally {
+            routerChannel.shutdownNow();
         }
 
         // eight labels the text gives no reason to prefer: no label can take most of the probability
