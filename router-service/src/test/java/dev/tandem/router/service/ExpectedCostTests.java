@@ -23,11 +23,16 @@ class ExpectedCostTests {
 
     private final RouteSelector selector = new RouteSelector();
     private final FakeLive live = new FakeLive();
-    private final Catalog catalog = new Catalog(List.of(
-            new ModelProfile("small", ModelTier.SMALL, 0.1, 0.1, 0.1, Set.of(), 8192, Set.of(), Set.of(), 0.9),
-            new ModelProfile("oracle", ModelTier.ORACLE, 10, 10, 10, Set.of(), 8192, Set.of(), Set.of(), 0.95)),
-            List.of(new WorkerPool("p", "localhost:1", List.of("small", "oracle"), 8, "", true)),
-            "oracle", Map.of(), 0.80, Map.of(), 200, 500, 4);
+    private final Catalog catalog = workerAndOracle();
+
+    /** A worker "small" at $0.10 and the oracle at $10.00 per 1M tokens on one pool (shared with TrustEarningTests). */
+    static Catalog workerAndOracle() {
+        return new Catalog(List.of(
+                new ModelProfile("small", ModelTier.SMALL, 0.1, 0.1, 0.1, Set.of(), 8192, Set.of(), Set.of(), 0.9),
+                new ModelProfile("oracle", ModelTier.ORACLE, 10, 10, 10, Set.of(), 8192, Set.of(), Set.of(), 0.95)),
+                List.of(new WorkerPool("p", "localhost:1", List.of("small", "oracle"), 8, "", true)),
+                "oracle", Map.of(), 0.80, Map.of(), 200, 500, 4);
+    }
 
     private Selection select(SelectionRequest request) {
         return selector.select(request, catalog, live);

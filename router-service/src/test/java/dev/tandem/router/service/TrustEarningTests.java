@@ -24,11 +24,7 @@ class TrustEarningTests {
     private final TrustEarning earning = new TrustEarning(budget, 40, 10 * MINUTE, 60 * MINUTE, now::get);
     private final RouteSelector selector = new RouteSelector();
     private final FakeLive live = new FakeLive();
-    private final Catalog catalog = new Catalog(List.of(
-            new ModelProfile("small", ModelTier.SMALL, 0.1, 0.1, 0.1, Set.of(), 8192, Set.of(), Set.of(), 0.9),
-            new ModelProfile("oracle", ModelTier.ORACLE, 10, 10, 10, Set.of(), 8192, Set.of(), Set.of(), 0.95)),
-            List.of(new WorkerPool("p", "localhost:1", List.of("small", "oracle"), 8, "", true)),
-            "oracle", Map.of(), 0.80, Map.of(), 200, 500, 4);
+    private final Catalog catalog = ExpectedCostTests.workerAndOracle();
 
     private Selection route() {
         SelectionRequest request = SelectionRequest.of("classify", 1000);
