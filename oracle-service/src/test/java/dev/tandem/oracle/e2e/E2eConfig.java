@@ -39,6 +39,10 @@ final class E2eConfig {
         p.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
         // the suite moves streams through trust states in seconds; the router reprices reviews as often
         p.put("tandem.router.audit.poll-interval", "1s");
+        // A window of 100 steps: the embedded oracle's review of a classify step costs up to about twice the step's
+        // oracle price, more than a 20-step window of oracle-only steps can absorb at 5 % (router README, *Expected
+        // cost and the exploration budget*, the known limit); the first task's bound (Order 2) holds for any window.
+        p.put("tandem.router.exploration-budget.window-steps", "100");
         return p;
     }
 
