@@ -2,7 +2,6 @@ package dev.tandem.router.service;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -248,18 +247,7 @@ public class ExplorationBudget {
         return w == null ? 0 : w.entries.size();
     }
 
-    /** Forgets every window (the admin API's reset). */
-    public void clear() {
-        windows.clear();
-    }
-
     private static String key(String workerType, String tenant) {
         return tenant == null || tenant.isEmpty() ? workerType : workerType + '\n' + tenant;
-    }
-
-    /** Iterates over the step accounts of a window (tests). */
-    Iterator<Entry> entries(String workerType, String tenant) {
-        Window w = windows.get(key(workerType, tenant));
-        return w == null ? java.util.Collections.emptyIterator() : w.entries.iterator();
     }
 }

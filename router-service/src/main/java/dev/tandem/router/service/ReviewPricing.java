@@ -104,10 +104,4 @@ public class ReviewPricing {
             }
         }
     }
-
-    /** Reviews seen for the worker type (with a known step baseline). */
-    public long reviews(String workerType) {
-        Learned l = byWorkerType.get(workerType);
-        return l == null ? 0 : l.reviews;
-    }
 }
