@@ -372,32 +372,36 @@ class TandemEndToEndIT {
         } finally {
             ch.shutdownNow();
         }
-        // The router prices the stream's reviews from its audit poll. A stream that just earned trust reviews
-        // every output blocking until the audit's next refit (every 5 s) sets its policy, and the oracle is the
-        // cheaper choice until then: wait until the router sends classify steps to the worker.
+        // eight labels the text gives no reason to prefer: no label can take most of the probability
+        var plan = Plan.newBuilder().addSteps(PlanStep.newBuilder().setId("guess").setWorkerType("classify")
+                .putInputs("text", "{{inputs.document}}")
+                .putInputs("labels", "north,south,east,west,up,down,left,right")).build();
+        var request = ExecuteRequest.newBuilder().setPlan(plan).putInputs("document", "Please see the attached form.")
+                .build();
+        var oracleStub = OracleServiceGrpc.newBlockingStub(oracleChannel);
+        // The router prices the stream's reviews from its audit poll: a stream that just earned trust reviews every
+        // output blocking until the audit's next refit (every 5 s), and the exploration budget admits the worker only
+        // while the window can absorb its worst case (a review). Until the router sends this step to the worker, the
+        // step runs on the oracle, which adds to the window's budget as the window slides.
         var routerChannel = channel(router.port);
         try {
             var routing = dev.tandem.proto.router.v1.RouterServiceGrpc.newBlockingStub(routerChannel);
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            var decision = dev.tandem.proto.router.v1.RouteDecision.getDefaultInstance();
+            var route = dev.tandem.proto.router.v1.RouteRequest.newBuilder().setWorkerType("classify")
+                    .putInputs("text", "Please see the attached form.")
+                    .putInputs("labels", "north,south,east,west,up,down,left,right").build();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            var decision = routing.withDeadlineAfter(10, TimeUnit.SECONDS).route(route).getDecision();
             while (!decision.getModelId().equals("embedded-minilm") && System.nanoTime() < until) {
-                decision = routing.withDeadlineAfter(10, TimeUnit.SECONDS).route(dev.tandem.proto.router.v1
-                        .RouteRequest.newBuilder().setWorkerType("classify").build()).getDecision();
+                oracleStub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(request);
                 Thread.sleep(200);
+                decision = routing.withDeadlineAfter(10, TimeUnit.SECONDS).route(route).getDecision();
             }
             assertThat(decision.getModelId()).as("the router's choice for classify: " + decision.getExplanation())
                     .isEqualTo("embedded-minilm");
         } finally {
             routerChannel.shutdownNow();
         }
-
-        // eight labels the text gives no reason to prefer: no label can take most of the probability
-        var plan = Plan.newBuilder().addSteps(PlanStep.newBuilder().setId("guess").setWorkerType("classify")
-                .putInputs("text", "{{inputs.document}}")
-                .putInputs("labels", "north,south,east,west,up,down,left,right")).build();
-        var response = OracleServiceGrpc.newBlockingStub(oracleChannel).withDeadlineAfter(60, TimeUnit.SECONDS)
-                .execute(ExecuteRequest.newBuilder().setPlan(plan)
-                        .putInputs("document", "Please see the attached form.").build());
+        var response = oracleStub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(request);
 
         var step = response.getSteps(0);
         // the worker's output, or the oracle's when the review rejected it
