@@ -43,6 +43,33 @@ public interface AuditConfig {
     /** Stream gauges. */
     Metrics metrics();
 
+    /** Evidence from onboarding (golden sets, labelled exemplars) as a discounted prior of the probation clearance. */
+    Onboarding onboarding();
+
+    interface Onboarding {
+        /**
+         * d: each onboarding item counts as d production reviews in the clearance's Beta posterior (a power prior):
+         * a golden set is a sample of what someone expected the stream to be, not of the stream.
+         */
+        @WithDefault("0.5")
+        double discount();
+
+        /** At most this many pseudo-reviews from onboarding, whatever the golden set's size. */
+        @WithDefault("100")
+        double maxWeight();
+
+        /**
+         * The prior is dropped when the stream's own reviews contradict it: when the prior predictive probability
+         * of at least as many rejections as the stream has in its state is under this.
+         */
+        @WithDefault("0.05")
+        double conflictP();
+
+        /** How often a replica re-reads the evidence other replicas recorded. */
+        @WithDefault("PT30S")
+        Duration refreshInterval();
+    }
+
     interface Target {
         /** A: outgoing errors (passed and shadow-reviewed outputs that were wrong) per decided output. */
         @WithDefault("0.01")

@@ -8,6 +8,7 @@ import java.time.Instant;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -35,6 +36,7 @@ import dev.tandem.audit.service.AuditLedgerService;
 import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LedgerUnavailableException;
 import dev.tandem.audit.service.NotFoundException;
+import dev.tandem.audit.service.OnboardingPriors;
 
 /** Admin view of trust states and the ledger, the human review queue and trace export. */
 @Path("/api")
@@ -45,8 +47,11 @@ public class AuditAdminResource {
     private final AuditLedgerService audit;
     private final ReviewQueueService reviews;
     private final TraceExporter exporter;
+    private final OnboardingPriors onboarding;
 
-    public AuditAdminResource(AuditLedgerService audit, ReviewQueueService reviews, TraceExporter exporter) {
+    public AuditAdminResource(AuditLedgerService audit, ReviewQueueService reviews, TraceExporter exporter,
+            OnboardingPriors onboarding) {
+        this.onboarding = onboarding;
         this.audit = audit;
         this.reviews = reviews;
         this.exporter = exporter;
@@ -104,6 +109,26 @@ public class AuditAdminResource {
     }
 
     /** Leases review tasks to a reviewer: {"reviewer", "queue", "max_tasks", "lease_seconds", "decision_id"}. */
+    /**
+     * Records what a worker backend did on a worker type's golden set when it was onboarded (bin/onboard): a
+     * discounted prior of its streams' probation clearance, replacing any earlier evaluation.
+     */
+    @PUT
+    @Path("/onboarding")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public OnboardingView recordOnboarding(OnboardingView body) {
+        if (body == null) {
+            throw new InvalidAuditRequestException(List.of(new FieldViolation("body", "is required")));
+        }
+        return OnboardingView.of(onboarding.record(body.toEvidence()));
+    }
+
+    @GET
+    @Path("/onboarding")
+    public List<OnboardingView> onboarding() {
+        return onboarding.list().stream().map(OnboardingView::of).toList();
+    }
+
     @POST
     @Path("/review-tasks/claim")
     @Consumes(MediaType.APPLICATION_JSON)

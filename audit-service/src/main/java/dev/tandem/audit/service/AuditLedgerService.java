@@ -68,11 +68,13 @@ public class AuditLedgerService {
     private final StreamPolicies policies;
     private final AuditMetrics metrics;
     private final AuditConfig config;
+    private final OnboardingPriors onboarding;
 
     public AuditLedgerService(Ledger ledger, StreamRepository streams, DecisionRepository decisions,
             StateChangeRepository stateChanges, ReviewTaskRepository tasks, AuditPolicy auditPolicy,
             TrustPolicy trustPolicy, PolicyFitter fitter, DecisionWriter writer, StreamPolicies policies,
-            AuditMetrics metrics, AuditConfig config) {
+            AuditMetrics metrics, AuditConfig config, OnboardingPriors onboarding) {
+        this.onboarding = onboarding;
         this.ledger = ledger;
         this.streams = streams;
         this.decisions = decisions;
@@ -276,7 +278,7 @@ public class AuditLedgerService {
             }
             tasks.delete(c, verdict.decisionId());
             TrustUpdate update = trustPolicy.apply(stream, verdict.verdict(), entry.decision().reason(),
-                    entry.request().rawConfidence(), decisions.nextSeq(c), now);
+                    entry.request().rawConfidence(), decisions.nextSeq(c), now, onboarding.forStream(key));
             StreamRecord next = update.stream();
             if (update.needsFit()) {
                 next = fitter.fit(next, window(c, next), certificationSample(c, next), now);

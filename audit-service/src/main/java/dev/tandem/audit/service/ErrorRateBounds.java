@@ -22,6 +22,15 @@ public final class ErrorRateBounds {
         return posterior(rejected, reviewed, priorAlpha, priorBeta).inverseCumulativeProbability(1.0 - level);
     }
 
+    /** With fractional counts: prior pseudo-reviews ({@link ClearancePrior}) added to the stream's own. */
+    public static double upper(double rejected, double reviewed, double level, double priorAlpha, double priorBeta) {
+        if (rejected < 0 || reviewed < rejected) {
+            throw new IllegalArgumentException("need 0 <= rejected <= reviewed, got " + rejected + "/" + reviewed);
+        }
+        return new BetaDistribution(null, priorAlpha + rejected, priorBeta + (reviewed - rejected))
+                .inverseCumulativeProbability(level);
+    }
+
     /** Uniform prior. */
     public static double upper(long rejected, long reviewed, double level) {
         return upper(rejected, reviewed, level, 1.0, 1.0);

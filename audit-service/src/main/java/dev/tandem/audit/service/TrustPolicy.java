@@ -2,11 +2,13 @@ package dev.tandem.audit.service;
 
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.audit.AuditReason;
 import dev.tandem.audit.CalibrationMap;
+import dev.tandem.audit.OnboardingEvidence;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
@@ -47,7 +49,10 @@ import dev.tandem.audit.config.AuditConfig;
  * {@code suspend-error-rate} [10 %] (Z1.4 discontinuation: shown, not merely suspected, to be bad).</li>
  * <li><b>PROBATION/TIGHTENED → NORMAL</b> when U(r_s, n_s) ≤ {@code trust.target-error-rate} [2 %] (CSP-1's clearance
  * on evidence: 95 clean reviews with the Jeffreys prior, more after rejections); the policy is refitted
- * (threshold certified) before the first NORMAL decision.</li>
+ * (threshold certified) before the first NORMAL decision. From PROBATION, with at least {@code suspend-min-reviews}
+ * reviews, the bound may include the backend's onboarding evidence as a discounted prior ({@link ClearancePrior}):
+ * a model that did well on its golden set leaves probation sooner; what it passes afterwards is still held under A
+ * by the blocking sample and the certificate, both from production reviews only.</li>
  * <li><b>PROBATION/TIGHTENED → NORMAL on a certified threshold</b> (checked after each refit, with at least
  * {@code suspend-min-reviews} reviews in the state): the evidence window certifies a raw-confidence threshold that
  * passes at least {@code clearance-pass-share} [50 %] of the outputs, so
@@ -95,6 +100,15 @@ public class TrustPolicy {
      */
     public TrustUpdate apply(StreamRecord s, Verdict verdict, AuditReason reason, double rawConfidence, long nextSeq,
             Instant now) {
+        return apply(s, verdict, reason, rawConfidence, nextSeq, now, Optional.empty());
+    }
+
+    /**
+     * The stream after one more verdict, with the onboarding evidence of its backend and worker type, if any: a
+     * discounted prior of the probation clearance only ({@link ClearancePrior}).
+     */
+    public TrustUpdate apply(StreamRecord s, Verdict verdict, AuditReason reason, double rawConfidence, long nextSeq,
+            Instant now, Optional<OnboardingEvidence> onboarding) {
         AuditConfig.Trust trust = config.trust();
         boolean rejected = verdict == Verdict.REJECTED;
         boolean sampled = reason == AuditReason.RANDOM_SAMPLE || reason == AuditReason.OUTGOING_LIMIT;
@@ -140,6 +154,7 @@ public class TrustPolicy {
         TrustState to = from;
         String why = null;
         String alarm = null;
+        Optional<ClearancePrior> prior;
         double bound = Math.log(1 / config.drift().confirmationError()); // SPRT with α = β
         if (confirming && b.confirmationLlr <= -bound) {
             // Wald's SPRT on the tightened reviews rejects the drift: a false alarm; the old evidence still holds.
@@ -180,6 +195,16 @@ public class TrustPolicy {
             why = String.format(Locale.ROOT, "error rate shown above %.1f %%: %.0f %% lower bound %.2f %% from %d of "
                     + "%d reviews rejected in %s", 100 * trust.suspendErrorRate(), 100 * level, 100 * lower,
                     b.stateRejected, b.stateReviewed, from.name().toLowerCase(Locale.ROOT));
+        } else if (from == TrustState.PROBATION && upper > trust.targetErrorRate()
+                && b.stateReviewed >= trust.suspendMinReviews()
+                && (prior = ClearancePrior.of(onboarding, b.stateRejected, b.stateReviewed, config)).isPresent()
+                && prior.get().upper(b.stateRejected, b.stateReviewed, level, trust) <= trust.targetErrorRate()) {
+            to = TrustState.NORMAL;
+            why = String.format(Locale.ROOT, "trust earned: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% "
+                    + "after %d reviews (%d rejected) in probation %s; the outgoing-error certificate still rests on "
+                    + "production reviews only", 100 * level,
+                    100 * prior.get().upper(b.stateRejected, b.stateReviewed, level, trust),
+                    100 * trust.targetErrorRate(), b.stateReviewed, b.stateRejected, prior.get().describe());
         } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()
                 && !(from == TrustState.TIGHTENED && b.previousWindowSinceSeq != null)) {
             to = TrustState.NORMAL;

@@ -126,6 +126,41 @@ class AuditAdminResourceTests {
                 .body(containsString("audit-ledger"));
     }
 
+    @Test
+    void onboardingEvidenceIsValidatedStoredAndShortensProbation() {
+        given().contentType("application/json")
+                .body("{\"worker_backend\":\"embedded-minilm\",\"worker_type\":\"\",\"source\":\"golden-set\","
+                        + "\"items\":10,\"rejected\":11}")
+                .when().put("/api/onboarding").then()
+                .statusCode(400)
+                .body("violations.field", equalTo(java.util.List.of("worker_type", "rejected")));
+        given().contentType("application/json")
+                .body("{\"worker_backend\":\"embedded-minilm\",\"worker_type\":\"classify\",\"source\":\"golden-set\","
+                        + "\"items\":200,\"rejected\":0,\"detail\":\"support-ticket v1\"}")
+                .when().put("/api/onboarding").then()
+                .statusCode(200)
+                .body("items", equalTo(200))
+                .body("recorded_at", org.hamcrest.Matchers.notNullValue());
+        given().when().get("/api/onboarding").then()
+                .statusCode(200)
+                .body("$", hasSize(1))
+                .body("[0].detail", equalTo("support-ticket v1"));
+
+        // The stream already has one accepted review; 19 more make the 20 production reviews the prior needs.
+        for (int i = 0; i < 19; i++) {
+            String id = "task-o" + i + "/classify/1";
+            decide(id, "task-o" + i, "embedded-minilm", "classify", 0.9);
+            audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(id)
+                    .setVerdict(Verdict.VERDICT_ACCEPTED).setReviewer("embedded-bge-oracle").setReason("ok").build());
+        }
+        given().when().get("/api/streams/embedded-minilm/classify").then()
+                .statusCode(200)
+                .body("state", equalTo("NORMAL"));
+        given().queryParam("worker_backend", "embedded-minilm").when().get("/api/state-changes").then()
+                .statusCode(200)
+                .body("[0].reason", containsString("onboarding prior"));
+    }
+
     private void decide(String id, String task, String backend, String type, double confidence) {
         audit.decide(DecideRequest.newBuilder().setDecisionId(id).setTaskId(task).setWorkerBackend(backend)
                 .setWorkerType(type).setConfidence(confidence).setValidationPassed(true).build());

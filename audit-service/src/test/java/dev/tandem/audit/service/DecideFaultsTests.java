@@ -62,6 +62,8 @@ class DecideFaultsTests {
     AuditMetrics metrics;
     @Inject
     AuditConfig config;
+    @Inject
+    OnboardingPriors onboarding;
 
     /** The writer's ledger: fails the next {@code failures} batches, or holds every batch while {@code hold} is set. */
     private final class FaultyLedger extends Ledger {
@@ -104,7 +106,7 @@ class DecideFaultsTests {
                 config);
         writer.start();
         service = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks, auditPolicy, trustPolicy,
-                fitter, writer, cache, metrics, config);
+                fitter, writer, cache, metrics, config, onboarding);
     }
 
     @AfterEach

@@ -68,6 +68,8 @@ class TwoReplicasTests {
     AuditMetrics metrics;
     @Inject
     AuditConfig config;
+    @Inject
+    OnboardingPriors onboarding;
 
     private DecisionWriter writerB;
     private AuditLedgerService replicaB;
@@ -80,7 +82,7 @@ class TwoReplicasTests {
                 config);
         writerB.start();
         replicaB = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks, auditPolicy, trustPolicy,
-                fitter, writerB, cacheB, metrics, config);
+                fitter, writerB, cacheB, metrics, config, onboarding);
     }
 
     @AfterEach
@@ -171,7 +173,7 @@ class TwoReplicasTests {
         freshWriter.start();
         try {
             AuditLedgerService restarted = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks,
-                    auditPolicy, trustPolicy, fitter, freshWriter, fresh, metrics, config);
+                    auditPolicy, trustPolicy, fitter, freshWriter, fresh, metrics, config, onboarding);
             assertThat(restarted.getStream(key)).usingRecursiveComparison().isEqualTo(before);
             var after = restarted.decide(new DecisionRequest("a3", "t", "s", key, 0.35, 0.35, true)).decision();
             assertThat(after.state()).isEqualTo(TrustState.NORMAL);
