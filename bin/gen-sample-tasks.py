@@ -226,7 +226,9 @@ def triage_task():
                                                                "Help needed", "Question", "Account issue", "Re: your last email"])
     with_email = r.random() > 0.15  # some tickets come without an email in the body
     text = join(subject, greeting(), body, extra, signoff(first, last, email, with_email, r.random() < 0.3))
-    return {"kind": "triage", "task": pick(TRIAGE_TASKS), "inputs": {"document": text.strip()}}
+    # "label": the template's category, the reference of the golden sets (bin/gen-golden-sets.py); not written here
+    return {"kind": "triage", "task": pick(TRIAGE_TASKS), "inputs": {"document": text.strip()},
+            "label": maker.__name__.removeprefix("ticket_")}
 
 
 # ---------------------------------------------------------------------------------------------- summaries
@@ -401,7 +403,8 @@ def sentiment_task():
     }[stars])
     if r.random() < 0.3:
         text = f"{text} ({stars}/5, verified purchase, {date()})"
-    return {"kind": "sentiment", "task": pick(SENTIMENT_TASKS), "inputs": {"document": text}}
+    label = "negative" if stars <= 2 else "neutral" if stars == 3 else "positive"
+    return {"kind": "sentiment", "task": pick(SENTIMENT_TASKS), "inputs": {"document": text}, "label": label}
 
 
 KINDS = [(triage_task, 40), (summary_task, 25), (extraction_task, 20), (sentiment_task, 15)]

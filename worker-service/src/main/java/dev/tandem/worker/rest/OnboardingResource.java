@@ -1,0 +1,94 @@
+package dev.tandem.worker.rest;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.worker.service.GoldenSetEvaluator;
+import dev.tandem.worker.service.GoldenSetEvaluator.Evaluation;
+import dev.tandem.worker.service.GoldenSetEvaluator.GoldenItem;
+import dev.tandem.worker.service.StepException;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Onboarding of a model on a worker type: POST /api/onboarding/evaluate runs the model on the worker type's golden
+ * set (bundled, or the items sent) and answers with the result and, under {@code evidence}, the body the audit
+ * service's PUT /api/onboarding takes (bin/onboard sends it there).
+ */
+@Path("/api/onboarding")
+@Produces(MediaType.APPLICATION_JSON)
+@Blocking
+public class OnboardingResource {
+
+    @Inject
+    GoldenSetEvaluator evaluator;
+
+    /** Body: the model to onboard, the worker type, the reviewer for items without references, optional items. */
+    public record EvaluateRequest(String model, @JsonProperty("worker_type") String workerType, String reviewer,
+                                  List<JsonNode> items) {
+    }
+
+    /** What the audit service records: see the audit's OnboardingView. */
+    public record Evidence(@JsonProperty("worker_backend") String workerBackend,
+                           @JsonProperty("worker_type") String workerType, String source, long items, long rejected,
+                           String detail) {
+    }
+
+    public record EvaluateResponse(Evaluation evaluation, Evidence evidence) {
+    }
+
+    public record ErrorView(String error, List<StepException.FieldViolation> violations) {
+    }
+
+    @POST
+    @Path("/evaluate")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public EvaluateResponse evaluate(EvaluateRequest body) {
+        var violations = new ArrayList<StepException.FieldViolation>();
+        if (body == null || body.model() == null || body.model().isBlank()) {
+            violations.add(new StepException.FieldViolation("model", "is required"));
+        }
+        if (body == null || body.workerType() == null || body.workerType().isBlank()) {
+            violations.add(new StepException.FieldViolation("worker_type", "is required"));
+        }
+        if (!violations.isEmpty()) {
+            throw StepException.invalid(violations);
+        }
+        boolean own = body.items() != null && !body.items().isEmpty();
+        List<GoldenItem> items = own ? body.items().stream().map(GoldenSetEvaluator::parse).toList()
+                : evaluator.bundled(body.workerType());
+        String source = own ? "golden-set (sent by the caller)" : "golden-set (bundled golden/" + body.workerType()
+                + ".jsonl)";
+        var e = evaluator.evaluate(body.model(), body.workerType(), Optional.ofNullable(body.reviewer()), items,
+                source);
+        String detail = String.format(Locale.ROOT, "%s: %d judged against reference outputs, %d by %s (%d+%d "
+                        + "reviewer tokens, paid once); mean confidence %.3f", source, e.judgedByReference(),
+                e.judgedByReviewer(), e.reviewer().isEmpty() ? "no reviewer" : e.reviewer(),
+                e.reviewerUsage().inputTokens(), e.reviewerUsage().outputTokens(), e.meanConfidence());
+        return new EvaluateResponse(e, new Evidence(e.model(), e.workerType(), "golden-set", e.items(), e.rejected(),
+                detail));
+    }
+
+    @ServerExceptionMapper
+    public Response failed(StepException e) {
+        var status = switch (e.reason()) {
+            case INVALID_ARGUMENT -> Response.Status.BAD_REQUEST;
+            case NOT_FOUND -> Response.Status.NOT_FOUND;
+            case FAILED_PRECONDITION -> Response.Status.CONFLICT;
+            default -> Response.Status.SERVICE_UNAVAILABLE;
+        };
+        return Response.status(status).type(MediaType.APPLICATION_JSON)
+                .entity(new ErrorView(e.getMessage(), e.violations())).build();
+    }
+}

@@ -1,0 +1,173 @@
+package dev.tandem.worker.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.models.chat.CallDeadline;
+import dev.tandem.models.chat.TokenUsage;
+import dev.tandem.worker.service.StepException.FieldViolation;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Onboarding: runs a model on a worker type's golden set and judges every output, off the production stream. An
+ * item with a reference output ({@code expected}) is judged against it by the comparison a review makes (same
+ * label, same fields, same verdict, same number), at no model cost; an item without one is judged by the reviewer
+ * model, as a production review would be (its tokens are reported: the one-time cost of onboarding). The result
+ * goes to the audit service as onboarding evidence (bin/onboard): a discounted prior of the clearance of the
+ * model's streams, never evidence for their outgoing-error certificate.
+ *
+ * <p>Golden sets: {@code golden/<worker-type>.jsonl} on the classpath (written by bin/gen-golden-sets.py, disjoint
+ * from the demo's tasks), one item per line: {@code {"id", "inputs": {...}, "expected": {...}}}; or the caller's own
+ * items.
+ */
+@ApplicationScoped
+public class GoldenSetEvaluator {
+
+    private static final Logger LOG = Logger.getLogger(GoldenSetEvaluator.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int MAX_ITEMS = 5000;
+    private static final int WRONG_SHOWN = 20;
+
+    @Inject
+    StepWorkflow workflow;
+    @Inject
+    StepReviewer reviewer;
+    @Inject
+    WorkerTypeCatalog catalog;
+
+    /** One golden item: step inputs and, when known, the reference output. */
+    public record GoldenItem(String id, Map<String, String> inputs, JsonNode expected) {
+    }
+
+    /** One item the reference judged wrong. */
+    public record WrongItem(String id, String reason, double confidence) {
+    }
+
+    /**
+     * @param judgedByReference items judged against their reference output
+     * @param judgedByReviewer items judged by the reviewer model, whose tokens are {@code reviewerUsage}
+     */
+    public record Evaluation(String model, String workerType, String source, int items, int rejected,
+                             int judgedByReference, int judgedByReviewer, String reviewer, TokenUsage reviewerUsage,
+                             double meanConfidence, List<WrongItem> wrong) {
+    }
+
+    /** The bundled golden set of a worker type; empty when there is none. */
+    public List<GoldenItem> bundled(String workerType) {
+        var in = Thread.currentThread().getContextClassLoader().getResourceAsStream("golden/" + workerType + ".jsonl");
+        if (in == null) {
+            return List.of();
+        }
+        var items = new ArrayList<GoldenItem>();
+        try (var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) {
+                    items.add(parse(JSON.readTree(line)));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("golden set of " + workerType + " is unreadable", e);
+        }
+        return items;
+    }
+
+    public static GoldenItem parse(JsonNode node) {
+        var inputs = new LinkedHashMap<String, String>();
+        node.path("inputs").properties().forEach(e -> inputs.put(e.getKey(), e.getValue().isTextual()
+                ? e.getValue().asText() : e.getValue().toString()));
+        var expected = node.get("expected");
+        return new GoldenItem(node.path("id").asText(""), inputs,
+                expected == null || expected.isNull() ? null : expected);
+    }
+
+    /**
+     * Runs and judges every item.
+     *
+     * @param reviewerModel the model that judges items without a reference (the oracle); may be empty when every
+     *                      item has one
+     */
+    public Evaluation evaluate(String model, String workerType, Optional<String> reviewerModel, List<GoldenItem> items,
+                               String source) {
+        var violations = new ArrayList<FieldViolation>();
+        if (items.isEmpty()) {
+            violations.add(new FieldViolation("items", "no golden set for worker type '" + workerType
+                    + "': none is bundled; send items"));
+        }
+        if (items.size() > MAX_ITEMS) {
+            violations.add(new FieldViolation("items", "at most " + MAX_ITEMS + " items, got " + items.size()));
+        }
+        boolean needsReviewer = items.stream().anyMatch(i -> i.expected() == null)
+                || "summarize".equals(kindOf(workerType));
+        if (needsReviewer && reviewerModel.filter(r -> !r.isBlank()).isEmpty()) {
+            violations.add(new FieldViolation("reviewer", "items without a reference output (and every summary) "
+                    + "are judged by a reviewer model: name one"));
+        }
+        if (!violations.isEmpty()) {
+            throw StepException.invalid(violations);
+        }
+        int rejected = 0, byReference = 0, byReviewer = 0;
+        double confidence = 0;
+        var usage = TokenUsage.NONE;
+        var wrong = new ArrayList<WrongItem>();
+        for (var item : items) {
+            var prepared = workflow.preflight(workerType, item.inputs(), model, 1);
+            var run = workflow.run(prepared, item.inputs(), "", new ArrayList<>(), CallDeadline.none());
+            confidence += run.confidence();
+            var kind = prepared.type().definition().kind();
+            StepReviewer.Judgement judgement;
+            if (item.expected() != null && !WorkerType.SUMMARIZE.equals(kind)) {
+                judgement = againstReference(prepared.type().definition(), run.output(), item.expected());
+                byReference++;
+            } else {
+                var review = reviewer.review(new ReviewCommand("", "golden-" + item.id(), workerType, item.inputs(),
+                        run.output(), model, reviewerModel.orElseThrow(), "", CallDeadline.none()));
+                judgement = new StepReviewer.Judgement(review.accepted(), review.reason());
+                usage = usage.plus(review.usage());
+                byReviewer++;
+            }
+            if (!judgement.accepted()) {
+                rejected++;
+                if (wrong.size() < WRONG_SHOWN) {
+                    wrong.add(new WrongItem(item.id(), judgement.reason(), run.confidence()));
+                }
+            }
+        }
+        LOG.infof("Onboarding of %s on %s: %d of %d golden items wrong (%d by reference, %d by %s)", model,
+                workerType, rejected, items.size(), byReference, byReviewer, reviewerModel.orElse("no reviewer"));
+        return new Evaluation(model, workerType, source, items.size(), rejected, byReference, byReviewer,
+                byReviewer > 0 ? reviewerModel.orElse("") : "", usage, confidence / items.size(), List.copyOf(wrong));
+    }
+
+    private String kindOf(String workerType) {
+        return catalog.find(workerType).map(t -> t.definition().kind()).orElse("");
+    }
+
+    static StepReviewer.Judgement againstReference(WorkerType type, String output, JsonNode expected) {
+        JsonNode candidate;
+        try {
+            candidate = JSON.readTree(output);
+        } catch (IOException e) {
+            return new StepReviewer.Judgement(false, "The output is not JSON.");
+        }
+        return switch (type.kind()) {
+            case WorkerType.CLASSIFY -> StepReviewer.classify(candidate, expected, 1.0);
+            case WorkerType.EXTRACT -> StepReviewer.extract(candidate, expected);
+            case WorkerType.VALIDATE -> StepReviewer.validate(candidate, expected);
+            case WorkerType.SOLVE -> StepReviewer.solve(type, candidate, expected);
+            default -> throw new IllegalStateException("no reference judge for kind " + type.kind());
+        };
+    }
+}

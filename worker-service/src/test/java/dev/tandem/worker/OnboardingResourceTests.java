@@ -1,0 +1,81 @@
+package dev.tandem.worker;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.lessThan;
+
+/** Onboarding a model on a golden set: judged against references, or by the reviewer where there is none. */
+@QuarkusTest
+class OnboardingResourceTests {
+
+    @BeforeAll
+    static void logFailures() {
+        RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
+    }
+
+    @Test
+    void theBundledClassifyGoldenSetIsJudgedAgainstItsReferenceLabelsAtNoModelCost() {
+        given().contentType("application/json")
+                .body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\"}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(200)
+                .body("evaluation.items", equalTo(200))
+                .body("evaluation.judgedByReference", equalTo(200))
+                .body("evaluation.judgedByReviewer", equalTo(0))
+                .body("evaluation.rejected", allOf(greaterThan(0), lessThan(100)))
+                .body("evidence.worker_backend", equalTo("embedded-minilm"))
+                .body("evidence.worker_type", equalTo("classify"))
+                .body("evidence.source", equalTo("golden-set"))
+                .body("evidence.detail", containsString("200 judged against reference outputs"));
+    }
+
+    @Test
+    void aWrongReferenceCountsAsAWrongOutputAndIsShown() {
+        String text = "I was charged twice for my subscription this month, please refund the duplicate payment.";
+        given().contentType("application/json")
+                .body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\",\"items\":["
+                        + "{\"id\":\"a\",\"inputs\":{\"text\":\"" + text + "\",\"taxonomy\":\"support-ticket\"},"
+                        + "\"expected\":{\"label\":\"billing\"}},"
+                        + "{\"id\":\"b\",\"inputs\":{\"text\":\"" + text + "\",\"taxonomy\":\"support-ticket\"},"
+                        + "\"expected\":{\"label\":\"shipping\"}}]}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(200)
+                .body("evaluation.items", equalTo(2))
+                .body("evaluation.rejected", equalTo(1))
+                .body("evaluation.wrong[0].id", equalTo("b"))
+                .body("evidence.detail", containsString("sent by the caller"));
+    }
+
+    @Test
+    void itemsWithoutReferencesAreJudgedByTheReviewerWhoseTokensAreReported() {
+        given().contentType("application/json")
+                .body("{\"model\":\"embedded-minilm\",\"worker_type\":\"extract\",\"reviewer\":\"embedded-bge-oracle\","
+                        + "\"items\":[{\"id\":\"x\",\"inputs\":{\"text\":\"Refund of $12.50 for order ORD-123456 "
+                        + "issued on 3 March 2026, questions to help@example.com\",\"fields\":\"email,order_id\"}}]}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(200)
+                .body("evaluation.judgedByReviewer", equalTo(1))
+                .body("evaluation.reviewer", equalTo("embedded-bge-oracle"))
+                .body("evaluation.reviewerUsage.inputTokens", greaterThan(0));
+    }
+
+    @Test
+    void badRequestsNameTheFieldsAtFault() {
+        given().contentType("application/json").body("{\"worker_type\":\"\"}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations.field", hasItem("model"))
+                .body("violations.field", hasItem("worker_type"));
+        given().contentType("application/json").body("{\"model\":\"embedded-minilm\",\"worker_type\":\"extract\"}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations[0].field", equalTo("reviewer"));
+        given().contentType("application/json").body("{\"model\":\"embedded-minilm\",\"worker_type\":\"intent\"}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations[0].description", containsString("no golden set for worker type 'intent'"));
+    }
+}
