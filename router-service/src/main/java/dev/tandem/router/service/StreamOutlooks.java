@@ -33,10 +33,20 @@ public class StreamOutlooks {
      * @param errorRate the audit's estimate of the stream's error rate over all outputs; NaN when unknown
      * @param targetErrorRate the outgoing error rate the audit certifies for the stream (0: unknown)
      * @param reviewed reviews of the stream so far
+     * @param buildingUp a trusted stream whose blocking sample is still above its sampling rate: it has left
+     *                   probation but production evidence has not yet bounded its passed outputs' error rate, so
+     *                   part of what it passes is still reviewed blocking, less with every review
      */
     public record Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
                           double projectedReviewProbability, long projectionSamples, double errorRate,
-                          double targetErrorRate, long reviewed) {
+                          double targetErrorRate, long reviewed, boolean buildingUp) {
+
+        public Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
+                       double projectedReviewProbability, long projectionSamples, double errorRate,
+                       double targetErrorRate, long reviewed) {
+            this(state, trusted, reviewProbability, blockingProbability, projectedReviewProbability,
+                    projectionSamples, errorRate, targetErrorRate, reviewed, false);
+        }
 
         /** A stream the audit service has not seen: it will be in probation. */
         public static final Outlook NEW = new Outlook("probation", false, 1, 1, 1, 0, Double.NaN, 0, 0);
@@ -44,9 +54,14 @@ public class StreamOutlooks {
         /** No audit service: outputs are not reviewed. */
         public static final Outlook NOT_AUDITED = new Outlook("not audited", true, 0, 0, 0, 0, Double.NaN, 0, 0);
 
-        /** True while the stream is still earning trust: every output reviewed (probation, tightened, suspended). */
+        /**
+         * True while the stream is still earning trust: every output reviewed (probation, tightened, suspended), or
+         * trusted but building up (its blocking sample still shrinking with each review). Such a stream can cost
+         * more than the oracle for now and less once its evidence is in: it gets steps within the exploration
+         * budget, so it cannot stall between a clearance and the evidence that makes it cheap.
+         */
         public boolean earningTrust() {
-            return !trusted;
+            return !trusted || buildingUp;
         }
     }
 
@@ -109,9 +124,11 @@ public class StreamOutlooks {
         double error = s.getReviewed() == 0 ? Double.NaN
                 : s.getErrorRate() > 0 || s.getRejected() == 0 ? unit(s.getErrorRate())
                 : (double) s.getRejected() / s.getReviewed();
-        String label = state.name().replace("TRUST_STATE_", "").toLowerCase(Locale.ROOT);
+        boolean buildingUp = trusted && s.getBlockingSampleRate() > s.getSamplingRate();
+        String label = state.name().replace("TRUST_STATE_", "").toLowerCase(Locale.ROOT)
+                + (buildingUp ? " (building up)" : "");
         return new Outlook(label, trusted, review, blocking, projected, s.getProjectionSamples(), error,
-                s.getTargetErrorRate(), s.getReviewed());
+                s.getTargetErrorRate(), s.getReviewed(), buildingUp);
     }
 
     private static double unit(double v) {

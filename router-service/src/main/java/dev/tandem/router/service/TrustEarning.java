@@ -2,6 +2,7 @@ package dev.tandem.router.service;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -19,7 +20,8 @@ import dev.tandem.router.config.RouterConfig;
  * <li>A candidate other than the oracle tier is allowed only while its worst case (execution, a review, an
  * escalation) over the oracle's direct price fits the budget's headroom ({@link ExplorationBudget}); otherwise it is
  * rejected as over the exploration budget, so the step goes to the next allowed candidate, at worst the oracle.</li>
- * <li>When the choice is not a stream earning trust, the allowed stream still earning trust (probation, tightened)
+ * <li>When the choice is not a stream earning trust, the allowed stream still earning trust (probation, tightened,
+ * or trusted but still building up: its blocking sample above its sampling rate)
  * with the lowest projected steady-state cost leads instead, provided that cost, execution + projected review share
  * x review + reject probability x escalation, is under the current choice's expected cost: it is worth earning. Until
  * the projection rests on {@code retire-after-samples} reviewed outputs, the stream's execution price stands in for
@@ -146,7 +148,10 @@ public class TrustEarning {
                 && earningProjected < first.expectedCostUsd()) {
             lead = earning;
             why = "earning trust: chose " + earning.backend().key() + " (stream " + earning.trustState()
-                    + ", every output reviewed) at expected " + RouteSelector.usd(earning.expectedCostUsd())
+                    + (earning.outlook().buildingUp() ? String.format(Locale.ROOT, ", %.0f %% of outputs "
+                    + "reviewed blocking until production evidence bounds its error rate", 100
+                    * earning.outlook().blockingProbability()) : ", every output reviewed") + ") at expected "
+                    + RouteSelector.usd(earning.expectedCostUsd())
                     + " over oracle-direct " + RouteSelector.usd(oracleUsd) + ", charged to the exploration budget ("
                     + RouteSelector.fmt2(100 * overspend) + " % of the window's all-oracle cost spent over it, limit "
                     + RouteSelector.fmt2(100 * budget.share()) + " %); projected steady-state cost "

@@ -131,6 +131,29 @@ class TrustEarningTests {
     }
 
     @Test
+    void aTrustedStreamStillBuildingUpIsExploredWithinTheBudgetRatherThanStalling() {
+        ReviewPricingAware.noRedo(live);
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        // just cleared: 90 % of outputs still reviewed blocking, so today it costs more than the oracle
+        // ($0.00012 + 0.92 x $0.014 > $0.012); once its evidence is in, 10 % (projection from 10 reviews)
+        live.outlooks.put("small", new StreamOutlooks.Outlook("normal (building up)", true, 0.92, 0.9, 0.1, 10,
+                0.0, 0.01, 30, true));
+
+        Selection s = route();
+
+        assertThat(s.best().backend().model().id()).isEqualTo("small");
+        assertThat(s.earningTrust()).isTrue();
+        assertThat(s.explanation()).startsWith("earning trust: chose small@p (stream normal (building up), 90 % of "
+                + "outputs reviewed blocking until production evidence bounds its error rate)");
+
+        // without the build-up flag the same figures make a trusted stream the oracle's loser, and it would stall
+        live.outlooks.put("small", new StreamOutlooks.Outlook("normal", true, 0.92, 0.9, 0.1, 10, 0.0, 0.01, 30));
+        assertThat(route().best().backend().model().id()).isEqualTo("oracle");
+    }
+
+    @Test
     void withoutAnOracleCandidateTheSelectionStands() {
         live.outlooks.put("small", probation(0.1, 0.2, 10));
         Catalog noOracle = new Catalog(List.of(
