@@ -356,15 +356,28 @@ public class AuditLedgerService {
         return Optional.of(written);
     }
 
-    /** Refits every stream with enough new verdicts since its last fit. */
+    /** True when a stream with {@code reviewed} verdicts, last fitted at {@code fitted} (-1: never), is due. */
+    static boolean refitDue(long reviewed, long fitted, int everyVerdicts) {
+        if (fitted < 0) {
+            return reviewed > 0;
+        }
+        long due = Math.min(everyVerdicts, Math.max(5, fitted / 10));
+        return reviewed - fitted >= due;
+    }
+
+    /**
+     * Refits every stream with enough new verdicts since its last fit: {@code fit.every-verdicts}, or 10 % more
+     * than at the last fit (at least 5) when that comes first. Early verdicts move the blocking rate and the
+     * certificate most (b = 1 − α/U with U about 2.3/n for a clean stream), so a young stream is refitted often and
+     * its cost falls as its evidence grows, not in steps of 50 reviews.
+     */
     @Scheduled(every = "${tandem.audit.fit.interval:5s}", delayed = "2s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refitStreams() {
         try {
             int refitted = 0;
             for (StreamRecord s : ledger.withConnection(streams::findAll)) {
-                if (s.reviewed() - s.fittedReviews() >= config.fit().everyVerdicts()
-                        || (s.fittedReviews() < 0 && s.reviewed() > 0)) {
+                if (refitDue(s.reviewed(), s.fittedReviews(), config.fit().everyVerdicts())) {
                     if (refit(s.key()).isPresent()) {
                         refitted++;
                     }

@@ -39,4 +39,15 @@ class RefitTests {
         var next = audit.decide(new DecisionRequest("r1", "t", "s", key, 0.95, 0.95, true)).decision();
         assertThat(next.samplingProbability()).isGreaterThanOrEqualTo(0.10);
     }
+
+    @Test
+    void aYoungStreamIsRefittedAfterEveryTenthMoreVerdictsAnOldOneEveryFifty() {
+        assertThat(AuditLedgerService.refitDue(1, -1, 50)).as("never fitted").isTrue();
+        assertThat(AuditLedgerService.refitDue(24, 20, 50)).isFalse();
+        assertThat(AuditLedgerService.refitDue(25, 20, 50)).as("5 new verdicts at least").isTrue();
+        assertThat(AuditLedgerService.refitDue(219, 200, 50)).isFalse();
+        assertThat(AuditLedgerService.refitDue(220, 200, 50)).as("10 % more").isTrue();
+        assertThat(AuditLedgerService.refitDue(5049, 5000, 50)).isFalse();
+        assertThat(AuditLedgerService.refitDue(5050, 5000, 50)).as("every-verdicts caps it").isTrue();
+    }
 }
