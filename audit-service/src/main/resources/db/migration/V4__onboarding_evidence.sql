@@ -12,3 +12,7 @@ CREATE TABLE onboarding_evidence (
     recorded_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (worker_backend, worker_type)
 );
+
+-- The pass share of the threshold in force, certified or not (it was kept only for a certified one): the review
+-- probability of a trusted stream that has no certificate yet depends on it.
+ALTER TABLE streams RENAME COLUMN certified_pass_share TO threshold_pass_share;

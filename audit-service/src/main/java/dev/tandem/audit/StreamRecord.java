@@ -16,7 +16,8 @@ import java.time.Instant;
  * @param version bumped on every verdict
  * @param policyVersion bumped whenever what Decide uses changes
  * @param windowSinceSeq evidence window: decisions with seq at least this
- * @param certifiedPassShare share of the window's outputs the certified threshold passes (0 when uncertified)
+ * @param thresholdPassShare share of the window's outputs the threshold in force passes, certified or not (0 until
+ *        the first refit)
  * @param blockingRate b, share of confident outputs reviewed blocking to hold the outgoing error
  * @param fittedReviews {@code reviewed} when the policy was last refitted (-1: never)
  * @param samplesSinceRejection sampled reviews since the last sampled rejection in this state (-1: none yet)
@@ -46,7 +47,7 @@ public record StreamRecord(
         Instant windowSince,
         double rawThreshold,
         boolean thresholdCertified,
-        double certifiedPassShare,
+        double thresholdPassShare,
         String certification,
         double blockingRate,
         CalibrationMap calibration,
@@ -101,7 +102,7 @@ public record StreamRecord(
         public Instant windowSince;
         public double rawThreshold;
         public boolean thresholdCertified;
-        public double certifiedPassShare;
+        public double thresholdPassShare;
         public String certification;
         public double blockingRate;
         public CalibrationMap calibration;
@@ -142,7 +143,7 @@ public record StreamRecord(
             windowSince = s.windowSince;
             rawThreshold = s.rawThreshold;
             thresholdCertified = s.thresholdCertified;
-            certifiedPassShare = s.certifiedPassShare;
+            thresholdPassShare = s.thresholdPassShare;
             certification = s.certification;
             blockingRate = s.blockingRate;
             calibration = s.calibration;
@@ -167,7 +168,7 @@ public record StreamRecord(
             return new StreamRecord(key, state, decided, reviewRequested, reviewed, rejected, consecutiveAccepted,
                     stateReviewed, stateRejected, recentOutcomes, samplingRate, confidenceThreshold,
                     errorRateUpperBound, stateSince, version, policyVersion, windowSinceSeq, windowSince,
-                    rawThreshold, thresholdCertified, certifiedPassShare, certification, blockingRate, calibration, fittedReviews,
+                    rawThreshold, thresholdCertified, thresholdPassShare, certification, blockingRate, calibration, fittedReviews,
                     sampleConsecutiveAccepted, samplesSinceRejection, outcomeCusum, confidenceCusum,
                     confidenceReference, driftAlarms, previousWindowSinceSeq, confirmationLlr, windowDecided, errorRate, outgoingErrorRate,
                     outgoingErrorLower, outgoingErrorUpper, projectedPassShare);

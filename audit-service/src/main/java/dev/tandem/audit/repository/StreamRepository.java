@@ -31,7 +31,7 @@ public class StreamRepository {
     private static final String COLUMNS = "worker_backend, worker_type, tenant, state, decided, review_requested, "
             + "reviewed, rejected, consecutive_accepted, state_reviewed, state_rejected, recent_outcomes, "
             + "sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, version, policy_version, "
-            + "window_since_seq, window_since, raw_threshold, threshold_certified, certified_pass_share, certification, blocking_rate, "
+            + "window_since_seq, window_since, raw_threshold, threshold_certified, threshold_pass_share, certification, blocking_rate, "
             + "calibration, fitted_reviews, sample_consecutive_accepted, samples_since_rejection, outcome_cusum, "
             + "confidence_cusum, confidence_reference, drift_alarms, previous_window_since_seq, confirmation_llr, "
             + "window_decided, error_rate, "
@@ -123,7 +123,7 @@ public class StreamRepository {
                 + "consecutive_accepted = ?, state_reviewed = ?, state_rejected = ?, recent_outcomes = ?, "
                 + "sampling_rate = ?, confidence_threshold = ?, error_rate_upper_bound = ?, state_since = ?, "
                 + "version = ?, policy_version = ?, window_since_seq = ?, window_since = ?, raw_threshold = ?, "
-                + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
+                + "threshold_certified = ?, threshold_pass_share = ?, certification = ?, blocking_rate = ?, "
                 + "calibration = ?::jsonb, "
                 + "fitted_reviews = ?, sample_consecutive_accepted = ?, samples_since_rejection = ?, "
                 + "outcome_cusum = ?, confidence_cusum = ?, confidence_reference = ?, drift_alarms = ?, "
@@ -148,7 +148,7 @@ public class StreamRepository {
             Rows.setInstant(ps, i++, s.windowSince());
             ps.setDouble(i++, s.rawThreshold());
             ps.setBoolean(i++, s.thresholdCertified());
-            ps.setDouble(i++, s.certifiedPassShare());
+            ps.setDouble(i++, s.thresholdPassShare());
             ps.setString(i++, s.certification());
             ps.setDouble(i++, s.blockingRate());
             ps.setString(i++, s.calibration() == null ? null : toJson(s.calibration()));
@@ -227,7 +227,7 @@ public class StreamRepository {
     public boolean updateFit(Connection c, StreamRecord s, TrustState readState, long readWindowSinceSeq)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE streams SET calibration = ?::jsonb, raw_threshold = ?, "
-                + "threshold_certified = ?, certified_pass_share = ?, certification = ?, blocking_rate = ?, "
+                + "threshold_certified = ?, threshold_pass_share = ?, certification = ?, blocking_rate = ?, "
                 + "sampling_rate = ?, confidence_threshold = ?, "
                 + "confidence_reference = coalesce(confidence_reference, ?), error_rate_upper_bound = ?, "
                 + "window_decided = ?, fitted_reviews = ?, error_rate = ?, outgoing_error_rate = ?, "
@@ -238,7 +238,7 @@ public class StreamRepository {
             ps.setString(i++, s.calibration() == null ? null : toJson(s.calibration()));
             ps.setDouble(i++, s.rawThreshold());
             ps.setBoolean(i++, s.thresholdCertified());
-            ps.setDouble(i++, s.certifiedPassShare());
+            ps.setDouble(i++, s.thresholdPassShare());
             ps.setString(i++, s.certification());
             ps.setDouble(i++, s.blockingRate());
             ps.setDouble(i++, s.samplingRate()); // the refit sets NORMAL/REDUCED's rate (build-up, then f)
@@ -332,7 +332,7 @@ public class StreamRepository {
                 Rows.instant(rs, "window_since"),
                 rs.getDouble("raw_threshold"),
                 rs.getBoolean("threshold_certified"),
-                rs.getDouble("certified_pass_share"),
+                rs.getDouble("threshold_pass_share"),
                 rs.getString("certification"),
                 rs.getDouble("blocking_rate"),
                 map,

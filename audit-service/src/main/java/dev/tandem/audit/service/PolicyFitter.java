@@ -91,7 +91,7 @@ public class PolicyFitter {
                 : fallback;
         b.rawThreshold = lambda;
         b.thresholdCertified = useCertificate;
-        b.certifiedPassShare = useCertificate ? certificate.passShare() : 0;
+        b.thresholdPassShare = useCertificate ? certificate.passShare() : fallback.passShare();
         b.certification = certificate.explanation();
         b.confidenceThreshold = CalibrationMap.apply(b.calibration, lambda);
         double blocking = useCertificate ? 0.0 : fallback.blocking();
@@ -113,7 +113,8 @@ public class PolicyFitter {
             b.samplingRate = trustedRate(s.state(), certificationSamples(certification));
         }
         estimate(b, window);
-        b.projectedPassShare = Math.max(b.certifiedPassShare, projectedPassShare(window, b.calibration, target));
+        b.projectedPassShare = Math.max(useCertificate ? certificate.passShare() : 0,
+                projectedPassShare(window, b.calibration, target));
 
         AuditConfig.Drift drift = config.drift();
         if (trusted && b.confidenceReference == null && window.size() >= drift.confidenceReferenceOutputs()) {

@@ -13,8 +13,8 @@ import dev.tandem.audit.TrustState;
  * <li>projected (once trusted at the stream's target, sampling at the normal rate f_N): (1 − s*) + s*·f_N with s* the
  * refit's projected pass share; 1 while there is no projection.</li>
  * </ul>
- * s is the certified pass share when the threshold is certified, else the projected one (the default threshold's own
- * pass share is not kept).
+ * s is the pass share of the threshold in force, certified or the default (before the first refit, the projected
+ * one).
  */
 public record ReviewOutlook(double reviewProbability, double blockingProbability, double projectedReviewProbability) {
 
@@ -25,7 +25,7 @@ public record ReviewOutlook(double reviewProbability, double blockingProbability
         if (state != TrustState.NORMAL && state != TrustState.REDUCED) {
             return new ReviewOutlook(1.0, 1.0, projected);
         }
-        double share = clamp(s.thresholdCertified() ? s.certifiedPassShare() : projectedShare);
+        double share = clamp(s.thresholdPassShare() > 0 ? s.thresholdPassShare() : projectedShare);
         double b = clamp(s.blockingRate());
         double a = Math.max(b, clamp(s.samplingRate()));
         return new ReviewOutlook((1 - share) + share * a, (1 - share) + share * b, projected);

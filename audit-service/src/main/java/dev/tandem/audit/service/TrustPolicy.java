@@ -259,7 +259,7 @@ public class TrustPolicy {
      */
     public TrustUpdate afterFit(StreamRecord s, Instant now) {
         if ((s.state() != TrustState.PROBATION && s.state() != TrustState.TIGHTENED) || !s.thresholdCertified()
-                || confirmationPending(s) || s.certifiedPassShare() < config.trust().clearancePassShare()
+                || confirmationPending(s) || s.thresholdPassShare() < config.trust().clearancePassShare()
                 || s.stateReviewed() < config.trust().suspendMinReviews()) {
             return null;
         }
@@ -331,7 +331,7 @@ public class TrustPolicy {
         b.confidenceCusum = 0;
         b.confidenceReference = null;
         b.thresholdCertified = false;
-        b.certifiedPassShare = 0;
+        b.thresholdPassShare = 0;
         b.rawThreshold = config.sampling().confidenceThreshold();
         b.certification = "evidence window restarted by a drift alarm: threshold not certified yet";
         b.blockingRate = 0;

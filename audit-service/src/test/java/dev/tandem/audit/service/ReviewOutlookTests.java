@@ -43,11 +43,29 @@ class ReviewOutlookTests {
     }
 
     @Test
+    void aTrustedStreamWithoutACertificateIsPricedOnItsDefaultThresholdsPassShareAndBlockingSample() {
+        // right after clearance: no calibration yet (nothing projected), the default threshold passes 80 %
+        StreamRecord.Builder b = probation.toBuilder();
+        b.state = TrustState.NORMAL;
+        b.thresholdCertified = false;
+        b.thresholdPassShare = 0.8;
+        b.projectedPassShare = 0;
+        b.samplingRate = 0.10;
+        b.blockingRate = 0.4;
+
+        ReviewOutlook o = ReviewOutlook.of(b.build(), 0.02);
+
+        assertThat(o.reviewProbability()).isCloseTo(0.2 + 0.8 * 0.4, within(1e-12));
+        assertThat(o.blockingProbability()).isCloseTo(0.2 + 0.8 * 0.4, within(1e-12));
+        assertThat(o.projectedReviewProbability()).isEqualTo(1.0);
+    }
+
+    @Test
     void aTrustedStreamReviewsWhatItsThresholdHoldsBackPlusTheSampleOfTheRest() {
         StreamRecord.Builder b = probation.toBuilder();
         b.state = TrustState.NORMAL;
         b.thresholdCertified = true;
-        b.certifiedPassShare = 0.7;
+        b.thresholdPassShare = 0.7;
         b.projectedPassShare = 0.75;
         b.samplingRate = 0.10;
         b.blockingRate = 0.0;

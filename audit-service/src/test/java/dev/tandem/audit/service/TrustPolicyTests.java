@@ -53,10 +53,10 @@ class TrustPolicyTests {
         StreamRecord.Builder b = policy.newStream(key(), now).toBuilder();
         b.stateReviewed = 40;
         b.thresholdCertified = true;
-        b.certifiedPassShare = 0.2;
+        b.thresholdPassShare = 0.2;
         b.certification = "raw threshold 0.8 certified";
         assertThat(policy.afterFit(b.build(), now)).as("a threshold that passes 20 %% does not clear").isNull();
-        b.certifiedPassShare = 0.7;
+        b.thresholdPassShare = 0.7;
         TrustUpdate u = policy.afterFit(b.build(), now);
         assertThat(u.stream().state()).isEqualTo(TrustState.NORMAL);
         assertThat(u.changeReason()).contains("certified threshold");
@@ -140,7 +140,7 @@ class TrustPolicyTests {
         assertThat(s.state()).as("the clearance bound waits for the SPRT").isEqualTo(TrustState.TIGHTENED);
         StreamRecord.Builder certified = s.toBuilder();
         certified.thresholdCertified = true;
-        certified.certifiedPassShare = 0.9;
+        certified.thresholdPassShare = 0.9;
         assertThat(policy.afterFit(certified.build(), now)).as("no promotion on the new window's certificate")
                 .isNull();
         TrustUpdate u = null;
