@@ -11,6 +11,7 @@ import com.google.rpc.PreconditionFailure;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.Candidate;
 import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.GetCatalogRequest;
 import dev.tandem.proto.router.v1.ListWorkerTypesRequest;
@@ -155,6 +156,23 @@ class RouterGrpcTests {
         assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(fieldViolations(error)).containsExactly("task_id", "step_id", "worker_type",
                 "requirements.budget_usd");
+    }
+
+    @Test
+    void settlingAStepTheAuditPassedReleasesItsHoldOnceAndNeedsItsIds() {
+        DispatchRequest step = step("classify").build();
+        router.dispatch(step);
+        SettleStepRequest settle = SettleStepRequest.newBuilder().setTaskId(step.getTaskId())
+                .setStepId(step.getStepId()).setWorkerType("classify").build();
+        // with an audit service configured the dispatched worker step holds its worst review until settled
+        boolean first = router.settleStep(settle).getReleased();
+        assertThat(router.settleStep(settle).getReleased()).as("nothing left to release").isFalse();
+        assertThat(first).isTrue();
+
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
+                () -> router.settleStep(SettleStepRequest.getDefaultInstance()));
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(fieldViolations(error)).containsExactly("task_id", "step_id", "worker_type");
     }
 
     @Test

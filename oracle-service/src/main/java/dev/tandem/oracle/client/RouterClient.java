@@ -10,6 +10,11 @@ import dev.tandem.proto.router.v1.ListWorkerTypesResponse;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.proto.router.v1.SettleStepRequest;
+import dev.tandem.proto.router.v1.SettleStepResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -26,8 +31,13 @@ import org.eclipse.microprofile.faulttolerance.Retry;
 @ApplicationScoped
 public class RouterClient {
 
+    private static final Logger LOG = Logger.getLogger(RouterClient.class);
+
     @GrpcClient("router")
     RouterServiceGrpc.RouterServiceBlockingStub router;
+
+    @GrpcClient("router")
+    RouterServiceGrpc.RouterServiceStub routerAsync;
 
     @Inject
     OracleConfig config;
@@ -56,6 +66,30 @@ public class RouterClient {
     @CircuitBreakerName("router-catalog")
     public GetCatalogResponse getCatalog(Deadline deadline) {
         return stub(deadline).getCatalog(GetCatalogRequest.getDefaultInstance());
+    }
+
+    /**
+     * Tells the router, without waiting, that a step's output was not held for review: the exploration budget
+     * releases its hold. Off the step's path on purpose: when it fails, the hold lapses after the router's
+     * settle-after, which only delays exploration, never overspends.
+     */
+    public void settleStep(SettleStepRequest request) {
+        routerAsync.withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .settleStep(request, new StreamObserver<>() {
+                    @Override
+                    public void onNext(SettleStepResponse value) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        LOG.debugf("router did not settle step %s/%s: %s", request.getTaskId(), request.getStepId(),
+                                t.getMessage());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
     }
 
     private RouterServiceGrpc.RouterServiceBlockingStub stub(Deadline deadline) {

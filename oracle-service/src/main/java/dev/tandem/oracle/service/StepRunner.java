@@ -4,6 +4,7 @@ import dev.tandem.oracle.client.RouterClient;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.Verdict;
@@ -139,6 +140,12 @@ public class StepRunner {
                     ctx.deadline());
             var outcome = auditOutcome(decision);
             var accepted = result.getOutput();
+            if (decision.getAction() != AuditAction.AUDIT_ACTION_REVIEW
+                    || decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
+                // nothing held for review: the router's exploration budget may release its hold on this step
+                router.settleStep(SettleStepRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                        .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant()).build());
+            }
 
             if (decision.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
                 if (decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {

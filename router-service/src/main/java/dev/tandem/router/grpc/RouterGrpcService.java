@@ -6,6 +6,8 @@ import java.util.concurrent.ExecutorService;
 import jakarta.inject.Inject;
 
 import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.SettleStepRequest;
+import dev.tandem.proto.router.v1.SettleStepResponse;
 import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.GetCatalogRequest;
 import dev.tandem.proto.router.v1.GetCatalogResponse;
@@ -112,6 +114,19 @@ public class RouterGrpcService implements RouterService {
                     .setCostUsd(result.costUsd())
                     .addAllAttempts(result.attempts())
                     .build();
+        });
+    }
+
+    @Override
+    public Uni<SettleStepResponse> settleStep(SettleStepRequest request) {
+        return withTask(request.getTaskId(), () -> {
+            new GrpcErrors.Violations()
+                    .requireNonBlank("task_id", request.getTaskId())
+                    .requireNonBlank("step_id", request.getStepId())
+                    .requireNonBlank("worker_type", request.getWorkerType())
+                    .throwIfAny();
+            return SettleStepResponse.newBuilder().setReleased(routing.settle(request.getTaskId(),
+                    request.getStepId(), request.getWorkerType(), request.getTenant())).build();
         });
     }
 

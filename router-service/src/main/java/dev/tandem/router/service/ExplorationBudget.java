@@ -234,6 +234,28 @@ public class ExplorationBudget {
     }
 
     /**
+     * A step whose output will not be reviewed blocking: what was held for its review and escalation is released
+     * (a shadow review's cost is charged by {@link #reviewed} when it runs). Returns false when the step is not in
+     * the window, has not run yet, or holds nothing.
+     */
+    public boolean settled(String workerType, String tenant, String stepKey) {
+        Window w = windows.get(key(workerType, tenant));
+        if (w == null) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        synchronized (w) {
+            Entry e = w.byStep.get(stepKey);
+            if (e == null || !e.ran || e.reservedUsd <= 0 || now >= e.reservedUntilNanos) {
+                return false;
+            }
+            e.reservedUsd = 0;
+            e.reservedUntilNanos = 0;
+            return true;
+        }
+    }
+
+    /**
      * The lock of a (worker type, tenant) window: hold it across a headroom check and the admission that follows, so
      * steps routed at the same time cannot both spend the same headroom.
      */

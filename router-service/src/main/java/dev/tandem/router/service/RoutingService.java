@@ -313,6 +313,11 @@ public class RoutingService {
                 withOutput);
     }
 
+    /** The audit did not hold the step's output for review: the exploration budget releases its hold. */
+    public boolean settle(String taskId, String stepId, String workerType, String tenant) {
+        return trustEarning.budget().settled(workerType, tenant, stepKey(taskId, stepId));
+    }
+
     private static String stepKey(String taskId, String stepId) {
         return taskId + '/' + stepId;
     }

@@ -51,6 +51,21 @@ class ExplorationBudgetTests {
     }
 
     @Test
+    void aStepTheAuditPassedReleasesItsHoldAtOnce() {
+        budget.dispatched("classify", "", "t0/s", 1.0, 0.01, 1.1);
+        assertThat(budget.overspendFraction("classify", "")).isCloseTo(0.11, within(1e-12));
+        assertThat(budget.settled("classify", "", "t0/s")).isTrue();
+        // only what it really cost remains: 0.01 against a 1.0 baseline
+        assertThat(budget.overspendFraction("classify", "")).isCloseTo(-0.99, within(1e-12));
+        assertThat(budget.settled("classify", "", "t0/s")).as("nothing left to release").isFalse();
+        assertThat(budget.settled("classify", "", "t9/s")).as("unknown step").isFalse();
+        assertThat(budget.settled("extract", "", "t0/s")).as("unknown window").isFalse();
+        // a shadow review that runs later is charged then
+        budget.reviewed("classify", "", "t0/s", 1.05, 0);
+        assertThat(budget.overspendFraction("classify", "")).isCloseTo(0.06, within(1e-12));
+    }
+
+    @Test
     void anEscalationAddsItsCostToTheStepButNotASecondBaseline() {
         budget.dispatched("classify", "", "t0/s", 1.0, 0.01, 2.1);
         budget.reviewed("classify", "", "t0/s", 1.05, 1.0);
