@@ -19,6 +19,8 @@ import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouteRequest;
 import dev.tandem.proto.router.v1.RouteResponse;
 import dev.tandem.proto.router.v1.RouterService;
+import dev.tandem.proto.router.v1.SettleStepRequest;
+import dev.tandem.proto.router.v1.SettleStepResponse;
 import dev.tandem.proto.worker.v1.ReviewStepResponse;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
 
@@ -52,6 +54,11 @@ public class FakeRouterService implements RouterService {
     public Uni<ReviewResponse> review(ReviewRequest request) {
         REVIEWS.add(request);
         return Uni.createFrom().item(() -> ANSWER.get().apply(request));
+    }
+
+    @Override
+    public Uni<SettleStepResponse> settleStep(SettleStepRequest request) {
+        return Uni.createFrom().item(SettleStepResponse.getDefaultInstance());
     }
 
     @Override

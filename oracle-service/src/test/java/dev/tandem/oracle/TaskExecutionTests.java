@@ -131,7 +131,7 @@ class TaskExecutionTests extends OracleTestBase {
     }
 
     @Test
-    void aShadowReviewIsLeftToTheAuditServiceWithWhatItNeeds() {
+    void aShadowReviewIsLeftToTheAuditServiceWithWhatItNeeds() throws InterruptedException {
         audit.actions.put("classify", AuditAction.AUDIT_ACTION_REVIEW);
         audit.mode = ReviewMode.REVIEW_MODE_SHADOW;
         var response = oracle().execute(ExecuteRequest.newBuilder().setTask("What is the sentiment of this review?")

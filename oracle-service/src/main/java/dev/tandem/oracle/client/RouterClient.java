@@ -15,6 +15,7 @@ import dev.tandem.proto.router.v1.SettleStepResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
+import io.grpc.Channel;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -36,8 +37,9 @@ public class RouterClient {
     @GrpcClient("router")
     RouterServiceGrpc.RouterServiceBlockingStub router;
 
+    /** The same client's channel, for the one call made without waiting (an async stub is not injectable). */
     @GrpcClient("router")
-    RouterServiceGrpc.RouterServiceStub routerAsync;
+    Channel routerChannel;
 
     @Inject
     OracleConfig config;
@@ -74,7 +76,7 @@ public class RouterClient {
      * settle-after, which only delays exploration, never overspends.
      */
     public void settleStep(SettleStepRequest request) {
-        routerAsync.withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        RouterServiceGrpc.newStub(routerChannel).withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .settleStep(request, new StreamObserver<>() {
                     @Override
                     public void onNext(SettleStepResponse value) {

@@ -10,6 +10,8 @@ import dev.tandem.proto.router.v1.ListWorkerTypesRequest;
 import dev.tandem.proto.router.v1.ListWorkerTypesResponse;
 import dev.tandem.proto.router.v1.ModelEntry;
 import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.SettleStepRequest;
+import dev.tandem.proto.router.v1.SettleStepResponse;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouteDecision;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
@@ -123,6 +125,13 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                         .setExplanation("fake: the oracle reviews"))
                 .setCostUsd(price(ORACLE, in, out))
                 .build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void settleStep(SettleStepRequest request, StreamObserver<SettleStepResponse> responses) {
+        state.settled.add(request);
+        responses.onNext(SettleStepResponse.newBuilder().setReleased(true).build());
         responses.onCompleted();
     }
 

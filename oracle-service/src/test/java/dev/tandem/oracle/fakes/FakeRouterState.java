@@ -2,6 +2,7 @@ package dev.tandem.oracle.fakes;
 
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.SettleStepRequest;
 import io.grpc.Deadline;
 import jakarta.inject.Singleton;
 
@@ -35,6 +36,7 @@ public class FakeRouterState {
 
     public final List<DispatchRequest> dispatches = new CopyOnWriteArrayList<>();
     public final List<ReviewRequest> reviews = new CopyOnWriteArrayList<>();
+    public final List<SettleStepRequest> settled = new CopyOnWriteArrayList<>();
     public final List<Deadline> dispatchDeadlines = new CopyOnWriteArrayList<>();
     public final AtomicInteger inFlight = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
@@ -52,6 +54,7 @@ public class FakeRouterState {
         rendezvous = 0;
         dispatches.clear();
         reviews.clear();
+        settled.clear();
         dispatchDeadlines.clear();
         inFlight.set(0);
         maxInFlight.set(0);
