@@ -169,6 +169,14 @@ public interface AuditConfig {
         @WithDefault("1500")
         int confirmationMaxReviews();
 
+        /**
+         * z of the outcome CUSUM's reference: H₀ is the calibration shifted by the log-odds γ̂ + z·se(γ̂) that the
+         * window's own audited outcomes show against it (issue 18): a calibration that fits the stream imperfectly,
+         * or is uncertain, no longer reads as drift. 0 keeps the shift without its uncertainty.
+         */
+        @WithDefault("1.64")
+        double referenceMargin();
+
         /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */
         @WithDefault("0.002")
         double expectedErrorFloor();
