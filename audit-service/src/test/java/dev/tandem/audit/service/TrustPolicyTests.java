@@ -20,6 +20,8 @@ import dev.tandem.audit.simulation.SimConfigs;
 class TrustPolicyTests {
 
     private final TrustPolicy policy = new TrustPolicy(SimConfigs.defaults());
+    /** h, the outcome CUSUM's limit (the tests put the statistic just under it). */
+    private static final double LIMIT = SimConfigs.defaults().drift().outcomeLimit();
     private final Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
     @Test
@@ -87,7 +89,7 @@ class TrustPolicyTests {
             s = u.stream();
             rejections++;
         }
-        assertThat(rejections).isEqualTo((int) Math.ceil(5.0 / (Math.log(2) - Math.log(1.01))));
+        assertThat(rejections).isEqualTo((int) Math.ceil(LIMIT / (Math.log(2) - Math.log(1.01))));
         assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
         assertThat(u.driftAlarm()).isEqualTo("outcome");
         assertThat(u.changeReason()).contains("risk-adjusted CUSUM");
@@ -101,7 +103,7 @@ class TrustPolicyTests {
     void aFalseOutcomeAlarmIsRefutedByTheSprtAndTheOldWindowRestored() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         TrustUpdate alarm = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now);
         StreamRecord s = alarm.stream();
         assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
@@ -127,7 +129,7 @@ class TrustPolicyTests {
     void whileTheSprtRunsNeitherACertificateNorTheClearanceBoundEndsTheTightenedState() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
                 .stream();
         assertThat(TrustPolicy.confirmationPending(s)).isTrue();
@@ -159,7 +161,7 @@ class TrustPolicyTests {
     void anUndecidedSprtKeepsTheOldWindowAfterTheMaximumOfTightenedReviews() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
                 .stream();
         StreamRecord.Builder stuck = s.toBuilder();
@@ -218,7 +220,7 @@ class TrustPolicyTests {
     void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
                 .stream();
         for (int i = 0; i < 6; i++) { // each adds ln 2 - ln 1.1; confirmed at ln 20

@@ -63,7 +63,8 @@ public final class AuditSimulationBenchmark {
         long steadyBase = tuningSeeds ? TUNING_STEADY : EVAL_STEADY;
         long driftBase = tuningSeeds ? TUNING_DRIFT : EVAL_DRIFT;
         String which = tuningSeeds ? "TUNING seeds (not results)" : "held-out seeds";
-        System.out.println("settings: outcome-CUSUM limit h = " + config().drift().outcomeLimit() + (System.getProperty("bench.overrides", "").isEmpty()
+        System.out.println("settings: outcome-CUSUM limit h = " + config().drift().outcomeLimit() + ", reference margin "
+                + "z = " + config().drift().referenceMargin() + (System.getProperty("bench.overrides", "").isEmpty()
                         ? " (defaults)" : " (overrides)") + "; " + which);
         if (runs("steady")) {
             System.out.printf(Locale.ROOT, "## Steady state per family: target outgoing error %.1f %%, δ = 0.1, %,d "
