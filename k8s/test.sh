@@ -10,6 +10,9 @@
 #      every container, PDBs, HPAs, headless worker pools, secrets only from Secrets, configured /etc/tandem
 #      files mounted (no subPath), network policies,
 #      OpenTelemetry wiring, dashboards (datasource variable, units, $__rate_interval) (test/check.mjs);
+#   3b. images: every tandem/* image deployed is the one its module builds (bin/images): name and tag, base
+#      image, non-root user, port and entrypoint agree between the Jib configuration, src/main/docker/Dockerfile.jvm
+#      and the manifests (test/images.mjs), with a control that a wrong tag fails;
 #   4. every PromQL expression of the alerts and dashboards parses (`promtool check rules`), the alert
 #      rules fire on synthetic series as expected (`promtool test rules test/alerts.test.yaml`), and every
 #      alert has a test where it fires and one where it stays silent (test/alert-coverage.mjs).
@@ -99,6 +102,24 @@ if [ -n "$JAVA" ] && [ -s "$CP_FILE" ]; then
 else
   ko "strict field check: no JDK or fabric8 classpath (see $OUT/mvn.log)"
 fi
+
+# ---- 3b. images --------------------------------------------------------------------------------------------
+# The images every overlay deploys are the ones bin/images builds (names, tag, base, user, port, entrypoint of
+# each module's Jib configuration and Dockerfile.jvm); no registry or base image needed.
+counted "images (build config, Dockerfiles, manifests)" "$OUT/images.log" '^PASS ' '^FAIL |Error' \
+  node "$K8S/test/images.mjs" "$ROOT" "${targets[@]}"
+# Control: a build whose tag no manifest deploys must fail the check, or the one above proves nothing.
+CTRL="$OUT/images-control"
+for f in "$ROOT"/*/src/main/docker/Dockerfile.jvm; do
+  mod=$(basename "$(dirname "$(dirname "$(dirname "$(dirname "$f")")")")")
+  mkdir -p "$CTRL/$mod/src/main/docker" "$CTRL/$mod/src/main/resources"
+  cp "$f" "$CTRL/$mod/src/main/docker/"; cp "$ROOT/$mod/pom.xml" "$CTRL/$mod/"
+  cp "$ROOT/$mod/src/main/resources/application.properties" "$CTRL/$mod/src/main/resources/"
+done
+sed -i 's/^quarkus.container-image.tag=.*/quarkus.container-image.tag=9.9.9/' "$CTRL/oracle-service/src/main/resources/application.properties" 2>/dev/null
+if node "$K8S/test/images.mjs" "$CTRL" "${targets[@]}" >"$OUT/images-control.log" 2>&1; then ko "images check accepts a build tag no manifest deploys"
+elif grep -q '^FAIL oracle-service: the build.s image' "$OUT/images-control.log"; then ok "images check rejects a build tag no manifest deploys"
+else ko "images check control failed for another reason: $(grep -m3 FAIL "$OUT/images-control.log")"; fi
 
 # ---- 4. PromQL ------------------------------------------------------------------------------------------
 # The gpu overlay carries the monitoring component: check.mjs must have written its rules and dashboard queries.

@@ -88,6 +88,21 @@ class LlmStepTests {
     }
 
     @Test
+    void anUnsureClassificationWhoseAlternativesAreNotLabelsIsReportedUnsure() throws Exception {
+        // 0.30 on the label, the rest on tokens that start no label: not 1.00 as a renormalisation over the
+        // labels alone would say
+        answer(completion(List.<Object[]>of(new Object[] {"{\"", 1.0}, new Object[] {"label", 1.0},
+                new Object[] {"\":\"", 1.0}, new Object[] {"billing", 0.30, "I", 0.40, "Sorry", 0.25},
+                new Object[] {"\"}", 1.0}), 300, 0));
+
+        var response = worker.executeStep(step("classify", Map.of("text", "Hmm."), "stub-vllm").build());
+
+        assertThat(JSON.readTree(response.getOutput()).get("label").asText()).isEqualTo("billing");
+        assertThat(response.getRawConfidence()).isCloseTo(0.30 / 0.95, within(1e-3)).isLessThan(0.35);
+        assertThat(response.getConfidenceMethod()).isEqualTo("label-probability");
+    }
+
+    @Test
     void classifiesWithLabelProbabilityFromTopLogprobsRenormalisedOverTheLabels() throws Exception {
         answer(completion(List.<Object[]>of(new Object[] {"{\"", 1.0}, new Object[] {"label", 1.0},
                 new Object[] {"\":\"", 1.0}, new Object[] {"billing", 0.6, "shipping", 0.2, "Billing", 0.1},

@@ -18,7 +18,8 @@ import java.util.Optional;
  *       sequence probability (product) or the summed log probability it does not shrink with length, and unlike
  *       the mean it is not diluted by many easy tokens: one or two doubtful tokens in the answer pull it down.</li>
  *   <li>{@link #labelDistribution}: the probability of each declared label at the position where the label value
- *       starts, from {@code top_logprobs}, renormalised over the declared labels.</li>
+ *       starts, from {@code top_logprobs}, renormalised over the observed mass: the labels and the alternatives
+ *       that are not labels, so mass on other tokens lowers the label's probability.</li>
  * </ul>
  * Token offsets are recovered by concatenating the token strings; when they do not add up to the text (byte-level
  * tokens split inside a character), spans fall back to every token.
@@ -72,8 +73,13 @@ public final class TokenConfidence {
      * its first character). An alternative token counts for a label when, after the text the chosen token has
      * before the value (an opening quote, a space), it is a prefix of the label or the label is a prefix of it
      * (case-insensitive); a token shared by several labels splits its mass between them, except that the chosen
-     * label keeps the share its remaining tokens confirm. Renormalised over the labels; empty when the position
-     * is not found or no alternative matches a label.
+     * label keeps the share its remaining tokens confirm. Renormalised over the observed mass, labels and tokens that
+     * are not labels alike: a label at 0.30 whose alternatives are other words stays near 0.30 (renormalising over
+     * the labels alone would report 1.00 for an unsure model). Tokens that can be neither decided (a bare prefix,
+     * another tokenisation of the text before the value) are left out of that mass. When the response shows no
+     * alternative besides the chosen token, there is nothing to renormalise over: the label keeps its own
+     * probability. The values need not sum to 1; the rest is mass on answers that are not a label. Empty when the
+     * position is not found or no alternative matches a label.
      */
     public static Optional<Map<String, Double>> labelDistribution(String text, List<TokenLogprob> tokens,
                                                                   int valueStart, String chosenLabel,
@@ -108,6 +114,7 @@ public final class TokenConfidence {
 
         var mass = new LinkedHashMap<String, Double>();
         labels.forEach(l -> mass.put(l, 0.0));
+        double notLabels = 0; // observed mass on tokens that start no label: the model considered another answer
         for (var entry : alternatives.entrySet()) {
             var token = entry.getKey();
             if (!token.startsWith(prefix)) {
@@ -119,6 +126,7 @@ public final class TokenConfidence {
             }
             var matching = labels.stream().filter(l -> matches(l.toLowerCase(Locale.ROOT), rest)).toList();
             if (matching.isEmpty()) {
+                notLabels += entry.getValue();
                 continue;
             }
             double p = entry.getValue();
@@ -130,12 +138,15 @@ public final class TokenConfidence {
                 matching.forEach(l -> mass.merge(l, p / matching.size(), Double::sum));
             }
         }
-        double total = mass.values().stream().mapToDouble(Double::doubleValue).sum();
-        if (total <= 0) {
+        double labelMass = mass.values().stream().mapToDouble(Double::doubleValue).sum();
+        if (labelMass <= 0) {
             return Optional.empty();
         }
+        // Only the chosen token observed (top_logprobs of 1, or none): its own probability, not 1.
+        boolean alternativesSeen = alternatives.keySet().stream().anyMatch(t -> !t.equals(first.token().token()));
+        double observed = alternativesSeen ? labelMass + notLabels : 1;
         var out = new LinkedHashMap<String, Double>();
-        mass.forEach((l, m) -> out.put(l, m / total));
+        mass.forEach((l, m) -> out.put(l, Math.min(1, m / observed)));
         return Optional.of(out);
     }
 

@@ -77,7 +77,7 @@ class TokenConfidenceTests {
     }
 
     @Test
-    void labelProbabilityIsRenormalisedOverTheDeclaredLabels() {
+    void labelProbabilityIsRenormalisedOverTheObservedMass() {
         var text = "{\"label\":\"billing\"}";
         var tokens = List.of(token("{\"", 1), token("label", 1), token("\":\"", 1),
                 token("billing", 0.6, alt("billing", 0.6), alt("shipping", 0.2), alt("Hello", 0.1)),
@@ -85,9 +85,36 @@ class TokenConfidenceTests {
         var distribution = TokenConfidence.labelDistribution(text, tokens, 10, "billing",
                 List.of("billing", "shipping", "account")).orElseThrow();
 
-        assertThat(distribution.get("billing")).isCloseTo(0.75, within(1e-9));
-        assertThat(distribution.get("shipping")).isCloseTo(0.25, within(1e-9));
+        // 0.9 observed, of which "Hello" (0.1) is no label: it stays outside the labels' share
+        assertThat(distribution.get("billing")).isCloseTo(0.6 / 0.9, within(1e-9));
+        assertThat(distribution.get("shipping")).isCloseTo(0.2 / 0.9, within(1e-9));
         assertThat(distribution.get("account")).isZero();
+    }
+
+    @Test
+    void anUnsureLabelWhoseAlternativesAreNotLabelsKeepsALowProbability() {
+        // The model put 0.30 on the label and most of the rest on words that are no label at all.
+        var text = "{\"label\":\"billing\"}";
+        var tokens = List.of(token("{\"label\":\"", 1),
+                token("billing", 0.30, alt("billing", 0.30), alt("I", 0.40), alt("Sorry", 0.20), alt("unknown", 0.05)),
+                token("\"}", 1));
+        var distribution = TokenConfidence.labelDistribution(text, tokens, 10, "billing",
+                List.of("billing", "shipping", "account")).orElseThrow();
+
+        assertThat(distribution.get("billing")).isCloseTo(0.30 / 0.95, within(1e-9)).isLessThan(0.35);
+        assertThat(distribution.get("shipping")).isZero();
+        assertThat(distribution.get("account")).isZero();
+    }
+
+    @Test
+    void aLabelWithoutObservedAlternativesKeepsItsOwnProbability() {
+        // top_logprobs of 1: only the chosen token is seen, so there is nothing to renormalise over
+        var text = "{\"label\":\"billing\"}";
+        var tokens = List.of(token("{\"label\":\"", 1), token("billing", 0.30, alt("billing", 0.30)), token("\"}", 1));
+        var distribution = TokenConfidence.labelDistribution(text, tokens, 10, "billing",
+                List.of("billing", "shipping")).orElseThrow();
+
+        assertThat(distribution.get("billing")).isCloseTo(0.30, within(1e-9));
     }
 
     @Test
