@@ -29,8 +29,12 @@ import dev.tandem.audit.config.AuditConfig;
  * <li>otherwise pass (TRUSTED).</li>
  * </ol>
  * Recorded with every decision: the sampling probability (1 for rules 1–3, a for 4–6: the IPW weight is 1/it), the
- * blocking probability (1, or b), and whether u &lt; f: that draw ignores confidence and outcome, so those outputs
- * (all reviewed, whatever their confidence) form the stream's uniform certification sample. The draw is SHA-256 of
+ * blocking probability (1, or b), and whether u &lt; a (u &lt; 1 in the forced states): that draw ignores confidence
+ * and outcome, so those outputs (all reviewed, whatever their confidence) form the stream's uniform certification
+ * sample. Every output the draw reviews counts, not only those under f: while the blocking sample b is above f
+ * (right after clearance b starts at 1) the reviews it pays for are evidence for the certificate too, so the
+ * certificate and the lower blocking rates that follow from it come sooner for the same review spend. The rate a is
+ * chosen from past outputs only, so the sample stays a random sample of the stream. The draw is SHA-256 of
  * (seed, decision id), so a retried Decide gets the same answer.
  */
 @ApplicationScoped
@@ -49,7 +53,9 @@ public class AuditPolicy {
         double lambda = stream.rawThreshold();
         double f = stream.samplingRate();
         double u = SamplingDraw.uniform(config.sampling().seed(), request.decisionId());
-        boolean certificationSample = u < f;
+        double b = Math.min(1.0, Math.max(0.0, stream.blockingRate()));
+        double a = Math.max(b, f);
+        boolean certificationSample = u < a;
         String name = stream.key().toString();
         if (state == TrustState.PROBATION) {
             return forced(AuditReason.PROBATION, stream, calibrated, true, String.format(Locale.ROOT,
@@ -74,8 +80,6 @@ public class AuditPolicy {
                     Locale.ROOT, "Reviewed because raw confidence %.4f (calibrated %.3f) is under the %s of stream %s.",
                     raw, calibrated, threshold, name));
         }
-        double b = Math.min(1.0, Math.max(0.0, stream.blockingRate()));
-        double a = Math.max(b, f);
         if (u < b) {
             return new Decision(AuditAction.REVIEW, AuditReason.OUTGOING_LIMIT, ReviewMode.BLOCKING, a, b,
                     certificationSample, stream.confidenceThreshold(), lambda, stream.thresholdCertified(),

@@ -101,6 +101,31 @@ class AuditPolicyTests {
     }
 
     @Test
+    void everyOutputTheUniformDrawReviewsIsCertificationEvidenceWhateverItsConfidence() {
+        // b = 0.3 above f = 0.02: the draw u < 0.3 reviews confident outputs blocking and low-confidence ones anyway;
+        // all of them (and only them) are the certification sample, so the reviews b pays for count as evidence.
+        StreamRecord normal = stream(TrustState.NORMAL, 0.6, 0.3);
+        int n = 20_000;
+        int certification = 0;
+        int lowCertification = 0;
+        int low = 0;
+        for (int i = 0; i < n; i++) {
+            double raw = i % 4 == 0 ? 0.4 : 0.9;
+            Decision d = policy.decide(request("e" + i, raw, true), normal);
+            boolean drawn = d.reason() == AuditReason.OUTGOING_LIMIT;
+            if (raw < 0.6) {
+                low++;
+                lowCertification += d.certificationSample() ? 1 : 0;
+            } else {
+                assertThat(d.certificationSample()).isEqualTo(drawn);
+            }
+            certification += d.certificationSample() ? 1 : 0;
+        }
+        assertThat((double) certification / n).isCloseTo(0.3, within(0.015));
+        assertThat((double) lowCertification / low).as("the draw ignores confidence").isCloseTo(0.3, within(0.03));
+    }
+
+    @Test
     void aRetriedDecisionGetsTheSameAnswer() {
         StreamRecord normal = stream(TrustState.NORMAL, 0.6, 0);
         for (int i = 0; i < 200; i++) {
