@@ -12,6 +12,9 @@ import java.util.Arrays;
  * @param calibrated knot values, non-decreasing, in [0, 1]
  * @param samples reviewed outputs the map was fitted on
  * @param eceRaw expected calibration error of raw confidence on the held-out verdicts (weighted)
+ * @param referenceLogOdds the outcome CUSUM's reference shift γ (issue 18): its H₀ error probability of an output
+ *        is σ(logit(1 − c(raw)) + γ), γ = γ̂ + z·se from the window's audited outcomes against this map
+ *        ({@code PolicyFitter}); 0 in maps stored before it existed
  */
 public record CalibrationMap(
         String method,
@@ -23,7 +26,19 @@ public record CalibrationMap(
         double brierRaw,
         double brierCalibrated,
         long heldOut,
-        Instant fittedAt) {
+        Instant fittedAt,
+        double referenceLogOdds) {
+
+    public CalibrationMap(String method, double[] raw, double[] calibrated, long samples, double eceRaw,
+            double eceCalibrated, double brierRaw, double brierCalibrated, long heldOut, Instant fittedAt) {
+        this(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated, heldOut, fittedAt, 0);
+    }
+
+    /** The same map with the outcome CUSUM's reference shift γ. */
+    public CalibrationMap withReferenceLogOdds(double gamma) {
+        return new CalibrationMap(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated,
+                heldOut, fittedAt, gamma);
+    }
 
     public CalibrationMap {
         if (raw.length != calibrated.length || raw.length == 0) {

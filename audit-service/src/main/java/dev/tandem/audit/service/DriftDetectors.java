@@ -9,6 +9,16 @@ package dev.tandem.audit.service;
  * expectation of w is negative while the calibration holds and positive once the error odds are R times higher,
  * whatever mix of confidences was audited: oversampling low-confidence outputs makes it faster, not biased.
  *
+ * <p><b>Reference (issue 18).</b> That expectation is negative only while the calibration fits: where it
+ * under-predicts errors by an odds factor ρ, E[w] ≈ p·(ρ·ln R − (R − 1)) per review, which is positive from ρ = 1.44 at
+ * R = 2 and eats the margin long before, so a calibration that fits the stream imperfectly reads as drift. The
+ * reference p of an output is therefore the calibrated expected error shifted on the log-odds scale by
+ * γ = γ̂ + z·se ({@link #referenceShift}): γ̂ the shift that the audited outcomes of the evidence window show against
+ * the calibration (posterior mode under a N(0, 1) prior, so a window without errors gives a finite γ̂), se its
+ * posterior standard deviation, z the margin for the calibration's own uncertainty. Only the outputs the CUSUM
+ * itself sees in a trusted state are used (low confidence and sampled reviews), so γ̂ is measured on the mix the
+ * CUSUM sums over. A drift of the error odds by R raises the outcomes above the reference as before.
+ *
  * <p><b>Bernoulli CUSUM on the unlabelled confidence distribution</b>, fed by every output: z = 1 when raw
  * confidence is under the reference quantile q_ref (the q-quantile of the evidence window, so P(z) = q in control),
  * w = z·ln(q₁/q) + (1 − z)·ln((1 − q₁)/(1 − q)), alarm at S ≥ h_c. A batch of increments is applied at once
@@ -20,8 +30,54 @@ public final class DriftDetectors {
     }
 
     public static double outcomeIncrement(boolean rejected, double expectedError, double oddsRatio, double floor) {
-        double p = Math.min(1 - floor, Math.max(floor, expectedError));
+        return outcomeIncrement(rejected, expectedError, 0, oddsRatio, floor);
+    }
+
+    /** w against the reference: the expected error clamped to [floor, 1 − floor], then shifted by γ in log-odds. */
+    public static double outcomeIncrement(boolean rejected, double expectedError, double gamma, double oddsRatio,
+            double floor) {
+        double p = reference(expectedError, gamma, floor);
         return (rejected ? Math.log(oddsRatio) : 0.0) - Math.log(1 - p + oddsRatio * p);
+    }
+
+    static double reference(double expectedError, double gamma, double floor) {
+        double p = Math.min(1 - floor, Math.max(floor, expectedError));
+        if (gamma == 0) {
+            return p;
+        }
+        double odds = p / (1 - p) * Math.exp(gamma);
+        return odds / (1 + odds);
+    }
+
+    /** Largest |γ| used: a shift beyond an odds factor of 4 means a broken fit, not a calibration to trust less. */
+    static final double MAX_SHIFT = Math.log(4);
+
+    /**
+     * γ = γ̂ + z·se for outcomes y_i against expected errors p_i (already clamped): γ̂ maximises
+     * Σ [y_i·ln p_i(γ) + (1 − y_i)·ln(1 − p_i(γ))] − γ²/2, p_i(γ) = σ(logit p_i + γ) (Newton), and
+     * se = (Σ p_i(γ̂)(1 − p_i(γ̂)) + 1)^(−1/2); 0 without outcomes; clamped to ±ln 4.
+     */
+    public static double referenceShift(double[] expected, boolean[] rejected, double z) {
+        if (expected.length == 0) {
+            return 0;
+        }
+        double gamma = 0;
+        double info = 1;
+        for (int iter = 0; iter < 30; iter++) {
+            double grad = -gamma;
+            info = 1;
+            for (int i = 0; i < expected.length; i++) {
+                double p = reference(expected[i], gamma, 0);
+                grad += (rejected[i] ? 1 : 0) - p;
+                info += p * (1 - p);
+            }
+            double step = grad / info;
+            gamma = Math.max(-2 * MAX_SHIFT, Math.min(2 * MAX_SHIFT, gamma + step));
+            if (Math.abs(step) < 1e-6) {
+                break;
+            }
+        }
+        return Math.max(-MAX_SHIFT, Math.min(MAX_SHIFT, gamma + z / Math.sqrt(info)));
     }
 
     public static double confidenceIncrement(double raw, double reference, double share, double shiftedShare) {

@@ -73,7 +73,7 @@ public class PolicyFitter {
         // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
         // since the alarm would absorb the very drift under test.
         if (calibration != null && !TrustPolicy.confirmationPending(s)) {
-            b.calibration = calibration;
+            b.calibration = calibration.withReferenceLogOdds(referenceShift(window, calibration));
         }
 
         boolean trusted = s.state() == TrustState.NORMAL || s.state() == TrustState.REDUCED;
@@ -126,6 +126,29 @@ public class PolicyFitter {
             b.policyVersion = s.policyVersion() + 1;
         }
         return b.build();
+    }
+
+    /**
+     * The outcome CUSUM's reference shift γ ({@link DriftDetectors#referenceShift}) from the window's outputs the
+     * CUSUM sees in a trusted state (low-confidence and sampled reviews; not probation's or tightened reviews,
+     * whose mix of confidences differs), against the new calibration.
+     */
+    double referenceShift(List<WindowEntry> window, CalibrationMap calibration) {
+        AuditConfig.Drift drift = config.drift();
+        double floor = drift.expectedErrorFloor();
+        List<WindowEntry> seen = window.stream().filter(e -> e.reviewed() && e.reason() != null
+                && switch (e.reason()) {
+                    case LOW_CONFIDENCE, RANDOM_SAMPLE, OUTGOING_LIMIT -> true;
+                    default -> false;
+                }).toList();
+        double[] expected = new double[seen.size()];
+        boolean[] rejected = new boolean[seen.size()];
+        for (int i = 0; i < expected.length; i++) {
+            WindowEntry e = seen.get(i);
+            expected[i] = Math.min(1 - floor, Math.max(floor, 1 - calibration.apply(e.rawConfidence())));
+            rejected[i] = e.rejected();
+        }
+        return DriftDetectors.referenceShift(expected, rejected, drift.referenceMargin());
     }
 
     /**

@@ -26,20 +26,25 @@ import dev.tandem.audit.config.AuditConfig;
  * RANDOM_SAMPLE and OUTGOING_LIMIT): an unbiased look at what leaves the system. The first rule that applies wins:
  * <ol>
  * <li><b>NORMAL/REDUCED → TIGHTENED, drift alarm</b> when the risk-adjusted outcome CUSUM reaches its limit
- * ({@link DriftDetectors}); the evidence window restarts (old evidence no longer describes the stream) and the
- * threshold must be certified again.</li>
+ * ({@link DriftDetectors}; its reference is the calibration shifted by what the window's own outcomes show against
+ * it, plus a margin for its uncertainty); a new evidence window starts, held provisionally until rule 3 decides
+ * (the old one is kept aside, restored unless the drift is confirmed) and the threshold must be certified again.</li>
  * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
  * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
  * k sampled units returns to 100 % inspection); k is counted at the normal rate f_N, max(1, round(k·f_N/f)) at a
  * higher rate f ({@link #tightenWithin}).</li>
  * <li><b>TIGHTENED → NORMAL, drift not confirmed</b>: after an outcome alarm the tightened reviews run Wald's
- * SPRT of error odds R (H₁) against the calibration (H₀), Σw with the CUSUM's w, bounds ±ln(1/ε), ε =
- * {@code drift.confirmation-error} [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is
- * restored and the policy refitted on it (a false alarm costs a few hundred full reviews, not the evidence);
- * reaching +ln(1/ε) confirms it (the new window stands), and so do {@code drift.confirmation-max-reviews} [1500]
- * tightened reviews without a decision. Until the SPRT decides, the stream stays TIGHTENED (rules 7 and 8 wait) and
- * the calibration it tests against stays the one of the alarm: otherwise a certificate from the few hundred
- * outputs since the alarm would end the confirmation and, true alarm or false, throw the old window away.</li>
+ * SPRT of error odds R (H₁) against the CUSUM's reference (H₀: the calibration at the alarm with its reference
+ * shift γ, {@link DriftDetectors}), Σw with the CUSUM's w, bounds ±ln(1/ε), ε = {@code drift.confirmation-error}
+ * [5 %]; reaching −ln(1/ε) refutes the drift: the old evidence window is restored and the policy refitted on it (a
+ * false alarm costs a few hundred full reviews, not the evidence). Reaching +ln(1/ε) confirms it: the new window
+ * stands, the only way an outcome alarm discards evidence (a suspension by rule 6, which shows the error rate above
+ * {@code suspend-error-rate}, also ends the confirmation with the new window). {@code drift.confirmation-max-reviews}
+ * [1500] tightened reviews without a decision leave the drift unconfirmed: the old window is kept, as after a
+ * refutation (issue 18; before, this counted as confirmed and threw the window away). Until the SPRT decides, the
+ * stream stays TIGHTENED (rules 7 and 8 wait) and the calibration it tests against stays the one of the alarm:
+ * otherwise a certificate from the few hundred outputs since the alarm would end the confirmation and, true alarm
+ * or false, throw the old window away.</li>
  * <li><b>REDUCED → NORMAL</b> on any rejected sampled review (multi-level plan: a failure moves one level up; Z1.4: a
  * rejected lot under reduced inspection).</li>
  * <li><b>NORMAL → REDUCED</b> after {@code reduce-after-clean-samples} [300] consecutive accepted sampled reviews with
@@ -131,16 +136,17 @@ public class TrustPolicy {
         if (trusted && s.calibration() != null) {
             AuditConfig.Drift drift = config.drift();
             double expected = 1 - CalibrationMap.apply(s.calibration(), rawConfidence);
-            b.outcomeCusum = Math.max(0, s.outcomeCusum()
-                    + DriftDetectors.outcomeIncrement(rejected, expected, drift.oddsRatio(), drift.expectedErrorFloor()));
+            b.outcomeCusum = Math.max(0, s.outcomeCusum() + DriftDetectors.outcomeIncrement(rejected, expected,
+                    s.calibration().referenceLogOdds(), drift.oddsRatio(), drift.expectedErrorFloor()));
         }
         boolean confirming = from == TrustState.TIGHTENED && s.previousWindowSinceSeq() != null
                 && s.calibration() != null;
         if (confirming) {
             AuditConfig.Drift drift = config.drift();
             double expected = 1 - CalibrationMap.apply(s.calibration(), rawConfidence);
-            b.confirmationLlr = s.confirmationLlr()
-                    + DriftDetectors.outcomeIncrement(rejected, expected, drift.oddsRatio(), drift.expectedErrorFloor());
+            // the same reference as the alarm's CUSUM (the calibration, and its shift, frozen at the alarm)
+            b.confirmationLlr = s.confirmationLlr() + DriftDetectors.outcomeIncrement(rejected, expected,
+                    s.calibration().referenceLogOdds(), drift.oddsRatio(), drift.expectedErrorFloor());
         }
         double level = trust.credibleLevel();
         double a0 = trust.priorAlpha();
@@ -153,6 +159,7 @@ public class TrustPolicy {
 
         TrustState to = from;
         String why = null;
+        boolean restored = false;
         String alarm = null;
         Optional<ClearancePrior> prior;
         double bound = Math.log(1 / config.drift().confirmationError()); // SPRT with α = β
@@ -160,14 +167,29 @@ public class TrustPolicy {
             // Wald's SPRT on the tightened reviews rejects the drift: a false alarm; the old evidence still holds.
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "drift not confirmed: log-likelihood ratio %.2f of %d tightened reviews "
-                    + "reached -%.2f (SPRT, error odds %.1fx vs as calibrated); evidence window restored",
+                    + "reached -%.2f (SPRT, error odds %.1fx vs the reference); evidence window restored",
                     b.confirmationLlr, b.stateReviewed, bound, config.drift().oddsRatio());
             b.windowSinceSeq = s.previousWindowSinceSeq();
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
-        } else if (confirming && (b.confirmationLlr >= bound
-                || b.stateReviewed >= config.drift().confirmationMaxReviews())) {
-            b.previousWindowSinceSeq = null; // confirmed: the new window stands; trust is re-earned on it
+            restored = true;
+        } else if (confirming && b.confirmationLlr < bound
+                && b.stateReviewed >= config.drift().confirmationMaxReviews()) {
+            // Undecided: neither bound in the allotted reviews (true odds between the reference and R). Only a
+            // confirmed change may discard evidence (issue 18), so the old window is kept, the tightened reviews
+            // join it, and the CUSUM starts again from 0: if the odds did rise, it alarms again on new evidence.
+            to = TrustState.NORMAL;
+            why = String.format(Locale.ROOT, "drift neither confirmed nor refuted: log-likelihood ratio %.2f after "
+                    + "%d tightened reviews (SPRT bounds ±%.2f); evidence window kept", b.confirmationLlr,
+                    b.stateReviewed, bound);
+            b.windowSinceSeq = s.previousWindowSinceSeq();
+            b.previousWindowSinceSeq = null;
+            b.confirmationLlr = 0;
+            restored = true;
+        } else if (confirming && b.confirmationLlr >= bound) {
+            // confirmed (the only case that discards evidence): the window since the alarm stands, the stream stays
+            // TIGHTENED and re-earns trust on it by the usual exits
+            b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
         } else if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
             to = TrustState.TIGHTENED;
@@ -238,8 +260,8 @@ public class TrustPolicy {
                 b.previousWindowSinceSeq = null;
                 b.confirmationLlr = 0;
             }
-            if (to == TrustState.NORMAL && from != TrustState.REDUCED && b.previousWindowSinceSeq == null
-                    && why != null && why.startsWith("drift not confirmed")) {
+            if (restored) {
+                // the restored window's certificate is refitted before the first NORMAL decision
                 b.blockingRate = 1.0;
                 b.thresholdCertified = false;
                 needsFit = true;

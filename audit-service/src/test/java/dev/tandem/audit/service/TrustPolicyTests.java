@@ -20,6 +20,8 @@ import dev.tandem.audit.simulation.SimConfigs;
 class TrustPolicyTests {
 
     private final TrustPolicy policy = new TrustPolicy(SimConfigs.defaults());
+    /** h, the outcome CUSUM's limit (the tests put the statistic just under it). */
+    private static final double LIMIT = SimConfigs.defaults().drift().outcomeLimit();
     private final Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
     @Test
@@ -87,7 +89,7 @@ class TrustPolicyTests {
             s = u.stream();
             rejections++;
         }
-        assertThat(rejections).isEqualTo((int) Math.ceil(5.0 / (Math.log(2) - Math.log(1.01))));
+        assertThat(rejections).isEqualTo((int) Math.ceil(LIMIT / (Math.log(2) - Math.log(1.01))));
         assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
         assertThat(u.driftAlarm()).isEqualTo("outcome");
         assertThat(u.changeReason()).contains("risk-adjusted CUSUM");
@@ -101,7 +103,7 @@ class TrustPolicyTests {
     void aFalseOutcomeAlarmIsRefutedByTheSprtAndTheOldWindowRestored() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         TrustUpdate alarm = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now);
         StreamRecord s = alarm.stream();
         assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
@@ -127,7 +129,7 @@ class TrustPolicyTests {
     void whileTheSprtRunsNeitherACertificateNorTheClearanceBoundEndsTheTightenedState() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
                 .stream();
         assertThat(TrustPolicy.confirmationPending(s)).isTrue();
@@ -156,25 +158,69 @@ class TrustPolicyTests {
     }
 
     @Test
-    void anUndecidedSprtCountsAsConfirmedAfterTheMaximumOfTightenedReviews() {
+    void anUndecidedSprtKeepsTheOldWindowAfterTheMaximumOfTightenedReviews() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
                 .stream();
         StreamRecord.Builder stuck = s.toBuilder();
         stuck.stateReviewed = 1499;
-        s = policy.apply(stuck.build(), Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 6000, now).stream();
-        assertThat(s.state()).isEqualTo(TrustState.TIGHTENED);
+        stuck.confirmationLlr = 2.0; // leaning towards drift, but short of ln 20
+        TrustUpdate u = policy.apply(stuck.build(), Verdict.ACCEPTED, AuditReason.TIGHTENED, 0.9, 6000, now);
+        s = u.stream();
+        assertThat(u.changeReason()).contains("neither confirmed nor refuted").contains("evidence window kept");
+        assertThat(s.state()).isEqualTo(TrustState.NORMAL);
         assertThat(TrustPolicy.confirmationPending(s)).isFalse();
-        assertThat(s.windowSinceSeq()).as("the new window stands").isEqualTo(5000);
+        assertThat(s.windowSinceSeq()).as("only a confirmed change discards the window").isEqualTo(100);
+        assertThat(s.thresholdCertified()).as("recertified on the kept window first").isFalse();
+        assertThat(u.needsFit()).isTrue();
+    }
+
+    @Test
+    void theReferenceShiftMovesTheCusumsExpectationAndTheSprtTestsAgainstIt() {
+        // outputs at expected error 10 % that are wrong 15 % of the time: against the bare calibration each review
+        // adds 0.15 ln 2 - ln 1.1 = +0.009 on average (drift), against a reference shifted by ln 1.5 it adds
+        // 0.15 ln 2 - ln(1 + p') with p' = 1/7: -0.030 (in control)
+        double bare = 0.15 * DriftDetectors.outcomeIncrement(true, 0.10, 0, 2.0, 0.002)
+                + 0.85 * DriftDetectors.outcomeIncrement(false, 0.10, 0, 2.0, 0.002);
+        double shifted = 0.15 * DriftDetectors.outcomeIncrement(true, 0.10, Math.log(1.5), 2.0, 0.002)
+                + 0.85 * DriftDetectors.outcomeIncrement(false, 0.10, Math.log(1.5), 2.0, 0.002);
+        assertThat(bare).isPositive();
+        assertThat(shifted).isNegative();
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.calibration = b.calibration.withReferenceLogOdds(Math.log(1.5));
+        b.outcomeCusum = 1.0;
+        StreamRecord s = policy.apply(b.build(), Verdict.ACCEPTED, AuditReason.LOW_CONFIDENCE, 0.9, 10, now).stream();
+        // the identity calibration puts raw 0.9 at expected error 0.1; shifted by ln 1.5 it is 1/7
+        assertThat(s.outcomeCusum()).isCloseTo(1.0 - Math.log(8.0 / 7), within(1e-9));
+    }
+
+    @Test
+    void theReferenceShiftIsWhatTheOutcomesShowPlusItsUncertainty() {
+        // 10,000 outputs at expected error 10 %, 1,500 wrong (odds 0.176 vs 0.111): γ̂ ≈ ln 1.59 ≈ 0.46
+        double[] expected = new double[10_000];
+        boolean[] rejected = new boolean[expected.length];
+        java.util.Arrays.fill(expected, 0.10);
+        for (int i = 0; i < 1_500; i++) {
+            rejected[i] = true;
+        }
+        double hat = Math.log(0.15 / 0.85 / (0.10 / 0.90));
+        double se = 1 / Math.sqrt(10_000 * 0.15 * 0.85 + 1);
+        assertThat(DriftDetectors.referenceShift(expected, rejected, 0)).isCloseTo(hat, within(0.002));
+        assertThat(DriftDetectors.referenceShift(expected, rejected, 1.64)).isCloseTo(hat + 1.64 * se,
+                within(0.002));
+        assertThat(DriftDetectors.referenceShift(new double[0], new boolean[0], 1.64)).isZero();
+        // no errors at all: finite (the N(0, 1) prior), negative, and never past ln 4
+        assertThat(DriftDetectors.referenceShift(expected, new boolean[expected.length], 0))
+                .isBetween(-Math.log(4), -1.0);
     }
 
     @Test
     void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
-        b.outcomeCusum = 4.9;
+        b.outcomeCusum = LIMIT - 0.1;
         StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
                 .stream();
         for (int i = 0; i < 6; i++) { // each adds ln 2 - ln 1.1; confirmed at ln 20

@@ -13,29 +13,35 @@ import java.util.concurrent.Future;
 import dev.tandem.audit.TrustState;
 
 /**
- * The issue-5 simulation benchmark (bin/bench-audit): seeded streams with known error rates through the real
- * policy classes. Prints, per scenario, the review share, the outgoing error rate, drift detection delays, false
- * alarms and the outputs a new stream needs to leave full review, plus the confidence-blind CSP-1 baseline.
- * Not a test: it takes minutes. Arguments: [outputs per steady-state run] [seeds]. Options (system properties):
- * bench.only (tune,steady,drift,new), bench.threads, bench.overrides (key=value,...), bench.aurocs (0.80,0.85,0.90),
- * bench.drift-seeds (20), bench.tune-seeds (10), bench.tune-h (4,5,6,7), bench.reasons (print each steady run's
- * reviews by reason).
+ * The issue-5 simulation benchmark (bin/bench-audit), per worker family since issue 18: seeded streams with known
+ * error behaviour through the real policy classes. Prints, per family ({@link SimulatedWorker#FAMILIES}: logistic and
+ * non-logistic error curves, unimodal and mixed confidence, error rates 0.5–10 %), the review share (whole run and
+ * second half, per seed), the outgoing error, the no-uncertainty frontier at the realised outgoing error, false
+ * alarms by detector and drift detection delays; plus the confidence-blind CSP-1 baseline and the outputs a new
+ * stream needs to leave full review. Not a test: it takes minutes. Arguments: [outputs per steady-state run]
+ * [seeds]. Options (system properties): bench.only (tune,steady,drift,new), bench.seeds (held-out, the default, or
+ * tuning), bench.families (name,...), bench.threads, bench.overrides (key=value,...), bench.drift-seeds (20),
+ * bench.tune-seeds (10), bench.tune-h (4,5,6,7), bench.reasons (print each steady run's reviews by reason and each
+ * family's drift delays).
  * <p>
  * Tuning and evaluation use disjoint seeds (issue 17: a setting chosen on the seeds it is reported on is
- * flattered by the choice). "tune" sweeps the outcome-CUSUM limit h on the tuning seeds only and picks one by a
- * rule fixed in advance ({@link #pickH}); every later scenario runs with that h on evaluation seeds that no
- * design decision has seen, and only those runs are results. The other defaults (build-up rate, certificate) were
- * chosen in issue 5 on the steady-state seeds {@link #TUNING_STEADY} 0–1 and the drift seeds {@link #TUNING_DRIFT}
- * 0–19, which therefore serve as tuning seeds here.
+ * flattered by the choice). "tune" sweeps the outcome-CUSUM limit h on the tuning drift seeds {@link #TUNING_DRIFT}
+ * 5000–5009 of every family and picks one by a rule fixed in advance ({@link #pickH}); the steady and drift
+ * scenarios then run on the held-out seeds {@link #EVAL_STEADY} and {@link #EVAL_DRIFT} (issue 18's, which no
+ * design decision has seen), or with -Dbench.seeds=tuning on the tuning seeds {@link #TUNING_STEADY} 1000+ and
+ * 5000+, where the design was chosen (those numbers are printed as tuning, never as results).
  */
 public final class AuditSimulationBenchmark {
 
     /** Seed bases: run s of a scenario uses base + s. Tuning: where the shipped design was chosen (issue 5). */
     static final long TUNING_STEADY = 1_000;
     static final long TUNING_DRIFT = 5_000;
-    /** Evaluation: never used to choose anything. */
-    static final long EVAL_STEADY = 1_001_000;
-    static final long EVAL_DRIFT = 1_005_000;
+    /**
+     * Held-out (issue 18): never used to choose anything. New bases: issue 17's evaluation seeds (1,001,000 and
+     * 1,005,000) had been looked at while the issue-18 detector was designed, so they are not held out any more.
+     */
+    static final long EVAL_STEADY = 2_001_000;
+    static final long EVAL_DRIFT = 2_005_000;
     static final long EVAL_NEW = 1_010_000;
 
     private AuditSimulationBenchmark() {
@@ -48,55 +54,49 @@ public final class AuditSimulationBenchmark {
         if (!System.getProperty("bench.overrides", "").isEmpty()) {
             System.out.println("configuration overrides: " + System.getProperty("bench.overrides"));
         }
+        List<SimulatedWorker.Family> families = families();
         double noise = SimulatedWorker.noiseForAuroc(0.02, 2.0, 0.85, 7);
         if (runs("tune")) {
-            tune(pool, noise);
+            tune(pool, families);
         }
-        System.out.println("evaluation settings: outcome-CUSUM limit h = " + config().drift().outcomeLimit()
-                + (System.getProperty("bench.overrides", "").isEmpty() ? " (default)" : "") + "; evaluation seeds only");
+        boolean tuningSeeds = "tuning".equals(System.getProperty("bench.seeds", "held-out"));
+        long steadyBase = tuningSeeds ? TUNING_STEADY : EVAL_STEADY;
+        long driftBase = tuningSeeds ? TUNING_DRIFT : EVAL_DRIFT;
+        String which = tuningSeeds ? "TUNING seeds (not results)" : "held-out seeds";
+        System.out.println("settings: outcome-CUSUM limit h = " + config().drift().outcomeLimit() + ", reference margin "
+                + "z = " + config().drift().referenceMargin() + (System.getProperty("bench.overrides", "").isEmpty()
+                        ? " (defaults)" : " (overrides)") + "; " + which);
         if (runs("steady")) {
-        System.out.printf(Locale.ROOT, "## Steady state: worker error 2 %%, target outgoing error 1 %%, δ = 0.1, "
-                + "%,d outputs per run, %d evaluation seeds (%s)%n", n, seeds, seedRange(EVAL_STEADY, seeds));
-        System.out.println("| AUROC (measured) | review, whole run | review, 2nd half | outgoing error | runs over 1 % "
-                + "| tightenings per 100k |");
-        System.out.println("|---|---|---|---|---|---|");
-        double[] aurocs = Arrays.stream(System.getProperty("bench.aurocs", "0.80,0.85,0.90").split(","))
-                .mapToDouble(Double::parseDouble).toArray();
-        for (double auroc : aurocs) {
-            double steadyNoise = SimulatedWorker.noiseForAuroc(0.02, 2.0, auroc, 7);
-            double measured = SimulatedWorker.measureAuroc(new SimulatedWorker(0.02, 2.0, steadyNoise), 200_000, 99);
-            List<Future<double[]>> runs = new ArrayList<>();
-            for (int s = 0; s < seeds; s++) {
-                int seed = s;
-                runs.add(pool.submit(() -> steady(0.02, steadyNoise, n, EVAL_STEADY + seed)));
+            System.out.printf(Locale.ROOT, "## Steady state per family: target outgoing error %.1f %%, δ = 0.1, %,d "
+                    + "outputs per run, %d %s (%s)%n", 100 * config().target().outgoingErrorRate(), n, seeds, which,
+                    seedRange(steadyBase, seeds));
+            System.out.println("| family | AUROC | review, whole run | review, 2nd half (per seed) | spread | outgoing, "
+                    + "whole (max) | outgoing, 2nd half | frontier at it | ratio | runs over A | false alarms per "
+                    + "25,000 |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+            for (SimulatedWorker.Family family : families) {
+                steadyRow(pool, family, n, seeds, steadyBase);
             }
-            double[] sum = new double[4];
-            int over = 0;
-            for (Future<double[]> f : runs) {
-                double[] r = f.get();
-                for (int i = 0; i < 4; i++) {
-                    sum[i] += r[i];
-                }
-                over += r[2] > 0.01 ? 1 : 0;
-            }
-            System.out.printf(Locale.ROOT, "| %.2f (%.3f) | %.1f %% | %.1f %% | %.2f %% | %d / %d | %.1f |%n", auroc,
-                    measured, 100 * sum[0] / seeds, 100 * sum[1] / seeds, 100 * sum[2] / seeds, over, seeds,
-                    sum[3] / seeds * 100_000.0 / n);
-        }
-        csp1Baseline(n);
+            csp1Baseline(n);
         }
         if (runs("drift")) {
-
-        System.out.println();
-        int driftSeeds = Integer.getInteger("bench.drift-seeds", 20);
-        System.out.printf(Locale.ROOT, "## Drift: error odds doubled after 30,000 outputs (2 %% worker, AUROC 0.85), "
-                + "%d evaluation seeds (%s)%n", driftSeeds, seedRange(EVAL_DRIFT, driftSeeds));
-        DriftSummary d = driftRuns(pool, noise, config(), EVAL_DRIFT, driftSeeds);
-        System.out.printf(Locale.ROOT, "detection delay in outputs: median %d, p95 %d, max %d, missed within 10,000: "
-                + "%d; already under full review at the change: %d; delays: %s; false alarms (any tightening) "
-                + "before the change, after the first 5,000 outputs: %d in %,d outputs = %.2f per 25,000%n",
-                d.median(), d.p95(), d.max(), d.missed(), d.covered(), Arrays.toString(d.delays()), d.falseAlarms(),
-                d.inControl(), d.falseAlarmsPer25k());
+            System.out.println();
+            int driftSeeds = Integer.getInteger("bench.drift-seeds", 20);
+            System.out.printf(Locale.ROOT, "## Drift per family: error odds doubled after 30,000 outputs, %d %s (%s)%n",
+                    driftSeeds, which, seedRange(driftBase, driftSeeds));
+            System.out.println("| family | median delay | p95 delay | max | missed within 10,000 | under full review at "
+                    + "the change | false alarms per 25,000 (5,000-30,000) |");
+            System.out.println("|---|---|---|---|---|---|---|");
+            for (SimulatedWorker.Family family : families) {
+                DriftSummary d = driftRuns(pool, family, config(), driftBase, driftSeeds);
+                System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.2f (%d in %,d: %d outcome, %d "
+                        + "confidence, %d CSP-2) |%n", family.name(), d.median(), d.p95(), d.max(), d.missed(),
+                        d.covered(), d.falseAlarmsPer25k(), d.falseAlarms(), d.inControl(), d.byDetector()[0],
+                        d.byDetector()[1], d.byDetector()[2]);
+                if (Boolean.getBoolean("bench.reasons")) {
+                    System.out.println("delays " + family.name() + ": " + Arrays.toString(d.delays()));
+                }
+            }
         }
         if (runs("new")) {
 
@@ -125,53 +125,140 @@ public final class AuditSimulationBenchmark {
         pool.shutdown();
     }
 
+    /** The families to run: all, or -Dbench.families=name,name. */
+    static List<SimulatedWorker.Family> families() {
+        String only = System.getProperty("bench.families", "");
+        return SimulatedWorker.FAMILIES.stream()
+                .filter(f -> only.isEmpty() || Arrays.asList(only.split(",")).contains(f.name())).toList();
+    }
+
+    static void steadyRow(ExecutorService pool, SimulatedWorker.Family family, int n, int seeds, long base)
+            throws Exception {
+        List<Future<double[]>> runs = new ArrayList<>();
+        for (int s = 0; s < seeds; s++) {
+            long seed = base + s;
+            runs.add(pool.submit(() -> steady(family, n, seed)));
+        }
+        double a = config().target().outgoingErrorRate();
+        double[] sum = new double[6];
+        double maxOutgoing = 0;
+        double lo = 1;
+        double hi = 0;
+        int over = 0;
+        StringBuilder perSeed = new StringBuilder();
+        for (Future<double[]> f : runs) {
+            double[] r = f.get();
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += r[i];
+            }
+            maxOutgoing = Math.max(maxOutgoing, r[2]);
+            over += r[2] > a ? 1 : 0;
+            lo = Math.min(lo, r[1]);
+            hi = Math.max(hi, r[1]);
+            perSeed.append(perSeed.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", 100 * r[1]));
+        }
+        double review2 = sum[1] / seeds;
+        double out2 = sum[3] / seeds;
+        double frontier = frontier(family).reviewAt(out2);
+        double spread = 100 * Math.max(hi - review2, review2 - lo);
+        System.out.printf(Locale.ROOT, "| %s | %.3f | %.1f %% | %.1f %% (%s) | ±%.1f | %.2f %% (%.2f %%) | %.2f %% | "
+                + "%.1f %% | %s | %d / %d | %.2f |%n", family.name(), frontier(family).auroc(), 100 * sum[0] / seeds,
+                100 * review2, perSeed, spread, 100 * sum[2] / seeds, 100 * maxOutgoing, 100 * out2, 100 * frontier,
+                frontier > 0 ? String.format(Locale.ROOT, "%.2f", review2 / frontier) : "n/a (frontier 0)", over, seeds,
+                25_000.0 * sum[4] / sum[5]);
+    }
+
     /**
-     * Sweeps the outcome-CUSUM limit h on the tuning drift seeds and picks one by {@link #pickH}; installs it as an
-     * override for the evaluation scenarios. Its numbers are printed as tuning, never as results.
+     * The no-uncertainty frontier of a family: the least review share of a threshold rule (pass the most confident
+     * outputs) whose outgoing error, with every output's true error probability known, is x. Computed on 400,000
+     * draws of the family (seed 99), not on any benchmark run.
      */
-    static void tune(ExecutorService pool, double noise) throws Exception {
+    record Frontier(double[] cumulativeErrors, double auroc) {
+        double reviewAt(double outgoing) {
+            int n = cumulativeErrors.length - 1;
+            int k = 0;
+            while (k < n && cumulativeErrors[k + 1] / n <= outgoing) {
+                k++;
+            }
+            return 1 - (double) k / n;
+        }
+    }
+
+    private static final Map<SimulatedWorker.Family, Frontier> FRONTIERS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static Frontier frontier(SimulatedWorker.Family family) {
+        return FRONTIERS.computeIfAbsent(family, f -> {
+            int n = 400_000;
+            SimulatedWorker w = f.worker();
+            SplittableRandom rng = new SplittableRandom(99);
+            double[][] draws = new double[n][];
+            for (int i = 0; i < n; i++) {
+                SimulatedWorker.Output o = w.next(rng);
+                draws[i] = new double[] { o.raw(), o.errorProbability() };
+            }
+            Arrays.sort(draws, (x, y) -> Double.compare(y[0], x[0]));
+            double[] cum = new double[n + 1];
+            for (int i = 0; i < n; i++) {
+                cum[i + 1] = cum[i] + draws[i][1];
+            }
+            return new Frontier(cum, SimulatedWorker.measureAuroc(f.worker(), 200_000, 99));
+        });
+    }
+
+    /**
+     * Sweeps the outcome-CUSUM limit h on the tuning drift seeds of every family and picks one by {@link #pickH};
+     * installs it as an override for the later scenarios. Its numbers are printed as tuning, never as results.
+     */
+    static void tune(ExecutorService pool, List<SimulatedWorker.Family> families) throws Exception {
         int tuneSeeds = Integer.getInteger("bench.tune-seeds", 10);
         double[] candidates = Arrays.stream(System.getProperty("bench.tune-h", "4,5,6,7").split(","))
                 .mapToDouble(Double::parseDouble).toArray();
-        System.out.printf(Locale.ROOT, "## Tuning (not a result): outcome-CUSUM limit h on %d tuning drift seeds (%s)%n",
-                tuneSeeds, seedRange(TUNING_DRIFT, tuneSeeds));
-        System.out.println("| h | median delay | p95 delay | missed within 10,000 | false alarms per 25,000 |");
-        System.out.println("|---|---|---|---|---|");
-        List<DriftSummary> results = new ArrayList<>();
+        System.out.printf(Locale.ROOT, "## Tuning (not a result): outcome-CUSUM limit h on %d tuning drift seeds (%s) "
+                + "per family%n", tuneSeeds, seedRange(TUNING_DRIFT, tuneSeeds));
+        System.out.println("| h | family | median delay | p95 delay | missed within 10,000 | false alarms per 25,000 |");
+        System.out.println("|---|---|---|---|---|---|");
+        List<List<DriftSummary>> results = new ArrayList<>();
         for (double h : candidates) {
             Map<String, String> o = overrides();
             o.put("tandem.audit.drift.outcome-limit", Double.toString(h));
-            DriftSummary d = driftRuns(pool, noise, SimConfigs.with(o), TUNING_DRIFT, tuneSeeds);
-            results.add(d);
-            System.out.printf(Locale.ROOT, "| %s | %d | %d | %d / %d | %.2f |%n", h, d.median(), d.p95(), d.missed(),
-                    tuneSeeds, d.falseAlarmsPer25k());
+            List<DriftSummary> perFamily = new ArrayList<>();
+            for (SimulatedWorker.Family family : families) {
+                DriftSummary d = driftRuns(pool, family, SimConfigs.with(o), TUNING_DRIFT, tuneSeeds);
+                perFamily.add(d);
+                System.out.printf(Locale.ROOT, "| %s | %s | %d | %d | %d / %d | %.2f (%d outcome, %d confidence, %d "
+                        + "CSP-2) |%n", h, family.name(), d.median(), d.p95(), d.missed(), tuneSeeds,
+                        d.falseAlarmsPer25k(), d.byDetector()[0], d.byDetector()[1], d.byDetector()[2]);
+            }
+            results.add(perFamily);
         }
         double h = pickH(candidates, results);
-        System.out.println("picked h = " + h + " (rule: the smallest h with at most 0.75 false alarms per 25,000 and "
-                + "no miss on the tuning seeds; the largest candidate if none qualifies)");
+        System.out.println("picked h = " + h + " (rule: the smallest h with at most 0.75 false alarms per 25,000 in "
+                + "every family on the tuning seeds; the largest candidate if none qualifies)");
         String prior = System.getProperty("bench.overrides", "");
         System.setProperty("bench.overrides", (prior.isEmpty() ? "" : prior + ",")
                 + "tandem.audit.drift.outcome-limit=" + h);
     }
 
     /**
-     * The selection rule, fixed before any evaluation run: at most 0.75 false alarms per 25,000 and no missed drift
-     * on the tuning seeds, then the fastest detection, i.e. the smallest qualifying h (delay grows with h). The
-     * margin under issue 5's limit (1 per 25,000) is there because the candidate picked for the fewest alarms on
-     * these seeds will, on fresh seeds, tend to show more. Returns the largest candidate when none qualifies.
+     * The selection rule, fixed before any held-out run: at most 0.75 false alarms per 25,000 in every family on the
+     * tuning seeds, then the fastest detection, i.e. the smallest qualifying h (delay grows with h). The margin under
+     * the goal's 1 per 25,000 is there because the candidate picked for the fewest alarms on these seeds will, on
+     * fresh seeds, tend to show more. Misses no longer disqualify: a 0.5 % worker's doubling can take more than
+     * 10,000 outputs at any h. Returns the largest candidate when none qualifies.
      */
-    static double pickH(double[] candidates, List<DriftSummary> results) {
+    static double pickH(double[] candidates, List<List<DriftSummary>> results) {
         double best = Double.NaN;
         for (int i = 0; i < candidates.length; i++) {
-            DriftSummary d = results.get(i);
-            if (d.falseAlarmsPer25k() <= 0.75 && d.missed() == 0 && (Double.isNaN(best) || candidates[i] < best)) {
+            boolean ok = results.get(i).stream().allMatch(d -> d.falseAlarmsPer25k() <= 0.75);
+            if (ok && (Double.isNaN(best) || candidates[i] < best)) {
                 best = candidates[i];
             }
         }
         return Double.isNaN(best) ? Arrays.stream(candidates).max().orElseThrow() : best;
     }
 
-    record DriftSummary(long[] delays, int missed, int covered, long falseAlarms, long inControl) {
+    /** byDetector: false alarms of the outcome CUSUM, the confidence CUSUM, CSP-2. */
+    record DriftSummary(long[] delays, int missed, int covered, long falseAlarms, long inControl, long[] byDetector) {
         long median() {
             return quantile(delays, 0.5);
         }
@@ -189,20 +276,24 @@ public final class AuditSimulationBenchmark {
         }
     }
 
-    static DriftSummary driftRuns(ExecutorService pool, double noise, dev.tandem.audit.config.AuditConfig config,
-            long base, int seeds) throws Exception {
+    static DriftSummary driftRuns(ExecutorService pool, SimulatedWorker.Family family,
+            dev.tandem.audit.config.AuditConfig config, long base, int seeds) throws Exception {
         List<Future<long[]>> drifts = new ArrayList<>();
         for (int s = 0; s < seeds; s++) {
             long seed = base + s;
-            drifts.add(pool.submit(() -> drift(noise, seed, config)));
+            drifts.add(pool.submit(() -> drift(family, seed, config)));
         }
         long[] delays = new long[seeds];
         long falseAlarms = 0;
         long inControl = 0;
         int missed = 0;
         int covered = 0;
+        long[] byDetector = new long[3];
         for (int i = 0; i < seeds; i++) {
             long[] r = drifts.get(i).get();
+            for (int k = 0; k < 3; k++) {
+                byDetector[k] += r[3 + k];
+            }
             delays[i] = r[0];
             missed += r[0] == -1 ? 1 : 0;
             covered += r[0] == -2 ? 1 : 0;
@@ -210,41 +301,48 @@ public final class AuditSimulationBenchmark {
             inControl += r[2];
         }
         long[] found = Arrays.stream(delays).filter(x -> x >= 0).sorted().toArray();
-        return new DriftSummary(found, missed, covered, falseAlarms, inControl);
+        return new DriftSummary(found, missed, covered, falseAlarms, inControl, byDetector);
     }
 
     static String seedRange(long base, int count) {
         return count == 1 ? Long.toString(base) : base + "–" + (base + count - 1);
     }
 
-    /** {review share, review share 2nd half, outgoing error, tightenings}. */
-    static double[] steady(double error, double noise, int n, long seed) {
-        SimulatedWorker w = new SimulatedWorker(error, 2.0, noise);
+    /**
+     * {review share, review share 2nd half, outgoing error, outgoing error 2nd half, tightenings after the first
+     * 5,000 outputs (none is a true alarm: the stream is stationary), outputs they were counted in}.
+     */
+    static double[] steady(SimulatedWorker.Family family, int n, long seed) {
+        SimulatedWorker w = family.worker();
         SplittableRandom rng = new SplittableRandom(seed);
         SimulatedStream st = new SimulatedStream(config(), "s" + seed + "-");
         long halfReviews = 0;
+        long halfOutgoing = 0;
         java.util.Map<String, Long> byReason = new java.util.TreeMap<>();
         for (int i = 0; i < n; i++) {
             dev.tandem.audit.Decision d = st.accept(w.next(rng));
             if (i == n / 2 - 1) {
                 halfReviews = st.reviews();
+                halfOutgoing = st.outgoingErrors();
             }
             if (i >= n / 2 && d.action() == dev.tandem.audit.AuditAction.REVIEW) {
                 byReason.merge(d.reason().name(), 1L, Long::sum);
             }
         }
         if (Boolean.getBoolean("bench.reasons")) {
-            System.out.printf(Locale.ROOT, "seed %d noise %.3f: 2nd-half reviews by reason %s, tightenings at %s, "
-                    + "final %s%n", seed, noise, byReason, st.tightenings().stream().map(t -> t[0] + "/" + t[1])
+            System.out.printf(Locale.ROOT, "%s seed %d: 2nd-half reviews by reason %s, tightenings at %s, "
+                    + "final %s%n", family.name(), seed, byReason, st.tightenings().stream().map(t -> t[0] + "/" + t[1])
                     .toList(), st.stream().certification());
         }
+        long alarms = st.tightenings().stream().filter(t -> t[0] > 5000).count();
         return new double[] { (double) st.reviews() / n, (double) (st.reviews() - halfReviews) / (n - n / 2),
-                (double) st.outgoingErrors() / n, st.tightenings().size() };
+                (double) st.outgoingErrors() / n, (double) (st.outgoingErrors() - halfOutgoing) / (n - n / 2), alarms,
+                n - 5000 };
     }
 
-    /** {delay (-1 missed), false alarms before the change after 5,000 outputs, in-control outputs counted}. */
-    static long[] drift(double noise, long seed, dev.tandem.audit.config.AuditConfig config) {
-        SimulatedWorker w = new SimulatedWorker(0.02, 2.0, noise);
+    /** {delay (-1 missed, -2 under full review at the change), false alarms 5,000–30,000, in-control outputs}. */
+    static long[] drift(SimulatedWorker.Family family, long seed, dev.tandem.audit.config.AuditConfig config) {
+        SimulatedWorker w = family.worker();
         SplittableRandom rng = new SplittableRandom(seed);
         SimulatedStream st = new SimulatedStream(config, "d" + seed + "-");
         int change = 30_000;
@@ -252,19 +350,23 @@ public final class AuditSimulationBenchmark {
             st.accept(w.next(rng));
         }
         long falseAlarms = st.tightenings().stream().filter(t -> t[0] > 5000).count();
+        long[] byDetector = new long[3];
+        st.tightenings().stream().filter(t -> t[0] > 5000).forEach(t -> byDetector[(int) t[1]]++);
         int before = st.tightenings().size();
+        long delay = -1;
         if (!trusted(st.stream().state())) {
-            // already under full review (after a false alarm): the drift meets 100 % review at once
-            return new long[] { -2, falseAlarms, change - 5000 };
-        }
-        w.multiplyErrorOdds(2.0);
-        for (int i = 0; i < 10_000; i++) {
-            st.accept(w.next(rng));
-            if (st.tightenings().size() > before) {
-                return new long[] { i + 1, falseAlarms, change - 5000 };
+            // already under full review (a bad worker, or after a false alarm): the drift meets 100 % review at once
+            delay = -2;
+        } else {
+            w.multiplyErrorOdds(2.0);
+            for (int i = 0; i < 10_000 && delay < 0; i++) {
+                st.accept(w.next(rng));
+                if (st.tightenings().size() > before) {
+                    delay = i + 1;
+                }
             }
         }
-        return new long[] { -1, falseAlarms, change - 5000 };
+        return new long[] { delay, falseAlarms, change - 5000, byDetector[0], byDetector[1], byDetector[2] };
     }
 
     /** Confidence-blind CSP-1 (blocking review in both phases) at A = 1 %, f = 1/10, with i from Dodge's formula. */

@@ -43,6 +43,17 @@ public final class SimulatedStream {
     private long errors;
     private long firstTrustedAt = -1;
     private final List<long[]> alarms = new ArrayList<>(); // {output index, detector 0 outcome / 1 confidence / 2 other tightening}
+    private final List<Resolution> resolutions = new ArrayList<>();
+    private long alarmAt = -1;
+    private long windowAtAlarm = -1;
+
+    /**
+     * How an outcome alarm ended: the output it was raised at, the evidence window's start before it, the output
+     * it ended at, the window's start after, and why ("drift not confirmed", "neither confirmed nor refuted", or
+     * "confirmed": the SPRT's decision, or a suspension).
+     */
+    public record Resolution(long alarmAt, long windowBefore, long endedAt, long windowAfter, String why) {
+    }
 
     public SimulatedStream(AuditConfig config, String prefix) {
         this.config = config;
@@ -97,8 +108,17 @@ public final class SimulatedStream {
         if (reviewed) {
             Verdict v = o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED;
             ledger.set((int) seq, withVerdict(ledger.get((int) seq), v));
+            long windowBefore = stream.windowSinceSeq();
+            boolean pending = TrustPolicy.confirmationPending(stream);
             TrustUpdate u = trustPolicy.apply(stream, v, d.reason(), o.raw(), seq + 1, Instant.EPOCH);
             stream = u.stream();
+            if ("outcome".equals(u.driftAlarm())) {
+                alarmAt = outputs;
+                windowAtAlarm = windowBefore;
+            } else if (pending && !TrustPolicy.confirmationPending(stream)) {
+                resolutions.add(new Resolution(alarmAt, windowAtAlarm, outputs, stream.windowSinceSeq(),
+                        u.stateChanged() ? u.changeReason() : "confirmed"));
+            }
             if (u.stateChanged() && u.stream().state() == TrustState.TIGHTENED) {
                 alarms.add(new long[] { outputs, u.driftAlarm() == null ? 2 : 0 });
             }
@@ -167,6 +187,11 @@ public final class SimulatedStream {
     /** {output index, detector}: 0 outcome CUSUM, 1 confidence CUSUM, 2 CSP-2 tightening. */
     public List<long[]> tightenings() {
         return alarms;
+    }
+
+    /** Every outcome alarm that has ended, in order. */
+    public List<Resolution> resolutions() {
+        return resolutions;
     }
 
     public List<WindowEntry> ledger() {
