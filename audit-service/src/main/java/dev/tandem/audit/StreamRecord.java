@@ -25,6 +25,9 @@ import java.time.Instant;
  * @param confidenceReference raw-confidence quantile of the unlabelled drift detector (null until set)
  * @param projectedPassShare share of the window's outputs a threshold holding the outgoing error under the target
  *        would pass, a point estimate from the calibration (0 while there is too little evidence to project)
+ * @param cusumBaseSeq first decision sequence number after the outcome CUSUM was last at 0: while the CUSUM is above
+ *        0, the outputs from here on are its current excursion, which the CUSUM's reference is never fitted on (so a
+ *        drift under test cannot become its own reference)
  */
 public record StreamRecord(
         StreamKey key,
@@ -65,7 +68,8 @@ public record StreamRecord(
         double outgoingErrorRate,
         double outgoingErrorLower,
         double outgoingErrorUpper,
-        double projectedPassShare) {
+        double projectedPassShare,
+        long cusumBaseSeq) {
 
     public long accepted() {
         return reviewed - rejected;
@@ -121,6 +125,7 @@ public record StreamRecord(
         public double outgoingErrorLower;
         public double outgoingErrorUpper;
         public double projectedPassShare;
+        public long cusumBaseSeq;
 
         Builder(StreamRecord s) {
             key = s.key;
@@ -162,6 +167,7 @@ public record StreamRecord(
             outgoingErrorLower = s.outgoingErrorLower;
             outgoingErrorUpper = s.outgoingErrorUpper;
             projectedPassShare = s.projectedPassShare;
+            cusumBaseSeq = s.cusumBaseSeq;
         }
 
         public StreamRecord build() {
@@ -171,7 +177,7 @@ public record StreamRecord(
                     rawThreshold, thresholdCertified, thresholdPassShare, certification, blockingRate, calibration, fittedReviews,
                     sampleConsecutiveAccepted, samplesSinceRejection, outcomeCusum, confidenceCusum,
                     confidenceReference, driftAlarms, previousWindowSinceSeq, confirmationLlr, windowDecided, errorRate, outgoingErrorRate,
-                    outgoingErrorLower, outgoingErrorUpper, projectedPassShare);
+                    outgoingErrorLower, outgoingErrorUpper, projectedPassShare, cusumBaseSeq);
         }
     }
 }

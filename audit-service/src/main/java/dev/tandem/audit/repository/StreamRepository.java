@@ -35,7 +35,7 @@ public class StreamRepository {
             + "calibration, fitted_reviews, sample_consecutive_accepted, samples_since_rejection, outcome_cusum, "
             + "confidence_cusum, confidence_reference, drift_alarms, previous_window_since_seq, confirmation_llr, "
             + "window_decided, error_rate, "
-            + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper, projected_pass_share";
+            + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper, projected_pass_share, cusum_base_seq";
     private static final String BY_KEY = " WHERE worker_backend = ? AND worker_type = ? AND tenant = ?";
 
     public Optional<StreamRecord> find(Connection c, StreamKey key) throws SQLException {
@@ -129,7 +129,7 @@ public class StreamRepository {
                 + "outcome_cusum = ?, confidence_cusum = ?, confidence_reference = ?, drift_alarms = ?, "
                 + "previous_window_since_seq = ?, confirmation_llr = ?, "
                 + "window_decided = ?, error_rate = ?, outgoing_error_rate = ?, outgoing_error_lower = ?, "
-                + "outgoing_error_upper = ?, projected_pass_share = ?, updated_at = now()" + BY_KEY)) {
+                + "outgoing_error_upper = ?, projected_pass_share = ?, cusum_base_seq = ?, updated_at = now()" + BY_KEY)) {
             int i = 1;
             ps.setString(i++, s.state().name());
             ps.setLong(i++, s.reviewed());
@@ -175,6 +175,7 @@ public class StreamRepository {
             ps.setDouble(i++, s.outgoingErrorLower());
             ps.setDouble(i++, s.outgoingErrorUpper());
             ps.setDouble(i++, s.projectedPassShare());
+            ps.setLong(i++, s.cusumBaseSeq());
             setKey(ps, i, s.key());
             if (ps.executeUpdate() != 1) {
                 throw new SQLException("stream " + s.key() + " vanished during an update");
@@ -350,6 +351,7 @@ public class StreamRepository {
                 rs.getDouble("outgoing_error_rate"),
                 rs.getDouble("outgoing_error_lower"),
                 rs.getDouble("outgoing_error_upper"),
-                rs.getDouble("projected_pass_share"));
+                rs.getDouble("projected_pass_share"),
+                rs.getLong("cusum_base_seq"));
     }
 }

@@ -73,7 +73,7 @@ public class PolicyFitter {
         // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
         // since the alarm would absorb the very drift under test.
         if (calibration != null && !TrustPolicy.confirmationPending(s)) {
-            b.calibration = calibration.withReferenceLogOdds(referenceShift(window, calibration));
+            b.calibration = calibration.withReferenceLogOdds(referenceShift(window, calibration, excursionStart(s)));
         }
 
         boolean trusted = s.state() == TrustState.NORMAL || s.state() == TrustState.REDUCED;
@@ -129,14 +129,25 @@ public class PolicyFitter {
     }
 
     /**
+     * First decision of the outcome CUSUM's current excursion, or {@code Long.MAX_VALUE} when there is none (the
+     * CUSUM is at 0, or was last at 0 before the window began, as in rows stored before it was recorded).
+     */
+    static long excursionStart(StreamRecord s) {
+        return s.outcomeCusum() > 0 && s.cusumBaseSeq() > s.windowSinceSeq() ? s.cusumBaseSeq() : Long.MAX_VALUE;
+    }
+
+    /**
      * The outcome CUSUM's reference shift γ ({@link DriftDetectors#referenceShift}) from the window's outputs the
      * CUSUM sees in a trusted state (low-confidence and sampled reviews; not probation's or tightened reviews,
-     * whose mix of confidences differs), against the new calibration.
+     * whose mix of confidences differs), against the new calibration, and only those decided before the CUSUM's
+     * current excursion began ({@code before}). The calibration itself is refitted on the whole window, drift
+     * included; γ measured on the outputs before the excursion pulls the reference back to what they showed, so a
+     * drift that has moved the calibration is still tested against the stream as it was (issue 18).
      */
-    double referenceShift(List<WindowEntry> window, CalibrationMap calibration) {
+    double referenceShift(List<WindowEntry> window, CalibrationMap calibration, long before) {
         AuditConfig.Drift drift = config.drift();
         double floor = drift.expectedErrorFloor();
-        List<WindowEntry> seen = window.stream().filter(e -> e.reviewed() && e.reason() != null
+        List<WindowEntry> seen = window.stream().filter(e -> e.seq() < before && e.reviewed() && e.reason() != null
                 && switch (e.reason()) {
                     case LOW_CONFIDENCE, RANDOM_SAMPLE, OUTGOING_LIMIT -> true;
                     default -> false;

@@ -85,7 +85,7 @@ public class TrustPolicy {
     public StreamRecord newStream(StreamKey key, Instant now) {
         double threshold = config.sampling().confidenceThreshold();
         return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "", 1.0, threshold, 1.0, now, 0, 0,
-                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1, 0);
+                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1, 0, 0);
     }
 
     public double samplingRate(TrustState state) {
@@ -239,6 +239,9 @@ public class TrustPolicy {
             why = String.format(Locale.ROOT, "%d consecutive accepted reviews while suspended", b.consecutiveAccepted);
         }
 
+        if (b.outcomeCusum <= 0) {
+            b.cusumBaseSeq = nextSeq; // no excursion: every output so far may inform the CUSUM's reference
+        }
         boolean needsFit = false;
         if (to != from) {
             b.state = to;
@@ -256,6 +259,7 @@ public class TrustPolicy {
                 b.previousWindowSinceSeq = s.windowSinceSeq();
                 b.confirmationLlr = 0;
                 startNewWindow(b, nextSeq, now);
+                b.cusumBaseSeq = nextSeq;
             } else if (from == TrustState.TIGHTENED) {
                 b.previousWindowSinceSeq = null;
                 b.confirmationLlr = 0;

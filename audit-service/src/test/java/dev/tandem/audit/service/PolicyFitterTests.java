@@ -83,6 +83,64 @@ class PolicyFitterTests {
         assertThat((double) violations / trials).as("P(outgoing > A) <= δ").isLessThanOrEqualTo(0.1);
     }
 
+    /**
+     * The outcome CUSUM's reference is fitted only on outputs decided before its current excursion: errors that
+     * arrive during the excursion (the drift it may be detecting) move the calibration, but the reference shift γ
+     * pulls the expected error back to what the earlier outputs showed. Without the excursion (CUSUM at 0) the
+     * whole window informs it.
+     */
+    @Test
+    void theCusumReferenceIsNotFittedOnTheExcursionItIsTesting() {
+        SimulatedWorker worker = new SimulatedWorker(0.02, 2.0, 0.706);
+        SplittableRandom rng = new SplittableRandom(11);
+        List<WindowEntry> window = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            if (i == 15_000) {
+                worker.multiplyErrorOdds(3.0); // the last 5,000 outputs: three times the error odds
+            }
+            SimulatedWorker.Output o = worker.next(rng);
+            boolean sampled = rng.nextDouble() < 0.2;
+            window.add(new WindowEntry("x" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
+                    sampled ? ReviewMode.SHADOW : ReviewMode.NONE,
+                    sampled ? AuditReason.RANDOM_SAMPLE : AuditReason.TRUSTED, 0.2, 0, sampled,
+                    sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+        }
+        StreamRecord.Builder b = trust.newStream(new StreamKey("b", "t", ""), now).toBuilder();
+        b.state = TrustState.NORMAL;
+        b.samplingRate = 0.2;
+        b.outcomeCusum = 3.0;
+        b.cusumBaseSeq = 15_000;
+        StreamRecord during = fitter.fit(b.build(), window, now);
+        b.outcomeCusum = 0;
+        StreamRecord atZero = fitter.fit(b.build(), window, now);
+
+        double expectedBefore = meanReference(during, window, 0, 15_000);
+        double observedBefore = observedErrors(window, 0, 15_000);
+        assertThat(expectedBefore).as("the reference reproduces the outputs before the excursion (observed %.4f)",
+                observedBefore).isBetween(observedBefore, observedBefore * 1.35);
+        assertThat(during.calibration().referenceLogOdds())
+                .as("during the excursion the reference leans against the calibration the drift has moved")
+                .isLessThan(atZero.calibration().referenceLogOdds() - 0.1);
+    }
+
+    private static double meanReference(StreamRecord s, List<WindowEntry> window, int from, int to) {
+        double sum = 0;
+        int n = 0;
+        for (WindowEntry e : window.subList(from, to)) {
+            if (e.reviewed()) {
+                sum += DriftDetectors.reference(1 - dev.tandem.audit.CalibrationMap.apply(s.calibration(),
+                        e.rawConfidence()), s.calibration().referenceLogOdds(), 0.002);
+                n++;
+            }
+        }
+        return sum / n;
+    }
+
+    private static double observedErrors(List<WindowEntry> window, int from, int to) {
+        return window.subList(from, to).stream().filter(WindowEntry::reviewed).mapToDouble(e -> e.rejected() ? 1 : 0)
+                .average().orElseThrow();
+    }
+
     private static List<WindowEntry> sample(int n, SplittableRandom rng) {
         List<WindowEntry> window = new ArrayList<>();
         for (int i = 0; i < n; i++) {

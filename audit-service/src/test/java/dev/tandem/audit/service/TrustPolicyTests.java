@@ -217,6 +217,23 @@ class TrustPolicyTests {
     }
 
     @Test
+    void theOutcomeCusumRemembersWhereItsExcursionBegan() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.outcomeCusum = 0.2;
+        b.cusumBaseSeq = 40;
+        // an accepted review at expected error 0.5 (w = -ln 1.5) pulls it back to 0: no excursion, the base moves
+        StreamRecord s = policy.apply(b.build(), Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.5, 120, now)
+                .stream();
+        assertThat(s.outcomeCusum()).isZero();
+        assertThat(s.cusumBaseSeq()).isEqualTo(120);
+        // a rejection starts an excursion and further reviews during it leave the base where it was
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 130, now).stream();
+        assertThat(s.outcomeCusum()).isPositive();
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.9, 150, now).stream();
+        assertThat(s.cusumBaseSeq()).as("outputs from 120 on are the excursion").isEqualTo(120);
+    }
+
+    @Test
     void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;

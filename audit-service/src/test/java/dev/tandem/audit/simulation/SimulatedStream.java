@@ -49,8 +49,9 @@ public final class SimulatedStream {
 
     /**
      * How an outcome alarm ended: the output it was raised at, the evidence window's start before it, the output
-     * it ended at, the window's start after, and why ("drift not confirmed", "neither confirmed nor refuted", or
-     * "confirmed": the SPRT's decision, or a suspension).
+     * it ended at, the window's start after, and why ("drift not confirmed", "neither confirmed nor refuted",
+     * "confirmed" by the SPRT, or "confirmed by suspension": the suspension rule showed the error rate above its
+     * limit, which also ends the confirmation with the new window).
      */
     public record Resolution(long alarmAt, long windowBefore, long endedAt, long windowAfter, String why) {
     }
@@ -116,8 +117,10 @@ public final class SimulatedStream {
                 alarmAt = outputs;
                 windowAtAlarm = windowBefore;
             } else if (pending && !TrustPolicy.confirmationPending(stream)) {
-                resolutions.add(new Resolution(alarmAt, windowAtAlarm, outputs, stream.windowSinceSeq(),
-                        u.stateChanged() ? u.changeReason() : "confirmed"));
+                String why = !u.stateChanged() ? "confirmed"
+                        : stream.state() == TrustState.SUSPENDED ? "confirmed by suspension: " + u.changeReason()
+                        : u.changeReason();
+                resolutions.add(new Resolution(alarmAt, windowAtAlarm, outputs, stream.windowSinceSeq(), why));
             }
             if (u.stateChanged() && u.stream().state() == TrustState.TIGHTENED) {
                 alarms.add(new long[] { outputs, u.driftAlarm() == null ? 2 : 0 });
