@@ -297,7 +297,15 @@ class FaultSuiteIT {
         // a healthy first call: the cheaper backend serves the step (and the JIT has seen the path)
         failFlakyWith(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
                 .withBody(completion("{\"label\":\"billing\",\"confidence\":0.9}")));
-        assertThat(dispatch().getAttemptsList()).singleElement()
+        // On a cold, loaded machine the very first call can overrun the 400 ms request timeout and fail over (seen
+        // once at load 20); a few tries, with the breaker's 2 s delay between them, warm the path without changing
+        // what the rest of the test asserts.
+        var healthy = dispatch();
+        for (int i = 0; i < 4 && !servedByFlakyAlone(healthy); i++) {
+            Thread.sleep(2500);
+            healthy = dispatch();
+        }
+        assertThat(healthy.getAttemptsList()).singleElement()
                 .satisfies(a -> assertThat(a.getModelId()).isEqualTo("flaky-llm"));
 
         // 5xx: the worker answers UNAVAILABLE, retried once (max-retries 1), then the router fails over
@@ -324,6 +332,10 @@ class FaultSuiteIT {
         // half the provider's delay: only the request timeout, not the provider's answer, ends the call that early,
         // and no load on this machine stretches 400 ms to 10 s
         assertThat(failoverMs).as("timeout: time on the silent backend, ms").isLessThan(10_000);
+    }
+
+    private static boolean servedByFlakyAlone(dev.tandem.proto.router.v1.DispatchResponse response) {
+        return response.getAttemptsCount() == 1 && response.getAttempts(0).getModelId().equals("flaky-llm");
     }
 
     private static com.github.tomakehurst.wiremock.stubbing.StubMapping flakyStub;
