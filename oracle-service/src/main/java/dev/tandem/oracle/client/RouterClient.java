@@ -44,16 +44,27 @@ public class RouterClient {
     @Inject
     OracleConfig config;
 
-    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    // Refusals (load shedding, bad requests) and the caller's own expired deadline do not count toward opening.
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class,
+            skipOn = RefusedCallException.class)
     @CircuitBreakerName("router-dispatch")
     public DispatchResponse dispatch(DispatchRequest request, Deadline deadline) {
-        return stub(deadline).dispatch(request);
+        try {
+            return stub(deadline).dispatch(request);
+        } catch (StatusRuntimeException e) {
+            throw RefusedCallException.classify(e, deadline);
+        }
     }
 
-    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class,
+            skipOn = RefusedCallException.class)
     @CircuitBreakerName("router-review")
     public ReviewResponse review(ReviewRequest request, Deadline deadline) {
-        return stub(deadline).review(request);
+        try {
+            return stub(deadline).review(request);
+        } catch (StatusRuntimeException e) {
+            throw RefusedCallException.classify(e, deadline);
+        }
     }
 
     @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)

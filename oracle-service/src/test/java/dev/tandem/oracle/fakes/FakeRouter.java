@@ -67,6 +67,11 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
         try {
             awaitRendezvous();
             boolean oracleTier = request.getRequirements().getMinTier() == Tier.TIER_ORACLE;
+            if (state.dispatchFailure != null) {
+                responses.onError(Status.fromCode(state.dispatchFailure).withDescription("fake router: "
+                        + state.dispatchFailure).asRuntimeException());
+                return;
+            }
             if (!oracleTier && state.failingWorkerTypes.contains(request.getWorkerType())
                     || oracleTier && state.failingOnOracleTier.contains(request.getWorkerType())) {
                 responses.onError(Status.UNAVAILABLE.withDescription("every candidate for "

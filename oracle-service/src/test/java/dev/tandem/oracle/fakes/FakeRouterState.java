@@ -31,6 +31,8 @@ public class FakeRouterState {
     public final Set<String> failingReviews = ConcurrentHashMap.newKeySet();
     /** When false, a rejecting review carries no reviewer output, so the oracle re-dispatches. */
     public volatile boolean reviewerAnswers = true;
+    /** When set, every dispatch, on every tier, fails with this status code. */
+    public volatile io.grpc.Status.Code dispatchFailure;
     /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
     public volatile int rendezvous;
 
@@ -52,6 +54,7 @@ public class FakeRouterState {
         failingReviews.clear();
         reviewerAnswers = true;
         rendezvous = 0;
+        dispatchFailure = null;
         dispatches.clear();
         reviews.clear();
         settled.clear();

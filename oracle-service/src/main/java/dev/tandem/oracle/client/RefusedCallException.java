@@ -1,0 +1,41 @@
+package dev.tandem.oracle.client;
+
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A downstream answer that says the request was refused, or that the caller's own deadline ended the call, not
+ * that the service is unhealthy. The clients' circuit breakers skip it ({@code skipOn}): load shedding
+ * (RESOURCE_EXHAUSTED) or expired task deadlines counted as failures opened the router breaker under load, and an
+ * open breaker then answered UNAVAILABLE to every task for its delay, turning an overload into an outage.
+ * Callers still see a {@link StatusRuntimeException} with the same status and trailers.
+ */
+public final class RefusedCallException extends StatusRuntimeException {
+
+    /** Codes that describe the request or the caller, not the server's health. */
+    private static final Set<Status.Code> REFUSALS = EnumSet.of(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND,
+            Status.Code.ALREADY_EXISTS, Status.Code.FAILED_PRECONDITION, Status.Code.OUT_OF_RANGE,
+            Status.Code.PERMISSION_DENIED, Status.Code.UNAUTHENTICATED, Status.Code.RESOURCE_EXHAUSTED,
+            Status.Code.CANCELLED);
+
+    private RefusedCallException(StatusRuntimeException cause) {
+        super(cause.getStatus(), cause.getTrailers());
+        initCause(cause.getCause());
+        setStackTrace(cause.getStackTrace());
+    }
+
+    /**
+     * The exception to throw for a failed call: a {@code RefusedCallException} when the status is a refusal, or
+     * DEADLINE_EXCEEDED once the caller's own deadline has passed; otherwise the original (a real failure).
+     */
+    public static StatusRuntimeException classify(StatusRuntimeException e, Deadline callerDeadline) {
+        Status.Code code = e.getStatus().getCode();
+        boolean callersDeadline = code == Status.Code.DEADLINE_EXCEEDED && callerDeadline != null
+                && callerDeadline.isExpired();
+        return REFUSALS.contains(code) || callersDeadline ? new RefusedCallException(e) : e;
+    }
+}
