@@ -17,7 +17,6 @@ import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
-import jakarta.inject.Inject;
 
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -33,26 +32,19 @@ import java.util.concurrent.ExecutorService;
 @GrpcService
 public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
 
-    @Inject
-    @VirtualThreads
-    ExecutorService blocking;
+    private final CallRunner calls;
+    private final TaskRunner runner;
+    private final PlanValidator validator;
+    private final ClientAccess access;
 
-    private CallRunner calls;
-
-    /** The task runs on another thread than the call arrived on: it keeps the call's trace context. */
-    @jakarta.annotation.PostConstruct
-    void keepTraceContext() {
-        calls = new CallRunner(io.opentelemetry.context.Context.taskWrapping(blocking), GrpcErrors::toStatus);
+    /** The task runs on another thread than the call arrived on: the executor keeps the call's trace context. */
+    public OracleGrpcService(TaskRunner runner, PlanValidator validator, ClientAccess access,
+                             @VirtualThreads ExecutorService blocking) {
+        this.runner = runner;
+        this.validator = validator;
+        this.access = access;
+        this.calls = new CallRunner(io.opentelemetry.context.Context.taskWrapping(blocking), GrpcErrors::toStatus);
     }
-
-    @Inject
-    TaskRunner runner;
-
-    @Inject
-    PlanValidator validator;
-
-    @Inject
-    ClientAccess access;
 
     @Override
     public void execute(ExecuteRequest request, StreamObserver<ExecuteResponse> responses) {

@@ -2,8 +2,6 @@ package dev.tandem.router.grpc;
 
 import java.util.concurrent.ExecutorService;
 
-import jakarta.inject.Inject;
-
 import dev.tandem.grpc.CallRunner;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.SettleStepRequest;
@@ -40,29 +38,21 @@ import io.smallrye.mutiny.Uni;
 @GrpcService
 public class RouterGrpcService implements RouterService {
 
-    @Inject
-    @VirtualThreads
-    ExecutorService blocking;
-
-    private CallRunner calls;
+    private final CallRunner calls;
+    private final RoutingService routing;
+    private final WorkerTypeDirectory workerTypes;
+    private final CatalogHolder catalogs;
+    private final RouterMapper mapper;
 
     /** Work offloaded from the call's thread keeps its trace context (worker calls belong to the task's trace). */
-    @jakarta.annotation.PostConstruct
-    void keepTraceContext() {
-        calls = new CallRunner(io.opentelemetry.context.Context.taskWrapping(blocking), GrpcErrors::of);
+    public RouterGrpcService(RoutingService routing, WorkerTypeDirectory workerTypes, CatalogHolder catalogs,
+                             RouterMapper mapper, @VirtualThreads ExecutorService blocking) {
+        this.routing = routing;
+        this.workerTypes = workerTypes;
+        this.catalogs = catalogs;
+        this.mapper = mapper;
+        this.calls = new CallRunner(io.opentelemetry.context.Context.taskWrapping(blocking), GrpcErrors::of);
     }
-
-    @Inject
-    RoutingService routing;
-
-    @Inject
-    WorkerTypeDirectory workerTypes;
-
-    @Inject
-    CatalogHolder catalogs;
-
-    @Inject
-    RouterMapper mapper;
 
     @Override
     public Uni<DispatchResponse> dispatch(DispatchRequest request) {
