@@ -211,7 +211,8 @@ class CallRunnerTests {
 
     @Test
     void theBadRequestDetailCanJoinOtherDetails() throws Exception {
-        var detail = BadRequestDetail.of(List.of(new FieldViolation("inputs.text", "required input 'text' is missing")));
+        var detail = BadRequestDetail.of(List.of(
+                new FieldViolation("inputs.text", "required input 'text' is missing")));
 
         var badRequest = detail.unpack(BadRequest.class);
         assertThat(badRequest.getFieldViolationsCount()).isEqualTo(1);
