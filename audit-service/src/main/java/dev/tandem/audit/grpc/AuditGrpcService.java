@@ -1,9 +1,6 @@
 package dev.tandem.audit.grpc;
 
 import java.util.concurrent.ExecutorService;
-import java.util.function.Supplier;
-
-import org.jboss.logging.MDC;
 
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
@@ -23,8 +20,8 @@ import dev.tandem.proto.audit.v1.SubmitReviewRequest;
 import dev.tandem.proto.audit.v1.SubmitReviewResponse;
 import dev.tandem.audit.mapping.ProtoMapper;
 import dev.tandem.audit.service.AuditLedgerService;
-import dev.tandem.audit.service.DecideOutcome;
 import dev.tandem.audit.service.VerdictOutcome;
+import dev.tandem.grpc.CallRunner;
 import dev.tandem.proto.audit.v1.AuditService;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
@@ -47,7 +44,7 @@ import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 public class AuditGrpcService implements AuditService {
 
     private final AuditLedgerService audit;
-    private final ExecutorService blocking;
+    private final CallRunner calls;
 
     private final ReviewQueueService reviews;
     private final AuditConfig config;
@@ -57,7 +54,7 @@ public class AuditGrpcService implements AuditService {
         this.audit = audit;
         this.reviews = reviews;
         this.config = config;
-        this.blocking = blocking;
+        this.calls = new CallRunner(blocking, GrpcErrors::toStatus);
     }
 
     /**
@@ -67,38 +64,14 @@ public class AuditGrpcService implements AuditService {
      */
     @Override
     public Uni<DecideResponse> decide(DecideRequest request) {
-        return Uni.createFrom().completionStage(() -> decideTagged(request.getTaskId(), request))
-                .onItem().transform(o -> ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
-                .onFailure().transform(failure -> {
-                    Throwable cause = failure;
-                    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-                        cause = cause.getCause();
-                    }
-                    return GrpcErrors.toStatus(cause);
-                });
-    }
-
-    private java.util.concurrent.CompletableFuture<DecideOutcome> decideTagged(String taskId,
-            DecideRequest request) {
-        boolean tagged = taskId != null && !taskId.isEmpty();
-        if (tagged) {
-            MDC.put("taskId", taskId);
-        }
-        try {
-            return audit.decideAsync(ProtoMapper.toDomain(request));
-        } catch (RuntimeException e) {
-            return java.util.concurrent.CompletableFuture.failedFuture(e);
-        } finally {
-            if (tagged) {
-                MDC.remove("taskId");
-            }
-        }
+        return calls.onEventLoopAsync(request.getTaskId(), () -> audit.decideAsync(ProtoMapper.toDomain(request))
+                .thenApply(o -> ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed())));
     }
 
     @Override
     public Uni<RecordVerdictResponse> recordVerdict(RecordVerdictRequest request) {
         // The task id is known only from the stored decision: the service puts it in the MDC.
-        return withTask("", () -> {
+        return calls.onVirtualThread("", () -> {
             VerdictOutcome outcome = audit.recordVerdict(ProtoMapper.toDomain(request));
             return RecordVerdictResponse.newBuilder()
                     .setDuplicate(outcome.duplicate())
@@ -109,7 +82,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<SubmitReviewResponse> submitReview(SubmitReviewRequest request) {
-        return withTask("", () -> {
+        return calls.onVirtualThread("", () -> {
             VerdictOutcome outcome = reviews.submit(ProtoMapper.toDomain(request), request.getClaimToken());
             return SubmitReviewResponse.newBuilder().setDuplicate(outcome.duplicate())
                     .setStream(status(outcome.stream())).build();
@@ -118,7 +91,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<ListReviewTasksResponse> listReviewTasks(ListReviewTasksRequest request) {
-        return withTask("", () -> {
+        return calls.onVirtualThread("", () -> {
             ListReviewTasksResponse.Builder response = ListReviewTasksResponse.newBuilder();
             reviews.list(ProtoMapper.toDomain(request.getQueue()), request.getWorkerBackend(),
                     request.getWorkerType(), request.getTenant(), request.getIncludeClaimed(), request.getPageSize())
@@ -129,7 +102,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<ClaimReviewTasksResponse> claimReviewTasks(ClaimReviewTasksRequest request) {
-        return withTask("", () -> {
+        return calls.onVirtualThread("", () -> {
             ClaimReviewTasksResponse.Builder response = ClaimReviewTasksResponse.newBuilder();
             reviews.claim(ProtoMapper.toDomain(request.getQueue()), request.getReviewer(), request.getMaxTasks(),
                     request.getLeaseSeconds(), request.getDecisionId())
@@ -140,7 +113,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<ListStateChangesResponse> listStateChanges(ListStateChangesRequest request) {
-        return withTask("", () -> {
+        return calls.onVirtualThread("", () -> {
             ListStateChangesResponse.Builder response = ListStateChangesResponse.newBuilder();
             audit.listStateChanges(request.getWorkerBackend(), request.getWorkerType(), request.getTenant(),
                     request.getPageSize()).forEach(c -> response.addChanges(ProtoMapper.toProto(c)));
@@ -160,7 +133,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<GetStreamResponse> getStream(GetStreamRequest request) {
-        return withTask("", () -> GetStreamResponse.newBuilder()
+        return calls.onVirtualThread("", () -> GetStreamResponse.newBuilder()
                 .setStream(status(audit.getStream(
                         new StreamKey(request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
                 .build());
@@ -168,7 +141,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<ListStreamsResponse> listStreams(ListStreamsRequest request) {
-        return withTask("", () -> {
+        return calls.onVirtualThread("", () -> {
             ListStreamsResponse.Builder response = ListStreamsResponse.newBuilder();
             audit.listStreams().forEach(s -> response.addStreams(status(s)));
             return response.build();
@@ -177,7 +150,7 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<ListDecisionsResponse> listDecisions(ListDecisionsRequest request) {
-        return withTask(request.getTaskId(), () -> {
+        return calls.onVirtualThread(request.getTaskId(), () -> {
             ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
             audit.listDecisions(new DecisionFilter(request.getTaskId(), request.getWorkerBackend(),
                     request.getWorkerType(), request.getTenant(),
@@ -186,24 +159,5 @@ public class AuditGrpcService implements AuditService {
                     request.getPageSize())).forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
             return response.build();
         });
-    }
-
-    /** Runs the call on a virtual thread with the task id in the log context; failures become gRPC statuses. */
-    private <T> Uni<T> withTask(String taskId, Supplier<T> call) {
-        boolean tagged = taskId != null && !taskId.isEmpty();
-        return Uni.createFrom().item(() -> {
-            if (tagged) {
-                MDC.put("taskId", taskId);
-            }
-            try {
-                return call.get();
-            } catch (RuntimeException e) {
-                throw GrpcErrors.toStatus(e);
-            } finally {
-                if (tagged) {
-                    MDC.remove("taskId");
-                }
-            }
-        }).runSubscriptionOn(blocking);
     }
 }

@@ -3,21 +3,17 @@ package dev.tandem.audit.grpc;
 import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
 import org.jboss.logging.Logger;
 
-import com.google.protobuf.Any;
-import com.google.rpc.BadRequest;
-import com.google.rpc.Code;
-
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 
 import dev.tandem.audit.service.ConflictingVerdictException;
 import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LeaseHeldException;
 import dev.tandem.audit.service.LedgerUnavailableException;
 import dev.tandem.audit.service.NotFoundException;
+import dev.tandem.grpc.BadRequestDetail;
 
-/** Maps service failures to gRPC statuses; never a bare UNKNOWN. */
+/** Maps the audit's own failures to gRPC statuses (statuses pass through the CallRunner); never a bare UNKNOWN. */
 final class GrpcErrors {
 
     private static final Logger LOG = Logger.getLogger(GrpcErrors.class);
@@ -26,18 +22,8 @@ final class GrpcErrors {
     }
 
     static StatusRuntimeException toStatus(Throwable failure) {
-        if (failure instanceof StatusRuntimeException sre) {
-            return sre;
-        }
         if (failure instanceof InvalidAuditRequestException invalid) {
-            BadRequest.Builder badRequest = BadRequest.newBuilder();
-            invalid.violations().forEach(v -> badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
-                    .setField(v.field()).setDescription(v.description())));
-            return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-                    .setCode(Code.INVALID_ARGUMENT_VALUE)
-                    .setMessage(invalid.getMessage())
-                    .addDetails(Any.pack(badRequest.build()))
-                    .build());
+            return BadRequestDetail.invalidArgument(invalid.getMessage(), invalid.violations());
         }
         if (failure instanceof NotFoundException) {
             return Status.NOT_FOUND.withDescription(failure.getMessage()).asRuntimeException();

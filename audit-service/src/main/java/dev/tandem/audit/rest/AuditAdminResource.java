@@ -27,7 +27,6 @@ import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.service.ConflictingVerdictException;
-import dev.tandem.audit.service.FieldViolation;
 import dev.tandem.audit.service.LeaseHeldException;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.audit.service.TraceExporter;
@@ -37,6 +36,7 @@ import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LedgerUnavailableException;
 import dev.tandem.audit.service.NotFoundException;
 import dev.tandem.audit.service.OnboardingPriors;
+import dev.tandem.grpc.FieldViolation;
 
 /** Admin view of trust states and the ledger, the human review queue and trace export. */
 @Path("/api")

@@ -42,6 +42,7 @@ import dev.tandem.audit.repository.Ledger;
 import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
+import dev.tandem.grpc.FieldViolation;
 
 /**
  * The audit service: decisions and verdicts written durably to the ledger, trust kept per stream, policies

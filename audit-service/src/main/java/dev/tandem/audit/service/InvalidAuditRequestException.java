@@ -2,6 +2,8 @@ package dev.tandem.audit.service;
 
 import java.util.List;
 
+import dev.tandem.grpc.FieldViolation;
+
 /** The request breaks the contract; carries every field violation found. */
 public class InvalidAuditRequestException extends RuntimeException {
 

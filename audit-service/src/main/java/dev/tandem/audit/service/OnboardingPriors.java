@@ -13,6 +13,7 @@ import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.Ledger;
 import dev.tandem.audit.repository.OnboardingRepository;
+import dev.tandem.grpc.FieldViolation;
 
 /**
  * The onboarding evidence of every worker backend and worker type: recorded through the admin API (bin/onboard

@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.tandem.audit.DecisionRequest;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.grpc.FieldViolation;
 
 /** Contract checks on incoming requests; field names are those of audit.proto. */
 public final class RequestValidation {

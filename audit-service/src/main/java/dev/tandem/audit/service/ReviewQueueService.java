@@ -15,6 +15,7 @@ import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.Ledger;
 import dev.tandem.audit.repository.ReviewTaskRepository;
+import dev.tandem.grpc.FieldViolation;
 
 /**
  * The review queues: list pending reviews, claim them under a lease, submit the verdict (recorded exactly like

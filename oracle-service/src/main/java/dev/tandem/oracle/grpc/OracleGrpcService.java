@@ -1,5 +1,6 @@
 package dev.tandem.oracle.grpc;
 
+import dev.tandem.grpc.CallRunner;
 import dev.tandem.oracle.security.Caller;
 import dev.tandem.oracle.security.ClientAccess;
 import dev.tandem.oracle.service.PlanValidator;
@@ -13,11 +14,9 @@ import dev.tandem.proto.oracle.v1.ValidatePlanRequest;
 import dev.tandem.proto.oracle.v1.ValidatePlanResponse;
 import io.grpc.Context;
 import io.grpc.Deadline;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
-import jakarta.inject.Inject;
 
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -33,40 +32,28 @@ import java.util.concurrent.ExecutorService;
 @GrpcService
 public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
 
-    @Inject
-    @VirtualThreads
-    ExecutorService blocking;
+    private final CallRunner calls;
+    private final TaskRunner runner;
+    private final PlanValidator validator;
+    private final ClientAccess access;
 
-    /** The task runs on another thread than the call arrived on: it keeps the call's trace context. */
-    @jakarta.annotation.PostConstruct
-    void keepTraceContext() {
-        blocking = io.opentelemetry.context.Context.taskWrapping(blocking);
+    /** The task runs on another thread than the call arrived on: the executor keeps the call's trace context. */
+    public OracleGrpcService(TaskRunner runner, PlanValidator validator, ClientAccess access,
+                             @VirtualThreads ExecutorService blocking) {
+        this.runner = runner;
+        this.validator = validator;
+        this.access = access;
+        this.calls = new CallRunner(io.opentelemetry.context.Context.taskWrapping(blocking), GrpcErrors::toStatus);
     }
-
-    @Inject
-    TaskRunner runner;
-
-    @Inject
-    PlanValidator validator;
-
-    @Inject
-    ClientAccess access;
 
     @Override
     public void execute(ExecuteRequest request, StreamObserver<ExecuteResponse> responses) {
         var deadline = Context.current().getDeadline();
         var key = CallerCredentialsInterceptor.presentedKey();
-        blocking.execute(() -> {
-            ExecuteResponse response;
+        calls.respond(responses, () -> {
             try (var place = access.runningTask()) {
-                response = runner.run(admitted(request, key), deadline, event -> { });
-            } catch (RuntimeException | Error e) {
-                // Errors too: an unanswered call would hang the client until its deadline
-                responses.onError(GrpcErrors.toStatus(e));
-                return;
+                return runner.run(admitted(request, key), deadline, event -> { });
             }
-            responses.onNext(response);
-            responses.onCompleted();
         });
     }
 
@@ -74,21 +61,10 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
     public void executeStream(ExecuteRequest request, StreamObserver<TaskEvent> events) {
         var deadline = Context.current().getDeadline();
         var key = CallerCredentialsInterceptor.presentedKey();
-        var observer = (ServerCallStreamObserver<TaskEvent>) events;
-        blocking.execute(() -> {
+        calls.stream(events, sink -> {
             try (var place = access.runningTask()) {
-                runner.run(admitted(request, key), deadline, event -> {
-                    if (!observer.isCancelled()) {
-                        observer.onNext(event);
-                    }
-                });
-            } catch (RuntimeException | Error e) {
-                if (!observer.isCancelled()) {
-                    observer.onError(GrpcErrors.toStatus(e));
-                }
-                return;
+                runner.run(admitted(request, key), deadline, sink);
             }
-            observer.onCompleted();
         });
     }
 
@@ -96,17 +72,12 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
     public void validatePlan(ValidatePlanRequest request, StreamObserver<ValidatePlanResponse> responses) {
         Deadline deadline = Context.current().getDeadline();
         var key = CallerCredentialsInterceptor.presentedKey();
-        blocking.execute(() -> {
-            try {
-                access.authenticate(key, "");
-                var graph = validator.validate(request.getPlan(), request.getInputsMap(), deadline);
-                var response = ValidatePlanResponse.newBuilder().addAllTopologicalOrder(graph.topologicalOrder());
-                graph.levels().forEach(level -> response.addLevels(ParallelLevel.newBuilder().addAllStepIds(level)));
-                responses.onNext(response.build());
-                responses.onCompleted();
-            } catch (RuntimeException | Error e) {
-                responses.onError(GrpcErrors.toStatus(e));
-            }
+        calls.respond(responses, () -> {
+            access.authenticate(key, "");
+            var graph = validator.validate(request.getPlan(), request.getInputsMap(), deadline);
+            var response = ValidatePlanResponse.newBuilder().addAllTopologicalOrder(graph.topologicalOrder());
+            graph.levels().forEach(level -> response.addLevels(ParallelLevel.newBuilder().addAllStepIds(level)));
+            return response.build();
         });
     }
 

@@ -1,5 +1,6 @@
 package dev.tandem.oracle.service;
 
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.EmbeddedEncoder;
 import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.Vectors;

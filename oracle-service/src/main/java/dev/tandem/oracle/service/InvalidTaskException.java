@@ -1,5 +1,7 @@
 package dev.tandem.oracle.service;
 
+import dev.tandem.grpc.FieldViolation;
+
 import java.util.List;
 
 /** A task or plan that cannot run as given; the gRPC layer turns it into INVALID_ARGUMENT with a BadRequest. */

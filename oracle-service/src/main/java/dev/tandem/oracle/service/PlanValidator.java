@@ -6,6 +6,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.mapping.PlanJson;
 import dev.tandem.proto.oracle.v1.Plan;

@@ -1,5 +1,6 @@
 package dev.tandem.oracle.service;
 
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.proto.oracle.v1.Plan;
 

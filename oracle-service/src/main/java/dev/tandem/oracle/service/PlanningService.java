@@ -1,5 +1,6 @@
 package dev.tandem.oracle.service;
 
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.Plan;

@@ -4,10 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.google.protobuf.Any;
-import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
 import com.google.rpc.RetryInfo;
+import dev.tandem.grpc.BadRequestDetail;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.router.service.Budget;
 import dev.tandem.router.service.RoutingFailedException;
 import io.grpc.Status;
@@ -27,7 +28,7 @@ final class GrpcErrors {
 
     /** Collects field violations of one request. */
     static final class Violations {
-        private final List<BadRequest.FieldViolation> violations = new ArrayList<>();
+        private final List<FieldViolation> violations = new ArrayList<>();
 
         Violations requireNonBlank(String field, String value) {
             if (value == null || value.isBlank()) {
@@ -37,7 +38,7 @@ final class GrpcErrors {
         }
 
         Violations add(String field, String description) {
-            violations.add(BadRequest.FieldViolation.newBuilder().setField(field).setDescription(description).build());
+            violations.add(new FieldViolation(field, description));
             return this;
         }
 
@@ -50,14 +51,9 @@ final class GrpcErrors {
                 if (i > 0) {
                     message.append("; ");
                 }
-                message.append(violations.get(i).getField()).append(' ').append(violations.get(i).getDescription());
+                message.append(violations.get(i).field()).append(' ').append(violations.get(i).description());
             }
-            com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
-                    .setCode(Code.INVALID_ARGUMENT.getNumber())
-                    .setMessage(message.toString())
-                    .addDetails(Any.pack(BadRequest.newBuilder().addAllFieldViolations(violations).build()))
-                    .build();
-            throw StatusProto.toStatusRuntimeException(status);
+            throw BadRequestDetail.invalidArgument(message.toString(), violations);
         }
     }
 
@@ -94,14 +90,8 @@ final class GrpcErrors {
                 .setNanos((int) (n % 1_000_000_000L)).build();
     }
 
-    /** Any failure as a gRPC status; never a bare UNKNOWN. */
+    /** Any failure other than a status (those pass through the CallRunner) as a gRPC status; never a bare UNKNOWN. */
     static StatusRuntimeException of(Throwable t) {
-        if (t instanceof StatusRuntimeException sre) {
-            return sre;
-        }
-        if (t instanceof io.grpc.StatusException se) {
-            return se.getStatus().asRuntimeException(se.getTrailers());
-        }
         if (t instanceof RoutingFailedException rfe) {
             return of(rfe);
         }

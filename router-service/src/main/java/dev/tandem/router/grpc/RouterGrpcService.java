@@ -1,10 +1,8 @@
 package dev.tandem.router.grpc;
 
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 
-import jakarta.inject.Inject;
-
+import dev.tandem.grpc.CallRunner;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.router.v1.SettleStepResponse;
@@ -29,7 +27,6 @@ import io.grpc.Deadline;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
-import org.jboss.logging.MDC;
 
 /**
  * gRPC face of the router. Dispatch, Review and ListWorkerTypes block on worker calls, so they run on virtual
@@ -41,32 +38,26 @@ import org.jboss.logging.MDC;
 @GrpcService
 public class RouterGrpcService implements RouterService {
 
-    @Inject
-    @VirtualThreads
-    ExecutorService blocking;
+    private final CallRunner calls;
+    private final RoutingService routing;
+    private final WorkerTypeDirectory workerTypes;
+    private final CatalogHolder catalogs;
+    private final RouterMapper mapper;
 
     /** Work offloaded from the call's thread keeps its trace context (worker calls belong to the task's trace). */
-    @jakarta.annotation.PostConstruct
-    void keepTraceContext() {
-        blocking = io.opentelemetry.context.Context.taskWrapping(blocking);
+    public RouterGrpcService(RoutingService routing, WorkerTypeDirectory workerTypes, CatalogHolder catalogs,
+                             RouterMapper mapper, @VirtualThreads ExecutorService blocking) {
+        this.routing = routing;
+        this.workerTypes = workerTypes;
+        this.catalogs = catalogs;
+        this.mapper = mapper;
+        this.calls = new CallRunner(io.opentelemetry.context.Context.taskWrapping(blocking), GrpcErrors::of);
     }
-
-    @Inject
-    RoutingService routing;
-
-    @Inject
-    WorkerTypeDirectory workerTypes;
-
-    @Inject
-    CatalogHolder catalogs;
-
-    @Inject
-    RouterMapper mapper;
 
     @Override
     public Uni<DispatchResponse> dispatch(DispatchRequest request) {
         Deadline deadline = Context.current().getDeadline();
-        return offload(request.getTaskId(), () -> {
+        return calls.onVirtualThread(request.getTaskId(), () -> {
             GrpcErrors.Violations violations = new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
@@ -100,7 +91,7 @@ public class RouterGrpcService implements RouterService {
     @Override
     public Uni<ReviewResponse> review(ReviewRequest request) {
         Deadline deadline = Context.current().getDeadline();
-        return offload(request.getTaskId(), () -> {
+        return calls.onVirtualThread(request.getTaskId(), () -> {
             new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
@@ -119,7 +110,7 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<SettleStepResponse> settleStep(SettleStepRequest request) {
-        return withTask(request.getTaskId(), () -> {
+        return calls.onEventLoop(request.getTaskId(), () -> {
             new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
@@ -132,7 +123,7 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<RouteResponse> route(RouteRequest request) {
-        return withTask(null, () -> {
+        return calls.onEventLoop(null, () -> {
             GrpcErrors.Violations violations = new GrpcErrors.Violations()
                     .requireNonBlank("worker_type", request.getWorkerType());
             if (request.getEstimatedInputTokens() < 0) {
@@ -166,28 +157,7 @@ public class RouterGrpcService implements RouterService {
     @Override
     public Uni<ListWorkerTypesResponse> listWorkerTypes(ListWorkerTypesRequest request) {
         Deadline deadline = Context.current().getDeadline();
-        return offload(null, () -> ListWorkerTypesResponse.newBuilder()
+        return calls.onVirtualThread(null, () -> ListWorkerTypesResponse.newBuilder()
                 .addAllWorkerTypes(workerTypes.workerTypes(deadline)).build());
-    }
-
-    /** {@link #withTask} on a virtual thread, for work that blocks. */
-    private <T> Uni<T> offload(String taskId, Callable<T> work) {
-        return Uni.createFrom().deferred(() -> withTask(taskId, work)).runSubscriptionOn(blocking);
-    }
-
-    /** Runs the work with the task id in the MDC and maps every failure to a proper gRPC status. */
-    private static <T> Uni<T> withTask(String taskId, Callable<T> work) {
-        if (taskId != null) {
-            MDC.put("taskId", taskId);
-        }
-        try {
-            return Uni.createFrom().item(work.call());
-        } catch (Exception e) {
-            return Uni.createFrom().failure(GrpcErrors.of(e));
-        } finally {
-            if (taskId != null) {
-                MDC.remove("taskId");
-            }
-        }
     }
 }

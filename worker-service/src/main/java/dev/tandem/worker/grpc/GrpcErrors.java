@@ -1,16 +1,19 @@
 package dev.tandem.worker.grpc;
 
 import com.google.protobuf.Any;
-import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
+import dev.tandem.grpc.BadRequestDetail;
 import dev.tandem.worker.service.StepException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import org.jboss.logging.Logger;
 
-/** Turns failures into gRPC statuses with details, so a caller never sees a bare UNKNOWN. */
+/**
+ * Turns the worker's failures into gRPC statuses with details, so a caller never sees a bare UNKNOWN (statuses
+ * themselves pass through the CallRunner).
+ */
 final class GrpcErrors {
 
     private static final Logger LOG = Logger.getLogger(GrpcErrors.class);
@@ -19,17 +22,11 @@ final class GrpcErrors {
     }
 
     static StatusRuntimeException toStatus(Throwable failure) {
-        if (failure instanceof StatusRuntimeException sre) {
-            return sre;
-        }
         if (failure instanceof StepException step) {
             var status = com.google.rpc.Status.newBuilder().setCode(code(step.reason()).getNumber())
                     .setMessage(step.getMessage());
             if (!step.violations().isEmpty()) {
-                var badRequest = BadRequest.newBuilder();
-                step.violations().forEach(v -> badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
-                        .setField(v.field()).setDescription(v.description())));
-                status.addDetails(Any.pack(badRequest.build()));
+                status.addDetails(BadRequestDetail.of(step.violations()));
             }
             step.retryAfter().ifPresent(wait -> status.addDetails(Any.pack(RetryInfo.newBuilder()
                     .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(wait.getSeconds())

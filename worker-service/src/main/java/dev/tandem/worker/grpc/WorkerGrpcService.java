@@ -14,18 +14,19 @@ import dev.tandem.worker.service.StepWorkflow;
 import dev.tandem.worker.service.WorkerTypeCatalog;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.worker.config.TandemConfig;
+import dev.tandem.grpc.CallRunner;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.PostConstruct;
 import jakarta.inject.Inject;
-import org.jboss.logging.MDC;
 
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * gRPC entry point of the worker. Model inference blocks, so calls run on virtual threads. The methods are not
@@ -51,6 +52,13 @@ public class WorkerGrpcService implements WorkerService {
     WorkerTypeCatalog catalog;
     @Inject
     TandemConfig config;
+
+    private CallRunner calls;
+
+    @PostConstruct
+    void createCallRunner() {
+        calls = new CallRunner(blocking, GrpcErrors::toStatus);
+    }
 
     @Override
     public Uni<ExecuteStepResponse> executeStep(ExecuteStepRequest request) {
@@ -98,28 +106,20 @@ public class WorkerGrpcService implements WorkerService {
         return deadline;
     }
 
-    /** Runs a call on a virtual thread with the task id in the MDC and failures turned into statuses. */
-    private <T> Uni<T> withTaskId(String taskId, CallDeadline deadline, Supplier<T> call) {
-        return Uni.createFrom().item(() -> {
-            if (!taskId.isBlank()) {
-                MDC.put("taskId", taskId);
+    /**
+     * Runs a call on a virtual thread with the task id in the log context and failures turned into statuses; not at
+     * all once the caller's deadline has passed, and stopped when the caller cancels.
+     */
+    private <T> Uni<T> withTaskId(String taskId, CallDeadline deadline, Callable<T> call) {
+        return calls.onVirtualThread(taskId, () -> {
+            if (deadline.expired()) {
+                throw new StepException(StepException.Reason.DEADLINE_EXCEEDED, "the caller's deadline has passed");
             }
-            try {
-                if (deadline.expired()) {
-                    throw new StepException(StepException.Reason.DEADLINE_EXCEEDED,
-                            "the caller's deadline has passed");
-                }
-                return call.get();
-            } catch (RuntimeException e) {
-                throw GrpcErrors.toStatus(e);
-            } finally {
-                MDC.remove("taskId");
+            return call.call();
+        }).onCancellation().invoke(() -> {
+            if (!deadline.expired()) {
+                deadline.cancel("the caller cancelled the call");
             }
-        }).runSubscriptionOn(blocking)
-                .onCancellation().invoke(() -> {
-                    if (!deadline.expired()) {
-                        deadline.cancel("the caller cancelled the call");
-                    }
-                });
+        });
     }
 }

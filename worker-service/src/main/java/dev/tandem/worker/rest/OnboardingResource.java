@@ -2,6 +2,7 @@ package dev.tandem.worker.rest;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.worker.service.GoldenSetEvaluator;
 import dev.tandem.worker.service.GoldenSetEvaluator.Evaluation;
 import dev.tandem.worker.service.GoldenSetEvaluator.GoldenItem;
@@ -48,19 +49,19 @@ public class OnboardingResource {
     public record EvaluateResponse(Evaluation evaluation, Evidence evidence) {
     }
 
-    public record ErrorView(String error, List<StepException.FieldViolation> violations) {
+    public record ErrorView(String error, List<FieldViolation> violations) {
     }
 
     @POST
     @Path("/evaluate")
     @Consumes(MediaType.APPLICATION_JSON)
     public EvaluateResponse evaluate(EvaluateRequest body) {
-        var violations = new ArrayList<StepException.FieldViolation>();
+        var violations = new ArrayList<FieldViolation>();
         if (body == null || body.model() == null || body.model().isBlank()) {
-            violations.add(new StepException.FieldViolation("model", "is required"));
+            violations.add(new FieldViolation("model", "is required"));
         }
         if (body == null || body.workerType() == null || body.workerType().isBlank()) {
-            violations.add(new StepException.FieldViolation("worker_type", "is required"));
+            violations.add(new FieldViolation("worker_type", "is required"));
         }
         if (!violations.isEmpty()) {
             throw StepException.invalid(violations);

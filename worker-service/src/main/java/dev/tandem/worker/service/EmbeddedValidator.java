@@ -3,6 +3,7 @@ package dev.tandem.worker.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.EmbeddedEncoder;
 import dev.tandem.models.Vectors;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -78,7 +79,7 @@ public class EmbeddedValidator {
             return JSON.readTree(candidate);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new StepException(StepException.Reason.INVALID_ARGUMENT, "inputs.candidate is not JSON",
-                    List.of(new StepException.FieldViolation("inputs.candidate", "must be JSON: " + e.getOriginalMessage())));
+                    List.of(new FieldViolation("inputs.candidate", "must be JSON: " + e.getOriginalMessage())));
         }
     }
 

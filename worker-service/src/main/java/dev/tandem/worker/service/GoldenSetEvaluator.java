@@ -2,9 +2,9 @@ package dev.tandem.worker.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.TokenUsage;
-import dev.tandem.worker.service.StepException.FieldViolation;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;

@@ -1,6 +1,6 @@
 package dev.tandem.worker.service;
 
-import dev.tandem.worker.service.StepException.FieldViolation;
+import dev.tandem.grpc.FieldViolation;
 
 import java.util.ArrayList;
 import java.util.List;

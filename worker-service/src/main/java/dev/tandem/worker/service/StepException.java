@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.tandem.grpc.FieldViolation;
+
 /**
  * A step that cannot run, with the reason in gRPC terms; the gRPC layer turns it into a status with a
  * {@code google.rpc.BadRequest} detail when there are field violations, a {@code google.rpc.RetryInfo} when the
@@ -25,10 +27,6 @@ public class StepException extends RuntimeException {
         PERMISSION_DENIED,
         /** The caller cancelled the call: the work in flight was stopped. */
         CANCELLED
-    }
-
-    /** One offending request field, for example {@code inputs.text}. */
-    public record FieldViolation(String field, String description) {
     }
 
     /** Machine-readable cause: {@code reason} such as {@code RATE_LIMITED} plus metadata (model, http_status). */

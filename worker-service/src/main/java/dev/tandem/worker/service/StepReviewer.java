@@ -2,11 +2,11 @@ package dev.tandem.worker.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.Provider;
 import dev.tandem.models.Vectors;
 import dev.tandem.worker.config.TandemConfig;
-import dev.tandem.worker.service.StepException.FieldViolation;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;

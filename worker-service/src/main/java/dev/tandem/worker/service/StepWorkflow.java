@@ -2,11 +2,11 @@ package dev.tandem.worker.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.worker.config.TandemConfig;
-import dev.tandem.worker.service.StepException.FieldViolation;
 import dev.tandem.worker.service.StepException.Reason;
 import dev.tandem.worker.service.StepOutcome.Phase;
 import io.micrometer.core.instrument.Counter;

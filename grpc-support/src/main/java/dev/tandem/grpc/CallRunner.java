@@ -1,0 +1,132 @@
+package dev.tandem.grpc;
+
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.smallrye.mutiny.Uni;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Runs the calls of one gRPC service the way all four services do: work that blocks on a virtual thread, work
+ * that only computes on the event loop, the task id in the log context while the work runs, and every failure
+ * answered with a proper status, never a bare UNKNOWN (statuses pass through, the rest goes through the service's
+ * own mapping of its exceptions).
+ * <p>
+ * The work is offloaded here rather than with {@code @Blocking} or {@code @RunOnVirtualThread} on the method: on
+ * the shared HTTP/gRPC server Quarkus can then deliver a unary call's half-close before its message ("Half-closed
+ * without a request", quarkusio/quarkus#48940). Read the gRPC {@code Context} (deadline, caller) before handing
+ * work over: the virtual thread does not carry it.
+ */
+public final class CallRunner {
+
+    private final Executor virtualThreads;
+    private final Function<Throwable, StatusRuntimeException> failures;
+
+    /**
+     * @param virtualThreads where blocking work runs (the service's {@code @VirtualThreads} executor, wrapped for
+     *                       trace context where the service propagates one)
+     * @param failures       the service's mapping of its own exceptions to statuses
+     */
+    public CallRunner(Executor virtualThreads, Function<Throwable, StatusRuntimeException> failures) {
+        this.virtualThreads = virtualThreads;
+        this.failures = failures;
+    }
+
+    /** Work that blocks, on a virtual thread, with the task id in the log context. */
+    public <T> Uni<T> onVirtualThread(String taskId, Callable<T> work) {
+        return Uni.createFrom().deferred(() -> onEventLoop(taskId, work)).runSubscriptionOn(virtualThreads);
+    }
+
+    /** Work that only reads memory, on the calling thread, with the task id in the log context. */
+    public <T> Uni<T> onEventLoop(String taskId, Callable<T> work) {
+        try (var tag = TaskLogContext.tag(taskId)) {
+            try {
+                return Uni.createFrom().item(work.call());
+            } catch (Exception e) {
+                return Uni.createFrom().failure(toStatus(e)); // mapped while the task id is still in the log context
+            }
+        }
+    }
+
+    /**
+     * Work started on the calling thread that completes later, holding no thread meanwhile (a group commit, say);
+     * the task id is in the log context while it starts.
+     */
+    public <T> Uni<T> onEventLoopAsync(String taskId, Callable<? extends CompletionStage<T>> work) {
+        return Uni.createFrom().<T>completionStage(() -> {
+            try (var tag = TaskLogContext.tag(taskId)) {
+                return work.call();
+            } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }).onFailure().transform(failure -> toStatus(unwrap(failure)));
+    }
+
+    /**
+     * A unary call in the {@link StreamObserver} style answered from a virtual thread: the work's response, or its
+     * failure as a status. Errors too: an unanswered call would hang the client until its deadline.
+     */
+    public <T> void respond(StreamObserver<T> responses, Callable<T> work) {
+        virtualThreads.execute(() -> {
+            T response;
+            try {
+                response = work.call();
+            } catch (Exception | Error e) {
+                responses.onError(toStatus(e));
+                return;
+            }
+            responses.onNext(response);
+            responses.onCompleted();
+        });
+    }
+
+    /**
+     * A server-streaming call answered from a virtual thread: the work emits its events to the sink it is given,
+     * which drops them once the caller has cancelled; a failure ends the stream with a status.
+     */
+    public <T> void stream(StreamObserver<T> events, Consumer<Consumer<T>> work) {
+        var observer = (ServerCallStreamObserver<T>) events;
+        virtualThreads.execute(() -> {
+            try {
+                work.accept(event -> {
+                    if (!observer.isCancelled()) {
+                        observer.onNext(event);
+                    }
+                });
+            } catch (RuntimeException | Error e) {
+                if (!observer.isCancelled()) {
+                    observer.onError(toStatus(e));
+                }
+                return;
+            }
+            observer.onCompleted();
+        });
+    }
+
+    /** The status a failure is answered with. */
+    public StatusRuntimeException toStatus(Throwable failure) {
+        if (failure instanceof StatusRuntimeException status) {
+            return status;
+        }
+        if (failure instanceof StatusException status) {
+            return status.getStatus().asRuntimeException(status.getTrailers());
+        }
+        return failures.apply(failure);
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}
