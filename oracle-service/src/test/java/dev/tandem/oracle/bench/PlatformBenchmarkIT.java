@@ -484,7 +484,7 @@ class PlatformBenchmarkIT {
         // The outgoing-error target A of the solve worker type: 35 %, i.e. at least 65 % of solve outputs right after
         // auditing, the routing benchmark's quality target 0.65 and about Mixtral's own GSM8K accuracy (65.5 %). At
         // the default A = 1 % the stream does earn NORMAL, but its arithmetic-evidence confidence hardly separates
-        // errors (GPT-4 rejects ~30 % of the answers at every confidence), so no threshold certifies and the
+        // errors (GPT-4 rejected 22-31 % at each raw confidence 0.83-0.88), so no threshold certifies and the
         // blocking sample b = 1 − (A/s)/U is ~97 %; the router then prices Mixtral plus a GPT-4 review above GPT-4
         // alone and sends every step to GPT-4 (seen in a run on 2026-12-06: 107 bench-worker decisions in all,
         // none after the first open-loop phase): the platform path measured would be the oracle's, not a trusted
