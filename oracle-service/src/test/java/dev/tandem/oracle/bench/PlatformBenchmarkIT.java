@@ -50,8 +50,10 @@ import java.util.function.Function;
  * at saturation (closed loop) and RSS per service; the warm-up is reported apart and never mixed into a measured
  * phase. The worker replays Mixtral's recorded answers and GPT-4 reviews them, so reviews disagree (about one in
  * three of the answers that pass the gates) and rejected steps are escalated, as in production; the audit runs with
- * the lenient preset of the routing benchmark so that this stream can earn NORMAL, and the warm-up runs until it
- * has. Every call that has not ended when a phase is over counts as an error (UNFINISHED). Results: stdout and
+ * the lenient preset of the routing benchmark and an outgoing-error target of 35 % for solve steps (the routing
+ * benchmark's quality target 0.65), so that this stream can earn NORMAL and pass outputs unreviewed, and the
+ * warm-up runs until it has; the report shows the stream's policy after each warm-up and at the end. Every call
+ * that has not ended when a phase is over counts as an error (UNFINISHED). Results: stdout and
  * {@code oracle-service/target/bench/platform.md}; method and numbers in docs/benchmarks.md.
  */
 @EnabledIfSystemProperty(named = "tandem.bench.platform", matches = "true")
@@ -68,8 +70,11 @@ class PlatformBenchmarkIT {
 
     final List<String> questions = new ArrayList<>();
     final StringBuilder report = new StringBuilder();
+    /** Per phase, where the steps that did not run on the worker went and the router's reason (printed last). */
+    final List<String> elsewhere = new ArrayList<>();
     final Map<String, AtomicLong> maxRss = new LinkedHashMap<>();
     List<ServiceProcess> services;
+    int auditPort;
     List<ManagedChannel> oracleChannels = new ArrayList<>();
     ManagedChannel workerChannel;
 
@@ -129,6 +134,11 @@ class PlatformBenchmarkIT {
             line("|---|---|---|");
             maxRss.forEach((name, bytes) -> line(String.format(Locale.ROOT, "| %s | %.0f | %.0f |", name,
                     warmUpRss.get(name) / 1048576.0, bytes.get() / 1048576.0)));
+            line("");
+            line("Worker stream at the end: " + workerStream() + ".");
+            line("");
+            line("Steps not run by the worker, per phase (executor: the router's explanation, numbers masked):");
+            elsewhere.forEach(e -> line("- " + e));
         } finally {
             sampler.shutdownNow();
             stop();
@@ -175,7 +185,7 @@ class PlatformBenchmarkIT {
      */
     private void warmUp() throws Exception {
         var stub = OracleServiceGrpc.newBlockingStub(oracleChannels.getFirst());
-        int maxTasks = Integer.getInteger("tandem.bench.warmup", 3000);
+        int maxTasks = Integer.getInteger("tandem.bench.warmup", 6000);
         var pool = Executors.newFixedThreadPool(8);
         var failed = new AtomicInteger();
         var sent = new AtomicInteger();
@@ -205,6 +215,7 @@ class PlatformBenchmarkIT {
         line(String.format(Locale.ROOT, "Warm-up 1 (trust): %d single-step tasks in %.0f s (%d failed); the worker's "
                 + "stream %s.", Math.min(sent.get(), maxTasks), (System.nanoTime() - t0) / 1e9, failed.get(),
                 trusted.get() ? "reached NORMAL" : "did NOT reach NORMAL: the measured phases review it in full"));
+        line("Worker stream after warm-up 1: " + workerStream() + ".");
         var jit = Result.create();
         int jitTasks = (int) (80 * SECONDS); // 80 tasks/s of 1 and 4 steps alternately: 200 steps/s
         var jitStubs = oracleChannels.stream().map(OracleServiceGrpc::newFutureStub).toList();
@@ -214,16 +225,32 @@ class PlatformBenchmarkIT {
         line(String.format(Locale.ROOT, "Warm-up 2 (JIT, not recorded): %d tasks at 200 steps/s (single-step and "
                 + "4-step alternately), %d failed, %d unfinished.", jitTasks, jit.errors().get(), jitOutcome));
         Thread.sleep(Long.getLong("tandem.bench.settle-ms", 10_000));
+        line("Worker stream after warm-up 2: " + workerStream() + ".");
         line("");
     }
 
     private record Result(Recorder client, Recorder overhead, Recorder worker, AtomicInteger errors,
                           Map<String, AtomicInteger> byCode, AtomicLong steps, AtomicLong blocking,
-                          AtomicLong rejected, Map<String, AtomicLong> states) {
+                          AtomicLong rejected, Map<String, AtomicLong> states, Map<String, AtomicLong> routing,
+                          Map<String, String> examples) {
         static Result create() {
             return new Result(new Recorder(3), new Recorder(3), new Recorder(3), new AtomicInteger(),
                     new ConcurrentHashMap<>(), new AtomicLong(), new AtomicLong(), new AtomicLong(),
-                    new ConcurrentHashMap<>());
+                    new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        }
+
+        /** Steps not run by the worker, by executor and the router's explanation (numbers masked), most first. */
+        String elsewhere() {
+            long total = routing.values().stream().mapToLong(AtomicLong::get).sum();
+            if (total == 0) {
+                return "0 steps elsewhere";
+            }
+            var top = routing.entrySet().stream()
+                    .sorted((x, y) -> Long.compare(y.getValue().get(), x.getValue().get())).limit(2)
+                    .map(e -> e.getValue().get() + " × " + e.getKey()).toList();
+            var first = routing.entrySet().stream().max((x, y) -> Long.compare(x.getValue().get(), y.getValue().get()))
+                    .map(e -> examples.get(e.getKey())).orElse("");
+            return total + " steps elsewhere; most: " + String.join(" | ", top) + "; one in full: " + first;
         }
 
         void record(ExecuteResponse r, long clientNanos) {
@@ -242,6 +269,11 @@ class PlatformBenchmarkIT {
                 if (isWorker(s.getExecutedBy())) {
                     states.computeIfAbsent(audit.getTrustState().toLowerCase(Locale.ROOT), k -> new AtomicLong())
                             .incrementAndGet();
+                } else {
+                    String why = s.getRouting().replaceAll("[0-9]+(\\.[0-9]+)?", "#");
+                    String key = s.getExecutedBy() + ": " + why.substring(0, Math.min(400, why.length()));
+                    routing.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+                    examples.putIfAbsent(key, s.getRouting());
                 }
             }
         }
@@ -322,6 +354,7 @@ class PlatformBenchmarkIT {
         line(String.format(Locale.ROOT, "| %s | %d | %.0f | %d%s | %.2f / %.2f | %.1f / %.1f | %.2f | %s |", name,
                 stepsPerSecond, result.steps().get() / elapsed, result.errors().get(), codes(result),
                 ms(overhead, 50), ms(overhead, 99), ms(client, 50), ms(client, 99), ms(worker, 50), result.audit()));
+        elsewhere.add(name + " at " + stepsPerSecond + " steps/s: " + result.elsewhere());
         if ((lastScheduleEnd - lastScheduleStart) / 1e9 > SECONDS * 1.1) {
             line("| (the generator fell behind its schedule: the offered rate was not reached) | | | | | | | | |");
         }
@@ -410,6 +443,7 @@ class PlatformBenchmarkIT {
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         var client = result.client().getIntervalHistogram();
+        elsewhere.add(name + ", " + concurrency + " in flight: " + result.elsewhere());
         if (sequentialRow) {
             var overhead = result.overhead().getIntervalHistogram();
             var worker = result.worker().getIntervalHistogram();
@@ -435,7 +469,7 @@ class PlatformBenchmarkIT {
             s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
             s.execute("CREATE DATABASE " + db);
         }
-        int auditPort = ServiceProcess.freePort();
+        auditPort = ServiceProcess.freePort();
         int workerPort = ServiceProcess.freePort();
         int routerPort = ServiceProcess.freePort();
         int oraclePort = ServiceProcess.freePort();
@@ -444,9 +478,18 @@ class PlatformBenchmarkIT {
         var audit = new LinkedHashMap<String, String>(quiet);
         audit.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + db);
         audit.put("quarkus.datasource.username", "postgres");
-        // Close to the routing benchmark's lenient preset (ReplayBenchmark): with the defaults (trust once the error is shown
-        // under 2 %) a stream whose answers GPT-4 rejects one time in three never leaves full review, and the
+        // Close to the routing benchmark's lenient preset (ReplayBenchmark): with the defaults (trust once the error is
+        // shown under 2 %) a stream whose answers GPT-4 rejects one time in three never leaves full review, and the
         // production path of a trusted stream (decide, pass or sample) would not be measured at all.
+        // The outgoing-error target A of the solve worker type: 35 %, i.e. at least 65 % of solve outputs right after
+        // auditing, the routing benchmark's quality target 0.65 and about Mixtral's own GSM8K accuracy (65.5 %). At
+        // the default A = 1 % the stream does earn NORMAL, but its arithmetic-evidence confidence hardly separates
+        // errors (GPT-4 rejected 22-31 % at each raw confidence 0.83-0.88), so no threshold certifies and the
+        // blocking sample b = 1 − (A/s)/U is ~97 %; the router then prices Mixtral plus a GPT-4 review above GPT-4
+        // alone and sends every step to GPT-4 (seen in a run on 2026-12-06: 107 bench-worker decisions in all,
+        // none after the first open-loop phase): the platform path measured would be the oracle's, not a trusted
+        // worker's.
+        audit.put("tandem.audit.target.worker-types.\"solve\"", "0.35");
         audit.put("tandem.audit.trust.target-error-rate", "0.45");
         // CSP-2 off (k = 0): at one rejection in three it would tighten every few samples; the outcome CUSUM, which
         // compares rejections with what the calibrated confidence predicts, still watches the stream
@@ -488,6 +531,19 @@ class PlatformBenchmarkIT {
         // has learnt from the audit that GPT-4 rejects a third of bench-worker's answers, rejects bench-worker and
         // sends every step to GPT-4 (seen in the run of 2026-12-06: 95 bench-worker decisions, 4,070 GPT-4 ones).
         router.put("tandem.router.quality-target.\"solve\"", "0");
+        // The exploration budget (router README, "Expected cost and the exploration budget") at a window of 100 steps
+        // (as the end-to-end suite, E2eConfig) and e = 100 %: its check is on the worst case, for trusted streams
+        // too (the README's known limit; counting expected savings is issue 15's planned fix). A worker step still
+        // unsettled reserves a GPT-4 review (1.4-2x the step's oracle price here) and an escalation; a window can
+        // absorb e x W x that price; at the default (5 %, 20 steps) a probation stream got 8 steps in 1,200 warm-up
+        // tasks, and at 5 % with 100 steps, the stream NORMAL with b = 0, 83 % of the steps at 200 steps/s and 99 % at
+        // 500 and above went to GPT-4 ("exploration budget: 1 candidate(s) held back"; runs of 2026-12-06), so the
+        // phases would measure the oracle's path, not the trusted worker's. At 100 % the budget's accounting still
+        // runs on every step and holds the trusted stream back less, not never (at 64 tasks in flight and more it
+        // still sends most steps to GPT-4; the report counts them per phase).
+        router.put("tandem.router.exploration-budget.window-steps", "100");
+        router.put("tandem.router.exploration-budget.share",
+                System.getProperty("tandem.bench.exploration-share", "1.0"));
         router.put("quarkus.grpc.clients.audit.host", HOST);
         router.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
 
@@ -533,6 +589,37 @@ class PlatformBenchmarkIT {
         for (var s : services) {
             long rss = s.rssBytes();
             maxRss.get(s.name).accumulateAndGet(rss, Math::max);
+        }
+    }
+
+    /**
+     * The worker's audit stream as the audit service's admin API shows it (GET /api/streams): the trust state and
+     * the policy in force (sampling rate f, raw threshold λ and whether it is certified, blocking sample rate b),
+     * so the report shows which path the measured steps took, not only the states the steps were decided in.
+     */
+    private String workerStream() {
+        try {
+            var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + HOST + ":" + auditPort + "/api/streams"))
+                    .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            var out = new StringBuilder();
+            for (var st : JSON.readTree(response.body())) {
+                if (!isWorker(st.path("workerBackend").asText())) {
+                    continue;
+                }
+                out.append(String.format(Locale.ROOT, "%s%s/%s %s: %d decided, %d reviewed (%d rejected), "
+                        + "sampling rate f %.3f, raw threshold %.4f (%s), blocking sample b %.3f, error rate %.3f, "
+                        + "outgoing error rate %.4f; certification: %s", out.isEmpty() ? "" : "; ",
+                        st.path("workerBackend").asText(), st.path("workerType").asText(), st.path("state").asText(),
+                        st.path("decided").asLong(), st.path("reviewed").asLong(), st.path("rejected").asLong(),
+                        st.path("samplingRate").asDouble(), st.path("rawConfidenceThreshold").asDouble(),
+                        st.path("thresholdCertified").asBoolean() ? "certified" : "default, not certified",
+                        st.path("blockingSampleRate").asDouble(), st.path("errorRate").asDouble(),
+                        st.path("outgoingErrorRate").asDouble(), st.path("certification").asText()));
+            }
+            return out.isEmpty() ? "no stream yet" : out.toString();
+        } catch (Exception e) {
+            return "status not read (" + e + ")";
         }
     }
 
