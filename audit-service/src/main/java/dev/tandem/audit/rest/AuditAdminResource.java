@@ -26,16 +26,16 @@ import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.service.ConflictingVerdictException;
+import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LeaseHeldException;
+import dev.tandem.audit.service.LedgerQueries;
+import dev.tandem.audit.service.NotFoundException;
+import dev.tandem.audit.service.OnboardingPriors;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.audit.service.TraceExporter;
 import dev.tandem.audit.service.VerdictOutcome;
-import dev.tandem.audit.service.InvalidAuditRequestException;
-import dev.tandem.audit.service.LedgerQueries;
-import dev.tandem.audit.service.LedgerUnavailableException;
-import dev.tandem.audit.service.NotFoundException;
-import dev.tandem.audit.service.OnboardingPriors;
 import dev.tandem.grpc.FieldViolation;
 
 /** Admin view of trust states and the ledger, the human review queue and trace export. */

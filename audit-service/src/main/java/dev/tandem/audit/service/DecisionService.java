@@ -26,6 +26,7 @@ import dev.tandem.audit.TrustState;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository.NewDecision;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
 

@@ -17,6 +17,7 @@ import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
 import dev.tandem.grpc.FieldViolation;

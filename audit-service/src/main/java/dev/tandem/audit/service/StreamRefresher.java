@@ -10,6 +10,7 @@ import io.quarkus.scheduler.Scheduled;
 
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.StreamRepository;
 

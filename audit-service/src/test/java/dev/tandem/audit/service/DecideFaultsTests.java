@@ -26,6 +26,7 @@ import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.SqlWork;
 import dev.tandem.audit.repository.StateChangeRepository;
