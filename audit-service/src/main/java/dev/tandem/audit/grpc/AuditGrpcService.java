@@ -19,8 +19,10 @@ import dev.tandem.proto.audit.v1.ListStateChangesResponse;
 import dev.tandem.proto.audit.v1.SubmitReviewRequest;
 import dev.tandem.proto.audit.v1.SubmitReviewResponse;
 import dev.tandem.audit.mapping.ProtoMapper;
-import dev.tandem.audit.service.AuditLedgerService;
+import dev.tandem.audit.service.DecisionService;
+import dev.tandem.audit.service.LedgerQueries;
 import dev.tandem.audit.service.VerdictOutcome;
+import dev.tandem.audit.service.VerdictService;
 import dev.tandem.grpc.CallRunner;
 import dev.tandem.proto.audit.v1.AuditService;
 import dev.tandem.proto.audit.v1.DecideRequest;
@@ -43,15 +45,19 @@ import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 @GrpcService
 public class AuditGrpcService implements AuditService {
 
-    private final AuditLedgerService audit;
+    private final DecisionService decisions;
+    private final VerdictService verdicts;
+    private final LedgerQueries queries;
     private final CallRunner calls;
 
     private final ReviewQueueService reviews;
     private final AuditConfig config;
 
-    public AuditGrpcService(AuditLedgerService audit, ReviewQueueService reviews, AuditConfig config,
-            @VirtualThreads ExecutorService blocking) {
-        this.audit = audit;
+    public AuditGrpcService(DecisionService decisions, VerdictService verdicts, LedgerQueries queries,
+            ReviewQueueService reviews, AuditConfig config, @VirtualThreads ExecutorService blocking) {
+        this.decisions = decisions;
+        this.verdicts = verdicts;
+        this.queries = queries;
         this.reviews = reviews;
         this.config = config;
         this.calls = new CallRunner(blocking, GrpcErrors::toStatus);
@@ -64,7 +70,7 @@ public class AuditGrpcService implements AuditService {
      */
     @Override
     public Uni<DecideResponse> decide(DecideRequest request) {
-        return calls.onEventLoopAsync(request.getTaskId(), () -> audit.decideAsync(ProtoMapper.toDomain(request))
+        return calls.onEventLoopAsync(request.getTaskId(), () -> decisions.decideAsync(ProtoMapper.toDomain(request))
                 .thenApply(o -> ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed())));
     }
 
@@ -72,7 +78,7 @@ public class AuditGrpcService implements AuditService {
     public Uni<RecordVerdictResponse> recordVerdict(RecordVerdictRequest request) {
         // The task id is known only from the stored decision: the service puts it in the MDC.
         return calls.onVirtualThread("", () -> {
-            VerdictOutcome outcome = audit.recordVerdict(ProtoMapper.toDomain(request));
+            VerdictOutcome outcome = verdicts.recordVerdict(ProtoMapper.toDomain(request));
             return RecordVerdictResponse.newBuilder()
                     .setDuplicate(outcome.duplicate())
                     .setStream(status(outcome.stream()))
@@ -115,7 +121,7 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListStateChangesResponse> listStateChanges(ListStateChangesRequest request) {
         return calls.onVirtualThread("", () -> {
             ListStateChangesResponse.Builder response = ListStateChangesResponse.newBuilder();
-            audit.listStateChanges(request.getWorkerBackend(), request.getWorkerType(), request.getTenant(),
+            queries.listStateChanges(request.getWorkerBackend(), request.getWorkerType(), request.getTenant(),
                     request.getPageSize()).forEach(c -> response.addChanges(ProtoMapper.toProto(c)));
             return response.build();
         });
@@ -134,7 +140,7 @@ public class AuditGrpcService implements AuditService {
     @Override
     public Uni<GetStreamResponse> getStream(GetStreamRequest request) {
         return calls.onVirtualThread("", () -> GetStreamResponse.newBuilder()
-                .setStream(status(audit.getStream(
+                .setStream(status(queries.getStream(
                         new StreamKey(request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
                 .build());
     }
@@ -143,7 +149,7 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListStreamsResponse> listStreams(ListStreamsRequest request) {
         return calls.onVirtualThread("", () -> {
             ListStreamsResponse.Builder response = ListStreamsResponse.newBuilder();
-            audit.listStreams().forEach(s -> response.addStreams(status(s)));
+            queries.listStreams().forEach(s -> response.addStreams(status(s)));
             return response.build();
         });
     }
@@ -152,7 +158,7 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListDecisionsResponse> listDecisions(ListDecisionsRequest request) {
         return calls.onVirtualThread(request.getTaskId(), () -> {
             ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
-            audit.listDecisions(new DecisionFilter(request.getTaskId(), request.getWorkerBackend(),
+            queries.listDecisions(new DecisionFilter(request.getTaskId(), request.getWorkerBackend(),
                     request.getWorkerType(), request.getTenant(),
                     request.hasDecidedAfter() ? ProtoMapper.toInstant(request.getDecidedAfter()) : null,
                     request.hasDecidedBefore() ? ProtoMapper.toInstant(request.getDecidedBefore()) : null,

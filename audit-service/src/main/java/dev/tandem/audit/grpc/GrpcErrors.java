@@ -6,10 +6,10 @@ import org.jboss.logging.Logger;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.service.ConflictingVerdictException;
 import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LeaseHeldException;
-import dev.tandem.audit.service.LedgerUnavailableException;
 import dev.tandem.audit.service.NotFoundException;
 import dev.tandem.grpc.BadRequestDetail;
 

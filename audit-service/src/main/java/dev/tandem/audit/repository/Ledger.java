@@ -7,8 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.agroal.api.AgroalDataSource;
 
-import dev.tandem.audit.service.LedgerUnavailableException;
-
 /**
  * Connections and transactions on the ledger database. Plain JDBC instead of an ORM: the hot path is two
  * statements (read the stream; insert the decision and count it in one CTE), and the verdict path needs an explicit

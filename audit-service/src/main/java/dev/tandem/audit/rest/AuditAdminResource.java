@@ -26,16 +26,16 @@ import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.service.ConflictingVerdictException;
+import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LeaseHeldException;
+import dev.tandem.audit.service.LedgerQueries;
+import dev.tandem.audit.service.NotFoundException;
+import dev.tandem.audit.service.OnboardingPriors;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.audit.service.TraceExporter;
 import dev.tandem.audit.service.VerdictOutcome;
-import dev.tandem.audit.service.AuditLedgerService;
-import dev.tandem.audit.service.InvalidAuditRequestException;
-import dev.tandem.audit.service.LedgerUnavailableException;
-import dev.tandem.audit.service.NotFoundException;
-import dev.tandem.audit.service.OnboardingPriors;
 import dev.tandem.grpc.FieldViolation;
 
 /** Admin view of trust states and the ledger, the human review queue and trace export. */
@@ -44,15 +44,15 @@ import dev.tandem.grpc.FieldViolation;
 @Blocking
 public class AuditAdminResource {
 
-    private final AuditLedgerService audit;
+    private final LedgerQueries queries;
     private final ReviewQueueService reviews;
     private final TraceExporter exporter;
     private final OnboardingPriors onboarding;
 
-    public AuditAdminResource(AuditLedgerService audit, ReviewQueueService reviews, TraceExporter exporter,
+    public AuditAdminResource(LedgerQueries queries, ReviewQueueService reviews, TraceExporter exporter,
             OnboardingPriors onboarding) {
         this.onboarding = onboarding;
-        this.audit = audit;
+        this.queries = queries;
         this.reviews = reviews;
         this.exporter = exporter;
     }
@@ -60,7 +60,7 @@ public class AuditAdminResource {
     @GET
     @Path("/streams")
     public List<StreamView> streams() {
-        return audit.listStreams().stream().map(StreamView::of).toList();
+        return queries.listStreams().stream().map(StreamView::of).toList();
     }
 
     /** The backend may contain slashes (hosted model names such as "meta-llama/Llama-3.1-8B"). */
@@ -68,7 +68,7 @@ public class AuditAdminResource {
     @Path("/streams/{backend: .+}/{type}")
     public StreamView stream(@PathParam("backend") String backend, @PathParam("type") String type,
             @QueryParam("tenant") @DefaultValue("") String tenant) {
-        return StreamView.of(audit.getStream(new StreamKey(backend, type, tenant)));
+        return StreamView.of(queries.getStream(new StreamKey(backend, type, tenant)));
     }
 
     @GET
@@ -77,7 +77,7 @@ public class AuditAdminResource {
             @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
             @QueryParam("tenant") String tenant, @QueryParam("since") String since,
             @QueryParam("until") String until, @QueryParam("limit") @DefaultValue("0") int limit) {
-        return audit.listDecisions(new DecisionFilter(taskId, workerBackend, workerType, tenant,
+        return queries.listDecisions(new DecisionFilter(taskId, workerBackend, workerType, tenant,
                 instant("since", since), instant("until", until), limit)).stream().map(DecisionView::of).toList();
     }
 
@@ -85,7 +85,7 @@ public class AuditAdminResource {
     @GET
     @Path("/decisions/{id: .+}")
     public DecisionView decision(@PathParam("id") String decisionId) {
-        return DecisionView.of(audit.getDecision(decisionId));
+        return DecisionView.of(queries.getDecision(decisionId));
     }
 
     @GET
@@ -93,7 +93,7 @@ public class AuditAdminResource {
     public List<StateChangeView> stateChanges(@QueryParam("worker_backend") String workerBackend,
             @QueryParam("worker_type") String workerType, @QueryParam("tenant") String tenant,
             @QueryParam("limit") @DefaultValue("0") int limit) {
-        return audit.listStateChanges(workerBackend, workerType, tenant, limit).stream().map(StateChangeView::of)
+        return queries.listStateChanges(workerBackend, workerType, tenant, limit).stream().map(StateChangeView::of)
                 .toList();
     }
 

@@ -35,7 +35,7 @@ import dev.tandem.audit.Verdict;
  * (IPW outgoing error estimate) with {@code .error.lower.bound} and {@code .error.upper.bound} (its 95 %
  * interval), {@code .ece} (confidence raw / calibrated).</li>
  * </ul>
- * Stream gauges read the last stream record this replica saw; {@link AuditLedgerService} refreshes them from the
+ * Stream gauges read the last stream record this replica saw; {@link StreamRefresher} refreshes them from the
  * ledger periodically so every replica exports what the others wrote too.
  */
 @ApplicationScoped

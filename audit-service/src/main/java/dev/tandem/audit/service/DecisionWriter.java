@@ -31,6 +31,7 @@ import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository;
 import dev.tandem.audit.repository.DecisionRepository.NewDecision;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;

@@ -1,5 +1,7 @@
 package dev.tandem.audit.service;
 
+import dev.tandem.audit.repository.LedgerUnavailableException;
+
 /**
  * The decision was not committed in time because the ledger is behind (the group-commit queue did not reach it).
  * Not retried inside the service: a retry would queue the same work again behind the backlog; the caller gets

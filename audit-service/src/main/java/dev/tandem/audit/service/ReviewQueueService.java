@@ -30,21 +30,23 @@ public class ReviewQueueService {
 
     private final Ledger ledger;
     private final ReviewTaskRepository tasks;
-    private final AuditLedgerService audit;
+    private final VerdictService verdicts;
+    private final LedgerQueries queries;
     private final AuditConfig config;
 
-    public ReviewQueueService(Ledger ledger, ReviewTaskRepository tasks, AuditLedgerService audit,
-            AuditConfig config) {
+    public ReviewQueueService(Ledger ledger, ReviewTaskRepository tasks, VerdictService verdicts,
+            LedgerQueries queries, AuditConfig config) {
         this.ledger = ledger;
         this.tasks = tasks;
-        this.audit = audit;
+        this.verdicts = verdicts;
+        this.queries = queries;
         this.config = config;
     }
 
     @Timeout(5000)
     public List<ReviewTask> list(ReviewQueue queue, String workerBackend, String workerType, String tenant,
             boolean includeClaimed, int pageSize) {
-        int limit = audit.pageSize(pageSize);
+        int limit = queries.pageSize(pageSize);
         return ledger.withConnection(c -> tasks.list(c, queue, workerBackend, workerType, tenant, includeClaimed,
                 limit));
     }
@@ -78,7 +80,7 @@ public class ReviewQueueService {
         RequestValidation.requireId(violations, "reviewer", verdict.reviewer());
         RequestValidation.requireId(violations, "claim_token", claimToken);
         RequestValidation.throwIfAny(violations);
-        return audit.recordVerdict(verdict, claimToken);
+        return verdicts.recordVerdict(verdict, claimToken);
     }
 
     /** A failed model attempt: back to the queue with back-off, or to people after the last attempt. */

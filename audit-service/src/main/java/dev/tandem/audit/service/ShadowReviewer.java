@@ -23,6 +23,7 @@ import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.client.RouterReviewClient;
 import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.worker.v1.ReviewVerdict;

@@ -26,6 +26,7 @@ import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.SqlWork;
 import dev.tandem.audit.repository.StateChangeRepository;
@@ -57,13 +58,9 @@ class DecideFaultsTests {
     @Inject
     TrustPolicy trustPolicy;
     @Inject
-    PolicyFitter fitter;
-    @Inject
     AuditMetrics metrics;
     @Inject
     AuditConfig config;
-    @Inject
-    OnboardingPriors onboarding;
 
     /** The writer's ledger: fails the next {@code failures} batches, or holds every batch while {@code hold} is set. */
     private final class FaultyLedger extends Ledger {
@@ -95,7 +92,7 @@ class DecideFaultsTests {
 
     private FaultyLedger faulty;
     private DecisionWriter writer;
-    private AuditLedgerService service;
+    private DecisionService service;
 
     @BeforeEach
     void replicaWithFaultyWriter() throws Exception {
@@ -105,8 +102,8 @@ class DecideFaultsTests {
         writer = new DecisionWriter(faulty, decisions, streams, tasks, stateChanges, trustPolicy, cache, metrics,
                 config);
         writer.start();
-        service = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks, auditPolicy, trustPolicy,
-                fitter, writer, cache, metrics, config, onboarding);
+        service = new DecisionService(ledger, streams, stateChanges, auditPolicy, trustPolicy, writer, cache, metrics,
+                config);
     }
 
     @AfterEach

@@ -19,7 +19,11 @@ import dev.tandem.audit.TrustState;
 class RefitTests {
 
     @Inject
-    AuditLedgerService audit;
+    DecisionService decider;
+    @Inject
+    VerdictService verdicts;
+    @Inject
+    LedgerQueries queries;
 
     @BeforeEach
     void clean() throws Exception {
@@ -29,25 +33,25 @@ class RefitTests {
     @Test
     void aRefitOfANormalStreamWithFewCertificationSamplesStoresTheBuildUpRate() throws Exception {
         StreamKey key = new StreamKey("refit-backend", "classify", "");
-        audit.decide(new DecisionRequest("r0", "t", "s", key, 0.9, 0.9, true));
+        decider.decide(new DecisionRequest("r0", "t", "s", key, 0.9, 0.9, true));
         LedgerDatabase.makeNormal("refit-backend", "classify", 0.02, 0.7);
-        assertThat(audit.getStream(key).samplingRate()).isEqualTo(0.02);
-        assertThat(audit.refit(key)).isPresent();
-        var stream = audit.getStream(key);
+        assertThat(queries.getStream(key).samplingRate()).isEqualTo(0.02);
+        assertThat(verdicts.refit(key)).isPresent();
+        var stream = queries.getStream(key);
         assertThat(stream.state()).isEqualTo(TrustState.NORMAL);
         assertThat(stream.samplingRate()).as("stored by the refit, read by Decide").isEqualTo(0.10);
-        var next = audit.decide(new DecisionRequest("r1", "t", "s", key, 0.95, 0.95, true)).decision();
+        var next = decider.decide(new DecisionRequest("r1", "t", "s", key, 0.95, 0.95, true)).decision();
         assertThat(next.samplingProbability()).isGreaterThanOrEqualTo(0.10);
     }
 
     @Test
     void aYoungStreamIsRefittedAfterEveryTenthMoreVerdictsAnOldOneEveryFifty() {
-        assertThat(AuditLedgerService.refitDue(1, -1, 50)).as("never fitted").isTrue();
-        assertThat(AuditLedgerService.refitDue(24, 20, 50)).isFalse();
-        assertThat(AuditLedgerService.refitDue(25, 20, 50)).as("5 new verdicts at least").isTrue();
-        assertThat(AuditLedgerService.refitDue(219, 200, 50)).isFalse();
-        assertThat(AuditLedgerService.refitDue(220, 200, 50)).as("10 % more").isTrue();
-        assertThat(AuditLedgerService.refitDue(5049, 5000, 50)).isFalse();
-        assertThat(AuditLedgerService.refitDue(5050, 5000, 50)).as("every-verdicts caps it").isTrue();
+        assertThat(VerdictService.refitDue(1, -1, 50)).as("never fitted").isTrue();
+        assertThat(VerdictService.refitDue(24, 20, 50)).isFalse();
+        assertThat(VerdictService.refitDue(25, 20, 50)).as("5 new verdicts at least").isTrue();
+        assertThat(VerdictService.refitDue(219, 200, 50)).isFalse();
+        assertThat(VerdictService.refitDue(220, 200, 50)).as("10 % more").isTrue();
+        assertThat(VerdictService.refitDue(5049, 5000, 50)).isFalse();
+        assertThat(VerdictService.refitDue(5050, 5000, 50)).as("every-verdicts caps it").isTrue();
     }
 }

@@ -47,7 +47,11 @@ import dev.tandem.audit.repository.StreamRepository;
 class TwoReplicasTests {
 
     @Inject
-    AuditLedgerService replicaA;
+    DecisionService deciderA;
+    @Inject
+    VerdictService verdictsA;
+    @Inject
+    LedgerQueries queriesA;
     @Inject
     Ledger ledger;
     @Inject
@@ -71,8 +75,35 @@ class TwoReplicasTests {
     @Inject
     OnboardingPriors onboarding;
 
+    private Replica replicaA;
     private DecisionWriter writerB;
-    private AuditLedgerService replicaB;
+    private Replica replicaB;
+
+    /** One replica's decide, verdict and query beans. */
+    private record Replica(DecisionService decider, VerdictService verdicts, LedgerQueries queries) {
+
+        DecideOutcome decide(DecisionRequest request) {
+            return decider.decide(request);
+        }
+
+        VerdictOutcome recordVerdict(VerdictRequest verdict) {
+            return verdicts.recordVerdict(verdict);
+        }
+
+        StreamRecord getStream(StreamKey key) {
+            return queries.getStream(key);
+        }
+    }
+
+    /** A replica with its own policy cache and writer on the shared ledger. */
+    private Replica replica(DecisionWriter writer, StreamPolicies cache) {
+        return new Replica(
+                new DecisionService(ledger, streams, stateChanges, auditPolicy, trustPolicy, writer, cache, metrics,
+                        config),
+                new VerdictService(ledger, streams, decisions, stateChanges, tasks, trustPolicy, fitter, cache,
+                        metrics, config, onboarding),
+                new LedgerQueries(ledger, streams, decisions, stateChanges, metrics, config));
+    }
 
     @BeforeEach
     void secondReplica() throws Exception {
@@ -81,8 +112,8 @@ class TwoReplicasTests {
         writerB = new DecisionWriter(ledger, decisions, streams, tasks, stateChanges, trustPolicy, cacheB, metrics,
                 config);
         writerB.start();
-        replicaB = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks, auditPolicy, trustPolicy,
-                fitter, writerB, cacheB, metrics, config, onboarding);
+        replicaB = replica(writerB, cacheB);
+        replicaA = new Replica(deciderA, verdictsA, queriesA);
     }
 
     @AfterEach
@@ -98,7 +129,7 @@ class TwoReplicasTests {
         List<Future<Integer>> writers = new ArrayList<>();
         int perThread = 30;
         for (int t = 0; t < 8; t++) {
-            AuditLedgerService replica = t % 2 == 0 ? replicaA : replicaB;
+            Replica replica = t % 2 == 0 ? replicaA : replicaB;
             int thread = t;
             writers.add(pool.submit((Callable<Integer>) () -> {
                 start.await();
@@ -172,8 +203,7 @@ class TwoReplicasTests {
                 fresh, metrics, config);
         freshWriter.start();
         try {
-            AuditLedgerService restarted = new AuditLedgerService(ledger, streams, decisions, stateChanges, tasks,
-                    auditPolicy, trustPolicy, fitter, freshWriter, fresh, metrics, config, onboarding);
+            Replica restarted = replica(freshWriter, fresh);
             assertThat(restarted.getStream(key)).usingRecursiveComparison().isEqualTo(before);
             var after = restarted.decide(new DecisionRequest("a3", "t", "s", key, 0.35, 0.35, true)).decision();
             assertThat(after.state()).isEqualTo(TrustState.NORMAL);

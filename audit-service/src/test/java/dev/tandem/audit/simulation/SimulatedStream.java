@@ -22,9 +22,10 @@ import dev.tandem.audit.service.TrustUpdate;
 
 /**
  * One stream driven through the real policy classes ({@link AuditPolicy}, {@link TrustPolicy}, {@link PolicyFitter},
- * {@link DriftDetectors}) with an in-memory ledger, exactly as {@code AuditLedgerService} sequences them: decide,
- * count, feed the confidence CUSUM, record the verdict of every reviewed output (the oracle is taken as right and
- * verdicts arrive at once), refit when the new state needs it and every {@code fit.every-verdicts} verdicts.
+ * {@link DriftDetectors}) with an in-memory ledger, exactly as {@code DecisionService} and {@code VerdictService}
+ * sequence them: decide, count, feed the confidence CUSUM, record the verdict of every reviewed output (the oracle
+ * is taken as right and verdicts arrive at once), refit when the new state needs it and every
+ * {@code fit.every-verdicts} verdicts.
  */
 public final class SimulatedStream {
 

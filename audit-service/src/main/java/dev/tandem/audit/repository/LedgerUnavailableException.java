@@ -1,4 +1,4 @@
-package dev.tandem.audit.service;
+package dev.tandem.audit.repository;
 
 /** The ledger database could not be reached or failed; the write is not acknowledged and may be retried. */
 public class LedgerUnavailableException extends RuntimeException {
