@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 
 import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.RouterConfig;
@@ -50,11 +51,7 @@ public final class Catalog {
         }
     }
 
-    /** The backends whose model serves a worker type, and the others, already rejected for it. */
-    record ServedBy(Backend[] serving, CandidateEvaluation[] notServing) {
-    }
-
-    private final Map<String, ServedBy> servedBy = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Object> perWorkerType = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, ModelProfile> models;
     private final Map<String, WorkerPool> pools;
     private final Backend[] backends;
@@ -140,35 +137,21 @@ public final class Catalog {
         return list == null ? List.of() : list;
     }
 
-    /** Every (model, pool) pair, sorted by key; the array is shared, callers must not modify it. */
-    Backend[] backends() {
-        return backends;
-    }
-
     /**
-     * The backends serving a worker type, and rejections of the others, computed once per snapshot and worker type:
-     * selection evaluates only the serving ones, and the same immutable rejections are shared by every decision.
+     * What a caller derives from this snapshot for a worker type, computed once per snapshot and worker type and
+     * dropped with the snapshot; the catalog does not look inside (selection keeps which backends serve the worker
+     * type here: {@code ServedBy}; one kind of value per worker type). {@code derive} is called with this catalog,
+     * so a method reference need not capture anything on the hot path.
      */
-    ServedBy servedBy(String workerType) {
-        ServedBy s = servedBy.get(workerType);
-        if (s != null) {
-            return s;
+    public <T> T perWorkerType(String workerType, Class<T> type, BiFunction<Catalog, String, T> derive) {
+        Object cached = perWorkerType.get(workerType);
+        if (cached != null) {
+            return type.cast(cached);
         }
-        List<Backend> serving = new ArrayList<>();
-        List<CandidateEvaluation> not = new ArrayList<>();
-        for (Backend b : backends) {
-            if (b.model().servesWorkerType(workerType)) {
-                serving.add(b);
-            } else {
-                CandidateEvaluation e = new CandidateEvaluation(b, 0, 0, b.model().prior(), 0, 0, 0);
-                e.reject(RejectionKind.WORKER_TYPE, "model does not serve worker type '" + workerType + "'");
-                not.add(e);
-            }
-        }
-        ServedBy computed = new ServedBy(serving.toArray(Backend[]::new), not.toArray(CandidateEvaluation[]::new));
+        T computed = derive.apply(this, workerType);
         // bounded: worker types come from requests, so cache only while the set stays small
-        if (servedBy.size() < 1000) {
-            servedBy.putIfAbsent(workerType, computed);
+        if (perWorkerType.size() < 1000) {
+            perWorkerType.putIfAbsent(workerType, computed);
         }
         return computed;
     }

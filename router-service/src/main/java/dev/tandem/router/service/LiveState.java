@@ -42,11 +42,11 @@ public class LiveState implements LiveView {
     }
 
     private Slot slot(Backend backend) {
-        if (backend.liveSlot instanceof Slot s && s.owner() == this) {
+        if (backend.liveSlot() instanceof Slot s && s.owner() == this) {
             return s;
         }
         Slot s = new Slot(this, profiles.profile(backend), pools.backendState(backend), pools.poolLoad(backend.pool()));
-        backend.liveSlot = s;
+        backend.liveSlot(s);
         return s;
     }
 

@@ -39,7 +39,7 @@ public class RouteSelector implements RoutingPolicy {
     @Override
     public Selection select(SelectionRequest request, Catalog catalog, LiveView live) {
         String workerType = request.workerType();
-        Catalog.ServedBy servedBy = catalog.servedBy(workerType);
+        ServedBy servedBy = ServedBy.of(catalog, workerType);
         Backend[] backends = servedBy.serving();
         CandidateEvaluation[] notServing = servedBy.notServing();
         int n = backends.length;
