@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class AdminResourceTests {
 
     @jakarta.inject.Inject
-    dev.tandem.router.service.QualityLearning learning;
+    dev.tandem.router.learning.QualityLearning learning;
 
     /** The audit streams the routing rules price reviews with, read before each test (not on the poll's timer). */
     @org.junit.jupiter.api.BeforeEach

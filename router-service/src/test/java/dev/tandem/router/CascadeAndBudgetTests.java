@@ -14,7 +14,7 @@ import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.router.v1.Tier;
-import dev.tandem.router.service.QualityLearning;
+import dev.tandem.router.learning.QualityLearning;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;

@@ -14,10 +14,10 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
+import dev.tandem.router.catalog.Backend;
+import dev.tandem.router.catalog.CatalogHolder;
+import dev.tandem.router.catalog.WorkerPool;
 import dev.tandem.router.config.RouterConfig;
-import dev.tandem.router.service.Backend;
-import dev.tandem.router.service.CatalogHolder;
-import dev.tandem.router.service.WorkerPool;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;

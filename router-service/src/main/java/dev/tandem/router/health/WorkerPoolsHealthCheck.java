@@ -3,9 +3,9 @@ package dev.tandem.router.health;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import dev.tandem.router.catalog.CatalogHolder;
+import dev.tandem.router.catalog.WorkerPool;
 import dev.tandem.router.client.WorkerPools;
-import dev.tandem.router.service.CatalogHolder;
-import dev.tandem.router.service.WorkerPool;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;

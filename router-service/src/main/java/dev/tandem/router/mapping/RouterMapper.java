@@ -12,14 +12,14 @@ import dev.tandem.proto.router.v1.GetCatalogResponse;
 import dev.tandem.proto.router.v1.ModelEntry;
 import dev.tandem.proto.router.v1.PoolEntry;
 import dev.tandem.proto.router.v1.RouteDecision;
+import dev.tandem.router.catalog.Backend;
+import dev.tandem.router.catalog.Catalog;
+import dev.tandem.router.catalog.ModelProfile;
+import dev.tandem.router.catalog.WorkerPool;
 import dev.tandem.router.client.WorkerPools;
-import dev.tandem.router.service.Backend;
-import dev.tandem.router.service.BackendProfiles;
-import dev.tandem.router.service.CandidateEvaluation;
-import dev.tandem.router.service.Catalog;
-import dev.tandem.router.service.ModelProfile;
-import dev.tandem.router.service.Selection;
-import dev.tandem.router.service.WorkerPool;
+import dev.tandem.router.learning.BackendProfiles;
+import dev.tandem.router.selection.CandidateEvaluation;
+import dev.tandem.router.selection.Selection;
 
 /** Maps routing decisions and the catalog to their gRPC messages. */
 @ApplicationScoped

@@ -21,25 +21,25 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import dev.tandem.router.budget.Budget;
+import dev.tandem.router.budget.TenantBudgets;
+import dev.tandem.router.catalog.Backend;
+import dev.tandem.router.catalog.Catalog;
+import dev.tandem.router.catalog.CatalogHolder;
+import dev.tandem.router.catalog.CatalogSource;
+import dev.tandem.router.catalog.ModelProfile;
+import dev.tandem.router.catalog.WorkerPool;
 import dev.tandem.router.client.WorkerPools;
 import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.ModelTier;
-import dev.tandem.router.service.Backend;
-import dev.tandem.router.service.BackendProfiles;
-import dev.tandem.router.service.Budget;
-import dev.tandem.router.service.Calibrations;
-import dev.tandem.router.service.CandidateEvaluation;
-import dev.tandem.router.service.Catalog;
-import dev.tandem.router.service.CatalogHolder;
-import dev.tandem.router.service.CatalogSource;
-import dev.tandem.router.service.ModelProfile;
-import dev.tandem.router.service.PromptPredictionPolicy;
-import dev.tandem.router.service.QualityBoard;
-import dev.tandem.router.service.RoutingService;
-import dev.tandem.router.service.Selection;
-import dev.tandem.router.service.SelectionRequest;
-import dev.tandem.router.service.TenantBudgets;
-import dev.tandem.router.service.WorkerPool;
+import dev.tandem.router.dispatch.RoutingService;
+import dev.tandem.router.learning.BackendProfiles;
+import dev.tandem.router.learning.Calibrations;
+import dev.tandem.router.learning.QualityBoard;
+import dev.tandem.router.selection.CandidateEvaluation;
+import dev.tandem.router.selection.PromptPredictionPolicy;
+import dev.tandem.router.selection.Selection;
+import dev.tandem.router.selection.SelectionRequest;
 
 /**
  * Admin endpoints: the catalog with live pool state and its run-time changes, dry-run routing, backend profiles,

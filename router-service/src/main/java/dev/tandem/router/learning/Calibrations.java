@@ -1,0 +1,112 @@
+package dev.tandem.router.learning;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import dev.tandem.proto.audit.v1.Calibration;
+import dev.tandem.proto.audit.v1.CalibrationKnot;
+import dev.tandem.proto.audit.v1.StreamStatus;
+
+/**
+ * The confidence calibration of every audit stream (worker backend x worker type x tenant), as the audit service
+ * publishes it on {@code StreamStatus.calibration}: a monotone piecewise-linear map from raw to calibrated
+ * confidence, flat outside its knots. A dispatch for a tenant uses that tenant's stream's map, else the shared
+ * stream's (tenant ""), else none, when the raw confidence is used as is.
+ */
+@ApplicationScoped
+public class Calibrations {
+
+    /** One stream's map, knots ascending in raw confidence. */
+    public record CalibrationMap(String method, double[] raw, double[] calibrated, long samples) {
+
+        /** The calibrated value of a raw confidence. */
+        public double apply(double x) {
+            int n = raw.length;
+            if (n == 0) {
+                return x;
+            }
+            if (x <= raw[0]) {
+                return calibrated[0];
+            }
+            if (x >= raw[n - 1]) {
+                return calibrated[n - 1];
+            }
+            int i = 1;
+            while (raw[i] < x) {
+                i++;
+            }
+            double span = raw[i] - raw[i - 1];
+            if (span <= 0) {
+                return calibrated[i];
+            }
+            double t = (x - raw[i - 1]) / span;
+            return calibrated[i - 1] + t * (calibrated[i] - calibrated[i - 1]);
+        }
+    }
+
+    /** A calibrated confidence and the map it came from (null when none applied). */
+    public record Applied(double calibrated, double raw, CalibrationMap map, String stream) {
+    }
+
+    private final AtomicReference<Map<String, CalibrationMap>> maps = new AtomicReference<>(Map.of());
+
+    /** Replaces every map with those the streams carry; streams without knots have none. */
+    public int replaceAll(List<StreamStatus> streams) {
+        Map<String, CalibrationMap> next = new HashMap<>();
+        for (StreamStatus s : streams) {
+            if (!s.hasCalibration() || s.getCalibration().getKnotsCount() == 0) {
+                continue;
+            }
+            CalibrationMap map = toMap(s.getCalibration());
+            if (map != null) {
+                next.put(key(s.getWorkerBackend(), s.getWorkerType(), s.getTenant()), map);
+            }
+        }
+        maps.set(Map.copyOf(next));
+        return next.size();
+    }
+
+    /** Applies the stream's map to a raw confidence; no map, the raw value. */
+    public Applied apply(String model, String workerType, String tenant, double raw) {
+        Map<String, CalibrationMap> current = maps.get();
+        String stream = key(model, workerType, tenant == null ? "" : tenant);
+        CalibrationMap map = current.get(stream);
+        if (map == null && tenant != null && !tenant.isEmpty()) {
+            stream = key(model, workerType, "");
+            map = current.get(stream);
+        }
+        if (map == null) {
+            return new Applied(raw, raw, null, null);
+        }
+        return new Applied(clamp(map.apply(raw)), raw, map, stream);
+    }
+
+    public Map<String, CalibrationMap> snapshot() {
+        return maps.get();
+    }
+
+    static CalibrationMap toMap(Calibration c) {
+        List<CalibrationKnot> knots = new java.util.ArrayList<>(c.getKnotsList());
+        knots.sort((a, b) -> Double.compare(a.getRaw(), b.getRaw()));
+        double[] raw = new double[knots.size()];
+        double[] cal = new double[knots.size()];
+        for (int i = 0; i < knots.size(); i++) {
+            raw[i] = clamp(knots.get(i).getRaw());
+            cal[i] = clamp(knots.get(i).getCalibrated());
+        }
+        String method = c.getMethod().name().replace("CALIBRATION_METHOD_", "").toLowerCase(java.util.Locale.ROOT);
+        return new CalibrationMap(method, raw, cal, c.getSamples());
+    }
+
+    private static double clamp(double v) {
+        return Double.isNaN(v) ? 0 : Math.max(0, Math.min(1, v));
+    }
+
+    static String key(String model, String workerType, String tenant) {
+        return model + "\n" + workerType + "\n" + tenant;
+    }
+}

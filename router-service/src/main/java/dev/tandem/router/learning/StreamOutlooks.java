@@ -1,0 +1,137 @@
+package dev.tandem.router.learning;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.audit.v1.TrustState;
+
+/**
+ * What the audit service will do with a model's next output for a worker type (and tenant): its review and
+ * rejection probabilities, current and projected once trusted. Read on every routing decision to price a
+ * candidate's expected reviews and escalations; replaced whole on every audit poll ({@link QualityLearning}).
+ * <p>
+ * A stream the audit service has not seen yet will start in probation (every output reviewed): {@link Outlook#NEW}.
+ * Without an audit service nothing is reviewed: {@link Outlook#NOT_AUDITED}.
+ */
+@ApplicationScoped
+public class StreamOutlooks {
+
+    /**
+     * One stream's outlook.
+     *
+     * @param state trust state, lower case ("probation", "normal", ...)
+     * @param trusted true in normal and reduced
+     * @param reviewProbability P(the next output is reviewed, blocking or shadow)
+     * @param blockingProbability P(it is reviewed blocking: held, and escalated when rejected)
+     * @param projectedReviewProbability P(review) once trusted at the stream's target (1 while not projected)
+     * @param projectionSamples reviewed outputs behind the projection (0: none yet)
+     * @param errorRate the audit's estimate of the stream's error rate over all outputs; NaN when unknown
+     * @param targetErrorRate the outgoing error rate the audit certifies for the stream (0: unknown)
+     * @param reviewed reviews of the stream so far
+     * @param buildingUp a trusted stream whose blocking sample is still above its sampling rate: it has left
+     *                   probation but production evidence has not yet bounded its passed outputs' error rate, so
+     *                   part of what it passes is still reviewed blocking, less with every review
+     */
+    public record Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
+                          double projectedReviewProbability, long projectionSamples, double errorRate,
+                          double targetErrorRate, long reviewed, boolean buildingUp) {
+
+        public Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
+                       double projectedReviewProbability, long projectionSamples, double errorRate,
+                       double targetErrorRate, long reviewed) {
+            this(state, trusted, reviewProbability, blockingProbability, projectedReviewProbability,
+                    projectionSamples, errorRate, targetErrorRate, reviewed, false);
+        }
+
+        /** A stream the audit service has not seen: it will be in probation. */
+        public static final Outlook NEW = new Outlook("probation", false, 1, 1, 1, 0, Double.NaN, 0, 0);
+
+        /** No audit service: outputs are not reviewed. */
+        public static final Outlook NOT_AUDITED = new Outlook("not audited", true, 0, 0, 0, 0, Double.NaN, 0, 0);
+
+        /**
+         * True while the stream is still earning trust: every output reviewed (probation, tightened, suspended), or
+         * trusted but building up (its blocking sample still shrinking with each review). Such a stream can cost
+         * more than the oracle for now and less once its evidence is in: it gets steps within the exploration
+         * budget, so it cannot stall between a clearance and the evidence that makes it cheap.
+         */
+        public boolean earningTrust() {
+            return !trusted || buildingUp;
+        }
+    }
+
+    private volatile Map<String, Map<String, Outlook>> shared = Map.of();
+    private volatile Map<String, Map<String, Map<String, Outlook>>> tenants = Map.of();
+    private volatile boolean audited;
+
+    /** The outlook of (model, worker type) for the tenant: the tenant's stream, else the shared one, else NEW. */
+    public Outlook get(String workerType, String modelId, String tenant) {
+        if (!audited) {
+            return Outlook.NOT_AUDITED;
+        }
+        if (tenant != null && !tenant.isEmpty()) {
+            Map<String, Map<String, Outlook>> own = tenants.get(tenant);
+            if (own != null) {
+                Map<String, Outlook> byModel = own.get(workerType);
+                Outlook o = byModel == null ? null : byModel.get(modelId);
+                if (o != null) {
+                    return o;
+                }
+            }
+        }
+        Map<String, Outlook> byModel = shared.get(workerType);
+        Outlook o = byModel == null ? null : byModel.get(modelId);
+        return o != null ? o : Outlook.NEW;
+    }
+
+    /** True once an audit service is known to decide on outputs (streams listed at least once, or configured). */
+    public boolean audited() {
+        return audited;
+    }
+
+    /** Marks outputs as audited before the first poll answers (an audit client is configured). */
+    public void expectAudit() {
+        audited = true;
+    }
+
+    /** Replaces every outlook with the audit service's current streams. */
+    public void replaceAll(List<StreamStatus> streams) {
+        Map<String, Map<String, Outlook>> newShared = new HashMap<>();
+        Map<String, Map<String, Map<String, Outlook>>> newTenants = new HashMap<>();
+        for (StreamStatus s : streams) {
+            Outlook o = of(s);
+            Map<String, Map<String, Outlook>> target = s.getTenant().isEmpty() ? newShared
+                    : newTenants.computeIfAbsent(s.getTenant(), t -> new HashMap<>());
+            target.computeIfAbsent(s.getWorkerType(), w -> new HashMap<>()).put(s.getWorkerBackend(), o);
+        }
+        shared = newShared;
+        tenants = newTenants;
+        audited = true;
+    }
+
+    static Outlook of(StreamStatus s) {
+        TrustState state = s.getState();
+        boolean trusted = state == TrustState.TRUST_STATE_NORMAL || state == TrustState.TRUST_STATE_REDUCED;
+        double review = trusted ? unit(s.getReviewProbability()) : 1.0;
+        double blocking = trusted ? unit(s.getBlockingProbability()) : 1.0;
+        double projected = s.getProjectedReviewProbability() > 0 ? unit(s.getProjectedReviewProbability()) : 1.0;
+        // an estimate of 0 next to rejections means the audit service did not fit one yet
+        double error = s.getReviewed() == 0 ? Double.NaN
+                : s.getErrorRate() > 0 || s.getRejected() == 0 ? unit(s.getErrorRate())
+                : (double) s.getRejected() / s.getReviewed();
+        boolean buildingUp = trusted && s.getBlockingSampleRate() > s.getSamplingRate();
+        String label = state.name().replace("TRUST_STATE_", "").toLowerCase(Locale.ROOT)
+                + (buildingUp ? " (building up)" : "");
+        return new Outlook(label, trusted, review, blocking, projected, s.getProjectionSamples(), error,
+                s.getTargetErrorRate(), s.getReviewed(), buildingUp);
+    }
+
+    private static double unit(double v) {
+        return Double.isNaN(v) ? 1.0 : Math.max(0, Math.min(1, v));
+    }
+}

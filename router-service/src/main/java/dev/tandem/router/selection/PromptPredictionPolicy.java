@@ -1,0 +1,185 @@
+package dev.tandem.router.selection;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.tandem.models.EmbeddedEncoder;
+import dev.tandem.models.EmbeddedEncoders;
+import dev.tandem.router.catalog.Backend;
+import dev.tandem.router.catalog.Catalog;
+import dev.tandem.router.catalog.ModelProfile;
+import dev.tandem.router.catalog.QualityEstimate;
+import dev.tandem.router.config.RouterConfig;
+import dev.tandem.router.learning.LiveView;
+import dev.tandem.router.learning.OutcomeMemory;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.jboss.logging.Logger;
+
+/**
+ * The prompt-level routing policy ("prompt-knn"), for the worker types listed in {@code prediction.worker-types}.
+ * It predicts each model's success on this step's input from the reviewed outcomes of the most similar earlier
+ * inputs (embedded in-process with {@code prediction.encoder}; see {@link OutcomeMemory} for the formula), puts
+ * the prediction in place of the model's measured quality, and ranks with the default rules: so the cheapest model
+ * whose predicted success meets the worker type's quality target wins, per step rather than per worker type.
+ * Models with fewer than {@code prediction.min-outcomes} reviewed outcomes keep their default quality.
+ * <p>
+ * Outcomes are learned from the reviews the router routes ({@code Review}): the verdict on the candidate model's
+ * output for those inputs. Reviews are selected by the audit policy (all of them in probation, low-confidence ones
+ * and a sample later), so the memory over-represents doubtful outputs; the shrinkage toward the model's overall
+ * rate keeps sparse neighbourhoods from swinging. The memory is in this replica's RAM: a restart relearns it from
+ * the reviews that follow.
+ */
+@ApplicationScoped
+public class PromptPredictionPolicy implements RoutingPolicy {
+
+    public static final String NAME = "prompt-knn";
+    private static final Logger LOG = Logger.getLogger(PromptPredictionPolicy.class);
+
+    @Inject
+    RouterConfig config;
+
+    @Inject
+    RouteSelector selector;
+
+    @Inject
+    MeterRegistry registry;
+
+    private OutcomeMemory memory;
+    private volatile EmbeddedEncoder encoder;
+    private Set<String> workerTypes = Set.of();
+    private final Set<String> gauged = new HashSet<>();
+
+    @jakarta.annotation.PostConstruct
+    void init() {
+        memory = new OutcomeMemory(config.prediction().maxOutcomes());
+        workerTypes = Set.copyOf(config.prediction().workerTypes().orElse(List.of()));
+        if (!workerTypes.isEmpty()) {
+            LOG.infof("prompt-level routing for worker types %s with encoder %s (k=%d, min outcomes %d)",
+                    workerTypes, config.prediction().encoder(), config.prediction().k(),
+                    config.prediction().minOutcomes());
+        }
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** True when this worker type is routed by the prompt-level policy. */
+    public boolean enabledFor(String workerType) {
+        return workerTypes.contains(workerType);
+    }
+
+    @Override
+    public Selection select(SelectionRequest request, Catalog catalog, LiveView live) {
+        if (request.stepText().isEmpty()) {
+            return selector.select(request, catalog, live)
+                    .withPolicy(NAME, "prompt-knn: no step input to predict from, default quality used; ");
+        }
+        float[] embedding = encoder().embed(request.stepText());
+        Map<String, QualityEstimate> predicted = new HashMap<>();
+        StringBuilder note = new StringBuilder("prompt-knn: ");
+        RouterConfig.Prediction p = config.prediction();
+        for (ModelProfile model : catalog.models()) {
+            if (!model.servesWorkerType(request.workerType())) {
+                continue;
+            }
+            OutcomeMemory.Prediction prediction = memory.predict(request.workerType(), model.id(), embedding, p.k(),
+                    p.minOutcomes(), p.shrinkage());
+            if (prediction == null) {
+                continue;
+            }
+            predicted.put(model.id(), new QualityEstimate(prediction.probability(), prediction.neighbours(),
+                    QualityEstimate.Source.PREDICTED));
+            note.append(String.format(Locale.ROOT, "%s predicted %.2f from %d nearest of %d reviewed (overall %.2f); ",
+                    model.id(), prediction.probability(), prediction.neighbours(), prediction.outcomes(),
+                    prediction.overallRate()));
+        }
+        if (predicted.isEmpty()) {
+            note.append("too few reviewed outcomes yet, default quality used; ");
+        }
+        LiveView withPredictions = new LiveView() {
+            @Override
+            public double p95Millis(Backend backend) {
+                return live.p95Millis(backend);
+            }
+
+            @Override
+            public double meanMillis(Backend backend) {
+                return live.meanMillis(backend);
+            }
+
+            @Override
+            public double errorRate(Backend backend) {
+                return live.errorRate(backend);
+            }
+
+            @Override
+            public int inFlight(Backend backend) {
+                return live.inFlight(backend);
+            }
+
+            @Override
+            public boolean circuitOpen(Backend backend) {
+                return live.circuitOpen(backend);
+            }
+
+            @Override
+            public long rateLimitedForNanos(Backend backend) {
+                return live.rateLimitedForNanos(backend);
+            }
+
+            @Override
+            public QualityEstimate quality(String workerType, ModelProfile model) {
+                QualityEstimate base = live.quality(workerType, model);
+                if (base.source() == QualityEstimate.Source.SUSPENDED) {
+                    return base;
+                }
+                QualityEstimate q = predicted.get(model.id());
+                return q != null ? q : base;
+            }
+        };
+        return selector.select(request, catalog, withPredictions).withPolicy(NAME, note.toString());
+    }
+
+    /** Records a reviewed outcome: the reviewer's verdict on the model's output for this step input. */
+    public void recordOutcome(String workerType, String modelId, String stepText, boolean accepted) {
+        if (!enabledFor(workerType) || stepText.isEmpty()) {
+            return;
+        }
+        memory.record(workerType, modelId, encoder().embed(stepText), accepted);
+        String pair = workerType + "/" + modelId;
+        synchronized (gauged) {
+            if (gauged.add(pair)) {
+                Gauge.builder("tandem.router.prediction.outcomes", memory, m -> m.outcomes(workerType, modelId))
+                        .description("Reviewed outcomes the prompt-level policy predicts from")
+                        .tags("worker_type", workerType, "model", modelId).register(registry);
+            }
+        }
+    }
+
+    public Map<String, int[]> summary() {
+        return memory.summary();
+    }
+
+    private EmbeddedEncoder encoder() {
+        EmbeddedEncoder e = encoder;
+        if (e == null) {
+            synchronized (this) {
+                if (encoder == null) {
+                    encoder = EmbeddedEncoders.get(config.prediction().encoder());
+                }
+                e = encoder;
+            }
+        }
+        return e;
+    }
+}

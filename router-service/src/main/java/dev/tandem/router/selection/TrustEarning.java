@@ -1,0 +1,228 @@
+package dev.tandem.router.selection;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import dev.tandem.router.budget.ExplorationBudget;
+import dev.tandem.router.config.RouterConfig;
+import dev.tandem.router.learning.StreamOutlooks;
+
+/**
+ * Routing at a guaranteed cost: after selection ranked the candidates on their expected total cost (execution,
+ * expected reviews and escalations; {@link RouteSelector}), this decides which of them the exploration budget
+ * allows, and when a stream still earning trust gets the step.
+ * <ol>
+ * <li>A candidate other than the oracle tier is allowed only while its worst case (execution, a review, an
+ * escalation) over the oracle's direct price fits the budget's headroom ({@link ExplorationBudget}); otherwise it is
+ * rejected as over the exploration budget, so the step goes to the next allowed candidate, at worst the oracle.</li>
+ * <li>When the choice is not a stream earning trust, the allowed stream still earning trust (probation, tightened,
+ * or trusted but still building up: its blocking sample above its sampling rate)
+ * with the lowest projected steady-state cost leads instead, provided that cost, execution + projected review share
+ * x review + reject probability x escalation, is under the current choice's expected cost: it is worth earning. Until
+ * the projection rests on {@code retire-after-samples} reviewed outputs, the stream's execution price stands in for
+ * it. Every such step is charged to the budget, which bounds how many there are.</li>
+ * <li>A stream whose projection rests on at least {@code retire-after-samples} reviewed outputs and does not beat
+ * the oracle is retired from exploration for a back-off that doubles with each retirement (up to
+ * {@code retire-for-max}); a trusted stream is always priced by its expected cost and needs no retirement.</li>
+ * </ol>
+ * Without an eligible oracle-tier candidate there is nothing to fall back to, and the selection stands as ranked.
+ */
+@ApplicationScoped
+public class TrustEarning {
+
+    /** A stream retired from exploration until a time, with the back-off its next retirement gets. */
+    record Retirement(long untilNanos, long nextBackoffNanos) {
+    }
+
+    private final ExplorationBudget budget;
+    private final int retireAfterSamples;
+    private final long retireForNanos;
+    private final long retireForMaxNanos;
+    private final LongSupplier clock;
+    private final Map<String, Retirement> retirements = new ConcurrentHashMap<>();
+
+    @Inject
+    public TrustEarning(RouterConfig config) {
+        this(new ExplorationBudget(config.explorationBudget().share(), config.explorationBudget().windowSteps(),
+                        config.explorationBudget().settleAfter().toNanos(), System::nanoTime),
+                config.explorationBudget().retireAfterSamples(), config.explorationBudget().retireFor().toNanos(),
+                config.explorationBudget().retireForMax().toNanos(), System::nanoTime);
+    }
+
+    public TrustEarning(ExplorationBudget budget, int retireAfterSamples, long retireForNanos, long retireForMaxNanos,
+                        LongSupplier clock) {
+        this.budget = budget;
+        this.retireAfterSamples = retireAfterSamples;
+        this.retireForNanos = retireForNanos;
+        this.retireForMaxNanos = retireForMaxNanos;
+        this.clock = clock;
+    }
+
+    public ExplorationBudget budget() {
+        return budget;
+    }
+
+    /** The selection the exploration budget allows, with the stream earning trust leading when it is worth it. */
+    public Selection apply(Selection selection, SelectionRequest request) {
+        if (!selection.chosen()) {
+            return selection;
+        }
+        CandidateEvaluation oracle = null;
+        for (CandidateEvaluation c : selection.eligible()) {
+            if (c.oracleDirect()) {
+                oracle = c;
+                break;
+            }
+        }
+        if (oracle == null) {
+            return selection;
+        }
+        String workerType = selection.workerType();
+        String tenant = request.tenant();
+        double oracleUsd = oracle.estimatedCostUsd();
+        double headroom = budget.headroomUsd(workerType, tenant, oracleUsd);
+        double overspend = budget.overspendFraction(workerType, tenant);
+        long now = clock.getAsLong();
+
+        List<CandidateEvaluation> dropped = new ArrayList<>();
+        CandidateEvaluation earning = null;
+        double earningProjected = Double.MAX_VALUE;
+        for (CandidateEvaluation c : selection.eligible()) {
+            if (c.oracleDirect()) {
+                continue;
+            }
+            Retirement r = retirements.get(retirementKey(workerType, tenant, c));
+            if (r != null && now < r.untilNanos() && c.outlook().earningTrust()) {
+                c.reject(RejectionKind.RETIRED, "retired from exploration for another "
+                        + Math.max(1, (r.untilNanos() - now) / 60_000_000_000L) + " min: its projected steady-state "
+                        + "cost does not beat the oracle's " + RouteSelector.usd(oracleUsd));
+                dropped.add(c);
+                continue;
+            }
+            double worst = c.worstOverspendUsd();
+            if (worst > headroom) {
+                c.reject(RejectionKind.EXPLORATION_BUDGET, "worst case " + RouteSelector.usd(worst)
+                        + " over oracle-direct exceeds the exploration budget's headroom "
+                        + RouteSelector.usd(Math.max(0, headroom)) + " (window of " + budget.windowSteps()
+                        + " steps at " + RouteSelector.fmt2(100 * overspend) + " % over all-oracle, limit "
+                        + RouteSelector.fmt2(100 * budget.share()) + " %)");
+                dropped.add(c);
+                continue;
+            }
+            if (c.outlook().earningTrust()) {
+                // until its projection rests on enough reviewed outputs a stream is given the benefit of the doubt
+                boolean projectable = c.outlook().projectionSamples() >= retireAfterSamples;
+                double projected = projectable ? projectedUsd(c) : c.estimatedCostUsd();
+                if (projectable && projected >= c.oracleCostUsd()) {
+                    retire(workerType, tenant, c, now);
+                    c.reject(RejectionKind.RETIRED, "retired from exploration: projected steady-state cost "
+                            + RouteSelector.usd(projected) + " (review share "
+                            + RouteSelector.fmt2(100 * c.outlook().projectedReviewProbability()) + " % from "
+                            + c.outlook().projectionSamples() + " reviewed outputs) does not beat the oracle's "
+                            + RouteSelector.usd(c.oracleCostUsd()));
+                    dropped.add(c);
+                    continue;
+                }
+                if (projected < earningProjected) {
+                    earning = c;
+                    earningProjected = projected;
+                }
+            }
+        }
+        CandidateEvaluation first = null;
+        for (CandidateEvaluation c : selection.eligible()) {
+            if (!dropped.contains(c)) {
+                first = c;
+                break;
+            }
+        }
+        CandidateEvaluation lead = null;
+        String why = dropped.isEmpty() ? "" : "exploration budget: " + dropped.size() + " candidate(s) held back";
+        // worth earning: it would beat the current choice once trusted
+        if (earning != null && first != null && first != earning && !first.outlook().earningTrust()
+                && earningProjected < first.expectedCostUsd()) {
+            lead = earning;
+            why = "earning trust: chose " + earning.backend().key() + " (stream " + earning.trustState()
+                    + (earning.outlook().buildingUp() ? String.format(Locale.ROOT, ", %.0f %% of outputs "
+                    + "reviewed blocking until production evidence bounds its error rate", 100
+                    * earning.outlook().blockingProbability()) : ", every output reviewed") + ") at expected "
+                    + RouteSelector.usd(earning.expectedCostUsd())
+                    + " over oracle-direct " + RouteSelector.usd(oracleUsd) + ", charged to the exploration budget ("
+                    + RouteSelector.fmt2(100 * overspend) + " % of the window's all-oracle cost spent over it, limit "
+                    + RouteSelector.fmt2(100 * budget.share()) + " %); projected steady-state cost "
+                    + (earning.outlook().projectionSamples() >= retireAfterSamples ? RouteSelector.usd(earningProjected)
+                    : "not projected yet (" + earning.outlook().projectionSamples() + " of " + retireAfterSamples
+                    + " reviewed outputs)");
+        }
+        if (dropped.isEmpty() && lead == null) {
+            boolean earns = selection.best().outlook().earningTrust() && !selection.best().oracleDirect();
+            return earns || overspend != 0 ? new Selection(selection.workerType(), selection.candidates(),
+                    selection.eligibleCount(), selection.qualityTarget(), selection.explanation(), selection.failure(),
+                    selection.policy(), selection.exploration(), selection.budgetDowngrade(),
+                    selection.bindingBudget(), selection.retryAfterNanos(), earns, overspend) : selection;
+        }
+        CandidateEvaluation chosen = lead != null ? lead : first;
+        boolean earns = chosen != null && !chosen.oracleDirect() && chosen.outlook().earningTrust();
+        return selection.budgeted(dropped, lead, why, earns, overspend);
+    }
+
+    /**
+     * Records a step routed to {@code chosen} before it runs: the most it can cost (execution, and a review and an
+     * escalation when they can happen) is reserved in its window. Call under {@link ExplorationBudget#lock} together
+     * with {@link #apply}.
+     */
+    public void admitted(String workerType, String tenant, String stepKey, CandidateEvaluation chosen) {
+        double baseline = chosen.oracleCostUsd() > 0 ? chosen.oracleCostUsd() : chosen.estimatedCostUsd();
+        budget.admitted(workerType, tenant, stepKey, baseline, chosen.estimatedCostUsd() + reserve(chosen));
+    }
+
+    /**
+     * Records a step's finished dispatch: its cost and oracle baseline, and a reservation for the worst review and
+     * escalation the executing candidate can still cause.
+     */
+    public void executed(String workerType, String tenant, String stepKey, CandidateEvaluation executed,
+                         double baselineUsd, double costUsd) {
+        budget.executed(workerType, tenant, stepKey, baselineUsd, costUsd, executed == null ? 0 : reserve(executed));
+    }
+
+    private static double reserve(CandidateEvaluation c) {
+        return c.oracleDirect() ? 0 : (c.reviewProbability() > 0 ? c.reviewWorstUsd() : 0)
+                + (c.rejectProbability() > 0 ? c.escalationCostUsd() : 0);
+    }
+
+    /**
+     * Projected steady-state cost of a stream once trusted: its reviews at the projected share, and escalations for
+     * the errors the reviews catch, all but the outgoing ones the target lets through: P(reject) = min(projected
+     * review share, max(0, error rate − target)).
+     */
+    static double projectedUsd(CandidateEvaluation c) {
+        StreamOutlooks.Outlook o = c.outlook();
+        double review = o.projectedReviewProbability();
+        double reject = Math.min(review, Math.max(0, c.rejectProbability() - o.targetErrorRate()));
+        return c.estimatedCostUsd() + review * c.reviewCostUsd() + reject * c.escalationCostUsd();
+    }
+
+    private void retire(String workerType, String tenant, CandidateEvaluation c, long now) {
+        retirements.compute(retirementKey(workerType, tenant, c), (k, old) -> {
+            long backoff = old == null ? retireForNanos : old.nextBackoffNanos();
+            return new Retirement(now + backoff, Math.min(retireForMaxNanos, 2 * backoff));
+        });
+    }
+
+    /** True while the stream is retired from exploration (tests, admin view). */
+    public boolean retired(String workerType, String tenant, String modelId) {
+        Retirement r = retirements.get(workerType + '\n' + (tenant == null ? "" : tenant) + '\n' + modelId);
+        return r != null && clock.getAsLong() < r.untilNanos();
+    }
+
+    private static String retirementKey(String workerType, String tenant, CandidateEvaluation c) {
+        return workerType + '\n' + (tenant == null ? "" : tenant) + '\n' + c.backend().model().id();
+    }
+}

@@ -1,0 +1,65 @@
+package dev.tandem.router.budget;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.tandem.router.config.RouterConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TenantBudgetsTests {
+
+    @TempDir
+    Path dir;
+
+    private long now = 1_000_000_000L;
+
+    private TenantBudgets budgets(Optional<String> stateFile) {
+        TenantBudgets b = new TenantBudgets();
+        b.registry = new SimpleMeterRegistry();
+        b.clock = () -> now;
+        b.config = TestConfigs.router(Map.of(
+                "tandem.router.tenants.acme.budget-usd", "1.00",
+                "tandem.router.tenants.acme.window", "1h",
+                "tandem.router.tenant-budget.state-file", stateFile.orElse("")));
+        return b;
+    }
+
+    @Test
+    void reservationsCountUntilSettledAndSpendLeavesTheWindow() {
+        TenantBudgets b = budgets(Optional.empty());
+
+        TenantBudgets.Reservation r = b.reserve("acme", 0.30);
+        assertThat(b.budget("acme").orElseThrow().spentUsd()).isCloseTo(0.30, within(1e-12));
+        b.settle(r, 0.25);
+        Budget after = b.budget("acme").orElseThrow();
+        assertThat(after.spentUsd()).isCloseTo(0.25, within(1e-12));
+        assertThat(after.leftUsd()).isCloseTo(0.75, within(1e-12));
+        assertThat(after.window()).isEqualTo(Duration.ofHours(1));
+        assertThat(b.budget("other")).isEmpty();
+        assertThat(b.reserve("other", 1)).isNull();
+
+        now += Duration.ofMinutes(61).toMillis();
+        assertThat(b.budget("acme").orElseThrow().spentUsd()).isZero();
+    }
+
+    @Test
+    void theStateFileKeepsSpendAcrossARestart() throws Exception {
+        Path file = dir.resolve("spend.json");
+        TenantBudgets first = budgets(Optional.of(file.toString()));
+        first.settle(first.reserve("acme", 0.4), 0.4);
+        first.save(file);
+        assertThat(Files.exists(file)).isTrue();
+
+        TenantBudgets second = budgets(Optional.of(file.toString()));
+        second.restore(file);
+        assertThat(second.budget("acme").orElseThrow().spentUsd()).isCloseTo(0.4, within(1e-12));
+    }
+}
