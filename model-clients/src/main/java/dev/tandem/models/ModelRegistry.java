@@ -6,6 +6,7 @@ import dev.tandem.models.openai.OpenAiModelClient;
 import dev.tandem.models.replay.ReplayModelClient;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +28,7 @@ public final class ModelRegistry implements AutoCloseable {
                 throw new IllegalArgumentException("model id '" + spec.id() + "' is configured twice");
             }
         }
-        this.models = java.util.Collections.unmodifiableMap(byId);
+        this.models = Collections.unmodifiableMap(byId);
     }
 
     /** The model with that id, if configured. */

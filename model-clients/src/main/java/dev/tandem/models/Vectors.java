@@ -1,5 +1,7 @@
 package dev.tandem.models;
 
+import java.util.List;
+
 /** Small vector helpers for normalised embeddings. */
 public final class Vectors {
 
@@ -19,7 +21,7 @@ public final class Vectors {
     }
 
     /** The L2-normalised mean of vectors: a centroid on the unit sphere. */
-    public static float[] centroid(java.util.List<float[]> vectors) {
+    public static float[] centroid(List<float[]> vectors) {
         if (vectors.isEmpty()) {
             throw new IllegalArgumentException("centroid of no vectors");
         }

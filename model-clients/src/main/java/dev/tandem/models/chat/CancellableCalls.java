@@ -2,6 +2,7 @@ package dev.tandem.models.chat;
 
 import dev.tandem.models.chat.ModelCallException.Kind;
 
+import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +61,7 @@ public final class CancellableCalls {
             deadline.cancel("the calling thread was interrupted");
             Thread.currentThread().interrupt();
             try {
-                thread.join(java.time.Duration.ofSeconds(5));
+                thread.join(Duration.ofSeconds(5));
             } catch (InterruptedException again) {
                 Thread.currentThread().interrupt();
             }

@@ -8,6 +8,7 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -137,7 +138,7 @@ public final class ProviderErrors {
     public static ModelCallException io(String modelId, Throwable failure, Duration requestTimeout) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SocketTimeoutException || t instanceof InterruptedIOException
-                    && !(t instanceof java.nio.channels.ClosedByInterruptException)) {
+                    && !(t instanceof ClosedByInterruptException)) {
                 return new ModelCallException(Kind.TIMEOUT, modelId, "no answer within " + requestTimeout,
                         0, null, "", failure);
             }

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /** Builds {@link ModelSpec}s and the {@link ModelRegistry} from {@code tandem.models.*}. */
 public final class ModelSpecs {
@@ -54,7 +55,7 @@ public final class ModelSpecs {
         return String.format("model %s: %s%s, capabilities %s", s.id(), s.provider().name().toLowerCase(),
                 s.endpoint().map(e -> " at " + e.baseUrl() + " as " + e.providerModel() + ", key "
                         + e.apiKey().describe()).orElse(s.replay().map(r -> " from " + r.dataset() + " responses '"
-                        + r.responseColumn() + "'").orElse("")), new java.util.TreeSet<>(s.capabilities()));
+                        + r.responseColumn() + "'").orElse("")), new TreeSet<>(s.capabilities()));
     }
 
     public static ModelSpec spec(String id, ModelConfig model) {

@@ -1,5 +1,6 @@
 package dev.tandem.models.openai;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
@@ -41,7 +42,9 @@ import dev.tandem.models.chat.TokenUsage;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -211,7 +214,7 @@ public final class OpenAiModelClient implements ModelClient {
             var node = JsonValue.fromJsonNode(s.schema());
             switch (mode) {
                 case JSON_SCHEMA, TOOL -> {
-                    var properties = new java.util.LinkedHashMap<String, JsonValue>();
+                    var properties = new LinkedHashMap<String, JsonValue>();
                     s.schema().properties().forEach(e -> properties.put(e.getKey(),
                             JsonValue.fromJsonNode(e.getValue())));
                     builder.responseFormat(ResponseFormatJsonSchema.builder()
@@ -225,7 +228,7 @@ public final class OpenAiModelClient implements ModelClient {
                 case JSON_OBJECT -> builder.responseFormat(ResponseFormatJsonObject.builder().build());
                 case VLLM_GUIDED_JSON -> builder.putAdditionalBodyProperty("guided_json", node);
                 case VLLM_STRUCTURED_OUTPUTS -> builder.putAdditionalBodyProperty("structured_outputs",
-                        JsonValue.from(java.util.Map.of("json", node)));
+                        JsonValue.from(Map.of("json", node)));
                 case PROMPT -> {
                     // the schema travels in the system prompt only
                 }
@@ -321,7 +324,7 @@ public final class OpenAiModelClient implements ModelClient {
         if (raw.isPresent()) {
             try {
                 return ProviderErrors.messageOf(JSON.readTree(raw.get()));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+            } catch (JsonProcessingException notJson) {
                 return raw.get();
             }
         }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ public final class RecordedPrompts {
                          @JsonProperty("models") Map<String, Response> models) {
 
         public Prompt {
-            models = models == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(models));
+            models = models == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(models));
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Recorded responses of one model, by prompt: either the prompt column and one response column of a CSV file with a
@@ -96,7 +97,7 @@ public final class ReplayDataset {
     private static ReplayDataset loadJsonl(Path file, String model) throws IOException {
         var responses = new HashMap<String, String>();
         var costs = new HashMap<String, Double>();
-        var models = new java.util.TreeSet<String>();
+        var models = new TreeSet<String>();
         for (var prompt : RecordedPrompts.read(file)) {
             models.addAll(prompt.models().keySet());
             var recorded = prompt.models().get(model);

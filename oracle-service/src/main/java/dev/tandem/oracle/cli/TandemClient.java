@@ -1,13 +1,18 @@
 package dev.tandem.oracle.cli;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.BadRequest;
+import dev.tandem.proto.oracle.v1.AuditOutcome;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.TaskEvent;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.MetadataUtils;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -91,10 +96,10 @@ public final class TandemClient {
         try {
             var stub = OracleServiceGrpc.newBlockingStub(channel);
             if (apiKey != null && !apiKey.isBlank()) {
-                var headers = new io.grpc.Metadata();
-                headers.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                var headers = new Metadata();
+                headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
                         "Bearer " + apiKey);
-                stub = stub.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+                stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
             }
             if (stream) {
                 var samples = tasksFile == null ? SampleTasks.bundled() : SampleTasks.read(Path.of(tasksFile));
@@ -116,7 +121,7 @@ public final class TandemClient {
 
     /** Today's single-task view: progress events as they arrive, then the plan, the steps and the cost. */
     private static void runOne(OracleServiceGrpc.OracleServiceBlockingStub stub, ExecuteRequest request)
-            throws com.google.protobuf.InvalidProtocolBufferException {
+            throws InvalidProtocolBufferException {
         var out = System.out;
         try {
             ExecuteResponse response = null;
@@ -138,8 +143,8 @@ public final class TandemClient {
             var status = StatusProto.fromThrowable(e);
             if (status != null) {
                 for (var detail : status.getDetailsList()) {
-                    if (detail.is(com.google.rpc.BadRequest.class)) {
-                        for (var v : detail.unpack(com.google.rpc.BadRequest.class).getFieldViolationsList()) {
+                    if (detail.is(BadRequest.class)) {
+                        for (var v : detail.unpack(BadRequest.class).getFieldViolationsList()) {
                             System.err.println("  " + v.getField() + ": " + v.getDescription());
                         }
                     }
@@ -185,7 +190,7 @@ public final class TandemClient {
         out.printf("  [%3d] %s%n", e.getSequence(), line);
     }
 
-    private static String describe(dev.tandem.proto.oracle.v1.AuditOutcome a) {
+    private static String describe(AuditOutcome a) {
         var s = new StringBuilder(a.getDecision()).append(" (").append(a.getReason());
         if (a.getSamplingProbability() > 0 && a.getSamplingProbability() < 1) {
             s.append(String.format(Locale.ROOT, ", p=%.2f", a.getSamplingProbability()));

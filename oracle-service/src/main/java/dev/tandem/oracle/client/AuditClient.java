@@ -11,7 +11,6 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.faulttolerance.api.CircuitBreakerName;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
 import org.eclipse.microprofile.faulttolerance.Retry;
 
@@ -22,11 +21,13 @@ import org.eclipse.microprofile.faulttolerance.Retry;
 @ApplicationScoped
 public class AuditClient {
 
-    @GrpcClient("audit")
-    AuditServiceGrpc.AuditServiceBlockingStub audit;
+    private final AuditServiceGrpc.AuditServiceBlockingStub audit;
+    private final OracleConfig config;
 
-    @Inject
-    OracleConfig config;
+    public AuditClient(@GrpcClient("audit") AuditServiceGrpc.AuditServiceBlockingStub audit, OracleConfig config) {
+        this.audit = audit;
+        this.config = config;
+    }
 
     @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
     @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)

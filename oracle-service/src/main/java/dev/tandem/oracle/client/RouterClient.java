@@ -21,7 +21,6 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.faulttolerance.api.CircuitBreakerName;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
 import org.eclipse.microprofile.faulttolerance.Retry;
 
@@ -34,15 +33,19 @@ public class RouterClient {
 
     private static final Logger LOG = Logger.getLogger(RouterClient.class);
 
-    @GrpcClient("router")
-    RouterServiceGrpc.RouterServiceBlockingStub router;
+    private final RouterServiceGrpc.RouterServiceBlockingStub router;
 
     /** The same client's channel, for the one call made without waiting (an async stub is not injectable). */
-    @GrpcClient("router")
-    Channel routerChannel;
+    private final Channel routerChannel;
 
-    @Inject
-    OracleConfig config;
+    private final OracleConfig config;
+
+    public RouterClient(@GrpcClient("router") RouterServiceGrpc.RouterServiceBlockingStub router,
+            @GrpcClient("router") Channel routerChannel, OracleConfig config) {
+        this.router = router;
+        this.routerChannel = routerChannel;
+        this.config = config;
+    }
 
     // Refusals (load shedding, bad requests) and the caller's own expired deadline do not count toward opening.
     @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class,

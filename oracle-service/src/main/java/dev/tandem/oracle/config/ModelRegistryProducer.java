@@ -1,6 +1,8 @@
 package dev.tandem.oracle.config;
 
 import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.ModelSpec;
+import dev.tandem.models.Provider;
 import dev.tandem.models.config.ModelSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -33,8 +35,8 @@ public class ModelRegistryProducer {
     private static void requireChatModel(ModelRegistry registry, String id, String key) {
         var spec = registry.find(id).orElseThrow(() -> new IllegalStateException(key + "=" + id
                 + ": no such model in tandem.models (configured: " + registry.all().stream()
-                .map(dev.tandem.models.ModelSpec::id).toList() + ")"));
-        if (spec.provider() == dev.tandem.models.Provider.EMBEDDED) {
+                .map(ModelSpec::id).toList() + ")"));
+        if (spec.provider() == Provider.EMBEDDED) {
             throw new IllegalStateException(key + "=" + id + ": an embedded encoder cannot plan or write; name a "
                     + "chat model (openai, anthropic or replay)");
         }

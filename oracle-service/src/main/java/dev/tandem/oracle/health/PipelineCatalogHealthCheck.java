@@ -1,18 +1,21 @@
 package dev.tandem.oracle.health;
 
 import dev.tandem.oracle.service.PipelineCatalog;
-import jakarta.inject.Inject;
+import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 /** Ready once the pipeline catalog is loaded: without it the embedded planner cannot plan. */
 @Readiness
-@jakarta.enterprise.context.ApplicationScoped
+@ApplicationScoped
 public class PipelineCatalogHealthCheck implements HealthCheck {
 
-    @Inject
-    PipelineCatalog catalog;
+    private final PipelineCatalog catalog;
+
+    public PipelineCatalogHealthCheck(PipelineCatalog catalog) {
+        this.catalog = catalog;
+    }
 
     @Override
     public HealthCheckResponse call() {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.PlanStep;
 
+import java.util.Map;
+
 /** The plan as the JSON document {@code plan.schema.json} describes (snake_case field names, as in the proto). */
 public final class PlanJson {
 
@@ -46,7 +48,7 @@ public final class PlanJson {
             step.put("worker_type", s.getWorkerType());
             var inputs = step.putObject("inputs");
             // sorted, so violation messages and logs are stable
-            s.getInputsMap().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+            s.getInputsMap().entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .forEach(e -> inputs.put(e.getKey(), e.getValue()));
             var deps = step.putArray("depends_on");
             s.getDependsOnList().forEach(deps::add);

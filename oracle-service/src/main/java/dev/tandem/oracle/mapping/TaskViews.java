@@ -8,6 +8,7 @@ import dev.tandem.proto.oracle.v1.StepResult;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** JSON views of tasks for the admin endpoints (the proto messages are not Jackson beans). */
 public final class TaskViews {
@@ -66,7 +67,7 @@ public final class TaskViews {
 
     public static PlanView plan(Plan p) {
         return new PlanView(p.getPipeline(), p.getPlanner(), p.getRationale(), p.getStepsList().stream()
-                .map(s -> new PlanStepView(s.getId(), s.getWorkerType(), new java.util.TreeMap<>(s.getInputsMap()),
+                .map(s -> new PlanStepView(s.getId(), s.getWorkerType(), new TreeMap<>(s.getInputsMap()),
                         s.getDependsOnList()))
                 .toList());
     }

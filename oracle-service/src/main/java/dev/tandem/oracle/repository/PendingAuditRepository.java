@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
@@ -36,15 +35,17 @@ public class PendingAuditRepository {
         }
     }
 
-    @Inject
-    OracleConfig config;
-
-    @Inject
-    MeterRegistry registry;
+    private final OracleConfig config;
+    private final MeterRegistry registry;
 
     private final Deque<PendingRecord> queue = new ArrayDeque<>();
     private final Map<String, Integer> pendingPerDecision = new HashMap<>();
     private Counter dropped;
+
+    public PendingAuditRepository(OracleConfig config, MeterRegistry registry) {
+        this.config = config;
+        this.registry = registry;
+    }
 
     @PostConstruct
     void metrics() {

@@ -2,7 +2,6 @@ package dev.tandem.oracle.repository;
 
 import dev.tandem.oracle.config.OracleConfig;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,10 +17,13 @@ import java.util.function.UnaryOperator;
 @ApplicationScoped
 public class TaskRepository {
 
-    @Inject
-    OracleConfig config;
+    private final OracleConfig config;
 
     private final Map<String, TaskRecord> tasks = new LinkedHashMap<>();
+
+    public TaskRepository(OracleConfig config) {
+        this.config = config;
+    }
 
     public synchronized void save(TaskRecord record) {
         tasks.put(record.taskId(), record);

@@ -3,7 +3,6 @@ package dev.tandem.oracle.rest;
 import dev.tandem.oracle.security.Caller;
 import dev.tandem.oracle.security.ClientAccess;
 import io.grpc.StatusRuntimeException;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -22,8 +21,11 @@ public class AdminAccessFilter {
 
     static final String CALLER = "tandem.caller";
 
-    @Inject
-    ClientAccess access;
+    private final ClientAccess access;
+
+    public AdminAccessFilter(ClientAccess access) {
+        this.access = access;
+    }
 
     @ServerRequestFilter
     public Optional<Response> authenticate(ContainerRequestContext request) {

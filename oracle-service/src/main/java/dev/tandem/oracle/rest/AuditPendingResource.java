@@ -1,7 +1,6 @@
 package dev.tandem.oracle.rest;
 
 import dev.tandem.oracle.repository.PendingAuditRepository;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.ForbiddenException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -20,8 +19,11 @@ public class AuditPendingResource {
     public record PendingView(String decisionId, String kind) {
     }
 
-    @Inject
-    PendingAuditRepository pending;
+    private final PendingAuditRepository pending;
+
+    public AuditPendingResource(PendingAuditRepository pending) {
+        this.pending = pending;
+    }
 
     @GET
     public List<PendingView> list(@Context ContainerRequestContext request) {

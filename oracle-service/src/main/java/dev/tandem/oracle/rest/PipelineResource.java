@@ -2,7 +2,6 @@ package dev.tandem.oracle.rest;
 
 import dev.tandem.oracle.mapping.PipelineDefinition;
 import dev.tandem.oracle.service.PipelineCatalog;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -17,8 +16,11 @@ import java.util.Collection;
 @Produces(MediaType.APPLICATION_JSON)
 public class PipelineResource {
 
-    @Inject
-    PipelineCatalog catalog;
+    private final PipelineCatalog catalog;
+
+    public PipelineResource(PipelineCatalog catalog) {
+        this.catalog = catalog;
+    }
 
     @GET
     public Collection<PipelineDefinition> all() {

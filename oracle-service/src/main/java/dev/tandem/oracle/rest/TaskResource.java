@@ -2,7 +2,6 @@ package dev.tandem.oracle.rest;
 
 import dev.tandem.oracle.mapping.TaskViews;
 import dev.tandem.oracle.repository.TaskRepository;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -25,8 +24,11 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class TaskResource {
 
-    @Inject
-    TaskRepository tasks;
+    private final TaskRepository tasks;
+
+    public TaskResource(TaskRepository tasks) {
+        this.tasks = tasks;
+    }
 
     @GET
     public List<TaskViews.TaskSummary> recent(@QueryParam("limit") @DefaultValue("20") int limit,

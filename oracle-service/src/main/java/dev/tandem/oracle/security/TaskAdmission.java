@@ -6,6 +6,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.util.Durations;
 import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
+import com.google.rpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,7 +44,7 @@ public final class TaskAdmission {
             int now = inFlight.get();
             if (limit > 0 && now >= limit) {
                 rejected.increment();
-                throw StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                throw StatusProto.toStatusRuntimeException(Status.newBuilder()
                         .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
                         .setMessage("this oracle replica is at capacity (" + limit + " tasks running, "
                                 + "tandem.oracle.limits.max-tasks-in-flight); retry in " + RETRY_MS + " ms")

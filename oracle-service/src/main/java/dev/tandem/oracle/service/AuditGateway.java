@@ -11,7 +11,6 @@ import dev.tandem.proto.audit.v1.ReviewMode;
 import io.grpc.Deadline;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.faulttolerance.Fallback;
 import org.jboss.logging.Logger;
 
@@ -28,11 +27,13 @@ public class AuditGateway {
     public static final String AUDIT_UNAVAILABLE = "audit_unavailable";
     private static final Logger LOG = Logger.getLogger(AuditGateway.class);
 
-    @Inject
-    AuditClient client;
+    private final AuditClient client;
+    private final PendingAuditRepository pending;
 
-    @Inject
-    PendingAuditRepository pending;
+    public AuditGateway(AuditClient client, PendingAuditRepository pending) {
+        this.client = client;
+        this.pending = pending;
+    }
 
     @Fallback(fallbackMethod = "failSafeDecision")
     public DecideResponse decide(DecideRequest request, Deadline deadline) {

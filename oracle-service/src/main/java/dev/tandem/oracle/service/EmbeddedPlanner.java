@@ -8,7 +8,6 @@ import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.mapping.PipelineDefinition;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -34,13 +33,15 @@ public class EmbeddedPlanner implements Planner {
     private record IndexedPipeline(String name, List<String> texts, List<float[]> vectors) {
     }
 
-    @Inject
-    PipelineCatalog catalog;
-
-    @Inject
-    OracleConfig config;
+    private final PipelineCatalog catalog;
+    private final OracleConfig config;
 
     private volatile List<IndexedPipeline> index;
+
+    public EmbeddedPlanner(PipelineCatalog catalog, OracleConfig config) {
+        this.catalog = catalog;
+        this.config = config;
+    }
 
     @Override
     public String name() {

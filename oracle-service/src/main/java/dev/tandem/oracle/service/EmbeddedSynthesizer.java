@@ -7,7 +7,6 @@ import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.StepResult;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.util.List;
 import java.util.Optional;
@@ -19,8 +18,11 @@ import java.util.Optional;
 @ApplicationScoped
 public class EmbeddedSynthesizer implements Synthesizer {
 
-    @Inject
-    ObjectMapper mapper;
+    private final ObjectMapper mapper;
+
+    public EmbeddedSynthesizer(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
 
     @Override
     public Synthesis synthesize(String task, Plan plan, List<StepResult> steps, TaskEvents events) {

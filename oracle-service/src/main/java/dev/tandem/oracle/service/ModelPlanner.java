@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.ChatMessage;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
@@ -13,13 +14,14 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.mapping.PlanJson;
 import dev.tandem.proto.worker.v1.WorkerTypeInfo;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Plans with the oracle's own chat model ({@code tandem.oracle.planner.model}): the model sees the task, the names
@@ -35,23 +37,22 @@ public class ModelPlanner implements Planner {
     private static final int INPUT_PREVIEW_CHARS = 200;
     private static final int SCHEMA_PREVIEW_CHARS = 600;
 
-    @Inject
-    ModelRegistry models;
+    private final ModelRegistry models;
+    private final RouterCatalog catalog;
+    private final PipelineCatalog pipelines;
+    private final PlanValidator validator;
+    private final OracleConfig config;
+    private final ObjectMapper json;
 
-    @Inject
-    RouterCatalog catalog;
-
-    @Inject
-    PipelineCatalog pipelines;
-
-    @Inject
-    PlanValidator validator;
-
-    @Inject
-    OracleConfig config;
-
-    @Inject
-    ObjectMapper json;
+    public ModelPlanner(ModelRegistry models, RouterCatalog catalog, PipelineCatalog pipelines, PlanValidator validator,
+            OracleConfig config, ObjectMapper json) {
+        this.models = models;
+        this.catalog = catalog;
+        this.pipelines = pipelines;
+        this.validator = validator;
+        this.config = config;
+        this.json = json;
+    }
 
     @Override
     public String name() {
@@ -87,8 +88,8 @@ public class ModelPlanner implements Planner {
                 .maxTokens(config.planner().maxOutputTokens()).temperature(0);
         if (request.deadline() != null) {
             // the task's deadline bounds the planning call too (request timeout = time left)
-            chat.deadline(dev.tandem.models.chat.CallDeadline.after(java.time.Duration.ofNanos(
-                    Math.max(0, request.deadline().timeRemaining(java.util.concurrent.TimeUnit.NANOSECONDS)))));
+            chat.deadline(CallDeadline.after(Duration.ofNanos(
+                    Math.max(0, request.deadline().timeRemaining(TimeUnit.NANOSECONDS)))));
         }
         messages.forEach(chat::message);
         ChatResponse answer;

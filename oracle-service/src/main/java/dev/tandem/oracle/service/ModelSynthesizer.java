@@ -9,7 +9,6 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.StepResult;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.List;
@@ -27,17 +26,17 @@ public class ModelSynthesizer implements Synthesizer {
     private static final Logger LOG = Logger.getLogger(ModelSynthesizer.class);
     private static final int STEP_OUTPUT_CHARS = 4000;
 
-    @Inject
-    ModelRegistry models;
+    private final ModelRegistry models;
+    private final EmbeddedSynthesizer merger;
+    private final OracleConfig config;
+    private final ObjectMapper json;
 
-    @Inject
-    EmbeddedSynthesizer merger;
-
-    @Inject
-    OracleConfig config;
-
-    @Inject
-    ObjectMapper json;
+    public ModelSynthesizer(ModelRegistry models, EmbeddedSynthesizer merger, OracleConfig config, ObjectMapper json) {
+        this.models = models;
+        this.merger = merger;
+        this.config = config;
+        this.json = json;
+    }
 
     @Override
     public Synthesis synthesize(String task, Plan plan, List<StepResult> steps, TaskEvents events) {

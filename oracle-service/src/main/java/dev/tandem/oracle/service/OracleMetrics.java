@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,10 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 @ApplicationScoped
 public class OracleMetrics {
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
 
     private final AtomicInteger inFlight = new AtomicInteger();
+
+    public OracleMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     @PostConstruct
     void gauges() {

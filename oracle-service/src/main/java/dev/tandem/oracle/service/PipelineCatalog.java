@@ -6,7 +6,6 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.mapping.PipelineDefinition;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -29,13 +28,15 @@ public class PipelineCatalog {
 
     private static final Logger LOG = Logger.getLogger(PipelineCatalog.class);
 
-    @Inject
-    ObjectMapper mapper;
-
-    @Inject
-    OracleConfig config;
+    private final ObjectMapper mapper;
+    private final OracleConfig config;
 
     private Map<String, PipelineDefinition> pipelines;
+
+    public PipelineCatalog(ObjectMapper mapper, OracleConfig config) {
+        this.mapper = mapper;
+        this.config = config;
+    }
 
     @PostConstruct
     void load() {

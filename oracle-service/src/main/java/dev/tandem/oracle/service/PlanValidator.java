@@ -11,10 +11,10 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.mapping.PlanJson;
 import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.PlanStep;
+import dev.tandem.proto.worker.v1.WorkerTypeInfo;
 import io.grpc.Deadline;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,17 +43,18 @@ public class PlanValidator {
     private static final Pattern INPUT_REF = Pattern.compile("inputs\\.([A-Za-z0-9_.-]+)");
     private static final Pattern STEP_REF = Pattern.compile("steps\\.([a-z0-9_-]+)\\.output");
 
-    @Inject
-    OracleConfig config;
-
-    @Inject
-    RouterCatalog catalog;
-
-    @Inject
-    ObjectMapper mapper;
+    private final OracleConfig config;
+    private final RouterCatalog catalog;
+    private final ObjectMapper mapper;
 
     private JsonSchema schema;
     private ObjectNode schemaDocument;
+
+    public PlanValidator(OracleConfig config, RouterCatalog catalog, ObjectMapper mapper) {
+        this.config = config;
+        this.catalog = catalog;
+        this.mapper = mapper;
+    }
 
     @PostConstruct
     void loadSchema() {
@@ -87,7 +89,7 @@ public class PlanValidator {
             violations.add(new FieldViolation(fieldPath(m), describe(m)));
         }
         var steps = plan.getStepsList();
-        var known = steps.isEmpty() ? Map.<String, dev.tandem.proto.worker.v1.WorkerTypeInfo>of()
+        var known = steps.isEmpty() ? Map.<String, WorkerTypeInfo>of()
                 : catalog.workerTypes(deadline);
 
         Map<String, Integer> indexById = new HashMap<>();
@@ -113,7 +115,7 @@ public class PlanValidator {
     }
 
     private void checkStep(int i, PlanStep step, Map<String, Integer> indexById,
-                           Map<String, dev.tandem.proto.worker.v1.WorkerTypeInfo> known,
+                           Map<String, WorkerTypeInfo> known,
                            Map<String, String> requestInputs, List<FieldViolation> violations) {
         var type = known.get(step.getWorkerType());
         if (!step.getWorkerType().isEmpty() && type == null) {
@@ -227,7 +229,7 @@ public class PlanValidator {
     private static List<String> findCycle(int from, List<PlanStep> steps, Map<String, Integer> indexById) {
         var onPath = new ArrayList<Integer>();
         var visited = new HashSet<Integer>();
-        var stack = new ArrayDeque<java.util.Iterator<Integer>>();
+        var stack = new ArrayDeque<Iterator<Integer>>();
         onPath.add(from);
         visited.add(from);
         stack.push(successors(from, steps, indexById).iterator());

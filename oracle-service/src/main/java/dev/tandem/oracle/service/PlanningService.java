@@ -4,10 +4,10 @@ import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.Plan;
+import io.grpc.Deadline;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import dev.tandem.models.chat.TokenUsage;
@@ -31,17 +31,18 @@ public class PlanningService {
     public record PlannedTask(Plan plan, PlanGraph graph, TokenUsage usage) {
     }
 
-    @Inject
-    EmbeddedPlanner embeddedPlanner;
+    private final EmbeddedPlanner embeddedPlanner;
+    private final ModelPlanner modelPlanner;
+    private final PlanValidator validator;
+    private final OracleConfig config;
 
-    @Inject
-    ModelPlanner modelPlanner;
-
-    @Inject
-    PlanValidator validator;
-
-    @Inject
-    OracleConfig config;
+    public PlanningService(EmbeddedPlanner embeddedPlanner, ModelPlanner modelPlanner, PlanValidator validator,
+            OracleConfig config) {
+        this.embeddedPlanner = embeddedPlanner;
+        this.modelPlanner = modelPlanner;
+        this.validator = validator;
+        this.config = config;
+    }
 
     void warmUp(@Observes StartupEvent event) {
         if (planner() != embeddedPlanner) {
@@ -62,7 +63,7 @@ public class PlanningService {
         return config.planner().model().isPresent() ? modelPlanner : embeddedPlanner;
     }
 
-    public PlannedTask plan(String taskId, ExecuteRequest request, io.grpc.Deadline deadline) {
+    public PlannedTask plan(String taskId, ExecuteRequest request, Deadline deadline) {
         if (request.hasPlan() && request.getPlan().getStepsCount() > 0) {
             var plan = request.getPlan().getPlanner().isEmpty()
                     ? request.getPlan().toBuilder().setPlanner("client").build() : request.getPlan();

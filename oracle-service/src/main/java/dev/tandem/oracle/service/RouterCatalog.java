@@ -7,7 +7,6 @@ import dev.tandem.proto.worker.v1.WorkerTypeInfo;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Instant;
@@ -29,14 +28,16 @@ public class RouterCatalog {
     private record Snapshot<T>(T value, Instant fetchedAt) {
     }
 
-    @Inject
-    RouterClient router;
-
-    @Inject
-    OracleConfig config;
+    private final RouterClient router;
+    private final OracleConfig config;
 
     private volatile Snapshot<Map<String, WorkerTypeInfo>> workerTypes;
     private volatile Snapshot<Map<String, ModelEntry>> models;
+
+    public RouterCatalog(RouterClient router, OracleConfig config) {
+        this.router = router;
+        this.config = config;
+    }
 
     /** Worker types by name. UNAVAILABLE when the router cannot be reached and none were ever read. */
     public Map<String, WorkerTypeInfo> workerTypes(Deadline deadline) {

@@ -24,13 +24,13 @@ import dev.tandem.proto.worker.v1.ReviewVerdict;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,17 +46,17 @@ public class StepRunner {
 
     private static final Logger LOG = Logger.getLogger(StepRunner.class);
 
-    @Inject
-    RouterClient router;
+    private final RouterClient router;
+    private final RouterCatalog catalog;
+    private final AuditGateway audit;
+    private final OracleMetrics metrics;
 
-    @Inject
-    RouterCatalog catalog;
-
-    @Inject
-    AuditGateway audit;
-
-    @Inject
-    OracleMetrics metrics;
+    public StepRunner(RouterClient router, RouterCatalog catalog, AuditGateway audit, OracleMetrics metrics) {
+        this.router = router;
+        this.catalog = catalog;
+        this.audit = audit;
+        this.metrics = metrics;
+    }
 
     public StepOutcome run(StepContext ctx, PlanStep step) {
         long started = System.nanoTime();
@@ -259,7 +259,7 @@ public class StepRunner {
 
     /** The step's inputs with {{inputs.NAME}} and {{steps.ID.output}} replaced by their values. */
     static Map<String, String> resolveInputs(PlanStep step, StepContext ctx) {
-        var resolved = new java.util.LinkedHashMap<String, String>();
+        var resolved = new LinkedHashMap<String, String>();
         for (var input : step.getInputsMap().entrySet()) {
             Matcher m = PlanValidator.REFERENCE.matcher(input.getValue());
             var out = new StringBuilder();

@@ -13,9 +13,9 @@ import dev.tandem.proto.oracle.v1.TaskEvent;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.opentelemetry.context.Context;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
@@ -46,36 +46,33 @@ public class TaskRunner {
 
     private static final Logger LOG = Logger.getLogger(TaskRunner.class);
 
-    @Inject
-    PlanningService planning;
-
-    @Inject
-    StepRunner steps;
-
-    @Inject
-    EmbeddedSynthesizer mergingSynthesizer;
-
-    @Inject
-    ModelSynthesizer modelSynthesizer;
-
-    @Inject
-    RouterCatalog catalog;
-
-    @Inject
-    TaskRepository tasks;
-
-    @Inject
-    OracleMetrics metrics;
-
-    @Inject
-    OracleConfig config;
-
-    @Inject
-    TaskRequestBounds bounds;
+    private final PlanningService planning;
+    private final StepRunner steps;
+    private final EmbeddedSynthesizer mergingSynthesizer;
+    private final ModelSynthesizer modelSynthesizer;
+    private final RouterCatalog catalog;
+    private final TaskRepository tasks;
+    private final OracleMetrics metrics;
+    private final OracleConfig config;
+    private final TaskRequestBounds bounds;
 
     // steps keep the task's trace context (the router and audit calls they make belong to the task's trace)
     private final ExecutorService stepExecutor =
-            io.opentelemetry.context.Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor());
+            Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor());
+
+    public TaskRunner(PlanningService planning, StepRunner steps, EmbeddedSynthesizer mergingSynthesizer,
+            ModelSynthesizer modelSynthesizer, RouterCatalog catalog, TaskRepository tasks, OracleMetrics metrics,
+            OracleConfig config, TaskRequestBounds bounds) {
+        this.planning = planning;
+        this.steps = steps;
+        this.mergingSynthesizer = mergingSynthesizer;
+        this.modelSynthesizer = modelSynthesizer;
+        this.catalog = catalog;
+        this.tasks = tasks;
+        this.metrics = metrics;
+        this.config = config;
+        this.bounds = bounds;
+    }
 
     @PreDestroy
     void close() {

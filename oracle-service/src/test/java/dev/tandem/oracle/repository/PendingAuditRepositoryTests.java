@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PendingAuditRepositoryTests {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final PendingAuditRepository pending = new PendingAuditRepository();
+    private final PendingAuditRepository pending = new PendingAuditRepository(capacity(3), registry);
     private final List<LogRecord> errors = new CopyOnWriteArrayList<>();
     private final Handler capture = new Handler() {
         @Override
@@ -73,8 +73,6 @@ class PendingAuditRepositoryTests {
 
     @BeforeEach
     void wire() {
-        pending.config = capacity(3);
-        pending.registry = registry;
         pending.metrics();
         Logger.getLogger(PendingAuditRepository.class.getName()).addHandler(capture);
     }

@@ -1,9 +1,11 @@
 package dev.tandem.worker.grpc;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
+import com.google.rpc.Status;
 import dev.tandem.grpc.BadRequestDetail;
 import dev.tandem.worker.service.StepException;
 import io.grpc.StatusRuntimeException;
@@ -23,20 +25,20 @@ final class GrpcErrors {
 
     static StatusRuntimeException toStatus(Throwable failure) {
         if (failure instanceof StepException step) {
-            var status = com.google.rpc.Status.newBuilder().setCode(code(step.reason()).getNumber())
+            var status = Status.newBuilder().setCode(code(step.reason()).getNumber())
                     .setMessage(step.getMessage());
             if (!step.violations().isEmpty()) {
                 status.addDetails(BadRequestDetail.of(step.violations()));
             }
             step.retryAfter().ifPresent(wait -> status.addDetails(Any.pack(RetryInfo.newBuilder()
-                    .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(wait.getSeconds())
+                    .setRetryDelay(Duration.newBuilder().setSeconds(wait.getSeconds())
                             .setNanos(wait.getNano())).build())));
             step.errorInfo().ifPresent(info -> status.addDetails(Any.pack(ErrorInfo.newBuilder()
                     .setReason(info.reason()).setDomain("tandem.dev").putAllMetadata(info.metadata()).build())));
             return StatusProto.toStatusRuntimeException(status.build());
         }
         LOG.error("Step failed unexpectedly", failure);
-        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        return StatusProto.toStatusRuntimeException(Status.newBuilder()
                 .setCode(Code.INTERNAL.getNumber())
                 .setMessage("worker failed: " + failure.getClass().getSimpleName() + ": " + failure.getMessage())
                 .build());

@@ -20,8 +20,6 @@ import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
-import jakarta.annotation.PostConstruct;
-import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -40,24 +38,20 @@ public class WorkerGrpcService implements WorkerService {
     /** How much earlier than this server a caller may see its deadline pass (transit of the reset). */
     private static final long DEADLINE_SKEW_MS = 100;
 
-    @Inject
-    @VirtualThreads
-    ExecutorService blocking;
+    private final StepWorkflow workflow;
+    private final StepReviewer reviewer;
+    private final WorkerTypeCatalog catalog;
+    private final TandemConfig config;
 
-    @Inject
-    StepWorkflow workflow;
-    @Inject
-    StepReviewer reviewer;
-    @Inject
-    WorkerTypeCatalog catalog;
-    @Inject
-    TandemConfig config;
+    private final CallRunner calls;
 
-    private CallRunner calls;
-
-    @PostConstruct
-    void createCallRunner() {
-        calls = new CallRunner(blocking, GrpcErrors::toStatus);
+    public WorkerGrpcService(@VirtualThreads ExecutorService blocking, StepWorkflow workflow, StepReviewer reviewer,
+            WorkerTypeCatalog catalog, TandemConfig config) {
+        this.workflow = workflow;
+        this.reviewer = reviewer;
+        this.catalog = catalog;
+        this.config = config;
+        this.calls = new CallRunner(blocking, GrpcErrors::toStatus);
     }
 
     @Override

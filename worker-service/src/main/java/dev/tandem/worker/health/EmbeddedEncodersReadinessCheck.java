@@ -4,7 +4,6 @@ import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.Provider;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -18,8 +17,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class EmbeddedEncodersReadinessCheck implements HealthCheck {
 
-    @Inject
-    ModelRegistry registry;
+    private final ModelRegistry registry;
+
+    public EmbeddedEncodersReadinessCheck(ModelRegistry registry) {
+        this.registry = registry;
+    }
 
     @Override
     public HealthCheckResponse call() {

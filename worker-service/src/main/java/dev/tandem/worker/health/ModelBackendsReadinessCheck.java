@@ -3,7 +3,6 @@ package dev.tandem.worker.health;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.Provider;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -17,8 +16,11 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class ModelBackendsReadinessCheck implements HealthCheck {
 
-    @Inject
-    ModelRegistry registry;
+    private final ModelRegistry registry;
+
+    public ModelBackendsReadinessCheck(ModelRegistry registry) {
+        this.registry = registry;
+    }
 
     @Override
     public HealthCheckResponse call() {

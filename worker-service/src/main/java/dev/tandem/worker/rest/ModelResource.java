@@ -4,7 +4,6 @@ import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import dev.tandem.worker.service.StepModels;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -19,10 +18,13 @@ import java.util.TreeSet;
 @Produces(MediaType.APPLICATION_JSON)
 public class ModelResource {
 
-    @Inject
-    ModelRegistry registry;
-    @Inject
-    StepModels stepModels;
+    private final ModelRegistry registry;
+    private final StepModels stepModels;
+
+    public ModelResource(ModelRegistry registry, StepModels stepModels) {
+        this.registry = registry;
+        this.stepModels = stepModels;
+    }
 
     /**
      * A configured model; {@code available} is false when its provider is not in this build or it cannot take

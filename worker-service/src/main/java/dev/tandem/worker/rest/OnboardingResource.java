@@ -8,7 +8,6 @@ import dev.tandem.worker.service.GoldenSetEvaluator.Evaluation;
 import dev.tandem.worker.service.GoldenSetEvaluator.GoldenItem;
 import dev.tandem.worker.service.StepException;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -32,8 +31,11 @@ import java.util.Optional;
 @Blocking
 public class OnboardingResource {
 
-    @Inject
-    GoldenSetEvaluator evaluator;
+    private final GoldenSetEvaluator evaluator;
+
+    public OnboardingResource(GoldenSetEvaluator evaluator) {
+        this.evaluator = evaluator;
+    }
 
     /** Body: the model to onboard, the worker type, the reviewer for items without references, optional items. */
     public record EvaluateRequest(String model, @JsonProperty("worker_type") String workerType, String reviewer,

@@ -3,7 +3,6 @@ package dev.tandem.worker.rest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.worker.service.WorkerType;
 import dev.tandem.worker.service.WorkerTypeCatalog;
-import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
@@ -18,8 +17,11 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class WorkerTypeResource {
 
-    @Inject
-    WorkerTypeCatalog catalog;
+    private final WorkerTypeCatalog catalog;
+
+    public WorkerTypeResource(WorkerTypeCatalog catalog) {
+        this.catalog = catalog;
+    }
 
     /** A worker type in the list: what it does and what it needs, without its label data. */
     public record WorkerTypeSummary(String name, String kind, String description, List<String> requiredInputs,

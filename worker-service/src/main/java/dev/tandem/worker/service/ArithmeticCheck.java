@@ -1,7 +1,10 @@
 package dev.tandem.worker.service;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.regex.Matcher;
@@ -77,7 +80,7 @@ public final class ArithmeticCheck {
             plain.add(t.kind() == Kind.ANN ? new Token(Kind.BREAK, "", t.position()) : t);
         }
         statements(absorbUnits(plain), relativeTolerance, out);
-        out.sort(java.util.Comparator.comparingInt(Calculation::position));
+        out.sort(Comparator.comparingInt(Calculation::position));
         return out;
     }
 
@@ -240,7 +243,7 @@ public final class ArithmeticCheck {
         runs.add(new Run(List.copyOf(current), null));
 
         // labelled statements: "Total cost = 3 * 4" ... "Total cost = 12"
-        var labelled = new java.util.HashMap<String, List<Token>>();
+        var labelled = new HashMap<String, List<Token>>();
         for (int ri = 0; ri < runs.size(); ri++) {
             var run = runs.get(ri);
             var parts = new ArrayList<List<Token>>();
@@ -266,7 +269,7 @@ public final class ArithmeticCheck {
             OptionalDouble leftValue = !left.isEmpty() && left.getFirst().kind() != Kind.OP && !startsAfterUnknown
                     ? evaluate(left) : OptionalDouble.empty();
             String label = parts.getFirst().isEmpty() && previousStop != null && previousStop.kind() == Kind.WORD
-                    && !startsAfterUnknown ? previousStop.text().toLowerCase(java.util.Locale.ROOT) : null;
+                    && !startsAfterUnknown ? previousStop.text().toLowerCase(Locale.ROOT) : null;
 
             for (int j = 1; j < parts.size(); j++) {
                 boolean last = j == parts.size() - 1;
@@ -365,7 +368,7 @@ public final class ArithmeticCheck {
 
     static String format(double value) {
         return value == Math.rint(value) && Math.abs(value) < 1e15 ? Long.toString((long) value)
-                : String.format(java.util.Locale.ROOT, "%.6g", value);
+                : String.format(Locale.ROOT, "%.6g", value);
     }
 
     /** The value of an arithmetic expression, empty when the tokens are not one. */

@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tandem.worker.config.TandemConfig;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -25,7 +24,6 @@ public class CheckpointStore {
 
     private final Cache<String, StepOutcome> results;
 
-    @Inject
     CheckpointStore(TandemConfig config) {
         results = Caffeine.newBuilder()
                 .maximumSize(config.worker().checkpoint().maxEntries())

@@ -2,15 +2,21 @@ package dev.tandem.worker.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
+import dev.tandem.models.Vectors;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.ModelCallException;
+import dev.tandem.models.chat.TokenUsage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The offline default: in-process ONNX sentence encoders. The worker type's kind picks the method; token usage
@@ -21,18 +27,22 @@ public class EmbeddedStepModel implements StepModel {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Inject
-    EmbeddedClassifier classifier;
-    @Inject
-    EmbeddedExtractor extractor;
-    @Inject
-    EmbeddedSummarizer summarizer;
-    @Inject
-    EmbeddedValidator validator;
+    private final EmbeddedClassifier classifier;
+    private final EmbeddedExtractor extractor;
+    private final EmbeddedSummarizer summarizer;
+    private final EmbeddedValidator validator;
+
+    public EmbeddedStepModel(EmbeddedClassifier classifier, EmbeddedExtractor extractor, EmbeddedSummarizer summarizer,
+            EmbeddedValidator validator) {
+        this.classifier = classifier;
+        this.extractor = extractor;
+        this.summarizer = summarizer;
+        this.validator = validator;
+    }
 
     @Override
-    public java.util.Set<Provider> providers() {
-        return java.util.Set.of(Provider.EMBEDDED);
+    public Set<Provider> providers() {
+        return Set.of(Provider.EMBEDDED);
     }
 
     @Override
@@ -54,7 +64,7 @@ public class EmbeddedStepModel implements StepModel {
         check(deadline, model);
         long read = inputs.values().stream().mapToLong(encoder::countTokens).sum();
         return new ModelAnswer(result.output(), result.rawConfidence(), type.confidenceMethod(), result.detail(),
-                new dev.tandem.models.chat.TokenUsage(read, encoder.countTokens(json(result)), 0, 0, false));
+                new TokenUsage(read, encoder.countTokens(json(result)), 0, 0, false));
     }
 
     /** Stops a step whose caller gave up or whose deadline passed. */
@@ -75,16 +85,16 @@ public class EmbeddedStepModel implements StepModel {
     }
 
     /** What an embedded method produced. */
-    public record MethodResult(com.fasterxml.jackson.databind.node.ObjectNode output, double rawConfidence,
+    public record MethodResult(ObjectNode output, double rawConfidence,
                                String detail) {
     }
 
     /** Top-k mean: robust to one odd exemplar, still rewards a label with several close ones. */
-    static double meanOfTopK(float[] query, java.util.List<float[]> prototypes, int k) {
-        var sims = prototypes.stream().mapToDouble(p -> dev.tandem.models.Vectors.cosine(query, p))
-                .boxed().sorted(java.util.Comparator.reverseOrder()).limit(Math.max(1, k))
+    static double meanOfTopK(float[] query, List<float[]> prototypes, int k) {
+        var sims = prototypes.stream().mapToDouble(p -> Vectors.cosine(query, p))
+                .boxed().sorted(Comparator.reverseOrder()).limit(Math.max(1, k))
                 .mapToDouble(Double::doubleValue).toArray();
-        return java.util.Arrays.stream(sims).average().orElse(0);
+        return Arrays.stream(sims).average().orElse(0);
     }
 
 }

@@ -1,5 +1,6 @@
 package dev.tandem.worker.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -77,7 +78,7 @@ public class EmbeddedValidator {
     static JsonNode parseCandidate(String candidate) {
         try {
             return JSON.readTree(candidate);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new StepException(StepException.Reason.INVALID_ARGUMENT, "inputs.candidate is not JSON",
                     List.of(new FieldViolation("inputs.candidate", "must be JSON: " + e.getOriginalMessage())));
         }

@@ -6,7 +6,6 @@ import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.TokenUsage;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.io.BufferedReader;
@@ -40,12 +39,15 @@ public class GoldenSetEvaluator {
     static final int MAX_ITEMS = 5000;
     private static final int WRONG_SHOWN = 20;
 
-    @Inject
-    StepWorkflow workflow;
-    @Inject
-    StepReviewer reviewer;
-    @Inject
-    WorkerTypeCatalog catalog;
+    private final StepWorkflow workflow;
+    private final StepReviewer reviewer;
+    private final WorkerTypeCatalog catalog;
+
+    public GoldenSetEvaluator(StepWorkflow workflow, StepReviewer reviewer, WorkerTypeCatalog catalog) {
+        this.workflow = workflow;
+        this.reviewer = reviewer;
+        this.catalog = catalog;
+    }
 
     /** One golden item: step inputs and, when known, the reference output. */
     public record GoldenItem(String id, Map<String, String> inputs, JsonNode expected) {

@@ -1,5 +1,6 @@
 package dev.tandem.worker.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tandem.grpc.FieldViolation;
 
 import java.util.ArrayList;
@@ -79,7 +80,7 @@ public final class InputChecks {
     private static void validate(Map<String, String> inputs, List<FieldViolation> violations) {
         try {
             EmbeddedValidator.JSON.readTree(inputs.get("candidate"));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             violations.add(new FieldViolation("inputs.candidate", "must be JSON: " + e.getOriginalMessage()));
         }
     }

@@ -3,6 +3,7 @@ package dev.tandem.worker.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tandem.models.ModelRegistry;
@@ -17,10 +18,10 @@ import dev.tandem.models.chat.ResponseSchema;
 import dev.tandem.models.confidence.TokenConfidence;
 import dev.tandem.worker.service.StepException.Reason;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -45,8 +46,11 @@ public class LlmStepModel implements StepModel {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final String CONFIDENCE = "confidence";
 
-    @Inject
-    ModelRegistry registry;
+    private final ModelRegistry registry;
+
+    public LlmStepModel(ModelRegistry registry) {
+        this.registry = registry;
+    }
 
     @Override
     public Set<Provider> providers() {
@@ -98,8 +102,8 @@ public class LlmStepModel implements StepModel {
         var scored = parsed.json() == null ? new Scored(unparsed(response.text()), 0.0,
                 "the response is not a JSON object")
                 : score(type, inputs, response, parsed, method);
-        var detail = String.format(java.util.Locale.ROOT, "%s %s: %d+%d tokens%s%s, finish %s; %s: %s",
-                model.provider().name().toLowerCase(java.util.Locale.ROOT),
+        var detail = String.format(Locale.ROOT, "%s %s: %d+%d tokens%s%s, finish %s; %s: %s",
+                model.provider().name().toLowerCase(Locale.ROOT),
                 response.providerModel().isBlank() ? model.id() : response.providerModel(),
                 response.usage().inputTokens(), response.usage().outputTokens(),
                 response.usage().cachedInputTokens() > 0 ? " (" + response.usage().cachedInputTokens() + " cached)" : "",
@@ -144,7 +148,7 @@ public class LlmStepModel implements StepModel {
             ((ObjectNode) schema.path("properties")).putObject(CONFIDENCE).put("type", "number")
                     .put("minimum", 0).put("maximum", 1)
                     .put("description", "The probability that your answer is correct.");
-            var required = schema.has("required") ? (com.fasterxml.jackson.databind.node.ArrayNode) schema.get("required")
+            var required = schema.has("required") ? (ArrayNode) schema.get("required")
                     : schema.putArray("required");
             required.add(CONFIDENCE);
         }
@@ -199,7 +203,7 @@ public class LlmStepModel implements StepModel {
                 if (quantile.isEmpty()) {
                     yield new Scored(output, 0.0, "no token log probabilities for the answer span");
                 }
-                yield new Scored(output, quantile.get(), String.format(java.util.Locale.ROOT,
+                yield new Scored(output, quantile.get(), String.format(Locale.ROOT,
                         "q%.2f of token probabilities over %d answer values = %.3f", q, spans.size(), quantile.get()));
             }
             case WorkerType.VERBALIZED_CONFIDENCE -> {
@@ -210,7 +214,7 @@ public class LlmStepModel implements StepModel {
                             stated.isNumber() ? Math.clamp(stated.asDouble(), 0, 1) : 0.0));
                 }
                 yield stated.isNumber()
-                        ? new Scored(output, stated.asDouble(), String.format(java.util.Locale.ROOT,
+                        ? new Scored(output, stated.asDouble(), String.format(Locale.ROOT,
                         "stated confidence %.3f", stated.asDouble()))
                         : new Scored(output, 0.0, "the model stated no confidence");
             }
@@ -230,7 +234,7 @@ public class LlmStepModel implements StepModel {
         if (distribution.isPresent()) {
             withProbabilities(output, distribution.get());
             double p = distribution.get().getOrDefault(label, 0.0);
-            return new Scored(output, p, String.format(java.util.Locale.ROOT, "'%s' at p=%.3f over %d labels "
+            return new Scored(output, p, String.format(Locale.ROOT, "'%s' at p=%.3f over %d labels "
                     + "(top_logprobs renormalised)", label, p, labels.size()));
         }
         // No alternatives to compare with: the probability of the label's own tokens.
@@ -239,7 +243,7 @@ public class LlmStepModel implements StepModel {
         double p = own.orElse(0.0);
         withProbabilities(output, Map.of(label, p));
         return new Scored(output, p, own.isPresent()
-                ? String.format(java.util.Locale.ROOT, "'%s': lowest label token probability %.3f (no alternatives)",
+                ? String.format(Locale.ROOT, "'%s': lowest label token probability %.3f (no alternatives)",
                 label, p) : "no token log probabilities for the label");
     }
 
@@ -269,7 +273,7 @@ public class LlmStepModel implements StepModel {
             }
         }
         double confidence = (holding + 1.0) / (checks + 2.0);
-        return new Scored(output, confidence, String.format(java.util.Locale.ROOT,
+        return new Scored(output, confidence, String.format(Locale.ROOT,
                 "%d of %d checks hold (%d calculations, final answer %s) = %.3f", holding, checks,
                 calculations.size(), answer.isNumber() ? "present" : "missing", confidence));
     }

@@ -6,6 +6,7 @@ import dev.tandem.worker.service.StepException.Reason;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Provider failures as worker statuses the router can act on: RATE_LIMITED → RESOURCE_EXHAUSTED (with the
@@ -31,7 +32,7 @@ public final class ModelFailures {
         };
         var metadata = new LinkedHashMap<String, String>();
         metadata.put("model", model.id());
-        metadata.put("provider", model.provider().name().toLowerCase(java.util.Locale.ROOT));
+        metadata.put("provider", model.provider().name().toLowerCase(Locale.ROOT));
         if (e.httpStatus() > 0) {
             metadata.put("http_status", Integer.toString(e.httpStatus()));
         }

@@ -4,7 +4,6 @@ import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
-import jakarta.inject.Inject;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -16,7 +15,6 @@ public class StepModels {
 
     private final Map<Provider, StepModel> byProvider = new EnumMap<>(Provider.class);
 
-    @Inject
     StepModels(Instance<StepModel> backends) {
         backends.forEach(b -> b.providers().forEach(p -> byProvider.put(p, b)));
     }

@@ -1,20 +1,22 @@
 package dev.tandem.worker.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.Provider;
 import dev.tandem.models.Vectors;
+import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.worker.config.TandemConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,12 +32,15 @@ public class StepReviewer {
     private static final Logger LOG = Logger.getLogger(StepReviewer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Inject
-    StepWorkflow workflow;
-    @Inject
-    TandemConfig config;
-    @Inject
-    MeterRegistry registry;
+    private final StepWorkflow workflow;
+    private final TandemConfig config;
+    private final MeterRegistry registry;
+
+    public StepReviewer(StepWorkflow workflow, TandemConfig config, MeterRegistry registry) {
+        this.workflow = workflow;
+        this.config = config;
+        this.registry = registry;
+    }
 
     /** Judges a candidate output with the review model, within the command's deadline. */
     public ReviewOutcome review(ReviewCommand command) {
@@ -53,7 +58,7 @@ public class StepReviewer {
         JsonNode candidate;
         try {
             candidate = JSON.readTree(command.candidateOutput());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             candidate = null;
         }
         if (candidate == null || !candidate.isObject()) {
@@ -74,7 +79,7 @@ public class StepReviewer {
         }
         var encoderTokens = prepared.model().provider() == Provider.EMBEDDED
                 ? EmbeddedEncoders.get(prepared.model().encoder()).countTokens(command.candidateOutput()) : 0;
-        var usage = run.answer().usage().plus(new dev.tandem.models.chat.TokenUsage(encoderTokens, 0, 0, 0, false));
+        var usage = run.answer().usage().plus(new TokenUsage(encoderTokens, 0, 0, 0, false));
         double latency = StepWorkflow.millisSince(start);
         Timer.builder("tandem.worker.reviews").description("Reviews of candidate outputs")
                 .tags("worker_type", type.name(), "model", prepared.model().id(),
@@ -179,13 +184,13 @@ public class StepReviewer {
     }
 
     /** A number, also when written as a string ("$1,250"). */
-    private static java.util.OptionalDouble number(JsonNode node) {
+    private static OptionalDouble number(JsonNode node) {
         if (node.isNumber()) {
-            return java.util.OptionalDouble.of(node.asDouble());
+            return OptionalDouble.of(node.asDouble());
         }
         if (node.isTextual()) {
             return ArithmeticCheck.finalAnswer(node.asText());
         }
-        return java.util.OptionalDouble.empty();
+        return OptionalDouble.empty();
     }
 }

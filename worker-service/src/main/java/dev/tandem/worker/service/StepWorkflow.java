@@ -6,6 +6,7 @@ import dev.tandem.grpc.FieldViolation;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.chat.CallDeadline;
+import dev.tandem.models.chat.TokenUsage;
 import dev.tandem.worker.config.TandemConfig;
 import dev.tandem.worker.service.StepException.Reason;
 import dev.tandem.worker.service.StepOutcome.Phase;
@@ -14,12 +15,12 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The structured workflow of one step: pre-flight (worker type, inputs, model, size), implement (the model),
@@ -31,18 +32,22 @@ public class StepWorkflow {
     private static final Logger LOG = Logger.getLogger(StepWorkflow.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Inject
-    WorkerTypeCatalog catalog;
-    @Inject
-    ModelRegistry models;
-    @Inject
-    StepModels stepModels;
-    @Inject
-    CheckpointStore checkpoints;
-    @Inject
-    TandemConfig config;
-    @Inject
-    MeterRegistry registry;
+    private final WorkerTypeCatalog catalog;
+    private final ModelRegistry models;
+    private final StepModels stepModels;
+    private final CheckpointStore checkpoints;
+    private final TandemConfig config;
+    private final MeterRegistry registry;
+
+    public StepWorkflow(WorkerTypeCatalog catalog, ModelRegistry models, StepModels stepModels,
+            CheckpointStore checkpoints, TandemConfig config, MeterRegistry registry) {
+        this.catalog = catalog;
+        this.models = models;
+        this.stepModels = stepModels;
+        this.checkpoints = checkpoints;
+        this.config = config;
+        this.registry = registry;
+    }
 
     /** A step that passed pre-flight: everything needed to run it. */
     record Prepared(WorkerTypeCatalog.LoadedType type, ModelSpec model, StepModel backend) {
@@ -200,7 +205,7 @@ public class StepWorkflow {
     private void record(String workerType, String model, String outcome, long start) {
         Timer.builder("tandem.worker.steps").description("Steps executed by the worker")
                 .tags("worker_type", knownTypeOr(workerType), "model", knownModelOr(model), "outcome", outcome)
-                .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
 
     /** Tag values only from loaded types and configured models, so bad requests cannot blow up cardinality. */
@@ -212,7 +217,7 @@ public class StepWorkflow {
         return models.find(model).isPresent() ? model : "unknown";
     }
 
-    private void tokens(String model, dev.tandem.models.chat.TokenUsage usage) {
+    private void tokens(String model, TokenUsage usage) {
         counter("tandem.worker.tokens", "model", model, "kind", "input").increment(usage.inputTokens());
         counter("tandem.worker.tokens", "model", model, "kind", "output").increment(usage.outputTokens());
         counter("tandem.worker.tokens", "model", model, "kind", "cached_input").increment(usage.cachedInputTokens());

@@ -9,7 +9,6 @@ import dev.tandem.worker.config.TandemConfig;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -20,10 +19,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
@@ -55,10 +56,13 @@ public class WorkerTypeCatalog {
             WorkerType.VALIDATE, List.of("source", "candidate"),
             WorkerType.SOLVE, List.of());
 
-    @Inject
-    TandemConfig config;
+    private final TandemConfig config;
 
     private volatile Map<String, LoadedType> types = Map.of();
+
+    public WorkerTypeCatalog(TandemConfig config) {
+        this.config = config;
+    }
 
     /** A worker type with its compiled output schema and the file it came from. */
     public record LoadedType(WorkerType definition, JsonSchema outputSchema, String source) {
@@ -67,7 +71,7 @@ public class WorkerTypeCatalog {
     @PostConstruct
     void load() {
         types = loadAll(config.worker().typesDir());
-        LOG.infof("Loaded %d worker types: %s", types.size(), new java.util.TreeSet<>(types.keySet()));
+        LOG.infof("Loaded %d worker types: %s", types.size(), new TreeSet<>(types.keySet()));
     }
 
     /** Loads and checks every worker type file; fails with all problems found. */
@@ -228,6 +232,6 @@ public class WorkerTypeCatalog {
     /** Every loaded worker type, by name. */
     public Collection<LoadedType> all() {
         return types.values().stream()
-                .sorted(java.util.Comparator.comparing(t -> t.definition().name())).toList();
+                .sorted(Comparator.comparing(t -> t.definition().name())).toList();
     }
 }
