@@ -1,5 +1,7 @@
 package dev.tandem.router.budget;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 
 /**
@@ -45,7 +47,7 @@ public record Budget(String tenant, double leftUsd, double limitUsd, double spen
 
     /** Dollars with up to six decimals and at least two: 5.00, 4.9995, 0.0012. */
     static String usd(double v) {
-        java.math.BigDecimal d = java.math.BigDecimal.valueOf(v).setScale(6, java.math.RoundingMode.HALF_UP)
+        BigDecimal d = BigDecimal.valueOf(v).setScale(6, RoundingMode.HALF_UP)
                 .stripTrailingZeros();
         return d.scale() < 2 ? d.setScale(2).toPlainString() : d.toPlainString();
     }

@@ -14,7 +14,6 @@ import java.util.function.LongSupplier;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.router.config.RouterConfig;
@@ -84,11 +83,14 @@ public class TenantBudgets {
     private final Map<String, Ledger> ledgers = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
 
-    @Inject
-    RouterConfig config;
+    private final RouterConfig config;
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public TenantBudgets(RouterConfig config, MeterRegistry registry) {
+        this.config = config;
+        this.registry = registry;
+    }
 
     LongSupplier clock = System::currentTimeMillis;
 

@@ -1,6 +1,7 @@
 package dev.tandem.router.catalog;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 
 import dev.tandem.router.config.CatalogDefinition;
@@ -39,9 +41,9 @@ public final class Catalog {
         /** The configured settings with run-time overrides of quality targets and cascade thresholds. */
         public static Settings of(RouterConfig config, Map<String, Double> targetOverrides,
                                   Map<String, Double> thresholdOverrides) {
-            Map<String, Double> targets = new java.util.HashMap<>(config.qualityTarget());
+            Map<String, Double> targets = new HashMap<>(config.qualityTarget());
             targets.putAll(targetOverrides);
-            Map<String, Double> thresholds = new java.util.HashMap<>(config.cascade().confidenceThreshold());
+            Map<String, Double> thresholds = new HashMap<>(config.cascade().confidenceThreshold());
             thresholds.putAll(thresholdOverrides);
             return new Settings(config.oracleModel(), targets, config.defaultQualityTarget(),
                     config.estimates().outputTokens(), config.estimates().defaultOutputTokens(),
@@ -51,7 +53,7 @@ public final class Catalog {
         }
     }
 
-    private final Map<String, Object> perWorkerType = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Object> perWorkerType = new ConcurrentHashMap<>();
     private final Map<String, ModelProfile> models;
     private final Map<String, WorkerPool> pools;
     private final Backend[] backends;

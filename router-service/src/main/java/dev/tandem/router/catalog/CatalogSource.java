@@ -1,6 +1,7 @@
 package dev.tandem.router.catalog;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -11,15 +12,17 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -84,20 +87,23 @@ public class CatalogSource {
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
             .build();
 
-    @Inject
-    CatalogHolder holder;
+    private final CatalogHolder holder;
 
-    @Inject
-    RouterConfig config;
+    private final RouterConfig config;
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public CatalogSource(CatalogHolder holder, RouterConfig config, MeterRegistry registry) {
+        this.holder = holder;
+        this.config = config;
+        this.registry = registry;
+    }
 
     private CatalogDefinition base;
     private Map<String, CatalogDefinition> files = Map.of();
     private String filesFingerprint = "";
-    private final Map<String, Double> targetOverrides = new java.util.TreeMap<>();
-    private final Map<String, Double> thresholdOverrides = new java.util.TreeMap<>();
+    private final Map<String, Double> targetOverrides = new TreeMap<>();
+    private final Map<String, Double> thresholdOverrides = new TreeMap<>();
     private final Map<String, CatalogDefinition.Model> apiModels = new LinkedHashMap<>();
     private final Map<String, CatalogDefinition.Pool> apiPools = new LinkedHashMap<>();
     private final Set<String> apiRemovedModels = new TreeSet<>();
@@ -148,7 +154,7 @@ public class CatalogSource {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (Path file : jsonFiles) {
                 byte[] bytes = Files.readAllBytes(file);
-                digest.update(file.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
                 digest.update(bytes);
                 read.put(file.getFileName().toString(), parse(bytes, file.getFileName().toString()));
             }
@@ -206,7 +212,7 @@ public class CatalogSource {
     public synchronized Catalog removeModel(String id) {
         requireApi();
         if (!effective().models().containsKey(id)) {
-            throw new java.util.NoSuchElementException("no model '" + id + "' in the catalog");
+            throw new NoSuchElementException("no model '" + id + "' in the catalog");
         }
         CatalogDefinition.Model previous = apiModels.remove(id);
         apiRemovedModels.add(id);
@@ -244,7 +250,7 @@ public class CatalogSource {
     public synchronized Catalog removePool(String id) {
         requireApi();
         if (!effective().pools().containsKey(id)) {
-            throw new java.util.NoSuchElementException("no pool '" + id + "' in the catalog");
+            throw new NoSuchElementException("no pool '" + id + "' in the catalog");
         }
         CatalogDefinition.Pool previous = apiPools.remove(id);
         apiRemovedPools.add(id);
@@ -258,8 +264,8 @@ public class CatalogSource {
     }
 
     /** What the admin API overrides of a worker type's policy: either value may be null (keep the current one). */
-    public record PolicyOverride(@com.fasterxml.jackson.annotation.JsonProperty("quality-target") Double qualityTarget,
-                                 @com.fasterxml.jackson.annotation.JsonProperty("cascade-confidence-threshold")
+    public record PolicyOverride(@JsonProperty("quality-target") Double qualityTarget,
+                                 @JsonProperty("cascade-confidence-threshold")
                                  Double cascadeConfidenceThreshold) {
     }
 
@@ -293,7 +299,7 @@ public class CatalogSource {
         boolean had = targetOverrides.remove(workerType) != null;
         had |= thresholdOverrides.remove(workerType) != null;
         if (!had) {
-            throw new java.util.NoSuchElementException("no policy override for worker type '" + workerType + "'");
+            throw new NoSuchElementException("no policy override for worker type '" + workerType + "'");
         }
         return apply("api", "policy of " + workerType + " reset");
     }

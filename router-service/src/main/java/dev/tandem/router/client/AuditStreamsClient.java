@@ -2,6 +2,7 @@ package dev.tandem.router.client;
 
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -9,6 +10,7 @@ import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import io.quarkus.grpc.GrpcClient;
+import io.smallrye.faulttolerance.api.CircuitBreakerName;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
 import org.eclipse.microprofile.faulttolerance.Retry;
 import org.eclipse.microprofile.faulttolerance.Timeout;
@@ -17,15 +19,18 @@ import org.eclipse.microprofile.faulttolerance.Timeout;
 @ApplicationScoped
 public class AuditStreamsClient {
 
-    @GrpcClient("audit")
-    AuditServiceGrpc.AuditServiceBlockingStub audit;
+    private final AuditServiceGrpc.AuditServiceBlockingStub audit;
+
+    public AuditStreamsClient(@GrpcClient("audit") AuditServiceGrpc.AuditServiceBlockingStub audit) {
+        this.audit = audit;
+    }
 
     @Timeout(value = 5, unit = ChronoUnit.SECONDS)
     @Retry(maxRetries = 1, delay = 200, jitter = 100)
     @CircuitBreaker(requestVolumeThreshold = 4, failureRatio = 0.75, delay = 30, delayUnit = ChronoUnit.SECONDS)
-    @io.smallrye.faulttolerance.api.CircuitBreakerName("audit-list-streams")
+    @CircuitBreakerName("audit-list-streams")
     public List<StreamStatus> listStreams() {
-        return audit.withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+        return audit.withDeadlineAfter(5, TimeUnit.SECONDS)
                 .listStreams(ListStreamsRequest.getDefaultInstance()).getStreamsList();
     }
 }

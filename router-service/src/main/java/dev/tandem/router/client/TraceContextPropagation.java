@@ -1,7 +1,6 @@
 package dev.tandem.router.client;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -25,8 +24,11 @@ public class TraceContextPropagation implements ClientInterceptor {
     private static final TextMapSetter<Metadata> SETTER = (headers, key, value) ->
             headers.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
 
-    @Inject
-    OpenTelemetry openTelemetry;
+    private final OpenTelemetry openTelemetry;
+
+    public TraceContextPropagation(OpenTelemetry openTelemetry) {
+        this.openTelemetry = openTelemetry;
+    }
 
     @Override
     public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {

@@ -46,9 +46,6 @@ public class WorkerPools {
 
     private static final Logger LOG = Logger.getLogger(WorkerPools.class);
 
-    @Inject
-    TraceContextPropagation traceContext;
-
     /** Live state of one pool. */
     static final class PoolState {
         final String poolId;
@@ -95,6 +92,8 @@ public class WorkerPools {
     private final RouterConfig.CircuitBreaker breaker;
     private final RouterConfig.Retry retry;
     private final long openDelayNanos;
+    /** Null only where the class is used outside CDI (benchmarks). */
+    private final TraceContextPropagation traceContext;
     /**
      * Monotonic time of the rate-limit cooldowns and of the circuit's open delay as selection sees it; tests move
      * it instead of sleeping, so a loaded machine cannot make a short delay pass before it is observed.
@@ -102,12 +101,19 @@ public class WorkerPools {
     private volatile LongSupplier nanoTime = System::nanoTime;
 
     @Inject
-    public WorkerPools(CatalogHolder catalogs, MeterRegistry registry, RouterConfig config) {
+    public WorkerPools(CatalogHolder catalogs, MeterRegistry registry, RouterConfig config,
+            TraceContextPropagation traceContext) {
         this.catalogs = catalogs;
         this.registry = registry;
         this.breaker = config.circuitBreaker();
         this.retry = config.retry();
         this.openDelayNanos = breaker.delay().toNanos();
+        this.traceContext = traceContext;
+    }
+
+    /** For use outside CDI (benchmarks): no trace context on pool calls. */
+    public WorkerPools(CatalogHolder catalogs, MeterRegistry registry, RouterConfig config) {
+        this(catalogs, registry, config, null);
     }
 
     /** Replaces the clock of cooldowns and open delays (tests); {@code System::nanoTime} restores it. */

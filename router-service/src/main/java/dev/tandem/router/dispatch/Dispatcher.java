@@ -3,7 +3,9 @@ package dev.tandem.router.dispatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionService;
@@ -19,8 +21,9 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
@@ -81,21 +84,24 @@ public class Dispatcher {
         }
     }
 
-    @Inject
-    WorkerPools pools;
+    private final WorkerPools pools;
 
-    @Inject
-    BackendProfiles profiles;
+    private final BackendProfiles profiles;
 
-    @Inject
-    RouterConfig config;
+    private final RouterConfig config;
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
 
-    @Inject
-    @VirtualThreads
-    ExecutorService threads;
+    private final ExecutorService threads;
+
+    public Dispatcher(WorkerPools pools, BackendProfiles profiles, RouterConfig config, MeterRegistry registry,
+            @VirtualThreads ExecutorService threads) {
+        this.pools = pools;
+        this.profiles = profiles;
+        this.config = config;
+        this.registry = registry;
+        this.threads = threads;
+    }
 
     /**
      * Calls the selection's candidates in rank order.
@@ -198,10 +204,10 @@ public class Dispatcher {
                     attempts.add(a);
                     succeededAt[0] = attempts.size() - 1;
                 }
-                trace.add(String.format(java.util.Locale.ROOT, "%s on %s answered in %.0f ms: %d input (+%d cached) "
+                trace.add(String.format(Locale.ROOT, "%s on %s answered in %.0f ms: %d input (+%d cached) "
                                 + "/ %d output tokens, $%.6f%s", spec.what(), backend.key(), nanos / 1e6,
                         usage.getInputTokens(), usage.getCachedInputTokens(), usage.getOutputTokens(), cost,
-                        gpu > 0 ? String.format(java.util.Locale.ROOT, " (GPU $%.6f)", gpu) : ""));
+                        gpu > 0 ? String.format(Locale.ROOT, " (GPU $%.6f)", gpu) : ""));
                 return response;
             } catch (StatusRuntimeException e) {
                 recordFailedCall(backend, e, System.nanoTime() - start, retry, hedged, cancelledByUs.get(),
@@ -370,7 +376,7 @@ public class Dispatcher {
         Duration max = config.rateLimit().maxCooldown();
         com.google.rpc.Status status = StatusProto.fromThrowable(e);
         if (status != null) {
-            for (com.google.protobuf.Any detail : status.getDetailsList()) {
+            for (Any detail : status.getDetailsList()) {
                 if (detail.is(RetryInfo.class)) {
                     try {
                         com.google.protobuf.Duration d = detail.unpack(RetryInfo.class).getRetryDelay();
@@ -378,7 +384,7 @@ public class Dispatcher {
                         if (nanos > 0) {
                             return Math.min(nanos, max.toNanos());
                         }
-                    } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
+                    } catch (InvalidProtocolBufferException ignored) {
                         // a malformed detail falls back to the default cooldown
                     }
                 }
@@ -415,7 +421,7 @@ public class Dispatcher {
     }
 
     private <T> RoutingFailedException exhausted(Spec<T> spec, List<Attempt> attempts) {
-        Set<AttemptOutcome> outcomes = new java.util.HashSet<>();
+        Set<AttemptOutcome> outcomes = new HashSet<>();
         long soonest = 0;
         synchronized (attempts) {
             for (Attempt a : attempts) {

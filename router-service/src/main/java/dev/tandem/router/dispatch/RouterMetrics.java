@@ -1,19 +1,26 @@
 package dev.tandem.router.dispatch;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.tandem.router.catalog.Backend;
 import dev.tandem.router.selection.Selection;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Counters of routing decisions and their consequences (Prometheus names in the README). */
 @ApplicationScoped
 public class RouterMetrics {
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public RouterMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
 
     /** {@code tandem_router_decisions_total{worker_type,model,tier,policy}}. */
     public void decision(String workerType, Backend chosen, String policy) {
@@ -41,8 +48,8 @@ public class RouterMetrics {
         Counter.builder("tandem.router.trust.routing").description("Dispatches by how the exploration budget chose")
                 .tags("worker_type", workerType, "choice", choice).register(registry).increment();
         overspend.computeIfAbsent(workerType, w -> {
-            java.util.concurrent.atomic.AtomicLong bits = new java.util.concurrent.atomic.AtomicLong();
-            io.micrometer.core.instrument.Gauge.builder("tandem.router.exploration.window.overspend.ratio", bits,
+            AtomicLong bits = new AtomicLong();
+            Gauge.builder("tandem.router.exploration.window.overspend.ratio", bits,
                             b -> Double.longBitsToDouble(b.get()))
                     .description("Spend over oracle-direct in the worker type's exploration window, as a share of "
                             + "its all-oracle cost (the budget's limit is tandem.router.exploration-budget.share)")
@@ -51,8 +58,7 @@ public class RouterMetrics {
         }).set(Double.doubleToLongBits(selection.windowOverspendFraction()));
     }
 
-    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> overspend =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> overspend = new ConcurrentHashMap<>();
 
     /** {@code tandem_router_cascade_total{worker_type,from_tier,to_tier,reason}}. */
     public void cascade(String workerType, String fromTier, String toTier, String reason) {

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
@@ -26,6 +25,7 @@ import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.worker.v1.ReviewStepRequest;
 import dev.tandem.proto.worker.v1.ReviewStepResponse;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
+import dev.tandem.proto.worker.v1.TokenUsage;
 import dev.tandem.router.budget.Budget;
 import dev.tandem.router.budget.TenantBudgets;
 import dev.tandem.router.catalog.Backend;
@@ -46,6 +46,7 @@ import dev.tandem.router.selection.Selection;
 import dev.tandem.router.selection.SelectionRequest;
 import dev.tandem.router.selection.TrustEarning;
 import io.grpc.Deadline;
+import io.grpc.StatusRuntimeException;
 import org.jboss.logging.Logger;
 
 /**
@@ -71,44 +72,50 @@ public class RoutingService {
                                double costUsd) {
     }
 
-    @Inject
-    CatalogHolder catalogs;
+    private final CatalogHolder catalogs;
 
-    @Inject
-    RouteSelector selector;
+    private final RouteSelector selector;
 
-    @Inject
-    PromptPredictionPolicy prediction;
+    private final PromptPredictionPolicy prediction;
 
-    @Inject
-    LiveState live;
+    private final LiveState live;
 
-    @Inject
-    Dispatcher dispatcher;
+    private final Dispatcher dispatcher;
 
-    @Inject
-    Calibrations calibrations;
+    private final Calibrations calibrations;
 
-    @Inject
-    Exploration exploration;
+    private final Exploration exploration;
 
-    @Inject
-    TrustEarning trustEarning;
+    private final TrustEarning trustEarning;
 
-    @Inject
-    ReviewPricing reviewPricing;
+    private final ReviewPricing reviewPricing;
 
-    @Inject
-    TenantBudgets tenants;
+    private final TenantBudgets tenants;
 
-    @Inject
-    RouterMetrics metrics;
+    private final RouterMetrics metrics;
 
-    @Inject
-    RouterConfig config;
+    private final RouterConfig config;
 
-    @Inject
-    WorkerTypeDirectory workerTypes;
+    private final WorkerTypeDirectory workerTypes;
+
+    public RoutingService(CatalogHolder catalogs, RouteSelector selector, PromptPredictionPolicy prediction,
+            LiveState live, Dispatcher dispatcher, Calibrations calibrations, Exploration exploration,
+            TrustEarning trustEarning, ReviewPricing reviewPricing, TenantBudgets tenants, RouterMetrics metrics,
+            RouterConfig config, WorkerTypeDirectory workerTypes) {
+        this.catalogs = catalogs;
+        this.selector = selector;
+        this.prediction = prediction;
+        this.live = live;
+        this.dispatcher = dispatcher;
+        this.calibrations = calibrations;
+        this.exploration = exploration;
+        this.trustEarning = trustEarning;
+        this.reviewPricing = reviewPricing;
+        this.tenants = tenants;
+        this.metrics = metrics;
+        this.config = config;
+        this.workerTypes = workerTypes;
+    }
 
     /** The decision a dispatch would take now (no exploration, nothing reserved). */
     public Selection route(SelectionRequest request, String tenant) {
@@ -220,7 +227,7 @@ public class RoutingService {
             reservation = tenants.reserve(request.getTenant(), next.best().estimatedCostUsd());
             try {
                 outcome = execute(request, next, deadline, level, attemptNumbers, trace);
-            } catch (RoutingFailedException | io.grpc.StatusRuntimeException e) {
+            } catch (RoutingFailedException | StatusRuntimeException e) {
                 tenants.settle(reservation, 0);
                 // the earlier output is kept: accepted work is never dropped because a climb failed
                 trace.add("cascade to tier " + toTier + " failed (" + e.getMessage() + "); returned the output of "
@@ -230,7 +237,7 @@ public class RoutingService {
                 break;
             }
         }
-        dev.tandem.proto.worker.v1.TokenUsage finalUsage = outcome.usage();
+        TokenUsage finalUsage = outcome.usage();
         double baseline = catalog.oracleModel().map(m -> Pricing.tokenCostUsd(m, finalUsage)).orElse(0d);
         for (Attempt a : attempts) {
             metrics.cost(request.getWorkerType(), a.getModelId(), "dispatch", a.getCostUsd());

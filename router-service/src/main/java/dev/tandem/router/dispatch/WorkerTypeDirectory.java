@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.tandem.proto.worker.v1.ListWorkerTypesRequest;
 import dev.tandem.proto.worker.v1.WorkerTypeInfo;
@@ -26,14 +25,17 @@ public class WorkerTypeDirectory {
     private record Cached(List<WorkerTypeInfo> types, long expiresAtNanos) {
     }
 
-    @Inject
-    CatalogHolder catalogs;
+    private final CatalogHolder catalogs;
 
-    @Inject
-    WorkerPools pools;
+    private final WorkerPools pools;
 
-    @Inject
-    RouterConfig config;
+    private final RouterConfig config;
+
+    public WorkerTypeDirectory(CatalogHolder catalogs, WorkerPools pools, RouterConfig config) {
+        this.catalogs = catalogs;
+        this.pools = pools;
+        this.config = config;
+    }
 
     private volatile Cached cached;
     private volatile long listingFailedUntilNanos;

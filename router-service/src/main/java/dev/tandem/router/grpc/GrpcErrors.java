@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
 import com.google.rpc.RetryInfo;
@@ -84,9 +85,9 @@ final class GrpcErrors {
                 .setMessage(message).addDetails(detail).build());
     }
 
-    private static com.google.protobuf.Duration duration(long nanos) {
+    private static Duration duration(long nanos) {
         long n = Math.max(nanos, 1_000_000);
-        return com.google.protobuf.Duration.newBuilder().setSeconds(n / 1_000_000_000L)
+        return Duration.newBuilder().setSeconds(n / 1_000_000_000L)
                 .setNanos((int) (n % 1_000_000_000L)).build();
     }
 

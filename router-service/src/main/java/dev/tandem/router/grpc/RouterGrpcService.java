@@ -1,5 +1,6 @@
 package dev.tandem.router.grpc;
 
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 
 import dev.tandem.grpc.CallRunner;
@@ -143,7 +144,7 @@ public class RouterGrpcService implements RouterService {
             long tokens = request.getEstimatedInputTokens() > 0 || stepText.isEmpty()
                     ? request.getEstimatedInputTokens() : catalogs.current().estimateTokens(stepText.length());
             SelectionRequest selectionRequest = RoutingService.toSelectionRequest(request.getWorkerType(),
-                    request.getRequirements(), java.util.Set.of(), tokens).withStepText(stepText);
+                    request.getRequirements(), Set.of(), tokens).withStepText(stepText);
             Selection selection = routing.route(selectionRequest, request.getTenant());
             return RouteResponse.newBuilder().setDecision(mapper.toDecision(selection)).build();
         });

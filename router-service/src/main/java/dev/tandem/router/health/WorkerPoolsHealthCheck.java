@@ -1,7 +1,6 @@
 package dev.tandem.router.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.tandem.router.catalog.CatalogHolder;
 import dev.tandem.router.catalog.WorkerPool;
@@ -16,11 +15,14 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class WorkerPoolsHealthCheck implements HealthCheck {
 
-    @Inject
-    CatalogHolder catalogs;
+    private final CatalogHolder catalogs;
 
-    @Inject
-    WorkerPools pools;
+    private final WorkerPools pools;
+
+    public WorkerPoolsHealthCheck(CatalogHolder catalogs, WorkerPools pools) {
+        this.catalogs = catalogs;
+        this.pools = pools;
+    }
 
     @Override
     public HealthCheckResponse call() {

@@ -1,7 +1,9 @@
 package dev.tandem.router.learning;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -90,7 +92,7 @@ public class Calibrations {
     }
 
     static CalibrationMap toMap(Calibration c) {
-        List<CalibrationKnot> knots = new java.util.ArrayList<>(c.getKnotsList());
+        List<CalibrationKnot> knots = new ArrayList<>(c.getKnotsList());
         knots.sort((a, b) -> Double.compare(a.getRaw(), b.getRaw()));
         double[] raw = new double[knots.size()];
         double[] cal = new double[knots.size()];
@@ -98,7 +100,7 @@ public class Calibrations {
             raw[i] = clamp(knots.get(i).getRaw());
             cal[i] = clamp(knots.get(i).getCalibrated());
         }
-        String method = c.getMethod().name().replace("CALIBRATION_METHOD_", "").toLowerCase(java.util.Locale.ROOT);
+        String method = c.getMethod().name().replace("CALIBRATION_METHOD_", "").toLowerCase(Locale.ROOT);
         return new CalibrationMap(method, raw, cal, c.getSamples());
     }
 

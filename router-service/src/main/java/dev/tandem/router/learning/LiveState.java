@@ -12,31 +12,29 @@ import dev.tandem.router.client.WorkerPools;
 @ApplicationScoped
 public class LiveState implements LiveView {
 
-    @Inject
-    BackendProfiles profiles;
+    private final BackendProfiles profiles;
+
+    private final WorkerPools pools;
+
+    private final QualityBoard quality;
+
+    private final StreamOutlooks outlooks;
+
+    private final ReviewPricing reviewPricing;
 
     @Inject
-    WorkerPools pools;
-
-    @Inject
-    QualityBoard quality;
-
-    @Inject
-    StreamOutlooks outlooks;
-
-    @Inject
-    ReviewPricing reviewPricing;
-
-    public LiveState() {
+    public LiveState(BackendProfiles profiles, WorkerPools pools, QualityBoard quality, StreamOutlooks outlooks,
+            ReviewPricing reviewPricing) {
+        this.profiles = profiles;
+        this.pools = pools;
+        this.quality = quality;
+        this.outlooks = outlooks;
+        this.reviewPricing = reviewPricing;
     }
 
     /** For use outside CDI (benchmarks). */
     public LiveState(BackendProfiles profiles, WorkerPools pools, QualityBoard quality) {
-        this.profiles = profiles;
-        this.pools = pools;
-        this.quality = quality;
-        this.outlooks = new StreamOutlooks();
-        this.reviewPricing = new ReviewPricing();
+        this(profiles, pools, quality, new StreamOutlooks(), new ReviewPricing());
     }
 
     /** A backend's live records, cached on the backend (a decision reads six figures of each of them). */

@@ -3,6 +3,7 @@ package dev.tandem.router.learning;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -117,7 +118,7 @@ public final class OutcomeMemory {
 
     /** Outcome counts per "worker type/model": [outcomes, accepted]. */
     public Map<String, int[]> summary() {
-        Map<String, int[]> out = new java.util.TreeMap<>();
+        Map<String, int[]> out = new TreeMap<>();
         stores.forEach((key, s) -> {
             synchronized (s) {
                 out.put(key.replace('\n', '/'), new int[] {s.count, s.acceptedCount});

@@ -1,6 +1,7 @@
 package dev.tandem.router.learning;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -156,7 +157,7 @@ public class QualityBoard {
 
     /** Pairs the audit service has suspended. */
     public Set<String> suspendedPairs() {
-        Set<String> out = new java.util.HashSet<>();
+        Set<String> out = new HashSet<>();
         board.get().forEach((type, byModel) -> byModel.forEach((model, e) -> {
             if (e.suspended()) {
                 out.add(pairKey(type, model));

@@ -7,13 +7,16 @@ import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
+import jakarta.enterprise.event.Observes;
 
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
 import dev.tandem.router.client.AuditStreamsClient;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.quarkus.scheduler.ScheduledExecution;
+import io.smallrye.config.ConfigValue;
+import io.smallrye.config.SmallRyeConfig;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
@@ -28,20 +31,24 @@ public class QualityLearning {
 
     private static final Logger LOG = Logger.getLogger(QualityLearning.class);
 
-    @Inject
-    AuditStreamsClient audit;
+    private final AuditStreamsClient audit;
 
-    @Inject
-    QualityBoard board;
+    private final QualityBoard board;
 
-    @Inject
-    Calibrations calibrations;
+    private final Calibrations calibrations;
 
-    @Inject
-    StreamOutlooks outlooks;
+    private final StreamOutlooks outlooks;
+
+    public QualityLearning(AuditStreamsClient audit, QualityBoard board, Calibrations calibrations,
+            StreamOutlooks outlooks) {
+        this.audit = audit;
+        this.board = board;
+        this.calibrations = calibrations;
+        this.outlooks = outlooks;
+    }
 
     /** With an audit service configured, outputs are audited from the first dispatch on, before the first poll. */
-    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+    void onStart(@Observes StartupEvent event) {
         if (auditConfigured()) {
             outlooks.expectAudit();
         }
@@ -63,7 +70,7 @@ public class QualityLearning {
      * ("localhost") from a defaults source, which must not count.
      */
     public static boolean auditConfigured() {
-        io.smallrye.config.ConfigValue value = ((io.smallrye.config.SmallRyeConfig) ConfigProvider.getConfig())
+        ConfigValue value = ((SmallRyeConfig) ConfigProvider.getConfig())
                 .getConfigValue("quarkus.grpc.clients.audit.host");
         return value.getValue() != null && value.getConfigSourceOrdinal() > Integer.MIN_VALUE;
     }

@@ -2,9 +2,9 @@ package dev.tandem.router.mapping;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.tandem.proto.router.v1.BackendEntry;
 import dev.tandem.proto.router.v1.Candidate;
@@ -25,11 +25,14 @@ import dev.tandem.router.selection.Selection;
 @ApplicationScoped
 public class RouterMapper {
 
-    @Inject
-    WorkerPools pools;
+    private final WorkerPools pools;
 
-    @Inject
-    BackendProfiles profiles;
+    private final BackendProfiles profiles;
+
+    public RouterMapper(WorkerPools pools, BackendProfiles profiles) {
+        this.pools = pools;
+        this.profiles = profiles;
+    }
 
     public RouteDecision toDecision(Selection selection) {
         RouteDecision.Builder decision = RouteDecision.newBuilder().setExplanation(selection.explanation())
@@ -121,7 +124,7 @@ public class RouterMapper {
                 .build();
     }
 
-    private static List<String> sorted(java.util.Set<String> values) {
+    private static List<String> sorted(Set<String> values) {
         List<String> list = new ArrayList<>(values);
         list.sort(null);
         return list;

@@ -2,12 +2,13 @@ package dev.tandem.router.rest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
-import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -89,32 +90,37 @@ public class AdminResource {
     public record ErrorView(String error) {
     }
 
-    @Inject
-    CatalogHolder catalogs;
+    private final CatalogHolder catalogs;
 
-    @Inject
-    CatalogSource source;
+    private final CatalogSource source;
 
-    @Inject
-    RoutingService routing;
+    private final RoutingService routing;
 
-    @Inject
-    WorkerPools pools;
+    private final WorkerPools pools;
 
-    @Inject
-    BackendProfiles profiles;
+    private final BackendProfiles profiles;
 
-    @Inject
-    QualityBoard quality;
+    private final QualityBoard quality;
 
-    @Inject
-    Calibrations calibrations;
+    private final Calibrations calibrations;
 
-    @Inject
-    PromptPredictionPolicy prediction;
+    private final PromptPredictionPolicy prediction;
 
-    @Inject
-    TenantBudgets tenants;
+    private final TenantBudgets tenants;
+
+    public AdminResource(CatalogHolder catalogs, CatalogSource source, RoutingService routing, WorkerPools pools,
+            BackendProfiles profiles, QualityBoard quality, Calibrations calibrations,
+            PromptPredictionPolicy prediction, TenantBudgets tenants) {
+        this.catalogs = catalogs;
+        this.source = source;
+        this.routing = routing;
+        this.pools = pools;
+        this.profiles = profiles;
+        this.quality = quality;
+        this.calibrations = calibrations;
+        this.prediction = prediction;
+        this.tenants = tenants;
+    }
 
     @GET
     @Path("/catalog")
@@ -202,7 +208,7 @@ public class AdminResource {
         return catalog();
     }
 
-    private Response change(java.util.function.Supplier<Catalog> change) {
+    private Response change(Supplier<Catalog> change) {
         try {
             change.get();
             return Response.ok(catalog()).build();
@@ -244,7 +250,7 @@ public class AdminResource {
         ModelTier tier = null;
         if (minTier != null && !minTier.isBlank()) {
             try {
-                tier = ModelTier.valueOf(minTier.trim().toUpperCase(java.util.Locale.ROOT));
+                tier = ModelTier.valueOf(minTier.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw new BadRequestException("min_tier must be one of SMALL, MEDIUM, LARGE, ORACLE");
             }

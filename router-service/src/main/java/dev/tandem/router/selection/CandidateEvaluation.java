@@ -3,6 +3,7 @@ package dev.tandem.router.selection;
 import dev.tandem.router.budget.Budget;
 import dev.tandem.router.catalog.Backend;
 import dev.tandem.router.catalog.QualityEstimate;
+import dev.tandem.router.config.ModelTier;
 import dev.tandem.router.learning.StreamOutlooks;
 
 /** One (model, pool) candidate as selection saw it: its measurements and either a rank or a rejection. */
@@ -84,7 +85,7 @@ public final class CandidateEvaluation {
 
     /** True for the oracle tier, whose outputs the audit does not review. */
     public boolean oracleDirect() {
-        return backend.model().tier() == dev.tandem.router.config.ModelTier.ORACLE;
+        return backend.model().tier() == ModelTier.ORACLE;
     }
 
     /** A copy with its rejection cleared and a new rank, for re-ranked selections (exploration). */

@@ -7,8 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 
 import dev.tandem.models.EmbeddedEncoder;
 import dev.tandem.models.EmbeddedEncoders;
@@ -43,21 +43,24 @@ public class PromptPredictionPolicy implements RoutingPolicy {
     public static final String NAME = "prompt-knn";
     private static final Logger LOG = Logger.getLogger(PromptPredictionPolicy.class);
 
-    @Inject
-    RouterConfig config;
+    private final RouterConfig config;
 
-    @Inject
-    RouteSelector selector;
+    private final RouteSelector selector;
 
-    @Inject
-    MeterRegistry registry;
+    private final MeterRegistry registry;
+
+    public PromptPredictionPolicy(RouterConfig config, RouteSelector selector, MeterRegistry registry) {
+        this.config = config;
+        this.selector = selector;
+        this.registry = registry;
+    }
 
     private OutcomeMemory memory;
     private volatile EmbeddedEncoder encoder;
     private Set<String> workerTypes = Set.of();
     private final Set<String> gauged = new HashSet<>();
 
-    @jakarta.annotation.PostConstruct
+    @PostConstruct
     void init() {
         memory = new OutcomeMemory(config.prediction().maxOutcomes());
         workerTypes = Set.copyOf(config.prediction().workerTypes().orElse(List.of()));

@@ -298,7 +298,7 @@ public class RouteSelector implements RoutingPolicy {
             start[k] = position;
             position += counts[k];
         }
-        CandidateEvaluation[] copy = java.util.Arrays.copyOfRange(a, from, to);
+        CandidateEvaluation[] copy = Arrays.copyOfRange(a, from, to);
         for (CandidateEvaluation c : copy) {
             a[start[c.rejectionKind.ordinal()]++] = c;
         }

@@ -1,6 +1,8 @@
 package dev.tandem.router.selection;
 
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -84,7 +86,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         if (capabilities.containsAll(more)) {
             return this;
         }
-        var all = new java.util.LinkedHashSet<>(capabilities);
+        var all = new LinkedHashSet<>(capabilities);
         all.addAll(more);
         return new SelectionRequest(workerType, List.copyOf(all), minContextTokens, minTier, latencyTargetMs,
                 residencyTags, budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
@@ -92,7 +94,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
 
     /** The same request with more models excluded (a cascade climb skips the models already tried). */
     public SelectionRequest excluding(Set<String> more) {
-        Set<String> all = new java.util.HashSet<>(excludeModels);
+        Set<String> all = new HashSet<>(excludeModels);
         all.addAll(more);
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
                 budgets, all, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);

@@ -22,13 +22,11 @@ class TenantBudgetsTests {
     private long now = 1_000_000_000L;
 
     private TenantBudgets budgets(Optional<String> stateFile) {
-        TenantBudgets b = new TenantBudgets();
-        b.registry = new SimpleMeterRegistry();
-        b.clock = () -> now;
-        b.config = TestConfigs.router(Map.of(
+        TenantBudgets b = new TenantBudgets(TestConfigs.router(Map.of(
                 "tandem.router.tenants.acme.budget-usd", "1.00",
                 "tandem.router.tenants.acme.window", "1h",
-                "tandem.router.tenant-budget.state-file", stateFile.orElse("")));
+                "tandem.router.tenant-budget.state-file", stateFile.orElse(""))), new SimpleMeterRegistry());
+        b.clock = () -> now;
         return b;
     }
 

@@ -32,22 +32,16 @@ class QualityLearningTests {
     private final Catalog catalog = new Catalog(List.of(small, oracle),
             List.of(new WorkerPool("p", "localhost:1", List.of("small", "oracle"), 8, "", true)), "oracle",
             Map.of(), 0.80, Map.of(), 200, 500, 4);
-    private final QualityLearning learning = learning(new QualityBoard(20, 1.645, 500));
+    private final QualityBoard board = new QualityBoard(20, 1.645, 500);
+    private final Calibrations calibrations = new Calibrations();
+    private final QualityLearning learning = new QualityLearning(null, board, calibrations, new StreamOutlooks());
     private final RouteSelector selector = new RouteSelector();
     private final LiveView live = new FakeLive() {
         @Override
         public QualityEstimate quality(String workerType, ModelProfile model) {
-            return learning.board.estimate(workerType, model);
+            return board.estimate(workerType, model);
         }
     };
-
-    private static QualityLearning learning(QualityBoard board) {
-        QualityLearning l = new QualityLearning();
-        l.outlooks = new StreamOutlooks();
-        l.board = board;
-        l.calibrations = new Calibrations();
-        return l;
-    }
 
     private static StreamStatus stream(String model, String tenant, long reviewed, long rejected) {
         return StreamStatus.newBuilder().setWorkerBackend(model).setWorkerType("classify").setTenant(tenant)
@@ -66,7 +60,7 @@ class QualityLearningTests {
         int streams = learning.apply(List.of(stream("small", "", 30, 12), stream("small", "acme", 10, 4)));
 
         assertThat(streams).isEqualTo(2);
-        assertThat(learning.board.snapshot().get("classify").get("small"))
+        assertThat(board.snapshot().get("classify").get("small"))
                 .isEqualTo(new QualityBoard.Verdicts(24, 16));
         Selection after = selector.select(SelectionRequest.of("classify", 100), catalog, live);
         assertThat(after.best().backend().model().id()).isEqualTo("oracle");
@@ -82,7 +76,7 @@ class QualityLearningTests {
         // then 300 reviews with 150 rejected: the 500-verdict window keeps 200 old ones at full rate
         learning.apply(List.of(stream("small", "", 10_300, 250)));
 
-        QualityBoard.Verdicts v = learning.board.snapshot().get("classify").get("small");
+        QualityBoard.Verdicts v = board.snapshot().get("classify").get("small");
         assertThat(v.total()).isCloseTo(500, within(1e-9));
         assertThat(v.rejected()).isCloseTo(150 + 200 * 0.01, within(1e-6));
         assertThat(chosen()).isEqualTo("oracle");
@@ -92,10 +86,10 @@ class QualityLearningTests {
     void pollsAddOnlyNewVerdictsAndAResetLedgerStartsOver() {
         learning.apply(List.of(stream("small", "", 30, 3)));
         learning.apply(List.of(stream("small", "", 30, 3)));
-        assertThat(learning.board.snapshot().get("classify").get("small")).isEqualTo(new QualityBoard.Verdicts(27, 3));
+        assertThat(board.snapshot().get("classify").get("small")).isEqualTo(new QualityBoard.Verdicts(27, 3));
 
         learning.apply(List.of(stream("small", "", 10, 1)));
-        assertThat(learning.board.snapshot().get("classify").get("small")).isEqualTo(new QualityBoard.Verdicts(36, 4));
+        assertThat(board.snapshot().get("classify").get("small")).isEqualTo(new QualityBoard.Verdicts(36, 4));
     }
 
     @Test
@@ -103,7 +97,7 @@ class QualityLearningTests {
         learning.apply(List.of(stream("small", "", 5, 0).toBuilder().setState(TrustState.TRUST_STATE_SUSPENDED)
                 .build()));
 
-        assertThat(learning.board.estimate("classify", small).source()).isEqualTo(QualityEstimate.Source.SUSPENDED);
+        assertThat(board.estimate("classify", small).source()).isEqualTo(QualityEstimate.Source.SUSPENDED);
         assertThat(chosen()).isEqualTo("oracle");
 
         learning.apply(List.of(stream("small", "", 5, 0)));
@@ -120,7 +114,7 @@ class QualityLearningTests {
         learning.apply(List.of(stream("small", "", 200, 20).toBuilder().setCalibration(map).build(),
                 stream("oracle", "", 10, 0)));
 
-        Calibrations c = learning.calibrations;
+        Calibrations c = calibrations;
         // between knots: linear; outside: flat
         assertThat(c.apply("small", "classify", "", 0.4).calibrated()).isCloseTo(0.2, within(1e-9));
         assertThat(c.apply("small", "classify", "", 0.75).calibrated()).isCloseTo(0.6, within(1e-9));
