@@ -44,6 +44,8 @@ class RouterBreakerTests extends OracleTestBase {
         for (int i = 0; i < 30 && router.dispatches.size() <= 20; i++) {
             var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle().execute(triage()));
             assertThat(e).as("task %d with every dispatch failing %s", i, code).isNotNull();
+            // the router's own status reaches the client (a refusal is passed on as it came)
+            assertThat(e.getStatus().getCode()).as("task %d", i).isEqualTo(code);
         }
     }
 }

@@ -22,10 +22,9 @@ public final class RefusedCallException extends StatusRuntimeException {
             Status.Code.PERMISSION_DENIED, Status.Code.UNAUTHENTICATED, Status.Code.RESOURCE_EXHAUSTED,
             Status.Code.CANCELLED);
 
-    private RefusedCallException(StatusRuntimeException cause) {
-        super(cause.getStatus(), cause.getTrailers());
-        initCause(cause.getCause());
-        setStackTrace(cause.getStackTrace());
+    private RefusedCallException(StatusRuntimeException refused) {
+        super(refused.getStatus(), refused.getTrailers()); // the status's own cause becomes this one's
+        setStackTrace(refused.getStackTrace());
     }
 
     /**
