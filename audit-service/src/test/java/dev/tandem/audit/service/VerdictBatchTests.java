@@ -67,6 +67,8 @@ class VerdictBatchTests {
     AuditConfig config;
     @Inject
     OnboardingPriors onboarding;
+    @Inject
+    io.agroal.api.AgroalDataSource dataSource;
 
     @BeforeEach
     void clean() throws Exception {
@@ -181,6 +183,52 @@ class VerdictBatchTests {
             assertThat(count(c, "SELECT count(*) FROM verdicts")).isEqualTo(n);
             assertThat(count(c, "SELECT count(*) FROM verdicts WHERE verdict = 'REJECTED'")).isEqualTo(n / 6);
         }
+    }
+
+    @Test
+    void aFailedCommitFailsEveryVerdictOfTheBatchAndARetryStoresThem() throws Exception {
+        StreamKey key = new StreamKey("batch-backend", "commit", "");
+        for (int i = 1; i <= 3; i++) {
+            decider.decide(new DecisionRequest("f" + i, "t", "s", key, 0.9, 0.9, true));
+        }
+        // A ledger whose connections refuse to commit (rollback still works).
+        Ledger failing = new Ledger(dataSource) {
+            @Override
+            public <T> T withConnection(dev.tandem.audit.repository.SqlWork<T> work) {
+                return super.withConnection(c -> work.run((Connection) java.lang.reflect.Proxy.newProxyInstance(
+                        Connection.class.getClassLoader(), new Class<?>[] { Connection.class }, (proxy, m, args) -> {
+                            if (m.getName().equals("commit")) {
+                                throw new java.sql.SQLException("injected: commit failed");
+                            }
+                            try {
+                                return m.invoke(c, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        })));
+            }
+        };
+        VerdictWriter broken = new VerdictWriter(failing, streams, decisions, stateChanges, tasks, trustPolicy,
+                fitter, config, onboarding);
+        List<VerdictWriter.Pending> batch = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            batch.add(broken.submit(new VerdictRequest("f" + i, Verdict.ACCEPTED, "oracle", ""), null));
+        }
+        broken.writeBatch(null);
+        for (VerdictWriter.Pending p : batch) {
+            assertThat(failure(p)).as("retried by the caller's @Retry")
+                    .isInstanceOf(dev.tandem.audit.repository.LedgerUnavailableException.class);
+        }
+        try (Connection c = LedgerDatabase.connect()) {
+            assertThat(count(c, "SELECT count(*) FROM verdicts")).as("rolled back").isZero();
+        }
+        assertThat(queries.getStream(key).reviewed()).isZero();
+        // The callers' retries (same decision ids) are then stored once each.
+        for (int i = 1; i <= 3; i++) {
+            assertThat(verdicts.recordVerdict(new VerdictRequest("f" + i, Verdict.ACCEPTED, "oracle", ""))
+                    .duplicate()).isFalse();
+        }
+        assertThat(queries.getStream(key).reviewed()).isEqualTo(3);
     }
 
     private static Throwable failure(VerdictWriter.Pending p) {
