@@ -287,6 +287,13 @@ public interface AuditConfig {
         @WithDefault("2")
         int writers();
 
+        /**
+         * Verdicts applied per transaction at most by the verdict writer. Smaller than {@link #maxBatch()}: each
+         * verdict costs a few statements under its stream's row lock, which Decide's writer waits for.
+         */
+        @WithDefault("100")
+        int verdictMaxBatch();
+
         /** Largest review payload (inputs, candidate output, instructions) accepted per decision, in bytes. */
         @WithDefault("1048576")
         int maxPayloadBytes();

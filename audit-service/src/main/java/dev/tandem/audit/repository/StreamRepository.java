@@ -72,6 +72,29 @@ public class StreamRepository {
         }
     }
 
+    /**
+     * Reads and row-locks (NO KEY UPDATE, as {@link #findForUpdate}) the streams a verdict batch applies to, in one
+     * statement and in the same order as {@link #lockForCounting}, so a verdict batch and a decision batch never
+     * wait on each other in opposite orders. Returns them by key; a missing stream is absent from the map.
+     */
+    public java.util.Map<StreamKey, StreamRecord> findAllForUpdate(Connection c, List<StreamKey> keys)
+            throws SQLException {
+        java.util.Map<StreamKey, StreamRecord> found = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT " + COLUMNS + " FROM streams "
+                + "WHERE (worker_backend, worker_type, tenant) IN (SELECT * FROM unnest(?::text[], ?::text[], "
+                + "?::text[])) ORDER BY worker_backend COLLATE \"C\", worker_type COLLATE \"C\", tenant COLLATE \"C\" "
+                + "FOR NO KEY UPDATE) locked")) {
+            setKeys(c, ps, 1, keys);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    StreamRecord s = map(rs);
+                    found.put(s.key(), s);
+                }
+            }
+        }
+        return found;
+    }
+
     private static void setKeys(Connection c, PreparedStatement ps, int first, List<StreamKey> keys)
             throws SQLException {
         ps.setArray(first, c.createArrayOf("text", keys.stream().map(StreamKey::workerBackend).toArray()));

@@ -6,6 +6,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -16,7 +19,6 @@ import org.jboss.logging.MDC;
 
 import io.quarkus.scheduler.Scheduled;
 
-import dev.tandem.audit.DecisionEntry;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.VerdictRequest;
@@ -30,7 +32,8 @@ import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
 
 /**
- * Verdicts and refits: a verdict is recorded and the trust rules applied under the stream's row lock; each
+ * Verdicts and refits: a verdict is recorded and the trust rules applied under the stream's row lock, in a batch
+ * with the other verdicts queued meanwhile ({@link VerdictWriter}: one lock hold and one commit for many); each
  * stream's policy is refitted from its evidence window, after a verdict that calls for it and periodically.
  *
  * <p>Verdict writes are retried on ledger failures (idempotent on decision_id) but have no fallback: a verdict that
@@ -40,6 +43,9 @@ import dev.tandem.audit.repository.StreamRepository;
 public class VerdictService {
 
     private static final Logger LOG = Logger.getLogger(VerdictService.class);
+
+    /** Longest wait for the verdict writer's commit (the public call's own time-out, 5 s, is shorter). */
+    private static final long VERDICT_WAIT_MS = 10_000;
 
     private final Ledger ledger;
     private final StreamRepository streams;
@@ -52,12 +58,14 @@ public class VerdictService {
     private final AuditMetrics metrics;
     private final AuditConfig config;
     private final OnboardingPriors onboarding;
+    private final VerdictWriter writer;
 
     public VerdictService(Ledger ledger, StreamRepository streams, DecisionRepository decisions,
             StateChangeRepository stateChanges, ReviewTaskRepository tasks, TrustPolicy trustPolicy,
             PolicyFitter fitter, StreamPolicies policies, AuditMetrics metrics, AuditConfig config,
-            OnboardingPriors onboarding) {
+            OnboardingPriors onboarding, VerdictWriter writer) {
         this.ledger = ledger;
+        this.writer = writer;
         this.streams = streams;
         this.decisions = decisions;
         this.stateChanges = stateChanges;
@@ -91,55 +99,39 @@ public class VerdictService {
     }
 
     private VerdictOutcome recordVerdictLogged(VerdictRequest verdict, String claimToken) {
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        TrustUpdate[] applied = new TrustUpdate[2];
-        VerdictOutcome outcome = ledger.inTransaction(c -> {
-            DecisionEntry entry = decisions.find(c, verdict.decisionId()).orElseThrow(
-                    () -> new NotFoundException("decision " + verdict.decisionId() + " is not in the ledger"));
-            if (!entry.request().taskId().isEmpty()) {
-                MDC.put("taskId", entry.request().taskId()); // the verdict request carries no task id
+        VerdictWriter.Pending pending = writer.submit(verdict, claimToken);
+        VerdictWriter.Applied applied;
+        try {
+            applied = pending.done.get(VERDICT_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            // Withdrawn unless the writer already took it (then it may commit; a retry finds it stored).
+            pending.done.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new LedgerUnavailableException("interrupted while verdict " + verdict.decisionId()
+                    + " was being written", e);
+        } catch (TimeoutException e) {
+            pending.done.cancel(false);
+            throw new LedgerBusyException("the ledger did not commit verdict " + verdict.decisionId() + " within "
+                    + VERDICT_WAIT_MS / 1000 + " s (verdict backlog " + writer.backlog() + ")", e);
+        } catch (ExecutionException e) {
+            putTaskId(pending);
+            if (e.getCause() instanceof LedgerUnavailableException batch) {
+                // The batch failed (one instance for all its callers): each caller throws its own.
+                throw new LedgerUnavailableException(batch.getMessage(), batch);
             }
-            StreamKey key = entry.request().stream();
-            // Lock the stream first: concurrent verdicts on one stream (from any replica) then apply one by one,
-            // and a racing retry of this same verdict sees the stored row below.
-            StreamRecord stream = streams.findForUpdate(c, key)
-                    .orElseThrow(() -> new SQLException("stream " + key + " of a stored decision is missing"));
-            if (claimToken != null) {
-                Optional<String[]> lease = tasks.lockLease(c, verdict.decisionId());
-                if (lease.isPresent() && Boolean.parseBoolean(lease.get()[2]) && !claimToken.equals(lease.get()[0])) {
-                    throw new LeaseHeldException("review of " + verdict.decisionId() + " is claimed by "
-                            + lease.get()[1] + "; claim it again after its lease expires");
-                }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r; // NotFound, ConflictingVerdict, LeaseHeld: this verdict only
             }
-            if (!decisions.insertVerdictIfAbsent(c, verdict)) {
-                var stored = decisions.findVerdict(c, verdict.decisionId()).orElseThrow();
-                if (stored != verdict.verdict()) {
-                    throw new ConflictingVerdictException("decision " + verdict.decisionId() + " already has verdict "
-                            + stored + "; a verdict cannot be changed to " + verdict.verdict());
-                }
-                return new VerdictOutcome(true, stream);
-            }
-            tasks.delete(c, verdict.decisionId());
-            TrustUpdate update = trustPolicy.apply(stream, verdict.verdict(), entry.decision().reason(),
-                    entry.request().rawConfidence(), decisions.nextSeq(c), now, onboarding.forStream(key));
-            StreamRecord next = update.stream();
-            if (update.needsFit()) {
-                next = fitter.fit(next, window(c, next), certificationSample(c, next), now);
-            }
-            streams.update(c, next);
-            if (update.stateChanged()) {
-                stateChanges.insert(c, key, update.previousState(), next.state(), update.changeReason(),
-                        verdict.decisionId());
-            }
-            applied[0] = new TrustUpdate(next, update.previousState(), update.changeReason(), update.driftAlarm(),
-                    false);
-            return new VerdictOutcome(false, next);
-        });
+            throw new LedgerUnavailableException("verdict " + verdict.decisionId() + " failed: " + e.getCause(),
+                    e.getCause());
+        }
+        putTaskId(pending);
+        VerdictOutcome outcome = applied.outcome();
         metrics.observe(outcome.stream());
         if (!outcome.duplicate()) {
             policies.put(outcome.stream());
             metrics.verdict(verdict.verdict());
-            TrustUpdate update = applied[0];
+            TrustUpdate update = applied.update();
             if (update.stateChanged()) {
                 metrics.stateChanged(update.previousState(), update.stream().state());
                 if (update.driftAlarm() != null) {
@@ -153,6 +145,12 @@ public class VerdictService {
                     outcome.stream().rejected());
         }
         return outcome;
+    }
+
+    private static void putTaskId(VerdictWriter.Pending pending) {
+        if (!pending.taskId.isEmpty()) {
+            MDC.put("taskId", pending.taskId); // the verdict request carries no task id
+        }
     }
 
     /**

@@ -77,6 +77,7 @@ class TwoReplicasTests {
 
     private Replica replicaA;
     private DecisionWriter writerB;
+    private VerdictWriter verdictWriterB;
     private Replica replicaB;
 
     /** One replica's decide, verdict and query beans. */
@@ -96,12 +97,12 @@ class TwoReplicasTests {
     }
 
     /** A replica with its own policy cache and writer on the shared ledger. */
-    private Replica replica(DecisionWriter writer, StreamPolicies cache) {
+    private Replica replica(DecisionWriter writer, VerdictWriter verdictWriter, StreamPolicies cache) {
         return new Replica(
                 new DecisionService(ledger, streams, stateChanges, auditPolicy, trustPolicy, writer, cache, metrics,
                         config),
                 new VerdictService(ledger, streams, decisions, stateChanges, tasks, trustPolicy, fitter, cache,
-                        metrics, config, onboarding),
+                        metrics, config, onboarding, verdictWriter),
                 new LedgerQueries(ledger, streams, decisions, stateChanges, metrics, config));
     }
 
@@ -112,13 +113,17 @@ class TwoReplicasTests {
         writerB = new DecisionWriter(ledger, decisions, streams, tasks, stateChanges, trustPolicy, cacheB, metrics,
                 config);
         writerB.start();
-        replicaB = replica(writerB, cacheB);
+        verdictWriterB = new VerdictWriter(ledger, streams, decisions, stateChanges, tasks, trustPolicy, fitter,
+                config, onboarding);
+        verdictWriterB.start();
+        replicaB = replica(writerB, verdictWriterB, cacheB);
         replicaA = new Replica(deciderA, verdictsA, queriesA);
     }
 
     @AfterEach
     void stopSecondReplica() {
         writerB.stop();
+        verdictWriterB.stop();
     }
 
     @Test
@@ -203,7 +208,7 @@ class TwoReplicasTests {
                 fresh, metrics, config);
         freshWriter.start();
         try {
-            Replica restarted = replica(freshWriter, fresh);
+            Replica restarted = replica(freshWriter, verdictWriterB, fresh);
             assertThat(restarted.getStream(key)).usingRecursiveComparison().isEqualTo(before);
             var after = restarted.decide(new DecisionRequest("a3", "t", "s", key, 0.35, 0.35, true)).decision();
             assertThat(after.state()).isEqualTo(TrustState.NORMAL);
