@@ -106,9 +106,11 @@ class CallerDeadlineInterceptorTests {
         var expired = new CountDownLatch(1);
         behaviour = (request, s) -> {
             Context.current().addListener(c -> expired.countDown(), Runnable::run);
-            // a long-running step: it only ends early if the context is cancelled
+            // a long-running step: it only ends early if the context is cancelled, and then it answers as a
+            // service does whose context expired (an answer of "late" could race the client's own deadline timer
+            // and arrive first: the call's context is the interceptor's, not the transport's)
             expired.await(60, TimeUnit.SECONDS);
-            return "late";
+            throw Status.DEADLINE_EXCEEDED.withDescription("the call's context expired").asException();
         };
         start();
         var e = catchThrowableOfType(StatusRuntimeException.class, () -> call(300, TimeUnit.MILLISECONDS));
