@@ -46,9 +46,10 @@ import dev.tandem.audit.repository.StreamRepository;
  * commit, with its own outcome.
  *
  * <p>A verdict refused on its own (unknown decision, conflicting verdict, lease held by another reviewer) is refused
- * before it writes anything, so it fails only its caller and the batch goes on. A failed statement or commit fails
- * every caller of the batch with {@link LedgerUnavailableException}; they retry (verdicts are idempotent on the
- * decision id).
+ * before it writes anything, so it fails only its caller and the batch goes on. When a statement or the commit fails,
+ * the batch is written again one verdict at a time, so a verdict whose own statement fails is answered with
+ * {@link LedgerUnavailableException} alone and the others are stored; when the ledger is down every caller gets it
+ * and retries (verdicts are idempotent on the decision id).
  *
  * <p>Why: before, each verdict was its own transaction holding the stream's row lock through its commit (an fsync),
  * and Decide's writer needs that same row to count its batch, so at a few hundred verdicts per second on a hot
@@ -161,11 +162,33 @@ public class VerdictWriter {
         }
         try {
             write(batch);
-        } catch (RuntimeException | Error e) {
-            LedgerUnavailableException failure = e instanceof LedgerUnavailableException l ? l
-                    : new LedgerUnavailableException("verdict batch failed: " + e.getMessage(), e);
-            batch.forEach(p -> p.done.completeExceptionally(failure));
+        } catch (RuntimeException e) {
+            if (batch.size() == 1) {
+                fail(batch, e);
+                return;
+            }
+            // One verdict's failing statement must not fail the others on every retry: the batch is written again
+            // one verdict at a time, so only a verdict that fails alone is refused (a ledger that is down fails
+            // them all, as before). Savepoints per verdict would do the same at two more round trips each under
+            // the row lock that Decide's writer waits for; this costs nothing until a batch fails.
+            LOG.debugf("verdict batch of %d failed (%s); writing its verdicts one by one", batch.size(),
+                    e.getMessage());
+            for (Pending p : batch) {
+                try {
+                    write(List.of(p));
+                } catch (RuntimeException alone) {
+                    fail(List.of(p), alone);
+                }
+            }
+        } catch (Error e) {
+            fail(batch, e);
         }
+    }
+
+    private static void fail(List<Pending> batch, Throwable e) {
+        LedgerUnavailableException failure = e instanceof LedgerUnavailableException l ? l
+                : new LedgerUnavailableException("verdict batch failed: " + e.getMessage(), e);
+        batch.forEach(p -> p.done.completeExceptionally(failure));
     }
 
     private void write(List<Pending> all) {

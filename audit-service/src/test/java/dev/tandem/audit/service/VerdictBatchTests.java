@@ -231,6 +231,50 @@ class VerdictBatchTests {
         assertThat(queries.getStream(key).reviewed()).isEqualTo(3);
     }
 
+    /**
+     * A verdict whose own statement fails (here a trigger of the real ledger refuses its row) fails alone: the batch
+     * is written again one verdict at a time and the others of the batch are stored, in order.
+     */
+    @Test
+    void aVerdictWhoseStatementFailsFailsAloneAndTheRestOfItsBatchIsStored() throws Exception {
+        StreamKey key = new StreamKey("batch-backend", "poison", "");
+        for (int i = 1; i <= 3; i++) {
+            decider.decide(new DecisionRequest("p" + i, "t", "s", key, 0.9, 0.9, true));
+        }
+        try (Connection c = LedgerDatabase.connect(); var st = c.createStatement()) {
+            st.execute("CREATE FUNCTION refuse_p2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    + "IF NEW.decision_id = 'p2' THEN RAISE EXCEPTION 'injected: verdict row refused'; END IF; "
+                    + "RETURN NEW; END $$");
+            st.execute("CREATE TRIGGER refuse_p2 BEFORE INSERT ON verdicts FOR EACH ROW EXECUTE FUNCTION refuse_p2()");
+        }
+        try {
+            VerdictWriter writer = new VerdictWriter(ledger, streams, decisions, stateChanges, tasks, trustPolicy,
+                    fitter, config, onboarding);
+            List<VerdictWriter.Pending> batch = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) {
+                batch.add(writer.submit(new VerdictRequest("p" + i, i == 3 ? Verdict.REJECTED : Verdict.ACCEPTED,
+                        "oracle", ""), null));
+            }
+            writer.writeBatch(null);
+
+            assertThat(failure(batch.get(0))).isNull();
+            assertThat(failure(batch.get(1))).isInstanceOf(dev.tandem.audit.repository.LedgerUnavailableException.class);
+            assertThat(failure(batch.get(2))).isNull();
+            var stream = queries.getStream(key);
+            assertThat(stream.reviewed()).isEqualTo(2);
+            assertThat(stream.rejected()).isEqualTo(1);
+            try (Connection c = LedgerDatabase.connect()) {
+                assertThat(count(c, "SELECT count(*) FROM verdicts WHERE decision_id IN ('p1', 'p3')")).isEqualTo(2);
+                assertThat(count(c, "SELECT count(*) FROM verdicts WHERE decision_id = 'p2'")).isZero();
+            }
+        } finally {
+            try (Connection c = LedgerDatabase.connect(); var st = c.createStatement()) {
+                st.execute("DROP TRIGGER refuse_p2 ON verdicts");
+                st.execute("DROP FUNCTION refuse_p2()");
+            }
+        }
+    }
+
     private static Throwable failure(VerdictWriter.Pending p) {
         try {
             p.done.get();
