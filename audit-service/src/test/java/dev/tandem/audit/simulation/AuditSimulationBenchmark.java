@@ -85,14 +85,16 @@ public final class AuditSimulationBenchmark {
             System.out.printf(Locale.ROOT, "## Drift per family: error odds doubled after 30,000 outputs, %d %s (%s)%n",
                     driftSeeds, which, seedRange(driftBase, driftSeeds));
             System.out.println("| family | median delay | p95 delay | max | missed within 10,000 | under full review at "
-                    + "the change | false alarms per 25,000 (5,000-30,000) |");
-            System.out.println("|---|---|---|---|---|---|---|");
+                    + "the change | false alarms per 25,000 (5,000-30,000) | true outcome alarms: confirmed / refuted / "
+                    + "undecided / open |");
+            System.out.println("|---|---|---|---|---|---|---|---|");
             for (SimulatedWorker.Family family : families) {
                 DriftSummary d = driftRuns(pool, family, config(), driftBase, driftSeeds);
                 System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.2f (%d in %,d: %d outcome, %d "
-                        + "confidence, %d CSP-2) |%n", family.name(), d.median(), d.p95(), d.max(), d.missed(),
-                        d.covered(), d.falseAlarmsPer25k(), d.falseAlarms(), d.inControl(), d.byDetector()[0],
-                        d.byDetector()[1], d.byDetector()[2]);
+                        + "confidence, %d CSP-2) | %d / %d / %d / %d |%n", family.name(), d.median(), d.p95(), d.max(),
+                        d.missed(), d.covered(), d.falseAlarmsPer25k(), d.falseAlarms(), d.inControl(),
+                        d.byDetector()[0], d.byDetector()[1], d.byDetector()[2], d.endings()[0], d.endings()[1],
+                        d.endings()[2], d.endings()[3]);
                 if (Boolean.getBoolean("bench.reasons")) {
                     System.out.println("delays " + family.name() + ": " + Arrays.toString(d.delays()));
                 }
@@ -258,7 +260,9 @@ public final class AuditSimulationBenchmark {
     }
 
     /** byDetector: false alarms of the outcome CUSUM, the confidence CUSUM, CSP-2. */
-    record DriftSummary(long[] delays, int missed, int covered, long falseAlarms, long inControl, long[] byDetector) {
+    /** {@code endings}: how the true outcome alarms ended: confirmed, refuted, undecided, still open 5,000 later. */
+    record DriftSummary(long[] delays, int missed, int covered, long falseAlarms, long inControl, long[] byDetector,
+            long[] endings) {
         long median() {
             return quantile(delays, 0.5);
         }
@@ -289,10 +293,14 @@ public final class AuditSimulationBenchmark {
         int missed = 0;
         int covered = 0;
         long[] byDetector = new long[3];
+        long[] endings = new long[4];
         for (int i = 0; i < seeds; i++) {
             long[] r = drifts.get(i).get();
             for (int k = 0; k < 3; k++) {
                 byDetector[k] += r[3 + k];
+            }
+            if (r[6] > 0) {
+                endings[(int) r[6] - 1]++;
             }
             delays[i] = r[0];
             missed += r[0] == -1 ? 1 : 0;
@@ -301,7 +309,7 @@ public final class AuditSimulationBenchmark {
             inControl += r[2];
         }
         long[] found = Arrays.stream(delays).filter(x -> x >= 0).sorted().toArray();
-        return new DriftSummary(found, missed, covered, falseAlarms, inControl, byDetector);
+        return new DriftSummary(found, missed, covered, falseAlarms, inControl, byDetector, endings);
     }
 
     static String seedRange(long base, int count) {
@@ -354,6 +362,7 @@ public final class AuditSimulationBenchmark {
         st.tightenings().stream().filter(t -> t[0] > 5000).forEach(t -> byDetector[(int) t[1]]++);
         int before = st.tightenings().size();
         long delay = -1;
+        long resolution = 0;
         if (!trusted(st.stream().state())) {
             // already under full review (a bad worker, or after a false alarm): the drift meets 100 % review at once
             delay = -2;
@@ -365,8 +374,26 @@ public final class AuditSimulationBenchmark {
                     delay = i + 1;
                 }
             }
+            if (delay > 0 && st.tightenings().get(before)[1] == 0) {
+                // a true outcome alarm: how did its SPRT end (the drift is real, so only "confirmed" is right)?
+                int resolved = st.resolutions().size();
+                for (int i = 0; i < 5_000 && st.resolutions().size() == resolved; i++) {
+                    st.accept(w.next(rng));
+                }
+                resolution = st.resolutions().size() == resolved ? 4
+                        : resolutionCode(st.resolutions().get(resolved).why());
+            }
         }
-        return new long[] { delay, falseAlarms, change - 5000, byDetector[0], byDetector[1], byDetector[2] };
+        return new long[] { delay, falseAlarms, change - 5000, byDetector[0], byDetector[1], byDetector[2],
+                resolution };
+    }
+
+    /** 1 confirmed (by the SPRT or a suspension), 2 refuted, 3 neither within the review limit. */
+    static long resolutionCode(String why) {
+        if (why.startsWith("confirmed")) {
+            return 1;
+        }
+        return why.startsWith("drift not confirmed") ? 2 : 3;
     }
 
     /** Confidence-blind CSP-1 (blocking review in both phases) at A = 1 %, f = 1/10, with i from Dodge's formula. */
