@@ -15,6 +15,9 @@ import java.util.Arrays;
  * @param referenceLogOdds the outcome CUSUM's reference shift γ (issue 18): its H₀ error probability of an output
  *        is σ(logit(1 − c(raw)) + γ), γ = γ̂ + z·se from the window's audited outcomes against this map
  *        ({@code PolicyFitter}); 0 in maps stored before it existed
+ * @param estimatedLogOdds γ̂ alone, the shift the window's outcomes show without the margin: the H₀ of the SPRT that
+ *        confirms an outcome alarm (a one-off test takes the best estimate; the margin is there to keep the
+ *        continuously running CUSUM from drifting into false alarms); 0 in maps stored before it existed
  */
 public record CalibrationMap(
         String method,
@@ -27,17 +30,24 @@ public record CalibrationMap(
         double brierCalibrated,
         long heldOut,
         Instant fittedAt,
-        double referenceLogOdds) {
+        double referenceLogOdds,
+        double estimatedLogOdds) {
 
     public CalibrationMap(String method, double[] raw, double[] calibrated, long samples, double eceRaw,
             double eceCalibrated, double brierRaw, double brierCalibrated, long heldOut, Instant fittedAt) {
-        this(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated, heldOut, fittedAt, 0);
+        this(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated, heldOut, fittedAt, 0,
+                0);
     }
 
-    /** The same map with the outcome CUSUM's reference shift γ. */
+    /** The same map with the outcome CUSUM's reference shift γ (and γ̂ = γ: no margin). */
     public CalibrationMap withReferenceLogOdds(double gamma) {
+        return withReferenceShift(gamma, gamma);
+    }
+
+    /** The same map with the CUSUM's reference shift γ = γ̂ + z·se and the estimate γ̂ the SPRT tests against. */
+    public CalibrationMap withReferenceShift(double gamma, double estimate) {
         return new CalibrationMap(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated,
-                heldOut, fittedAt, gamma);
+                heldOut, fittedAt, gamma, estimate);
     }
 
     public CalibrationMap {

@@ -73,7 +73,8 @@ public class PolicyFitter {
         // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
         // since the alarm would absorb the very drift under test.
         if (calibration != null && !TrustPolicy.confirmationPending(s)) {
-            b.calibration = calibration.withReferenceLogOdds(referenceShift(window, calibration, excursionStart(s)));
+            double[] shift = referenceShift(window, calibration, excursionStart(s));
+            b.calibration = calibration.withReferenceShift(shift[0], shift[1]);
         }
 
         boolean trusted = s.state() == TrustState.NORMAL || s.state() == TrustState.REDUCED;
@@ -137,14 +138,15 @@ public class PolicyFitter {
     }
 
     /**
-     * The outcome CUSUM's reference shift γ ({@link DriftDetectors#referenceShift}) from the window's outputs the
+     * {γ, γ̂}: the outcome CUSUM's reference shift γ ({@link DriftDetectors#referenceShift}) and the estimate γ̂
+     * without its margin (the confirming SPRT's H₀), from the window's outputs the
      * CUSUM sees in a trusted state (low-confidence and sampled reviews; not probation's or tightened reviews,
      * whose mix of confidences differs), against the new calibration, and only those decided before the CUSUM's
      * current excursion began ({@code before}). The calibration itself is refitted on the whole window, drift
      * included; γ measured on the outputs before the excursion pulls the reference back to what they showed, so a
      * drift that has moved the calibration is still tested against the stream as it was (issue 18).
      */
-    double referenceShift(List<WindowEntry> window, CalibrationMap calibration, long before) {
+    double[] referenceShift(List<WindowEntry> window, CalibrationMap calibration, long before) {
         AuditConfig.Drift drift = config.drift();
         double floor = drift.expectedErrorFloor();
         List<WindowEntry> seen = window.stream().filter(e -> e.seq() < before && e.reviewed() && e.reason() != null
@@ -159,7 +161,8 @@ public class PolicyFitter {
             expected[i] = Math.min(1 - floor, Math.max(floor, 1 - calibration.apply(e.rawConfidence())));
             rejected[i] = e.rejected();
         }
-        return DriftDetectors.referenceShift(expected, rejected, drift.referenceMargin());
+        return new double[] { DriftDetectors.referenceShift(expected, rejected, drift.referenceMargin()),
+                DriftDetectors.referenceShift(expected, rejected, 0) };
     }
 
     /**

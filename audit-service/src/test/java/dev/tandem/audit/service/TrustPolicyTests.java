@@ -234,6 +234,22 @@ class TrustPolicyTests {
     }
 
     @Test
+    void theConfirmationTestsAgainstTheEstimatedShiftNotTheCusumsMargin() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        // the CUSUM's reference is shifted by ln 1.5 (estimate + margin); the estimate alone is 0
+        b.calibration = b.calibration.withReferenceShift(Math.log(1.5), 0);
+        b.windowSinceSeq = 100;
+        b.outcomeCusum = LIMIT - 0.1;
+        StreamRecord s = policy.apply(b.build(), Verdict.REJECTED, AuditReason.LOW_CONFIDENCE, 0.9, 5000, now)
+                .stream();
+        assertThat(TrustPolicy.confirmationPending(s)).isTrue();
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.TIGHTENED, 0.9, 6000, now).stream();
+        // raw 0.9 is an expected error of 0.1 under the identity calibration: H₀ at 0.1, not at 1/7 (0.1 shifted by
+        // ln 1.5), so a rejection weighs ln 2 − ln 1.1
+        assertThat(s.confirmationLlr()).isCloseTo(Math.log(2) - Math.log(1.1), within(1e-9));
+    }
+
+    @Test
     void aConfirmedOutcomeAlarmKeepsTheNewWindow() {
         StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
         b.windowSinceSeq = 100;
