@@ -62,6 +62,22 @@ class CascadeAndBudgetTests {
     }
 
     @Test
+    void aCostTheWorkerReportsIsBilledInsteadOfTheCatalogPriceButTheOracleBaselineStaysTheOraclesPrice() {
+        DispatchResponse billed = router.dispatch(step("billed-test").build());
+        DispatchResponse priced = router.dispatch(step("cascade-test").build());
+
+        // the catalog would bill 120 tokens at 1 USD per 1M (0.00012); the provider said 0.0042
+        assertThat(billed.getResult().getModelId()).isEqualTo("rc-model-billed");
+        assertThat(billed.getAttempts(0).getCostUsd()).isEqualTo(FakeWorker.REPORTED_COST_USD);
+        assertThat(billed.getCostUsd()).isEqualTo(FakeWorker.REPORTED_COST_USD);
+        assertThat(billed.getTraceList()).anySatisfy(l -> assertThat(l).contains("$0.004200"));
+        // what the oracle would have charged for the same 120 tokens, not what this model's provider billed
+        assertThat(billed.getOracleBaselineUsd()).isPositive()
+                .isEqualTo(priced.getOracleBaselineUsd())
+                .isNotEqualTo(FakeWorker.REPORTED_COST_USD);
+    }
+
+    @Test
     void aCallerCanTurnTheCascadeOff() {
         DispatchResponse response = router.dispatch(step("cascade-test").setCascade(CascadeMode.CASCADE_MODE_OFF)
                 .build());

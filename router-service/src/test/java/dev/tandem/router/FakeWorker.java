@@ -55,6 +55,8 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
 
     public static final long INPUT_TOKENS = 100;
     public static final long OUTPUT_TOKENS = 20;
+    /** What a {@code *-billed} model's provider says a call cost. */
+    public static final double REPORTED_COST_USD = 0.0042;
 
     private final Mode mode;
     private final CountDownLatch release = new CountDownLatch(1);
@@ -154,12 +156,21 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
                 .setConfidenceMethod("fake")
                 .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
                         .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))
-                .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))
+                .setUsage(usage(model))
                 .setModelId(model)
                 .setLatencyMs(500)
                 .addPhases(WorkflowPhase.newBuilder().setName("implement").setDurationMs(400))
                 .build());
         observer.onCompleted();
+    }
+
+    /** The step's tokens; a model named {@code *-billed} also reports what its provider billed. */
+    private static TokenUsage usage(String model) {
+        TokenUsage.Builder usage = TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS);
+        if (model.endsWith("-billed")) {
+            usage.setReportedCostUsd(REPORTED_COST_USD);
+        }
+        return usage.build();
     }
 
     @Override

@@ -64,6 +64,7 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         local.add(tiered(config, "cs-small-lowconf", "cascade-test", "SMALL", 1));
         local.add(tiered(config, "cs-medium-invalid-output", "cascade-test", "MEDIUM", 10));
         local.add(tiered(config, "cs-large", "cascade-test", "LARGE", 100));
+        local.add(tiered(config, "rc-model-billed", "billed-test", "SMALL", 1));
         local.add(tiered(config, "cal-small", "calib-test", "SMALL", 1));
         local.add(tiered(config, "cal-large", "calib-test", "LARGE", 100));
         local.add(tiered(config, "bd-cheap", "budget-test", "SMALL", 1));

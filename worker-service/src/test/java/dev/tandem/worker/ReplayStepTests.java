@@ -103,15 +103,29 @@ class ReplayStepTests {
     @Test
     void aJsonlReplayFileAnswersLikeTheCsvAndFlippingEveryCorrectChangesNoByteOfTheStep() throws Exception {
         var questions = new java.util.ArrayList<String>();
+        var costs = new java.util.HashMap<String, Double>();
         for (var line : Files.readAllLines(Path.of("src/test/resources/replay/fixture.jsonl"))) {
-            questions.add(JSON.readTree(line).get("prompt").asText());
+            var recorded = JSON.readTree(line);
+            questions.add(recorded.get("prompt").asText());
+            var cost = recorded.at("/models/model-a/cost_usd");
+            if (!cost.isMissingNode()) {
+                costs.put(recorded.get("prompt").asText(), cost.asDouble());
+            }
         }
         assertThat(questions).hasSize(4);
+        assertThat(costs).hasSize(1);
         for (var question : questions) {
             var csv = solve(question, "replay-fixture");
             var jsonl = solve(question, "replay-jsonl");
             var flipped = solve(question, "replay-jsonl-flipped");
-            assertThat(List.of(jsonl.getOutput(), jsonl.getConfidence(), jsonl.getValidation(), jsonl.getUsage()))
+            // the recording's cost_usd is reported as the call's cost (the router bills it); the CSV records none
+            assertThat(csv.getUsage().hasReportedCostUsd()).isFalse();
+            assertThat(jsonl.getUsage().hasReportedCostUsd()).isEqualTo(costs.containsKey(question));
+            if (costs.containsKey(question)) {
+                assertThat(jsonl.getUsage().getReportedCostUsd()).isEqualTo(costs.get(question));
+            }
+            var tokensOnly = jsonl.getUsage().toBuilder().clearReportedCostUsd().build();
+            assertThat(List.of(jsonl.getOutput(), jsonl.getConfidence(), jsonl.getValidation(), tokensOnly))
                     .isEqualTo(List.of(csv.getOutput(), csv.getConfidence(), csv.getValidation(), csv.getUsage()));
             // everything the step returns, less the model's own id and file name and the run's timings
             assertThat(comparable(flipped)).isEqualTo(comparable(jsonl));

@@ -342,7 +342,25 @@ public final class OpenAiModelClient implements ModelClient {
         }
         var u = usage.get();
         long cached = u.promptTokensDetails().flatMap(d -> d.cachedTokens()).orElse(0L);
-        return new TokenUsage(Math.max(0, u.promptTokens() - cached), u.completionTokens(), cached, 0, false);
+        var counted = new TokenUsage(Math.max(0, u.promptTokens() - cached), u.completionTokens(), cached, 0, false);
+        return reportedCost(u).map(counted::withReportedCost).orElse(counted);
+    }
+
+    /**
+     * The call's cost when the server reports it in the usage object, as OpenRouter does ({@code usage.cost}, in
+     * USD): a gateway that knows its own prices is billed by them, not by the catalog's token prices.
+     */
+    static Optional<Double> reportedCost(CompletionUsage usage) {
+        var cost = usage._additionalProperties().get("cost");
+        if (cost == null) {
+            return Optional.empty();
+        }
+        try {
+            Optional<Number> number = cost.asNumber(); // JsonValue extends the raw JsonField
+            return number.map(Number::doubleValue).filter(c -> c >= 0 && Double.isFinite(c));
+        } catch (RuntimeException notANumber) {
+            return Optional.empty();
+        }
     }
 
     static List<TokenLogprob> logprobs(List<ChatCompletionTokenLogprob> tokens) {

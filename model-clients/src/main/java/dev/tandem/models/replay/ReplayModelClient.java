@@ -24,7 +24,8 @@ import java.util.logging.Logger;
  * looked up in the dataset's prompt column and the model's response column is returned as the answer. An unknown
  * prompt is an {@link Kind#UNSUPPORTED} failure naming the model and the dataset, never an invented answer.
  * The dataset records no token counts, so usage is estimated with a real BPE tokenizer ({@link TokenCounter}) and
- * flagged {@code estimated}: input = the chat prompt as sent, output = the recorded response. Latency is the
+ * flagged {@code estimated}: input = the chat prompt as sent, output = the recorded response; a JSONL recording's
+ * {@code cost_usd} is reported as the call's cost ({@link TokenUsage#reportedCostUsd}). Latency is the
  * lookup time (the recording has none). A missing file makes the model unavailable, not the service: the file is
  * looked for again on the next call.
  */
@@ -71,7 +72,9 @@ public final class ReplayModelClient implements ModelClient {
         var response = d.response(key).orElseThrow(() -> new ModelCallException(Kind.UNSUPPORTED, spec.id(),
                 "the question is not in the replay dataset " + d.file() + " (" + d.size() + " recorded prompts): '"
                         + abbreviate(key) + "'"));
-        var usage = new TokenUsage(tokens.countChat(request.messages()), tokens.count(response), 0, 0, true);
+        var counted = new TokenUsage(tokens.countChat(request.messages()), tokens.count(response), 0, 0, true);
+        // a recorded cost is what the call really cost: it is billed instead of the estimated tokens
+        var usage = d.costUsd(key).map(counted::withReportedCost).orElse(counted);
         return new ChatResponse(response, FinishReason.STOP, "recorded", usage, List.of(),
                 Duration.ofNanos(System.nanoTime() - start), source.responseColumn());
     }

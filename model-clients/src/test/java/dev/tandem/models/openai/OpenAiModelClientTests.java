@@ -121,6 +121,7 @@ class OpenAiModelClientTests {
             assertThat(response.usage().cachedInputTokens()).isEqualTo(64);
             assertThat(response.usage().outputTokens()).isEqualTo(5);
             assertThat(response.usage().estimated()).isFalse();
+            assertThat(response.usage().reportedCost()).as("no usage.cost: the catalog prices the tokens").isEmpty();
             assertThat(response.logprobs()).hasSize(5);
             assertThat(response.logprobs().get(3).token()).isEqualTo("billing");
             assertThat(response.logprobs().get(3).probability()).isCloseTo(0.8, within(1e-3));
@@ -142,6 +143,21 @@ class OpenAiModelClientTests {
                 .withRequestBody(matchingJsonPath("$.top_logprobs", equalTo("5")))
                 .withRequestBody(matchingJsonPath("$.max_tokens", equalTo("64")))
                 .withRequestBody(matchingJsonPath("$.temperature", equalTo("0.0"))));
+    }
+
+    @Test
+    void aCostTheGatewayReportsInTheUsageIsKeptAsTheCallsCost() throws Exception {
+        // OpenRouter's usage object: the token counts plus what the call was billed, in USD (credits)
+        server.stubFor(post("/v1/chat/completions").willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody(COMPLETION.replace(
+                        "\"total_tokens\":125,", "\"total_tokens\":125,\"cost\":0.0001875,\"is_byok\":false,"))));
+
+        try (var client = client(StructuredOutput.JSON_SCHEMA, null)) {
+            var usage = client.chat(classifyRequest()).usage();
+
+            assertThat(usage.reportedCost()).contains(0.0001875);
+            assertThat(usage.inputTokens()).isEqualTo(56);
+        }
     }
 
     @Test

@@ -44,6 +44,26 @@ class ReplayModelClientTests {
     }
 
     @Test
+    void aRecordedCostIsReportedAsTheCallsCostAndAFileWithoutCostsLeavesPricingToTheCatalog(@TempDir Path dir)
+            throws Exception {
+        var file = dir.resolve("recorded.jsonl");
+        Files.writeString(file, """
+                {"id": "1", "dataset": "d", "prompt": "q1", "models": {"m": {"response": "A", "correct": true, "cost_usd": 0.0125}}}
+                {"id": "2", "dataset": "d", "prompt": "q2", "models": {"m": {"response": "B", "correct": false}}}
+                """);
+        try (var m = client(file, "m")) {
+            var recorded = m.chat(ChatRequest.builder().user("q1").build()).usage();
+            assertThat(recorded.reportedCost()).contains(0.0125);
+            assertThat(recorded.estimated()).as("the tokens are still estimated").isTrue();
+            assertThat(m.chat(ChatRequest.builder().user("q2").build()).usage().reportedCost()).isEmpty();
+        }
+        try (var csv = client(RECORDINGS, "model_x_response")) {
+            assertThat(csv.chat(ChatRequest.builder().user("What is 12 times 4, plus 2?").build()).usage()
+                    .reportedCost()).isEmpty();
+        }
+    }
+
+    @Test
     void matchesQuestionsAfterNormalisationAndFallsBackToTheLastUserMessage() {
         try (var x = client(RECORDINGS, "model_x_response")) {
             var typed = ChatRequest.builder().user("  \"Sam's\" dog eats 3 cups a day.\n How many cups in a WEEK? ").build();

@@ -7,8 +7,10 @@ import dev.tandem.router.catalog.ModelProfile;
 import dev.tandem.router.catalog.WorkerPool;
 
 /**
- * What a call costs. Tokens: input x input price + cached input x cached-input price + output x output price,
- * per 1M tokens, from the worker's {@code TokenUsage} (its {@code input_tokens} are the uncached prompt tokens).
+ * What a call costs. Tokens: the cost the worker reports ({@code reported_cost_usd}: a provider's own bill, a
+ * recording's {@code cost_usd}) when there is one, else input x input price + cached input x cached-input price +
+ * output x output price, per 1M tokens, from the worker's {@code TokenUsage} (its {@code input_tokens} are the
+ * uncached prompt tokens).
  * GPU time, on pools priced by the GPU-second: pool price x GPUs x the worker's model time (its "implement" phase,
  * else its whole latency). A call on a GPU-priced pool pays both parts (self-hosted models usually have token
  * prices of 0). Concurrent calls batched on the same GPUs each pay their full model time, so on a busy pool the GPU
@@ -19,8 +21,23 @@ public final class Pricing {
     private Pricing() {
     }
 
+    /** What a call on this model cost: the reported cost when there is one, else the tokens at catalog prices. */
     public static double tokenCostUsd(ModelProfile model, TokenUsage usage) {
+        return usage.hasReportedCostUsd() ? usage.getReportedCostUsd() : catalogCostUsd(model, usage);
+    }
+
+    /** The tokens at the model's catalog prices, whatever the worker reports (what another model would charge). */
+    public static double catalogCostUsd(ModelProfile model, TokenUsage usage) {
         return model.costUsd(usage.getInputTokens(), usage.getOutputTokens(), usage.getCachedInputTokens());
+    }
+
+    /**
+     * The oracle baseline of a step whose output the given model produced with this usage: the same tokens at the
+     * oracle's prices, or, when the oracle model itself produced it, what that call really cost (so an all-oracle
+     * run costs exactly its baseline, reported costs included).
+     */
+    public static double oracleBaselineUsd(ModelProfile oracle, String producedBy, TokenUsage usage) {
+        return oracle.id().equals(producedBy) ? tokenCostUsd(oracle, usage) : catalogCostUsd(oracle, usage);
     }
 
     public static double gpuCostUsd(WorkerPool pool, double modelSeconds) {

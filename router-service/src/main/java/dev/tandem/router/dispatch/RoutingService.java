@@ -238,7 +238,9 @@ public class RoutingService {
             }
         }
         TokenUsage finalUsage = outcome.usage();
-        double baseline = catalog.oracleModel().map(m -> Pricing.tokenCostUsd(m, finalUsage)).orElse(0d);
+        String producedBy = outcome.backend().model().id();
+        double baseline = catalog.oracleModel()
+                .map(m -> Pricing.oracleBaselineUsd(m, producedBy, finalUsage)).orElse(0d);
         for (Attempt a : attempts) {
             metrics.cost(request.getWorkerType(), a.getModelId(), "dispatch", a.getCostUsd());
         }

@@ -81,10 +81,12 @@ public final class StepMapper {
                 .build();
     }
 
-    private static TokenUsage usage(dev.tandem.models.chat.TokenUsage usage) {
-        return TokenUsage.newBuilder().setInputTokens(usage.inputTokens()).setOutputTokens(usage.outputTokens())
+    static TokenUsage usage(dev.tandem.models.chat.TokenUsage usage) {
+        var proto = TokenUsage.newBuilder().setInputTokens(usage.inputTokens()).setOutputTokens(usage.outputTokens())
                 .setCachedInputTokens(usage.cachedInputTokens())
                 .setCacheWriteInputTokens(usage.cacheWriteInputTokens())
-                .setEstimated(usage.estimated()).build();
+                .setEstimated(usage.estimated());
+        usage.reportedCost().ifPresent(proto::setReportedCostUsd);
+        return proto.build();
     }
 }
