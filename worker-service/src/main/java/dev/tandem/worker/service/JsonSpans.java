@@ -43,8 +43,17 @@ final class JsonSpans {
                     default -> {
                         if (token.isScalarValue() && (topLevelFields.isEmpty() || topLevelFields.contains(topField))) {
                             int start = (int) parser.currentTokenLocation().getCharOffset();
-                            int end = (int) parser.currentLocation().getCharOffset();
-                            out.add(new Span(base + start, base + end));
+                            if (token == JsonToken.VALUE_STRING) {
+                                // Jackson reads a string's characters lazily: until they are read, the parser
+                                // stands just after the opening quote, and the span would hold the quote alone
+                                parser.getTextLength();
+                                int end = (int) parser.currentLocation().getCharOffset();
+                                // the characters between the quotes, not the quotes the schema forces
+                                out.add(new Span(base + start + 1, base + Math.max(start + 1, end - 1)));
+                            } else {
+                                int end = (int) parser.currentLocation().getCharOffset();
+                                out.add(new Span(base + start, base + end));
+                            }
                         }
                     }
                 }
