@@ -169,6 +169,25 @@ class LlmStepTests {
     }
 
     @Test
+    void aMultipleChoiceAnswerIsConstrainedToTheOptionLettersAndScoredOnItsOwnTokens() throws Exception {
+        answer(completion(List.<Object[]>of(new Object[] {"{\"reasoning\":\"Whales breathe air.\",\"answer\":\"", 1.0},
+                new Object[] {"C", 0.6, "A", 0.3}, new Object[] {"\"}", 1.0}), 80, 0));
+
+        var response = worker.executeStep(step("answer", Map.of("question", "Which of these is a mammal?",
+                "choices", "A) shark\nB) trout\nC) whale"), "stub-vllm").build());
+
+        assertThat(JSON.readTree(response.getOutput()).get("answer").asText()).isEqualTo("C");
+        assertThat(response.getConfidenceMethod()).isEqualTo("answer-span-quantile");
+        assertThat(response.getRawConfidence()).isCloseTo(0.6, within(1e-6));
+        assertThat(response.getValidation().getPassed()).isTrue();
+        ModelStubs.server.verify(postRequestedFor(urlEqualTo(CHAT))
+                .withRequestBody(matchingJsonPath("$.response_format.json_schema.schema.properties.answer.enum[2]",
+                        equalTo("C")))
+                .withRequestBody(matchingJsonPath("$.messages[1].content", com.github.tomakehurst.wiremock.client.WireMock
+                        .containing("C) whale"))));
+    }
+
+    @Test
     void aModelWithoutLogprobsStatesItsConfidenceInTheSchema() throws Exception {
         answer(completion(List.<Object[]>of(new Object[] {"{\"label\":\"shipping\",\"confidence\":0.83}", 1.0}), 200, 0));
 

@@ -25,8 +25,9 @@ public final class Gates {
             "values-occur-in-text", Set.of(WorkerType.EXTRACT),
             "sentences-from-source", Set.of(WorkerType.SUMMARIZE),
             "verdict-consistent", Set.of(WorkerType.VALIDATE),
-            "final-answer", Set.of(WorkerType.SOLVE),
-            "arithmetic", Set.of(WorkerType.SOLVE));
+            "final-answer", Set.of(WorkerType.SOLVE, WorkerType.ANSWER),
+            "arithmetic", Set.of(WorkerType.SOLVE),
+            "choice", Set.of(WorkerType.ANSWER));
 
     private Gates() {
     }
@@ -44,6 +45,7 @@ public final class Gates {
                 case "verdict-consistent" -> verdictConsistent(output);
                 case "final-answer" -> finalAnswer(type, output);
                 case "arithmetic" -> arithmetic(type, output);
+                case "choice" -> choice(type, inputs, output);
                 // The catalog rejects unknown gate names at startup, so this is a programming error.
                 default -> throw new IllegalStateException("unknown gate " + gate);
             });
@@ -112,8 +114,14 @@ public final class Gates {
                 : "valid=" + valid + " with " + unsupported + " unsupported of " + checked + " checked");
     }
 
-    /** Solve: the output carries a finite final number. */
+    /** Solve: the output carries a finite final number. Answer: a non-blank answer. */
     static GateOutcome finalAnswer(WorkerType type, JsonNode output) {
+        if (WorkerType.ANSWER.equals(type.kind())) {
+            var answer = output.path(type.answer().answerField());
+            return answer.isTextual() && !answer.asText().isBlank()
+                    ? new GateOutcome("final-answer", true, "answer '" + answer.asText() + "'")
+                    : new GateOutcome("final-answer", false, "no answer could be read from the response");
+        }
         var answer = output.path(type.solve().answerField());
         if (answer.isNumber() && Double.isFinite(answer.asDouble())) {
             return new GateOutcome("final-answer", true, "final answer " + ArithmeticCheck.format(answer.asDouble()));
@@ -147,5 +155,24 @@ public final class Gates {
                 ? new GateOutcome("arithmetic", true, "all " + calculations.size() + " calculations recompute")
                 : new GateOutcome("arithmetic", false, verified + " of " + calculations.size()
                 + " calculations recompute; wrong: " + String.join("; ", problems));
+    }
+
+    /** Answer: with options given, the answer names exactly one of them (by letter or by text). */
+    static GateOutcome choice(WorkerType type, Map<String, String> inputs, JsonNode output) {
+        var choices = choicesOf(type, inputs);
+        if (choices.isEmpty()) {
+            return new GateOutcome("choice", true, "no options given: a free short answer");
+        }
+        var answer = output.path(type.answer().answerField()).asText("");
+        return ShortAnswers.resolveChoice(answer, choices)
+                .map(letter -> new GateOutcome("choice", true, "option " + letter + " of " + choices.size()))
+                .orElseGet(() -> new GateOutcome("choice", false, "'" + answer + "' names none of the options "
+                        + choices.keySet()));
+    }
+
+    /** The step's options (empty when the type takes none or the step gives none); inputs are checked before. */
+    static Map<String, String> choicesOf(WorkerType type, Map<String, String> inputs) {
+        var name = type.answer().choicesInput();
+        return name == null ? Map.of() : ShortAnswers.choices(inputs.get(name));
     }
 }

@@ -131,7 +131,8 @@ public class GoldenSetEvaluator {
             var kind = prepared.type().definition().kind();
             StepReviewer.Judgement judgement;
             if (item.expected() != null && !WorkerType.SUMMARIZE.equals(kind)) {
-                judgement = againstReference(prepared.type().definition(), run.output(), item.expected());
+                judgement = againstReference(prepared.type().definition(), item.inputs(), run.output(),
+                        item.expected());
                 byReference++;
             } else {
                 var review = reviewer.review(new ReviewCommand("", "golden-" + item.id(), workerType, item.inputs(),
@@ -157,7 +158,8 @@ public class GoldenSetEvaluator {
         return catalog.find(workerType).map(t -> t.definition().kind()).orElse("");
     }
 
-    static StepReviewer.Judgement againstReference(WorkerType type, String output, JsonNode expected) {
+    static StepReviewer.Judgement againstReference(WorkerType type, Map<String, String> inputs, String output,
+                                                   JsonNode expected) {
         JsonNode candidate;
         try {
             candidate = JSON.readTree(output);
@@ -169,6 +171,7 @@ public class GoldenSetEvaluator {
             case WorkerType.EXTRACT -> StepReviewer.extract(candidate, expected);
             case WorkerType.VALIDATE -> StepReviewer.validate(candidate, expected);
             case WorkerType.SOLVE -> StepReviewer.solve(type, candidate, expected);
+            case WorkerType.ANSWER -> StepReviewer.answer(type, inputs, candidate, expected);
             default -> throw new IllegalStateException("no reference judge for kind " + type.kind());
         };
     }

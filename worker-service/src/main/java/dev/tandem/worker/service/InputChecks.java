@@ -35,9 +35,23 @@ public final class InputChecks {
             case WorkerType.SOLVE -> {
                 // the question is free text: required and non-blank is all there is to check
             }
+            case WorkerType.ANSWER -> answer(type, inputs, violations);
             default -> throw new IllegalStateException("unknown kind " + type.kind());
         }
         return violations;
+    }
+
+    private static void answer(WorkerType type, Map<String, String> inputs, List<FieldViolation> violations) {
+        var name = type.answer().choicesInput();
+        if (name == null) {
+            return;
+        }
+        try {
+            ShortAnswers.choices(inputs.get(name));
+        } catch (IllegalArgumentException e) {
+            violations.add(new FieldViolation("inputs." + name, e.getMessage()
+                    + " (a JSON array of options, or one option per line written 'A) text')"));
+        }
     }
 
     private static void classify(WorkerType type, Map<String, String> inputs, List<FieldViolation> violations) {

@@ -36,9 +36,13 @@ import java.util.Set;
  *   <li>{@code verbalized-confidence} (no logprobs): the probability the model states in a {@code confidence}
  *       field the request schema adds (removed from the output);</li>
  *   <li>{@code arithmetic-evidence} (solve, no logprobs): (checks that hold + 1) / (checks + 2) over the
- *       calculations, the final answer's agreement with the last one and the presence of a final answer.</li>
+ *       calculations, the final answer's agreement with the last one and the presence of a final answer;</li>
+ *   <li>{@code answer-evidence} (answer, free text): (checks that hold + 1) / (checks + 2) over an answer found, it
+ *       being marked explicitly, and it naming one of the options when there are options.</li>
  * </ul>
- * A replayed recording is free text: only solve types run on it, the final number is extracted from the text.
+ * A replayed recording is free text: only solve and answer types run on it; the final number (solve) or the final
+ * answer (answer) is read out of the text, and an answer type scores it by {@code answer-evidence}, since a
+ * recording states no confidence.
  */
 @ApplicationScoped
 public class LlmStepModel implements StepModel {
@@ -61,17 +65,21 @@ public class LlmStepModel implements StepModel {
     public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
                                  CallDeadline deadline) {
         boolean freeText = model.provider() == Provider.REPLAY;
-        if (freeText && !WorkerType.SOLVE.equals(type.kind())) {
+        if (freeText && !WorkerType.FREE_TEXT_KINDS.contains(type.kind())) {
             throw new StepException(Reason.FAILED_PRECONDITION, "model " + model.id() + " replays free-text "
-                    + "recordings and can run solve types only, not " + type.name() + " (kind " + type.kind() + ")");
+                    + "recordings and can run solve and answer types only, not " + type.name() + " (kind "
+                    + type.kind() + ")");
         }
         var llm = type.llm();
         boolean logprobs = model.can(ModelSpec.LOGPROBS) && !freeText;
         var method = logprobs ? llm.confidenceWithLogprobs() : llm.confidenceWithoutLogprobs();
+        if (freeText && WorkerType.ANSWER.equals(type.kind())) {
+            method = WorkerType.ANSWER_EVIDENCE; // a recording states no confidence to verbalize
+        }
         boolean verbalized = WorkerType.VERBALIZED_CONFIDENCE.equals(method);
 
         var prompt = PromptRenderer.render(type, inputs, instructions);
-        var system = freeText ? (prompt.system() + "\n\n" + type.solve().freeTextInstruction()).strip()
+        var system = freeText ? (prompt.system() + "\n\n" + freeTextInstruction(type)).strip()
                 : prompt.system();
         var request = ChatRequest.builder().system(system).user(prompt.user())
                 .maxTokens(llm.maxTokens()).temperature(llm.temperature()).deadline(deadline);
@@ -142,6 +150,16 @@ public class LlmStepModel implements StepModel {
                 fields.put("additionalProperties", false);
                 ((ObjectNode) schema.path("properties")).set("fields", fields);
             }
+            case WorkerType.ANSWER -> {
+                schema = type.outputSchema().deepCopy();
+                var choices = Gates.choicesOf(type, inputs);
+                if (!choices.isEmpty()) {
+                    // with options, constrained decoding can only produce one of their letters
+                    var answer = ((ObjectNode) schema.path("properties")).putObject(type.answer().answerField())
+                            .put("type", "string");
+                    choices.keySet().forEach(answer.putArray("enum")::add);
+                }
+            }
             default -> schema = type.outputSchema().deepCopy();
         }
         if (verbalized) {
@@ -178,12 +196,25 @@ public class LlmStepModel implements StepModel {
         }
     }
 
-    /** Solve from free text: the whole text is the reasoning, the final number (#### N, else the last) the answer. */
+    /**
+     * An output from free text: the whole text is the reasoning; the answer is the final number (solve: #### N, else
+     * the last number) or the final answer (answer: the last explicit marker, else the last line).
+     */
     static Parsed fromFreeText(WorkerType type, String text) {
         var output = JsonNodeFactory.instance.objectNode();
-        output.put(type.solve().reasoningField(), text.strip());
-        ArithmeticCheck.finalAnswer(text).ifPresent(a -> output.put(type.solve().answerField(), a));
+        if (WorkerType.ANSWER.equals(type.kind())) {
+            output.put(type.answer().reasoningField(), text.strip());
+            ShortAnswers.finalAnswer(text).ifPresent(a -> output.put(type.answer().answerField(), a.answer()));
+        } else {
+            output.put(type.solve().reasoningField(), text.strip());
+            ArithmeticCheck.finalAnswer(text).ifPresent(a -> output.put(type.solve().answerField(), a));
+        }
         return new Parsed(output, null, 0);
+    }
+
+    private static String freeTextInstruction(WorkerType type) {
+        return WorkerType.ANSWER.equals(type.kind()) ? type.answer().freeTextInstruction()
+                : type.solve().freeTextInstruction();
     }
 
     private static ObjectNode unparsed(String text) {
@@ -219,6 +250,7 @@ public class LlmStepModel implements StepModel {
                         : new Scored(output, 0.0, "the model stated no confidence");
             }
             case WorkerType.ARITHMETIC_EVIDENCE -> arithmeticEvidence(type, output);
+            case WorkerType.ANSWER_EVIDENCE -> answerEvidence(type, inputs, output, parsed.jsonText() == null);
             default -> throw new IllegalStateException("unknown confidence method " + method);
         };
     }
@@ -276,5 +308,32 @@ public class LlmStepModel implements StepModel {
         return new Scored(output, confidence, String.format(Locale.ROOT,
                 "%d of %d checks hold (%d calculations, final answer %s) = %.3f", holding, checks,
                 calculations.size(), answer.isNumber() ? "present" : "missing", confidence));
+    }
+
+    /**
+     * (checks that hold + 1) / (checks + 2) over the format checks of a short answer: an answer found; it marked
+     * explicitly (free text: "Answer: X", "#### X"; a JSON answer field counts as marked); with options, it naming
+     * one. A weak signal by design: the calibration the audit fits on reviewed outputs says what it is worth.
+     */
+    static Scored answerEvidence(WorkerType type, Map<String, String> inputs, ObjectNode output, boolean freeText) {
+        var spec = type.answer();
+        var answer = output.path(spec.answerField()).asText("").strip();
+        boolean found = !answer.isEmpty();
+        boolean explicit = found && (!freeText || ShortAnswers.finalAnswer(output.path(spec.reasoningField())
+                .asText("")).map(ShortAnswers.Extracted::explicit).orElse(false));
+        var choices = Gates.choicesOf(type, inputs);
+        int checks = 2;
+        int holding = (found ? 1 : 0) + (explicit ? 1 : 0);
+        boolean named = false;
+        if (!choices.isEmpty()) {
+            checks++;
+            named = ShortAnswers.resolveChoice(answer, choices).isPresent();
+            holding += named ? 1 : 0;
+        }
+        double confidence = (holding + 1.0) / (checks + 2.0);
+        return new Scored(output, confidence, String.format(Locale.ROOT,
+                "%d of %d checks hold (answer %s, %s%s) = %.3f", holding, checks, found ? "found" : "missing",
+                explicit ? "marked" : "not marked",
+                choices.isEmpty() ? "" : named ? ", names an option" : ", names no option", confidence));
     }
 }

@@ -16,6 +16,7 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
@@ -74,6 +75,7 @@ public class StepReviewer {
                 }
                 case WorkerType.VALIDATE -> validate(candidate, reviewer);
                 case WorkerType.SOLVE -> solve(type, candidate, reviewer);
+                case WorkerType.ANSWER -> answer(type, command.inputs(), candidate, reviewer);
                 default -> throw new IllegalStateException("unknown kind " + type.kind());
             };
         }
@@ -181,6 +183,27 @@ public class StepReviewer {
                 ? new Judgement(true, "The reviewer also gets " + ArithmeticCheck.format(ours.getAsDouble()) + ".")
                 : new Judgement(false, "The reviewer gets " + ArithmeticCheck.format(ours.getAsDouble())
                 + ", the candidate " + ArithmeticCheck.format(theirs.getAsDouble()) + ".");
+    }
+
+    /**
+     * Answer: accepted iff the candidate's answer is the reviewer's own: the same option when the question has
+     * options, else the same number or the same text after normalisation ({@link ShortAnswers#same}).
+     */
+    static Judgement answer(WorkerType type, Map<String, String> inputs, JsonNode candidate, JsonNode reviewer) {
+        var spec = type.answer();
+        var ours = reviewer.path(spec.answerField()).asText("").strip();
+        var theirs = candidate.path(spec.answerField()).asText("").strip();
+        if (ours.isEmpty()) {
+            return new Judgement(false, "The reviewer reached no answer, so the candidate cannot be confirmed.");
+        }
+        if (theirs.isEmpty()) {
+            return new Judgement(false, "The candidate has no '" + spec.answerField() + "'; the reviewer answers '"
+                    + ours + "'.");
+        }
+        var choices = Gates.choicesOf(type, inputs);
+        return ShortAnswers.same(theirs, ours, choices, spec.relativeTolerance())
+                ? new Judgement(true, "The reviewer also answers '" + ours + "'.")
+                : new Judgement(false, "The reviewer answers '" + ours + "', the candidate '" + theirs + "'.");
     }
 
     /** A number, also when written as a string ("$1,250"). */

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A declarative worker type as loaded from a {@code worker-types/*.json} file. The {@code kind} selects the
- * method (classify, extract, summarize, validate on the embedded encoders and on LLMs; solve on LLMs only);
+ * method (classify, extract, summarize, validate on the embedded encoders and on LLMs; solve and answer on LLMs
+ * only);
  * everything else is data, so a new worker type of an existing kind needs no code. Only the section of its kind
  * is set; {@code llm} (how an LLM runs it) has defaults per kind.
  */
@@ -15,14 +17,17 @@ public record WorkerType(String name, String kind, String description, List<Stri
                          List<String> optionalInputs, List<String> requiredCapabilities, String confidenceMethod,
                          List<String> gates, JsonNode outputSchema, PromptTemplate promptTemplate, LlmSpec llm,
                          ClassifySpec classify, ExtractSpec extract, SummarizeSpec summarize, ValidateSpec validate,
-                         SolveSpec solve) {
+                         SolveSpec solve, AnswerSpec answer) {
 
     public static final String CLASSIFY = "classify";
     public static final String EXTRACT = "extract";
     public static final String SUMMARIZE = "summarize";
     public static final String VALIDATE = "validate";
     public static final String SOLVE = "solve";
-    public static final List<String> KINDS = List.of(CLASSIFY, EXTRACT, SUMMARIZE, VALIDATE, SOLVE);
+    public static final String ANSWER = "answer";
+    public static final List<String> KINDS = List.of(CLASSIFY, EXTRACT, SUMMARIZE, VALIDATE, SOLVE, ANSWER);
+    /** Kinds a free-text recording (the replay backend) can run: the answer is read out of the text. */
+    public static final Set<String> FREE_TEXT_KINDS = Set.of(SOLVE, ANSWER);
 
     /** Confidence from the top_logprobs of the label tokens, renormalised over the declared labels. */
     public static final String LABEL_PROBABILITY = "label-probability";
@@ -32,6 +37,11 @@ public record WorkerType(String name, String kind, String description, List<Stri
     public static final String VERBALIZED_CONFIDENCE = "verbalized-confidence";
     /** Confidence = Laplace-smoothed share of the executable checks (calculations, final answer) that hold. */
     public static final String ARITHMETIC_EVIDENCE = "arithmetic-evidence";
+    /**
+     * Confidence = Laplace-smoothed share of the format checks of a short answer that hold (an answer found, marked
+     * explicitly, naming one of the options when there are options); free-text answers, which state nothing else.
+     */
+    public static final String ANSWER_EVIDENCE = "answer-evidence";
 
     public WorkerType {
         requiredInputs = requiredInputs == null ? List.of() : List.copyOf(requiredInputs);
@@ -91,6 +101,21 @@ public record WorkerType(String name, String kind, String description, List<Stri
      */
     public record SolveSpec(String answerField, String reasoningField, String freeTextInstruction,
                             double relativeTolerance) {
+    }
+
+    /**
+     * Short answers and multiple choice. The answer is a short text in {@code answer_field} (with options, their
+     * letter or text), the working in {@code reasoning_field}; a model that cannot return JSON (a replayed
+     * recording) writes free text whose final answer is read out of it ({@link ShortAnswers#finalAnswer}).
+     *
+     * @param answerField         output field of the answer
+     * @param reasoningField      output field of the working
+     * @param choicesInput        the step input holding the options of a multiple-choice question (optional)
+     * @param freeTextInstruction appended to the system prompt when the model answers in free text
+     * @param relativeTolerance   two numeric answers agree when they differ by at most this share of the larger
+     */
+    public record AnswerSpec(String answerField, String reasoningField, String choicesInput,
+                             String freeTextInstruction, double relativeTolerance) {
     }
 
     /** Classification data: taxonomies of labels with descriptions and exemplars. */

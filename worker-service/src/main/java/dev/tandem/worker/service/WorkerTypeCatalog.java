@@ -54,7 +54,8 @@ public class WorkerTypeCatalog {
             WorkerType.EXTRACT, List.of("text"),
             WorkerType.SUMMARIZE, List.of("text"),
             WorkerType.VALIDATE, List.of("source", "candidate"),
-            WorkerType.SOLVE, List.of());
+            WorkerType.SOLVE, List.of(),
+            WorkerType.ANSWER, List.of());
 
     private final TandemConfig config;
 
@@ -182,12 +183,27 @@ public class WorkerTypeCatalog {
                 }
             }
         }
+        if (type.answer() != null) {
+            var properties = type.outputSchema().path("properties");
+            for (var field : List.of(type.answer().answerField(), type.answer().reasoningField())) {
+                if (!properties.has(field)) {
+                    problems.add(source + ": output_schema has no property '" + field + "' named by the answer section");
+                }
+            }
+            var choices = type.answer().choicesInput();
+            if (choices != null && !type.requiredInputs().contains(choices) && !type.optionalInputs().contains(choices)) {
+                problems.add(source + ": choices_input '" + choices + "' is not an input of the type");
+            }
+        }
         var llm = type.llm();
         if (WorkerType.LABEL_PROBABILITY.equals(llm.confidenceWithLogprobs()) && !WorkerType.CLASSIFY.equals(type.kind())) {
             problems.add(source + ": label-probability needs labels, it applies to classify only");
         }
         if (WorkerType.ARITHMETIC_EVIDENCE.equals(llm.confidenceWithoutLogprobs()) && !WorkerType.SOLVE.equals(type.kind())) {
             problems.add(source + ": arithmetic-evidence applies to solve only");
+        }
+        if (WorkerType.ANSWER_EVIDENCE.equals(llm.confidenceWithoutLogprobs()) && !WorkerType.ANSWER.equals(type.kind())) {
+            problems.add(source + ": answer-evidence applies to answer only");
         }
         if (type.promptTemplate() != null) {
             for (var placeholder : PromptRenderer.placeholders(type.promptTemplate())) {

@@ -16,7 +16,7 @@ class WorkerTypeCatalogTests {
     void loadsTheBuiltInTypes() {
         var types = WorkerTypeCatalog.loadAll(Optional.empty());
 
-        assertThat(types).containsOnlyKeys("classify", "extract", "summarize", "validate", "solve");
+        assertThat(types).containsOnlyKeys("classify", "extract", "summarize", "validate", "solve", "answer");
         var classify = types.get("classify").definition().classify();
         assertThat(classify.taxonomies()).containsKeys("support-ticket", "sentiment");
         assertThat(classify.taxonomies().get("support-ticket").labels())
