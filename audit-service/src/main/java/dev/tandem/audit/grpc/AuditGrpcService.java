@@ -43,6 +43,7 @@ import dev.tandem.proto.audit.v1.RecordVerdictResponse;
  * before its message ("Half-closed without a request", quarkusio/quarkus#48940), so the work is offloaded here.
  */
 @GrpcService
+@SuppressWarnings("deprecation") // requests of the first v1 name their stream by three fields; ProtoMapper.stream reads either form
 public class AuditGrpcService implements AuditService {
 
     private final DecisionService decisions;
@@ -99,8 +100,10 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListReviewTasksResponse> listReviewTasks(ListReviewTasksRequest request) {
         return calls.onVirtualThread("", () -> {
             ListReviewTasksResponse.Builder response = ListReviewTasksResponse.newBuilder();
-            reviews.list(ProtoMapper.toDomain(request.getQueue()), request.getWorkerBackend(),
-                    request.getWorkerType(), request.getTenant(), request.getIncludeClaimed(), request.getPageSize())
+            StreamKey only = ProtoMapper.stream(request.hasStream(), request.getStream(), request.getWorkerBackend(),
+                    request.getWorkerType(), request.getTenant());
+            reviews.list(ProtoMapper.toDomain(request.getQueue()), only.workerBackend(), only.workerType(),
+                    only.tenant(), request.getIncludeClaimed(), request.getPageSize())
                     .forEach(t -> response.addTasks(ProtoMapper.toProto(t)));
             return response.build();
         });
@@ -121,8 +124,9 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListStateChangesResponse> listStateChanges(ListStateChangesRequest request) {
         return calls.onVirtualThread("", () -> {
             ListStateChangesResponse.Builder response = ListStateChangesResponse.newBuilder();
-            queries.listStateChanges(request.getWorkerBackend(), request.getWorkerType(), request.getTenant(),
-                    request.getPageSize()).forEach(c -> response.addChanges(ProtoMapper.toProto(c)));
+            StreamKey only = ProtoMapper.stream(request.hasStream(), request.getStream(), request.getWorkerBackend(),
+                    request.getWorkerType(), request.getTenant());
+            queries.listStateChanges(only.workerBackend(), only.workerType(), only.tenant(), request.getPageSize()).forEach(c -> response.addChanges(ProtoMapper.toProto(c)));
             return response.build();
         });
     }
@@ -140,8 +144,8 @@ public class AuditGrpcService implements AuditService {
     @Override
     public Uni<GetStreamResponse> getStream(GetStreamRequest request) {
         return calls.onVirtualThread("", () -> GetStreamResponse.newBuilder()
-                .setStream(status(queries.getStream(
-                        new StreamKey(request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
+                .setStream(status(queries.getStream(ProtoMapper.stream(request.hasStream(), request.getStream(),
+                        request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
                 .build());
     }
 
@@ -158,8 +162,10 @@ public class AuditGrpcService implements AuditService {
     public Uni<ListDecisionsResponse> listDecisions(ListDecisionsRequest request) {
         return calls.onVirtualThread(request.getTaskId(), () -> {
             ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
-            queries.listDecisions(new DecisionFilter(request.getTaskId(), request.getWorkerBackend(),
-                    request.getWorkerType(), request.getTenant(),
+            StreamKey only = ProtoMapper.stream(request.hasStream(), request.getStream(), request.getWorkerBackend(),
+                    request.getWorkerType(), request.getTenant());
+            queries.listDecisions(new DecisionFilter(request.getTaskId(), only.workerBackend(), only.workerType(),
+                    only.tenant(),
                     request.hasDecidedAfter() ? ProtoMapper.toInstant(request.getDecidedAfter()) : null,
                     request.hasDecidedBefore() ? ProtoMapper.toInstant(request.getDecidedBefore()) : null,
                     request.getPageSize())).forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));

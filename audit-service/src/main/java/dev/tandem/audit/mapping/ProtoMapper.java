@@ -30,15 +30,31 @@ import dev.tandem.proto.audit.v1.DecisionRecord;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.StreamStatus;
 
-/** Between the tandem.audit.v1 messages and the domain records. */
+/**
+ * Between the tandem.audit.v1 messages and the domain records. A request's stream is its {@code stream} key when
+ * set, else the three deprecated fields of the first v1; every answer carries both.
+ */
+@SuppressWarnings("deprecation") // the first v1's stream fields are read and written for its clients
 public final class ProtoMapper {
 
     private ProtoMapper() {
     }
 
+    /** The stream a request names: its key when set, else the three fields of the first v1. */
+    public static StreamKey stream(boolean hasKey, dev.tandem.proto.audit.v1.StreamKey key, String workerBackend,
+                                   String workerType, String tenant) {
+        return hasKey ? new StreamKey(key.getWorkerBackend(), key.getWorkerType(), key.getTenant())
+                : new StreamKey(workerBackend, workerType, tenant);
+    }
+
+    public static dev.tandem.proto.audit.v1.StreamKey toProto(StreamKey key) {
+        return dev.tandem.proto.audit.v1.StreamKey.newBuilder().setWorkerBackend(key.workerBackend())
+                .setWorkerType(key.workerType()).setTenant(key.tenant()).build();
+    }
+
     public static DecisionRequest toDomain(DecideRequest r) {
         return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
-                new StreamKey(r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
+                stream(r.hasStream(), r.getStream(), r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
                 r.getConfidence(), r.getRawConfidence(), r.getValidationPassed(), r.getInputsMap(),
                 r.getCandidateOutput(), r.getInstructions());
     }
@@ -85,6 +101,8 @@ public final class ProtoMapper {
                 .setWorkerBackend(r.stream().workerBackend())
                 .setWorkerType(r.stream().workerType())
                 .setTenant(t.entry().tenant())
+                .setStream(toProto(new StreamKey(r.stream().workerBackend(), r.stream().workerType(),
+                        t.entry().tenant())))
                 .putAllInputs(r.inputs())
                 .setCandidateOutput(r.candidateOutput())
                 .setInstructions(r.instructions())
@@ -104,6 +122,7 @@ public final class ProtoMapper {
                 .setWorkerBackend(c.stream().workerBackend())
                 .setWorkerType(c.stream().workerType())
                 .setTenant(c.stream().tenant())
+                .setStream(toProto(c.stream()))
                 .setTo(toProto(c.to()))
                 .setReason(c.reason())
                 .setDecisionId(c.decisionId() == null ? "" : c.decisionId())
@@ -156,6 +175,7 @@ public final class ProtoMapper {
                 .setWorkerBackend(s.key().workerBackend())
                 .setWorkerType(s.key().workerType())
                 .setTenant(s.key().tenant())
+                .setKey(toProto(s.key()))
                 .setState(toProto(s.state()))
                 .setDecided(s.decided())
                 .setReviewed(s.reviewed())
@@ -195,6 +215,7 @@ public final class ProtoMapper {
                 .setWorkerBackend(r.stream().workerBackend())
                 .setWorkerType(r.stream().workerType())
                 .setTenant(r.stream().tenant())
+                .setStream(toProto(r.stream()))
                 .setConfidence(r.confidence())
                 .setAction(toProto(d.action()))
                 .setReason(toProto(d.reason()))

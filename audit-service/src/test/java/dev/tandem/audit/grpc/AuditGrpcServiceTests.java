@@ -32,6 +32,7 @@ import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
 import dev.tandem.proto.audit.v1.Verdict;
@@ -70,6 +71,37 @@ class AuditGrpcServiceTests {
         assertThat(stream.getDecided()).isEqualTo(1);
         assertThat(stream.getSamplingRate()).isEqualTo(1.0);
         assertThat(stream.getStateSince().getSeconds()).isPositive();
+    }
+
+    @Test
+    @SuppressWarnings("deprecation") // the first v1's three fields, still honoured
+    void aStreamNamedByItsKeyIsTheStreamTheFirstV1NamedByThreeFields() {
+        // tenants share the stream of tenant "" unless configured otherwise (tandem.audit.streams.tenant-streams)
+        StreamKey key = StreamKey.newBuilder().setWorkerBackend(BACKEND).setWorkerType("extract").build();
+        audit.decide(DecideRequest.newBuilder().setDecisionId("t1/extract/1").setStream(key).setConfidence(0.9)
+                .setRawConfidence(0.9).setValidationPassed(true).build());
+        audit.decide(DecideRequest.newBuilder().setDecisionId("t2/extract/1").setWorkerBackend(BACKEND)
+                .setWorkerType("extract").setConfidence(0.9).setRawConfidence(0.9)
+                .setValidationPassed(true).build());
+        // a key wins over the old fields when both are set
+        audit.decide(DecideRequest.newBuilder().setDecisionId("t3/extract/1").setStream(key)
+                .setWorkerBackend("someone-else").setConfidence(0.9).setRawConfidence(0.9).setValidationPassed(true)
+                .build());
+
+        StreamStatus byKey = audit.getStream(GetStreamRequest.newBuilder().setStream(key).build()).getStream();
+        StreamStatus byFields = audit.getStream(GetStreamRequest.newBuilder().setWorkerBackend(BACKEND)
+                .setWorkerType("extract").build()).getStream();
+
+        assertThat(byKey.getDecided()).isEqualTo(3);
+        assertThat(byKey.getKey()).isEqualTo(key);
+        // answers carry both forms, so clients of either revision read them
+        assertThat(List.of(byKey.getWorkerBackend(), byKey.getWorkerType(), byKey.getTenant()))
+                .containsExactly(BACKEND, "extract", "");
+        assertThat(byFields).isEqualTo(byKey);
+        assertThat(audit.listStreams(ListStreamsRequest.getDefaultInstance()).getStreamsList())
+                .extracting(StreamStatus::getKey).containsExactly(key);
+        assertThat(audit.listDecisions(ListDecisionsRequest.newBuilder().setStream(key).build()).getDecisionsList())
+                .hasSize(3).allSatisfy(d -> assertThat(d.getStream()).isEqualTo(key));
     }
 
     @Test

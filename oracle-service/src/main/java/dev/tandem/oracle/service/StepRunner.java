@@ -7,6 +7,7 @@ import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.Verdict;
 import dev.tandem.proto.oracle.v1.AuditOutcome;
 import dev.tandem.proto.oracle.v1.PlanStep;
@@ -132,8 +133,9 @@ public class StepRunner {
             // the inputs and output go with the decision: a shadow review (done by the audit service from its
             // durable queue) and the exported traces need them
             var decision = audit.decide(DecideRequest.newBuilder().setDecisionId(decisionId)
-                    .setTaskId(ctx.taskId()).setStepId(step.getId()).setWorkerBackend(result.getModelId())
-                    .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant())
+                    .setTaskId(ctx.taskId()).setStepId(step.getId()).setStream(StreamKey.newBuilder()
+                            .setWorkerBackend(result.getModelId()).setWorkerType(step.getWorkerType())
+                            .setTenant(ctx.tenant()))
                     .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
                     .setValidationPassed(result.getValidation().getPassed()).putAllInputs(inputs)
                     .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build(),

@@ -11,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.proto.audit.v1.Calibration;
 import dev.tandem.proto.audit.v1.CalibrationKnot;
+import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.StreamStatus;
 
 /**
@@ -60,12 +61,13 @@ public class Calibrations {
     public int replaceAll(List<StreamStatus> streams) {
         Map<String, CalibrationMap> next = new HashMap<>();
         for (StreamStatus s : streams) {
+            StreamKey key = AuditStreamKeys.of(s);
             if (!s.hasCalibration() || s.getCalibration().getKnotsCount() == 0) {
                 continue;
             }
             CalibrationMap map = toMap(s.getCalibration());
             if (map != null) {
-                next.put(key(s.getWorkerBackend(), s.getWorkerType(), s.getTenant()), map);
+                next.put(key(key.getWorkerBackend(), key.getWorkerType(), key.getTenant()), map);
             }
         }
         maps.set(Map.copyOf(next));

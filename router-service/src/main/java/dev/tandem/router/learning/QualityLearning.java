@@ -9,6 +9,7 @@ import java.util.Set;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
 import dev.tandem.router.client.AuditStreamsClient;
@@ -103,7 +104,8 @@ public class QualityLearning {
         Set<String> suspended = new HashSet<>();
         long added = 0;
         for (StreamStatus s : streams) {
-            String streamKey = s.getWorkerBackend() + "\n" + s.getWorkerType() + "\n" + s.getTenant();
+            StreamKey key = AuditStreamKeys.of(s);
+            String streamKey = key.getWorkerBackend() + "\n" + key.getWorkerType() + "\n" + key.getTenant();
             long rejected = Math.max(0, s.getRejected());
             long accepted = Math.max(0, s.getReviewed() - rejected);
             long[] last = lastSeen.get(streamKey);
@@ -115,8 +117,8 @@ public class QualityLearning {
             }
             lastSeen.put(streamKey, new long[] {accepted, rejected});
             if (da + dr > 0) {
-                double[] c = sums.computeIfAbsent(s.getWorkerType(), k -> new HashMap<>())
-                        .computeIfAbsent(s.getWorkerBackend(), k -> new double[2]);
+                double[] c = sums.computeIfAbsent(key.getWorkerType(), k -> new HashMap<>())
+                        .computeIfAbsent(key.getWorkerBackend(), k -> new double[2]);
                 // Reviews over-sample low-confidence outputs, so rejected / reviewed overstates the error rate;
                 // the new reviews count as evidence, split by the audit's inverse-probability-weighted rate.
                 double n = da + dr;
@@ -128,12 +130,12 @@ public class QualityLearning {
                 c[1] += n * rejectedShare;
                 added += da + dr;
             }
-            String pair = QualityBoard.pairKey(s.getWorkerType(), s.getWorkerBackend());
+            String pair = QualityBoard.pairKey(key.getWorkerType(), key.getWorkerBackend());
             boolean isSuspended = s.getState() == TrustState.TRUST_STATE_SUSPENDED;
             int[] counts = suspension.computeIfAbsent(pair, k -> new int[2]);
             counts[0]++;
             counts[1] += isSuspended ? 1 : 0;
-            if (isSuspended && s.getTenant().isEmpty()) {
+            if (isSuspended && key.getTenant().isEmpty()) {
                 suspended.add(pair);
             }
         }

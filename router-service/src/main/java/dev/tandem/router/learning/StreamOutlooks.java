@@ -7,6 +7,7 @@ import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
 
@@ -104,10 +105,11 @@ public class StreamOutlooks {
         Map<String, Map<String, Outlook>> newShared = new HashMap<>();
         Map<String, Map<String, Map<String, Outlook>>> newTenants = new HashMap<>();
         for (StreamStatus s : streams) {
+            StreamKey key = AuditStreamKeys.of(s);
             Outlook o = of(s);
-            Map<String, Map<String, Outlook>> target = s.getTenant().isEmpty() ? newShared
-                    : newTenants.computeIfAbsent(s.getTenant(), t -> new HashMap<>());
-            target.computeIfAbsent(s.getWorkerType(), w -> new HashMap<>()).put(s.getWorkerBackend(), o);
+            Map<String, Map<String, Outlook>> target = key.getTenant().isEmpty() ? newShared
+                    : newTenants.computeIfAbsent(key.getTenant(), t -> new HashMap<>());
+            target.computeIfAbsent(key.getWorkerType(), w -> new HashMap<>()).put(key.getWorkerBackend(), o);
         }
         shared = newShared;
         tenants = newTenants;
