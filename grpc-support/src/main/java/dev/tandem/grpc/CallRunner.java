@@ -1,9 +1,12 @@
 package dev.tandem.grpc;
 
+import io.grpc.Context;
+import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import java.util.concurrent.Callable;
@@ -26,6 +29,10 @@ import java.util.function.Function;
  * work over: the virtual thread does not carry it.
  */
 public final class CallRunner {
+
+    /** Why the work's context was cancelled when the caller cancelled its stream. */
+    private static final Throwable CALLER_CANCELLED = Status.CANCELLED
+            .withDescription("the caller cancelled the call").asRuntimeException();
 
     private final Executor virtualThreads;
     private final Function<Throwable, StatusRuntimeException> failures;
@@ -50,7 +57,7 @@ public final class CallRunner {
         try (var tag = TaskLogContext.tag(taskId)) {
             try {
                 return Uni.createFrom().item(work.call());
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
                 return Uni.createFrom().failure(toStatus(e)); // mapped while the task id is still in the log context
             }
         }
@@ -68,6 +75,40 @@ public final class CallRunner {
                 return CompletableFuture.failedFuture(e);
             }
         }).onFailure().transform(failure -> toStatus(unwrap(failure)));
+    }
+
+    /**
+     * A server-streaming call answered from a virtual thread: the work emits its events to the sink it is given,
+     * with the task id in the log context, and a failure ends the stream with a status.
+     * <p>
+     * The work runs in a gRPC {@link Context} of its own, cancelled when the caller cancels the stream (the
+     * subscription is cancelled): the downstream calls it makes, on its thread or on threads it hands the context
+     * to ({@link Context#currentContextExecutor}), end with CANCELLED instead of running on for nobody. The context
+     * is forked from the call's, so finishing the call cancels nothing the work left behind on purpose. Events
+     * emitted after the cancellation are dropped.
+     */
+    public <T> Multi<T> streamOnVirtualThread(String taskId, Consumer<Consumer<T>> work) {
+        return Multi.createFrom().emitter(emitter -> {
+            Context.CancellableContext scope = Context.current().fork().withCancellation();
+            emitter.onCancellation(() -> scope.cancel(CALLER_CANCELLED));
+            virtualThreads.execute(() -> scope.run(() -> {
+                try (var tag = TaskLogContext.tag(taskId)) {
+                    try {
+                        work.accept(event -> {
+                            if (!emitter.isCancelled()) {
+                                emitter.emit(event);
+                            }
+                        });
+                    } catch (RuntimeException | Error e) {
+                        if (!emitter.isCancelled()) { // a cancelled stream has nobody to tell
+                            emitter.fail(toStatus(e)); // mapped while the task id is still in the log context
+                        }
+                        return;
+                    }
+                }
+                emitter.complete();
+            }));
+        });
     }
 
     /**
