@@ -4,8 +4,6 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
@@ -18,10 +16,11 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Runs the calls of one gRPC service the way all four services do: work that blocks on a virtual thread, work
- * that only computes on the event loop, the task id in the log context while the work runs, and every failure
- * answered with a proper status, never a bare UNKNOWN (statuses pass through, the rest goes through the service's
- * own mapping of its exceptions).
+ * Runs the calls of one gRPC service the way all four services do, in the Mutiny style of the generated service
+ * interfaces ({@code Uni} for unary calls, {@code Multi} for server streaming): work that blocks on a virtual
+ * thread, work that only computes on the event loop, the task id in the log context while the work runs, and every
+ * failure answered with a proper status, never a bare UNKNOWN (statuses pass through, the rest goes through the
+ * service's own mapping of its exceptions).
  * <p>
  * The work is offloaded here rather than with {@code @Blocking} or {@code @RunOnVirtualThread} on the method: on
  * the shared HTTP/gRPC server Quarkus can then deliver a unary call's half-close before its message ("Half-closed
@@ -108,47 +107,6 @@ public final class CallRunner {
                 }
                 emitter.complete();
             }));
-        });
-    }
-
-    /**
-     * A unary call in the {@link StreamObserver} style answered from a virtual thread: the work's response, or its
-     * failure as a status. Errors too: an unanswered call would hang the client until its deadline.
-     */
-    public <T> void respond(StreamObserver<T> responses, Callable<T> work) {
-        virtualThreads.execute(() -> {
-            T response;
-            try {
-                response = work.call();
-            } catch (Exception | Error e) {
-                responses.onError(toStatus(e));
-                return;
-            }
-            responses.onNext(response);
-            responses.onCompleted();
-        });
-    }
-
-    /**
-     * A server-streaming call answered from a virtual thread: the work emits its events to the sink it is given,
-     * which drops them once the caller has cancelled; a failure ends the stream with a status.
-     */
-    public <T> void stream(StreamObserver<T> events, Consumer<Consumer<T>> work) {
-        var observer = (ServerCallStreamObserver<T>) events;
-        virtualThreads.execute(() -> {
-            try {
-                work.accept(event -> {
-                    if (!observer.isCancelled()) {
-                        observer.onNext(event);
-                    }
-                });
-            } catch (RuntimeException | Error e) {
-                if (!observer.isCancelled()) {
-                    observer.onError(toStatus(e));
-                }
-                return;
-            }
-            observer.onCompleted();
         });
     }
 
