@@ -154,6 +154,12 @@ public class Dispatcher {
         throw exhausted(spec, attempts);
     }
 
+    /** The caller's deadline, or the configured default ({@code dispatch.default-deadline}) when it set none. */
+    Deadline deadlineOrDefault(Deadline callerDeadline) {
+        return callerDeadline != null ? callerDeadline
+                : Deadline.after(config.dispatch().defaultDeadline().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     /** Whether a candidate can be called now; records why not when it cannot (and takes its pool slot when it can). */
     private boolean available(Backend backend, List<Attempt> attempts, int cascadeLevel, DispatchTrace trace) {
         long limited = pools.rateLimitedForNanos(backend);
