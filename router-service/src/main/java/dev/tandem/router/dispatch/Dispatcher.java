@@ -55,6 +55,10 @@ import org.jboss.logging.Logger;
  * is wrong) is returned to the caller at once. Latency-critical steps on hedged tiers get a second call on the next
  * candidate when the first is slower than its backend's p95; the first answer wins and the other is cancelled.
  * Every call is recorded as an {@link Attempt} with its cost.
+ * <p>
+ * Longer than most classes on purpose: failover, the guarded call, hedging and the attempt log are one loop over
+ * the ranked candidates. A hedge races two calls of that same loop, sharing its attempt list, attempt numbers and
+ * pool slots, so taking it out would mean passing all of them across. Choosing the route is {@link RouteChoice}.
  */
 @ApplicationScoped
 public class Dispatcher {
