@@ -234,11 +234,14 @@ class CallRunnerTests {
 
     @Test
     void aStreamItsCallerCancelsCancelsTheDownstreamCallItsWorkIsWaitingOn() throws Exception {
+        var downstreamCalled = new CountDownLatch(1);
         var downstreamCancelled = new CountDownLatch(1);
         var downstreamService = ServerServiceDefinition.builder("tandem.test.Loopback")
-                .addMethod(UNARY, ServerCalls.<String, String>asyncUnaryCall((request, responses) ->
-                        // never answers: only a cancellation ends this call before its deadline
-                        ((ServerCallStreamObserver<String>) responses).setOnCancelHandler(downstreamCancelled::countDown)))
+                .addMethod(UNARY, ServerCalls.<String, String>asyncUnaryCall((request, responses) -> {
+                    // never answers: only a cancellation ends this call before its deadline
+                    ((ServerCallStreamObserver<String>) responses).setOnCancelHandler(downstreamCancelled::countDown);
+                    downstreamCalled.countDown();
+                }))
                 .build();
         var workSaw = new LinkedBlockingQueue<String>();
         try (var downstream = new LoopbackServer(downstreamService)) {
@@ -260,6 +263,7 @@ class CallRunnerTests {
                 Iterator<String> events = call.call(() -> ClientCalls.blockingServerStreamingCall(server.channel,
                         SERVER_STREAMING, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), "go"));
                 assertThat(events.next()).isEqualTo("started");
+                assertThat(downstreamCalled.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
                 call.cancel(null);
 
