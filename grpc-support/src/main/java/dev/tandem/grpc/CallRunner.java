@@ -1,9 +1,10 @@
 package dev.tandem.grpc;
 
+import io.grpc.Context;
+import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import java.util.concurrent.Callable;
@@ -15,10 +16,11 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Runs the calls of one gRPC service the way all four services do: work that blocks on a virtual thread, work
- * that only computes on the event loop, the task id in the log context while the work runs, and every failure
- * answered with a proper status, never a bare UNKNOWN (statuses pass through, the rest goes through the service's
- * own mapping of its exceptions).
+ * Runs the calls of one gRPC service the way all four services do, in the Mutiny style of the generated service
+ * interfaces ({@code Uni} for unary calls, {@code Multi} for server streaming): work that blocks on a virtual
+ * thread, work that only computes on the event loop, the task id in the log context while the work runs, and every
+ * failure answered with a proper status, never a bare UNKNOWN (statuses pass through, the rest goes through the
+ * service's own mapping of its exceptions).
  * <p>
  * The work is offloaded here rather than with {@code @Blocking} or {@code @RunOnVirtualThread} on the method: on
  * the shared HTTP/gRPC server Quarkus can then deliver a unary call's half-close before its message ("Half-closed
@@ -26,6 +28,10 @@ import java.util.function.Function;
  * work over: the virtual thread does not carry it.
  */
 public final class CallRunner {
+
+    /** Why the work's context was cancelled when the caller cancelled its stream. */
+    private static final Throwable CALLER_CANCELLED = Status.CANCELLED
+            .withDescription("the caller cancelled the call").asRuntimeException();
 
     private final Executor virtualThreads;
     private final Function<Throwable, StatusRuntimeException> failures;
@@ -50,7 +56,7 @@ public final class CallRunner {
         try (var tag = TaskLogContext.tag(taskId)) {
             try {
                 return Uni.createFrom().item(work.call());
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
                 return Uni.createFrom().failure(toStatus(e)); // mapped while the task id is still in the log context
             }
         }
@@ -71,43 +77,36 @@ public final class CallRunner {
     }
 
     /**
-     * A unary call in the {@link StreamObserver} style answered from a virtual thread: the work's response, or its
-     * failure as a status. Errors too: an unanswered call would hang the client until its deadline.
-     */
-    public <T> void respond(StreamObserver<T> responses, Callable<T> work) {
-        virtualThreads.execute(() -> {
-            T response;
-            try {
-                response = work.call();
-            } catch (Exception | Error e) {
-                responses.onError(toStatus(e));
-                return;
-            }
-            responses.onNext(response);
-            responses.onCompleted();
-        });
-    }
-
-    /**
      * A server-streaming call answered from a virtual thread: the work emits its events to the sink it is given,
-     * which drops them once the caller has cancelled; a failure ends the stream with a status.
+     * with the task id in the log context, and a failure ends the stream with a status.
+     * <p>
+     * The work runs in a gRPC {@link Context} of its own, cancelled when the caller cancels the stream (the
+     * subscription is cancelled): the downstream calls it makes, on its thread or on threads it hands the context
+     * to ({@link Context#currentContextExecutor}), end with CANCELLED instead of running on for nobody. The context
+     * is forked from the call's, so finishing the call cancels nothing the work left behind on purpose. Events
+     * emitted after the cancellation are dropped.
      */
-    public <T> void stream(StreamObserver<T> events, Consumer<Consumer<T>> work) {
-        var observer = (ServerCallStreamObserver<T>) events;
-        virtualThreads.execute(() -> {
-            try {
-                work.accept(event -> {
-                    if (!observer.isCancelled()) {
-                        observer.onNext(event);
+    public <T> Multi<T> streamOnVirtualThread(String taskId, Consumer<Consumer<T>> work) {
+        return Multi.createFrom().emitter(emitter -> {
+            Context.CancellableContext scope = Context.current().fork().withCancellation();
+            emitter.onCancellation(() -> scope.cancel(CALLER_CANCELLED));
+            virtualThreads.execute(() -> scope.run(() -> {
+                try (var tag = TaskLogContext.tag(taskId)) {
+                    try {
+                        work.accept(event -> {
+                            if (!emitter.isCancelled()) {
+                                emitter.emit(event);
+                            }
+                        });
+                    } catch (RuntimeException | Error e) {
+                        if (!emitter.isCancelled()) { // a cancelled stream has nobody to tell
+                            emitter.fail(toStatus(e)); // mapped while the task id is still in the log context
+                        }
+                        return;
                     }
-                });
-            } catch (RuntimeException | Error e) {
-                if (!observer.isCancelled()) {
-                    observer.onError(toStatus(e));
                 }
-                return;
-            }
-            observer.onCompleted();
+                emitter.complete();
+            }));
         });
     }
 

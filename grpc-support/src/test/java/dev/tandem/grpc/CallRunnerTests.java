@@ -2,6 +2,7 @@ package dev.tandem.grpc;
 
 import com.google.rpc.BadRequest;
 import io.grpc.CallOptions;
+import io.grpc.Context;
 import io.grpc.MethodDescriptor;
 import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.ServerServiceDefinition;
@@ -9,7 +10,11 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import org.jboss.logging.MDC;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,9 +22,11 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -160,25 +167,40 @@ class CallRunnerTests {
         assertThat(failure.getStatus().getDescription()).isEqualTo("mapped ArithmeticException");
     }
 
+    /** What Quarkus does with a service method's Uni: the item, or the failure as the call's status. */
+    static <T> void answer(Uni<T> response, StreamObserver<T> responses) {
+        response.subscribe().with(item -> {
+            responses.onNext(item);
+            responses.onCompleted();
+        }, responses::onError);
+    }
+
+    /** What Quarkus does with a service method's Multi, cancelling the subscription when the caller cancels. */
+    static <T> void answer(Multi<T> events, StreamObserver<T> observer) {
+        var subscription = events.subscribe().with(observer::onNext, observer::onError, observer::onCompleted);
+        ((ServerCallStreamObserver<T>) observer).setOnCancelHandler(subscription::cancel);
+    }
+
     @Test
     void aRefusedRequestReachesTheClientAsInvalidArgumentWithItsFieldViolationsInTheTrailers() throws Exception {
         var violations = List.of(new FieldViolation("task_id", "must not be empty"),
                 new FieldViolation("requirements.min_quality", "must be in [0, 1]"));
         var service = ServerServiceDefinition.builder("tandem.test.Loopback")
-                .addMethod(UNARY, ServerCalls.asyncUnaryCall((request, responses) -> runner.respond(responses, () -> {
-                    if (request.isEmpty()) {
-                        throw new Refused(violations);
-                    }
-                    return "echo " + request;
-                })))
-                .addMethod(SERVER_STREAMING, ServerCalls.asyncServerStreamingCall((request, events) ->
-                        runner.stream(events, sink -> {
+                .addMethod(UNARY, ServerCalls.asyncUnaryCall((request, responses) -> answer(
+                        runner.onVirtualThread(null, () -> {
+                            if (request.isEmpty()) {
+                                throw new Refused(violations);
+                            }
+                            return "echo " + request;
+                        }), responses)))
+                .addMethod(SERVER_STREAMING, ServerCalls.asyncServerStreamingCall((request, events) -> answer(
+                        runner.<String>streamOnVirtualThread("task-4", sink -> {
                             sink.accept("first " + request);
                             sink.accept("second " + request);
                             if (request.equals("fail")) {
                                 throw new IllegalStateException("after two events");
                             }
-                        })))
+                        }), events)))
                 .build();
         try (var server = new LoopbackServer(service)) {
             var options = CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -206,6 +228,49 @@ class CallRunnerTests {
             assertThat(received).containsExactly("first fail", "second fail");
             assertThat(failed.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
             assertThat(failed.getStatus().getDescription()).isEqualTo("mapped IllegalStateException");
+            assertThat(taskIdsWhileMapping).contains("task-4");
+        }
+    }
+
+    @Test
+    void aStreamItsCallerCancelsCancelsTheDownstreamCallItsWorkIsWaitingOn() throws Exception {
+        var downstreamCalled = new CountDownLatch(1);
+        var downstreamCancelled = new CountDownLatch(1);
+        var downstreamService = ServerServiceDefinition.builder("tandem.test.Loopback")
+                .addMethod(UNARY, ServerCalls.<String, String>asyncUnaryCall((request, responses) -> {
+                    // never answers: only a cancellation ends this call before its deadline
+                    ((ServerCallStreamObserver<String>) responses).setOnCancelHandler(downstreamCancelled::countDown);
+                    downstreamCalled.countDown();
+                }))
+                .build();
+        var workSaw = new LinkedBlockingQueue<String>();
+        try (var downstream = new LoopbackServer(downstreamService)) {
+            var service = ServerServiceDefinition.builder("tandem.test.Loopback")
+                    .addMethod(SERVER_STREAMING, ServerCalls.asyncServerStreamingCall((request, events) -> answer(
+                            runner.<String>streamOnVirtualThread(null, sink -> {
+                                sink.accept("started");
+                                try {
+                                    ClientCalls.blockingUnaryCall(downstream.channel, UNARY,
+                                            CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), "wait");
+                                    workSaw.add("answered");
+                                } catch (StatusRuntimeException e) {
+                                    workSaw.add(e.getStatus().getCode().name());
+                                }
+                            }), events)))
+                    .build();
+            try (var server = new LoopbackServer(service)) {
+                var call = Context.current().withCancellation();
+                Iterator<String> events = call.call(() -> ClientCalls.blockingServerStreamingCall(server.channel,
+                        SERVER_STREAMING, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), "go"));
+                assertThat(events.next()).isEqualTo("started");
+                assertThat(downstreamCalled.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+                call.cancel(null);
+
+                assertThat(downstreamCancelled.await(WAIT.toSeconds(), TimeUnit.SECONDS))
+                        .as("the downstream call was cancelled with the stream").isTrue();
+                assertThat(workSaw.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("CANCELLED");
+            }
         }
     }
 

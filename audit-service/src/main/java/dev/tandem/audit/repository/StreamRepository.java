@@ -21,7 +21,10 @@ import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 
-/** The {@code streams} table: trust records and the decision policy in force. */
+/**
+ * The {@code streams} table: trust records and the decision policy in force. Longer than most classes because it
+ * holds every statement on that wide table and the one mapping of its rows, so a column is added in one place.
+ */
 @ApplicationScoped
 public class StreamRepository {
 

@@ -70,6 +70,9 @@ import dev.tandem.audit.config.AuditConfig;
  * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %]; both raised to
  * {@code sampling.build-up-rate} [10 %] by the refit while the window's certification sample is small
  * ({@link PolicyFitter}).
+ * <p>
+ * Long on purpose: the rules are one ordered list where the first that applies wins, and their order is part of
+ * their meaning; they are kept together, with the comment above as their specification.
  */
 @ApplicationScoped
 public class TrustPolicy {

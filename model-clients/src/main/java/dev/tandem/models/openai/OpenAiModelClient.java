@@ -52,6 +52,10 @@ import java.util.function.Consumer;
  * OpenAI-compatible Chat Completions through the official {@code openai-java} SDK: vLLM, SGLang, TGI, llama.cpp
  * server, Ollama, LM Studio and OpenAI itself differ only in configuration (base URL, model name, key, how a schema
  * is sent, extra body fields). The SDK's own retries are off: the router owns retries and failover.
+ * <p>
+ * A little over the usual size: it is the whole mapping between {@code ChatRequest}/{@code ChatResponse} and one
+ * provider's protocol (request parameters, streaming, errors, usage, logprobs), as {@code AnthropicModelClient}
+ * is for the other.
  */
 public final class OpenAiModelClient implements ModelClient {
 

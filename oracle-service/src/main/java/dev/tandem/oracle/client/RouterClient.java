@@ -16,6 +16,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import io.grpc.Channel;
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -90,7 +91,9 @@ public class RouterClient {
      * settle-after, which only delays exploration, never overspends.
      */
     public void settleStep(SettleStepRequest request) {
-        RouterServiceGrpc.newStub(routerChannel).withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        // forked: the task ending, or its client cancelling it, must not cancel a settlement already on its way
+        Context.current().fork().run(() -> RouterServiceGrpc.newStub(routerChannel)
+                .withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .settleStep(request, new StreamObserver<>() {
                     @Override
                     public void onNext(SettleStepResponse value) {
@@ -105,7 +108,7 @@ public class RouterClient {
                     @Override
                     public void onCompleted() {
                     }
-                });
+                }));
     }
 
     private RouterServiceGrpc.RouterServiceBlockingStub stub(Deadline deadline) {

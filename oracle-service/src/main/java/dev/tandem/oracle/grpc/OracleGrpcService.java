@@ -7,16 +7,16 @@ import dev.tandem.oracle.service.PlanValidator;
 import dev.tandem.oracle.service.TaskRunner;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
-import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
+import dev.tandem.proto.oracle.v1.OracleService;
 import dev.tandem.proto.oracle.v1.ParallelLevel;
 import dev.tandem.proto.oracle.v1.TaskEvent;
 import dev.tandem.proto.oracle.v1.ValidatePlanRequest;
 import dev.tandem.proto.oracle.v1.ValidatePlanResponse;
 import io.grpc.Context;
-import io.grpc.Deadline;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -24,13 +24,14 @@ import java.util.concurrent.ExecutorService;
 /**
  * The client-facing API. Every call is admitted first (API key → tenant, the tenant's rate limit), then runs on a
  * virtual thread; the task's steps fan out on more virtual threads. The client's deadline and key are read here,
- * on the request thread, and handed down explicitly because the worker threads do not carry the gRPC context.
- * The methods are not annotated {@code @Blocking}: on the shared HTTP/gRPC server Quarkus 3.27 can then deliver a
- * unary call's half-close before its message ("Half-closed without a request", quarkusio/quarkus#48940), so the
- * work is offloaded here, after the request has arrived.
+ * on the call's thread, and handed down explicitly because the worker threads do not carry the call's context.
+ * A client that cancels its ExecuteStream cancels the task: its downstream calls end with CANCELLED and the task
+ * fails with that status ({@link CallRunner#streamOnVirtualThread}). The work is offloaded here rather than with
+ * {@code @Blocking}: on the shared HTTP/gRPC server Quarkus 3.27 can then deliver a unary call's half-close before
+ * its message ("Half-closed without a request", quarkusio/quarkus#48940).
  */
 @GrpcService
-public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
+public class OracleGrpcService implements OracleService {
 
     private final CallRunner calls;
     private final TaskRunner runner;
@@ -47,10 +48,10 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
     }
 
     @Override
-    public void execute(ExecuteRequest request, StreamObserver<ExecuteResponse> responses) {
+    public Uni<ExecuteResponse> execute(ExecuteRequest request) {
         var deadline = Context.current().getDeadline();
         var key = CallerCredentialsInterceptor.presentedKey();
-        calls.respond(responses, () -> {
+        return calls.onVirtualThread(null, () -> {
             try (var place = access.runningTask()) {
                 return runner.run(admitted(request, key), deadline, event -> { });
             }
@@ -58,21 +59,21 @@ public class OracleGrpcService extends OracleServiceGrpc.OracleServiceImplBase {
     }
 
     @Override
-    public void executeStream(ExecuteRequest request, StreamObserver<TaskEvent> events) {
+    public Multi<TaskEvent> executeStream(ExecuteRequest request) {
         var deadline = Context.current().getDeadline();
         var key = CallerCredentialsInterceptor.presentedKey();
-        calls.stream(events, sink -> {
+        return calls.streamOnVirtualThread(null, events -> {
             try (var place = access.runningTask()) {
-                runner.run(admitted(request, key), deadline, sink);
+                runner.run(admitted(request, key), deadline, events);
             }
         });
     }
 
     @Override
-    public void validatePlan(ValidatePlanRequest request, StreamObserver<ValidatePlanResponse> responses) {
-        Deadline deadline = Context.current().getDeadline();
+    public Uni<ValidatePlanResponse> validatePlan(ValidatePlanRequest request) {
+        var deadline = Context.current().getDeadline();
         var key = CallerCredentialsInterceptor.presentedKey();
-        calls.respond(responses, () -> {
+        return calls.onVirtualThread(null, () -> {
             access.authenticate(key, "");
             var graph = validator.validate(request.getPlan(), request.getInputsMap(), deadline);
             var response = ValidatePlanResponse.newBuilder().addAllTopologicalOrder(graph.topologicalOrder());

@@ -8,7 +8,9 @@ import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
+import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Status;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.faulttolerance.Fallback;
@@ -41,6 +43,10 @@ public class AuditGateway {
     }
 
     DecideResponse failSafeDecision(DecideRequest request, Deadline deadline) {
+        if (Context.current().isCancelled()) {
+            // the client cancelled the task: nothing is left to review, and the audit service was not at fault
+            throw Status.CANCELLED.withDescription("the client cancelled the task").asRuntimeException();
+        }
         pending.addDecision(request);
         LOG.warnf("audit service unavailable: %s gets a blocking review; decision queued (%d pending)",
                 request.getDecisionId(), pending.size());

@@ -31,8 +31,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Consumer;
 
@@ -57,8 +59,10 @@ public class TaskRunner {
     private final TaskRequestBounds bounds;
 
     // steps keep the task's trace context (the router and audit calls they make belong to the task's trace)
-    private final ExecutorService stepExecutor =
+    private final ExecutorService stepThreads =
             Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor());
+    // and its gRPC context: when the client cancels the task, the calls its steps make are cancelled too
+    private final Executor stepExecutor = io.grpc.Context.currentContextExecutor(stepThreads);
 
     public TaskRunner(PlanningService planning, StepRunner steps, EmbeddedSynthesizer mergingSynthesizer,
             ModelSynthesizer modelSynthesizer, RouterCatalog catalog, TaskRepository tasks, OracleMetrics metrics,
@@ -76,7 +80,7 @@ public class TaskRunner {
 
     @PreDestroy
     void close() {
-        stepExecutor.shutdown();
+        stepThreads.shutdown();
     }
 
     /**
@@ -102,6 +106,7 @@ public class TaskRunner {
             var events = new TaskEvents(taskId, listener);
             var planned = planning.plan(taskId, request, deadline);
             var plan = planned.plan();
+            stopIfCancelled();
             pipeline = plan.getPipeline().isEmpty() ? "free-form" : plan.getPipeline();
             LOG.infof("plan ready from %s: %d steps in %d levels (%s)", plan.getPlanner(), plan.getStepsCount(),
                     planned.graph().levels().size(), plan.getRationale());
@@ -111,6 +116,7 @@ public class TaskRunner {
                     new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events,
                     request.getMaxErrorRate());
             var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph());
+            stopIfCancelled();
 
             var results = new ArrayList<StepResult>();
             double actual = 0;
@@ -163,6 +169,21 @@ public class TaskRunner {
             metrics.taskEnded(outcome, pipeline, Duration.ofNanos(System.nanoTime() - started));
             MDC.remove("taskId");
         }
+    }
+
+    /**
+     * A task whose gRPC context is cancelled goes no further: CANCELLED when its client cancelled it,
+     * DEADLINE_EXCEEDED when the context ended with the client's deadline.
+     */
+    private static void stopIfCancelled() {
+        var context = io.grpc.Context.current();
+        if (!context.isCancelled()) {
+            return;
+        }
+        if (context.cancellationCause() instanceof TimeoutException) {
+            throw Status.DEADLINE_EXCEEDED.withDescription("the deadline expired").asRuntimeException();
+        }
+        throw Status.CANCELLED.withDescription("the client cancelled the task").asRuntimeException();
     }
 
     /** Every step starts when its dependencies are done; the first failure (in plan order) fails the task. */

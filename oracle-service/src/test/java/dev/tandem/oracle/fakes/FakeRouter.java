@@ -66,6 +66,7 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
         state.maxInFlight.accumulateAndGet(now, Math::max);
         try {
             awaitRendezvous();
+            awaitRelease();
             boolean oracleTier = request.getRequirements().getMinTier() == Tier.TIER_ORACLE;
             if (state.dispatchFailure != null) {
                 responses.onError(Status.fromCode(state.dispatchFailure).withDescription("fake router: "
@@ -198,6 +199,18 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
 
     static double price(String model, long in, long out) {
         return ORACLE.equals(model) ? (in * ORACLE_IN + out * ORACLE_OUT) / 1e6 : (in * WORKER_IN + out * WORKER_OUT) / 1e6;
+    }
+
+    private void awaitRelease() {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (state.holdDispatches && System.nanoTime() < until) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private void awaitRendezvous() {

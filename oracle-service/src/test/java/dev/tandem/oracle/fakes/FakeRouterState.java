@@ -35,6 +35,8 @@ public class FakeRouterState {
     public volatile io.grpc.Status.Code dispatchFailure;
     /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
     public volatile int rendezvous;
+    /** While true, a dispatch waits (up to 30 s) before it answers: the task is held mid-step. */
+    public volatile boolean holdDispatches;
 
     public final List<DispatchRequest> dispatches = new CopyOnWriteArrayList<>();
     public final List<ReviewRequest> reviews = new CopyOnWriteArrayList<>();
@@ -54,6 +56,7 @@ public class FakeRouterState {
         failingReviews.clear();
         reviewerAnswers = true;
         rendezvous = 0;
+        holdDispatches = false;
         dispatchFailure = null;
         dispatches.clear();
         reviews.clear();

@@ -1,14 +1,9 @@
 package dev.tandem.router.catalog;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,16 +12,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.RouterConfig;
 import io.micrometer.core.instrument.Counter;
@@ -50,6 +40,11 @@ import org.jboss.logging.Logger;
  * </ol>
  * Every change is validated as a whole before it is swapped in; an invalid file or request leaves the running
  * catalog as it was, and the error is logged, counted and shown on {@code GET /api/catalog}.
+ * <p>
+ * Longer than most classes on purpose: the layers are merged and swapped under one lock, and every change, from
+ * whichever source, is validated by building the whole catalog and undone in place when that fails. Splitting the
+ * layers into classes would split that lock and that undo. Reading and parsing the documents is
+ * {@link CatalogDocuments}.
  */
 @ApplicationScoped
 public class CatalogSource {
@@ -82,10 +77,7 @@ public class CatalogSource {
         }
     }
 
-    private final ObjectMapper json = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
-            .build();
+    private final CatalogDocuments documents = new CatalogDocuments();
 
     private final CatalogHolder holder;
 
@@ -147,18 +139,12 @@ public class CatalogSource {
             return;
         }
         Path path = Path.of(dir.get());
-        Map<String, CatalogDefinition> read = new LinkedHashMap<>();
+        Map<String, CatalogDefinition> read;
         String fingerprint;
         try {
-            List<Path> jsonFiles = listJsonFiles(path);
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (Path file : jsonFiles) {
-                byte[] bytes = Files.readAllBytes(file);
-                digest.update(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-                digest.update(bytes);
-                read.put(file.getFileName().toString(), parse(bytes, file.getFileName().toString()));
-            }
-            fingerprint = HexFormat.of().formatHex(digest.digest());
+            CatalogDocuments.Directory directory = documents.read(path);
+            read = directory.files();
+            fingerprint = directory.fingerprint();
         } catch (IOException | InvalidCatalogException e) {
             String message = "catalog directory " + path + ": " + e.getMessage();
             if (!message.equals(lastError)) {
@@ -166,8 +152,6 @@ public class CatalogSource {
             }
             failed(message, "dir");
             return;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
         if (fingerprint.equals(filesFingerprint)) {
             return;
@@ -317,19 +301,12 @@ public class CatalogSource {
 
     /** Parses a catalog document (file or request body). */
     public CatalogDefinition parse(byte[] bytes, String what) {
-        try {
-            return json.readValue(bytes, CatalogDefinition.class);
-        } catch (IOException e) {
-            throw new InvalidCatalogException(what + " is not a valid catalog document: " + firstLine(e.getMessage()));
-        }
+        return documents.parse(bytes, what);
     }
 
+    /** Parses part of a catalog (a model, a pool, a policy override) from a request body. */
     public <T> T parse(byte[] bytes, Class<T> type, String what) {
-        try {
-            return json.readValue(bytes, type);
-        } catch (IOException e) {
-            throw new InvalidCatalogException(what + " is not valid: " + firstLine(e.getMessage()));
-        }
+        return documents.parse(bytes, type, what);
     }
 
     public synchronized Status status() {
@@ -424,28 +401,5 @@ public class CatalogSource {
         } else {
             map.put(id, previous);
         }
-    }
-
-    private static List<Path> listJsonFiles(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new IOException("not a directory");
-        }
-        List<Path> out = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(dir)) {
-            entries.filter(p -> {
-                String name = p.getFileName().toString();
-                // ConfigMap mounts carry ..data and timestamped directories next to the key symlinks
-                return name.endsWith(".json") && !name.startsWith("..") && Files.isRegularFile(p);
-            }).sorted().forEach(out::add);
-        }
-        return out;
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "unreadable";
-        }
-        int nl = message.indexOf('\n');
-        return nl < 0 ? message : message.substring(0, nl);
     }
 }

@@ -40,6 +40,8 @@ import org.jboss.logging.Logger;
  *       circuit breaker and retries with jitter on transient errors, and the rate-limit cooldown a worker asked
  *       for with a {@code google.rpc.RetryInfo}.</li>
  * </ul>
+ * Longer than most classes on purpose: a pool's channel and bulkhead and its backends' guards are created,
+ * looked up and closed together as the catalog changes, so they live in one registry.
  */
 @ApplicationScoped
 public class WorkerPools {

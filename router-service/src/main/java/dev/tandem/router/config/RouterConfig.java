@@ -12,6 +12,9 @@ import io.smallrye.config.WithDefault;
  * The router's configuration: the model catalog, the worker pools and the selection and dispatch policy.
  * The models and pools here are the base of the catalog; a watched catalog directory and the admin API add to it at
  * run time ({@code CatalogSource}).
+ * <p>
+ * Long because it is the whole {@code tandem.router} surface as one {@code @ConfigMapping}, each group documented
+ * where it is declared (the README's settings table follows it); splitting it would only split that reference.
  */
 @ConfigMapping(prefix = "tandem.router")
 public interface RouterConfig {

@@ -55,6 +55,10 @@ import org.jboss.logging.Logger;
  * is wrong) is returned to the caller at once. Latency-critical steps on hedged tiers get a second call on the next
  * candidate when the first is slower than its backend's p95; the first answer wins and the other is cancelled.
  * Every call is recorded as an {@link Attempt} with its cost.
+ * <p>
+ * Longer than most classes on purpose: failover, the guarded call, hedging and the attempt log are one loop over
+ * the ranked candidates. A hedge races two calls of that same loop, sharing its attempt list, attempt numbers and
+ * pool slots, so taking it out would mean passing all of them across. Choosing the route is {@link RouteChoice}.
  */
 @ApplicationScoped
 public class Dispatcher {
@@ -152,6 +156,12 @@ public class Dispatcher {
             throw deadlinePassed(spec, attempts);
         }
         throw exhausted(spec, attempts);
+    }
+
+    /** The caller's deadline, or the configured default ({@code dispatch.default-deadline}) when it set none. */
+    Deadline deadlineOrDefault(Deadline callerDeadline) {
+        return callerDeadline != null ? callerDeadline
+                : Deadline.after(config.dispatch().defaultDeadline().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Whether a candidate can be called now; records why not when it cannot (and takes its pool slot when it can). */

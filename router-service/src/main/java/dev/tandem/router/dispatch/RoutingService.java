@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,30 +17,20 @@ import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.BudgetStatus;
 import dev.tandem.proto.router.v1.CascadeMode;
 import dev.tandem.proto.router.v1.DispatchRequest;
-import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
-import dev.tandem.proto.worker.v1.ReviewStepRequest;
-import dev.tandem.proto.worker.v1.ReviewStepResponse;
-import dev.tandem.proto.worker.v1.ReviewVerdict;
 import dev.tandem.proto.worker.v1.TokenUsage;
 import dev.tandem.router.budget.Budget;
 import dev.tandem.router.budget.TenantBudgets;
 import dev.tandem.router.catalog.Backend;
 import dev.tandem.router.catalog.Catalog;
 import dev.tandem.router.catalog.CatalogHolder;
-import dev.tandem.router.catalog.ModelProfile;
 import dev.tandem.router.config.ModelTier;
 import dev.tandem.router.config.RouterConfig;
 import dev.tandem.router.learning.Calibrations;
-import dev.tandem.router.learning.LiveState;
-import dev.tandem.router.learning.ReviewPricing;
 import dev.tandem.router.selection.CandidateEvaluation;
 import dev.tandem.router.selection.Exploration;
-import dev.tandem.router.selection.PromptPredictionPolicy;
-import dev.tandem.router.selection.RouteSelector;
-import dev.tandem.router.selection.RoutingPolicy;
 import dev.tandem.router.selection.Selection;
 import dev.tandem.router.selection.SelectionRequest;
 import dev.tandem.router.selection.TrustEarning;
@@ -50,11 +39,11 @@ import io.grpc.StatusRuntimeException;
 import org.jboss.logging.Logger;
 
 /**
- * Routes steps and reviews. A dispatch: select (policy, budgets, bounded exploration), execute with failover
- * ({@link Dispatcher}), calibrate the worker's confidence with the audit stream's map, and cascade: when the output
- * failed validation or its calibrated confidence is under the worker type's threshold, route again at the next more
- * capable tier (models already tried excluded, the budget less what was spent), up to the oracle. Every attempt is
- * priced and recorded; every decision is explained in the trace.
+ * Routes steps ({@link ReviewRouting} routes reviews). A dispatch: select (policy, budgets, bounded exploration),
+ * execute with failover ({@link Dispatcher}), calibrate the worker's confidence with the audit stream's map, and
+ * cascade: when the output failed validation or its calibrated confidence is under the worker type's threshold,
+ * route again at the next more capable tier (models already tried excluded, the budget less what was spent), up to
+ * the oracle. Every attempt is priced and recorded; every decision is explained in the trace.
  */
 @ApplicationScoped
 public class RoutingService {
@@ -67,18 +56,9 @@ public class RoutingService {
                                  BudgetStatus budget) {
     }
 
-    /** A successful review with its routing and cost. */
-    public record ReviewResult(ReviewStepResponse review, Selection selection, List<Attempt> attempts,
-                               double costUsd) {
-    }
-
     private final CatalogHolder catalogs;
 
-    private final RouteSelector selector;
-
-    private final PromptPredictionPolicy prediction;
-
-    private final LiveState live;
+    private final RouteChoice choice;
 
     private final Dispatcher dispatcher;
 
@@ -88,8 +68,6 @@ public class RoutingService {
 
     private final TrustEarning trustEarning;
 
-    private final ReviewPricing reviewPricing;
-
     private final TenantBudgets tenants;
 
     private final RouterMetrics metrics;
@@ -98,19 +76,15 @@ public class RoutingService {
 
     private final WorkerTypeDirectory workerTypes;
 
-    public RoutingService(CatalogHolder catalogs, RouteSelector selector, PromptPredictionPolicy prediction,
-            LiveState live, Dispatcher dispatcher, Calibrations calibrations, Exploration exploration,
-            TrustEarning trustEarning, ReviewPricing reviewPricing, TenantBudgets tenants, RouterMetrics metrics,
-            RouterConfig config, WorkerTypeDirectory workerTypes) {
+    public RoutingService(CatalogHolder catalogs, RouteChoice choice, Dispatcher dispatcher,
+            Calibrations calibrations, Exploration exploration, TrustEarning trustEarning, TenantBudgets tenants,
+            RouterMetrics metrics, RouterConfig config, WorkerTypeDirectory workerTypes) {
         this.catalogs = catalogs;
-        this.selector = selector;
-        this.prediction = prediction;
-        this.live = live;
+        this.choice = choice;
         this.dispatcher = dispatcher;
         this.calibrations = calibrations;
         this.exploration = exploration;
         this.trustEarning = trustEarning;
-        this.reviewPricing = reviewPricing;
         this.tenants = tenants;
         this.metrics = metrics;
         this.config = config;
@@ -120,7 +94,7 @@ public class RoutingService {
     /** The decision a dispatch would take now (no exploration, nothing reserved). */
     public Selection route(SelectionRequest request, String tenant) {
         SelectionRequest r = withTenantBudget(request, tenant).forTenant(tenant, request.maxErrorRate());
-        return trustEarning.apply(policyFor(request.workerType()).select(r, catalogs.current(), live), r);
+        return trustEarning.apply(choice.select(r, catalogs.current()), r);
     }
 
     public Selection route(SelectionRequest request) {
@@ -132,7 +106,7 @@ public class RoutingService {
         DispatchTrace trace = new DispatchTrace();
         String stepText = stepText(request.getInputsMap(), request.getInstructions());
         long inputTokens = catalog.estimateTokens(stepText.length());
-        Deadline deadline = deadline(callerDeadline);
+        Deadline deadline = dispatcher.deadlineOrDefault(callerDeadline);
         SelectionRequest selectionRequest = withTenantBudget(toSelectionRequest(request.getWorkerType(),
                 request.getRequirements(), Set.copyOf(request.getExcludeModelsList()), inputTokens)
                 .withStepText(stepText), request.getTenant())
@@ -142,7 +116,8 @@ public class RoutingService {
                 || (request.getCascade() != CascadeMode.CASCADE_MODE_OFF && config.cascade().enabled());
 
         String stepKey = stepKey(request.getTaskId(), request.getStepId());
-        Selection explored = exploration.apply(selectOrFail(selectionRequest, catalog, trace, 0), selectionRequest);
+        Selection explored = exploration.apply(choice.selectOrFail(selectionRequest, catalog, trace, 0),
+                selectionRequest);
         Selection selection;
         // the budget check and the step's reservation together: concurrent steps cannot spend the same headroom
         synchronized (trustEarning.budget().lock(request.getWorkerType(), request.getTenant())) {
@@ -157,7 +132,7 @@ public class RoutingService {
             metrics.exploration(request.getWorkerType(), selection.best().backend());
             trace.add(selection.explanation().substring(0, selection.explanation().indexOf("; otherwise")));
         }
-        countDecision(selection);
+        choice.count(selection);
         LOG.infof("dispatch step %s (%s): %d of %d candidates eligible; %s", request.getStepId(),
                 request.getWorkerType(), selection.eligibleCount(), selection.candidates().size(),
                 selection.explanation());
@@ -204,7 +179,7 @@ public class RoutingService {
                     : selectionRequest.minTier();
             SelectionRequest climb = selectionRequest.withMinTier(min).excluding(tried)
                     .withBudgets(refreshBudgets(selectionRequest, spent, request.getTenant()));
-            Selection next = policyFor(request.getWorkerType()).select(climb, catalogs.current(), live);
+            Selection next = choice.select(climb, catalogs.current());
             if (!next.chosen()) {
                 trace.add("output " + reason + "; no cascade above " + from + ": " + next.explanation()
                         + "; returned the output of " + backend.key());
@@ -223,7 +198,7 @@ public class RoutingService {
                     backend.key(), reason, next.best().backend().key());
             level++;
             climbs.add(next);
-            countDecision(next);
+            choice.count(next);
             reservation = tenants.reserve(request.getTenant(), next.best().estimatedCostUsd());
             try {
                 outcome = execute(request, next, deadline, level, attemptNumbers, trace);
@@ -252,99 +227,13 @@ public class RoutingService {
                 trace.lines(), budget);
     }
 
-    public ReviewResult review(ReviewRequest request, Deadline callerDeadline) {
-        Catalog catalog = catalogs.current();
-        DispatchTrace trace = new DispatchTrace();
-        long inputTokens = catalog.estimateTokens(chars(request.getInputsMap())
-                + request.getCandidateOutput().length() + request.getInstructions().length());
-        // the step's hard requirements hold for its reviewer too; its budget does not (a selected review runs)
-        SelectionRequest selectionRequest = toSelectionRequest(request.getWorkerType(),
-                request.getRequirements().toBuilder().clearBudgetUsd().build(), Set.of(), inputTokens)
-                .withMinTier(ModelTier.ORACLE)
-                .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline(callerDeadline)));
-        // a model reviewing its own output learns nothing: another oracle-tier model reviews when there is one
-        if (!request.getCandidateModelId().isEmpty()) {
-            SelectionRequest other = selectionRequest.excluding(Set.of(request.getCandidateModelId()));
-            if (policyFor(request.getWorkerType()).select(other, catalog, live).chosen()) {
-                selectionRequest = other;
-            }
-        }
-        Selection selection = selectOrFail(selectionRequest, catalog, trace, -1);
-        countDecision(selection);
-        if (config.review().skipSelfReview()
-                && selection.best().backend().model().id().equals(request.getCandidateModelId())) {
-            LOG.infof("review step %s (%s): the candidate is %s's own output and no other oracle-tier model can "
-                    + "review it: accepted without a call", request.getStepId(), request.getWorkerType(),
-                    request.getCandidateModelId());
-            ReviewStepResponse self = ReviewStepResponse.newBuilder()
-                    .setVerdict(ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
-                    .setReason("self-review skipped: the candidate is " + request.getCandidateModelId()
-                            + "'s own output and no other oracle-tier model can review it")
-                    .setReviewerOutput(request.getCandidateOutput())
-                    .setModelId(request.getCandidateModelId())
-                    .build();
-            settleReview(request, self, 0, catalog);
-            return new ReviewResult(self, selection, List.of(), 0);
-        }
-        LOG.infof("review step %s (%s) of %s: %s", request.getStepId(), request.getWorkerType(),
-                request.getCandidateModelId(), selection.explanation());
-        Dispatcher.Outcome<ReviewStepResponse> outcome = dispatcher.run(selection, deadline(callerDeadline),
-                new Dispatcher.Spec<>("review", ReviewStepResponse.class,
-                        (stub, backend, attempt) -> stub.reviewStep(ReviewStepRequest.newBuilder()
-                                .setTaskId(request.getTaskId())
-                                .setStepId(request.getStepId())
-                                .setWorkerType(request.getWorkerType())
-                                .putAllInputs(request.getInputsMap())
-                                .setCandidateOutput(request.getCandidateOutput())
-                                .setCandidateModelId(request.getCandidateModelId())
-                                .setModelId(backend.model().id())
-                                .setInstructions(request.getInstructions())
-                                .build()),
-                        ReviewStepResponse::getUsage, r -> r.getLatencyMs() / 1000, request.getWorkerType(), 0),
-                0, new AtomicInteger(), trace);
-        for (Attempt a : outcome.attempts()) {
-            metrics.cost(request.getWorkerType(), a.getModelId(), "review", a.getCostUsd());
-        }
-        // reviews count toward the tenant's spend but are never refused: an output picked for review must be reviewed
-        tenants.charge(request.getTenant(), outcome.costUsd());
-        ReviewStepResponse review = outcome.response();
-        settleReview(request, review, outcome.costUsd(), catalog);
-        if (!request.getCandidateModelId().isEmpty()
-                && review.getVerdict() != ReviewVerdict.REVIEW_VERDICT_UNSPECIFIED) {
-            try {
-                prediction.recordOutcome(request.getWorkerType(), request.getCandidateModelId(),
-                        stepText(request.getInputsMap(), request.getInstructions()),
-                        review.getVerdict() == ReviewVerdict.REVIEW_VERDICT_ACCEPTED);
-            } catch (RuntimeException e) {
-                LOG.warnf("could not record the reviewed outcome for prompt-level routing: %s", e.toString());
-            }
-        }
-        return new ReviewResult(review, selection, outcome.attempts(), outcome.costUsd());
-    }
-
-    /** A review's cost goes to the step's exploration account and teaches the review prices of the worker type. */
-    private void settleReview(ReviewRequest request, ReviewStepResponse review, double costUsd, Catalog catalog) {
-        boolean rejected = review.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
-        boolean withOutput = !review.getReviewerOutput().isBlank();
-        double escalationReserve = 0;
-        if (rejected && !withOutput) {
-            ModelProfile oracle = catalog.oracleModelOrNull();
-            long in = catalog.estimateTokens(chars(request.getInputsMap()) + request.getInstructions().length());
-            escalationReserve = oracle == null ? 0 : oracle.costUsd(in, catalog.outputTokens(request.getWorkerType()), 0);
-        }
-        double stepBaseline = trustEarning.budget().reviewed(request.getWorkerType(), request.getTenant(),
-                stepKey(request.getTaskId(), request.getStepId()), costUsd, escalationReserve);
-        // a self-review skipped at no cost says nothing about what reviews cost
-        reviewPricing.reviewed(request.getWorkerType(), costUsd, costUsd > 0 ? stepBaseline : 0, rejected,
-                withOutput);
-    }
-
     /** The audit did not hold the step's output for review: the exploration budget releases its hold. */
     public boolean settle(String taskId, String stepId, String workerType, String tenant) {
         return trustEarning.budget().settled(workerType, tenant, stepKey(taskId, stepId));
     }
 
-    private static String stepKey(String taskId, String stepId) {
+    /** The key the exploration budget holds a step's account under. */
+    static String stepKey(String taskId, String stepId) {
         return taskId + '/' + stepId;
     }
 
@@ -382,10 +271,6 @@ public class RoutingService {
             sb.append('\n').append(instructions);
         }
         return sb.toString();
-    }
-
-    RoutingPolicy policyFor(String workerType) {
-        return prediction.enabledFor(workerType) ? prediction : selector;
     }
 
     private Dispatcher.Outcome<ExecuteStepResponse> execute(DispatchRequest request, Selection selection,
@@ -440,47 +325,6 @@ public class RoutingService {
         return null;
     }
 
-    private Selection selectOrFail(SelectionRequest request, Catalog catalog, DispatchTrace trace, int level) {
-        Selection selection = policyFor(request.workerType()).select(request, catalog, live);
-        if (!selection.chosen()) {
-            LOG.warnf("routing failed: %s", selection.explanation());
-            trace.add("routing failed: " + selection.explanation());
-            throw failure(selection, request);
-        }
-        if (selection.budgetDowngrade()) {
-            metrics.budget(selection.bindingBudget().kind(), "downgraded");
-        }
-        trace.add((level < 0 ? "review " : "") + "policy " + selection.policy() + ": " + selection.explanation());
-        return selection;
-    }
-
-    private RoutingFailedException failure(Selection selection, SelectionRequest request) {
-        return switch (selection.failure()) {
-            case ALL_POOLS_FULL -> {
-                metrics.loadShed(request.workerType(), "pools_full");
-                yield new RoutingFailedException(RoutingFailedException.Kind.POOLS_FULL, selection.explanation(),
-                        Math.max(selection.retryAfterNanos(), config.loadShedding().retryAfter().toNanos()));
-            }
-            case ALL_RATE_LIMITED -> {
-                metrics.loadShed(request.workerType(), "rate_limited");
-                yield new RoutingFailedException(RoutingFailedException.Kind.RATE_LIMITED, selection.explanation(),
-                        selection.retryAfterNanos());
-            }
-            case ALL_CIRCUITS_OPEN -> new RoutingFailedException(RoutingFailedException.Kind.BACKENDS_FAILED,
-                    selection.explanation());
-            case BUDGET_EXCEEDED -> {
-                metrics.budget(selection.bindingBudget().kind(), "rejected");
-                yield new RoutingFailedException(RoutingFailedException.Kind.BUDGET_EXCEEDED, selection.explanation(),
-                        0, selection.bindingBudget());
-            }
-            default -> new RoutingFailedException(RoutingFailedException.Kind.NO_CANDIDATE, selection.explanation());
-        };
-    }
-
-    private void countDecision(Selection selection) {
-        metrics.decision(selection.workerType(), selection.best().backend(), selection.policy());
-    }
-
     private SelectionRequest withTenantBudget(SelectionRequest request, String tenant) {
         Optional<Budget> budget = tenants.budget(tenant);
         if (budget.isEmpty()) {
@@ -508,18 +352,5 @@ public class RoutingService {
         tenants.budget(tenant).ifPresent(b -> status.setTenant(b.tenant()).setTenantLimitUsd(b.limitUsd())
                 .setTenantSpentUsd(b.spentUsd()).setTenantWindowSeconds(b.window().toSeconds()));
         return status.build();
-    }
-
-    private Deadline deadline(Deadline callerDeadline) {
-        return callerDeadline != null ? callerDeadline
-                : Deadline.after(config.dispatch().defaultDeadline().toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    private static long chars(Map<String, String> inputs) {
-        long total = 0;
-        for (String value : inputs.values()) {
-            total += value.length();
-        }
-        return total;
     }
 }

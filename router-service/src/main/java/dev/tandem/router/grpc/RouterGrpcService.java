@@ -18,6 +18,7 @@ import dev.tandem.proto.router.v1.RouteRequest;
 import dev.tandem.proto.router.v1.RouteResponse;
 import dev.tandem.proto.router.v1.RouterService;
 import dev.tandem.router.catalog.CatalogHolder;
+import dev.tandem.router.dispatch.ReviewRouting;
 import dev.tandem.router.dispatch.RoutingService;
 import dev.tandem.router.dispatch.WorkerTypeDirectory;
 import dev.tandem.router.mapping.RouterMapper;
@@ -41,14 +42,16 @@ public class RouterGrpcService implements RouterService {
 
     private final CallRunner calls;
     private final RoutingService routing;
+    private final ReviewRouting reviews;
     private final WorkerTypeDirectory workerTypes;
     private final CatalogHolder catalogs;
     private final RouterMapper mapper;
 
     /** Work offloaded from the call's thread keeps its trace context (worker calls belong to the task's trace). */
-    public RouterGrpcService(RoutingService routing, WorkerTypeDirectory workerTypes, CatalogHolder catalogs,
-                             RouterMapper mapper, @VirtualThreads ExecutorService blocking) {
+    public RouterGrpcService(RoutingService routing, ReviewRouting reviews, WorkerTypeDirectory workerTypes,
+                             CatalogHolder catalogs, RouterMapper mapper, @VirtualThreads ExecutorService blocking) {
         this.routing = routing;
+        this.reviews = reviews;
         this.workerTypes = workerTypes;
         this.catalogs = catalogs;
         this.mapper = mapper;
@@ -99,7 +102,7 @@ public class RouterGrpcService implements RouterService {
                     .requireNonBlank("worker_type", request.getWorkerType())
                     .requireNonBlank("candidate_output", request.getCandidateOutput())
                     .throwIfAny();
-            RoutingService.ReviewResult result = routing.review(request, deadline);
+            ReviewRouting.ReviewResult result = reviews.review(request, deadline);
             return ReviewResponse.newBuilder()
                     .setReview(result.review())
                     .setDecision(mapper.toDecision(result.selection()))

@@ -1,5 +1,8 @@
 package dev.tandem.router.selection;
 
+import static dev.tandem.router.selection.SelectionExplanation.fmt2;
+import static dev.tandem.router.selection.SelectionExplanation.usd;
+
 import dev.tandem.router.budget.Budget;
 import dev.tandem.router.catalog.Backend;
 import dev.tandem.router.catalog.QualityEstimate;
@@ -141,13 +144,13 @@ public final class CandidateEvaluation {
             case POOL_FULL -> "pool '" + backend.pool().id() + "' full (" + inFlight + "/" + backend.pool().capacity()
                     + " in flight)";
             case LATENCY -> "p95 " + Math.round(p95Millis) + " ms over latency target " + Math.round(bound) + " ms";
-            case QUALITY -> "quality " + RouteSelector.fmt2(quality) + " (" + qualityEstimate.source().label()
-                    + ") under target " + RouteSelector.fmt2(bound) + " for '" + detail + "'";
-            case BUDGET -> "estimated cost " + RouteSelector.usd(estimatedCostUsd) + " over the "
+            case QUALITY -> "quality " + fmt2(quality) + " (" + qualityEstimate.source().label()
+                    + ") under target " + fmt2(bound) + " for '" + detail + "'";
+            case BUDGET -> "estimated cost " + usd(estimatedCostUsd) + " over the "
                     + ((Budget) context).describe();
             case ERROR_TARGET -> "stream " + outlook.state() + " is certified for outgoing error "
-                    + RouteSelector.fmt2(100 * outlook.targetErrorRate()) + " %, looser than the step's "
-                    + RouteSelector.fmt2(100 * bound) + " %";
+                    + fmt2(100 * outlook.targetErrorRate()) + " %, looser than the step's "
+                    + fmt2(100 * bound) + " %";
             case EXPLORATION_BUDGET, RETIRED -> detail;
         };
     }

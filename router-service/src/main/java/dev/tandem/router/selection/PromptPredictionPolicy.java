@@ -12,7 +12,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.models.EmbeddedEncoder;
 import dev.tandem.models.EmbeddedEncoders;
-import dev.tandem.router.catalog.Backend;
 import dev.tandem.router.catalog.Catalog;
 import dev.tandem.router.catalog.ModelProfile;
 import dev.tandem.router.catalog.QualityEstimate;
@@ -109,48 +108,8 @@ public class PromptPredictionPolicy implements RoutingPolicy {
         if (predicted.isEmpty()) {
             note.append("too few reviewed outcomes yet, default quality used; ");
         }
-        LiveView withPredictions = new LiveView() {
-            @Override
-            public double p95Millis(Backend backend) {
-                return live.p95Millis(backend);
-            }
-
-            @Override
-            public double meanMillis(Backend backend) {
-                return live.meanMillis(backend);
-            }
-
-            @Override
-            public double errorRate(Backend backend) {
-                return live.errorRate(backend);
-            }
-
-            @Override
-            public int inFlight(Backend backend) {
-                return live.inFlight(backend);
-            }
-
-            @Override
-            public boolean circuitOpen(Backend backend) {
-                return live.circuitOpen(backend);
-            }
-
-            @Override
-            public long rateLimitedForNanos(Backend backend) {
-                return live.rateLimitedForNanos(backend);
-            }
-
-            @Override
-            public QualityEstimate quality(String workerType, ModelProfile model) {
-                QualityEstimate base = live.quality(workerType, model);
-                if (base.source() == QualityEstimate.Source.SUSPENDED) {
-                    return base;
-                }
-                QualityEstimate q = predicted.get(model.id());
-                return q != null ? q : base;
-            }
-        };
-        return selector.select(request, catalog, withPredictions).withPolicy(NAME, note.toString());
+        return selector.select(request, catalog, new PredictedQualityView(live, predicted))
+                .withPolicy(NAME, note.toString());
     }
 
     /** Records a reviewed outcome: the reviewer's verdict on the model's output for this step input. */

@@ -1,5 +1,8 @@
 package dev.tandem.router.selection;
 
+import static dev.tandem.router.selection.SelectionExplanation.fmt2;
+import static dev.tandem.router.selection.SelectionExplanation.usd;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -102,17 +105,17 @@ public class TrustEarning {
             if (r != null && now < r.untilNanos() && c.outlook().earningTrust()) {
                 c.reject(RejectionKind.RETIRED, "retired from exploration for another "
                         + Math.max(1, (r.untilNanos() - now) / 60_000_000_000L) + " min: its projected steady-state "
-                        + "cost does not beat the oracle's " + RouteSelector.usd(oracleUsd));
+                        + "cost does not beat the oracle's " + usd(oracleUsd));
                 dropped.add(c);
                 continue;
             }
             double worst = c.worstOverspendUsd();
             if (worst > headroom) {
-                c.reject(RejectionKind.EXPLORATION_BUDGET, "worst case " + RouteSelector.usd(worst)
+                c.reject(RejectionKind.EXPLORATION_BUDGET, "worst case " + usd(worst)
                         + " over oracle-direct exceeds the exploration budget's headroom "
-                        + RouteSelector.usd(Math.max(0, headroom)) + " (window of " + budget.windowSteps()
-                        + " steps at " + RouteSelector.fmt2(100 * overspend) + " % over all-oracle, limit "
-                        + RouteSelector.fmt2(100 * budget.share()) + " %)");
+                        + usd(Math.max(0, headroom)) + " (window of " + budget.windowSteps()
+                        + " steps at " + fmt2(100 * overspend) + " % over all-oracle, limit "
+                        + fmt2(100 * budget.share()) + " %)");
                 dropped.add(c);
                 continue;
             }
@@ -123,10 +126,10 @@ public class TrustEarning {
                 if (projectable && projected >= c.oracleCostUsd()) {
                     retire(workerType, tenant, c, now);
                     c.reject(RejectionKind.RETIRED, "retired from exploration: projected steady-state cost "
-                            + RouteSelector.usd(projected) + " (review share "
-                            + RouteSelector.fmt2(100 * c.outlook().projectedReviewProbability()) + " % from "
+                            + usd(projected) + " (review share "
+                            + fmt2(100 * c.outlook().projectedReviewProbability()) + " % from "
                             + c.outlook().projectionSamples() + " reviewed outputs) does not beat the oracle's "
-                            + RouteSelector.usd(c.oracleCostUsd()));
+                            + usd(c.oracleCostUsd()));
                     dropped.add(c);
                     continue;
                 }
@@ -153,11 +156,11 @@ public class TrustEarning {
                     + (earning.outlook().buildingUp() ? String.format(Locale.ROOT, ", %.0f %% of outputs "
                     + "reviewed blocking until production evidence bounds its error rate", 100
                     * earning.outlook().blockingProbability()) : ", every output reviewed") + ") at expected "
-                    + RouteSelector.usd(earning.expectedCostUsd())
-                    + " over oracle-direct " + RouteSelector.usd(oracleUsd) + ", charged to the exploration budget ("
-                    + RouteSelector.fmt2(100 * overspend) + " % of the window's all-oracle cost spent over it, limit "
-                    + RouteSelector.fmt2(100 * budget.share()) + " %); projected steady-state cost "
-                    + (earning.outlook().projectionSamples() >= retireAfterSamples ? RouteSelector.usd(earningProjected)
+                    + usd(earning.expectedCostUsd())
+                    + " over oracle-direct " + usd(oracleUsd) + ", charged to the exploration budget ("
+                    + fmt2(100 * overspend) + " % of the window's all-oracle cost spent over it, limit "
+                    + fmt2(100 * budget.share()) + " %); projected steady-state cost "
+                    + (earning.outlook().projectionSamples() >= retireAfterSamples ? usd(earningProjected)
                     : "not projected yet (" + earning.outlook().projectionSamples() + " of " + retireAfterSamples
                     + " reviewed outputs)");
         }

@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  * precedence climbing over + - * / ^ and parentheses. A stated result agrees with the computed one at the
  * precision it is written in (3.33 for 10/3), or within a relative tolerance; with a percent sign on either
  * side, a factor of 100 is allowed ({@code (12/20) * 100% = 60%}).
+ * <p>
+ * Long on purpose: the tokenizer, the unit absorption, the statement finder and the evaluator work on one token
+ * type and are tested as one gate ({@code ArithmeticCheckTests}); none is used on its own.
  */
 public final class ArithmeticCheck {
 
