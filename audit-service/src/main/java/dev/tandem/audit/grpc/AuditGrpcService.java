@@ -8,6 +8,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.tandem.audit.DecisionFilter;
 import dev.tandem.audit.StreamKey;
+import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
@@ -21,6 +22,7 @@ import dev.tandem.proto.audit.v1.SubmitReviewResponse;
 import dev.tandem.audit.mapping.ProtoMapper;
 import dev.tandem.audit.service.DecisionService;
 import dev.tandem.audit.service.LedgerQueries;
+import dev.tandem.audit.service.ReviewOutlook;
 import dev.tandem.audit.service.VerdictOutcome;
 import dev.tandem.audit.service.VerdictService;
 import dev.tandem.grpc.CallRunner;
@@ -35,11 +37,12 @@ import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.ListStreamsResponse;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
+import dev.tandem.proto.audit.v1.StreamStatus;
 
 /**
  * tandem.audit.v1.AuditService over gRPC. Every method blocks on JDBC, so all run on virtual threads; the audit
  * service calls nothing downstream, so there is no deadline to propagate. The methods are not annotated
- * {@code @Blocking}: on the shared HTTP/gRPC server Quarkus 3.27 can then deliver a unary call's half-close
+ * {@code @Blocking}: on the shared HTTP/gRPC server Quarkus (seen on 3.27) can then deliver a unary call's half-close
  * before its message ("Half-closed without a request", quarkusio/quarkus#48940), so the work is offloaded here.
  */
 @GrpcService
@@ -131,8 +134,8 @@ public class AuditGrpcService implements AuditService {
         });
     }
 
-    private dev.tandem.proto.audit.v1.StreamStatus status(dev.tandem.audit.StreamRecord s) {
-        var outlook = dev.tandem.audit.service.ReviewOutlook.of(s, config.sampling().normalRate());
+    private StreamStatus status(StreamRecord s) {
+        var outlook = ReviewOutlook.of(s, config.sampling().normalRate());
         return ProtoMapper.toProto(s, 0, config.target().forStream(s.key())).toBuilder()
                 .setReviewProbability(outlook.reviewProbability())
                 .setBlockingProbability(outlook.blockingProbability())
