@@ -118,7 +118,7 @@ class AccessControlTests extends OracleTestBase {
 
         assertThat(router.dispatches).isNotEmpty().allSatisfy(d -> assertThat(d.getTenant()).isEqualTo("acme"));
         assertThat(audit.decisions.values()).isNotEmpty()
-                .allSatisfy(d -> assertThat(d.getTenant()).isEqualTo("acme"));
+                .allSatisfy(d -> assertThat(d.getStream().getTenant()).isEqualTo("acme"));
     }
 
     @Test

@@ -151,8 +151,8 @@ class BadInputTests extends OracleTestBase {
                     + " exclude=" + d.getExcludeModelsList());
         }
         var decisions = new java.util.TreeMap<String, String>();
-        audit.decisions.values().forEach(d -> decisions.put(d.getStepId(), d.getWorkerBackend() + " "
-                + d.getWorkerType() + " " + d.getTenant() + " " + d.getConfidence() + " " + d.getValidationPassed()));
+        audit.decisions.values().forEach(d -> decisions.put(d.getStepId(), d.getStream().getWorkerBackend() + " "
+                + d.getStream().getWorkerType() + " " + d.getStream().getTenant() + " " + d.getConfidence() + " " + d.getValidationPassed()));
         return new Snapshot(requirements, decisions);
     }
 }

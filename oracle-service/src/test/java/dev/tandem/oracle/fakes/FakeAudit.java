@@ -29,7 +29,7 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
         }
         state.calls.add("decide:" + request.getDecisionId());
         state.decisions.put(request.getDecisionId(), request);
-        var action = state.actions.getOrDefault(request.getWorkerType(),
+        var action = state.actions.getOrDefault(request.getStream().getWorkerType(),
                 request.getConfidence() < 0.5 ? AuditAction.AUDIT_ACTION_REVIEW : AuditAction.AUDIT_ACTION_PASS);
         var review = action == AuditAction.AUDIT_ACTION_REVIEW;
         responses.onNext(DecideResponse.newBuilder().setDecisionId(request.getDecisionId()).setAction(action)
