@@ -54,7 +54,7 @@ public final class StreamBenchmark {
     /** Command-line options of {@code bin/bench-routing stream}. */
     record Options(Path root, Path file, Path data, String database, int limit, List<Double> targets, long seed,
                    int window, double windowLimit, boolean heldOut, String weakModel, String strongModel,
-                   double[] weakPrice, double[] strongPrice) {
+                   double[] weakPrice, double[] strongPrice, Map<String, String> auditOverrides) {
 
         static final List<Double> DEFAULT_TARGETS = List.of(0.05, 0.10, 0.15, 0.25, 0.35);
 
@@ -73,6 +73,7 @@ public final class StreamBenchmark {
             String strongModel = Gsm8kConverter.MODELS.get(1);
             double[] weakPrice = {0.60, 0.60};
             double[] strongPrice = {10.0, 30.0};
+            Map<String, String> audit = new LinkedHashMap<>();
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -89,6 +90,15 @@ public final class StreamBenchmark {
                     case "--strong" -> strongModel = value(args, ++i, a);
                     case "--weak-price" -> weakPrice = price(value(args, ++i, a));
                     case "--strong-price" -> strongPrice = price(value(args, ++i, a));
+                    case "--audit" -> {
+                        // diagnostics only: the issue's protocol sets nothing but A
+                        String[] kv = value(args, ++i, a).split("=", 2);
+                        if (kv.length != 2 || !kv[0].startsWith("tandem.audit.") || kv[0].equals(AUDIT_TARGET_KEY)) {
+                            throw new IllegalArgumentException("--audit takes tandem.audit.KEY=VALUE, not A itself "
+                                    + "(that is --targets): " + args[i]);
+                        }
+                        audit.put(kv[0], kv[1]);
+                    }
                     default -> {
                         if (a.startsWith("-")) {
                             throw new IllegalArgumentException("unknown option " + a + " (bin/bench-routing --help)");
@@ -104,7 +114,7 @@ public final class StreamBenchmark {
                 throw new IllegalArgumentException("--db must be [a-z0-9_]+: " + db);
             }
             return new Options(root, file, data, db, limit, targets, seed, window, windowLimit, heldOut, weakModel,
-                    strongModel, weakPrice, strongPrice);
+                    strongModel, weakPrice, strongPrice, Map.copyOf(audit));
         }
 
         private static String value(String[] args, int i, String option) {
@@ -169,7 +179,7 @@ public final class StreamBenchmark {
     /** One task of a stream: its outcome, what the meter charged while it ran, what Execute reported. */
     record Task(int index, String id, String split, Outcome outcome, double meterUsd, double reportedUsd,
                 double reportedAllOracleUsd, double explorationUsd, double allStrongUsd, String executedBy,
-                String auditMode, String auditReason, String trustState) {
+                String auditMode, String auditReason, String trustState, String routing) {
     }
 
     /** One stream's summary. */
@@ -247,6 +257,11 @@ public final class StreamBenchmark {
         report.put("prices_usd_per_mtok", Map.of(services.weak, options.weakPrice(), services.strong,
                 options.strongPrice()));
         report.put("load_average_at_start", loadAverage());
+        report.put("audit_overrides", options.auditOverrides());
+        if (!options.auditOverrides().isEmpty()) {
+            log("DIAGNOSTIC: audit settings besides A: %s (not the issue's protocol, which sets A only)",
+                    options.auditOverrides());
+        }
 
         // 1. The baselines, on a stack of their own (Dispatch only, nothing reviewed, so nothing is learned and no
         //    stream of the runs below sees them): every question to the strong model, and to the weak one.
@@ -361,7 +376,8 @@ public final class StreamBenchmark {
     private Run stream(String part, double a, List<ReplayDataset.Question> before,
                        List<ReplayDataset.Question> measured) throws Exception {
         String name = String.format(Locale.ROOT, "%s, A = %s", part, a);
-        Map<String, String> audit = Map.of(AUDIT_TARGET_KEY, String.valueOf(a));
+        Map<String, String> audit = new LinkedHashMap<>(options.auditOverrides());
+        audit.put(AUDIT_TARGET_KEY, String.valueOf(a));
         long t0 = System.nanoTime();
         try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
                 services.routerConfig(0, 0), audit, out.resolve("logs/stream-" + part + "-" + a))) {
@@ -376,7 +392,7 @@ public final class StreamBenchmark {
                 Task last = tasks.removeLast();
                 tasks.add(new Task(last.index(), last.id(), last.split(), last.outcome(), last.meterUsd() + tail,
                         last.reportedUsd(), last.reportedAllOracleUsd(), last.explorationUsd(), last.allStrongUsd(),
-                        last.executedBy(), last.auditMode(), last.auditReason(), last.trustState()));
+                        last.executedBy(), last.auditMode(), last.auditReason(), last.trustState(), last.routing()));
             }
             Run run = summary(name, a, part, tasks, stack, (System.nanoTime() - t0) / 1e9);
             writeTasks(part, a, tasks);
@@ -414,7 +430,8 @@ public final class StreamBenchmark {
                     r == null ? 0 : r.getCost().getActualUsd(), r == null ? 0 : r.getCost().getAllOracleUsd(),
                     r == null ? 0 : r.getCost().getExplorationUsd(), baselines.get(q.id()).strong().costUsd(),
                     step == null ? "" : step.getExecutedBy(), step == null ? "" : step.getAudit().getMode(),
-                    step == null ? "" : step.getAudit().getReason(), step == null ? "" : step.getAudit().getTrustState()));
+                    step == null ? "" : step.getAudit().getReason(), step == null ? "" : step.getAudit().getTrustState(),
+                    step == null ? "" : step.getRouting()));
             lastMeter = meter;
             right += o.correct() ? 1 : 0;
             if ((i + 1) % 100 == 0) {
@@ -516,16 +533,20 @@ public final class StreamBenchmark {
     private void writeTasks(String part, double a, List<Task> tasks) throws Exception {
         StringBuilder csv = new StringBuilder("index,id,split,correct,final_model,meter_usd,all_strong_usd,"
                 + "reported_usd,reported_all_oracle_usd,exploration_usd,executed_by,audit_mode,audit_reason,trust_state,"
-                + "escalated,error\n");
+                + "escalated,error,routing\n");
         for (Task t : tasks) {
-            csv.append(String.format(Locale.ROOT, "%d,%s,%s,%s,%s,%.8f,%.8f,%.8f,%.8f,%.8f,%s,%s,%s,%s,%s,%s%n",
+            csv.append(String.format(Locale.ROOT, "%d,%s,%s,%s,%s,%.8f,%.8f,%.8f,%.8f,%.8f,%s,%s,%s,%s,%s,%s,%s%n",
                     t.index(), t.id(), t.split(), t.outcome().correct(), t.outcome().finalModel(), t.meterUsd(),
                     t.allStrongUsd(), t.reportedUsd(), t.reportedAllOracleUsd(), t.explorationUsd(), t.executedBy(),
                     t.auditMode(), t.auditReason(), t.trustState(), t.outcome().escalated(),
-                    t.outcome().error() == null ? "" : "\"" + t.outcome().error().replace("\"", "'") + "\""));
+                    t.outcome().error() == null ? "" : quoted(t.outcome().error()), quoted(t.routing())));
         }
         Files.writeString(out.resolve("stream-" + stamp() + "-" + part + "-" + a + ".csv"), csv.toString(),
                 StandardCharsets.UTF_8);
+    }
+
+    private static String quoted(String s) {
+        return "\"" + s.replace("\"", "'").replace('\n', ' ') + "\"";
     }
 
     private String stamp() {

@@ -70,6 +70,16 @@ class StreamOptionsTests {
         assertThatThrownBy(() -> parse("--limit", "-1")).hasMessageContaining("--limit must be >= 0");
         assertThatThrownBy(() -> parse("a.jsonl", "b.jsonl")).hasMessageContaining("one replay file only");
         assertThatThrownBy(() -> parse("--db", "Bench-DB")).hasMessageContaining("[a-z0-9_]+");
+        assertThatThrownBy(() -> parse("--audit", "tandem.audit.target.worker-types.\"solve\"=0.2"))
+                .hasMessageContaining("that is --targets");
+        assertThatThrownBy(() -> parse("--audit", "quarkus.log.level=DEBUG")).hasMessageContaining("tandem.audit.KEY");
+    }
+
+    @Test
+    void auditSettingsBesidesAAreDiagnosticsKeptApart() {
+        assertThat(parse().auditOverrides()).isEmpty();
+        assertThat(parse("--audit", "tandem.audit.trust.suspend-error-rate=0.5").auditOverrides())
+                .containsExactlyEntriesOf(Map.of("tandem.audit.trust.suspend-error-rate", "0.5"));
     }
 
     @Test
