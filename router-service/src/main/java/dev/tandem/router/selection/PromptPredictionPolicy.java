@@ -19,6 +19,7 @@ import dev.tandem.router.catalog.QualityEstimate;
 import dev.tandem.router.config.RouterConfig;
 import dev.tandem.router.learning.LiveView;
 import dev.tandem.router.learning.OutcomeMemory;
+import dev.tandem.router.learning.StreamOutlooks;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jboss.logging.Logger;
@@ -109,7 +110,19 @@ public class PromptPredictionPolicy implements RoutingPolicy {
         if (predicted.isEmpty()) {
             note.append("too few reviewed outcomes yet, default quality used; ");
         }
-        LiveView withPredictions = new LiveView() {
+        return selector.select(request, catalog, withPredictions(live, predicted)).withPolicy(NAME,
+                note.toString());
+    }
+
+    /**
+     * The live view with the predicted qualities in place of the measured ones (a suspended stream stays suspended);
+     * everything else, the audit outlooks and review prices the expected cost rests on included, is the live view's.
+     * Before, only the backend state was passed through, so with the policy on a worker type every stream looked
+     * unaudited: a worker in probation was priced at its execution estimate alone and chosen over the oracle while
+     * every output it produced was reviewed (GSM8K stream, docs/benchmarks.md).
+     */
+    static LiveView withPredictions(LiveView live, Map<String, QualityEstimate> predicted) {
+        return new LiveView() {
             @Override
             public double p95Millis(Backend backend) {
                 return live.p95Millis(backend);
@@ -149,8 +162,28 @@ public class PromptPredictionPolicy implements RoutingPolicy {
                 QualityEstimate q = predicted.get(model.id());
                 return q != null ? q : base;
             }
+
+            @Override
+            public StreamOutlooks.Outlook outlook(String workerType, String modelId, String tenant) {
+                return live.outlook(workerType, modelId, tenant);
+            }
+
+            @Override
+            public double reviewUsd(String workerType, ModelProfile oracle, long inputTokens, long outputTokens) {
+                return live.reviewUsd(workerType, oracle, inputTokens, outputTokens);
+            }
+
+            @Override
+            public double reviewWorstUsd(String workerType, ModelProfile oracle, long inputTokens,
+                                         long outputTokens) {
+                return live.reviewWorstUsd(workerType, oracle, inputTokens, outputTokens);
+            }
+
+            @Override
+            public double escalationUsd(String workerType, double oracleUsd) {
+                return live.escalationUsd(workerType, oracleUsd);
+            }
         };
-        return selector.select(request, catalog, withPredictions).withPolicy(NAME, note.toString());
     }
 
     /** Records a reviewed outcome: the reviewer's verdict on the model's output for this step input. */
