@@ -398,12 +398,15 @@ public final class StreamBenchmark {
             writeTasks(part, a, tasks);
             log("%s: accuracy %.1f %% (all-strong %.1f %%), cost %.1f %% of all-strong (Execute's own figure %.1f %%), "
                             + "windows of %d: max %.3f (from task %d), p95 %.3f, %d over %.2f; reviewed %.1f %% "
-                            + "blocking + %.1f %% shadow, escalated %.1f %%, weak answered %.1f %%; audit stream %s",
+                            + "blocking + %.1f %% shadow, escalated %.1f %%, weak answered %.1f %%; audit stream %s; "
+                            + "%d tasks failed",
                     name, 100 * run.accuracy(), 100 * accuracy(measured, Baseline::strong), 100 * run.costShare(),
                     100 * run.reportedShare(), run.windows().width(), run.windows().max(), run.windows().maxStart(),
                     run.windows().p95(), run.windows().over(), run.windows().limit(), 100 * run.reviewedBlocking(),
                     100 * run.reviewedShadow(), 100 * run.escalated(), 100 * run.weakAnswered(),
-                    run.auditStream().get("state"));
+                    run.auditStream().get("state"), run.errors());
+            tasks.stream().filter(t -> t.outcome().error() != null).limit(3)
+                    .forEach(t -> log("    task %d failed: %s", t.index(), t.outcome().error()));
             return run;
         }
     }
