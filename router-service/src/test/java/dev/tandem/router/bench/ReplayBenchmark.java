@@ -217,8 +217,10 @@ public final class ReplayBenchmark {
         //    nothing more: the baselines and every setting of routing alone and routing + cascade are measured on
         //    the selection part, the settings chosen by RULE, and then only the baselines, the chosen settings and
         //    the other settings of the selection frontier (for the curve) run on the evaluation split.
+        // The router is not connected to the audit service: no dispatch here is ever decided on or reviewed by it,
+        // so its streams would look new (in probation) forever and every worker would be priced with a review.
         try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
-                services.routerConfig(0, 0), Map.of(), out.resolve("logs/routing"))) {
+                services.routerConfig(0, 0), Map.of(), out.resolve("logs/routing"), false)) {
             warmUp(stack, onboarding, 0);
             baselines(stack, "selection", selection);
             Map<String, List<Point>> swept = new LinkedHashMap<>();

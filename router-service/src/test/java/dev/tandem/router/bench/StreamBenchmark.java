@@ -266,7 +266,7 @@ public final class StreamBenchmark {
         // 1. The baselines, on a stack of their own (Dispatch only, nothing reviewed, so nothing is learned and no
         //    stream of the runs below sees them): every question to the strong model, and to the weak one.
         try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
-                services.routerConfig(0, 0), Map.of(), out.resolve("logs/stream-baselines"))) {
+                services.routerConfig(0, 0), Map.of(), out.resolve("logs/stream-baselines"), false)) {
             List<Outcome> strong = dispatchAll("always-strong", stack, stream, d -> d
                     .setRequirements(StepRequirements.newBuilder().setMinTier(Tier.TIER_ORACLE))
                     .setCascade(CascadeMode.CASCADE_MODE_OFF));
