@@ -45,6 +45,16 @@ final class BenchStack implements AutoCloseable {
     static BenchStack start(Path root, Map<String, String> workerProperties, String database,
                             Map<String, String> routerProperties,
                             Map<String, String> auditProperties, Path logs) throws Exception {
+        return start(root, workerProperties, database, routerProperties, auditProperties, logs, true);
+    }
+
+    /**
+     * Starts the stack; with {@code routerAudited} false the router is not connected to the audit service: it learns
+     * nothing from it and prices no reviews, as for dispatches that no audit ever decides on (routing alone).
+     */
+    static BenchStack start(Path root, Map<String, String> workerProperties, String database,
+                            Map<String, String> routerProperties, Map<String, String> auditProperties, Path logs,
+                            boolean routerAudited) throws Exception {
         Database.recreate(database);
         Map<String, String> a = new LinkedHashMap<>();
         a.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
@@ -59,8 +69,10 @@ final class BenchStack implements AutoCloseable {
 
         Map<String, String> r = new LinkedHashMap<>(routerProperties);
         r.put("tandem.router.pools.local.endpoint", "localhost:" + worker.port);
-        r.put("quarkus.grpc.clients.audit.host", "localhost");
-        r.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+        if (routerAudited) {
+            r.put("quarkus.grpc.clients.audit.host", "localhost");
+            r.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+        }
         r.put("quarkus.log.console.level", "WARN");
         BenchProcess router = new BenchProcess(root, "router-service", "768m", r);
 
@@ -72,6 +84,9 @@ final class BenchStack implements AutoCloseable {
         o.put("tandem.oracle.oracle-model", routerProperties.get("tandem.router.oracle-model"));
         o.put("tandem.oracle.downstream-timeout", "60s");
         o.put("tandem.oracle.tasks.retained", "50");
+        // no per-tenant task rate limit: a stream of replayed answers runs faster than the default 1,200 tasks a
+        // minute once a worker is trusted, and a refused task would be measured as a wrong, free answer
+        o.put("tandem.oracle.limits.tasks-per-window", "0");
         o.put("quarkus.log.console.level", "WARN");
         BenchProcess oracle = new BenchProcess(root, "oracle-service", "512m", o);
 

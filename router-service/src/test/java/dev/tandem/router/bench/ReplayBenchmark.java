@@ -20,12 +20,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.tandem.proto.oracle.v1.ExecuteRequest;
-import dev.tandem.proto.oracle.v1.ExecuteResponse;
-import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.CascadeMode;
@@ -36,6 +32,7 @@ import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
+import dev.tandem.router.bench.ReplayServices.Outcome;
 
 /**
  * The replay benchmark (issue 4 item 8, issue 17), through the real services: oracle, router, worker (replay of
@@ -43,27 +40,17 @@ import dev.tandem.proto.worker.v1.ReviewVerdict;
  * {@link Gsm8kConverter}) and audit as separate processes. The scorer here ({@link ReplayDataset}) is the only reader
  * of {@code correct}. Settings are measured and chosen on the tuning split's selection part by {@link #RULE}, then
  * only the chosen ones (and, for the curve, those on the selection split's cost-quality frontier) run on the
- * evaluation split. See docs/benchmarks.md ("Routing: GSM8K replay") for the method; run with
- * {@code bin/bench-routing [FILE]}.
+ * evaluation split. This is routing alone and routing + cascade ({@code Dispatch}, nothing reviewed); the whole
+ * system with the audit, learning online, is {@link StreamBenchmark}. See docs/benchmarks.md ("Routing: GSM8K
+ * replay") for the method; run with {@code bin/bench-routing [FILE]}.
  */
 public final class ReplayBenchmark {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** The worker type the prompts run as (replayed free text: the solve kind). */
-    static final String WORKER_TYPE = "solve";
+    static final String WORKER_TYPE = ReplayServices.WORKER_TYPE;
 
     /** How a setting is chosen on the selection split, before the evaluation split is run. */
     static final String RULE = "per system, the cheapest setting whose accuracy on the selection split is at least "
             + "95 % of always-strong's accuracy there; when none reaches it, the most accurate (ties: the cheaper)";
-
-    /**
-     * One question's result: which model's recorded answer was returned (found by the released text), whether it is
-     * right ({@code correct} of that response in the file, the score), the file's comparison label of it
-     * ({@code labelCorrect}, RouteLLM's for GSM8K, for comparison only), and what everything it took cost.
-     */
-    record Outcome(String prompt, String finalModel, boolean correct, boolean labelCorrect, double costUsd,
-                   boolean cascaded, boolean reviewed, boolean escalated, String error, String detail) {
-    }
 
     /** One point of the cost-quality plane on one split; {@code labelAccuracy} scores by the comparison labels. */
     record Point(String split, String system, String setting, int questions, double accuracy, double labelAccuracy,
@@ -92,10 +79,10 @@ public final class ReplayBenchmark {
 
     static final String ROUTING = "Tandem routing alone (prompt-knn)";
     static final String CASCADE = "Tandem routing + cascade";
-    static final String SYSTEM = "Tandem routing + cascade + audit";
 
     private final Options options;
     private final ReplayDataset data;
+    private final ReplayServices services;
     private final String weak;
     private final String strong;
     private final List<Point> points = Collections.synchronizedList(new ArrayList<>());
@@ -103,20 +90,10 @@ public final class ReplayBenchmark {
     private final Map<String, Baselines> baselines = new LinkedHashMap<>();
     private volatile int run;
 
-    /** A setting of the whole system: quality target, cascade threshold and audit preset. */
-    record SystemPoint(double routeTarget, double cascadeThreshold, String auditPreset) {
-
-        String label() {
-            return String.format(Locale.ROOT, "quality target %.2f, cascade threshold %.2f, audit %s", routeTarget,
-                    cascadeThreshold, auditPreset);
-        }
-    }
-
     /** Command-line options (see bin/bench-routing). */
     record Options(Path root, Path file, Path data, String database, int concurrency, int limit,
-                   List<Double> routeTargets, List<SystemPoint> systemPoints, String weakModel, String strongModel,
-                   double weakInUsd, double weakOutUsd, double strongInUsd, double strongOutUsd,
-                   Map<String, Map<String, String>> auditPresets, long seed) {
+                   List<Double> routeTargets, String weakModel, String strongModel,
+                   double weakInUsd, double weakOutUsd, double strongInUsd, double strongOutUsd, long seed) {
 
         static Path defaultData(Path root) {
             String dataEnv = System.getenv("TANDEM_REPLAY_DATA");
@@ -131,13 +108,10 @@ public final class ReplayBenchmark {
             int concurrency = 4;
             int limit = 0;
             List<Double> targets = List.of(0.0, 0.6, 0.65, 0.7, 0.75);
-            List<SystemPoint> systems = List.of(new SystemPoint(0.0, 0, "lenient"),
-                    new SystemPoint(0.65, 0, "lenient"), new SystemPoint(0.0, 0, "strict"));
             String weakModel = Gsm8kConverter.MODELS.get(0);
             String strongModel = Gsm8kConverter.MODELS.get(1);
             double[] weakPrice = {0.60, 0.60};
             double[] strongPrice = {10.0, 30.0};
-            Map<String, Map<String, String>> audit = defaultAuditPresets();
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -147,18 +121,13 @@ public final class ReplayBenchmark {
                     case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
                     case "--limit" -> limit = Integer.parseInt(args[++i]);
                     case "--route-targets" -> targets = doubles(args[++i]);
-                    case "--system-points" -> systems = args[++i].equals("none") ? List.of() : pairs(args[i]);
+                    case "--system-points", "--audit" -> throw new IllegalArgumentException(a + " is gone: the "
+                            + "whole system (routing + cascade + audit) is measured by 'bin/bench-routing stream', one "
+                            + "production stream per value of the audit's target A (--targets)");
                     case "--weak" -> weakModel = args[++i];
                     case "--strong" -> strongModel = args[++i];
                     case "--weak-price" -> weakPrice = prices(args[++i]);
                     case "--strong-price" -> strongPrice = prices(args[++i]);
-                    case "--audit" -> {
-                        // preset.key=value, e.g. lenient.tandem.audit.sampling.normal-rate=0.05
-                        String[] kv = args[++i].split("=", 2);
-                        int dot = kv[0].indexOf('.');
-                        audit.computeIfAbsent(kv[0].substring(0, dot), k -> new LinkedHashMap<>())
-                                .put(kv[0].substring(dot + 1), kv[1]);
-                    }
                     default -> {
                         if (a.startsWith("--") || file != null) {
                             throw new IllegalArgumentException("unknown option " + a);
@@ -167,32 +136,8 @@ public final class ReplayBenchmark {
                     }
                 }
             }
-            return new Options(root, file, data, db, concurrency, limit, targets, systems, weakModel, strongModel,
-                    weakPrice[0], weakPrice[1], strongPrice[0], strongPrice[1], audit, 42);
-        }
-        /**
-         * Audit settings, two presets. "strict" keeps the audit service's own rules (a stream earns trust once its
-         * error is shown under 2 %, a certified threshold must keep the outgoing error under 1 %): the weak model's
-         * stream never earns trust, so every answer of it is reviewed. "lenient" is the earlier lenient preset mapped
-         * onto the audit service's current keys (not re-tuned for them): trust once the error is shown under 45 %,
-         * an outgoing error of up to 45 % certifies a threshold, tightening only on two sampled rejections in a row,
-         * 3 % sampling of trusted outputs (build-up sampling at the same rate).
-         */
-        static Map<String, Map<String, String>> defaultAuditPresets() {
-            Map<String, String> lenient = new LinkedHashMap<>();
-            lenient.put("tandem.audit.trust.target-error-rate", "0.45");
-            lenient.put("tandem.audit.target.outgoing-error-rate", "0.45");
-            lenient.put("tandem.audit.trust.tighten-within-samples", "1");
-            lenient.put("tandem.audit.trust.restore-after-clean-reviews", "20");
-            lenient.put("tandem.audit.trust.suspend-error-rate", "0.60");
-            lenient.put("tandem.audit.sampling.normal-rate", "0.03");
-            lenient.put("tandem.audit.sampling.reduced-rate", "0.01");
-            lenient.put("tandem.audit.sampling.build-up-rate", "0.03");
-            lenient.put("tandem.audit.sampling.confidence-threshold", "0.5");
-            Map<String, Map<String, String>> presets = new LinkedHashMap<>();
-            presets.put("lenient", lenient);
-            presets.put("strict", new LinkedHashMap<>());
-            return presets;
+            return new Options(root, file, data, db, concurrency, limit, targets, weakModel, strongModel,
+                    weakPrice[0], weakPrice[1], strongPrice[0], strongPrice[1], 42);
         }
 
         private static List<Double> doubles(String csv) {
@@ -210,30 +155,20 @@ public final class ReplayBenchmark {
             }
             return new double[] {d.get(0), d.get(1)};
         }
-
-        private static List<SystemPoint> pairs(String spec) {
-            List<SystemPoint> out = new ArrayList<>();
-            for (String p : spec.split(";")) {
-                String[] xyz = p.split(":");
-                out.add(new SystemPoint(Double.parseDouble(xyz[0]), Double.parseDouble(xyz[1]),
-                        xyz.length > 2 ? xyz[2] : "lenient"));
-            }
-            return out;
-        }
     }
 
     private ReplayBenchmark(Options options, ReplayDataset data) {
         this.options = options;
         this.data = data;
-        this.weak = replayId(options.weakModel());
-        this.strong = replayId(options.strongModel());
+        this.services = new ReplayServices(data, options.weakModel(), options.strongModel(),
+                new double[] {options.weakInUsd(), options.weakOutUsd()},
+                new double[] {options.strongInUsd(), options.strongOutUsd()});
+        this.weak = services.weak;
+        this.strong = services.strong;
     }
 
-    /** The replay model id of a model of the file: "replay-" and its name after the last '/', lower case. */
     static String replayId(String model) {
-        String name = model.substring(model.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT)
-                .replaceAll("[^a-z0-9.]+", "-");
-        return "replay-" + name;
+        return ReplayServices.replayId(model);
     }
 
     public static void main(String[] args) throws Exception {
@@ -253,9 +188,9 @@ public final class ReplayBenchmark {
         }
         ReplayDataset data = ReplayDataset.load(file, List.of(options.weakModel(), options.strongModel()));
         new ReplayBenchmark(new Options(options.root(), file, options.data(), options.database(),
-                options.concurrency(), options.limit(), options.routeTargets(), options.systemPoints(),
+                options.concurrency(), options.limit(), options.routeTargets(),
                 options.weakModel(), options.strongModel(), options.weakInUsd(), options.weakOutUsd(),
-                options.strongInUsd(), options.strongOutUsd(), options.auditPresets(), options.seed()), data).run();
+                options.strongInUsd(), options.strongOutUsd(), options.seed()), data).run();
     }
 
     private List<ReplayDataset.Question> limit(List<ReplayDataset.Question> qs) {
@@ -282,12 +217,11 @@ public final class ReplayBenchmark {
         //    nothing more: the baselines and every setting of routing alone and routing + cascade are measured on
         //    the selection part, the settings chosen by RULE, and then only the baselines, the chosen settings and
         //    the other settings of the selection frontier (for the curve) run on the evaluation split.
-        SystemPoint first = options.systemPoints().isEmpty() ? new SystemPoint(0, 0, "lenient")
-                : options.systemPoints().getFirst();
-        try (BenchStack stack = BenchStack.start(options.root(), workerConfig(), options.database(),
-                routerConfig(first.routeTarget(), first.cascadeThreshold()), audit(first),
-                out.resolve("logs/routing"))) {
-            warmUp(stack, onboarding, first.routeTarget());
+        // The router is not connected to the audit service: no dispatch here is ever decided on or reviewed by it,
+        // so its streams would look new (in probation) forever and every worker would be priced with a review.
+        try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
+                services.routerConfig(0, 0), Map.of(), out.resolve("logs/routing"), false)) {
+            warmUp(stack, onboarding, 0);
             baselines(stack, "selection", selection);
             Map<String, List<Point>> swept = new LinkedHashMap<>();
             for (String system : List.of(ROUTING, CASCADE)) {
@@ -321,25 +255,8 @@ public final class ReplayBenchmark {
             }
         }
 
-        summarise(out, started); // written again at the end: a run cut short keeps its routing results
-
-        // 2. The whole system (routing + cascade + audit + review) per setting, each on a fresh stack onboarded on
-        //    the onboarding part, learning on (the reviews it pays for are in its cost): every setting on the
-        //    selection part, then the one chosen by RULE on a fresh stack on the evaluation split.
-        List<Point> systemPoints = new ArrayList<>();
-        for (SystemPoint setting : options.systemPoints()) {
-            systemPoints.add(whole(setting, "selection", onboarding, selection, out));
-        }
-        if (!systemPoints.isEmpty()) {
-            Point pick = choose(systemPoints, 0.95 * baselines.get("selection").strongAccuracy());
-            SystemPoint setting = options.systemPoints().get(systemPoints.indexOf(pick));
-            for (Point p : systemPoints) {
-                points.add(p.chosen(p == pick));
-            }
-            log("  %s: chose %s on the selection split", SYSTEM, setting.label());
-            report.put("chosen_system_on_selection", setting.label());
-            points.add(whole(setting, "evaluation", onboarding, eval, out).chosen(true));
-        }
+        // The whole system (routing + cascade + audit) is measured by StreamBenchmark: one production stream per
+        // value of the audit's target A, learning online, every review, escalation and exploration paid.
         summarise(out, started);
     }
 
@@ -365,26 +282,6 @@ public final class ReplayBenchmark {
         List<Outcome> outcomes = runAll(system + ", target " + target + " (" + split + ")", qs,
                 q -> dispatch(stack, q, d -> d.setCascade(mode)));
         return point(split, system, "quality target " + target, outcomes, baselines.get(split));
-    }
-
-    /** The whole system at one setting on a fresh stack: onboarding, then one split through OracleService. */
-    private Point whole(SystemPoint setting, String split, List<ReplayDataset.Question> onboarding,
-                        List<ReplayDataset.Question> qs, Path out) throws Exception {
-        String label = setting.routeTarget() + "-" + setting.cascadeThreshold() + "-" + setting.auditPreset();
-        try (BenchStack stack = BenchStack.start(options.root(), workerConfig(), options.database(),
-                routerConfig(setting.routeTarget(), setting.cascadeThreshold()), audit(setting),
-                out.resolve("logs/system-" + split + "-" + label))) {
-            warmUp(stack, onboarding, setting.routeTarget());
-            double before = stack.settledSpendUsd();
-            List<Outcome> outcomes = runAll("routing+cascade+audit " + label + " (" + split + ")", qs,
-                    q -> execute(stack, q));
-            double spent = stack.settledSpendUsd() - before;
-            Baselines b = baselines.get(split);
-            log("  router meter: $%.4f for the %s split (sum of task costs, planning included, $%.4f)", spent, split,
-                    total(outcomes));
-            // the stack's own meter (shadow reviews included) is the cost, not the sum of per-task answers
-            return point(split, SYSTEM, setting.label(), outcomes, b).costed(spent, b.strongCost());
-        }
     }
 
     /** {@link #RULE}: the cheapest point at the goal, else the most accurate (ties: the cheaper). */
@@ -414,20 +311,6 @@ public final class ReplayBenchmark {
         return Double.parseDouble(p.setting().substring("quality target ".length()));
     }
 
-    /** The worker's replay models over the file: the two compared models. */
-    private Map<String, String> workerConfig() {
-        Map<String, String> w = new LinkedHashMap<>();
-        for (String model : List.of(options.weakModel(), options.strongModel())) {
-            String p = "tandem.models.\"" + replayId(model) + "\".";
-            w.put(p + "provider", "replay");
-            w.put(p + "replay.dataset", data.file.toString());
-            w.put(p + "replay.model", model);
-            w.put(p + "replay.key-input", "question");
-            w.put(p + "capabilities", "generation");
-        }
-        return w;
-    }
-
     /**
      * Onboarding of the cheap model on the onboarding part of the tuning split, the way an operator brings a new
      * model in: every question goes to the weak model first (quality target 0), the cascade sends what fails the
@@ -455,7 +338,7 @@ public final class ReplayBenchmark {
                 .setCascade(CascadeMode.CASCADE_MODE_ON).build());
         String model = answer.getResult().getModelId();
         if (!model.equals(weak)) {
-            return scored(q, answer.getResult().getOutput(), model, answer.getCostUsd(), true, false, false,
+            return services.scored(q, answer.getResult().getOutput(), model, answer.getCostUsd(), true, false, false,
                     "cascaded");
         }
         ReviewResponse review = stack.router().review(ReviewRequest.newBuilder().setTaskId(task)
@@ -469,42 +352,6 @@ public final class ReplayBenchmark {
                 false, true, !accepted, null, accepted ? "accepted" : "rejected");
     }
 
-    private Map<String, String> audit(SystemPoint point) {
-        Map<String, String> preset = options.auditPresets().get(point.auditPreset());
-        if (preset == null) {
-            throw new IllegalArgumentException("unknown audit preset " + point.auditPreset() + "; known: "
-                    + options.auditPresets().keySet());
-        }
-        return preset;
-    }
-
-    private Map<String, String> routerConfig(double routeTarget, double cascadeThreshold) {
-        Map<String, String> r = new LinkedHashMap<>();
-        model(r, weak, "SMALL", options.weakInUsd(), options.weakOutUsd(), "0.85");
-        model(r, strong, "ORACLE", options.strongInUsd(), options.strongOutUsd(), "0.95");
-        r.put("tandem.router.pools.local.models", weak + "," + strong);
-        r.put("tandem.router.pools.local.capacity", "64");
-        r.put("tandem.router.oracle-model", strong);
-        r.put("tandem.router.quality-target.\"solve\"", String.valueOf(routeTarget));
-        r.put("tandem.router.cascade.confidence-threshold.\"solve\"", String.valueOf(cascadeThreshold));
-        r.put("tandem.router.prediction.worker-types", WORKER_TYPE);
-        r.put("tandem.router.estimates.output-tokens.\"solve\"", "200");
-        r.put("tandem.router.audit.poll-interval", "2s");
-        r.put("tandem.router.dispatch.attempt-timeout", "60s");
-        return r;
-    }
-
-    private static void model(Map<String, String> r, String id, String tier, double in, double out, String prior) {
-        String p = "tandem.router.models.\"" + id + "\".";
-        r.put(p + "tier", tier);
-        r.put(p + "input-usd-per-mtok", String.valueOf(in));
-        r.put(p + "output-usd-per-mtok", String.valueOf(out));
-        r.put(p + "capabilities", "generation");
-        r.put(p + "worker-types", WORKER_TYPE);
-        r.put(p + "context-tokens", "32000");
-        r.put(p + "prior-quality", prior);
-    }
-
     private Outcome dispatch(BenchStack stack, ReplayDataset.Question q,
                              Function<DispatchRequest.Builder, DispatchRequest.Builder> shape) {
         DispatchResponse r = stack.router().dispatch(shape.apply(DispatchRequest.newBuilder()
@@ -515,54 +362,7 @@ public final class ReplayBenchmark {
                 == AttemptOutcome.ATTEMPT_OUTCOME_LOW_CONFIDENCE
                 || a.getOutcome() == AttemptOutcome.ATTEMPT_OUTCOME_VALIDATION_FAILED);
         String detail = "validation " + (r.getResult().getValidation().getPassed() ? "passed" : "failed");
-        return scored(q, r.getResult().getOutput(), model, r.getCostUsd(), cascaded, false, false, detail);
-    }
-
-    private Outcome execute(BenchStack stack, ReplayDataset.Question q) {
-        ExecuteResponse r = stack.oracle().execute(ExecuteRequest.newBuilder().setTask("Solve this math word problem")
-                .setPipeline("math-word-problem").putInputs("question", q.prompt()).build());
-        StepResult step = r.getSteps(0);
-        String model = step.getExecutedBy().contains("@")
-                ? step.getExecutedBy().substring(0, step.getExecutedBy().indexOf('@')) : step.getExecutedBy();
-        boolean cascaded = step.getFailedAttemptsList().stream().anyMatch(f -> f.contains("low_confidence")
-                || f.contains("validation_failed"));
-        String detail = "audit " + step.getAudit().getDecision() + " (" + step.getAudit().getReason() + ", "
-                + step.getAudit().getTrustState() + ")";
-        return scored(q, step.getOutput(), model, r.getCost().getActualUsd(), cascaded,
-                step.getAudit().getDecision().equals("review"), step.getEscalated(), detail);
-    }
-
-    /**
-     * The scorer: the output the system released (the step's accepted output, whoever produced it) is found among
-     * the prompt's recorded responses by its text, not by the model the system names, and scored by that response's
-     * {@code correct} (for GSM8K: its final number against the reference of test.jsonl, see {@link Gsm8kConverter});
-     * its comparison label (RouteLLM's) is kept beside the score. A released text that is no recorded response
-     * scores wrong and is counted as an error.
-     */
-    private Outcome scored(ReplayDataset.Question q, String outputJson, String model, double cost, boolean cascaded,
-                           boolean reviewed, boolean escalated, String detail) {
-        JsonNode output;
-        try {
-            output = JSON.readTree(outputJson);
-        } catch (Exception e) {
-            output = JSON.createObjectNode();
-        }
-        String text = output.path("reasoning").asText("");
-        String named = model.equals(weak) ? options.weakModel() : model.equals(strong) ? options.strongModel() : model;
-        var recorded = q.modelOf(text, named);
-        if (recorded.isEmpty()) {
-            return new Outcome(q.prompt(), model, false, false, cost, cascaded, reviewed, escalated,
-                    "released output is no recorded response: " + abbreviate(outputJson), detail);
-        }
-        ReplayDataset.Recorded r = q.of(recorded.get());
-        String id = recorded.get().equals(options.weakModel()) ? weak
-                : recorded.get().equals(options.strongModel()) ? strong : recorded.get();
-        return new Outcome(q.prompt(), id, r.correct(), r.comparisonLabel().orElse(r.correct()), cost, cascaded,
-                reviewed, escalated, null, detail);
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 120 ? s : s.substring(0, 117) + "...";
+        return services.scored(q, r.getResult().getOutput(), model, r.getCostUsd(), cascaded, false, false, detail);
     }
 
     private List<Outcome> runAll(String what, List<ReplayDataset.Question> qs,
@@ -703,7 +503,6 @@ public final class ReplayBenchmark {
         report.put("duration_s", Duration.between(started, Instant.now()).toSeconds());
         report.put("prices_usd_per_mtok", Map.of(weak, List.of(options.weakInUsd(), options.weakOutUsd()),
                 strong, List.of(options.strongInUsd(), options.strongOutUsd())));
-        report.put("audit_presets", options.auditPresets());
         report.put("baselines", baselines);
         report.put("points", points);
         StringBuilder md = new StringBuilder();
@@ -716,7 +515,7 @@ public final class ReplayBenchmark {
             Map<String, Object> areas = new LinkedHashMap<>();
             areas.put("random", (b.weakAccuracy() + b.strongAccuracy()) / 2);
             boolean envelope = split.equals("selection");
-            for (String system : List.of(ROUTING, CASCADE, SYSTEM)) {
+            for (String system : List.of(ROUTING, CASCADE)) {
                 List<Point> curve = of(split, system);
                 if (!curve.isEmpty()) {
                     areas.put(system, area(curve, b, envelope));

@@ -9,6 +9,7 @@ import java.util.Set;
 
 import dev.tandem.router.catalog.Catalog;
 import dev.tandem.router.catalog.ModelProfile;
+import dev.tandem.router.catalog.QualityEstimate;
 import dev.tandem.router.catalog.WorkerPool;
 import dev.tandem.router.config.ModelTier;
 import dev.tandem.router.learning.ReviewPricing;
@@ -137,5 +138,23 @@ class ExpectedCostTests {
         assertThat(pricing.reviewWorstUsd("classify", oracle, 1000, 200)).isCloseTo(1.5 * ORACLE, within(1e-12));
         assertThat(pricing.escalationUsd("classify", ORACLE)).isEqualTo(ORACLE);
         assertThat(pricing.reviewUsd("extract", oracle, 1000, 200)).isCloseTo(REVIEW, within(1e-12));
+    }
+
+    @Test
+    void thePromptLevelPolicyPricesReviewsToo() {
+        // the prompt-level policy predicts "small" right 95 % of the time, but its stream is in probation: every
+        // output is reviewed, so small costs its execution plus a review, more than the oracle directly
+        live.audited = true;
+        live.escalationShare = 0.5;
+        var predicted = Map.of("small", new QualityEstimate(0.95, 24, QualityEstimate.Source.PREDICTED));
+
+        Selection s = selector.select(SelectionRequest.of("classify", 1000), catalog,
+                new PredictedQualityView(live, predicted));
+
+        CandidateEvaluation small = candidate(s, "small");
+        assertThat(small.quality()).isEqualTo(0.95);
+        assertThat(small.reviewProbability()).isEqualTo(1.0);
+        assertThat(small.expectedCostUsd()).isCloseTo(EXEC + REVIEW + 0.05 * 0.5 * ORACLE, within(1e-12));
+        assertThat(s.best().backend().model().id()).isEqualTo("oracle");
     }
 }
