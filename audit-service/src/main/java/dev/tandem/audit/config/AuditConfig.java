@@ -1,9 +1,8 @@
 package dev.tandem.audit.config;
 
-import java.util.Map;
-
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
@@ -135,9 +134,20 @@ public interface AuditConfig {
     }
 
     interface Trust {
-        /** Error rate a new or tightened stream must be shown (at the credible level) not to exceed. */
-        @WithDefault("0.02")
-        double targetErrorRate();
+        /**
+         * Error rate a new or tightened stream must be shown (at the credible level) not to exceed; unset, it is
+         * {@link #targetErrorMultiple()} x the stream's A, so the one quality knob moves it too.
+         */
+        Optional<Double> targetErrorRate();
+
+        /** The trust target as a multiple of the stream's A, when {@link #targetErrorRate()} is not set. */
+        @WithDefault("2")
+        double targetErrorMultiple();
+
+        /** The trust target of a stream whose outgoing error target is {@code a}. */
+        default double targetErrorRate(double a) {
+            return targetErrorRate().orElse(Math.min(1, targetErrorMultiple() * a));
+        }
 
         /** Credible level of the Beta-posterior bounds of the switching rules. */
         @WithDefault("0.95")
@@ -170,9 +180,20 @@ public interface AuditConfig {
         @WithDefault("20")
         int suspendMinReviews();
 
-        /** A stream is suspended when the lower credible bound of its error rate exceeds this. */
-        @WithDefault("0.10")
-        double suspendErrorRate();
+        /**
+         * A stream is suspended when the lower credible bound of its error rate exceeds this; unset, it is
+         * {@link #suspendErrorMultiple()} x the stream's A (at A = 1 %: 10 %).
+         */
+        Optional<Double> suspendErrorRate();
+
+        /** The suspension limit as a multiple of the stream's A, when {@link #suspendErrorRate()} is not set. */
+        @WithDefault("10")
+        double suspendErrorMultiple();
+
+        /** The suspension limit of a stream whose outgoing error target is {@code a} (1: never suspended). */
+        default double suspendErrorRate(double a) {
+            return suspendErrorRate().orElse(Math.min(1, suspendErrorMultiple() * a));
+        }
     }
 
     interface Drift {

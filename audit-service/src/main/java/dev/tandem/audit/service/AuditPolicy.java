@@ -61,7 +61,7 @@ public class AuditPolicy {
             return forced(AuditReason.PROBATION, stream, calibrated, true, String.format(Locale.ROOT,
                     "Reviewed because stream %s is in probation, where every output is reviewed until the %.0f %% "
                             + "upper bound of its error rate is at most %.1f %%.",
-                    name, 100 * config.trust().credibleLevel(), 100 * config.trust().targetErrorRate()));
+                    name, 100 * config.trust().credibleLevel(), 100 * config.trust().targetErrorRate(config.target().forStream(stream.key()))));
         }
         if (state == TrustState.TIGHTENED || state == TrustState.SUSPENDED) {
             return forced(AuditReason.TIGHTENED, stream, calibrated, true, String.format(Locale.ROOT,

@@ -52,8 +52,9 @@ import dev.tandem.audit.config.AuditConfig;
  * a certified threshold (multi-level plan: i clean units step one level down; a zero-failure demonstration that
  * the error rate of passed outputs is under 0.77 % at 90 %).</li>
  * <li><b>PROBATION/TIGHTENED → SUSPENDED</b> when n_s ≥ {@code suspend-min-reviews} [20] and L(r_s, n_s) &gt;
- * {@code suspend-error-rate} [10 %] (Z1.4 discontinuation: shown, not merely suspected, to be bad).</li>
- * <li><b>PROBATION/TIGHTENED → NORMAL</b> when U(r_s, n_s) ≤ {@code trust.target-error-rate} [2 %] (CSP-1's clearance
+ * {@code suspend-error-rate} [10 x the stream's A: 10 % at A = 1 %] (Z1.4 discontinuation: shown, not merely
+ * suspected, to be bad).</li>
+ * <li><b>PROBATION/TIGHTENED → NORMAL</b> when U(r_s, n_s) ≤ {@code trust.target-error-rate} [2 x A: 2 %] (CSP-1's clearance
  * on evidence: 95 clean reviews with the Jeffreys prior, more after rejections); the policy is refitted
  * (threshold certified) before the first NORMAL decision. From PROBATION, with at least {@code suspend-min-reviews}
  * reviews, the bound may include the backend's onboarding evidence as a discounted prior ({@link ClearancePrior}):
@@ -155,6 +156,10 @@ public class TrustPolicy {
                     s.calibration().estimatedLogOdds(), drift.oddsRatio(), drift.expectedErrorFloor());
         }
         double level = trust.credibleLevel();
+        // the trust target and the suspension limit follow the stream's A, the one quality knob
+        double streamTarget = config.target().forStream(s.key());
+        double trustTarget = trust.targetErrorRate(streamTarget);
+        double suspendLimit = trust.suspendErrorRate(streamTarget);
         double a0 = trust.priorAlpha();
         double b0 = trust.priorBeta();
         double upper = ErrorRateBounds.upper(b.stateRejected, b.stateReviewed, level, a0, b0);
@@ -218,27 +223,27 @@ public class TrustPolicy {
             why = String.format(Locale.ROOT, "%d consecutive accepted sampled reviews with a certified threshold",
                     b.sampleConsecutiveAccepted);
         } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED)
-                && b.stateReviewed >= trust.suspendMinReviews() && lower > trust.suspendErrorRate()) {
+                && b.stateReviewed >= trust.suspendMinReviews() && lower > suspendLimit) {
             to = TrustState.SUSPENDED;
             why = String.format(Locale.ROOT, "error rate shown above %.1f %%: %.0f %% lower bound %.2f %% from %d of "
-                    + "%d reviews rejected in %s", 100 * trust.suspendErrorRate(), 100 * level, 100 * lower,
+                    + "%d reviews rejected in %s", 100 * suspendLimit, 100 * level, 100 * lower,
                     b.stateRejected, b.stateReviewed, from.name().toLowerCase(Locale.ROOT));
-        } else if (from == TrustState.PROBATION && upper > trust.targetErrorRate()
+        } else if (from == TrustState.PROBATION && upper > trustTarget
                 && b.stateReviewed >= trust.suspendMinReviews()
                 && (prior = ClearancePrior.of(onboarding, b.stateRejected, b.stateReviewed, config)).isPresent()
-                && prior.get().upper(b.stateRejected, b.stateReviewed, level, trust) <= trust.targetErrorRate()) {
+                && prior.get().upper(b.stateRejected, b.stateReviewed, level, trust) <= trustTarget) {
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "trust earned: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% "
                     + "after %d reviews (%d rejected) in probation %s; the outgoing-error certificate still rests on "
                     + "production reviews only", 100 * level,
                     100 * prior.get().upper(b.stateRejected, b.stateReviewed, level, trust),
-                    100 * trust.targetErrorRate(), b.stateReviewed, b.stateRejected, prior.get().describe());
-        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trust.targetErrorRate()
+                    100 * trustTarget, b.stateReviewed, b.stateRejected, prior.get().describe());
+        } else if ((from == TrustState.PROBATION || from == TrustState.TIGHTENED) && upper <= trustTarget
                 && !(from == TrustState.TIGHTENED && b.previousWindowSinceSeq != null)) {
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "trust %s: %.0f %% upper bound of the error rate %.2f %% <= %.2f %% after "
                     + "%d reviews (%d rejected) in %s", from == TrustState.PROBATION ? "earned" : "restored",
-                    100 * level, 100 * upper, 100 * trust.targetErrorRate(), b.stateReviewed, b.stateRejected,
+                    100 * level, 100 * upper, 100 * trustTarget, b.stateReviewed, b.stateRejected,
                     from.name().toLowerCase(Locale.ROOT));
         } else if (from == TrustState.SUSPENDED && b.consecutiveAccepted >= trust.restoreAfterCleanReviews()) {
             to = TrustState.TIGHTENED;

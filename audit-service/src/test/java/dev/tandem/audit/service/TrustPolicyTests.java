@@ -79,6 +79,36 @@ class TrustPolicyTests {
     }
 
     @Test
+    void theTrustTargetAndTheSuspensionLimitFollowTheStreamsA() {
+        // GSM8K's weak model against its oracle: a third of the reviews reject. At A = 1 % that is a bad stream
+        // (suspended above 10 %); a worker type whose A is 35 % accepts that error rate, so the stream is not
+        // suspended, and is trusted once its error is shown under 2 x 35 %.
+        TrustPolicy lenient = new TrustPolicy(SimConfigs.with(Map.of("tandem.audit.target.worker-types.\"solve\"",
+                "0.35")));
+        StreamRecord strict = policy.newStream(new StreamKey("weak", "solve", ""), now);
+        StreamRecord loose = lenient.newStream(new StreamKey("weak", "solve", ""), now);
+        for (int i = 0; i < 60; i++) {
+            Verdict v = i % 3 == 0 ? Verdict.REJECTED : Verdict.ACCEPTED;
+            if (strict.state() == TrustState.PROBATION) {
+                strict = policy.apply(strict, v, AuditReason.PROBATION, 0.5, 1, now).stream();
+            }
+            loose = lenient.apply(loose, v, AuditReason.PROBATION, 0.5, 1, now).stream();
+        }
+        assertThat(strict.state()).isEqualTo(TrustState.SUSPENDED);
+        assertThat(loose.state()).isEqualTo(TrustState.NORMAL);
+        // explicit limits still apply to every stream
+        TrustPolicy fixed = new TrustPolicy(SimConfigs.with(Map.of("tandem.audit.target.worker-types.\"solve\"",
+                "0.35", "tandem.audit.trust.suspend-error-rate", "0.10", "tandem.audit.trust.target-error-rate",
+                "0.02")));
+        StreamRecord pinned = fixed.newStream(new StreamKey("weak", "solve", ""), now);
+        for (int i = 0; i < 30 && pinned.state() == TrustState.PROBATION; i++) {
+            pinned = fixed.apply(pinned, i % 3 == 0 ? Verdict.REJECTED : Verdict.ACCEPTED, AuditReason.PROBATION,
+                    0.5, 1, now).stream();
+        }
+        assertThat(pinned.state()).isEqualTo(TrustState.SUSPENDED);
+    }
+
+    @Test
     void normalToTightenedOnTheOutcomeCusumRestartsTheEvidenceWindow() {
         StreamRecord s = trusted(TrustState.NORMAL);
         TrustUpdate u = null;
