@@ -267,6 +267,9 @@ public class RoutingService {
                 selectionRequest = other;
             }
         }
+        // the step's fate is known now: a trusted step leaves the exploration budget's pool of unknown outcomes
+        trustEarning.budget().reviewing(request.getWorkerType(), request.getTenant(),
+                stepKey(request.getTaskId(), request.getStepId()));
         Selection selection = selectOrFail(selectionRequest, catalog, trace, -1);
         countDecision(selection);
         if (config.review().skipSelfReview()
