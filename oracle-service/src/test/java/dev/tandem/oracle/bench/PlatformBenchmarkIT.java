@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
@@ -105,15 +106,15 @@ class PlatformBenchmarkIT {
             maxRss.forEach((name, bytes) -> warmUpRss.put(name, bytes.getAndSet(0)));
             line("| sequential (one call at a time) | calls | errors | step overhead p50 / p99 ms | "
                     + "client latency p50 / p99 ms | worker time p50 ms | steps reviewed blocking (rejected) | "
-                    + "trust states seen |");
-            line("|---|---|---|---|---|---|---|---|");
+                    + "trust states seen | worker share | actual / all-oracle |");
+            line("|---|---|---|---|---|---|---|---|---|---|");
             directSequential();
             closedLoop("single-step task", 1, this::singleStep, 1, true);
             line("");
             line("| open loop | offered steps/s | achieved steps/s | errors | step overhead p50 / p99 ms | "
                     + "client latency p50 / p99 ms | worker time p50 ms | steps reviewed blocking (rejected) | "
-                    + "trust states seen |");
-            line("|---|---|---|---|---|---|---|---|---|");
+                    + "trust states seen | worker share | actual / all-oracle |");
+            line("|---|---|---|---|---|---|---|---|---|---|---|");
             direct(1000);
             for (int rate : new int[] {200, 500, 1000}) {
                 openLoop("single-step tasks", rate, this::singleStep, 1);
@@ -121,8 +122,8 @@ class PlatformBenchmarkIT {
             }
             line("");
             line("| saturation (closed loop) | concurrent tasks | steps/s | tasks/s | errors | client p50 / p99 ms | "
-                    + "steps reviewed blocking (rejected) | trust states seen |");
-            line("|---|---|---|---|---|---|---|---|");
+                    + "steps reviewed blocking (rejected) | trust states seen | worker share | actual / all-oracle |");
+            line("|---|---|---|---|---|---|---|---|---|---|");
             for (int concurrency : new int[] {16, 64, 128}) {
                 closedLoop("single-step", concurrency, this::singleStep, 1, false);
             }
@@ -232,11 +233,13 @@ class PlatformBenchmarkIT {
     private record Result(Recorder client, Recorder overhead, Recorder worker, AtomicInteger errors,
                           Map<String, AtomicInteger> byCode, AtomicLong steps, AtomicLong blocking,
                           AtomicLong rejected, Map<String, AtomicLong> states, Map<String, AtomicLong> routing,
-                          Map<String, String> examples) {
+                          Map<String, String> examples, AtomicLong workerSteps, DoubleAdder actualUsd,
+                          DoubleAdder allOracleUsd) {
         static Result create() {
             return new Result(new Recorder(3), new Recorder(3), new Recorder(3), new AtomicInteger(),
                     new ConcurrentHashMap<>(), new AtomicLong(), new AtomicLong(), new AtomicLong(),
-                    new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+                    new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new AtomicLong(),
+                    new DoubleAdder(), new DoubleAdder());
         }
 
         /** Steps not run by the worker, by executor and the router's explanation (numbers masked), most first. */
@@ -255,6 +258,9 @@ class PlatformBenchmarkIT {
 
         void record(ExecuteResponse r, long clientNanos) {
             client.recordValue(Math.max(1, clientNanos / 1000));
+            // what the task cost (workers, reviews, escalations) against the same task with the oracle on every step
+            actualUsd.add(r.getCost().getActualUsd());
+            allOracleUsd.add(r.getCost().getAllOracleUsd());
             for (var s : r.getStepsList()) {
                 overhead.recordValue(Math.max(1, Math.round((s.getDurationMs() - s.getWorkerMs()) * 1000)));
                 worker.recordValue(Math.max(1, Math.round(s.getWorkerMs() * 1000)));
@@ -267,6 +273,7 @@ class PlatformBenchmarkIT {
                     }
                 }
                 if (isWorker(s.getExecutedBy())) {
+                    workerSteps.incrementAndGet();
                     states.computeIfAbsent(audit.getTrustState().toLowerCase(Locale.ROOT), k -> new AtomicLong())
                             .incrementAndGet();
                 } else {
@@ -288,9 +295,12 @@ class PlatformBenchmarkIT {
             byCode.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
         }
 
+        /** Blocking reviews (rejected), trust states, the worker's share of the steps, actual / all-oracle cost. */
         String audit() {
-            return String.format(Locale.ROOT, "%d (%d) | %s", blocking.get(), rejected.get(), new java.util.TreeMap<>(
-                    states));
+            double allOracle = allOracleUsd.sum();
+            return String.format(Locale.ROOT, "%d (%d) | %s | %.1f %% | %s", blocking.get(), rejected.get(),
+                    new java.util.TreeMap<>(states), steps.get() == 0 ? 0 : 100.0 * workerSteps.get() / steps.get(),
+                    allOracle <= 0 ? "–" : String.format(Locale.ROOT, "%.1f %%", 100 * actualUsd.sum() / allOracle));
         }
     }
 
@@ -372,7 +382,7 @@ class PlatformBenchmarkIT {
                 t -> errors.incrementAndGet());
         var h = latency.getIntervalHistogram();
         line(String.format(Locale.ROOT, "| direct client → worker call (no platform) | %d | %.0f | %d%s | – | "
-                + "%.1f / %.1f | – | – | – |", stepsPerSecond, h.getTotalCount()
+                + "%.1f / %.1f | – | – | – | – | – |", stepsPerSecond, h.getTotalCount()
                 / ((System.nanoTime() - lastScheduleStart) / 1e9), errors.get() + unfinished,
                 unfinished == 0 ? "" : " (" + unfinished + " UNFINISHED)", ms(h, 50), ms(h, 99)));
     }
@@ -393,7 +403,7 @@ class PlatformBenchmarkIT {
             }
         }
         line(String.format(Locale.ROOT, "| direct client → worker call (no platform) | %d | %d | – | %.2f / %.2f | – "
-                + "| – | – |", latency.getTotalCount() + errors, errors, ms(latency, 50), ms(latency, 99)));
+                + "| – | – | – | – |", latency.getTotalCount() + errors, errors, ms(latency, 50), ms(latency, 99)));
     }
 
     private ExecuteStepRequest directStep(int i) {

@@ -257,8 +257,12 @@ public class ExplorationBudget {
         double reviewUsd;
         double escalationUsd;
         double worstUsd;
+        private int reviewsTop;
+        private int rejectsTop;
         private int reviewsBound = -1;
         private int rejectsBound = -1;
+        private int lastReviewsBound;
+        private int lastRejectsBound;
 
         Pool(int capacity, double risk) {
             reviews = new double[capacity + 2];
@@ -280,46 +284,62 @@ public class ExplorationBudget {
             if (r.reviewProbability() > 0) {
                 reviewUsd = Math.max(reviewUsd, r.reviewUsd());
             }
-            convolve(reviews, steps, r.reviewProbability());
+            reviewsTop = convolve(reviews, reviewsTop, r.reviewProbability());
             if (r.rejectProbability() > 0 && r.escalationUsd() > 0) {
                 escalationUsd = Math.max(escalationUsd, r.escalationUsd());
-                convolve(rejects, ++rejectable, r.rejectProbability());
+                rejectable++;
+                rejectsTop = convolve(rejects, rejectsTop, r.rejectProbability());
             }
             reviewsBound = -1;
             rejectsBound = -1;
         }
 
-        /** Adds one Bernoulli(p) to the distribution of a count over n - 1 steps. */
-        private static void convolve(double[] pmf, int n, double p) {
+        /**
+         * Adds one Bernoulli(p) to the distribution of a count whose mass lies in [0, top]; returns the new top. Mass
+         * under 1e-18 at the top is dropped (at most W x 1e-18 in all, nothing against alpha), so a pool costs about
+         * (its bound + 15) multiply-adds per step rather than its size.
+         */
+        private static int convolve(double[] pmf, int top, double p) {
             double q = Math.max(0, Math.min(1, p));
+            int n = top + 1;
             for (int k = n; k >= 1; k--) {
                 pmf[k] = pmf[k] * (1 - q) + pmf[k - 1] * q;
             }
             pmf[0] *= 1 - q;
+            while (n > 0 && pmf[n] < 1e-18) {
+                pmf[n--] = 0;
+            }
+            return n;
         }
 
-        /** The least k with P(count > k) <= tail. */
-        private int bound(double[] pmf, int n) {
-            double above = 0;
-            for (int k = n; k >= 1; k--) {
-                above += pmf[k];
-                if (above > tail) {
-                    return k;
-                }
+        /**
+         * The least k with P(count > k) <= tail, searched upwards from {@code from} (a bound of the pool before its
+         * last steps were added: the count only grows stochastically as steps are added).
+         */
+        private int bound(double[] pmf, int top, int from) {
+            int k = Math.max(0, Math.min(from, top));
+            double atMost = 0;
+            for (int i = 0; i <= k; i++) {
+                atMost += pmf[i];
             }
-            return 0;
+            while (k < top && 1 - atMost > tail) {
+                atMost += pmf[++k];
+            }
+            return k;
         }
 
         int reviewsBound() {
             if (reviewsBound < 0) {
-                reviewsBound = bound(reviews, steps);
+                reviewsBound = bound(reviews, reviewsTop, lastReviewsBound);
+                lastReviewsBound = reviewsBound;
             }
             return reviewsBound;
         }
 
         int rejectsBound() {
             if (rejectsBound < 0) {
-                rejectsBound = bound(rejects, rejectable);
+                rejectsBound = bound(rejects, rejectsTop, lastRejectsBound);
+                lastRejectsBound = rejectsBound;
             }
             return rejectsBound;
         }
