@@ -542,18 +542,22 @@ class PlatformBenchmarkIT {
         // sends every step to GPT-4 (seen in the run of 2026-12-06: 95 bench-worker decisions, 4,070 GPT-4 ones).
         router.put("tandem.router.quality-target.\"solve\"", "0");
         // The exploration budget (router README, "Expected cost and the exploration budget") at a window of 100 steps
-        // (as the end-to-end suite, E2eConfig) and e = 100 %: its check is on the worst case, for trusted streams
-        // too (the README's known limit; counting expected savings is issue 15's planned fix). A worker step still
-        // unsettled reserves a GPT-4 review (1.4-2x the step's oracle price here) and an escalation; a window can
-        // absorb e x W x that price; at the default (5 %, 20 steps) a probation stream got 8 steps in 1,200 warm-up
-        // tasks, and at 5 % with 100 steps, the stream NORMAL with b = 0, 83 % of the steps at 200 steps/s and 99 % at
-        // 500 and above went to GPT-4 ("exploration budget: 1 candidate(s) held back"; runs of 2026-12-06), so the
-        // phases would measure the oracle's path, not the trusted worker's. At 100 % the budget's accounting still
-        // runs on every step and holds the trusted stream back less, not never (at 64 tasks in flight and more it
-        // still sends most steps to GPT-4; the report counts them per phase).
+        // (as the end-to-end suite, E2eConfig) and e = 100 %. Before issue 15's pooled hold of trusted steps in
+        // flight its check was on each step's worst case, for trusted streams too: a worker step still unsettled
+        // reserved a GPT-4 review and an escalation; at the default (5 %, 20 steps) a probation stream got 8 steps in
+        // 1,200 warm-up tasks, and at 5 % with 100 steps, the stream NORMAL with b = 0, 83 % of the steps at 200
+        // steps/s and 99 % at 500 and above went to GPT-4 (runs of 2026-12-06), so the phases would have measured the
+        // oracle's path. A probation stream is still held at its worst case; the report counts per phase the steps
+        // that went elsewhere and the router's reason.
         router.put("tandem.router.exploration-budget.window-steps", "100");
         router.put("tandem.router.exploration-budget.share",
                 System.getProperty("tandem.bench.exploration-share", "1.0"));
+        // the ceiling on what the trusted steps in flight can cost whatever their reviews (router default 2.0); here a
+        // worker step's dearest recent GPT-4 review costs up to about 3.7 x its oracle price, so with every step of a
+        // window in flight a ceiling under 2.7 binds (docs/benchmarks.md)
+        if (System.getProperty("tandem.bench.ceiling-share") != null) {
+            router.put("tandem.router.exploration-budget.ceiling-share", System.getProperty("tandem.bench.ceiling-share"));
+        }
         router.put("quarkus.grpc.clients.audit.host", HOST);
         router.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
 

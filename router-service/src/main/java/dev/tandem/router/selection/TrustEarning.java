@@ -163,7 +163,9 @@ public class TrustEarning {
             }
         }
         CandidateEvaluation lead = null;
-        String why = dropped.isEmpty() ? "" : "exploration budget: " + dropped.size() + " candidate(s) held back";
+        // the first one's reason: why the budget held the step back from the stream it would have gone to
+        String why = dropped.isEmpty() ? "" : "exploration budget: " + dropped.size() + " candidate(s) held back ("
+                + dropped.get(0).backend().key() + ": " + dropped.get(0).rejection() + ")";
         // worth earning: it would beat the current choice once trusted
         if (earning != null && first != null && first != earning && !first.outlook().earningTrust()
                 && earningProjected < first.expectedCostUsd()) {

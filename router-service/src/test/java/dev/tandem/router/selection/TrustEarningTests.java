@@ -255,6 +255,37 @@ class TrustEarningTests {
                 + "reviewed and 0 escalated with probability 99.00 %; worst case $0.280000); chose small@p");
     }
 
+    @Test
+    void theDecisionSaysWhyTheBudgetHeldATrustedStepBack() {
+        ReviewPricingAware.noRedo(live);
+        live.outlooks.put("small", TRUSTED);
+        // a ceiling as low as e: the worst case of the trusted steps in flight, $0.00212 each over oracle-direct,
+        // must fit 5 % of the window's all-oracle cost ($0.012)
+        ExplorationBudget tight = new ExplorationBudget(0.05, 20, MINUTE, 0.01, 0.05, now::get);
+        TrustEarning trust = new TrustEarning(tight, 40, 10 * MINUTE, 60 * MINUTE, now::get);
+        for (int i = 0; i < 19; i++) {
+            tight.dispatched("classify", "", "t" + i + "/s", ORACLE, ORACLE, 0);
+        }
+        SelectionRequest request = SelectionRequest.of("classify", 1000);
+        Selection s = null;
+        int admitted = 0;
+        for (int i = 19; i < 40; i++) {
+            s = trust.apply(selector.select(request, catalog, live), request);
+            trust.admitted("classify", "", "t" + i + "/s", s.best());
+            if (s.best().oracleDirect()) {
+                break;
+            }
+            admitted++;
+        }
+
+        assertThat(admitted).isEqualTo(5);
+        assertThat(s.explanation()).startsWith("exploration budget: 1 candidate(s) held back (small@p: trusted stream "
+                + "held back by the exploration budget's ceiling: the worst case of the window's 6 trusted step(s) in "
+                + "flight with this one, $0.084000 (each reviewed and escalated), would take a window over 5.00 % over "
+                + "all-oracle)");
+        assertThat(s.best().oracleDirect()).isTrue();
+    }
+
     /**
      * The platform benchmark's settings (e = 100 % over 100 steps) and stream: reviewed 15 %, its dearest review
      * 2.5 x the oracle's price for the step, a rejection answered by the reviewer's own output (no redo).
