@@ -183,21 +183,21 @@ public class TrustEarning {
                     + " reviewed outputs)");
         }
         CandidateEvaluation chosen = lead != null ? lead : first;
-        if (pooledNote != null && chosen != null && chosen.backend().key().equals(pooledNoteFor.backend().key())) {
-            // why the budget admitted a trusted step while others are in flight
-            why = why.isEmpty() ? pooledNote : why + "; " + pooledNote;
-        }
+        // why the budget admitted a trusted step while others are in flight: said after the choice, which leads
+        String admittedNote = pooledNote != null && chosen != null
+                && chosen.backend().key().equals(pooledNoteFor.backend().key()) ? "; " + pooledNote : "";
         if (dropped.isEmpty() && lead == null) {
             boolean earns = selection.best().outlook().earningTrust() && !selection.best().oracleDirect();
-            String explanation = why.isEmpty() ? selection.explanation() : why + "; " + selection.explanation();
-            return earns || overspend != 0 || !why.isEmpty() ? new Selection(selection.workerType(),
+            String explanation = selection.explanation() + admittedNote;
+            return earns || overspend != 0 || !admittedNote.isEmpty() ? new Selection(selection.workerType(),
                     selection.candidates(), selection.eligibleCount(), selection.qualityTarget(), explanation,
                     selection.failure(),
                     selection.policy(), selection.exploration(), selection.budgetDowngrade(),
                     selection.bindingBudget(), selection.retryAfterNanos(), earns, overspend) : selection;
         }
         boolean earns = chosen != null && !chosen.oracleDirect() && chosen.outlook().earningTrust();
-        return selection.budgeted(dropped, lead, why, earns, overspend);
+        Selection budgeted = selection.budgeted(dropped, lead, why, earns, overspend);
+        return admittedNote.isEmpty() ? budgeted : budgeted.withExplanationSuffix(admittedNote);
     }
 
     /**
