@@ -343,6 +343,21 @@ public interface RouterConfig {
         @WithDefault("20")
         int windowSteps();
 
+        /**
+         * alpha: the steps of a trusted stream (normal or reduced, not building up) in flight are held together at
+         * what their reviews and escalations exceed with at most this probability, at the streams' review and
+         * rejection rates, instead of each at its worst case; 0 holds every step at its worst case.
+         */
+        @WithDefault("0.01")
+        double trustedRisk();
+
+        /**
+         * The ceiling: whatever the trusted steps in flight turn out to cost (every one reviewed and rejected), a
+         * window costs at most (1 + this) x the oracle alone; at least {@link #share()}.
+         */
+        @WithDefault("2.0")
+        double ceilingShare();
+
         /** How long a dispatched step's reservation for its review waits for the review before it lapses. */
         @WithDefault("60s")
         Duration settleAfter();

@@ -86,6 +86,9 @@ public class ReviewRouting {
                 selectionRequest = other;
             }
         }
+        // the step's fate is known now: a trusted step leaves the exploration budget's pool of unknown outcomes
+        trustEarning.budget().reviewing(request.getWorkerType(), request.getTenant(),
+                RoutingService.stepKey(request.getTaskId(), request.getStepId()));
         Selection selection = choice.selectOrFail(selectionRequest, catalog, trace, -1);
         choice.count(selection);
         if (config.review().skipSelfReview()

@@ -73,6 +73,12 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
                 exploration, budgetDowngrade, bindingBudget, retryAfterNanos, earningTrust, windowOverspendFraction);
     }
 
+    /** The same decision with {@code suffix} appended to its explanation. */
+    public Selection withExplanationSuffix(String suffix) {
+        return new Selection(workerType, candidates, eligibleCount, qualityTarget, explanation + suffix, failure, policy,
+                exploration, budgetDowngrade, bindingBudget, retryAfterNanos, earningTrust, windowOverspendFraction);
+    }
+
     /**
      * The same decision with {@code explored} moved to the front as the chosen candidate (made eligible when it
      * was rejected only for quality), the other eligible candidates after it as failover.

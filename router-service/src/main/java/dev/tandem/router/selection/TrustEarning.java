@@ -54,7 +54,8 @@ public class TrustEarning {
     @Inject
     public TrustEarning(RouterConfig config) {
         this(new ExplorationBudget(config.explorationBudget().share(), config.explorationBudget().windowSteps(),
-                        config.explorationBudget().settleAfter().toNanos(), System::nanoTime),
+                        config.explorationBudget().settleAfter().toNanos(), config.explorationBudget().trustedRisk(),
+                        config.explorationBudget().ceilingShare(), System::nanoTime),
                 config.explorationBudget().retireAfterSamples(), config.explorationBudget().retireFor().toNanos(),
                 config.explorationBudget().retireForMax().toNanos(), System::nanoTime);
     }
@@ -90,13 +91,15 @@ public class TrustEarning {
         String workerType = selection.workerType();
         String tenant = request.tenant();
         double oracleUsd = oracle.estimatedCostUsd();
-        double headroom = budget.headroomUsd(workerType, tenant, oracleUsd);
+        double headroom = budget.headroom(workerType, tenant, oracleUsd, null).usd();
         double overspend = budget.overspendFraction(workerType, tenant);
         long now = clock.getAsLong();
 
         List<CandidateEvaluation> dropped = new ArrayList<>();
         CandidateEvaluation earning = null;
         double earningProjected = Double.MAX_VALUE;
+        String pooledNote = null;
+        CandidateEvaluation pooledNoteFor = null;
         for (CandidateEvaluation c : selection.eligible()) {
             if (c.oracleDirect()) {
                 continue;
@@ -107,6 +110,22 @@ public class TrustEarning {
                         + Math.max(1, (r.untilNanos() - now) / 60_000_000_000L) + " min: its projected steady-state "
                         + "cost does not beat the oracle's " + usd(oracleUsd));
                 dropped.add(c);
+                continue;
+            }
+            ExplorationBudget.Risk risk = pooledRisk(c);
+            if (risk != null) {
+                // a trusted stream: its review and escalation join the pool of trusted steps in flight
+                ExplorationBudget.Headroom h = budget.headroom(workerType, tenant, oracleUsd, risk);
+                double execution = c.estimatedCostUsd() - c.oracleCostUsd();
+                if (execution > h.usd()) {
+                    c.reject(RejectionKind.EXPLORATION_BUDGET, heldBack(h, execution, overspend));
+                    dropped.add(c);
+                    continue;
+                }
+                if (pooledNote == null && h.trustedInFlight() > 1) {
+                    pooledNote = admittedNote(c, h);
+                    pooledNoteFor = c;
+                }
                 continue;
             }
             double worst = c.worstOverspendUsd();
@@ -147,7 +166,9 @@ public class TrustEarning {
             }
         }
         CandidateEvaluation lead = null;
-        String why = dropped.isEmpty() ? "" : "exploration budget: " + dropped.size() + " candidate(s) held back";
+        // the first one's reason: why the budget held the step back from the stream it would have gone to
+        String why = dropped.isEmpty() ? "" : "exploration budget: " + dropped.size() + " candidate(s) held back ("
+                + dropped.get(0).backend().key() + ": " + dropped.get(0).rejection() + ")";
         // worth earning: it would beat the current choice once trusted
         if (earning != null && first != null && first != earning && !first.outlook().earningTrust()
                 && earningProjected < first.expectedCostUsd()) {
@@ -164,16 +185,22 @@ public class TrustEarning {
                     : "not projected yet (" + earning.outlook().projectionSamples() + " of " + retireAfterSamples
                     + " reviewed outputs)");
         }
+        CandidateEvaluation chosen = lead != null ? lead : first;
+        // why the budget admitted a trusted step while others are in flight: said after the choice, which leads
+        String admittedNote = pooledNote != null && chosen != null
+                && chosen.backend().key().equals(pooledNoteFor.backend().key()) ? "; " + pooledNote : "";
         if (dropped.isEmpty() && lead == null) {
             boolean earns = selection.best().outlook().earningTrust() && !selection.best().oracleDirect();
-            return earns || overspend != 0 ? new Selection(selection.workerType(), selection.candidates(),
-                    selection.eligibleCount(), selection.qualityTarget(), selection.explanation(), selection.failure(),
+            String explanation = selection.explanation() + admittedNote;
+            return earns || overspend != 0 || !admittedNote.isEmpty() ? new Selection(selection.workerType(),
+                    selection.candidates(), selection.eligibleCount(), selection.qualityTarget(), explanation,
+                    selection.failure(),
                     selection.policy(), selection.exploration(), selection.budgetDowngrade(),
                     selection.bindingBudget(), selection.retryAfterNanos(), earns, overspend) : selection;
         }
-        CandidateEvaluation chosen = lead != null ? lead : first;
         boolean earns = chosen != null && !chosen.oracleDirect() && chosen.outlook().earningTrust();
-        return selection.budgeted(dropped, lead, why, earns, overspend);
+        Selection budgeted = selection.budgeted(dropped, lead, why, earns, overspend);
+        return admittedNote.isEmpty() ? budgeted : budgeted.withExplanationSuffix(admittedNote);
     }
 
     /**
@@ -183,7 +210,8 @@ public class TrustEarning {
      */
     public void admitted(String workerType, String tenant, String stepKey, CandidateEvaluation chosen) {
         double baseline = chosen.oracleCostUsd() > 0 ? chosen.oracleCostUsd() : chosen.estimatedCostUsd();
-        budget.admitted(workerType, tenant, stepKey, baseline, chosen.estimatedCostUsd() + reserve(chosen));
+        budget.admitted(workerType, tenant, stepKey, baseline, chosen.estimatedCostUsd() + reserve(chosen),
+                pooledRisk(chosen));
     }
 
     /**
@@ -192,7 +220,45 @@ public class TrustEarning {
      */
     public void executed(String workerType, String tenant, String stepKey, CandidateEvaluation executed,
                          double baselineUsd, double costUsd) {
-        budget.executed(workerType, tenant, stepKey, baselineUsd, costUsd, executed == null ? 0 : reserve(executed));
+        budget.executed(workerType, tenant, stepKey, baselineUsd, costUsd, executed == null ? 0 : reserve(executed),
+                executed == null ? null : pooledRisk(executed));
+    }
+
+    /**
+     * The risk of a trusted stream's step, pooled with the other trusted steps in flight; null for a stream earning
+     * trust (probation, tightened, building up) or the oracle tier, held at its worst case, or when pooling is off.
+     */
+    ExplorationBudget.Risk pooledRisk(CandidateEvaluation c) {
+        if (!budget.pools() || c.oracleDirect() || c.outlook().earningTrust()) {
+            return null;
+        }
+        return new ExplorationBudget.Risk(c.reviewProbability(), c.reviewWorstUsd(), c.rejectProbability(),
+                c.escalationCostUsd());
+    }
+
+    private String heldBack(ExplorationBudget.Headroom h, double execution, double overspend) {
+        if (h.ceilingBinding()) {
+            return "trusted stream held back by the exploration budget's ceiling: the worst case of the window's "
+                    + h.trustedInFlight() + " trusted step(s) in flight with this one, "
+                    + RouteSelector.usd(h.worstUsd()) + " (each reviewed and escalated), would take a window over "
+                    + RouteSelector.fmt2(100 * budget.ceilingShare()) + " % over all-oracle";
+        }
+        return "trusted stream held back by the exploration budget: its review and escalation pooled with the "
+                + "window's " + (h.trustedInFlight() - 1) + " other trusted step(s) in flight, held at "
+                + RouteSelector.usd(h.pooledUsd()) + " (at most " + h.reviewsBound() + " reviewed and "
+                + h.rejectsBound() + " escalated with probability " + RouteSelector.fmt2(100 * (1 - budget.risk()))
+                + " %), leave " + RouteSelector.usd(h.usd()) + " for its execution " + RouteSelector.usd(execution)
+                + " over oracle-direct (window of " + budget.windowSteps() + " steps at "
+                + RouteSelector.fmt2(100 * overspend) + " % over all-oracle, limit "
+                + RouteSelector.fmt2(100 * budget.share()) + " %)";
+    }
+
+    private String admittedNote(CandidateEvaluation c, ExplorationBudget.Headroom h) {
+        return "exploration budget: trusted stream " + c.backend().key() + " pooled with the window's "
+                + (h.trustedInFlight() - 1) + " other trusted step(s) in flight, their reviews and escalations held "
+                + "at " + RouteSelector.usd(h.pooledUsd()) + " (at most " + h.reviewsBound() + " reviewed and "
+                + h.rejectsBound() + " escalated with probability " + RouteSelector.fmt2(100 * (1 - budget.risk()))
+                + " %; worst case " + RouteSelector.usd(h.worstUsd()) + ")";
     }
 
     private static double reserve(CandidateEvaluation c) {

@@ -24,6 +24,8 @@ public class FakeLive implements LiveView {
     boolean audited;
     /** Share of rejections that need a redo on the oracle (1: every one). */
     double escalationShare = 1;
+    /** The dearest recent review as a multiple of the expected one. */
+    double reviewWorstScale = 1;
 
     void measured(String model, double value, long samples) {
         quality.put(model, new QualityEstimate(value, samples, QualityEstimate.Source.MEASURED));
@@ -68,6 +70,11 @@ public class FakeLive implements LiveView {
     public StreamOutlooks.Outlook outlook(String workerType, String modelId, String tenant) {
         StreamOutlooks.Outlook o = outlooks.get(modelId);
         return o != null ? o : audited ? StreamOutlooks.Outlook.NEW : StreamOutlooks.Outlook.NOT_AUDITED;
+    }
+
+    @Override
+    public double reviewWorstUsd(String workerType, ModelProfile oracle, long inputTokens, long outputTokens) {
+        return reviewWorstScale * reviewUsd(workerType, oracle, inputTokens, outputTokens);
     }
 
     @Override

@@ -25,7 +25,8 @@ class TrustEarningTests {
     private static final double ORACLE = 0.012;
 
     private final AtomicLong now = new AtomicLong();
-    private final ExplorationBudget budget = new ExplorationBudget(0.05, 20, MINUTE, now::get);
+    // the router's defaults: trusted steps in flight pooled at a 1 % risk, ceiling 2 x over all-oracle
+    private final ExplorationBudget budget = new ExplorationBudget(0.05, 20, MINUTE, 0.01, 2.0, now::get);
     private final TrustEarning earning = new TrustEarning(budget, 40, 10 * MINUTE, 60 * MINUTE, now::get);
     private final RouteSelector selector = new RouteSelector();
     private final FakeLive live = new FakeLive();
@@ -177,5 +178,151 @@ class TrustEarningTests {
         static void noRedo(FakeLive live) {
             live.escalationShare = 0;
         }
+    }
+
+    private static final StreamOutlooks.Outlook TRUSTED =
+            new StreamOutlooks.Outlook("normal", true, 0.1, 0.05, 0.1, 500, 0.05, 0.01, 500);
+
+    /**
+     * A closed loop of {@code inFlight} steps, as the platform benchmark's saturation phases: each step is routed,
+     * admitted and executed, and its review (at the chosen stream's review probability, for its full price) or its
+     * settlement comes when {@code inFlight} later steps have been routed. Returns the share of steps on the worker.
+     */
+    private double closedLoop(TrustEarning trust, int inFlight, int steps) {
+        java.util.Random random = new java.util.Random(7);
+        java.util.ArrayDeque<String[]> flying = new java.util.ArrayDeque<>();
+        int onWorker = 0;
+        SelectionRequest request = SelectionRequest.of("classify", 1000);
+        for (int i = 0; i < steps; i++) {
+            if (flying.size() >= inFlight) {
+                String[] done = flying.poll();
+                if (random.nextDouble() < Double.parseDouble(done[1])) {
+                    trust.budget().reviewing("classify", "", done[0]);
+                    trust.budget().reviewed("classify", "", done[0], 0.014, 0);
+                } else {
+                    trust.budget().settled("classify", "", done[0]);
+                }
+            }
+            String key = "t" + i + "/s";
+            Selection s = trust.apply(selector.select(request, catalog, live), request);
+            CandidateEvaluation chosen = s.best();
+            trust.admitted("classify", "", key, chosen);
+            trust.executed("classify", "", key, chosen, ORACLE, chosen.estimatedCostUsd());
+            if (!chosen.oracleDirect()) {
+                onWorker++;
+                flying.add(new String[] {key, Double.toString(chosen.reviewProbability())});
+            }
+        }
+        return (double) onWorker / steps;
+    }
+
+    private TrustEarning worstCaseRule() {
+        // main's rule: every step in flight held at its worst case (alpha = 0)
+        return new TrustEarning(new ExplorationBudget(0.05, 20, MINUTE, now::get), 40, 10 * MINUTE, 60 * MINUTE,
+                now::get);
+    }
+
+    @Test
+    void aTrustedStreamCheaperThanTheOracleKeepsGettingItsStepsWithManyInFlight() {
+        ReviewPricingAware.noRedo(live);
+        live.outlooks.put("small", TRUSTED);
+
+        double pooled = closedLoop(earning, 64, 2000);
+        double worstCase = closedLoop(worstCaseRule(), 64, 2000);
+
+        assertThat(pooled).isGreaterThan(0.95);
+        assertThat(worstCase).as("each step in flight at its worst case").isLessThan(0.3);
+    }
+
+    @Test
+    void theDecisionSaysWhyTheBudgetAdmittedATrustedStepWhileOthersAreInFlight() {
+        ReviewPricingAware.noRedo(live);
+        live.outlooks.put("small", TRUSTED);
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        for (int i = 19; i < 38; i++) {
+            Selection s = route();
+            assertThat(s.best().backend().model().id()).isEqualTo("small");
+            earning.admitted("classify", "", "t" + i + "/s", s.best());
+        }
+
+        Selection s = route();
+
+        assertThat(s.best().backend().model().id()).isEqualTo("small");
+        assertThat(s.explanation()).startsWith("chose small@p").endsWith("; exploration budget: trusted stream small@p "
+                + "pooled with the window's 19 other trusted step(s) in flight, their reviews and escalations held at "
+                + "$0.084000 (at most 6 reviewed and 0 escalated with probability 99.00 %; worst case $0.280000)");
+    }
+
+    @Test
+    void theDecisionSaysWhyTheBudgetHeldATrustedStepBack() {
+        ReviewPricingAware.noRedo(live);
+        live.outlooks.put("small", TRUSTED);
+        // a ceiling as low as e: the worst case of the trusted steps in flight, $0.00212 each over oracle-direct,
+        // must fit 5 % of the window's all-oracle cost ($0.012)
+        ExplorationBudget tight = new ExplorationBudget(0.05, 20, MINUTE, 0.01, 0.05, now::get);
+        TrustEarning trust = new TrustEarning(tight, 40, 10 * MINUTE, 60 * MINUTE, now::get);
+        for (int i = 0; i < 19; i++) {
+            tight.dispatched("classify", "", "t" + i + "/s", ORACLE, ORACLE, 0);
+        }
+        SelectionRequest request = SelectionRequest.of("classify", 1000);
+        Selection s = null;
+        int admitted = 0;
+        for (int i = 19; i < 40; i++) {
+            s = trust.apply(selector.select(request, catalog, live), request);
+            trust.admitted("classify", "", "t" + i + "/s", s.best());
+            if (s.best().oracleDirect()) {
+                break;
+            }
+            admitted++;
+        }
+
+        assertThat(admitted).isEqualTo(5);
+        assertThat(s.explanation()).startsWith("exploration budget: 1 candidate(s) held back (small@p: trusted stream "
+                + "held back by the exploration budget's ceiling: the worst case of the window's 6 trusted step(s) in "
+                + "flight with this one, $0.084000 (each reviewed and escalated), would take a window over 5.00 % over "
+                + "all-oracle)");
+        assertThat(s.best().oracleDirect()).isTrue();
+    }
+
+    /**
+     * The platform benchmark's settings (e = 100 % over 100 steps) and stream: reviewed 15 %, its dearest review
+     * 2.5 x the oracle's price for the step, a rejection answered by the reviewer's own output (no redo).
+     */
+    @Test
+    void aTrustedStreamAtThePlatformBenchmarksSettingsKeepsItsStepsWithUpTo128InFlight() {
+        ReviewPricingAware.noRedo(live);
+        live.reviewWorstScale = 0.030 / 0.014;
+        live.outlooks.put("small", new StreamOutlooks.Outlook("normal", true, 0.15, 0.1, 0.15, 500, 0.08, 0.35, 500));
+        for (int inFlight : new int[] {16, 64, 128}) {
+            ExplorationBudget wide = new ExplorationBudget(1.0, 100, MINUTE, 0.01, 2.0, now::get);
+            ExplorationBudget wideWorst = new ExplorationBudget(1.0, 100, MINUTE, now::get);
+
+            double pooled = closedLoop(new TrustEarning(wide, 40, 10 * MINUTE, 60 * MINUTE, now::get), inFlight,
+                    3000);
+            double worstCase = closedLoop(new TrustEarning(wideWorst, 40, 10 * MINUTE, 60 * MINUTE, now::get),
+                    inFlight, 3000);
+
+            System.out.printf("closed loop %d in flight: worker share %.3f pooled, %.3f each at its worst case%n",
+                    inFlight, pooled, worstCase);
+            assertThat(pooled).as("%d in flight, pooled", inFlight).isGreaterThan(0.95);
+            if (inFlight > 100) {
+                // every step of the window in flight, each at its worst case: more than e x W can absorb
+                assertThat(worstCase).as("%d in flight, each at its worst case", inFlight).isLessThan(0.75);
+            }
+        }
+    }
+
+    @Test
+    void aStreamEarningTrustIsStillHeldAtItsWorstCaseWithManyInFlight() {
+        ReviewPricingAware.noRedo(live);
+        live.outlooks.put("small", probation(0.1, 0.2, 10));
+
+        double pooled = closedLoop(earning, 64, 2000);
+        double worstCase = closedLoop(worstCaseRule(), 64, 2000);
+
+        // exactly the worst-case rule's decisions: its exploration is held to e
+        assertThat(pooled).isEqualTo(worstCase).isLessThan(0.3);
     }
 }
