@@ -240,25 +240,25 @@ public class TrustEarning {
         if (h.ceilingBinding()) {
             return "trusted stream held back by the exploration budget's ceiling: the worst case of the window's "
                     + h.trustedInFlight() + " trusted step(s) in flight with this one, "
-                    + RouteSelector.usd(h.worstUsd()) + " (each reviewed and escalated), would take a window over "
-                    + RouteSelector.fmt2(100 * budget.ceilingShare()) + " % over all-oracle";
+                    + SelectionExplanation.usd(h.worstUsd()) + " (each reviewed and escalated), would take a window over "
+                    + SelectionExplanation.fmt2(100 * budget.ceilingShare()) + " % over all-oracle";
         }
         return "trusted stream held back by the exploration budget: its review and escalation pooled with the "
                 + "window's " + (h.trustedInFlight() - 1) + " other trusted step(s) in flight, held at "
-                + RouteSelector.usd(h.pooledUsd()) + " (at most " + h.reviewsBound() + " reviewed and "
-                + h.rejectsBound() + " escalated with probability " + RouteSelector.fmt2(100 * (1 - budget.risk()))
-                + " %), leave " + RouteSelector.usd(h.usd()) + " for its execution " + RouteSelector.usd(execution)
+                + SelectionExplanation.usd(h.pooledUsd()) + " (at most " + h.reviewsBound() + " reviewed and "
+                + h.rejectsBound() + " escalated with probability " + SelectionExplanation.fmt2(100 * (1 - budget.risk()))
+                + " %), leave " + SelectionExplanation.usd(h.usd()) + " for its execution " + SelectionExplanation.usd(execution)
                 + " over oracle-direct (window of " + budget.windowSteps() + " steps at "
-                + RouteSelector.fmt2(100 * overspend) + " % over all-oracle, limit "
-                + RouteSelector.fmt2(100 * budget.share()) + " %)";
+                + SelectionExplanation.fmt2(100 * overspend) + " % over all-oracle, limit "
+                + SelectionExplanation.fmt2(100 * budget.share()) + " %)";
     }
 
     private String admittedNote(CandidateEvaluation c, ExplorationBudget.Headroom h) {
         return "exploration budget: trusted stream " + c.backend().key() + " pooled with the window's "
                 + (h.trustedInFlight() - 1) + " other trusted step(s) in flight, their reviews and escalations held "
-                + "at " + RouteSelector.usd(h.pooledUsd()) + " (at most " + h.reviewsBound() + " reviewed and "
-                + h.rejectsBound() + " escalated with probability " + RouteSelector.fmt2(100 * (1 - budget.risk()))
-                + " %; worst case " + RouteSelector.usd(h.worstUsd()) + ")";
+                + "at " + SelectionExplanation.usd(h.pooledUsd()) + " (at most " + h.reviewsBound() + " reviewed and "
+                + h.rejectsBound() + " escalated with probability " + SelectionExplanation.fmt2(100 * (1 - budget.risk()))
+                + " %; worst case " + SelectionExplanation.usd(h.worstUsd()) + ")";
     }
 
     private static double reserve(CandidateEvaluation c) {

@@ -46,7 +46,6 @@ import dev.tandem.router.bench.ReplayServices.Outcome;
  */
 public final class ReplayBenchmark {
 
-    static final String WORKER_TYPE = ReplayServices.WORKER_TYPE;
 
     /** How a setting is chosen on the selection split, before the evaluation split is run. */
     static final String RULE = "per system, the cheapest setting whose accuracy on the selection split is at least "
@@ -93,7 +92,8 @@ public final class ReplayBenchmark {
     /** Command-line options (see bin/bench-routing). */
     record Options(Path root, Path file, Path data, String database, int concurrency, int limit,
                    List<Double> routeTargets, String weakModel, String strongModel,
-                   double weakInUsd, double weakOutUsd, double strongInUsd, double strongOutUsd, long seed) {
+                   double weakInUsd, double weakOutUsd, double strongInUsd, double strongOutUsd, long seed,
+                   String workerType) {
 
         static Path defaultData(Path root) {
             String dataEnv = System.getenv("TANDEM_REPLAY_DATA");
@@ -112,6 +112,7 @@ public final class ReplayBenchmark {
             String strongModel = Gsm8kConverter.MODELS.get(1);
             double[] weakPrice = {0.60, 0.60};
             double[] strongPrice = {10.0, 30.0};
+            String workerType = ReplayServices.DEFAULT_WORKER_TYPE;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -125,6 +126,7 @@ public final class ReplayBenchmark {
                             + "whole system (routing + cascade + audit) is measured by 'bin/bench-routing stream', one "
                             + "production stream per value of the audit's target A (--targets)");
                     case "--weak" -> weakModel = args[++i];
+                    case "--worker-type" -> workerType = ReplayServices.workerType(args[++i]);
                     case "--strong" -> strongModel = args[++i];
                     case "--weak-price" -> weakPrice = prices(args[++i]);
                     case "--strong-price" -> strongPrice = prices(args[++i]);
@@ -137,7 +139,7 @@ public final class ReplayBenchmark {
                 }
             }
             return new Options(root, file, data, db, concurrency, limit, targets, weakModel, strongModel,
-                    weakPrice[0], weakPrice[1], strongPrice[0], strongPrice[1], 42);
+                    weakPrice[0], weakPrice[1], strongPrice[0], strongPrice[1], 42, workerType);
         }
 
         private static List<Double> doubles(String csv) {
@@ -160,7 +162,7 @@ public final class ReplayBenchmark {
     private ReplayBenchmark(Options options, ReplayDataset data) {
         this.options = options;
         this.data = data;
-        this.services = new ReplayServices(data, options.weakModel(), options.strongModel(),
+        this.services = new ReplayServices(data, options.workerType(), options.weakModel(), options.strongModel(),
                 new double[] {options.weakInUsd(), options.weakOutUsd()},
                 new double[] {options.strongInUsd(), options.strongOutUsd()});
         this.weak = services.weak;
@@ -190,7 +192,7 @@ public final class ReplayBenchmark {
         new ReplayBenchmark(new Options(options.root(), file, options.data(), options.database(),
                 options.concurrency(), options.limit(), options.routeTargets(),
                 options.weakModel(), options.strongModel(), options.weakInUsd(), options.weakOutUsd(),
-                options.strongInUsd(), options.strongOutUsd(), options.seed()), data).run();
+                options.strongInUsd(), options.strongOutUsd(), options.seed(), options.workerType()), data).run();
     }
 
     private List<ReplayDataset.Question> limit(List<ReplayDataset.Question> qs) {
@@ -277,7 +279,7 @@ public final class ReplayBenchmark {
     /** Routing alone (cascade off) or routing + cascade at one quality target, on one split. */
     private Point routed(BenchStack stack, String split, String system, double target,
                          List<ReplayDataset.Question> qs) throws Exception {
-        stack.router.put("/api/policy/" + WORKER_TYPE, "{\"quality-target\": " + target + "}");
+        stack.router.put("/api/policy/" + services.workerType, "{\"quality-target\": " + target + "}");
         CascadeMode mode = system.equals(ROUTING) ? CascadeMode.CASCADE_MODE_OFF : CascadeMode.CASCADE_MODE_ON;
         List<Outcome> outcomes = runAll(system + ", target " + target + " (" + split + ")", qs,
                 q -> dispatch(stack, q, d -> d.setCascade(mode)));
@@ -320,7 +322,7 @@ public final class ReplayBenchmark {
      * in probation.
      */
     private void warmUp(BenchStack stack, List<ReplayDataset.Question> tune, double routeTarget) throws Exception {
-        stack.router.put("/api/policy/" + WORKER_TYPE, "{\"quality-target\": 0}");
+        stack.router.put("/api/policy/" + services.workerType, "{\"quality-target\": 0}");
         double before = stack.settledSpendUsd();
         List<Outcome> outcomes = runAll("onboarding review (tuning split, onboarding part)", tune,
                 q -> onboard(stack, q));
@@ -328,13 +330,13 @@ public final class ReplayBenchmark {
         report.merge("warm_up_cost_usd", spent, (a, b) -> (double) a + (double) b);
         log("  onboarding: accuracy %.3f, $%.4f; router learned: %s", accuracy(outcomes), spent,
                 stack.router.get("/api/prediction"));
-        stack.router.put("/api/policy/" + WORKER_TYPE, "{\"quality-target\": " + routeTarget + "}");
+        stack.router.put("/api/policy/" + services.workerType, "{\"quality-target\": " + routeTarget + "}");
     }
 
     private Outcome onboard(BenchStack stack, ReplayDataset.Question q) {
         String task = "onboard-" + Integer.toHexString(q.prompt().hashCode());
         DispatchResponse answer = stack.router().dispatch(DispatchRequest.newBuilder().setTaskId(task)
-                .setStepId(WORKER_TYPE).setWorkerType(WORKER_TYPE).putInputs("question", q.prompt())
+                .setStepId(services.workerType).setWorkerType(services.workerType).putInputs("question", q.prompt())
                 .setCascade(CascadeMode.CASCADE_MODE_ON).build());
         String model = answer.getResult().getModelId();
         if (!model.equals(weak)) {
@@ -342,7 +344,7 @@ public final class ReplayBenchmark {
                     "cascaded");
         }
         ReviewResponse review = stack.router().review(ReviewRequest.newBuilder().setTaskId(task)
-                .setStepId(WORKER_TYPE).setWorkerType(WORKER_TYPE).putInputs("question", q.prompt())
+                .setStepId(services.workerType).setWorkerType(services.workerType).putInputs("question", q.prompt())
                 .setCandidateOutput(answer.getResult().getOutput()).setCandidateModelId(weak).build());
         boolean accepted = review.getReview().getVerdict() == ReviewVerdict.REVIEW_VERDICT_ACCEPTED;
         // a rejected answer is replaced by the oracle model's own: the strong model's recorded response
@@ -355,8 +357,8 @@ public final class ReplayBenchmark {
     private Outcome dispatch(BenchStack stack, ReplayDataset.Question q,
                              Function<DispatchRequest.Builder, DispatchRequest.Builder> shape) {
         DispatchResponse r = stack.router().dispatch(shape.apply(DispatchRequest.newBuilder()
-                .setTaskId("bench-" + run + "-" + Integer.toHexString(q.prompt().hashCode())).setStepId(WORKER_TYPE)
-                .setWorkerType(WORKER_TYPE).putInputs("question", q.prompt())).build());
+                .setTaskId("bench-" + run + "-" + Integer.toHexString(q.prompt().hashCode())).setStepId(services.workerType)
+                .setWorkerType(services.workerType).putInputs("question", q.prompt())).build());
         String model = r.getResult().getModelId();
         boolean cascaded = r.getAttemptsList().stream().anyMatch(a -> a.getOutcome()
                 == AttemptOutcome.ATTEMPT_OUTCOME_LOW_CONFIDENCE

@@ -20,8 +20,24 @@ import dev.tandem.proto.oracle.v1.StepResult;
 final class ReplayServices {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The worker type the prompts run as (replayed free text: the solve kind). */
-    static final String WORKER_TYPE = "solve";
+    /** The worker type the prompts run as by default (replayed free text: the solve kind, a final number). */
+    static final String DEFAULT_WORKER_TYPE = "solve";
+    /**
+     * The worker types a replay file's prompts can run as, with the oracle pipeline and task text that run them:
+     * {@code solve} (math word problems, the final number) and {@code answer} (short answers and multiple choice).
+     */
+    static final Map<String, String[]> PIPELINES = Map.of(
+            "solve", new String[] {"math-word-problem", "Solve this math word problem"},
+            "answer", new String[] {"short-answer", "Answer this question"});
+
+    /** A worker type the replay benchmarks can run, else an error naming those they can. */
+    static String workerType(String name) {
+        if (!PIPELINES.containsKey(name)) {
+            throw new IllegalArgumentException("--worker-type must be one of " + new java.util.TreeSet<>(
+                    PIPELINES.keySet()) + ", not " + name);
+        }
+        return name;
+    }
 
     /**
      * One question's result: which model's recorded answer was returned (found by the released text), whether it is
@@ -33,6 +49,8 @@ final class ReplayServices {
     }
 
     final ReplayDataset data;
+    /** The worker type the prompts run as ({@link #PIPELINES}). */
+    final String workerType;
     final String weakModel;
     final String strongModel;
     /** The replay model ids of the two models ({@link #replayId}). */
@@ -45,9 +63,10 @@ final class ReplayServices {
      * @param weakPrice   input, output USD per 1M tokens of the weak model
      * @param strongPrice the same for the strong model (the oracle)
      */
-    ReplayServices(ReplayDataset data, String weakModel, String strongModel, double[] weakPrice,
+    ReplayServices(ReplayDataset data, String workerType, String weakModel, String strongModel, double[] weakPrice,
                    double[] strongPrice) {
         this.data = data;
+        this.workerType = workerType(workerType);
         this.weakModel = weakModel;
         this.strongModel = strongModel;
         this.weak = replayId(weakModel);
@@ -79,7 +98,7 @@ final class ReplayServices {
 
     /**
      * The router's catalog (weak model tier SMALL, strong model tier ORACLE and the oracle model, one pool), the
-     * prompt-level policy on {@code solve} at a quality target, and the cascade's confidence threshold; everything
+     * prompt-level policy on the worker type at a quality target, and the cascade's confidence threshold; everything
      * else (exploration budget, cost model) at the router's defaults.
      */
     Map<String, String> routerConfig(double routeTarget, double cascadeThreshold) {
@@ -89,30 +108,31 @@ final class ReplayServices {
         r.put("tandem.router.pools.local.models", weak + "," + strong);
         r.put("tandem.router.pools.local.capacity", "64");
         r.put("tandem.router.oracle-model", strong);
-        r.put("tandem.router.quality-target.\"solve\"", String.valueOf(routeTarget));
-        r.put("tandem.router.cascade.confidence-threshold.\"solve\"", String.valueOf(cascadeThreshold));
-        r.put("tandem.router.prediction.worker-types", WORKER_TYPE);
-        r.put("tandem.router.estimates.output-tokens.\"solve\"", "200");
+        r.put("tandem.router.quality-target.\"" + workerType + "\"", String.valueOf(routeTarget));
+        r.put("tandem.router.cascade.confidence-threshold.\"" + workerType + "\"", String.valueOf(cascadeThreshold));
+        r.put("tandem.router.prediction.worker-types", workerType);
+        r.put("tandem.router.estimates.output-tokens.\"" + workerType + "\"", "200");
         r.put("tandem.router.audit.poll-interval", "2s");
         r.put("tandem.router.dispatch.attempt-timeout", "60s");
         return r;
     }
 
-    private static void model(Map<String, String> r, String id, String tier, double[] price, String prior) {
+    private void model(Map<String, String> r, String id, String tier, double[] price, String prior) {
         String p = "tandem.router.models.\"" + id + "\".";
         r.put(p + "tier", tier);
         r.put(p + "input-usd-per-mtok", String.valueOf(price[0]));
         r.put(p + "output-usd-per-mtok", String.valueOf(price[1]));
         r.put(p + "capabilities", "generation");
-        r.put(p + "worker-types", WORKER_TYPE);
+        r.put(p + "worker-types", workerType);
         r.put(p + "context-tokens", "32000");
         r.put(p + "prior-quality", prior);
     }
 
     /** One question through the whole system as a client sends it: {@code OracleService.Execute}, the question only. */
     ExecuteResponse executeRaw(BenchStack stack, ReplayDataset.Question q) {
-        return stack.oracle().execute(ExecuteRequest.newBuilder().setTask("Solve this math word problem")
-                .setPipeline("math-word-problem").putInputs("question", q.prompt()).build());
+        String[] pipeline = PIPELINES.get(workerType);
+        return stack.oracle().execute(ExecuteRequest.newBuilder().setTask(pipeline[1])
+                .setPipeline(pipeline[0]).putInputs("question", q.prompt()).build());
     }
 
     /** The scored outcome of one {@code Execute} answer (its first step, the solve step). */

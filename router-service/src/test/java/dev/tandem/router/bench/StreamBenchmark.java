@@ -49,12 +49,15 @@ import dev.tandem.router.bench.ReplayServices.Outcome;
 public final class StreamBenchmark {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final String AUDIT_TARGET_KEY = "tandem.audit.target.worker-types.\"" + ReplayServices.WORKER_TYPE + "\"";
+    /** A of the stream's worker type: the one setting the protocol sweeps. */
+    static String auditTargetKey(String workerType) {
+        return "tandem.audit.target.worker-types.\"" + workerType + "\"";
+    }
 
     /** Command-line options of {@code bin/bench-routing stream}. */
     record Options(Path root, Path file, Path data, String database, int limit, List<Double> targets, long seed,
                    int window, double windowLimit, boolean heldOut, String weakModel, String strongModel,
-                   double[] weakPrice, double[] strongPrice, Map<String, String> auditOverrides) {
+                   double[] weakPrice, double[] strongPrice, Map<String, String> auditOverrides, String workerType) {
 
         static final List<Double> DEFAULT_TARGETS = List.of(0.05, 0.10, 0.15, 0.25, 0.35);
 
@@ -74,6 +77,7 @@ public final class StreamBenchmark {
             double[] weakPrice = {0.60, 0.60};
             double[] strongPrice = {10.0, 30.0};
             Map<String, String> audit = new LinkedHashMap<>();
+            String workerType = ReplayServices.DEFAULT_WORKER_TYPE;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -90,10 +94,11 @@ public final class StreamBenchmark {
                     case "--strong" -> strongModel = value(args, ++i, a);
                     case "--weak-price" -> weakPrice = price(value(args, ++i, a));
                     case "--strong-price" -> strongPrice = price(value(args, ++i, a));
+                    case "--worker-type" -> workerType = ReplayServices.workerType(value(args, ++i, a));
                     case "--audit" -> {
                         // diagnostics only: the protocol sets nothing but A
                         String[] kv = value(args, ++i, a).split("=", 2);
-                        if (kv.length != 2 || !kv[0].startsWith("tandem.audit.") || kv[0].equals(AUDIT_TARGET_KEY)) {
+                        if (kv.length != 2 || !kv[0].startsWith("tandem.audit.") || kv[0].startsWith("tandem.audit.target.")) {
                             throw new IllegalArgumentException("--audit takes tandem.audit.KEY=VALUE, not A itself "
                                     + "(that is --targets): " + args[i]);
                         }
@@ -114,7 +119,7 @@ public final class StreamBenchmark {
                 throw new IllegalArgumentException("--db must be [a-z0-9_]+: " + db);
             }
             return new Options(root, file, data, db, limit, targets, seed, window, windowLimit, heldOut, weakModel,
-                    strongModel, weakPrice, strongPrice, Map.copyOf(audit));
+                    strongModel, weakPrice, strongPrice, Map.copyOf(audit), workerType);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -203,8 +208,8 @@ public final class StreamBenchmark {
     private StreamBenchmark(Options options, ReplayDataset data) {
         this.options = options;
         this.data = data;
-        this.services = new ReplayServices(data, options.weakModel(), options.strongModel(), options.weakPrice(),
-                options.strongPrice());
+        this.services = new ReplayServices(data, options.workerType(), options.weakModel(), options.strongModel(),
+                options.weakPrice(), options.strongPrice());
     }
 
     public static void main(String[] args) throws Exception {
@@ -328,8 +333,8 @@ public final class StreamBenchmark {
                 futures.add(threads.submit(() -> {
                     try {
                         DispatchResponse r = stack.router().dispatch(shape.apply(DispatchRequest.newBuilder()
-                                .setTaskId("baseline-" + what + "-" + q.id()).setStepId(ReplayServices.WORKER_TYPE)
-                                .setWorkerType(ReplayServices.WORKER_TYPE).putInputs("question", q.prompt()))
+                                .setTaskId("baseline-" + what + "-" + q.id()).setStepId(services.workerType)
+                                .setWorkerType(services.workerType).putInputs("question", q.prompt()))
                                 .build());
                         return services.scored(q, r.getResult().getOutput(), r.getResult().getModelId(),
                                 r.getCostUsd(), false, false, false, "dispatch");
@@ -377,7 +382,7 @@ public final class StreamBenchmark {
                        List<ReplayDataset.Question> measured) throws Exception {
         String name = String.format(Locale.ROOT, "%s, A = %s", part, a);
         Map<String, String> audit = new LinkedHashMap<>(options.auditOverrides());
-        audit.put(AUDIT_TARGET_KEY, String.valueOf(a));
+        audit.put(auditTargetKey(services.workerType), String.valueOf(a));
         long t0 = System.nanoTime();
         try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
                 services.routerConfig(0, 0), audit, out.resolve("logs/stream-" + part + "-" + a))) {
@@ -492,7 +497,7 @@ public final class StreamBenchmark {
         Map<String, Object> m = new LinkedHashMap<>();
         for (JsonNode s : JSON.readTree(stack.audit.get("/api/streams"))) {
             if (!s.path("workerBackend").asText().equals(services.weak)
-                    || !s.path("workerType").asText().equals(ReplayServices.WORKER_TYPE)) {
+                    || !s.path("workerType").asText().equals(services.workerType)) {
                 continue;
             }
             for (String f : List.of("state", "decided", "reviewed", "rejected", "thresholdCertified",
@@ -511,7 +516,7 @@ public final class StreamBenchmark {
     private List<String> stateChanges(BenchStack stack) throws Exception {
         List<String> out = new ArrayList<>();
         for (JsonNode c : JSON.readTree(stack.audit.get("/api/state-changes?worker_backend=" + services.weak
-                + "&worker_type=" + ReplayServices.WORKER_TYPE + "&limit=50"))) {
+                + "&worker_type=" + services.workerType + "&limit=50"))) {
             out.add(c.path("changedAt").asText() + " " + c.path("from").asText("new") + " -> "
                     + c.path("to").asText() + ": " + c.path("reason").asText());
         }

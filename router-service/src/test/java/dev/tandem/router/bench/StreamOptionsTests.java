@@ -29,6 +29,15 @@ class StreamOptionsTests {
         assertThat(o.file()).isNull();
         assertThat(o.data()).isEqualTo(Path.of("/work/shared/data/routellm-gsm8k"));
         assertThat(o.database()).isEqualTo("tandem_bench");
+        assertThat(o.workerType()).isEqualTo("solve");
+    }
+
+    @Test
+    void aFileOfShortAnswersOrMultipleChoiceRunsAsTheAnswerWorkerType() {
+        assertThat(parse("--worker-type", "answer", "quiz.jsonl").workerType()).isEqualTo("answer");
+        assertThatThrownBy(() -> parse("--worker-type", "classify")).hasMessageContaining("[answer, solve]");
+        assertThatThrownBy(() -> parse("--audit", "tandem.audit.target.worker-types.\"answer\"=0.2"))
+                .hasMessageContaining("not A itself");
     }
 
     @Test
