@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,8 +34,8 @@ final class ReplayServices {
     /** A worker type the replay benchmarks can run, else an error naming those they can. */
     static String workerType(String name) {
         if (!PIPELINES.containsKey(name)) {
-            throw new IllegalArgumentException("--worker-type must be one of " + new java.util.TreeSet<>(
-                    PIPELINES.keySet()) + ", not " + name);
+            throw new IllegalArgumentException("--worker-type must be one of " + new TreeSet<>(PIPELINES.keySet())
+                    + ", not " + name);
         }
         return name;
     }
