@@ -82,6 +82,26 @@ class ReviewStepTests {
     }
 
     @Test
+    void aReviewThatComparesAnswersCostsTheReviewersOwnStepAndASummaryReviewAlsoPaysForReadingTheCandidate() {
+        // the audit's price of trust: a classification review is the oracle's redo and a string comparison, so it
+        // must not be billed above what the oracle alone would have cost for the step
+        var ticket = Map.of("text", TICKET);
+        var redo = worker.executeStep(ExecuteStepTests.step("classify", ticket, ORACLE).build()).getUsage();
+        var classified = worker.reviewStep(review("classify", ticket,
+                "{\"label\":\"shipping\",\"probabilities\":{\"shipping\":0.9,\"billing\":0.1}}").build()).getUsage();
+        assertThat(classified.getInputTokens()).isEqualTo(redo.getInputTokens());
+        assertThat(classified.getOutputTokens()).isEqualTo(redo.getOutputTokens());
+
+        var document = Map.of("text", "The museum reopens in May after renovation. Entry will be free on Sundays. "
+                + "A new wing shows modern art.");
+        var summary = worker.executeStep(ExecuteStepTests.step("summarize", document, ORACLE).build()).getUsage();
+        var summaryReview = worker.reviewStep(review("summarize", document,
+                "{\"summary\":\"The museum reopens in May after renovation.\",\"sentences\":"
+                        + "[\"The museum reopens in May after renovation.\"]}").build()).getUsage();
+        assertThat(summaryReview.getInputTokens()).isGreaterThan(summary.getInputTokens());
+    }
+
+    @Test
     void garbageCandidateIsRejectedAndBlankCandidateIsBadInput() {
         var garbage = worker.reviewStep(review("classify", Map.of("text", TICKET), "not json").build());
         assertThat(garbage.getVerdict()).isEqualTo(ReviewVerdict.REVIEW_VERDICT_REJECTED);

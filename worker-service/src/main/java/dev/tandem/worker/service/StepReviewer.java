@@ -79,7 +79,9 @@ public class StepReviewer {
                 default -> throw new IllegalStateException("unknown kind " + type.kind());
             };
         }
-        var encoderTokens = prepared.model().provider() == Provider.EMBEDDED
+        // only the summary comparison puts the candidate through the model (it embeds the candidate's sentences);
+        // the other kinds compare the reviewer's own answer with the candidate's as strings, at no model cost
+        var encoderTokens = readsCandidate(prepared, type)
                 ? EmbeddedEncoders.get(prepared.model().encoder()).countTokens(command.candidateOutput()) : 0;
         var usage = run.answer().usage().plus(new TokenUsage(encoderTokens, 0, 0, 0, false));
         double latency = StepWorkflow.millisSince(start);
@@ -92,6 +94,11 @@ public class StepReviewer {
                 judgement.reason());
         return new ReviewOutcome(judgement.accepted(), judgement.reason(), run.output(), run.confidence(),
                 usage, latency, prepared.model().id());
+    }
+
+    /** Whether judging the candidate runs it through the reviewing model (and so is billed as its input). */
+    static boolean readsCandidate(StepWorkflow.Prepared prepared, WorkerType type) {
+        return prepared.model().provider() == Provider.EMBEDDED && type.kind().equals(WorkerType.SUMMARIZE);
     }
 
     record Judgement(boolean accepted, String reason) {
