@@ -16,7 +16,9 @@ import org.eclipse.microprofile.faulttolerance.Retry;
 
 /**
  * The audit service, over gRPC. Both calls are idempotent on decision_id, so retrying them is safe; when they
- * still fail the caller falls back to its fail-safe (a blocking review) and queues the record for later.
+ * still fail the caller falls back to its fail-safe (a blocking review) and queues the record for later. A refusal
+ * ({@link RefusedCallException}: bad input, load shedding, a cancelled task, the caller's own expired deadline) is
+ * neither retried nor counted against the audit service's health.
  */
 @ApplicationScoped
 public class AuditClient {
@@ -29,17 +31,29 @@ public class AuditClient {
         this.config = config;
     }
 
-    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
-    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class,
+            abortOn = RefusedCallException.class)
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class,
+            skipOn = RefusedCallException.class)
     @CircuitBreakerName("audit-decide")
     public DecideResponse decide(DecideRequest request, Deadline deadline) {
-        return Deadlines.apply(audit, deadline, config.downstreamTimeout()).decide(request);
+        try {
+            return Deadlines.apply(audit, deadline, config.downstreamTimeout()).decide(request);
+        } catch (StatusRuntimeException e) {
+            throw RefusedCallException.classify(e, deadline);
+        }
     }
 
-    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class)
-    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class)
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class,
+            abortOn = RefusedCallException.class)
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class,
+            skipOn = RefusedCallException.class)
     @CircuitBreakerName("audit-verdict")
     public RecordVerdictResponse recordVerdict(RecordVerdictRequest request, Deadline deadline) {
-        return Deadlines.apply(audit, deadline, config.downstreamTimeout()).recordVerdict(request);
+        try {
+            return Deadlines.apply(audit, deadline, config.downstreamTimeout()).recordVerdict(request);
+        } catch (StatusRuntimeException e) {
+            throw RefusedCallException.classify(e, deadline);
+        }
     }
 }

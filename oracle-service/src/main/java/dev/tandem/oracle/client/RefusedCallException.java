@@ -22,9 +22,18 @@ public final class RefusedCallException extends StatusRuntimeException {
             Status.Code.PERMISSION_DENIED, Status.Code.UNAUTHENTICATED, Status.Code.RESOURCE_EXHAUSTED,
             Status.Code.CANCELLED);
 
+    /** Refusals of the request itself: sending the same request again can never succeed. */
+    private static final Set<Status.Code> PERMANENT = EnumSet.of(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND,
+            Status.Code.ALREADY_EXISTS, Status.Code.FAILED_PRECONDITION, Status.Code.OUT_OF_RANGE);
+
     private RefusedCallException(StatusRuntimeException refused) {
         super(refused.getStatus(), refused.getTrailers()); // the status's own cause becomes this one's
         setStackTrace(refused.getStackTrace());
+    }
+
+    /** True when the request itself was refused (bad input, unknown id): retrying or re-sending it is pointless. */
+    public boolean permanent() {
+        return PERMANENT.contains(getStatus().getCode());
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.tandem.oracle.service;
 
 import dev.tandem.oracle.client.AuditClient;
+import dev.tandem.oracle.client.RefusedCallException;
 import dev.tandem.oracle.repository.PendingAuditRepository;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.AuditReason;
@@ -39,7 +40,17 @@ public class AuditGateway {
 
     @Fallback(fallbackMethod = "failSafeDecision")
     public DecideResponse decide(DecideRequest request, Deadline deadline) {
-        return client.decide(request, deadline);
+        try {
+            return client.decide(request, deadline);
+        } catch (RefusedCallException e) {
+            if (!e.permanent() || Context.current().isCancelled()) {
+                throw e;
+            }
+            // the same request would be refused again: reviewed, not queued (it would block every later record)
+            LOG.errorf("the audit service refuses the decision %s (%s): it gets a blocking review and is not queued",
+                    request.getDecisionId(), e.getStatus());
+            return blockingReview(request);
+        }
     }
 
     DecideResponse failSafeDecision(DecideRequest request, Deadline deadline) {
@@ -50,6 +61,10 @@ public class AuditGateway {
         pending.addDecision(request);
         LOG.warnf("audit service unavailable: %s gets a blocking review; decision queued (%d pending)",
                 request.getDecisionId(), pending.size());
+        return blockingReview(request);
+    }
+
+    private static DecideResponse blockingReview(DecideRequest request) {
         return DecideResponse.newBuilder()
                 .setDecisionId(request.getDecisionId())
                 .setAction(AuditAction.AUDIT_ACTION_REVIEW)
@@ -74,6 +89,15 @@ public class AuditGateway {
         }
         try {
             client.recordVerdict(verdict, deadline);
+        } catch (RefusedCallException e) {
+            if (e.permanent()) {
+                LOG.errorf("the audit service refuses the verdict of %s (%s); not queued", verdict.getDecisionId(),
+                        e.getStatus());
+                return;
+            }
+            pending.addVerdict(verdict);
+            LOG.warnf("audit service refused the verdict of %s for now (%s); queued (%d pending)",
+                    verdict.getDecisionId(), e.getMessage(), pending.size());
         } catch (RuntimeException e) {
             pending.addVerdict(verdict);
             LOG.warnf("audit service unavailable recording the verdict of %s (%s); queued (%d pending)",
@@ -103,6 +127,17 @@ public class AuditGateway {
                 } else {
                     client.recordVerdict(record.verdict(), null);
                 }
+            } catch (RefusedCallException e) {
+                if (!e.permanent()) {
+                    LOG.warnf("audit reconciliation paused after %d delivered, %d pending: %s", delivered,
+                            pending.size(), e.getMessage());
+                    return delivered;
+                }
+                // re-sending cannot succeed, and waiting on it would hold back every record queued behind it
+                LOG.errorf("audit reconciliation dropped the pending %s of %s: the audit service refuses it (%s)",
+                        record.decide() != null ? "decision" : "verdict", record.decisionId(), e.getStatus());
+                pending.remove(record);
+                continue;
             } catch (RuntimeException e) {
                 LOG.warnf("audit reconciliation paused after %d delivered, %d pending: %s", delivered,
                         pending.size(), e.getMessage());

@@ -51,4 +51,16 @@ class RefusedCallExceptionTests {
         assertThat(RefusedCallException.classify(timedOut, ahead)).isSameAs(timedOut);
         assertThat(RefusedCallException.classify(timedOut, null)).isSameAs(timedOut);
     }
+
+    @Test
+    void onlyARefusalOfTheRequestItselfIsPermanent() {
+        var bad = (RefusedCallException) RefusedCallException.classify(Status.INVALID_ARGUMENT.asRuntimeException(), null);
+        var shed = (RefusedCallException) RefusedCallException.classify(Status.RESOURCE_EXHAUSTED.asRuntimeException(),
+                null);
+        var cancelled = (RefusedCallException) RefusedCallException.classify(Status.CANCELLED.asRuntimeException(), null);
+
+        assertThat(bad.permanent()).isTrue();
+        assertThat(shed.permanent()).isFalse();
+        assertThat(cancelled.permanent()).isFalse();
+    }
 }

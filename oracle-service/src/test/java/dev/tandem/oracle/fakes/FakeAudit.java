@@ -23,6 +23,11 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
 
     @Override
     public void decide(DecideRequest request, StreamObserver<DecideResponse> responses) {
+        state.attempts.add("decide:" + request.getDecisionId());
+        if (state.refuse != null) {
+            responses.onError(Status.fromCode(state.refuse).withDescription("refused by the fake").asRuntimeException());
+            return;
+        }
         if (state.down) {
             responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
             return;
@@ -44,6 +49,11 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
 
     @Override
     public void recordVerdict(RecordVerdictRequest request, StreamObserver<RecordVerdictResponse> responses) {
+        state.attempts.add("verdict:" + request.getDecisionId());
+        if (state.refuse != null) {
+            responses.onError(Status.fromCode(state.refuse).withDescription("refused by the fake").asRuntimeException());
+            return;
+        }
         if (state.down) {
             responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
             return;

@@ -4,6 +4,7 @@ import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
+import io.grpc.Status;
 import jakarta.inject.Singleton;
 
 import java.util.List;
@@ -20,6 +21,10 @@ public class FakeAuditState {
     public volatile ReviewMode mode = ReviewMode.REVIEW_MODE_BLOCKING;
     /** When true every call fails with UNAVAILABLE. */
     public volatile boolean down;
+    /** When set, every call is refused with this status (after being counted in {@link #attempts}). */
+    public volatile Status.Code refuse;
+    /** Every call that reached the fake, answered or not. */
+    public final List<String> attempts = new CopyOnWriteArrayList<>();
 
     /** Every call that reached the fake, in order: "decide:ID" and "verdict:ID". */
     public final List<String> calls = new CopyOnWriteArrayList<>();
@@ -30,6 +35,8 @@ public class FakeAuditState {
         actions.clear();
         mode = ReviewMode.REVIEW_MODE_BLOCKING;
         down = false;
+        refuse = null;
+        attempts.clear();
         calls.clear();
         decisions.clear();
         verdicts.clear();
