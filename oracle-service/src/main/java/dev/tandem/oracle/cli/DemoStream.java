@@ -91,7 +91,8 @@ final class DemoStream {
             line(StreamReport.row(last));
         }
         line("");
-        out.println(StreamReport.summary(tally.cumulative(), last, Duration.ofNanos(System.nanoTime() - start)));
+        out.println(StreamReport.summary(tally.cumulative(), last, tally.dearestWindow().orElse(null),
+                Duration.ofNanos(System.nanoTime() - start)));
         return tally.cumulative().tasks() == tasks.size();
     }
 

@@ -2,6 +2,7 @@ package dev.tandem.oracle.cli;
 
 import dev.tandem.oracle.cli.StreamTally.Row;
 import dev.tandem.oracle.cli.StreamTally.Totals;
+import dev.tandem.oracle.cli.StreamTally.Window;
 
 import java.time.Duration;
 import java.util.List;
@@ -30,8 +31,11 @@ final class StreamReport {
                 usd(b.allOracleUsd()), percent(b.costRatio()), percent(row.cumulative().costRatio()));
     }
 
-    /** The closing lines: the whole stream's figures and, when there was more than one block, the last one's. */
-    static String summary(Totals all, Row lastRow, Duration elapsed) {
+    /**
+     * The closing lines: the whole stream's figures, the last block's when there was more than one, and the
+     * dearest window of consecutive tasks when the stream was long enough to have one.
+     */
+    static String summary(Totals all, Row lastRow, Window dearest, Duration elapsed) {
         var s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%d tasks (%d failed), %d steps in %s: the oracle reviewed %s of the "
                         + "steps blocking and %s in the shadow, %d escalated;%n  cost %s USD actual vs %s USD "
@@ -42,7 +46,12 @@ final class StreamReport {
             s.append(String.format(Locale.ROOT, "; the last block (tasks %d-%d) %s", lastRow.block().first(),
                     lastRow.block().last(), percent(lastRow.block().costRatio()).strip()));
         }
-        return s.append('.').toString();
+        s.append('.');
+        if (dearest != null) {
+            s.append(String.format(Locale.ROOT, "%n  The dearest %d consecutive tasks (%d-%d) cost %s of all-oracle.",
+                    dearest.tasks(), dearest.first(), dearest.last(), percent(dearest.costRatio()).strip()));
+        }
+        return s.toString();
     }
 
     /** A progress bar such as {@code [##########..........]  50/100 tasks  1m02s, about 1m02s left}. */

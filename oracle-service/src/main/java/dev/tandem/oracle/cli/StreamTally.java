@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * Adds up a stream of task results per block of tasks (and over the whole stream), for the demo's table: how
  * many steps the oracle reviewed (blocking or shadow), how many it redid, and what the tasks cost against the
- * all-oracle baseline. Every figure comes from the tasks' {@code Execute} responses.
+ * all-oracle baseline. Every figure comes from the tasks' {@code Execute} responses. It also follows every window of
+ * {@value #WINDOW} consecutive tasks, the unit of the platform's promise that no window costs more than
+ * (1 + e) x the oracle alone, and keeps the dearest one.
  */
 final class StreamTally {
 
@@ -99,7 +101,28 @@ final class StreamTally {
     record Row(int index, Totals block, Totals cumulative) {
     }
 
+    /**
+     * The dearest window of consecutive tasks seen.
+     *
+     * @param first number (from 1) of the window's first task
+     */
+    record Window(int first, int tasks, double actualUsd, double allOracleUsd) {
+
+        int last() {
+            return first + tasks - 1;
+        }
+
+        double costRatio() {
+            return allOracleUsd > 0 ? actualUsd / allOracleUsd : Double.NaN;
+        }
+    }
+
+    static final int WINDOW = 20;
+
     private final int blockSize;
+    private final double[] windowActual = new double[WINDOW];
+    private final double[] windowOracle = new double[WINDOW];
+    private Window dearest;
     private Totals block = Totals.startingAt(1);
     private Totals cumulative = Totals.startingAt(1);
     private int blocks;
@@ -115,6 +138,7 @@ final class StreamTally {
     Optional<Row> add(TaskOutcome outcome) {
         block = block.plus(outcome);
         cumulative = cumulative.plus(outcome);
+        followWindow(outcome);
         return block.tasks() == blockSize ? Optional.of(closeBlock()) : Optional.empty();
     }
 
@@ -125,6 +149,31 @@ final class StreamTally {
 
     Totals cumulative() {
         return cumulative;
+    }
+
+    /** The window of {@value #WINDOW} consecutive tasks with the highest cost ratio; empty for a shorter stream. */
+    Optional<Window> dearestWindow() {
+        return Optional.ofNullable(dearest);
+    }
+
+    private void followWindow(TaskOutcome outcome) {
+        int n = cumulative.tasks();
+        windowActual[(n - 1) % WINDOW] = outcome.actualUsd();
+        windowOracle[(n - 1) % WINDOW] = outcome.allOracleUsd();
+        if (n < WINDOW) {
+            return;
+        }
+        // summed afresh each time: 20 additions, and no drift from adding and subtracting doubles over a long stream
+        double actual = 0;
+        double oracle = 0;
+        for (int i = 0; i < WINDOW; i++) {
+            actual += windowActual[i];
+            oracle += windowOracle[i];
+        }
+        var window = new Window(n - WINDOW + 1, WINDOW, actual, oracle);
+        if (dearest == null || window.costRatio() > dearest.costRatio()) {
+            dearest = window;
+        }
     }
 
     private Row closeBlock() {

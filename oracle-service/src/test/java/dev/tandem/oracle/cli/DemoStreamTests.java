@@ -143,11 +143,32 @@ class DemoStreamTests {
         tally.add(TaskOutcome.of(response(0.004, 0.002, step("review", "blocking", false))));
         var last = tally.add(TaskOutcome.of(response(0.001, 0.002, step("pass", "", false)))).orElseThrow();
 
-        var summary = StreamReport.summary(tally.cumulative(), last, Duration.ofSeconds(75));
+        var summary = StreamReport.summary(tally.cumulative(), last, null, Duration.ofSeconds(75));
 
         assertThat(summary).isEqualTo("2 tasks (0 failed), 2 steps in 1m15s: the oracle reviewed 50.0 % of the steps "
                 + "blocking and 0.0 % in the shadow, 0 escalated;" + System.lineSeparator()
                 + "  cost 0.005000 USD actual vs 0.004000 USD all-oracle = 125.0 %; the last block (tasks 2-2) 50.0 %.");
+    }
+
+    @Test
+    void theDearestWindowOfTwentyConsecutiveTasksIsFoundAndNamedInTheSummary() {
+        var tally = new StreamTally(25);
+        for (int i = 1; i <= 60; i++) {
+            // tasks 31-35 cost twice the oracle, everything else half of it
+            double actual = i >= 31 && i <= 35 ? 0.004 : 0.001;
+            tally.add(TaskOutcome.of(response(actual, 0.002, step("pass", "", false))));
+            if (i == 19) {
+                assertThat(tally.dearestWindow()).as("fewer tasks than a window").isEmpty();
+            }
+        }
+        var dearest = tally.dearestWindow().orElseThrow();
+
+        // every window holding all five dear tasks costs (5 x 0.004 + 15 x 0.001) / (20 x 0.002); the first is 16-35
+        assertThat(dearest.first()).isEqualTo(16);
+        assertThat(dearest.last()).isEqualTo(35);
+        assertThat(dearest.costRatio()).isCloseTo(0.035 / 0.040, offset(1e-12));
+        assertThat(StreamReport.summary(tally.cumulative(), null, dearest, Duration.ofSeconds(5)))
+                .endsWith("The dearest 20 consecutive tasks (16-35) cost 87.5 % of all-oracle.");
     }
 
     @Test
