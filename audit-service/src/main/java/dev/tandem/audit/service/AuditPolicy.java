@@ -6,13 +6,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionRequest;
 import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.calibration.CalibrationMap;
 
 /**
  * Decides whether one output is reviewed: the strictest of the forced rules, the confidence rule and the sampling
