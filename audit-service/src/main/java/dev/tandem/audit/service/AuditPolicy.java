@@ -12,7 +12,6 @@ import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.config.AuditConfig;
-import dev.tandem.calibration.CalibrationMap;
 
 /**
  * Decides whether one output is reviewed: the strictest of the forced rules, the confidence rule and the sampling
@@ -49,7 +48,7 @@ public class AuditPolicy {
     public Decision decide(DecisionRequest request, StreamRecord stream) {
         TrustState state = stream.state();
         double raw = request.rawConfidence();
-        double calibrated = CalibrationMap.apply(stream.calibration(), raw);
+        double calibrated = request.calibratedConfidence(stream.calibration());
         double lambda = stream.rawThreshold();
         double f = stream.samplingRate();
         double u = SamplingDraw.uniform(config.sampling().seed(), request.decisionId());
