@@ -55,7 +55,7 @@ public final class ProtoMapper {
     public static DecisionRequest toDomain(DecideRequest r) {
         return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
                 stream(r.hasStream(), r.getStream(), r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
-                r.hasConfidence() ? r.getConfidence() : Double.NaN, r.getRawConfidence(), r.getValidationPassed(),
+                r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(), r.getValidationPassed(),
                 r.getInputsMap(),
                 r.getCandidateOutput(), r.getInstructions());
     }

@@ -28,7 +28,7 @@ public final class RequestValidation {
         optionalId(violations, "task_id", r.taskId());
         optionalId(violations, "step_id", r.stepId());
         optionalId(violations, "tenant", r.stream().tenant());
-        if (!Double.isNaN(r.confidence())) { // NaN: not sent, the stream's map calibrates raw_confidence
+        if (r.confidence() != null) { // null: not sent, the stream's map calibrates raw_confidence
             unitInterval(violations, "confidence", r.confidence());
         }
         unitInterval(violations, "raw_confidence", r.rawConfidence());
