@@ -52,7 +52,8 @@ class ExecuteStepTests {
         }
         assertThat(sum).isCloseTo(1.0, within(0.01));
         assertThat(out.get("probabilities").size()).isEqualTo(5);
-        assertThat(response.getRawConfidence()).isEqualTo(out.get("probabilities").get("billing").asDouble(), within(1e-3));
+        assertThat(response.getRawConfidence())
+                .isEqualTo(out.get("probabilities").get("billing").asDouble(), within(1e-3));
         assertThat(response.getConfidenceMethod()).isEqualTo("label-probability");
         assertThat(response.getValidation().getPassed()).isTrue();
         assertThat(response.getValidation().getGatesList()).extracting("name")

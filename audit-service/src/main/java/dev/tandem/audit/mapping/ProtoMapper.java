@@ -55,9 +55,8 @@ public final class ProtoMapper {
     public static DecisionRequest toDomain(DecideRequest r) {
         return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
                 stream(r.hasStream(), r.getStream(), r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
-                r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(), r.getValidationPassed(),
-                r.getInputsMap(),
-                r.getCandidateOutput(), r.getInstructions());
+                r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(),
+                r.getValidationPassed(), r.getInputsMap(), r.getCandidateOutput(), r.getInstructions());
     }
 
     /** An unset or unknown verdict maps to null (refused by validation). */

@@ -231,8 +231,8 @@ public class RoutingService {
         trustEarning.executed(request.getWorkerType(), request.getTenant(), stepKey,
                 executed(outcome.backend(), selection, climbs), baseline, spent);
         BudgetStatus budget = budgetStatus(selectionRequest, request.getTenant());
-        return new DispatchResult(result, calibrated.calibrated(), selection, List.copyOf(climbs), List.copyOf(attempts), spent, baseline,
-                trace.lines(), budget);
+        return new DispatchResult(result, calibrated.calibrated(), selection, List.copyOf(climbs),
+                List.copyOf(attempts), spent, baseline, trace.lines(), budget);
     }
 
     /** The audit did not hold the step's output for review: the exploration budget releases its hold. */
