@@ -2,13 +2,21 @@ package dev.tandem.audit;
 
 import java.util.Map;
 
-/** One worker output to decide on; inputs, candidate output and instructions are optional review payload. */
+import dev.tandem.calibration.CalibrationMap;
+
+/**
+ * One worker output to decide on; inputs, candidate output and instructions are optional review payload.
+ *
+ * @param confidence the calibrated confidence the caller sent (the router's calibration of {@code rawConfidence}
+ *        with this service's map), recorded as it is; null when the caller sent none, and then this service's map
+ *        calibrates it ({@link #calibratedConfidence})
+ */
 public record DecisionRequest(
         String decisionId,
         String taskId,
         String stepId,
         StreamKey stream,
-        double confidence,
+        Double confidence,
         double rawConfidence,
         boolean validationPassed,
         Map<String, String> inputs,
@@ -21,9 +29,20 @@ public record DecisionRequest(
         instructions = instructions == null ? "" : instructions;
     }
 
-    public DecisionRequest(String decisionId, String taskId, String stepId, StreamKey stream, double confidence,
+    public DecisionRequest(String decisionId, String taskId, String stepId, StreamKey stream, Double confidence,
             double rawConfidence, boolean validationPassed) {
         this(decisionId, taskId, stepId, stream, confidence, rawConfidence, validationPassed, Map.of(), "", "");
+    }
+
+    /** The one calibrated value of the output: the caller's when it sent one, else the stream's map applied. */
+    public double calibratedConfidence(CalibrationMap streamCalibration) {
+        return confidence == null ? CalibrationMap.apply(streamCalibration, rawConfidence) : confidence;
+    }
+
+    /** The request with its calibrated confidence set. */
+    public DecisionRequest withConfidence(double calibrated) {
+        return new DecisionRequest(decisionId, taskId, stepId, stream, calibrated, rawConfidence, validationPassed,
+                inputs, candidateOutput, instructions);
     }
 
     public boolean hasPayload() {

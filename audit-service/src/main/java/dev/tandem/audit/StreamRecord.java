@@ -2,6 +2,8 @@ package dev.tandem.audit;
 
 import java.time.Instant;
 
+import dev.tandem.calibration.CalibrationMap;
+
 /**
  * The trust record of one stream, as stored in {@code streams}: its state, the decision policy in force, the drift
  * detectors and the latest estimates.

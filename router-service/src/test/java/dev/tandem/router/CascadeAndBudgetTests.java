@@ -4,9 +4,12 @@ import static dev.tandem.router.TestSupport.step;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.util.Locale;
+
 import jakarta.inject.Inject;
 
 import com.google.rpc.PreconditionFailure;
+import dev.tandem.calibration.CalibrationMap;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.CascadeMode;
@@ -99,12 +102,37 @@ class CascadeAndBudgetTests {
         assertThat(first.getRawConfidence()).isEqualTo(0.9);
         assertThat(first.getConfidence()).isCloseTo(0.42, Offset.offset(1e-9));
         assertThat(first.getOutcome()).isEqualTo(AttemptOutcome.ATTEMPT_OUTCOME_LOW_CONFIDENCE);
-        // cal-large has no map: its raw confidence is its confidence
+        // cal-large has no map: its raw confidence is its calibrated confidence
         assertThat(response.getResult().getModelId()).isEqualTo("cal-large");
-        assertThat(response.getResult().getConfidence()).isEqualTo(0.9);
+        assertThat(response.hasCalibratedConfidence()).isTrue();
+        assertThat(response.getCalibratedConfidence()).isEqualTo(0.9);
         assertThat(response.getResult().getRawConfidence()).isEqualTo(0.9);
         assertThat(response.getTraceList()).anySatisfy(l -> assertThat(l).contains("calibrated confidence 0.900 -> "
                 + "0.420 (isotonic map of stream cal-small/calib-test/, 250 reviews)"));
+    }
+
+    @Test
+    @SuppressWarnings("deprecation") // the result's confidence, as oracles of the first v1 read it
+    void theOutputGetsOneCalibratedValueTheAuditsFitThroughTheSharedMap() {
+        learning.poll();
+
+        DispatchResponse response = router.dispatch(step("calib-test").setCascade(CascadeMode.CASCADE_MODE_OFF)
+                .build());
+
+        // FakeAudit's fit for cal-small/calib-test, applied by the code the audit service fits and applies it with
+        double expected = new CalibrationMap("ISOTONIC", new double[] {0.5, 1.0}, new double[] {0.1, 0.5}, 250, 0, 0,
+                0, 0, 0, null).apply(0.9);
+        assertThat(response.getResult().getModelId()).isEqualTo("cal-small");
+        // cal-small answers as a worker of the first v1: its raw confidence only in the deprecated field
+        assertThat(response.getResult().getRawConfidence()).isEqualTo(0.9);
+        assertThat(response.getCalibratedConfidence()).isEqualTo(expected);
+        assertThat(response.getAttemptsList()).singleElement().satisfies(a -> {
+            assertThat(a.getConfidence()).isEqualTo(expected);
+            assertThat(a.getRawConfidence()).isEqualTo(0.9);
+        });
+        assertThat(response.getTraceList()).anySatisfy(l -> assertThat(l).contains(String.format(Locale.ROOT,
+                "calibrated confidence 0.900 -> %.3f (isotonic map of stream cal-small/calib-test/", expected)));
+        assertThat(response.getResult().getConfidence()).isEqualTo(expected);
     }
 
     @Test

@@ -35,10 +35,13 @@ import io.grpc.stub.StreamObserver;
  * In STEADY mode the model id scripts the behaviour, so one pool can play every failure:
  * {@code *-unavailable}, {@code *-deadline}, {@code *-ratelimited} (RESOURCE_EXHAUSTED with a 400 ms RetryInfo),
  * {@code *-status-<code>} (e.g. {@code -status-permission_denied}), {@code *-lowconf} (confidence 0.2),
+ * {@code cal-small} (answers as a worker of the first v1 that sent its raw confidence only in the since deprecated
+ * {@code confidence} field; every other model sends only {@code raw_confidence}, as workers do now),
  * {@code *-invalid-output} (a validation gate fails), {@code *-slow} (answers after 1.5 s, or when cancelled),
  * {@code *-flaky-once} (UNAVAILABLE on the first call of each step, then fine), {@code *-switch} (fails while the
  * pool's switch is off; a step of worker type {@code fake-control} with input {@code fail=true|false} flips it).
  */
+@SuppressWarnings("deprecation") // plays a worker of the first v1 too
 public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
 
     /** How the pool behaves. */
@@ -148,11 +151,15 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
         Deadline deadline = Context.current().getDeadline();
         long deadlineMs = deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS);
         double confidence = lowConfidence ? 0.2 : 0.9;
-        observer.onNext(ExecuteStepResponse.newBuilder()
+        ExecuteStepResponse.Builder scored = ExecuteStepResponse.newBuilder();
+        if (model.equals("cal-small")) {
+            scored.setConfidence(confidence);
+        } else {
+            scored.setRawConfidence(confidence);
+        }
+        observer.onNext(scored
                 .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
                         + ",\"deadline_ms\":" + deadlineMs + "}")
-                .setConfidence(confidence)
-                .setRawConfidence(confidence)
                 .setConfidenceMethod("fake")
                 .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
                         .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))

@@ -52,7 +52,8 @@ class ExecuteStepTests {
         }
         assertThat(sum).isCloseTo(1.0, within(0.01));
         assertThat(out.get("probabilities").size()).isEqualTo(5);
-        assertThat(response.getConfidence()).isEqualTo(out.get("probabilities").get("billing").asDouble(), within(1e-3));
+        assertThat(response.getRawConfidence())
+                .isEqualTo(out.get("probabilities").get("billing").asDouble(), within(1e-3));
         assertThat(response.getConfidenceMethod()).isEqualTo("label-probability");
         assertThat(response.getValidation().getPassed()).isTrue();
         assertThat(response.getValidation().getGatesList()).extracting("name")
@@ -85,7 +86,7 @@ class ExecuteStepTests {
         var ambiguous = worker.executeStep(step("classify", Map.of("text",
                 "I have a question about something."), CHEAP).build());
 
-        assertThat(ambiguous.getConfidence()).isLessThan(clear.getConfidence());
+        assertThat(ambiguous.getRawConfidence()).isLessThan(clear.getRawConfidence());
     }
 
     @Test
@@ -101,7 +102,7 @@ class ExecuteStepTests {
         assertThat(out.get("missing")).extracting(JsonNode::asText).containsExactly("phone");
         assertThat(response.getValidation().getPassed()).isTrue();
         // Two of three requested fields found, each unambiguous.
-        assertThat(response.getConfidence()).isCloseTo(2.0 / 3, within(1e-6));
+        assertThat(response.getRawConfidence()).isCloseTo(2.0 / 3, within(1e-6));
     }
 
     @Test
@@ -111,7 +112,7 @@ class ExecuteStepTests {
         var response = worker.executeStep(step("extract", Map.of("text", text, "fields", "email"), ORACLE).build());
 
         assertThat(output(response).at("/fields/email").asText()).isEqualTo("maria.lopez@gmail.com");
-        assertThat(response.getConfidence()).isBetween(0.0, 1.0).isLessThan(1.0);
+        assertThat(response.getRawConfidence()).isBetween(0.0, 1.0).isLessThan(1.0);
     }
 
     @Test
@@ -128,7 +129,7 @@ class ExecuteStepTests {
         out.get("sentences").forEach(s -> assertThat(text).contains(s.asText()));
         assertThat(out.get("summary").asText()).doesNotContain("weather");
         assertThat(response.getValidation().getPassed()).isTrue();
-        assertThat(response.getConfidence()).isBetween(0.5, 1.0);
+        assertThat(response.getRawConfidence()).isBetween(0.5, 1.0);
     }
 
     @Test
@@ -143,7 +144,7 @@ class ExecuteStepTests {
         assertThat(output(faithful).get("checked").asInt()).isEqualTo(2);
         assertThat(output(invented).get("valid").asBoolean()).isFalse();
         assertThat(output(invented).get("unsupported")).extracting(JsonNode::asText).containsExactly("john@evil.org");
-        assertThat(invented.getConfidence()).isLessThan(faithful.getConfidence());
+        assertThat(invented.getRawConfidence()).isLessThan(faithful.getRawConfidence());
     }
 
     @Test
@@ -156,7 +157,7 @@ class ExecuteStepTests {
         assertThat(first.getFromCheckpoint()).isFalse();
         assertThat(retry.getFromCheckpoint()).isTrue();
         assertThat(retry.getOutput()).isEqualTo(first.getOutput());
-        assertThat(retry.getConfidence()).isEqualTo(first.getConfidence());
+        assertThat(retry.getRawConfidence()).isEqualTo(first.getRawConfidence());
         assertThat(retry.getPhasesList()).extracting(WorkflowPhase::getName).containsExactly("preflight", "checkpoint");
         assertThat(nextAttempt.getFromCheckpoint()).isFalse();
     }

@@ -116,7 +116,8 @@ class LlmStepTests {
         // billing 0.6 + Billing 0.1 vs shipping 0.2, over the five declared labels
         assertThat(response.getRawConfidence()).isCloseTo(0.7 / 0.9, within(1e-3));
         assertThat(out.at("/probabilities/shipping").asDouble()).isCloseTo(0.2 / 0.9, within(1e-3));
-        assertThat(response.getConfidence()).isEqualTo(response.getRawConfidence());
+        assertThat(response.hasField(ExecuteStepResponse.getDescriptor().findFieldByName("confidence")))
+                .as("the deprecated duplicate of raw_confidence is not sent").isFalse();
         assertThat(response.getConfidenceMethod()).isEqualTo("label-probability");
         assertThat(response.getValidation().getPassed()).isTrue();
         assertThat(response.getUsage().getInputTokens()).isEqualTo(44);
@@ -164,8 +165,8 @@ class LlmStepTests {
         assertThat(sure.getConfidenceMethod()).isEqualTo("answer-span-quantile");
         assertThat(sure.getValidation().getPassed()).isTrue();
         assertThat(doubtful.getValidation().getPassed()).isTrue();
-        assertThat(sure.getConfidence()).isGreaterThan(0.9);
-        assertThat(doubtful.getConfidence()).isLessThan(sure.getConfidence()).isLessThan(0.6);
+        assertThat(sure.getRawConfidence()).isGreaterThan(0.9);
+        assertThat(doubtful.getRawConfidence()).isLessThan(sure.getRawConfidence()).isLessThan(0.6);
     }
 
     @Test
@@ -195,7 +196,7 @@ class LlmStepTests {
                 "stub-vllm-nologprobs").build());
 
         assertThat(response.getConfidenceMethod()).isEqualTo("verbalized-confidence");
-        assertThat(response.getConfidence()).isCloseTo(0.83, within(1e-9));
+        assertThat(response.getRawConfidence()).isCloseTo(0.83, within(1e-9));
         assertThat(JSON.readTree(response.getOutput()).has("confidence")).isFalse();
         ModelStubs.server.verify(postRequestedFor(urlEqualTo(CHAT))
                 .withRequestBody(matchingJsonPath("$.response_format.json_schema.schema.required[1]", equalTo("confidence")))
@@ -219,7 +220,7 @@ class LlmStepTests {
         assertThat(JSON.readTree(response.getOutput()).get("answer").asDouble()).isEqualTo(24.0);
         assertThat(response.getConfidenceMethod()).isEqualTo("arithmetic-evidence");
         assertThat(response.getValidation().getPassed()).isTrue();
-        assertThat(response.getConfidence()).isCloseTo(5.0 / 6.0, within(1e-9));
+        assertThat(response.getRawConfidence()).isCloseTo(5.0 / 6.0, within(1e-9));
         assertThat(response.getUsage().getCachedInputTokens()).isEqualTo(1024);
         ModelStubs.server.verify(postRequestedFor(urlEqualTo(MESSAGES))
                 .withRequestBody(matchingJsonPath("$.tool_choice.name", equalTo("answer")))

@@ -65,7 +65,8 @@ class ReplayStepTests {
         assertThat(response.getConfidenceMethod()).isEqualTo("arithmetic-evidence");
         // (2 calculations + final answer + its agreement with the last one, all holding: 4 + 1) / (4 + 2)
         assertThat(response.getRawConfidence()).isEqualTo(5.0 / 6.0, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(response.getConfidence()).isEqualTo(response.getRawConfidence());
+        assertThat(response.hasField(ExecuteStepResponse.getDescriptor().findFieldByName("confidence")))
+                .as("the deprecated duplicate of raw_confidence is not sent").isFalse();
         assertThat(response.getUsage().getEstimated()).isTrue();
         assertThat(response.getUsage().getInputTokens()).isGreaterThan(20);
         assertThat(response.getUsage().getOutputTokens()).isBetween(20L, 60L);
@@ -83,7 +84,7 @@ class ReplayStepTests {
         assertThat(gate(wrong, "arithmetic").getPassed()).isFalse();
         assertThat(gate(wrong, "arithmetic").getDetail()).contains("36 - 5 = 30 (computes to 31)");
         assertThat(gate(wrong, "final-answer").getPassed()).isTrue();
-        assertThat(wrong.getConfidence()).isLessThan(sound.getConfidence());
+        assertThat(wrong.getRawConfidence()).isLessThan(sound.getRawConfidence());
     }
 
     @Test
@@ -97,7 +98,7 @@ class ReplayStepTests {
         var none = solve("A train travels 60 miles per hour for 2.5 hours. How far does it go?", "replay-fixture");
         assertThat(gate(none, "final-answer").getPassed()).isFalse();
         assertThat(gate(none, "schema").getPassed()).isFalse();
-        assertThat(none.getConfidence()).isLessThan(inconsistent.getConfidence());
+        assertThat(none.getRawConfidence()).isLessThan(inconsistent.getRawConfidence());
     }
 
     @Test
@@ -125,8 +126,8 @@ class ReplayStepTests {
                 assertThat(jsonl.getUsage().getReportedCostUsd()).isEqualTo(costs.get(question));
             }
             var tokensOnly = jsonl.getUsage().toBuilder().clearReportedCostUsd().build();
-            assertThat(List.of(jsonl.getOutput(), jsonl.getConfidence(), jsonl.getValidation(), tokensOnly))
-                    .isEqualTo(List.of(csv.getOutput(), csv.getConfidence(), csv.getValidation(), csv.getUsage()));
+            assertThat(List.of(jsonl.getOutput(), jsonl.getRawConfidence(), jsonl.getValidation(), tokensOnly))
+                    .isEqualTo(List.of(csv.getOutput(), csv.getRawConfidence(), csv.getValidation(), csv.getUsage()));
             // everything the step returns, less the model's own id and file name and the run's timings
             assertThat(comparable(flipped)).isEqualTo(comparable(jsonl));
         }

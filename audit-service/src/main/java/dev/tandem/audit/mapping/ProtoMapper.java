@@ -6,7 +6,6 @@ import com.google.protobuf.Timestamp;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.ReviewTask;
 import dev.tandem.audit.StateChange;
@@ -19,6 +18,7 @@ import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.calibration.CalibrationMap;
 import dev.tandem.proto.audit.v1.Calibration;
 import dev.tandem.proto.audit.v1.CalibrationKnot;
 import dev.tandem.proto.audit.v1.CalibrationMethod;
@@ -55,8 +55,8 @@ public final class ProtoMapper {
     public static DecisionRequest toDomain(DecideRequest r) {
         return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
                 stream(r.hasStream(), r.getStream(), r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
-                r.getConfidence(), r.getRawConfidence(), r.getValidationPassed(), r.getInputsMap(),
-                r.getCandidateOutput(), r.getInstructions());
+                r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(),
+                r.getValidationPassed(), r.getInputsMap(), r.getCandidateOutput(), r.getInstructions());
     }
 
     /** An unset or unknown verdict maps to null (refused by validation). */

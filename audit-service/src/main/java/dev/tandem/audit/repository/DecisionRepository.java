@@ -88,7 +88,9 @@ public class DecisionRepository {
                     r.stream().workerType(), r.stream().tenant(), d.requestTenant(), r.confidence(),
                     r.rawConfidence(), r.validationPassed(), x.action().name(), x.reason().name(), x.mode().name(),
                     x.samplingProbability(), Math.min(1, Math.max(0, x.confidenceThreshold())), x.state().name(),
-                    x.explanation(), x.calibratedConfidence(), x.rawThreshold(), x.thresholdCertified(),
+                    // calibrated_confidence held the audit's own calibration while the router calibrated too; the one
+                    // calibrated value is now in confidence, and reads fall back to it when this column is null
+                    x.explanation(), null, x.rawThreshold(), x.thresholdCertified(),
                     x.blockingProbability(), x.certificationSample() };
             for (int col = 0; col < INSERT_PARAMS; col++) {
                 columns[col][row] = values[col];

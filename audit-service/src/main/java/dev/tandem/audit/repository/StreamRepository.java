@@ -16,10 +16,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
+import dev.tandem.calibration.CalibrationMap;
 
 /**
  * The {@code streams} table: trust records and the decision policy in force. Longer than most classes because it

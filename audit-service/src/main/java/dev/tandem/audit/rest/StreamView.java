@@ -2,8 +2,8 @@ package dev.tandem.audit.rest;
 
 import java.time.Instant;
 
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.StreamRecord;
+import dev.tandem.calibration.CalibrationMap;
 
 /** A stream's trust record and policy as the admin API shows it. */
 public record StreamView(

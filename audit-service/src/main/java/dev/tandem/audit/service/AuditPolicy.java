@@ -6,7 +6,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionRequest;
 import dev.tandem.audit.ReviewMode;
@@ -49,7 +48,7 @@ public class AuditPolicy {
     public Decision decide(DecisionRequest request, StreamRecord stream) {
         TrustState state = stream.state();
         double raw = request.rawConfidence();
-        double calibrated = CalibrationMap.apply(stream.calibration(), raw);
+        double calibrated = request.calibratedConfidence(stream.calibration());
         double lambda = stream.rawThreshold();
         double f = stream.samplingRate();
         double u = SamplingDraw.uniform(config.sampling().seed(), request.decisionId());

@@ -144,9 +144,11 @@ public class DecisionService {
                 .thenCompose(policy -> attempt(asked, request, policy, started));
     }
 
-    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, DecisionRequest request,
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, DecisionRequest onStream,
             StreamRecord policy, long started) {
-        Decision decision = auditPolicy.decide(request, policy);
+        Decision decision = auditPolicy.decide(onStream, policy);
+        // the ledger records the one calibrated value: the router's, as sent, or the stream's map applied here
+        DecisionRequest request = onStream.withConfidence(decision.calibratedConfidence());
         double increment = Double.NaN;
         if (policy.confidenceReference() != null
                 && (policy.state() == TrustState.NORMAL || policy.state() == TrustState.REDUCED)) {

@@ -9,12 +9,13 @@ import java.util.Objects;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.WindowEntry;
 import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.calibration.CalibrationMap;
+import dev.tandem.calibration.Calibrator;
 
 /**
  * Refits a stream's decision policy from its evidence window (every {@code fit.every-verdicts} verdicts, and
@@ -36,6 +37,9 @@ import dev.tandem.audit.config.AuditConfig;
  */
 @ApplicationScoped
 public class PolicyFitter {
+
+    /** The calibration's held-out share is drawn from the decision id under its own seed, so a refit keeps it. */
+    private static final String CALIBRATION_HOLDOUT_SEED = "tandem-calibration-holdout";
 
     private final AuditConfig config;
 
@@ -68,7 +72,8 @@ public class PolicyFitter {
                         1.0 / Math.max(e.samplingProbability(), 1e-9)));
             }
         }
-        CalibrationMap calibration = Calibrator.fit(reviewed, fit.calibrationMinVerdicts(), fit.calibrationHoldout(),
+        CalibrationMap calibration = Calibrator.fit(reviewed, fit.calibrationMinVerdicts(),
+                sample -> SamplingDraw.uniform(CALIBRATION_HOLDOUT_SEED, sample.id()) < fit.calibrationHoldout(),
                 fit.eceBins(), now);
         // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
         // since the alarm would absorb the very drift under test.

@@ -28,7 +28,9 @@ public final class RequestValidation {
         optionalId(violations, "task_id", r.taskId());
         optionalId(violations, "step_id", r.stepId());
         optionalId(violations, "tenant", r.stream().tenant());
-        unitInterval(violations, "confidence", r.confidence());
+        if (r.confidence() != null) { // null: not sent, the stream's map calibrates raw_confidence
+            unitInterval(violations, "confidence", r.confidence());
+        }
         unitInterval(violations, "raw_confidence", r.rawConfidence());
         long payload = (long) r.candidateOutput().length() + r.instructions().length();
         for (var e : r.inputs().entrySet()) {

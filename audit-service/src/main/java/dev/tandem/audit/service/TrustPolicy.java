@@ -7,13 +7,13 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.OnboardingEvidence;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.calibration.CalibrationMap;
 
 /**
  * Graduated trust per stream: continuous sampling plans (Dodge's CSP-1 and CSP-2, Lieberman &amp; Solomon's

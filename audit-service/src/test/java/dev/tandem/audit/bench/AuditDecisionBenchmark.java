@@ -14,7 +14,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionRequest;
 import dev.tandem.audit.StreamKey;
@@ -24,6 +23,7 @@ import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.service.AuditPolicy;
 import dev.tandem.audit.service.TrustPolicy;
 import dev.tandem.audit.simulation.SimConfigs;
+import dev.tandem.calibration.CalibrationMap;
 
 /**
  * One audit decision of the shipped policy ({@link AuditPolicy#decide}), the CPU part of every {@code Decide}

@@ -2,6 +2,7 @@ package dev.tandem.audit.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,11 +21,15 @@ import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.calibration.CalibrationMap;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.AuditReason;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
+import dev.tandem.proto.audit.v1.Calibration;
+import dev.tandem.proto.audit.v1.CalibrationKnot;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.DecisionRecord;
 import dev.tandem.proto.audit.v1.GetStreamRequest;
 import dev.tandem.proto.audit.v1.ListDecisionsRequest;
 import dev.tandem.proto.audit.v1.ListStateChangesRequest;
@@ -304,6 +309,38 @@ class AuditGrpcServiceTests {
         assertThatThrownBy(() -> audit.listDecisions(ListDecisionsRequest.newBuilder().setPageSize(-1).build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                         e -> assertThat(fieldViolations(e)).containsExactly("page_size"));
+    }
+
+    @Test
+    void theLedgerRecordsTheCalibratedConfidenceTheCallerSentElseTheStreamsMapOfTheRawConfidence() {
+        String type = "calibrate";
+        for (int i = 1; i <= 95; i++) {
+            String id = "fit-" + i;
+            audit.decide(request(id, type, i % 2 == 0 ? 0.6 : 0.95));
+            audit.recordVerdict(verdict(id, Verdict.VERDICT_ACCEPTED));
+        }
+        Calibration fitted = stream(type).getCalibration();
+        assertThat(fitted.getKnotsCount()).isPositive();
+        // the published fit, applied by the code the router applies it with
+        CalibrationMap published = new CalibrationMap(fitted.getMethod().name(),
+                fitted.getKnotsList().stream().mapToDouble(CalibrationKnot::getRaw).toArray(),
+                fitted.getKnotsList().stream().mapToDouble(CalibrationKnot::getCalibrated).toArray(),
+                fitted.getSamples(), 0, 0, 0, 0, 0, null);
+
+        // a caller that did not calibrate: the stream's map of raw 0.5 (every review accepted: above 0.5)
+        DecideResponse byAudit = audit.decide(request("t7/" + type + "/1", type, 0.5).toBuilder().clearConfidence()
+                .build());
+        // the router's calibration, as the oracle sends it: recorded as sent, not calibrated again
+        DecideResponse byRouter = audit.decide(request("t7/" + type + "/2", type, 0.5).toBuilder().setConfidence(0.42)
+                .build());
+
+        assertThat(byAudit.getCalibratedConfidence()).isEqualTo(published.apply(0.5)).isGreaterThan(0.5);
+        assertThat(byRouter.getCalibratedConfidence()).isEqualTo(0.42);
+        assertThat(audit.listDecisions(ListDecisionsRequest.newBuilder().setTaskId("t7").build()).getDecisionsList())
+                .extracting(DecisionRecord::getDecisionId, DecisionRecord::getConfidence,
+                        DecisionRecord::getRawConfidence)
+                .containsExactlyInAnyOrder(tuple("t7/" + type + "/1", published.apply(0.5), 0.5),
+                        tuple("t7/" + type + "/2", 0.42, 0.5));
     }
 
     static DecideRequest request(String decisionId, String workerType, double confidence) {

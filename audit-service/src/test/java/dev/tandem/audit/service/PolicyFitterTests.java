@@ -128,7 +128,7 @@ class PolicyFitterTests {
         int n = 0;
         for (WindowEntry e : window.subList(from, to)) {
             if (e.reviewed()) {
-                sum += DriftDetectors.reference(1 - dev.tandem.audit.CalibrationMap.apply(s.calibration(),
+                sum += DriftDetectors.reference(1 - dev.tandem.calibration.CalibrationMap.apply(s.calibration(),
                         e.rawConfidence()), s.calibration().referenceLogOdds(), 0.002);
                 n++;
             }

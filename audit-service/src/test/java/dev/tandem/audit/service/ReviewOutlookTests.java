@@ -10,7 +10,6 @@ import java.util.Map;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
@@ -19,6 +18,7 @@ import dev.tandem.audit.Verdict;
 import dev.tandem.audit.WindowEntry;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.simulation.SimConfigs;
+import dev.tandem.calibration.CalibrationMap;
 import org.junit.jupiter.api.Test;
 
 /** What a stream's next output will cost in reviews (the router prices candidates with it), and its target A. */

@@ -3,7 +3,6 @@ package dev.tandem.audit.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.WindowEntry;
@@ -133,34 +131,6 @@ class StatisticsTests {
         assertThat(ThresholdCertifier.pValue(0, 230, 0.01)).isCloseTo(Math.pow(0.99, 230), within(1e-12));
         assertThat(ThresholdCertifier.pValue(3, 0, 0.01)).isEqualTo(1.0);
         assertThat(ThresholdCertifier.pValue(3, 10, 1.0)).isZero();
-    }
-
-    @Test
-    void weightedCalibrationLowersEceOnAHeldOutSplit() {
-        SimulatedWorker worker = new SimulatedWorker(0.05, 2.0, 0.5);
-        SplittableRandom rng = new SplittableRandom(5);
-        List<Calibrator.Sample> samples = new ArrayList<>();
-        int id = 0;
-        while (samples.size() < 3000) {
-            SimulatedWorker.Output o = worker.next(rng);
-            // oversample low confidence as the policy does: all under 0.8, 10 % of the rest
-            double pi = o.raw() < 0.8 ? 1.0 : 0.1;
-            if (rng.nextDouble() < pi) {
-                samples.add(new Calibrator.Sample("s" + id, o.raw(), !o.wrong(), 1 / pi));
-            }
-            id++;
-        }
-        CalibrationMap map = Calibrator.fit(samples, 50, 0.3, 10, Instant.EPOCH);
-        assertThat(map).isNotNull();
-        assertThat(map.heldOut()).isBetween(700L, 1100L);
-        assertThat(map.eceCalibrated()).isLessThan(map.eceRaw() / 2);
-        assertThat(map.brierCalibrated()).isLessThan(map.brierRaw());
-        for (int i = 1; i < map.raw().length; i++) {
-            assertThat(map.raw()[i]).isGreaterThan(map.raw()[i - 1]);
-            assertThat(map.calibrated()[i]).isGreaterThanOrEqualTo(map.calibrated()[i - 1]);
-        }
-        assertThat(map.apply(-1)).isEqualTo(map.calibrated()[0]);
-        assertThat(map.apply(2)).isEqualTo(map.calibrated()[map.calibrated().length - 1]);
     }
 
     @Test

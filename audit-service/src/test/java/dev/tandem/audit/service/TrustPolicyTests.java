@@ -9,12 +9,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.CalibrationMap;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.simulation.SimConfigs;
+import dev.tandem.calibration.CalibrationMap;
 
 /** Every trust-state transition, one test each, with the reasons they record. */
 class TrustPolicyTests {

@@ -102,9 +102,12 @@ public class StepRunner {
             double workerMs = dispatched.getResult().getLatencyMs();
             failedAttempts.addAll(failed(dispatched.getAttemptsList()));
             var result = dispatched.getResult();
+            // the one calibrated value of the output: what the router's cascade compared, the StepResult reports
+            // and the audit ledger records
+            double confidence = calibratedConfidence(dispatched);
             var executedBy = executedBy(result.getModelId(), dispatched.getDecision().getPoolId());
             ctx.events().stepFinished(StepFinished.newBuilder().setStepId(step.getId()).setExecutedBy(executedBy)
-                    .setConfidence(result.getConfidence()).setRouting(dispatched.getDecision().getExplanation())
+                    .setConfidence(confidence).setRouting(dispatched.getDecision().getExplanation())
                     .setValidationPassed(result.getValidation().getPassed()).build());
             if (escalated) {
                 ctx.events().stepEscalated(step.getId(), "dispatch failed after the router's failover", executedBy);
@@ -124,7 +127,7 @@ public class StepRunner {
                         step.getWorkerType(), executedBy, durationMs, escalated ? ", escalated" : "");
                 return new StepOutcome(StepResult.newBuilder().setStepId(step.getId())
                         .setWorkerType(step.getWorkerType()).setExecutedBy(executedBy)
-                        .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
+                        .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                         .setAudit(auditOutcome).setEscalated(escalated).setOutput(result.getOutput())
                         .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
                         .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
@@ -136,7 +139,7 @@ public class StepRunner {
                     .setTaskId(ctx.taskId()).setStepId(step.getId()).setStream(StreamKey.newBuilder()
                             .setWorkerBackend(result.getModelId()).setWorkerType(step.getWorkerType())
                             .setTenant(ctx.tenant()))
-                    .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
+                    .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                     .setValidationPassed(result.getValidation().getPassed()).putAllInputs(inputs)
                     .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build(),
                     ctx.deadline());
@@ -211,12 +214,12 @@ public class StepRunner {
             double durationMs = (System.nanoTime() - started) / 1e6;
             metrics.step(step.getWorkerType(), escalated, Duration.ofNanos(System.nanoTime() - started));
             LOG.infof("step %s (%s) done by %s in %.0f ms: confidence %.2f, audit %s/%s%s, %d failed attempts",
-                    step.getId(), step.getWorkerType(), executedBy, durationMs, result.getConfidence(),
+                    step.getId(), step.getWorkerType(), executedBy, durationMs, confidence,
                     auditOutcome.getDecision(), auditOutcome.getReason(), escalated ? ", escalated" : "",
                     failedAttempts.size());
             return new StepOutcome(StepResult.newBuilder().setStepId(step.getId())
                     .setWorkerType(step.getWorkerType()).setExecutedBy(executedBy)
-                    .setConfidence(result.getConfidence()).setRawConfidence(result.getRawConfidence())
+                    .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                     .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
                     .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
                     .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
@@ -225,6 +228,16 @@ public class StepRunner {
         } finally {
             MDC.remove("taskId");
         }
+    }
+
+    /**
+     * The router's calibrated confidence of the dispatched output; a router of the first v1 sent it in the
+     * result's (since deprecated) confidence field.
+     */
+    @SuppressWarnings("deprecation")
+    static double calibratedConfidence(DispatchResponse dispatched) {
+        return dispatched.hasCalibratedConfidence() ? dispatched.getCalibratedConfidence()
+                : dispatched.getResult().getConfidence();
     }
 
     /** True when the model that produced the output is of the oracle tier (per the router's decisions). */

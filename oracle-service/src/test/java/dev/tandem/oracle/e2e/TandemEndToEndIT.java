@@ -2,6 +2,7 @@ package dev.tandem.oracle.e2e;
 
 import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecisionRecord;
 import dev.tandem.proto.audit.v1.GetStreamRequest;
 import dev.tandem.proto.audit.v1.ListDecisionsRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
@@ -411,6 +412,39 @@ class TandemEndToEndIT {
         assertThat(step.getAudit().getDecision()).isEqualTo("review");
         assertThat(step.getAudit().getMode()).isEqualTo("blocking");
         assertThat(step.getAudit().getVerdict()).as("reviewed before release").isIn("accepted", "rejected");
+
+        // One calibrated value per output, the router's with the audit's map of the stream: the StepResult and the
+        // ledger carry the same one, for this step (its stream has a map now) and every audited step before it.
+        responses.add(response);
+        var ledgerChannel = channel(audit.port);
+        try {
+            var ledger = AuditServiceGrpc.newBlockingStub(ledgerChannel);
+            int compared = 0;
+            for (var r : responses) {
+                Map<String, DecisionRecord> recorded = new HashMap<>();
+                ledger.withDeadlineAfter(10, TimeUnit.SECONDS).listDecisions(ListDecisionsRequest.newBuilder()
+                        .setTaskId(r.getTaskId()).setPageSize(1000).build()).getDecisionsList()
+                        .forEach(d -> recorded.put(d.getStepId(), d));
+                for (var s : r.getStepsList()) {
+                    var d = recorded.get(s.getStepId());
+                    if (d == null) {
+                        continue; // the oracle tier is not audited
+                    }
+                    assertThat(d.getConfidence()).as("%s/%s calibrated", r.getTaskId(), s.getStepId())
+                            .isEqualTo(s.getConfidence());
+                    assertThat(d.getRawConfidence()).as("%s/%s raw", r.getTaskId(), s.getStepId())
+                            .isEqualTo(s.getRawConfidence());
+                    compared++;
+                }
+            }
+            assertThat(compared).isPositive();
+            var last = ledger.withDeadlineAfter(10, TimeUnit.SECONDS).listDecisions(ListDecisionsRequest.newBuilder()
+                    .setTaskId(response.getTaskId()).build()).getDecisionsList();
+            assertThat(last).singleElement()
+                    .satisfies(d -> assertThat(d.getConfidence()).isEqualTo(step.getConfidence()));
+        } finally {
+            ledgerChannel.shutdownNow();
+        }
     }
 
     private static boolean isTrusted(TrustState state) {

@@ -43,7 +43,9 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
                         : AuditReason.AUDIT_REASON_PROBATION)
                 .setMode(review ? state.mode : ReviewMode.REVIEW_MODE_UNSPECIFIED)
                 .setSamplingProbability(review ? 1.0 : 0.1).setConfidenceThreshold(0.5)
-                .setState(TrustState.TRUST_STATE_NORMAL).setExplanation("fake decision").build());
+                .setState(TrustState.TRUST_STATE_NORMAL).setExplanation("fake decision")
+                // as the audit service: the caller's calibrated confidence, recorded as sent
+                .setCalibratedConfidence(request.getConfidence()).build());
         responses.onCompleted();
     }
 

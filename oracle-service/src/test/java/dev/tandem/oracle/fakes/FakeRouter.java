@@ -36,6 +36,7 @@ import java.util.Map;
  * test sets, costs from token counts at the catalog prices, and failover recorded as attempts.
  */
 @GrpcService
+@SuppressWarnings("deprecation") // plays a router of the first v1 too
 public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
 
     public static final String WORKER = "embedded-minilm";
@@ -85,9 +86,15 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
             long out = tokens(output);
             double cost = price(model, in, out);
             double confidence = oracleTier ? 0.97 : state.confidence.getOrDefault(request.getWorkerType(), 0.9);
+            // the calibrated value in calibrated_confidence, or (a router of the first v1) in the result's
+            // deprecated confidence field; the raw confidence a little above it (an overconfident worker)
+            var result = ExecuteStepResponse.newBuilder().setOutput(output)
+                    .setRawConfidence(Math.min(1, confidence + 0.02)).setModelId(model);
+            if (state.firstV1Router) {
+                result.setConfidence(confidence);
+            }
             var response = DispatchResponse.newBuilder()
-                    .setResult(ExecuteStepResponse.newBuilder().setOutput(output).setConfidence(confidence)
-                            .setRawConfidence(Math.min(1, confidence + 0.02)).setModelId(model)
+                    .setResult(result
                             .setValidation(ValidationReport.newBuilder().setPassed(true))
                             .setUsage(TokenUsage.newBuilder().setInputTokens(in).setOutputTokens(out)))
                     .setDecision(RouteDecision.newBuilder().setModelId(model).setPoolId(POOL)
@@ -95,6 +102,9 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                             .setExplanation("fake: " + model + " on " + POOL + " is the cheapest eligible"))
                     .setCostUsd(cost)
                     .setOracleBaselineUsd(price(ORACLE, in, out));
+            if (!state.firstV1Router) {
+                response.setCalibratedConfidence(confidence);
+            }
             if (oracleTier) {
                 response.addAttempts(Attempt.newBuilder().setModelId(WORKER).setPoolId(POOL)
                         .setOutcome(AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED).setError("fake failure"));

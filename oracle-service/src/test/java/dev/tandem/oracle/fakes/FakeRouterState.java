@@ -46,6 +46,8 @@ public class FakeRouterState {
     public final AtomicInteger maxInFlight = new AtomicInteger();
     public final AtomicInteger listWorkerTypesCalls = new AtomicInteger();
     public volatile boolean listWorkerTypesDown;
+    /** Answer as a router of the first v1: the calibrated confidence in the result's deprecated field. */
+    public volatile boolean firstV1Router;
 
     public void reset() {
         confidence.clear();
@@ -65,5 +67,6 @@ public class FakeRouterState {
         inFlight.set(0);
         maxInFlight.set(0);
         listWorkerTypesDown = false;
+        firstV1Router = false;
     }
 }

@@ -50,10 +50,15 @@ public class RoutingService {
 
     private static final Logger LOG = Logger.getLogger(RoutingService.class);
 
-    /** A successful dispatch with its routing and cost. */
-    public record DispatchResult(ExecuteStepResponse result, Selection selection, List<Selection> cascadeSelections,
-                                 List<Attempt> attempts, double costUsd, double oracleBaselineUsd, List<String> trace,
-                                 BudgetStatus budget) {
+    /**
+     * A successful dispatch with its routing and cost.
+     *
+     * @param calibratedConfidence the result's raw confidence through the audit's map of its stream: the one
+     *        calibrated value of the output, which the cascade compared and the oracle reports and records
+     */
+    public record DispatchResult(ExecuteStepResponse result, double calibratedConfidence, Selection selection,
+                                 List<Selection> cascadeSelections, List<Attempt> attempts, double costUsd,
+                                 double oracleBaselineUsd, List<String> trace, BudgetStatus budget) {
     }
 
     private final CatalogHolder catalogs;
@@ -153,6 +158,7 @@ public class RoutingService {
             throw e;
         }
         ExecuteStepResponse result = null;
+        Calibrations.Applied calibrated = null;
         int level = 0;
         while (true) {
             spent += outcome.costUsd();
@@ -161,11 +167,13 @@ public class RoutingService {
             attempts.addAll(outcome.attempts());
             Backend backend = outcome.backend();
             tried.add(backend.model().id());
-            result = calibrate(outcome.response(), backend, request, trace);
+            calibrated = calibrate(outcome.response(), backend, request, trace);
+            result = asFirstV1Reads(outcome.response(), calibrated);
             int okIndex = base + outcome.succeededIndex();
-            attempts.set(okIndex, attempts.get(okIndex).toBuilder().setConfidence(result.getConfidence())
-                    .setRawConfidence(result.getRawConfidence()).build());
-            String reason = cascadeOn ? cascadeReason(result, request.getWorkerType(), catalog) : null;
+            attempts.set(okIndex, attempts.get(okIndex).toBuilder().setConfidence(calibrated.calibrated())
+                    .setRawConfidence(calibrated.raw()).build());
+            String reason = cascadeOn ? cascadeReason(result, calibrated.calibrated(), request.getWorkerType(),
+                    catalog) : null;
             if (reason == null) {
                 break;
             }
@@ -223,8 +231,8 @@ public class RoutingService {
         trustEarning.executed(request.getWorkerType(), request.getTenant(), stepKey,
                 executed(outcome.backend(), selection, climbs), baseline, spent);
         BudgetStatus budget = budgetStatus(selectionRequest, request.getTenant());
-        return new DispatchResult(result, selection, List.copyOf(climbs), List.copyOf(attempts), spent, baseline,
-                trace.lines(), budget);
+        return new DispatchResult(result, calibrated.calibrated(), selection, List.copyOf(climbs),
+                List.copyOf(attempts), spent, baseline, trace.lines(), budget);
     }
 
     /** The audit did not hold the step's output for review: the exploration budget releases its hold. */
@@ -290,11 +298,10 @@ public class RoutingService {
                 request.getRequirements().getLatencyTargetMs()), level, attemptNumbers, trace);
     }
 
-    /** The response with its confidence calibrated by the stream's map (raw kept in raw_confidence). */
-    private ExecuteStepResponse calibrate(ExecuteStepResponse response, Backend backend, DispatchRequest request,
-                                          DispatchTrace trace) {
-        double raw = response.getRawConfidence() != 0 || response.getConfidence() == 0 ? response.getRawConfidence()
-                : response.getConfidence();
+    /** The worker's raw confidence calibrated by the audit's map of the stream (no map: the raw value). */
+    private Calibrations.Applied calibrate(ExecuteStepResponse response, Backend backend, DispatchRequest request,
+                                           DispatchTrace trace) {
+        double raw = rawConfidence(response);
         Calibrations.Applied applied = calibrations.apply(backend.model().id(), request.getWorkerType(),
                 request.getTenant(), raw);
         if (applied.map() != null) {
@@ -302,11 +309,31 @@ public class RoutingService {
                     raw, applied.calibrated(), applied.map().method(), applied.stream().replace('\n', '/'),
                     applied.map().samples()));
         }
-        return response.toBuilder().setConfidence(applied.calibrated()).setRawConfidence(raw).build();
+        return applied;
+    }
+
+    /**
+     * The worker's raw confidence: raw_confidence, or the deprecated confidence from a worker of the first v1 that
+     * sent only that (the two were the same number).
+     */
+    @SuppressWarnings("deprecation")
+    static double rawConfidence(ExecuteStepResponse response) {
+        return response.getRawConfidence() == 0 && response.getConfidence() != 0 ? response.getConfidence()
+                : response.getRawConfidence();
+    }
+
+    /**
+     * The worker's response as DispatchResponse.result carries it: raw_confidence as read, and the deprecated
+     * confidence set to the calibrated value, which oracles of the first v1 read there (new ones read
+     * DispatchResponse.calibrated_confidence).
+     */
+    @SuppressWarnings("deprecation")
+    private static ExecuteStepResponse asFirstV1Reads(ExecuteStepResponse response, Calibrations.Applied calibrated) {
+        return response.toBuilder().setRawConfidence(calibrated.raw()).setConfidence(calibrated.calibrated()).build();
     }
 
     /** Why an output climbs the cascade, or null when it is good enough. */
-    private String cascadeReason(ExecuteStepResponse result, String workerType, Catalog catalog) {
+    private String cascadeReason(ExecuteStepResponse result, double calibrated, String workerType, Catalog catalog) {
         if (config.cascade().onValidationFailure() && result.hasValidation() && !result.getValidation().getPassed()) {
             StringBuilder failed = new StringBuilder();
             result.getValidation().getGatesList().stream().filter(g -> !g.getPassed()).forEach(g -> {
@@ -318,9 +345,9 @@ public class RoutingService {
             return "failed validation (" + failed + ")";
         }
         double threshold = catalog.cascadeThreshold(workerType);
-        if (threshold > 0 && result.getConfidence() < threshold) {
+        if (threshold > 0 && calibrated < threshold) {
             return String.format(Locale.ROOT, "has calibrated confidence %.3f under the '%s' threshold %.3f",
-                    result.getConfidence(), workerType, threshold);
+                    calibrated, workerType, threshold);
         }
         return null;
     }

@@ -79,6 +79,7 @@ public class RouterGrpcService implements RouterService {
             RoutingService.DispatchResult result = routing.dispatch(request, deadline);
             DispatchResponse.Builder response = DispatchResponse.newBuilder()
                     .setResult(result.result())
+                    .setCalibratedConfidence(result.calibratedConfidence())
                     .setDecision(mapper.toDecision(result.selection()))
                     .addAllAttempts(result.attempts())
                     .setCostUsd(result.costUsd())

@@ -1,5 +1,6 @@
 package dev.tandem.router.learning;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.calibration.CalibrationMap;
 import dev.tandem.proto.audit.v1.Calibration;
 import dev.tandem.proto.audit.v1.CalibrationKnot;
 import dev.tandem.proto.audit.v1.StreamKey;
@@ -16,40 +18,13 @@ import dev.tandem.proto.audit.v1.StreamStatus;
 
 /**
  * The confidence calibration of every audit stream (worker backend x worker type x tenant), as the audit service
- * publishes it on {@code StreamStatus.calibration}: a monotone piecewise-linear map from raw to calibrated
- * confidence, flat outside its knots. A dispatch for a tenant uses that tenant's stream's map, else the shared
- * stream's (tenant ""), else none, when the raw confidence is used as is.
+ * fits and publishes it on {@code StreamStatus.calibration}, applied with the same code the audit service fits it
+ * with ({@link CalibrationMap}, module {@code calibration}); the router fits nothing itself. A dispatch for a tenant
+ * uses that tenant's stream's map, else the shared stream's (tenant ""), as the audit service decides on the
+ * tenant's stream only when it keeps one; no map, the raw confidence is used as is.
  */
 @ApplicationScoped
 public class Calibrations {
-
-    /** One stream's map, knots ascending in raw confidence. */
-    public record CalibrationMap(String method, double[] raw, double[] calibrated, long samples) {
-
-        /** The calibrated value of a raw confidence. */
-        public double apply(double x) {
-            int n = raw.length;
-            if (n == 0) {
-                return x;
-            }
-            if (x <= raw[0]) {
-                return calibrated[0];
-            }
-            if (x >= raw[n - 1]) {
-                return calibrated[n - 1];
-            }
-            int i = 1;
-            while (raw[i] < x) {
-                i++;
-            }
-            double span = raw[i] - raw[i - 1];
-            if (span <= 0) {
-                return calibrated[i];
-            }
-            double t = (x - raw[i - 1]) / span;
-            return calibrated[i - 1] + t * (calibrated[i] - calibrated[i - 1]);
-        }
-    }
 
     /** A calibrated confidence and the map it came from (null when none applied). */
     public record Applied(double calibrated, double raw, CalibrationMap map, String stream) {
@@ -93,9 +68,10 @@ public class Calibrations {
         return maps.get();
     }
 
+    /** The shared map of a published calibration (knots sorted, values clamped to [0, 1]). */
     static CalibrationMap toMap(Calibration c) {
         List<CalibrationKnot> knots = new ArrayList<>(c.getKnotsList());
-        knots.sort((a, b) -> Double.compare(a.getRaw(), b.getRaw()));
+        knots.sort((a, b) -> Double.compare(clamp(a.getRaw()), clamp(b.getRaw())));
         double[] raw = new double[knots.size()];
         double[] cal = new double[knots.size()];
         for (int i = 0; i < knots.size(); i++) {
@@ -103,7 +79,10 @@ public class Calibrations {
             cal[i] = clamp(knots.get(i).getCalibrated());
         }
         String method = c.getMethod().name().replace("CALIBRATION_METHOD_", "").toLowerCase(Locale.ROOT);
-        return new CalibrationMap(method, raw, cal, c.getSamples());
+        Instant fittedAt = c.hasFittedAt()
+                ? Instant.ofEpochSecond(c.getFittedAt().getSeconds(), c.getFittedAt().getNanos()) : null;
+        return new CalibrationMap(method, raw, cal, c.getSamples(), c.getEceRaw(), c.getEceCalibrated(),
+                c.getBrierRaw(), c.getBrierCalibrated(), 0, fittedAt);
     }
 
     private static double clamp(double v) {

@@ -42,7 +42,6 @@ public final class StepMapper {
                 .setName(g.name()).setPassed(g.passed()).setDetail(g.detail())));
         var response = ExecuteStepResponse.newBuilder()
                 .setOutput(outcome.output())
-                .setConfidence(outcome.confidence())
                 .setRawConfidence(outcome.rawConfidence())
                 .setConfidenceMethod(outcome.confidenceMethod())
                 .setValidation(validation)

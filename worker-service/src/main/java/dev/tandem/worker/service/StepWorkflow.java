@@ -109,8 +109,8 @@ public class StepWorkflow {
 
         long checkpointStart = System.nanoTime();
         phases.add(phase("checkpoint", checkpointStart, checkpointable ? "stored" : "skipped: no task id"));
-        // confidence = raw: the audit service fits the calibration per stream and the router applies it
-        var finished = new StepOutcome(run.output(), run.confidence(), run.confidence(),
+        // raw only: the audit service fits the calibration per stream and the router applies it
+        var finished = new StepOutcome(run.output(), run.confidence(),
                 run.answer().confidenceMethod(), run.passed(), run.gates(), run.answer().usage(),
                 millisSince(start), prepared.model().id(), List.copyOf(phases), false);
         if (checkpointable) {
@@ -118,11 +118,11 @@ public class StepWorkflow {
         }
         DistributionSummary.builder("tandem.worker.confidence").description("Confidence of step outputs")
                 .tags("worker_type", type.name(), "model", prepared.model().id()).register(registry)
-                .record(finished.confidence());
+                .record(finished.rawConfidence());
         record(type.name(), prepared.model().id(), finished.passed() ? "passed" : "gate_failed", start);
         tokens(prepared.model().id(), finished.usage());
         LOG.infof("Step %s (%s) done with %s: confidence %.3f (%s), %d/%d gates passed, %d+%d tokens, %.1f ms",
-                command.stepId(), type.name(), prepared.model().id(), finished.confidence(),
+                command.stepId(), type.name(), prepared.model().id(), finished.rawConfidence(),
                 finished.confidenceMethod(), run.gates().stream().filter(Gates.GateOutcome::passed).count(),
                 run.gates().size(), finished.usage().inputTokens(), finished.usage().outputTokens(),
                 finished.latencyMs());

@@ -1,12 +1,10 @@
-package dev.tandem.audit.service;
+package dev.tandem.calibration;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-
-import dev.tandem.audit.CalibrationMap;
+import java.util.function.Predicate;
 
 /**
  * Fits a stream's calibration (raw confidence to the probability of a correct output) from its reviewed outputs,
@@ -15,15 +13,14 @@ import dev.tandem.audit.CalibrationMap;
  *
  * <p>Two methods, both weighted: isotonic regression by pool-adjacent-violators (knots at each block's weighted
  * mean raw confidence), and Platt scaling σ(a·logit(raw) + b) by Newton's method (knots along the observed range).
- * A deterministic share of the outputs (by decision id) is held out: both methods are fitted on the rest and the one
+ * A share of the outputs chosen by the caller (the audit service draws it deterministically from the decision id) is
+ * held out: both methods are fitted on the rest and the one
  * with the lower held-out Brier score wins; the published map is the winner refitted on every output, and the
  * reported ECE and Brier (raw and calibrated) are those of the held-out part. ECE = Σ_b (W_b/W)·|acc_b − conf_b|
  * over equal-width bins of predicted confidence; Brier = Σ w·(c − y)² / Σ w. Hand-written: no maintained Java
  * library does weighted isotonic regression with these outputs, and both fits are a few dozen lines.
  */
 public final class Calibrator {
-
-    private static final String HOLDOUT_SEED = "tandem-calibration-holdout";
 
     private Calibrator() {
     }
@@ -32,24 +29,30 @@ public final class Calibrator {
     public record Sample(String id, double raw, boolean correct, double weight) {
     }
 
-    /** Null when there are fewer than {@code minSamples} samples or too few held out to measure. */
-    public static CalibrationMap fit(List<Sample> samples, int minSamples, double holdoutShare, int bins,
+    /**
+     * The stream's map fitted on its reviewed outputs; null when there are fewer than {@code minSamples} samples or
+     * fewer than 10 held out or left to train on.
+     *
+     * @param heldOut which samples are held out to choose the method and measure ECE and Brier
+     * @param bins equal-width bins of the ECE
+     */
+    public static CalibrationMap fit(List<Sample> samples, int minSamples, Predicate<Sample> heldOut, int bins,
             Instant now) {
         if (samples.size() < minSamples) {
             return null;
         }
         List<Sample> train = new ArrayList<>();
-        List<Sample> heldOut = new ArrayList<>();
+        List<Sample> test = new ArrayList<>();
         for (Sample s : samples) {
-            (SamplingDraw.uniform(HOLDOUT_SEED, s.id()) < holdoutShare ? heldOut : train).add(s);
+            (heldOut.test(s) ? test : train).add(s);
         }
-        if (heldOut.size() < 10 || train.size() < 10) {
+        if (test.size() < 10 || train.size() < 10) {
             return null;
         }
         double[][] iso = isotonic(train);
         double[][] platt = platt(train);
-        double brierIso = brier(heldOut, iso);
-        double brierPlatt = platt == null ? Double.POSITIVE_INFINITY : brier(heldOut, platt);
+        double brierIso = brier(test, iso);
+        double brierPlatt = platt == null ? Double.POSITIVE_INFINITY : brier(test, platt);
         boolean useIsotonic = brierIso <= brierPlatt;
         double[][] chosen = useIsotonic ? iso : platt;
         double[][] published = useIsotonic ? isotonic(samples) : platt(samples);
@@ -57,8 +60,8 @@ public final class Calibrator {
             published = chosen;
         }
         return new CalibrationMap(useIsotonic ? "ISOTONIC" : "PLATT", published[0], published[1], samples.size(),
-                ece(heldOut, null, bins), ece(heldOut, chosen, bins), brier(heldOut, null),
-                useIsotonic ? brierIso : brierPlatt, heldOut.size(), now);
+                ece(test, null, bins), ece(test, chosen, bins), brier(test, null),
+                useIsotonic ? brierIso : brierPlatt, test.size(), now);
     }
 
     /** Weighted pool-adjacent-violators; returns {knot raw, knot calibrated}. */
@@ -184,24 +187,7 @@ public final class Calibrator {
     }
 
     static double predict(double[][] map, double raw) {
-        if (map == null) {
-            return raw;
-        }
-        double[] x = map[0];
-        double[] y = map[1];
-        if (raw <= x[0]) {
-            return y[0];
-        }
-        if (raw >= x[x.length - 1]) {
-            return y[y.length - 1];
-        }
-        int i = Arrays.binarySearch(x, raw);
-        if (i >= 0) {
-            return y[i];
-        }
-        int hi = -i - 1;
-        double t = (raw - x[hi - 1]) / (x[hi] - x[hi - 1]);
-        return y[hi - 1] + t * (y[hi] - y[hi - 1]);
+        return map == null ? raw : CalibrationMap.interpolate(map[0], map[1], raw);
     }
 
     private static double logit(double p) {
