@@ -255,7 +255,7 @@ async function checkTarget(name, file) {
         (peerApp === "*" ? !(r.from || r.to) : (r[dir === "ingress" ? "from" : "to"] || []).some((peer) => JSON.stringify(peer).includes(peerApp)))));
     const flows = [["oracle", "ingress", "*", 8080], ["oracle", "egress", "router", 8081], ["oracle", "egress", "audit", 8083],
       ["router", "ingress", "oracle", 8081], ["router", "egress", "worker", 8082], ["router", "egress", "audit", 8083],
-      ["audit", "ingress", "router", 8083], ["audit", "egress", "cnpg.io/cluster", 5432],
+      ["audit", "ingress", "router", 8083], ["audit", "egress", "cnpg.io/cluster", 5432], ["oracle", "egress", "cnpg.io/cluster", 5432],
       ["audit", "egress", "router", 8081], ["router", "ingress", "audit", 8081], ["oracle", "egress", "0.0.0.0/0", 443],
       ["worker", "ingress", "router", 8082], ["worker", "egress", "vllm", 8000], ["worker", "egress", "0.0.0.0/0", 443]];
     for (const f of flows) if (!allows(...f)) p.push(`missing ${f[0]} ${f[1]} ${f[2]}:${f[3]}`);
