@@ -145,6 +145,11 @@ public class TaskQueueWorker {
                     signals.awaitQueued(wait);
                     continue;
                 }
+                if (stopping) { // claimed while the replica began to stop: back to the queue, untouched
+                    store.release(claimed.get().taskId(), replicaId);
+                    slots.release();
+                    return;
+                }
                 start(claimed.get());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
