@@ -126,19 +126,8 @@ public final class TandemClient {
                 if (!complete) {
                     System.exit(1);
                 }
-            } else if (watch != null) {
-                var id = watch;
-                var from = after;
-                runOne(() -> stub.watchTask(WatchTaskRequest.newBuilder().setTaskId(id).setAfterSequence(from)
-                        .setTenant(request.getTenant()).build()));
-            } else if (submit) {
-                // submitted: the task is stored and runs even if this client goes away; --watch ID follows it again
-                var task = stub.withDeadlineAfter(30, TimeUnit.SECONDS).submitTask(SubmitTaskRequest.newBuilder()
-                        .setRequest(request).setIdempotencyKey(idempotencyKey).build()).getTask();
-                System.out.printf("submitted task %s (%s); follow it again with --watch %s%n", task.getTaskId(),
-                        task.getState(), task.getTaskId());
-                runOne(() -> stub.watchTask(WatchTaskRequest.newBuilder().setTaskId(task.getTaskId())
-                        .setTenant(request.getTenant()).build()));
+            } else if (watch != null || submit) {
+                followSubmitted(stub, request, submit, idempotencyKey, watch, after);
             } else {
                 var timed = stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS);
                 runOne(() -> timed.executeStream(request.build()));
@@ -146,6 +135,26 @@ public final class TandemClient {
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    /** Submits the task and follows it, or follows a task submitted earlier (from the event after {@code after}). */
+    private static void followSubmitted(OracleServiceGrpc.OracleServiceBlockingStub stub,
+            ExecuteRequest.Builder request, boolean submit, String idempotencyKey, String watch, long after)
+            throws InvalidProtocolBufferException {
+        var taskId = watch;
+        long from = after;
+        if (submit) {
+            // stored: the task runs even if this client goes away; --watch ID follows it again
+            var task = stub.withDeadlineAfter(30, TimeUnit.SECONDS).submitTask(SubmitTaskRequest.newBuilder()
+                    .setRequest(request).setIdempotencyKey(idempotencyKey).build()).getTask();
+            System.out.printf("submitted task %s (%s); follow it again with --watch %s%n", task.getTaskId(),
+                    task.getState(), task.getTaskId());
+            taskId = task.getTaskId();
+            from = 0;
+        }
+        var watchRequest = WatchTaskRequest.newBuilder().setTaskId(taskId).setAfterSequence(from)
+                .setTenant(request.getTenant()).build();
+        runOne(() -> stub.watchTask(watchRequest));
     }
 
     /**
