@@ -10,7 +10,6 @@ import dev.tandem.proto.oracle.v1.Task;
 import dev.tandem.proto.oracle.v1.TaskEvent;
 import dev.tandem.proto.oracle.v1.TaskState;
 import io.agroal.api.AgroalDataSource;
-import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.sql.Connection;
@@ -474,8 +473,7 @@ public class SubmittedTaskRepository {
         try (Connection connection = dataSource.getConnection()) {
             return work.run(connection);
         } catch (SQLException e) {
-            throw Status.UNAVAILABLE.withDescription("the task store failed: " + e.getMessage()).withCause(e)
-                    .asRuntimeException();
+            throw new TaskStoreUnavailableException("the task store failed: " + e.getMessage(), e);
         }
     }
 }

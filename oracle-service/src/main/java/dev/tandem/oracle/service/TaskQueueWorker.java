@@ -4,6 +4,7 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.repository.SubmittedTaskRepository;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.ClaimedTask;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.StoredStep;
+import dev.tandem.oracle.repository.TaskStoreUnavailableException;
 import dev.tandem.proto.oracle.v1.Plan;
 import io.grpc.Context;
 import io.grpc.Status;
@@ -212,6 +213,11 @@ public class TaskQueueWorker {
         } catch (RuntimeException e) {
             if (ctx.isCancelled() && ctx.cancellationCause() == SHUTDOWN) {
                 store.release(id, replicaId); // another replica (or this one restarted) resumes it
+                return;
+            }
+            if (TaskStoreUnavailableException.causedBy(e)) {
+                // not the task's failure: it stays RUNNING in the store and resumes when its lease expires
+                LOG.warnf("task %s stopped: %s; it resumes once its lease expires", id, e.getMessage());
                 return;
             }
             var status = e instanceof StatusRuntimeException sre ? sre.getStatus()

@@ -100,12 +100,14 @@ class SubmittedTaskRestartIT {
         }
 
         var kills = new ArrayList<Instant>();
+        var since = Instant.EPOCH;
         for (int round = 0; round < 2; round++) {
-            awaitATaskHalfDone();
+            awaitATaskHalfDone(since);
             oracle.kill();
             kills.add(Instant.now());
             oracle.start();
             oracle.awaitReady(Duration.ofSeconds(90));
+            since = Instant.now();
         }
         // a client retrying its submission after the restarts: still the same task for the key
         assertThat(stub().submitTask(SubmitTaskRequest.newBuilder().setRequest(request)
@@ -151,12 +153,25 @@ class SubmittedTaskRestartIT {
         assertThat(resumedWithSteps).as("tasks resumed from their completed steps").isPositive();
     }
 
-    /** Waits until a task is running with some but not all of its steps completed. */
-    private static void awaitATaskHalfDone() throws Exception {
+    /**
+     * Waits until a task is running with some but not all of its steps completed, one of them after
+     * {@code since} (by the oracle started then, not one left over from the oracle killed before).
+     */
+    private static void awaitATaskHalfDone(Instant since) throws Exception {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        try (var c = DriverManager.getConnection(PG + DB, "postgres", "")) {
-            while (count(c, "SELECT count(*) FROM oracle.tasks t WHERE t.state = 'RUNNING' AND (SELECT count(*) "
-                    + "FROM oracle.task_steps s WHERE s.task_id = t.task_id) BETWEEN 1 AND " + (STEPS - 1)) == 0) {
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "");
+             var ps = c.prepareStatement("SELECT count(*) FROM oracle.tasks t WHERE t.state = 'RUNNING' "
+                     + "AND (SELECT count(*) FROM oracle.task_steps s WHERE s.task_id = t.task_id) BETWEEN 1 AND "
+                     + (STEPS - 1) + " AND EXISTS (SELECT 1 FROM oracle.task_steps s WHERE s.task_id = t.task_id "
+                     + "AND s.completed_at > ?)")) {
+            ps.setTimestamp(1, java.sql.Timestamp.from(since));
+            while (true) {
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
                 assertThat(System.nanoTime()).as("a task half done").isLessThan(until);
                 Thread.sleep(10);
             }
