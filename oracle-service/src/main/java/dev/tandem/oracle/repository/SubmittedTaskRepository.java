@@ -32,6 +32,8 @@ import java.util.Set;
  * plain JDBC with auto-commit, every statement one durable transaction. A running task belongs to the replica
  * holding its lease; every write a run makes is fenced on that lease (and on the task still running), so a
  * replica that lost its task (cancelled, or resumed elsewhere after its lease expired) cannot write over it.
+ * One class over the three tables because every statement keeps the same two rules: the tenant scopes every
+ * read a client makes, and the lease fences every write a run makes.
  */
 @ApplicationScoped
 public class SubmittedTaskRepository {
