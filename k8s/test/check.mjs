@@ -184,16 +184,19 @@ async function checkTarget(name, file) {
     for (const { d, spec } of podSpecs(objs)) for (const c of spec.containers) for (const e of c.env || []) {
       if (/(API_KEY|PASSWORD|TOKEN)$/.test(e.name) && !e.valueFrom?.secretKeyRef) p.push(`${d.metadata.name}/${c.name} ${e.name} not from a Secret`);
     }
-    const audit = podSpecs(objs).find(({ d }) => d.metadata.name === "audit");
-    const env = audit ? envOf(audit.spec.containers[0]) : {};
-    for (const n of ["QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD"])
-      if (!env[n]?.valueFrom?.secretKeyRef) p.push(`audit ${n} not from a Secret`);
-    const url = env.QUARKUS_DATASOURCE_JDBC_URL;
-    if (!url) p.push("audit has no QUARKUS_DATASOURCE_JDBC_URL");
-    if (byKind("Cluster").length) {
-      const cluster = byKind("Cluster")[0].metadata.name;
-      if (!String(url?.value || "").includes(`//${cluster}-rw.`)) p.push(`audit URL does not point at ${cluster}-rw`);
-      if (env.QUARKUS_DATASOURCE_PASSWORD?.valueFrom?.secretKeyRef?.name !== `${cluster}-app`) p.push(`audit password not from ${cluster}-app`);
+    // audit keeps its ledger, the oracle its submitted tasks, in the same PostgreSQL database
+    for (const service of ["audit", "oracle"]) {
+      const pod = podSpecs(objs).find(({ d }) => d.metadata.name === service);
+      const env = pod ? envOf(pod.spec.containers[0]) : {};
+      for (const n of ["QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD"])
+        if (!env[n]?.valueFrom?.secretKeyRef) p.push(`${service} ${n} not from a Secret`);
+      const url = env.QUARKUS_DATASOURCE_JDBC_URL;
+      if (!url) p.push(`${service} has no QUARKUS_DATASOURCE_JDBC_URL`);
+      if (byKind("Cluster").length) {
+        const cluster = byKind("Cluster")[0].metadata.name;
+        if (!String(url?.value || "").includes(`//${cluster}-rw.`)) p.push(`${service} URL does not point at ${cluster}-rw`);
+        if (env.QUARKUS_DATASOURCE_PASSWORD?.valueFrom?.secretKeyRef?.name !== `${cluster}-app`) p.push(`${service} password not from ${cluster}-app`);
+      }
     }
     check(`${name}: no credentials in ConfigMaps; provider keys and datasource from Secrets`, p);
   }
@@ -252,7 +255,7 @@ async function checkTarget(name, file) {
         (peerApp === "*" ? !(r.from || r.to) : (r[dir === "ingress" ? "from" : "to"] || []).some((peer) => JSON.stringify(peer).includes(peerApp)))));
     const flows = [["oracle", "ingress", "*", 8080], ["oracle", "egress", "router", 8081], ["oracle", "egress", "audit", 8083],
       ["router", "ingress", "oracle", 8081], ["router", "egress", "worker", 8082], ["router", "egress", "audit", 8083],
-      ["audit", "ingress", "router", 8083], ["audit", "egress", "cnpg.io/cluster", 5432],
+      ["audit", "ingress", "router", 8083], ["audit", "egress", "cnpg.io/cluster", 5432], ["oracle", "egress", "cnpg.io/cluster", 5432],
       ["audit", "egress", "router", 8081], ["router", "ingress", "audit", 8081], ["oracle", "egress", "0.0.0.0/0", 443],
       ["worker", "ingress", "router", 8082], ["worker", "egress", "vllm", 8000], ["worker", "egress", "0.0.0.0/0", 443]];
     for (const f of flows) if (!allows(...f)) p.push(`missing ${f[0]} ${f[1]} ${f[2]}:${f[3]}`);

@@ -2,7 +2,12 @@ package dev.tandem.oracle;
 
 import com.google.rpc.RetryInfo;
 import dev.tandem.oracle.security.ApiKeys;
+import dev.tandem.proto.oracle.v1.CancelTaskRequest;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.GetTaskRequest;
+import dev.tandem.proto.oracle.v1.ListTasksRequest;
+import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
+import dev.tandem.proto.oracle.v1.TaskState;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import io.grpc.Metadata;
@@ -119,6 +124,35 @@ class AccessControlTests extends OracleTestBase {
         assertThat(router.dispatches).isNotEmpty().allSatisfy(d -> assertThat(d.getTenant()).isEqualTo("acme"));
         assertThat(audit.decisions.values()).isNotEmpty()
                 .allSatisfy(d -> assertThat(d.getStream().getTenant()).isEqualTo("acme"));
+    }
+
+    @Test
+    void submittedTasksBelongToTheKeysTenantAndNoOtherKeySeesThem() {
+        var submit = SubmitTaskRequest.newBuilder().setRequest(triage()).build();
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle().submitTask(submit));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+
+        var acme = withKey(oracle(), "x-api-key", ACME_KEY);
+        var globex = withKey(oracle(), "x-api-key", GLOBEX_KEY);
+        var task = acme.submitTask(submit).getTask();
+        assertThat(task.getTenant()).isEqualTo("acme");
+        var id = task.getTaskId();
+        eventually(() -> assertThat(acme.getTask(GetTaskRequest.newBuilder().setTaskId(id).build()).getTask()
+                .getState()).isEqualTo(TaskState.TASK_STATE_SUCCEEDED));
+
+        for (var call : List.<Runnable>of(
+                () -> globex.getTask(GetTaskRequest.newBuilder().setTaskId(id).build()),
+                () -> globex.cancelTask(CancelTaskRequest.newBuilder().setTaskId(id).build()))) {
+            var refused = catchThrowableOfType(StatusRuntimeException.class, call::run);
+            assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        }
+        var named = catchThrowableOfType(StatusRuntimeException.class,
+                () -> globex.getTask(GetTaskRequest.newBuilder().setTaskId(id).setTenant("acme").build()));
+        assertThat(named.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(globex.listTasks(ListTasksRequest.getDefaultInstance()).getTasksList())
+                .noneMatch(t -> t.getTaskId().equals(id));
+        assertThat(acme.listTasks(ListTasksRequest.getDefaultInstance()).getTasksList())
+                .anyMatch(t -> t.getTaskId().equals(id));
     }
 
     @Test

@@ -7,7 +7,9 @@ import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
 import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.proto.oracle.v1.WatchTaskRequest;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
@@ -26,8 +28,10 @@ import java.util.concurrent.TimeUnit;
  * bundled sample tasks ({@link SampleTasks}) and prints, per block of tasks, the oracle's review share,
  * escalations and the cost against the all-oracle baseline ({@link DemoStream}). With {@code --task} it sends
  * that one task with {@code ExecuteStream}, prints progress as it arrives, then the plan, each step's routing,
- * confidence and audit decision, and the cost against the all-oracle baseline. Plain grpc-java (no Quarkus), so
- * it runs from the oracle's jar class path.
+ * confidence and audit decision, and the cost against the all-oracle baseline; with {@code --submit} it submits
+ * the task ({@code SubmitTask}, durable, optionally with {@code --idempotency-key}) and follows it with
+ * {@code WatchTask}, and {@code --watch ID [--after N]} follows a submitted task again. Plain grpc-java (no
+ * Quarkus), so it runs from the oracle's jar class path.
  *
  * <pre>
  * java -cp 'oracle-service/target/quarkus-app/app/*:oracle-service/target/quarkus-app/lib/main/*' \
@@ -63,6 +67,10 @@ public final class TandemClient {
         Integer count = null;
         int blockSize = 20;
         boolean tty = false;
+        boolean submit = false;
+        String idempotencyKey = "";
+        String watch = null;
+        long after = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--target" -> target = value(args, ++i);
@@ -82,10 +90,17 @@ public final class TandemClient {
                 case "--count" -> count = (int) number(args, ++i);
                 case "--block" -> blockSize = (int) number(args, ++i);
                 case "--tty" -> tty = true;
+                case "--submit" -> submit = true;
+                case "--idempotency-key" -> idempotencyKey = value(args, ++i);
+                case "--watch" -> watch = value(args, ++i);
+                case "--after" -> after = number(args, ++i);
                 default -> usage("unknown argument " + args[i]);
             }
         }
-        boolean stream = request.getTask().isEmpty();
+        boolean stream = request.getTask().isEmpty() && watch == null;
+        if (submit && request.getTask().isEmpty()) {
+            usage("--submit goes with --task");
+        }
         if (!stream && (tasksFile != null || count != null)) {
             usage("--task sends one task; --tasks and --count are for the stream of sample tasks");
         }
@@ -111,21 +126,47 @@ public final class TandemClient {
                 if (!complete) {
                     System.exit(1);
                 }
+            } else if (watch != null || submit) {
+                followSubmitted(stub, request, submit, idempotencyKey, watch, after);
             } else {
-                runOne(stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS), request.build());
+                var timed = stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS);
+                runOne(() -> timed.executeStream(request.build()));
             }
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 
-    /** Today's single-task view: progress events as they arrive, then the plan, the steps and the cost. */
-    private static void runOne(OracleServiceGrpc.OracleServiceBlockingStub stub, ExecuteRequest request)
+    /** Submits the task and follows it, or follows a task submitted earlier (from the event after {@code after}). */
+    private static void followSubmitted(OracleServiceGrpc.OracleServiceBlockingStub stub,
+            ExecuteRequest.Builder request, boolean submit, String idempotencyKey, String watch, long after)
+            throws InvalidProtocolBufferException {
+        var taskId = watch;
+        long from = after;
+        if (submit) {
+            // stored: the task runs even if this client goes away; --watch ID follows it again
+            var task = stub.withDeadlineAfter(30, TimeUnit.SECONDS).submitTask(SubmitTaskRequest.newBuilder()
+                    .setRequest(request).setIdempotencyKey(idempotencyKey).build()).getTask();
+            System.out.printf("submitted task %s (%s); follow it again with --watch %s%n", task.getTaskId(),
+                    task.getState(), task.getTaskId());
+            taskId = task.getTaskId();
+            from = 0;
+        }
+        var watchRequest = WatchTaskRequest.newBuilder().setTaskId(taskId).setAfterSequence(from)
+                .setTenant(request.getTenant()).build();
+        runOne(() -> stub.watchTask(watchRequest));
+    }
+
+    /**
+     * The single-task view: progress events as they arrive (from ExecuteStream, or WatchTask for a submitted task),
+     * then the plan, the steps and the cost.
+     */
+    private static void runOne(java.util.function.Supplier<java.util.Iterator<TaskEvent>> stream)
             throws InvalidProtocolBufferException {
         var out = System.out;
         try {
             ExecuteResponse response = null;
-            var events = stub.executeStream(request);
+            var events = stream.get();
             while (events.hasNext()) {
                 TaskEvent event = events.next();
                 printEvent(out, event);
@@ -273,7 +314,9 @@ public final class TandemClient {
         System.err.println(problem);
         System.err.println("usage: TandemClient [--target host:port] --task TEXT [--pipeline NAME] "
                 + "[--input NAME=VALUE|NAME=@FILE]... [--tenant T] [--api-key KEY (or env TANDEM_API_KEY)] "
-                + "[--deadline-seconds N]");
+                + "[--deadline-seconds N] [--submit [--idempotency-key K]]");
+        System.err.println("   or: TandemClient [--target host:port] --watch TASK_ID [--after SEQUENCE] [--tenant T] "
+                + "[--api-key KEY]");
         System.err.println("   or: TandemClient [--target host:port] [--tasks FILE] [--count N] [--block N] [--tty] "
                 + "[--pipeline NAME] [--tenant T] [--api-key KEY] [--deadline-seconds N (per task)]");
         System.err.println("       without --task: streams the bundled sample tasks (or FILE's) and prints a table per "

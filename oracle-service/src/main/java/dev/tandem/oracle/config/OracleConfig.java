@@ -153,5 +153,43 @@ public interface OracleConfig {
         /** Recent tasks kept in memory for the admin endpoints. */
         @WithDefault("200")
         int retained();
+
+        /** Submitted tasks (SubmitTask), stored in PostgreSQL and run in the background. */
+        Submitted submitted();
+    }
+
+    interface Submitted {
+        /** Whether this replica runs submitted tasks ({@code false}: it only accepts and serves them). */
+        @WithDefault("true")
+        boolean run();
+
+        /** Submitted tasks this replica runs at once; more wait QUEUED. */
+        @WithDefault("16")
+        int maxRunning();
+
+        /**
+         * How long a replica's claim on a running task holds without renewal (renewed every third of it): a task
+         * whose replica died resumes on another one (or on the same one restarted) once its lease has expired.
+         */
+        @WithDefault("30s")
+        Duration lease();
+
+        /** How often an idle replica looks for queued tasks (a submission on the same replica wakes it at once). */
+        @WithDefault("1s")
+        Duration pollInterval();
+
+        /** How often WatchTask looks for new events of a task running on another replica. */
+        @WithDefault("250ms")
+        Duration watchPollInterval();
+
+        /**
+         * How long a stopping replica waits for its running tasks to finish before it hands them back to the queue
+         * (their steps in flight then run again where they resume).
+         */
+        @WithDefault("10s")
+        Duration shutdownGrace();
+
+        /** Identifies this replica in leases; default: the host name (the pod name) and a random suffix. */
+        Optional<String> replicaId();
     }
 }

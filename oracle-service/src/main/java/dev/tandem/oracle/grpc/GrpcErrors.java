@@ -1,6 +1,7 @@
 package dev.tandem.oracle.grpc;
 
 import dev.tandem.grpc.BadRequestDetail;
+import dev.tandem.oracle.repository.TaskStoreUnavailableException;
 import dev.tandem.oracle.service.InvalidTaskException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -17,6 +18,11 @@ final class GrpcErrors {
     static StatusRuntimeException toStatus(Throwable e) {
         if (e instanceof InvalidTaskException invalid) {
             return BadRequestDetail.invalidArgument(invalid.getMessage(), invalid.violations());
+        }
+        if (e instanceof TaskStoreUnavailableException store) {
+            LOG.warn(store.getMessage());
+            return Status.UNAVAILABLE.withDescription("submitted tasks are unavailable: their store cannot be reached; "
+                    + "retry later").asRuntimeException();
         }
         LOG.error("unexpected failure", e);
         return Status.INTERNAL.withDescription(String.valueOf(e.getMessage())).withCause(e).asRuntimeException();

@@ -1,20 +1,27 @@
 package dev.tandem.oracle.service;
 
 import io.micrometer.core.instrument.Counter;
+import dev.tandem.proto.oracle.v1.TaskState;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The oracle's meters (Prometheus names in brackets): tasks by outcome and pipeline
  * [tandem_oracle_tasks_seconds], steps by worker type and escalation [tandem_oracle_steps_seconds], escalations
  * [tandem_oracle_escalations_total], reviews [tandem_oracle_reviews_total], cost in USD
  * [tandem_oracle_cost_actual_total, tandem_oracle_cost_all_oracle_total] and tasks in flight
- * [tandem_oracle_tasks_in_flight]. Tags are low-cardinality: never a task id.
+ * [tandem_oracle_tasks_in_flight]; submitted tasks by state, all replicas together as the store counts them
+ * [tandem_oracle_submitted_tasks{state}]. Tags are low-cardinality: never a task id.
  */
 @ApplicationScoped
 public class OracleMetrics {
@@ -22,6 +29,7 @@ public class OracleMetrics {
     private final MeterRegistry registry;
 
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Map<TaskState, AtomicLong> submitted = new ConcurrentHashMap<>();
 
     public OracleMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -30,6 +38,13 @@ public class OracleMetrics {
     @PostConstruct
     void gauges() {
         registry.gauge("tandem.oracle.tasks.in_flight", inFlight);
+    }
+
+    /** The store's count of submitted tasks by state. */
+    public void submittedTasks(Map<TaskState, Long> byState) {
+        byState.forEach((state, count) -> submitted.computeIfAbsent(state, s -> registry.gauge(
+                "tandem.oracle.submitted_tasks", Tags.of("state", s.name().substring("TASK_STATE_".length())
+                        .toLowerCase(Locale.ROOT)), new AtomicLong())).set(count));
     }
 
     public void taskStarted() {

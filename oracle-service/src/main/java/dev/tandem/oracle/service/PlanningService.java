@@ -63,6 +63,11 @@ public class PlanningService {
         return config.planner().model().isPresent() ? modelPlanner : embeddedPlanner;
     }
 
+    /** A plan made and stored earlier, validated again (the router's worker types may have changed meanwhile). */
+    public PlannedTask stored(Plan plan, ExecuteRequest request, Deadline deadline) {
+        return new PlannedTask(plan, validator.validate(plan, request.getInputsMap(), deadline), TokenUsage.NONE);
+    }
+
     public PlannedTask plan(String taskId, ExecuteRequest request, Deadline deadline) {
         if (request.hasPlan() && request.getPlan().getStepsCount() > 0) {
             var plan = request.getPlan().getPlanner().isEmpty()

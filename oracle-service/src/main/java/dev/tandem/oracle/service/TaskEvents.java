@@ -27,8 +27,14 @@ public final class TaskEvents {
     private long sequence;
 
     public TaskEvents(String taskId, Consumer<TaskEvent> listener) {
+        this(taskId, listener, 0);
+    }
+
+    /** Events that continue a stream whose last event had {@code lastSequence} (a resumed task's). */
+    public TaskEvents(String taskId, Consumer<TaskEvent> listener, long lastSequence) {
         this.taskId = taskId;
         this.listener = listener;
+        this.sequence = lastSequence;
     }
 
     /** Events of a task nobody streams. */

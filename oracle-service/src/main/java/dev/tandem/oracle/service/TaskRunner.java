@@ -91,6 +91,17 @@ public class TaskRunner {
      */
     public ExecuteResponse run(ExecuteRequest request, Deadline deadline, Consumer<TaskEvent> listener) {
         var taskId = UUID.randomUUID().toString();
+        return run(taskId, request, deadline, new TaskEvents(taskId, listener), TaskJournal.NONE);
+    }
+
+    /**
+     * Runs a task that may have run before: the journal's plan and completed steps are taken as they are (a
+     * completed step is not dispatched again), and the plan and every step completed now are recorded in it.
+     *
+     * @param events the task's event stream, continuing from the last event of an earlier run
+     */
+    public ExecuteResponse run(String taskId, ExecuteRequest request, Deadline deadline, TaskEvents events,
+            TaskJournal journal) {
         MDC.put("taskId", taskId);
         long started = System.nanoTime();
         metrics.taskStarted();
@@ -103,19 +114,30 @@ public class TaskRunner {
                         .asRuntimeException();
             }
             bounds.check(request);
-            var events = new TaskEvents(taskId, listener);
-            var planned = planning.plan(taskId, request, deadline);
+            var stored = journal.plan();
+            var planned = stored.isPresent() ? planning.stored(stored.get().plan(), request, deadline)
+                    : planning.plan(taskId, request, deadline);
             var plan = planned.plan();
             stopIfCancelled();
             pipeline = plan.getPipeline().isEmpty() ? "free-form" : plan.getPipeline();
-            LOG.infof("plan ready from %s: %d steps in %d levels (%s)", plan.getPlanner(), plan.getStepsCount(),
-                    planned.graph().levels().size(), plan.getRationale());
-            events.planReady(plan);
+            // planning is the oracle's own work: the same cost with or without workers
+            double planningCost = stored.isPresent() ? stored.get().planningUsd()
+                    : price(planned.usage(), planning.planner() instanceof ModelPlanner
+                            ? planning.planner().name() : config.oracleModel(), deadline);
+            if (stored.isEmpty()) {
+                LOG.infof("plan ready from %s: %d steps in %d levels (%s)", plan.getPlanner(), plan.getStepsCount(),
+                        planned.graph().levels().size(), plan.getRationale());
+                journal.planned(plan, planningCost);
+                events.planReady(plan);
+            } else {
+                LOG.infof("resuming with the stored plan: %d of %d steps already completed",
+                        journal.completedSteps().size(), plan.getStepsCount());
+            }
 
             var ctx = new StepContext(taskId, request.getTenant(), request.getInputsMap(),
                     new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events,
                     request.getMaxErrorRate());
-            var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph());
+            var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph(), journal);
             stopIfCancelled();
 
             var results = new ArrayList<StepResult>();
@@ -131,9 +153,6 @@ public class TaskRunner {
             }
             var synthesizer = config.synthesizer().model().isPresent() ? modelSynthesizer : mergingSynthesizer;
             var synthesis = synthesizer.synthesize(request.getTask(), plan, results, events);
-            // planning and synthesis are the oracle's own work: the same cost with or without workers
-            double planningCost = price(planned.usage(), planning.planner() instanceof ModelPlanner
-                    ? planning.planner().name() : config.oracleModel(), deadline);
             double synthesisCost = synthesis.model().map(m -> price(synthesis.usage(), m, deadline)).orElse(0.0);
             actual += planningCost + synthesisCost;
             allOracle += planningCost + synthesisCost;
@@ -186,17 +205,32 @@ public class TaskRunner {
         throw Status.CANCELLED.withDescription("the client cancelled the task").asRuntimeException();
     }
 
-    /** Every step starts when its dependencies are done; the first failure (in plan order) fails the task. */
-    private Map<String, StepOutcome> runSteps(StepContext ctx, List<PlanStep> planSteps, PlanGraph graph) {
+    /**
+     * Every step starts when its dependencies are done; the first failure (in plan order) fails the task. Steps the
+     * journal has completed are not run again: their outputs feed their dependents as they were accepted.
+     */
+    private Map<String, StepOutcome> runSteps(StepContext ctx, List<PlanStep> planSteps, PlanGraph graph,
+            TaskJournal journal) {
         Map<String, PlanStep> byId = new HashMap<>();
         planSteps.forEach(s -> byId.putIfAbsent(s.getId(), s));
+        var completed = journal.completedSteps();
         Map<String, CompletableFuture<StepOutcome>> futures = new HashMap<>();
         for (var id : graph.topologicalOrder()) {
             var step = byId.get(id);
+            var done = completed.get(id);
+            if (done != null) {
+                ctx.acceptedOutputs().put(id, done.result().getOutput());
+                ctx.spentUsd().add(done.result().getCostUsd());
+                futures.put(id, CompletableFuture.completedFuture(done));
+                continue;
+            }
             var deps = new LinkedHashSet<>(step.getDependsOnList()).stream().map(futures::get)
                     .toArray(CompletableFuture[]::new);
-            futures.put(id, CompletableFuture.allOf(deps)
-                    .thenApplyAsync(ignored -> steps.run(ctx, step), stepExecutor));
+            futures.put(id, CompletableFuture.allOf(deps).thenApplyAsync(ignored -> {
+                var outcome = steps.run(ctx, step);
+                journal.stepCompleted(outcome); // durable before any dependent starts
+                return outcome;
+            }, stepExecutor));
         }
         try {
             CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).get();

@@ -566,6 +566,8 @@ class PlatformBenchmarkIT {
         oracle.put("quarkus.grpc.clients.router.port", String.valueOf(routerPort));
         oracle.put("quarkus.grpc.clients.audit.host", HOST);
         oracle.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
+        oracle.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + db);
+        oracle.put("quarkus.datasource.username", "postgres");
         oracle.put("tandem.oracle.oracle-model", ORACLE_MODEL);
         oracle.put("tandem.oracle.limits.tasks-per-window", "0");
         oracle.put("tandem.oracle.tasks.retained", "100");

@@ -46,8 +46,11 @@ final class E2eConfig {
         return p;
     }
 
-    static Map<String, String> oracle(int routerPort, int auditPort) {
+    /** The oracle stores submitted tasks in the same database as the audit ledger (its own schema). */
+    static Map<String, String> oracle(String jdbcUrl, int routerPort, int auditPort) {
         var p = new LinkedHashMap<String, String>();
+        p.put("quarkus.datasource.jdbc.url", jdbcUrl);
+        p.put("quarkus.datasource.username", "postgres");
         p.put("quarkus.grpc.clients.router.host", "localhost");
         p.put("quarkus.grpc.clients.router.port", String.valueOf(routerPort));
         p.put("quarkus.grpc.clients.audit.host", "localhost");

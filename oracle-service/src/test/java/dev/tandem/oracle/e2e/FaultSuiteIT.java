@@ -126,7 +126,7 @@ class FaultSuiteIT {
             routerConfig.put(m + "worker-types", "ticket-team");
         }
         router = new ServiceProcess("router-service", routerPort, routerConfig);
-        var oracleConfig = E2eConfig.oracle(routerPort, auditPort);
+        var oracleConfig = E2eConfig.oracle(pg.jdbcUrl(DB), routerPort, auditPort);
         oracleConfig.put("tandem.oracle.audit.reconcile-every", "1s");
         // the plan's worker types stay known while the shutdown test holds the router still
         oracleConfig.put("tandem.oracle.router.cache-ttl", "1h");

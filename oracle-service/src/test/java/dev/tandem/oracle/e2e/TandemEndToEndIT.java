@@ -93,7 +93,7 @@ class TandemEndToEndIT {
         audit = new ServiceProcess("audit-service", auditPort, traced(E2eConfig.audit(PG + DB, routerPort)));
         worker = new ServiceProcess("worker-service", workerPort, traced(E2eConfig.worker()));
         router = new ServiceProcess("router-service", routerPort, traced(E2eConfig.router(workerPort, auditPort)));
-        oracle = new ServiceProcess("oracle-service", oraclePort, traced(E2eConfig.oracle(routerPort, auditPort)));
+        oracle = new ServiceProcess("oracle-service", oraclePort, traced(E2eConfig.oracle(PG + DB, routerPort, auditPort)));
         for (var p : List.of(audit, worker, router, oracle)) {
             p.start();
         }

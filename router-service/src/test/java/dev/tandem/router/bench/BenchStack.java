@@ -81,6 +81,9 @@ final class BenchStack implements AutoCloseable {
         o.put("quarkus.grpc.clients.router.port", String.valueOf(router.port));
         o.put("quarkus.grpc.clients.audit.host", "localhost");
         o.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+        // submitted tasks are stored next to the audit ledger (the oracle's own schema)
+        o.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
+        o.put("quarkus.datasource.username", "postgres");
         o.put("tandem.oracle.oracle-model", routerProperties.get("tandem.router.oracle-model"));
         o.put("tandem.oracle.downstream-timeout", "60s");
         o.put("tandem.oracle.tasks.retained", "50");

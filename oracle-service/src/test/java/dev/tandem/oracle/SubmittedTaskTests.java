@@ -1,0 +1,350 @@
+package dev.tandem.oracle;
+
+import dev.tandem.oracle.service.TaskQueueWorker;
+import dev.tandem.proto.oracle.v1.CancelTaskRequest;
+import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.GetTaskRequest;
+import dev.tandem.proto.oracle.v1.ListTasksRequest;
+import dev.tandem.proto.oracle.v1.Plan;
+import dev.tandem.proto.oracle.v1.PlanReady;
+import dev.tandem.proto.oracle.v1.StepAudited;
+import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.oracle.v1.StepStarted;
+import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
+import dev.tandem.proto.oracle.v1.SubmitTaskResponse;
+import dev.tandem.proto.oracle.v1.Task;
+import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.proto.oracle.v1.TaskState;
+import dev.tandem.proto.oracle.v1.WatchTaskRequest;
+import dev.tandem.proto.oracle.v1.AuditOutcome;
+import io.agroal.api.AgroalDataSource;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.tandem.oracle.TestPlans.classify;
+import static dev.tandem.oracle.TestPlans.plan;
+import static dev.tandem.oracle.TestPlans.step;
+import static dev.tandem.oracle.TestPlans.violations;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+/**
+ * Submitted tasks against a real PostgreSQL (TANDEM_TEST_DB_URL) and the fake router and audit: submit, watch,
+ * get, idempotency, cancel, tenant isolation, bad input, and a task resumed from its stored steps after its replica
+ * died.
+ */
+@QuarkusTest
+class SubmittedTaskTests extends OracleTestBase {
+
+    @Inject
+    AgroalDataSource db;
+
+    @Inject
+    TaskQueueWorker worker;
+
+    /** Every test has tenants of its own, so tasks of other tests never show in its lists. */
+    String tenant;
+
+    @BeforeEach
+    void freshTenant() {
+        tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void aSubmittedTaskRunsInTheBackgroundAndItsEventsEndWithTheAnswer() {
+        var submitted = submit(triage().toBuilder().setTenant(tenant).build(), "");
+        var id = submitted.getTask().getTaskId();
+        assertThat(id).isNotBlank();
+        assertThat(submitted.getExisting()).isFalse();
+        assertThat(submitted.getTask().getTenant()).isEqualTo(tenant);
+
+        var events = watch(id, 0);
+        assertThat(events).extracting(TaskEvent::getSequence)
+                .as("every event once, in order, from 1").containsExactlyElementsOf(range(1, events.size()));
+        assertThat(events.getFirst().hasPlanReady()).isTrue();
+        var done = events.getLast();
+        assertThat(done.hasTaskDone()).isTrue();
+
+        var task = get(id);
+        assertThat(task.getState()).isEqualTo(TaskState.TASK_STATE_SUCCEEDED);
+        assertThat(task.getResponse()).isEqualTo(done.getTaskDone().getResponse());
+        assertThat(task.getResponse().getTaskId()).isEqualTo(id);
+        assertThat(task.getResponse().getCost().getActualUsd()).isPositive();
+        assertThat(task.getStepsList()).extracting(StepResult::getStepId)
+                .containsExactly("classify", "extract", "summarize", "validate-extract", "validate-summary");
+        assertThat(task.getStepsDone()).isEqualTo(5);
+        assertThat(task.getStepsTotal()).isEqualTo(5);
+        assertThat(task.getLastSequence()).isEqualTo(done.getSequence());
+        assertThat(task.getAttempts()).isEqualTo(1);
+        assertThat(task.hasFinishedAt()).isTrue();
+
+        // resumable: after the third event, exactly the rest
+        assertThat(watch(id, 3)).containsExactlyElementsOf(events.subList(3, events.size()));
+        assertThat(watch(id, done.getSequence())).as("nothing after the last event").isEmpty();
+    }
+
+    @Test
+    void theSameIdempotencyKeyReturnsTheSameTaskRunOnceAndADifferentRequestUnderItIsRefused() {
+        var request = single("a");
+        var first = submit(request, "order-42");
+        var second = submit(request, "order-42");
+        assertThat(second.getTask().getTaskId()).isEqualTo(first.getTask().getTaskId());
+        assertThat(second.getExisting()).isTrue();
+        var id = first.getTask().getTaskId();
+        awaitState(id, TaskState.TASK_STATE_SUCCEEDED);
+        assertThat(submit(request, "order-42").getTask().getState()).isEqualTo(TaskState.TASK_STATE_SUCCEEDED);
+        assertThat(router.dispatches.stream().filter(d -> d.getTaskId().equals(id))).as("run once").hasSize(1);
+
+        var e = catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(request.toBuilder().putInputs("document", "another ticket").build(), "order-42"));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(e.getStatus().getDescription()).contains("order-42", id);
+        // the key is per tenant: another tenant's same key is another task
+        var other = submit(request.toBuilder().setTenant(tenant + "-b").build(), "order-42");
+        assertThat(other.getTask().getTaskId()).isNotEqualTo(id);
+        tenant = tenant + "-b";
+        awaitState(other.getTask().getTaskId(), TaskState.TASK_STATE_SUCCEEDED); // not left running into other tests
+    }
+
+    @Test
+    void cancellingStopsQueuedWorkAndARunningStepAndTheTaskStaysCancelled() {
+        router.holdDispatches = true;
+        var running1 = submit(single("a"), "").getTask().getTaskId();
+        var running2 = submit(single("a"), "").getTask().getTaskId();
+        eventually(() -> assertThat(router.inFlight.get()).as("both slots busy, held mid-step").isEqualTo(2));
+        var queued = submit(single("a"), "").getTask();
+        assertThat(queued.getState()).isEqualTo(TaskState.TASK_STATE_QUEUED);
+        assertThat(queued.getQueuePosition()).isPositive();
+        assertThat(get(running1).getState()).isEqualTo(TaskState.TASK_STATE_RUNNING);
+
+        assertThat(cancel(queued.getTaskId()).getState()).isEqualTo(TaskState.TASK_STATE_CANCELLED);
+        assertThat(cancel(running1).getState()).isEqualTo(TaskState.TASK_STATE_CANCELLED);
+        var watched = catchThrowableOfType(StatusRuntimeException.class, () -> watch(running1, 0));
+        assertThat(watched.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
+        router.holdDispatches = false;
+
+        awaitState(running2, TaskState.TASK_STATE_SUCCEEDED);
+        // the freed slots would have run the queued task by now, had it not been cancelled
+        eventually(() -> assertThat(router.inFlight.get()).isZero());
+        assertThat(router.dispatches.stream().filter(d -> d.getTaskId().equals(queued.getTaskId()))).isEmpty();
+        assertThat(router.dispatches.stream().filter(d -> d.getTaskId().equals(running1))).hasSize(1);
+        assertThat(get(queued.getTaskId()).getState()).isEqualTo(TaskState.TASK_STATE_CANCELLED);
+        assertThat(get(running1).getState()).isEqualTo(TaskState.TASK_STATE_CANCELLED);
+        assertThat(get(running1).getStepsDone()).as("the cancelled step's output was not kept").isZero();
+
+        assertThat(cancel(running1).getState()).as("cancelling twice").isEqualTo(TaskState.TASK_STATE_CANCELLED);
+        var finished = catchThrowableOfType(StatusRuntimeException.class, () -> cancel(running2));
+        assertThat(finished.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    }
+
+    @Test
+    void aFailedTaskShowsItsErrorAndItsWatchEndsWithItsStatus() {
+        router.failingWorkerTypes.add("classify");
+        router.failingOnOracleTier.add("classify");
+        var id = submit(single("a"), "").getTask().getTaskId();
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> watch(id, 0));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        var task = get(id);
+        assertThat(task.getState()).isEqualTo(TaskState.TASK_STATE_FAILED);
+        assertThat(task.getErrorCode()).isEqualTo("UNAVAILABLE");
+        assertThat(task.getErrorMessage()).contains("step 'a'");
+    }
+
+    @Test
+    void anotherTenantCannotGetWatchListOrCancelATask() {
+        var id = submit(single("a"), "").getTask().getTaskId();
+        var other = tenant + "-other";
+        for (var call : List.<Runnable>of(
+                () -> oracle().getTask(GetTaskRequest.newBuilder().setTaskId(id).setTenant(other).build()),
+                () -> oracle().cancelTask(CancelTaskRequest.newBuilder().setTaskId(id).setTenant(other).build()),
+                () -> oracle().watchTask(WatchTaskRequest.newBuilder().setTaskId(id).setTenant(other).build())
+                        .forEachRemaining(e -> { }))) {
+            var e = catchThrowableOfType(StatusRuntimeException.class, call::run);
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        }
+        assertThat(oracle().listTasks(ListTasksRequest.newBuilder().setTenant(other).build()).getTasksList())
+                .isEmpty();
+        assertThat(list(ListTasksRequest.newBuilder())).extracting(Task::getTaskId).containsExactly(id);
+        awaitState(id, TaskState.TASK_STATE_SUCCEEDED); // untouched by the other tenant's cancel
+    }
+
+    @Test
+    void listPagesNewestFirstAndFiltersByState() {
+        var ids = new ArrayList<String>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(submit(single("a"), "").getTask().getTaskId());
+        }
+        ids.forEach(id -> awaitState(id, TaskState.TASK_STATE_SUCCEEDED));
+        var first = oracle().listTasks(ListTasksRequest.newBuilder().setTenant(tenant).setPageSize(2).build());
+        assertThat(first.getTasksList()).extracting(Task::getTaskId).containsExactly(ids.get(2), ids.get(1));
+        assertThat(first.getNextPageToken()).isNotEmpty();
+        var second = oracle().listTasks(ListTasksRequest.newBuilder().setTenant(tenant).setPageSize(2)
+                .setPageToken(first.getNextPageToken()).build());
+        assertThat(second.getTasksList()).extracting(Task::getTaskId).containsExactly(ids.get(0));
+        assertThat(second.getNextPageToken()).isEmpty();
+        assertThat(list(ListTasksRequest.newBuilder().setState(TaskState.TASK_STATE_SUCCEEDED))).hasSize(3);
+        assertThat(list(ListTasksRequest.newBuilder().setState(TaskState.TASK_STATE_QUEUED))).isEmpty();
+    }
+
+    @Test
+    void badInputIsInvalidArgumentWithFieldViolations() {
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> oracle().submitTask(SubmitTaskRequest.getDefaultInstance())))).containsKey("request");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(ExecuteRequest.newBuilder().setTenant(tenant).build(), "")))).containsKey("request.task");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(single("a"), "k".repeat(201))))).containsKey("idempotency_key");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(ExecuteRequest.newBuilder().setTenant(tenant).setPlan(plan(classify("a", "missing")))
+                        .putInputs("document", "x").build(), "")))).containsKey("plan.steps[0].depends_on[0]");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> list(ListTasksRequest.newBuilder().setPageToken("not-a-token"))))).containsKey("page_token");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> list(ListTasksRequest.newBuilder().setPageSize(501))))).containsKey("page_size");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> oracle().getTask(GetTaskRequest.newBuilder().setTenant(tenant).build())))).containsKey("task_id");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> watch(UUID.randomUUID().toString(), -1)))).containsKey("after_sequence");
+        var missing = catchThrowableOfType(StatusRuntimeException.class, () -> get(UUID.randomUUID().toString()));
+        assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    /**
+     * A replica died with a task half done: its plan and first step stored, its lease expired. A live replica
+     * claims it and runs only the second step, on the first step's stored output; the first is neither dispatched
+     * nor paid again, and the events continue the stored sequence.
+     */
+    @Test
+    void aTaskWhoseReplicaDiedResumesFromItsLastCompletedStep() throws SQLException {
+        var id = UUID.randomUUID().toString();
+        var plan = plan(classify("first"), step("second", "classify", Map.of("text", "{{steps.first.output}}"),
+                "first")).toBuilder().setPlanner("client").build();
+        var request = ExecuteRequest.newBuilder().setTask("Classify, then classify the label").setTenant(tenant)
+                .putInputs("document", "My card was charged twice").setPlan(plan).build();
+        var stored = StepResult.newBuilder().setStepId("first").setWorkerType("classify")
+                .setExecutedBy("earlier-run@pool").setOutput("{\"label\":\"from-the-earlier-run\"}").setCostUsd(0.25)
+                .setAudit(AuditOutcome.newBuilder().setDecision("pass").setReason("trusted")).build();
+        var storedEvents = List.of(
+                event(id, 1).setPlanReady(PlanReady.newBuilder().setPlan(plan)).build(),
+                event(id, 2).setStepStarted(StepStarted.newBuilder().setStepId("first").setWorkerType("classify"))
+                        .build(),
+                event(id, 3).setStepAudited(StepAudited.newBuilder().setStepId("first")
+                        .setAudit(stored.getAudit())).build());
+        try (var c = db.getConnection()) {
+            c.setAutoCommit(false); // one transaction: the live replica sees the whole dead run or none of it
+            try (var ps = c.prepareStatement("INSERT INTO oracle.tasks (task_id, tenant, request_digest, request, "
+                    + "task, state, plan, planning_usd, lease_owner, lease_until, attempts, started_at) VALUES "
+                    + "(?, ?, 'digest', ?, ?, 'RUNNING', ?, 0, 'dead-replica', now() - interval '1 second', 1, now())")) {
+                ps.setString(1, id);
+                ps.setString(2, tenant);
+                ps.setBytes(3, request.toByteArray());
+                ps.setString(4, request.getTask());
+                ps.setBytes(5, plan.toByteArray());
+                ps.executeUpdate();
+            }
+            try (var ps = c.prepareStatement("INSERT INTO oracle.task_steps (task_id, step_id, result, "
+                    + "oracle_baseline_usd, exploration_usd) VALUES (?, 'first', ?, 0.30, 0)")) {
+                ps.setString(1, id);
+                ps.setBytes(2, stored.toByteArray());
+                ps.executeUpdate();
+            }
+            for (var e : storedEvents) {
+                try (var ps = c.prepareStatement("INSERT INTO oracle.task_events VALUES (?, ?, ?)")) {
+                    ps.setString(1, id);
+                    ps.setLong(2, e.getSequence());
+                    ps.setBytes(3, e.toByteArray());
+                    ps.executeUpdate();
+                }
+            }
+            c.commit();
+        }
+
+        awaitState(id, TaskState.TASK_STATE_SUCCEEDED);
+        var dispatched = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)).toList();
+        assertThat(dispatched).extracting(d -> d.getStepId()).as("only the step not completed")
+                .containsExactly("second");
+        assertThat(dispatched.getFirst().getInputsMap()).containsEntry("text", stored.getOutput());
+
+        var task = get(id);
+        assertThat(task.getAttempts()).isEqualTo(2);
+        assertThat(task.getStepsList()).extracting(StepResult::getStepId).containsExactly("first", "second");
+        assertThat(task.getResponse().getStepsList().getFirst()).as("the stored step, as stored").isEqualTo(stored);
+        var secondCost = task.getResponse().getStepsList().get(1).getCostUsd();
+        assertThat(task.getResponse().getCost().getActualUsd()).as("the stored step is paid once, in the total")
+                .isCloseTo(0.25 + secondCost, org.assertj.core.data.Offset.offset(1e-9));
+
+        var events = watch(id, 0);
+        assertThat(events.subList(0, 3)).containsExactlyElementsOf(storedEvents);
+        assertThat(events).extracting(TaskEvent::getSequence).containsExactlyElementsOf(range(1, events.size()));
+        assertThat(events.subList(3, events.size())).noneMatch(e -> e.hasPlanReady()
+                || e.hasStepStarted() && e.getStepStarted().getStepId().equals("first"));
+    }
+
+    @Test
+    void tasksByStateAreAGauge() {
+        var id = submit(single("a"), "").getTask().getTaskId();
+        awaitState(id, TaskState.TASK_STATE_SUCCEEDED);
+        worker.refreshGauges();
+        var metrics = RestAssured.get("/q/metrics").then().statusCode(200).extract().asString();
+        var succeeded = metrics.lines().filter(l -> l.startsWith("tandem_oracle_submitted_tasks{")
+                && l.contains("state=\"succeeded\"")).findFirst().orElseThrow();
+        assertThat(Double.parseDouble(succeeded.substring(succeeded.lastIndexOf(' ') + 1))).isGreaterThanOrEqualTo(1);
+        assertThat(metrics.lines()).as("every state, 0 when none")
+                .anyMatch(l -> l.startsWith("tandem_oracle_submitted_tasks{") && l.contains("state=\"queued\""));
+    }
+
+    private ExecuteRequest single(String stepId) {
+        return ExecuteRequest.newBuilder().setTask("Classify this").setTenant(tenant)
+                .putInputs("document", "My card was charged twice").setPlan(plan(classify(stepId))).build();
+    }
+
+    private SubmitTaskResponse submit(ExecuteRequest request, String key) {
+        return oracle().submitTask(SubmitTaskRequest.newBuilder().setRequest(request).setIdempotencyKey(key).build());
+    }
+
+    private Task get(String id) {
+        return oracle().getTask(GetTaskRequest.newBuilder().setTaskId(id).setTenant(tenant).build()).getTask();
+    }
+
+    private Task cancel(String id) {
+        return oracle().cancelTask(CancelTaskRequest.newBuilder().setTaskId(id).setTenant(tenant).build()).getTask();
+    }
+
+    private List<Task> list(ListTasksRequest.Builder request) {
+        return oracle().listTasks(request.setTenant(tenant).build()).getTasksList();
+    }
+
+    private List<TaskEvent> watch(String id, long after) {
+        var out = new ArrayList<TaskEvent>();
+        oracle().watchTask(WatchTaskRequest.newBuilder().setTaskId(id).setTenant(tenant).setAfterSequence(after)
+                .build()).forEachRemaining(out::add);
+        return out;
+    }
+
+    private void awaitState(String id, TaskState state) {
+        eventually(() -> assertThat(get(id).getState()).isEqualTo(state));
+    }
+
+    private static TaskEvent.Builder event(String taskId, long sequence) {
+        return TaskEvent.newBuilder().setTaskId(taskId).setSequence(sequence);
+    }
+
+    private static List<Long> range(long from, long count) {
+        var out = new ArrayList<Long>();
+        for (long i = from; i < from + count; i++) {
+            out.add(i);
+        }
+        return out;
+    }
+}
