@@ -33,7 +33,7 @@ class CatalogRuntimeTests {
     @ConfigProperty(name = "test.local-endpoint")
     String localEndpoint;
 
-    @ConfigProperty(name = "tandem.router.catalog.dir")
+    @ConfigProperty(name = "tandem.catalog.dir")
     String catalogDir;
 
     @BeforeAll

@@ -39,10 +39,10 @@ public class ModelStubs implements QuarkusTestResourceLifecycleManager {
             var config = new HashMap<String, String>();
             model(config, "stub-vllm", "openai", server.baseUrl() + "/vllm/v1", "Qwen/Qwen2.5-7B-Instruct", vllmKey,
                     "generation,json_schema,logprobs");
-            config.put("tandem.models.\"stub-vllm\".headers.\"X-Tenant\"", "tandem-tests");
+            config.put("tandem.catalog.models.\"stub-vllm\".headers.\"X-Tenant\"", "tandem-tests");
             model(config, "stub-slow", "openai", server.baseUrl() + "/vllm/v1", "Qwen/Qwen2.5-7B-Instruct", vllmKey,
                     "generation,json_schema");
-            config.put("tandem.models.\"stub-slow\".request-timeout", "1s");
+            config.put("tandem.catalog.models.\"stub-slow\".request-timeout", "1s");
             model(config, "stub-vllm-nologprobs", "openai", server.baseUrl() + "/vllm/v1", "Qwen/Qwen2.5-7B-Instruct",
                     vllmKey, "generation,json_schema");
             model(config, "stub-claude", "anthropic", server.baseUrl() + "/anthropic", "claude-sonnet-4-5",
@@ -57,7 +57,7 @@ public class ModelStubs implements QuarkusTestResourceLifecycleManager {
 
     private static void model(Map<String, String> config, String id, String provider, String baseUrl, String model,
                               Path keyFile, String capabilities) {
-        var prefix = "tandem.models.\"" + id + "\".";
+        var prefix = "tandem.catalog.models.\"" + id + "\".";
         config.put(prefix + "provider", provider);
         config.put(prefix + "base-url", baseUrl);
         config.put(prefix + "model", model);
