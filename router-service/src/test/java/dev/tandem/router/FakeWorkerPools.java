@@ -150,7 +150,10 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
             String endpoint = "localhost:" + server.getPort();
             config.put("tandem.router.pools." + id + ".endpoint", endpoint);
             config.put("tandem.router.pools." + id + ".capacity", String.valueOf(capacity));
-            config.put("tandem.router.pools." + id + ".models", models);
+            // the models name the pool (their catalog entry's pools), not the pool its models
+            for (String model : models.split(",")) {
+                config.merge("tandem.catalog.models.\"" + model + "\".pools", id, (a, b) -> a + "," + b);
+            }
             return endpoint;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
