@@ -25,7 +25,7 @@ import java.util.Optional;
  *   <li>A file's entry replaces a property entry of the same id (as in the router, files win);</li>
  *   <li>an id in both {@code tandem.models} and {@code tandem.catalog.models} must say the same about how to reach
  *       the model: then the catalog entry is used and the old keys only warn; when they differ the service does not
- *       start, naming both.</li>
+ *       start, naming both. A catalog entry without a provider takes how to reach the model from the old keys.</li>
  * </ul>
  */
 public final class ModelCatalog {
@@ -59,6 +59,10 @@ public final class ModelCatalog {
             CatalogEntry current = entries.get(id);
             if (current == null) {
                 entries.put(id, old);
+            } else if (!current.callable()) {
+                // the catalog entry says only what the model is (a half-done migration): the old keys say how to
+                // reach it
+                entries.put(id, withReach(current, old));
             } else if (!reach(old).equals(reach(current))) {
                 conflicts.add("model '" + id + "' is defined by both tandem.models.\"" + id
                         + "\".* (deprecated) and tandem.catalog.models.\"" + id + "\".*, and they differ in "
@@ -121,6 +125,16 @@ public final class ModelCatalog {
     private static CatalogEntry.Replay replay(ModelConfig.Replay r) {
         return new CatalogEntry.Replay(r.dataset(), r.promptColumn(), r.responseColumn().orElse(null),
                 r.model().orElse(null), r.keyInput(), r.tokenizer());
+    }
+
+    /** The entry with how to reach the model taken from another (what the model is stays). */
+    static CatalogEntry withReach(CatalogEntry what, CatalogEntry reach) {
+        return new CatalogEntry(what.id(), reach.provider(), reach.encoder(), reach.exemplarShare(), reach.baseUrl(),
+                reach.model(), reach.apiKeyEnv(), reach.apiKeyFile(), reach.connectTimeout(), reach.requestTimeout(),
+                reach.headers(), reach.structuredOutput(), reach.strictSchema(), reach.extraBody(),
+                reach.maxTokensParameter(), reach.maxOutputTokens(), reach.replay(), reach.capabilities(), what.tier(),
+                what.inputUsdPerMtok(), what.outputUsdPerMtok(), what.cachedInputUsdPerMtok(), what.contextTokens(),
+                what.residencyTags(), what.workerTypes(), what.priorQuality(), what.pools());
     }
 
     /** How to reach the model, the defaults filled in, so that two forms of one entry compare equal. */

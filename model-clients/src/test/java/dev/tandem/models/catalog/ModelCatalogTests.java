@@ -121,6 +121,19 @@ class ModelCatalogTests {
     }
 
     @Test
+    void aCatalogEntryThatSaysOnlyWhatTheModelIsTakesHowToReachItFromTheOldKeys() {
+        var config = CatalogTestConfig.of(Map.of(OLD + "provider", "openai", OLD + "model", "qwen2.5-7b-instruct",
+                NEW + "tier", "SMALL", NEW + "pools", "l4"));
+
+        var read = ModelCatalog.forCallers(config.catalog(), config.models());
+
+        var entry = read.entries().get("qwen");
+        assertThat(entry.provider()).isEqualTo(Provider.OPENAI);
+        assertThat(entry.model()).isEqualTo("qwen2.5-7b-instruct");
+        assertThat(entry.pools()).containsExactly("l4");
+    }
+
+    @Test
     void anEntryWithoutAProviderIsForTheRouterOnly() {
         var config = CatalogTestConfig.of(Map.of(NEW + "tier", "MEDIUM", NEW + "pools", "l4"));
 
