@@ -117,22 +117,28 @@ async function checkTarget(name, file) {
       if (spec.runtimeClassName !== "nvidia") p.push("runtimeClassName is not nvidia");
       if (!hasAffinity) p.push("no node affinity on nvidia.com/gpu.product");
       if (!hasToleration) p.push("no toleration for nvidia.com/gpu");
-      // worker's model entry points at vLLM on localhost
+      // the pool's model is a catalog entry (a file of ConfigMap model-catalog, mounted in the worker) that names
+      // the pool and points at vLLM on localhost
       const cmNames = (worker?.envFrom || []).map((e) => e.configMapRef?.name).filter(Boolean);
       const data = Object.assign({}, ...byKind("ConfigMap").filter((c) => cmNames.includes(c.metadata.name)).map((c) => c.data || {}));
-      const urls = Object.entries(data).filter(([k]) => /^TANDEM_MODELS__[A-Z0-9]+__BASE_URL$/.test(k)).map(([, v]) => v);
-      if (!urls.some((u) => /^http:\/\/(127\.0\.0\.1|localhost):8000\/v1$/.test(u))) p.push("worker has no OpenAI-compatible model entry on localhost:8000");
-      const providers = Object.entries(data).filter(([k]) => /^TANDEM_MODELS__[A-Z0-9]+__PROVIDER$/.test(k)).map(([, v]) => v);
-      if (!providers.includes("openai")) p.push("worker model provider is not openai");
+      const catalogMount = (worker?.volumeMounts || []).find((m) => m.mountPath === data.TANDEM_CATALOG_DIR);
+      const catalogVol = catalogMount && spec.volumes.find((v) => v.name === catalogMount.name);
+      if (!data.TANDEM_CATALOG_DIR || catalogVol?.configMap?.name !== "model-catalog") p.push("worker does not mount ConfigMap model-catalog at TANDEM_CATALOG_DIR");
+      const files = byKind("ConfigMap").find((c) => c.metadata.name === "model-catalog")?.data || {};
+      const entries = Object.entries(files).filter(([f]) => /\.(ya?ml|json)$/.test(f))
+        .map(([f, text]) => ({ id: f.replace(/\.(ya?ml|json)$/, ""), ...YAML.parse(text) }));
+      const served = entries.filter((e) => (e.pools || []).includes(pool));
+      if (!served.length) p.push(`no model catalog entry names pool ${pool}`);
+      for (const e of served) {
+        if (e.provider !== "openai") p.push(`catalog entry ${e.id}: provider is not openai`);
+        if (!/^http:\/\/(127\.0\.0\.1|localhost):8000\/v1$/.test(e["base-url"] || "")) p.push(`catalog entry ${e.id} is not on vLLM at localhost:8000`);
+        if (!e.tier) p.push(`catalog entry ${e.id} has no tier: the router would not route to it`);
+      }
       // router knows this pool, through its headless Service
       const router = byKind("ConfigMap").find((c) => c.metadata.name === "router-config")?.data || {};
       const P = pool.toUpperCase();
       if (!String(router[`TANDEM_ROUTER_POOLS__${P}__ENDPOINT`] || "").startsWith(`dns:///worker-${pool}.`)) p.push(`router-config has no dns:/// endpoint for pool ${pool}`);
       if (!/^[0-9]+$/.test(router[`TANDEM_ROUTER_POOLS__${P}__CAPACITY`] || "")) p.push(`router-config has no capacity for pool ${pool}`);
-      for (const m of String(router[`TANDEM_ROUTER_POOLS__${P}__MODELS`] || "").split(",").filter(Boolean)) {
-        if (!router[`TANDEM_ROUTER_MODELS__${m.toUpperCase()}__TIER`]) p.push(`router catalog has no model ${m}`);
-        if (!data[`TANDEM_MODELS__${m.toUpperCase()}__PROVIDER`]) p.push(`pool worker has no model entry ${m}`);
-      }
       const svc = byKind("Service").find((s) => s.metadata.name === `worker-${pool}`);
       if (!svc || svc.spec.clusterIP !== "None") p.push(`no headless Service worker-${pool}`);
       check(`${name}: GPU pool Deployment/${d.metadata.name} has the GPU fields`, p);
@@ -222,7 +228,11 @@ async function checkTarget(name, file) {
       }
     }
     const router = byKind("ConfigMap").find((x) => x.metadata.name === "router-config")?.data || {};
-    if (!router.TANDEM_ROUTER_CATALOG_DIR) p.push("router-config has no TANDEM_ROUTER_CATALOG_DIR");
+    if (!router.TANDEM_CATALOG_DIR) p.push("router-config has no TANDEM_CATALOG_DIR");
+    // the deprecated keys the model catalog replaced (read for one more release, with a warning at start)
+    for (const c of byKind("ConfigMap")) for (const k of Object.keys(c.data || {}))
+      if (/^TANDEM_(MODELS|ROUTER_MODELS)_|^TANDEM_ROUTER_POOLS_.*_MODELS$|^TANDEM_ROUTER_CATALOG_DIR$/.test(k))
+        p.push(`${c.metadata.name}: ${k} is a deprecated key (the model catalog replaces it)`);
     if (Object.keys(router).some((k) => /^TANDEM_ROUTER_POOLS__LOCAL__/.test(k)))
       p.push("router-config spells pool local quoted (TANDEM_ROUTER_POOLS__LOCAL__*): application.properties has it unquoted");
     const oracle = byKind("ConfigMap").find((x) => x.metadata.name === "oracle-config")?.data || {};

@@ -33,7 +33,7 @@ class CatalogRuntimeTests {
     @ConfigProperty(name = "test.local-endpoint")
     String localEndpoint;
 
-    @ConfigProperty(name = "tandem.router.catalog.dir")
+    @ConfigProperty(name = "tandem.catalog.dir")
     String catalogDir;
 
     @BeforeAll
@@ -105,6 +105,45 @@ class CatalogRuntimeTests {
         Files.delete(Path.of(catalogDir, "zz-broken.json"));
         given().when().put("/api/catalog/reload").then().statusCode(200);
         assertThat(router.dispatch(step("dir-test").build()).getDecision().getModelId()).isEqualTo("dir-model");
+    }
+
+    @Test
+    void aModelEntryFileIsRoutedToAndItsChangesApplyWithoutARestart() throws Exception {
+        // one model's whole entry, as the workers read it too: how to reach it (ignored here) and what it is
+        Path file = Path.of(catalogDir, "entry-model.yaml");
+        Files.writeString(file, """
+                provider: openai
+                base-url: http://vllm.gpu.svc:8000/v1
+                model: Qwen/Qwen2.5-7B-Instruct
+                capabilities: [generation, json_schema, logprobs]
+                tier: small
+                input-usd-per-mtok: 0.4
+                output-usd-per-mtok: 0.4
+                worker-types: [entry-test]
+                prior-quality: 0.9
+                pools: [local]
+                """);
+        given().when().put("/api/catalog/reload").then().statusCode(200)
+                .body("models.id", hasItem("entry-model"))
+                .body("pools.find { it.id == 'local' }.models", hasItem("entry-model"))
+                .body("source.files", hasItem("entry-model.yaml"));
+        DispatchResponse first = router.dispatch(step("entry-test").build());
+        assertThat(first.getDecision().getModelId()).isEqualTo("entry-model");
+        assertThat(first.getDecision().getPoolId()).isEqualTo("local");
+        assertThat(first.getCostUsd()).isEqualTo((100 * 0.4 + 20 * 0.4) / 1e6);
+
+        Files.writeString(file, Files.readString(file).replace("input-usd-per-mtok: 0.4", "input-usd-per-mtok: 0.8"));
+        given().when().put("/api/catalog/reload").then().statusCode(200);
+        assertThat(router.dispatch(step("entry-test").build()).getCostUsd()).isEqualTo((100 * 0.8 + 20 * 0.4) / 1e6);
+
+        // an entry naming a pool the catalog does not have is refused; the running catalog stays
+        Files.writeString(file, Files.readString(file).replace("pools: [local]", "pools: [nowhere]"));
+        given().when().put("/api/catalog/reload").then().statusCode(200)
+                .body("source.lastError", containsString("models.entry-model.pools names pool 'nowhere'"));
+        assertThat(router.dispatch(step("entry-test").build()).getDecision().getModelId()).isEqualTo("entry-model");
+        Files.delete(file);
+        given().when().put("/api/catalog/reload").then().statusCode(200)
+                .body("models.id", not(hasItem("entry-model")));
     }
 
     @Test

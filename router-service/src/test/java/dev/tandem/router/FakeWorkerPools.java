@@ -41,8 +41,8 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         List<String> local = new ArrayList<>(List.of("embedded-minilm", "embedded-bge-oracle", "fo-steady",
                 "cb-steady", "inv-steady"));
         String standard = "classify,extract,summarize,validate";
-        config.put("tandem.router.models.\"embedded-minilm\".worker-types", standard);
-        config.put("tandem.router.models.\"embedded-bge-oracle\".worker-types", standard);
+        config.put("tandem.catalog.models.\"embedded-minilm\".worker-types", standard);
+        config.put("tandem.catalog.models.\"embedded-bge-oracle\".worker-types", standard);
         model(config, "fo-cheap", "failover-test", 0.001);
         model(config, "fo-steady", "failover-test", 0.01);
         model(config, "cb-cheap", "circuit-test", 0.001);
@@ -68,21 +68,21 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         local.add(tiered(config, "cal-small", "calib-test", "SMALL", 1));
         local.add(tiered(config, "cal-large", "calib-test", "LARGE", 100));
         local.add(tiered(config, "bd-cheap", "budget-test", "SMALL", 1));
-        config.put("tandem.router.models.\"bd-cheap\".prior-quality", "0.5");
+        config.put("tandem.catalog.models.\"bd-cheap\".prior-quality", "0.5");
         local.add(tiered(config, "bd-good", "budget-test", "LARGE", 100));
         local.add(tiered(config, "tn-model", "tenant-test", "SMALL", 10));
         local.add(tiered(config, "hg-primary-slow", "hedge-test", "SMALL", 1));
         local.add(tiered(config, "hg-backup", "hedge-test", "SMALL", 2));
         local.add(tiered(config, "pol-cheap", "policy-test", "SMALL", 1));
-        config.put("tandem.router.models.\"pol-cheap\".prior-quality", "0.85");
+        config.put("tandem.catalog.models.\"pol-cheap\".prior-quality", "0.85");
         local.add(tiered(config, "pol-good", "policy-test", "LARGE", 10));
-        config.put("tandem.router.models.\"pol-good\".prior-quality", "0.95");
+        config.put("tandem.catalog.models.\"pol-good\".prior-quality", "0.95");
         local.add(model(config, "hb-switch", "breaker-test", 0.001));
         local.add(model(config, "hb-steady", "breaker-test", 0.01));
         local.add(tiered(config, "pk-weak", "predict-test", "SMALL", 1));
         local.add(tiered(config, "pk-strong", "predict-test", "LARGE", 100));
         local.add(tiered(config, "pk-oracle", "predict-test", "ORACLE", 1000));
-        config.put("tandem.router.models.\"pk-weak\".prior-quality", "0.6");
+        config.put("tandem.catalog.models.\"pk-weak\".prior-quality", "0.6");
 
         String localEndpoint = pool(config, "local", FakeWorker.Mode.STEADY, 32, String.join(",", local));
         pool(config, "flaky", FakeWorker.Mode.UNAVAILABLE, 8, "fo-cheap");
@@ -101,7 +101,7 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
             // in test mode Quarkus gRPC clients use test-port
             config.put("quarkus.grpc.clients.audit.test-port", String.valueOf(audit.getPort()));
             catalogDir = Files.createTempDirectory("tandem-catalog");
-            config.put("tandem.router.catalog.dir", catalogDir.toString());
+            config.put("tandem.catalog.dir", catalogDir.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -127,7 +127,7 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
     }
 
     private static String model(Map<String, String> config, String id, String workerType, double price) {
-        String prefix = "tandem.router.models.\"" + id + "\".";
+        String prefix = "tandem.catalog.models.\"" + id + "\".";
         config.put(prefix + "tier", "SMALL");
         config.put(prefix + "input-usd-per-mtok", String.valueOf(price));
         config.put(prefix + "output-usd-per-mtok", String.valueOf(price));
@@ -139,7 +139,7 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
     private static String tiered(Map<String, String> config, String id, String workerType, String tier,
                                  double price) {
         model(config, id, workerType, price);
-        config.put("tandem.router.models.\"" + id + "\".tier", tier);
+        config.put("tandem.catalog.models.\"" + id + "\".tier", tier);
         return id;
     }
 
@@ -150,7 +150,10 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
             String endpoint = "localhost:" + server.getPort();
             config.put("tandem.router.pools." + id + ".endpoint", endpoint);
             config.put("tandem.router.pools." + id + ".capacity", String.valueOf(capacity));
-            config.put("tandem.router.pools." + id + ".models", models);
+            // the models name the pool (their catalog entry's pools), not the pool its models
+            for (String model : models.split(",")) {
+                config.merge("tandem.catalog.models.\"" + model + "\".pools", id, (a, b) -> a + "," + b);
+            }
             return endpoint;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

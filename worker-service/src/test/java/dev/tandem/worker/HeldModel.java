@@ -66,7 +66,7 @@ public class HeldModel implements QuarkusTestResourceLifecycleManager {
                 }
             }
         });
-        var prefix = "tandem.models.\"" + MODEL + "\".";
+        var prefix = "tandem.catalog.models.\"" + MODEL + "\".";
         return Map.of(prefix + "provider", "openai",
                 prefix + "base-url", "http://127.0.0.1:" + socket.getLocalPort() + "/v1",
                 prefix + "model", "held",

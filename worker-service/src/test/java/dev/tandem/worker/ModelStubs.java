@@ -15,8 +15,9 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 
 /**
  * One WireMock server for the whole test run that stands in for an OpenAI-compatible server (vLLM) under
- * {@code /vllm/v1} and Anthropic under {@code /anthropic}, plus the models that point at them. Keys come from
- * files, as from a mounted Secret; tests assert the keys never leak.
+ * {@code /vllm/v1} and Anthropic under {@code /anthropic}, plus the models that point at them: catalog entries as
+ * properties, and the Anthropic model as a file of the catalog directory. Keys come from files, as from a mounted
+ * Secret; tests assert the keys never leak.
  */
 public class ModelStubs implements QuarkusTestResourceLifecycleManager {
 
@@ -39,14 +40,28 @@ public class ModelStubs implements QuarkusTestResourceLifecycleManager {
             var config = new HashMap<String, String>();
             model(config, "stub-vllm", "openai", server.baseUrl() + "/vllm/v1", "Qwen/Qwen2.5-7B-Instruct", vllmKey,
                     "generation,json_schema,logprobs");
-            config.put("tandem.models.\"stub-vllm\".headers.\"X-Tenant\"", "tandem-tests");
+            config.put("tandem.catalog.models.\"stub-vllm\".headers.\"X-Tenant\"", "tandem-tests");
             model(config, "stub-slow", "openai", server.baseUrl() + "/vllm/v1", "Qwen/Qwen2.5-7B-Instruct", vllmKey,
                     "generation,json_schema");
-            config.put("tandem.models.\"stub-slow\".request-timeout", "1s");
+            config.put("tandem.catalog.models.\"stub-slow\".request-timeout", "1s");
             model(config, "stub-vllm-nologprobs", "openai", server.baseUrl() + "/vllm/v1", "Qwen/Qwen2.5-7B-Instruct",
                     vllmKey, "generation,json_schema");
-            model(config, "stub-claude", "anthropic", server.baseUrl() + "/anthropic", "claude-sonnet-4-5",
-                    anthropicKey, "generation,json_schema");
+            // one model's whole catalog entry as a file of the catalog directory (a ConfigMap in a cluster): the
+            // worker reads how to reach it, the router (not here) what it is
+            var catalog = Files.createDirectories(dir.resolve("catalog"));
+            Files.writeString(catalog.resolve("stub-claude.yaml"), """
+                    provider: anthropic
+                    base-url: %s/anthropic
+                    model: claude-sonnet-4-5
+                    api-key-file: %s
+                    capabilities: [generation, json_schema]
+                    tier: ORACLE
+                    input-usd-per-mtok: 3.00
+                    output-usd-per-mtok: 15.00
+                    context-tokens: 200000
+                    pools: [local]
+                    """.formatted(server.baseUrl(), anthropicKey));
+            config.put("tandem.catalog.dir", catalog.toString());
             model(config, "stub-refused", "openai", "http://127.0.0.1:" + closed + "/v1", "any", vllmKey,
                     "generation,json_schema");
             return config;
@@ -57,7 +72,7 @@ public class ModelStubs implements QuarkusTestResourceLifecycleManager {
 
     private static void model(Map<String, String> config, String id, String provider, String baseUrl, String model,
                               Path keyFile, String capabilities) {
-        var prefix = "tandem.models.\"" + id + "\".";
+        var prefix = "tandem.catalog.models.\"" + id + "\".";
         config.put(prefix + "provider", provider);
         config.put(prefix + "base-url", baseUrl);
         config.put(prefix + "model", model);

@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One configured model, {@code tandem.models."<id>".*}: the same keys in every service that calls models (the
- * worker for steps, the oracle for planning and synthesis). A group of a service's {@code @ConfigMapping};
- * {@link ModelSpecs} turns it into a {@link dev.tandem.models.ModelSpec}.
+ * One model in the deprecated form {@code tandem.models."<id>".*}, read for one more release: the model catalog,
+ * {@code tandem.catalog.models."<id>".*} with the same keys, replaces it ({@code dev.tandem.models.catalog}). A
+ * group of a service's {@code @ConfigMapping}; the defaults documented here are those of a catalog entry too.
  */
 public interface ModelConfig {
 

@@ -3,14 +3,17 @@ package dev.tandem.oracle.config;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
-import dev.tandem.models.config.ModelSpecs;
+import dev.tandem.models.catalog.LegacyKeys;
+import dev.tandem.models.catalog.ModelCatalog;
+import dev.tandem.models.catalog.ModelSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
- * The oracle's own models, checked at start: a bad entry, or a planner or synthesiser naming a model that is not
+ * The oracle's own models, from the model catalog, checked at start: a bad entry, or a planner or synthesiser naming a model that is not
  * configured, stops the start naming the key.
  */
 @ApplicationScoped
@@ -21,7 +24,10 @@ public class ModelRegistryProducer {
     @Produces
     @ApplicationScoped
     ModelRegistry modelRegistry(OracleModels models, OracleConfig config) {
-        var registry = ModelSpecs.registry(models.models());
+        LegacyKeys.warnings(ConfigProvider.getConfig()).forEach(LOG::warn);
+        var catalog = ModelCatalog.forCallers(models.catalog(), models.models());
+        catalog.warnings().forEach(LOG::warn);
+        var registry = ModelSpecs.registry(catalog.entries());
         registry.all().forEach(s -> LOG.info(ModelSpecs.describe(s)));
         config.planner().model().ifPresent(id -> requireChatModel(registry, id, "tandem.oracle.planner.model"));
         config.synthesizer().model().ifPresent(id -> requireChatModel(registry, id, "tandem.oracle.synthesizer.model"));
@@ -34,7 +40,7 @@ public class ModelRegistryProducer {
 
     private static void requireChatModel(ModelRegistry registry, String id, String key) {
         var spec = registry.find(id).orElseThrow(() -> new IllegalStateException(key + "=" + id
-                + ": no such model in tandem.models (configured: " + registry.all().stream()
+                + ": no such model in the model catalog (callable: " + registry.all().stream()
                 .map(ModelSpec::id).toList() + ")"));
         if (spec.provider() == Provider.EMBEDDED) {
             throw new IllegalStateException(key + "=" + id + ": an embedded encoder cannot plan or write; name a "

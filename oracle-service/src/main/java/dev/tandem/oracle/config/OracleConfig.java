@@ -111,7 +111,7 @@ public interface OracleConfig {
         int repairAttempts();
 
         /**
-         * A chat model of {@code tandem.models.*} that plans freely (an LLM oracle); unset: the embedded planner
+         * A chat model of the model catalog ({@code tandem.catalog.models.*}) that plans freely (an LLM oracle); unset: the embedded planner
          * picks a pipeline of the catalog.
          */
         Optional<String> model();
@@ -123,7 +123,7 @@ public interface OracleConfig {
 
     interface Synthesizer {
         /**
-         * A chat model of {@code tandem.models.*} that writes the answer from the step outputs, streamed to the
+         * A chat model of the model catalog ({@code tandem.catalog.models.*}) that writes the answer from the step outputs, streamed to the
          * client; unset: the step outputs are merged into one JSON object.
          */
         Optional<String> model();

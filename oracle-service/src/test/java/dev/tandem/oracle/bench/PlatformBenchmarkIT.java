@@ -513,7 +513,7 @@ class PlatformBenchmarkIT {
 
         var worker = new LinkedHashMap<String, String>(quiet);
         worker.put("tandem.worker.replay-dir", data.toString());
-        var m = "tandem.models.\"" + WORKER_MODEL + "\".";
+        var m = "tandem.catalog.models.\"" + WORKER_MODEL + "\".";
         worker.put(m + "provider", "replay");
         worker.put(m + "replay.dataset", data.resolve("gsm8k_responses.csv").toString());
         // Mixtral's recorded answers, reviewed by GPT-4's: they disagree on about a third of the answers that pass the
@@ -526,12 +526,12 @@ class PlatformBenchmarkIT {
         router.put("tandem.router.pools.local.models", "embedded-minilm,embedded-bge-oracle," + WORKER_MODEL + ","
                 + ORACLE_MODEL);
         router.put("tandem.router.pools.local.capacity", "512");
-        var w = "tandem.router.models.\"" + WORKER_MODEL + "\".";
+        var w = "tandem.catalog.models.\"" + WORKER_MODEL + "\".";
         router.put(w + "tier", "SMALL");
         router.put(w + "input-usd-per-mtok", "0.60");
         router.put(w + "output-usd-per-mtok", "0.60");
         router.put(w + "capabilities", "generation");
-        var o = "tandem.router.models.\"" + ORACLE_MODEL + "\".";
+        var o = "tandem.catalog.models.\"" + ORACLE_MODEL + "\".";
         router.put(o + "tier", "ORACLE");
         router.put(o + "input-usd-per-mtok", "10.00");
         router.put(o + "output-usd-per-mtok", "30.00");

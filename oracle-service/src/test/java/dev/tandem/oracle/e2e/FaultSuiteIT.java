@@ -94,7 +94,7 @@ class FaultSuiteIT {
         workerConfig.put("tandem.worker.types-dir", Path.of("src", "test", "resources", "e2e", "worker-types")
                 .toAbsolutePath().toString());
         for (var provider : List.of("flaky", "steady")) {
-            var m = "tandem.models.\"" + provider + "-llm\".";
+            var m = "tandem.catalog.models.\"" + provider + "-llm\".";
             workerConfig.put(m + "provider", "openai");
             workerConfig.put(m + "base-url", providers.baseUrl() + "/" + provider + "/v1");
             workerConfig.put(m + "model", provider + "-model");
@@ -117,7 +117,7 @@ class FaultSuiteIT {
         routerConfig.put("tandem.router.circuit-breaker.delay", "2s");
         routerConfig.put("tandem.router.pools.local.models", "embedded-minilm,embedded-bge-oracle,flaky-llm,steady-llm");
         for (var provider : List.of("flaky", "steady")) {
-            var m = "tandem.router.models.\"" + provider + "-llm\".";
+            var m = "tandem.catalog.models.\"" + provider + "-llm\".";
             routerConfig.put(m + "tier", "SMALL");
             // flaky is the cheaper, so it is tried first
             routerConfig.put(m + "input-usd-per-mtok", provider.equals("flaky") ? "0.10" : "0.50");

@@ -25,7 +25,7 @@ public class OracleModelStub implements QuarkusTestResourceLifecycleManager {
         server.start();
         try {
             var key = Files.writeString(Files.createTempFile("oracle-key", ""), KEY);
-            var model = "tandem.models.\"" + FakeRouter.LLM_ORACLE + "\".";
+            var model = "tandem.catalog.models.\"" + FakeRouter.LLM_ORACLE + "\".";
             return Map.of(
                     model + "provider", "openai",
                     model + "base-url", server.baseUrl() + "/v1",

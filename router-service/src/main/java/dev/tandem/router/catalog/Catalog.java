@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 
+import dev.tandem.models.catalog.CatalogConfig;
 import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.RouterConfig;
 
@@ -93,18 +94,20 @@ public final class Catalog {
     }
 
     /** The catalog described by the configuration alone. */
-    public static Catalog from(RouterConfig config) {
-        return build(CatalogDefinition.of(config), Settings.of(config));
+    public static Catalog from(RouterConfig config, CatalogConfig catalog) {
+        return build(CatalogDefinition.of(config, catalog), Settings.of(config));
     }
 
     /**
-     * The catalog of a definition: unset fields take the property defaults.
+     * The catalog of a definition: unset fields take the property defaults. A pool serves the models whose entry
+     * names it, or, when it lists models itself (deprecated), exactly those.
      *
      * @throws IllegalArgumentException naming every problem when the definition is invalid
      */
     public static Catalog build(CatalogDefinition definition, Settings settings) {
         List<String> problems = new ArrayList<>();
         List<ModelProfile> models = new ArrayList<>();
+        Map<String, List<String>> served = new TreeMap<>();
         new TreeMap<>(definition.models()).forEach((id, m) -> {
             List<String> v = m.violations("models." + id);
             if (!v.isEmpty()) {
@@ -117,6 +120,13 @@ public final class Catalog {
                     new HashSet<>(orEmpty(m.capabilities())), m.contextTokens() == null ? 8192 : m.contextTokens(),
                     new HashSet<>(orEmpty(m.residencyTags())), new HashSet<>(orEmpty(m.workerTypes())),
                     m.priorQuality() == null ? 0.80 : m.priorQuality()));
+            for (String pool : m.poolsOrEmpty()) {
+                if (!definition.pools().containsKey(pool)) {
+                    problems.add("models." + id + ".pools names pool '" + pool + "' which is not in the catalog "
+                            + "(known: " + new TreeMap<>(definition.pools()).keySet() + ")");
+                }
+                served.computeIfAbsent(pool, k -> new ArrayList<>()).add(id);
+            }
         });
         List<WorkerPool> pools = new ArrayList<>();
         new TreeMap<>(definition.pools()).forEach((id, p) -> {
@@ -125,7 +135,15 @@ public final class Catalog {
                 problems.addAll(v);
                 return;
             }
-            pools.add(new WorkerPool(id, p.endpoint(), p.models(), p.capacity() == null ? 32 : p.capacity(),
+            // a pool that lists its models (the deprecated form) serves exactly those, as it always did
+            List<String> serves = !orEmpty(p.models()).isEmpty() ? List.copyOf(new LinkedHashSet<>(p.models()))
+                    : served.getOrDefault(id, List.of());
+            if (serves.isEmpty()) {
+                problems.add("pools." + id + " serves no model: name it in a model's pools "
+                        + "(tandem.catalog.models.\"<id>\".pools=" + id + ")");
+                return;
+            }
+            pools.add(new WorkerPool(id, p.endpoint(), serves, p.capacity() == null ? 32 : p.capacity(),
                     p.gpu() == null ? "" : p.gpu(), p.plaintext() == null || p.plaintext(),
                     p.gpus() == null ? 1 : p.gpus(), p.usdPerGpuSecond() == null ? 0 : p.usdPerGpuSecond()));
         });

@@ -1,28 +1,23 @@
 package dev.tandem.router.catalog;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.tandem.models.catalog.CatalogFiles;
 import dev.tandem.router.catalog.CatalogSource.InvalidCatalogException;
 import dev.tandem.router.config.CatalogDefinition;
 
 /**
- * Catalog documents as JSON: a directory's {@code *.json} files or an admin request's body, read strictly (an
- * unknown field is an error, not a silently ignored typo; enum values in any case).
+ * Catalog files and admin request bodies, read strictly (an unknown field is an error, not a silently ignored typo;
+ * enum values in any case). The files of the catalog directory are the model catalog's ({@link CatalogFiles}, JSON
+ * or YAML): one model entry per file, of which the router takes what the model is, or a document of models and
+ * pools.
  */
 final class CatalogDocuments {
 
@@ -30,35 +25,54 @@ final class CatalogDocuments {
     record Directory(Map<String, CatalogDefinition> files, String fingerprint) {
     }
 
+    private final CatalogFiles catalogFiles = new CatalogFiles();
+
     private final ObjectMapper json = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
             .build();
 
     /**
-     * Reads every {@code *.json} file of the directory.
+     * Reads every catalog file of the directory; a model entry without a tier adds nothing (the router does not
+     * route to it).
      *
      * @throws IOException             when the directory or a file cannot be read
-     * @throws InvalidCatalogException when a file is not a valid catalog document
+     * @throws InvalidCatalogException when a file is not a valid catalog file
      */
     Directory read(Path dir) throws IOException {
-        Map<String, CatalogDefinition> read = new LinkedHashMap<>();
-        MessageDigest digest;
+        CatalogFiles.Directory directory;
         try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            directory = catalogFiles.read(dir);
+            directory.entries();
+        } catch (CatalogFiles.InvalidCatalogFileException e) {
+            throw new InvalidCatalogException(e.getMessage());
         }
-        for (Path file : jsonFiles(dir)) {
-            byte[] bytes = Files.readAllBytes(file);
-            digest.update(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-            digest.update(bytes);
-            read.put(file.getFileName().toString(), parse(bytes, file.getFileName().toString()));
+        Map<String, CatalogDefinition> read = new LinkedHashMap<>();
+        for (CatalogFiles.File file : directory.files()) {
+            read.put(file.name(), file.isEntry() ? entry(file) : document(file));
         }
-        return new Directory(read, HexFormat.of().formatHex(digest.digest()));
+        return new Directory(read, directory.fingerprint());
     }
 
-    /** Parses a catalog document (file or request body). */
+    private static CatalogDefinition entry(CatalogFiles.File file) {
+        try {
+            return new CatalogDefinition(CatalogDefinition.Model.of(file.entry())
+                    .map(m -> Map.of(file.entry().id(), m)).orElse(Map.of()), Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidCatalogException(file.name() + ": " + e.getMessage());
+        }
+    }
+
+    private CatalogDefinition document(CatalogFiles.File file) {
+        try {
+            return json.treeToValue(file.document(), CatalogDefinition.class);
+        } catch (IOException e) {
+            throw new InvalidCatalogException(file.name() + " is not a valid catalog document: "
+                    + firstLine(e.getMessage()));
+        }
+    }
+
+    /** Parses a catalog document (a request body). */
     CatalogDefinition parse(byte[] bytes, String what) {
         try {
             return json.readValue(bytes, CatalogDefinition.class);
@@ -74,21 +88,6 @@ final class CatalogDocuments {
         } catch (IOException e) {
             throw new InvalidCatalogException(what + " is not valid: " + firstLine(e.getMessage()));
         }
-    }
-
-    private static List<Path> jsonFiles(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new IOException("not a directory");
-        }
-        List<Path> out = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(dir)) {
-            entries.filter(p -> {
-                String name = p.getFileName().toString();
-                // ConfigMap mounts carry ..data and timestamped directories next to the key symlinks
-                return name.endsWith(".json") && !name.startsWith("..") && Files.isRegularFile(p);
-            }).sorted().forEach(out::add);
-        }
-        return out;
     }
 
     private static String firstLine(String message) {

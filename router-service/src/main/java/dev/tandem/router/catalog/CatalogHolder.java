@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import dev.tandem.router.config.ModelCatalogConfig;
 import dev.tandem.router.config.RouterConfig;
 import org.jboss.logging.Logger;
 
@@ -17,8 +18,8 @@ public class CatalogHolder {
     private final AtomicReference<Catalog> current;
 
     @Inject
-    public CatalogHolder(RouterConfig config) {
-        this(Catalog.from(config));
+    public CatalogHolder(RouterConfig config, ModelCatalogConfig catalog) {
+        this(Catalog.from(config, catalog.catalog()));
     }
 
     public CatalogHolder(Catalog catalog) {

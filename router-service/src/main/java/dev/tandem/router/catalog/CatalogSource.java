@@ -17,7 +17,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.tandem.models.catalog.LegacyKeys;
 import dev.tandem.router.config.CatalogDefinition;
+import dev.tandem.router.config.ModelCatalogConfig;
 import dev.tandem.router.config.RouterConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -32,9 +34,11 @@ import org.jboss.logging.Logger;
  * Where the catalog comes from, and how it changes at run time without a restart. Three layers, later ones win
  * per model or pool id:
  * <ol>
- *   <li>the configuration ({@code tandem.router.models}, {@code tandem.router.pools});</li>
- *   <li>the {@code *.json} files of {@code tandem.router.catalog.dir} (a mounted ConfigMap), in file-name order,
- *       re-read when their content changes (checked every {@code catalog.poll-interval});</li>
+ *   <li>the configuration: the model catalog's entries ({@code tandem.catalog.models}), the deprecated
+ *       {@code tandem.router.models}, and the pools ({@code tandem.router.pools});</li>
+ *   <li>the files of the catalog directory, {@code tandem.catalog.dir} (a mounted ConfigMap; one model entry per
+ *       {@code *.yaml}/{@code *.json} file, or documents of models and pools), in file-name order, re-read when their
+ *       content changes (checked every {@code tandem.router.catalog.poll-interval});</li>
  *   <li>changes made through the admin API ({@code PUT/DELETE /api/catalog/models/{id}}, {@code .../pools/{id}}),
  *       kept in memory: they are lost on restart, durable changes belong in the ConfigMap.</li>
  * </ol>
@@ -85,9 +89,13 @@ public class CatalogSource {
 
     private final MeterRegistry registry;
 
-    public CatalogSource(CatalogHolder holder, RouterConfig config, MeterRegistry registry) {
+    private final ModelCatalogConfig modelCatalog;
+
+    public CatalogSource(CatalogHolder holder, RouterConfig config, ModelCatalogConfig modelCatalog,
+                         MeterRegistry registry) {
         this.holder = holder;
         this.config = config;
+        this.modelCatalog = modelCatalog;
         this.registry = registry;
     }
 
@@ -110,19 +118,27 @@ public class CatalogSource {
                 .description("Models in the current catalog").register(registry);
         Gauge.builder("tandem.router.catalog.version", this, s -> s.version)
                 .description("Catalog changes applied since start").register(registry);
+        LegacyKeys.warnings(ConfigProvider.getConfig()).forEach(LOG::warn);
         synchronized (this) {
-            base = CatalogDefinition.of(config);
+            base = CatalogDefinition.of(config, modelCatalog.catalog());
         }
-        if (config.catalog().dir().isPresent()) {
+        if (directory().isPresent()) {
             reloadDirectory();
         }
     }
 
-    /** Skips directory polling unless {@code tandem.router.catalog.dir} is set. */
+    /** The catalog directory: {@code tandem.catalog.dir}, or the deprecated {@code tandem.router.catalog.dir}. */
+    private Optional<String> directory() {
+        return modelCatalog.catalog().dir().or(() -> config.catalog().dir());
+    }
+
+    /** Skips directory polling unless {@code tandem.catalog.dir} (or the deprecated router key) is set. */
     public static class NoCatalogDir implements Scheduled.SkipPredicate {
         @Override
         public boolean test(ScheduledExecution execution) {
-            return ConfigProvider.getConfig().getOptionalValue("tandem.router.catalog.dir", String.class).isEmpty();
+            var config = ConfigProvider.getConfig();
+            return config.getOptionalValue("tandem.catalog.dir", String.class)
+                    .or(() -> config.getOptionalValue("tandem.router.catalog.dir", String.class)).isEmpty();
         }
     }
 
@@ -134,7 +150,7 @@ public class CatalogSource {
 
     /** Re-reads the catalog directory; applies it when its content changed. */
     public synchronized void reloadDirectory() {
-        Optional<String> dir = config.catalog().dir();
+        Optional<String> dir = directory();
         if (dir.isEmpty()) {
             return;
         }
@@ -330,7 +346,8 @@ public class CatalogSource {
         } catch (IllegalArgumentException e) {
             count(source, "rejected");
             String message = e.getMessage();
-            if (message != null && message.contains("which is not in the catalog")) {
+            if (message != null && (message.contains("which is not in the catalog")
+                    || message.contains("serves no model"))) {
                 throw new CatalogConflictException(message);
             }
             throw new InvalidCatalogException(message);

@@ -19,7 +19,10 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "tandem.router")
 public interface RouterConfig {
 
-    /** Models of the catalog by id. */
+    /**
+     * Deprecated, read for one more release: models by id, {@code tandem.router.models."<id>".*}; the model
+     * catalog's entries ({@code tandem.catalog.models."<id>".*}, {@link ModelCatalogConfig}) replace them.
+     */
     Map<String, ModelConfig> models();
 
     /** Worker pools by id. */
@@ -85,7 +88,7 @@ public interface RouterConfig {
         boolean skipSelfReview();
     }
 
-    /** One model of the catalog. */
+    /** One model in the deprecated form {@code tandem.router.models."<id>".*}. */
     interface ModelConfig {
         ModelTier tier();
 
@@ -118,8 +121,11 @@ public interface RouterConfig {
         /** gRPC target, for example {@code localhost:8082} or {@code dns:///worker-pool-a.tandem.svc:8082}. */
         String endpoint();
 
-        /** Models the pool serves. */
-        List<String> models();
+        /**
+         * Deprecated, read for one more release: models the pool serves. A model's catalog entry names its pools
+         * instead ({@code tandem.catalog.models."<id>".pools}); a pool that lists models serves exactly those.
+         */
+        Optional<List<String>> models();
 
         /** Declared concurrency: requests in flight at most. */
         @WithDefault("32")
@@ -255,7 +261,7 @@ public interface RouterConfig {
     }
 
     interface CatalogSource {
-        /** Directory of catalog JSON files (a mounted ConfigMap) merged over the configured catalog; unset for none. */
+        /** Deprecated, read for one more release: {@code tandem.catalog.dir} is the catalog directory of every service. */
         Optional<String> dir();
 
         /** How often the directory is checked for changes. */

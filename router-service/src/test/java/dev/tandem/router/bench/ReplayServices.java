@@ -87,7 +87,7 @@ final class ReplayServices {
     Map<String, String> workerConfig() {
         Map<String, String> w = new LinkedHashMap<>();
         for (String model : List.of(weakModel, strongModel)) {
-            String p = "tandem.models.\"" + replayId(model) + "\".";
+            String p = "tandem.catalog.models.\"" + replayId(model) + "\".";
             w.put(p + "provider", "replay");
             w.put(p + "replay.dataset", data.file.toString());
             w.put(p + "replay.model", model);
@@ -119,7 +119,7 @@ final class ReplayServices {
     }
 
     private void model(Map<String, String> r, String id, String tier, double[] price, String prior) {
-        String p = "tandem.router.models.\"" + id + "\".";
+        String p = "tandem.catalog.models.\"" + id + "\".";
         r.put(p + "tier", tier);
         r.put(p + "input-usd-per-mtok", String.valueOf(price[0]));
         r.put(p + "output-usd-per-mtok", String.valueOf(price[1]));

@@ -1,13 +1,19 @@
 package dev.tandem.worker.config;
 
 import dev.tandem.models.ModelRegistry;
-import dev.tandem.models.config.ModelSpecs;
+import dev.tandem.models.catalog.LegacyKeys;
+import dev.tandem.models.catalog.ModelCatalog;
+import dev.tandem.models.catalog.ModelSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
-/** Builds the shared {@link ModelRegistry} from {@code tandem.models.*}; a bad entry stops the start naming its key. */
+/**
+ * Builds the shared {@link ModelRegistry} from the model catalog ({@code tandem.catalog.*}, the catalog directory,
+ * and the deprecated {@code tandem.models.*}); a bad entry stops the start naming its key.
+ */
 @ApplicationScoped
 public class ModelRegistryProducer {
 
@@ -16,7 +22,13 @@ public class ModelRegistryProducer {
     @Produces
     @ApplicationScoped
     ModelRegistry modelRegistry(TandemConfig config) {
-        var registry = ModelSpecs.registry(config.models());
+        LegacyKeys.warnings(ConfigProvider.getConfig()).forEach(LOG::warn);
+        var catalog = ModelCatalog.forCallers(config.catalog(), config.models());
+        catalog.warnings().forEach(LOG::warn);
+        if (!catalog.notCallable().isEmpty()) {
+            LOG.infof("catalog models without a provider, not callable here: %s", catalog.notCallable());
+        }
+        var registry = ModelSpecs.registry(catalog.entries());
         registry.all().forEach(s -> LOG.info(ModelSpecs.describe(s)));
         return registry;
     }

@@ -1,5 +1,6 @@
 package dev.tandem.worker.config;
 
+import dev.tandem.models.catalog.CatalogConfig;
 import dev.tandem.models.config.ModelConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -9,11 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The worker's configuration: the models it may run and how its step workflow behaves. */
+/** The worker's configuration: the models it may run (the model catalog) and how its step workflow behaves. */
 @ConfigMapping(prefix = "tandem")
 public interface TandemConfig {
 
-    /** Models by catalog id, for example {@code tandem.models."embedded-minilm".encoder}. */
+    /** The model catalog: one entry per model, {@code tandem.catalog.models."<id>".*}, and the catalog directory. */
+    CatalogConfig catalog();
+
+    /** Deprecated, read for one more release: models by id, {@code tandem.models."<id>".*}; use {@link #catalog()}. */
     Map<String, ModelConfig> models();
 
     /** Step workflow settings. */

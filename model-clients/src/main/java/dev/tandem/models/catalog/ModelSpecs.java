@@ -1,17 +1,20 @@
-package dev.tandem.models.config;
+package dev.tandem.models.catalog;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tandem.models.ApiKeySource;
 import dev.tandem.models.Endpoint;
 import dev.tandem.models.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import dev.tandem.models.ReplaySource;
+import dev.tandem.models.config.ModelConfig;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -20,7 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
-/** Builds {@link ModelSpec}s and the {@link ModelRegistry} from {@code tandem.models.*}. */
+/** Builds {@link ModelSpec}s and the {@link ModelRegistry} from the entries of the model catalog. */
 public final class ModelSpecs {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,18 +32,18 @@ public final class ModelSpecs {
     }
 
     /**
-     * The registry of every configured model.
+     * The registry of every model of the catalog.
      *
      * @throws IllegalStateException naming every bad entry by its key, so a misconfigured service does not start
      */
-    public static ModelRegistry registry(Map<String, ModelConfig> models) {
+    public static ModelRegistry registry(Map<String, CatalogEntry> models) {
         var specs = new ArrayList<ModelSpec>();
         var problems = new ArrayList<String>();
         models.forEach((id, model) -> {
             try {
                 specs.add(spec(id, model));
             } catch (IllegalArgumentException | IllegalStateException e) {
-                problems.add("tandem.models.\"" + id + "\": " + e.getMessage());
+                problems.add("model catalog entry \"" + id + "\": " + e.getMessage());
             }
         });
         if (!problems.isEmpty()) {
@@ -58,27 +61,38 @@ public final class ModelSpecs {
                         + r.responseColumn() + "'").orElse("")), new TreeSet<>(s.capabilities()));
     }
 
-    public static ModelSpec spec(String id, ModelConfig model) {
-        var capabilities = new LinkedHashSet<>(model.capabilities().orElse(defaultCapabilities(model.provider())));
+    /** The model a catalog entry describes; the defaults are those documented on {@link ModelConfig}. */
+    public static ModelSpec spec(String id, CatalogEntry model) {
+        if (model.provider() == null) {
+            throw new IllegalArgumentException("provider is required (embedded, openai, anthropic or replay)");
+        }
+        var capabilities = new LinkedHashSet<>(model.capabilities() != null ? model.capabilities()
+                : defaultCapabilities(model.provider()));
         return switch (model.provider()) {
             case EMBEDDED -> {
-                if (model.encoder().isEmpty()) {
+                if (model.encoder() == null) {
                     throw new IllegalArgumentException("encoder is required for an embedded model");
                 }
-                yield new ModelSpec(id, Provider.EMBEDDED, model.encoder().get(), model.exemplarShare(),
-                        Optional.empty(), Optional.empty(), capabilities);
+                yield new ModelSpec(id, Provider.EMBEDDED, model.encoder(),
+                        model.exemplarShare() == null ? 1.0 : model.exemplarShare(), Optional.empty(),
+                        Optional.empty(), capabilities);
             }
             case OPENAI -> ModelSpec.openai(id, endpoint(model, "https://api.openai.com/v1",
                     Endpoint.StructuredOutput.JSON_SCHEMA), capabilities);
             case ANTHROPIC -> ModelSpec.anthropic(id, endpoint(model, "https://api.anthropic.com",
                     Endpoint.StructuredOutput.TOOL), capabilities);
             case REPLAY -> {
-                var replay = model.replay().orElseThrow(() -> new IllegalArgumentException(
-                        "a replay model needs replay.dataset and replay.response-column (CSV) or replay.model (JSONL)"));
-                var answers = replay.model().or(replay::responseColumn).orElseThrow(() -> new IllegalArgumentException(
-                        "a replay model needs replay.response-column (CSV) or replay.model (JSONL)"));
-                yield ModelSpec.replay(id, new ReplaySource(Path.of(replay.dataset()), replay.promptColumn(),
-                        answers, replay.keyInput(), replay.tokenizer()), capabilities);
+                var replay = model.replay();
+                if (replay == null || replay.dataset() == null) {
+                    throw new IllegalArgumentException("a replay model needs replay.dataset and replay.response-column "
+                            + "(CSV) or replay.model (JSONL)");
+                }
+                var answers = Optional.ofNullable(replay.model()).or(() -> Optional.ofNullable(replay.responseColumn()))
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "a replay model needs replay.response-column (CSV) or replay.model (JSONL)"));
+                yield ModelSpec.replay(id, new ReplaySource(Path.of(replay.dataset()),
+                        or(replay.promptColumn(), "prompt"), answers, or(replay.keyInput(), "question"),
+                        or(replay.tokenizer(), "cl100k_base")), capabilities);
             }
         };
     }
@@ -91,21 +105,28 @@ public final class ModelSpecs {
         };
     }
 
-    private static Endpoint endpoint(ModelConfig model, String defaultBaseUrl, Endpoint.StructuredOutput defaultMode) {
-        var name = model.model().orElseThrow(() -> new IllegalArgumentException(
+    private static Endpoint endpoint(CatalogEntry model, String defaultBaseUrl,
+                                     Endpoint.StructuredOutput defaultMode) {
+        var name = Optional.ofNullable(model.model()).orElseThrow(() -> new IllegalArgumentException(
                 "model (the provider's model name) is required"));
         ObjectNode extra = null;
-        if (model.extraBody().isPresent() && !model.extraBody().get().isBlank()) {
+        var body = model.extraBody();
+        if (body instanceof TextNode text && !text.textValue().isBlank()) {
             try {
-                if (!(JSON.readTree(model.extraBody().get()) instanceof ObjectNode node)) {
-                    throw new IllegalArgumentException("extra-body must be a JSON object");
-                }
-                extra = node;
+                body = JSON.readTree(text.textValue());
             } catch (JsonProcessingException e) {
                 throw new IllegalArgumentException("extra-body is not JSON: " + e.getOriginalMessage());
             }
+            if (!(body instanceof ObjectNode)) {
+                throw new IllegalArgumentException("extra-body must be a JSON object");
+            }
         }
-        var mode = model.structuredOutput().map(v -> {
+        if (body instanceof ObjectNode node) {
+            extra = node;
+        } else if (body != null && !(body instanceof TextNode) && !body.isNull()) {
+            throw new IllegalArgumentException("extra-body must be a JSON object");
+        }
+        var mode = Optional.ofNullable(model.structuredOutput()).map(v -> {
             try {
                 return Endpoint.StructuredOutput.parse(v);
             } catch (IllegalArgumentException e) {
@@ -115,12 +136,18 @@ public final class ModelSpecs {
         }).orElse(defaultMode);
         Endpoint.MaxTokensField maxTokens;
         try {
-            maxTokens = Endpoint.MaxTokensField.parse(model.maxTokensParameter());
+            maxTokens = Endpoint.MaxTokensField.parse(or(model.maxTokensParameter(), "max_tokens"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("max-tokens-parameter must be max_tokens or max_completion_tokens");
         }
-        return new Endpoint(URI.create(model.baseUrl().orElse(defaultBaseUrl)), name,
-                ApiKeySource.of(model.apiKeyEnv(), model.apiKeyFile()), model.connectTimeout(), model.requestTimeout(),
-                model.headers(), mode, model.strictSchema(), extra, maxTokens, model.maxOutputTokens());
+        return new Endpoint(URI.create(or(model.baseUrl(), defaultBaseUrl)), name,
+                ApiKeySource.of(Optional.ofNullable(model.apiKeyEnv()), Optional.ofNullable(model.apiKeyFile())),
+                or(model.connectTimeout(), Duration.ofSeconds(5)), or(model.requestTimeout(), Duration.ofSeconds(25)),
+                or(model.headers(), Map.of()), mode, or(model.strictSchema(), false), extra, maxTokens,
+                or(model.maxOutputTokens(), 1024));
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
     }
 }
