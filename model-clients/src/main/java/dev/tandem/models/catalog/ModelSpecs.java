@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tandem.models.ApiKeySource;
 import dev.tandem.models.Endpoint;
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import dev.tandem.models.ReplaySource;

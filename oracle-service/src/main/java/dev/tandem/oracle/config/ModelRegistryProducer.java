@@ -1,6 +1,6 @@
 package dev.tandem.oracle.config;
 
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import dev.tandem.models.catalog.LegacyKeys;

@@ -3,7 +3,7 @@ package dev.tandem.oracle.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.grpc.FieldViolation;
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.ChatMessage;
 import dev.tandem.models.chat.ChatRequest;

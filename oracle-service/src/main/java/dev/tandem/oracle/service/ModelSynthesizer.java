@@ -2,7 +2,7 @@ package dev.tandem.oracle.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.oracle.config.OracleConfig;

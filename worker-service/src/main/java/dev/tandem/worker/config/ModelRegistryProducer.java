@@ -1,6 +1,6 @@
 package dev.tandem.worker.config;
 
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.catalog.LegacyKeys;
 import dev.tandem.models.catalog.ModelCatalog;
 import dev.tandem.models.catalog.ModelSpecs;

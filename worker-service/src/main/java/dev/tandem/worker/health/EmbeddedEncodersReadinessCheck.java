@@ -1,7 +1,7 @@
 package dev.tandem.worker.health;
 
 import dev.tandem.models.EmbeddedEncoders;
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.Provider;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;

@@ -1,6 +1,6 @@
 package dev.tandem.worker.rest;
 
-import dev.tandem.models.ModelRegistry;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import dev.tandem.worker.service.StepModels;

@@ -1,5 +1,9 @@
-package dev.tandem.models;
+package dev.tandem.models.registry;
 
+import dev.tandem.models.EmbeddedEncoder;
+import dev.tandem.models.EmbeddedEncoders;
+import dev.tandem.models.ModelSpec;
+import dev.tandem.models.Provider;
 import dev.tandem.models.anthropic.AnthropicModelClient;
 import dev.tandem.models.chat.ModelClient;
 import dev.tandem.models.openai.OpenAiModelClient;
@@ -13,7 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The models a service may call, by catalog id. Built once from the service's configuration; chat clients are
+ * The models a service may call, by catalog id. A package of its own: it creates the provider clients, which build on
+ * the model types of {@code dev.tandem.models}, so the base package does not depend on its providers. Built once from the service's configuration; chat clients are
  * created on first use and shared (they are thread-safe and hold a connection pool).
  */
 public final class ModelRegistry implements AutoCloseable {
