@@ -24,7 +24,6 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -474,11 +473,7 @@ class PlatformBenchmarkIT {
         // overridable so that parallel checkouts on one PostgreSQL do not drop each other's database
         var db = System.getProperty("tandem.bench.db",
                 System.getenv().getOrDefault("TANDEM_BENCH_DB", "tandem_bench"));
-        try (var c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
-             var s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
-            s.execute("CREATE DATABASE " + db);
-        }
+        ServiceProcess.freshDatabase("jdbc:postgresql://127.0.0.1:5432/", db);
         auditPort = ServiceProcess.freePort();
         int workerPort = ServiceProcess.freePort();
         int routerPort = ServiceProcess.freePort();

@@ -131,12 +131,7 @@ class FaultSuiteIT {
         // the plan's worker types stay known while the shutdown test holds the router still
         oracleConfig.put("tandem.oracle.router.cache-ttl", "1h");
         oracle = new ServiceProcess("oracle-service", oraclePort, oracleConfig);
-        for (var p : List.of(audit, workerA, workerB, router, oracle)) {
-            p.start();
-        }
-        for (var p : List.of(audit, workerA, workerB, router, oracle)) {
-            p.awaitReady(Duration.ofSeconds(120));
-        }
+        ServiceProcess.startAll(Duration.ofSeconds(120), audit, workerA, workerB, router, oracle);
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", oraclePort).usePlaintext().build();
         routerChannel = ManagedChannelBuilder.forAddress("127.0.0.1", routerPort).usePlaintext().build();
         // warm up: the encoders load on first use
@@ -153,11 +148,7 @@ class FaultSuiteIT {
         if (providers != null) {
             providers.stop();
         }
-        for (var p : new ServiceProcess[] {oracle, router, workerA, workerB, audit}) {
-            if (p != null) {
-                p.close();
-            }
-        }
+        ServiceProcess.closeAll(oracle, router, workerA, workerB, audit);
         if (pg != null) {
             pg.close();
         }

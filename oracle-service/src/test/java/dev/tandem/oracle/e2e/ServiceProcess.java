@@ -8,6 +8,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +41,39 @@ public final class ServiceProcess implements AutoCloseable {
         this.port = port;
         this.properties = properties;
         this.logName = logName;
+    }
+
+    /** Starts every service, then waits for each to be ready, so that they boot side by side. */
+    public static void startAll(Duration readyWithin, ServiceProcess... services)
+            throws IOException, InterruptedException {
+        for (var p : services) {
+            p.start();
+        }
+        for (var p : services) {
+            p.awaitReady(readyWithin);
+        }
+    }
+
+    /** Stops the services in the order given (callers first), skipping any a failed start left unset. */
+    public static void closeAll(ServiceProcess... services) throws InterruptedException {
+        for (var p : services) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
+    /**
+     * Drops and re-creates a database on the PostgreSQL server at {@code serverJdbcUrl} (ending in '/'), so that a
+     * suite's ledger and task store start empty; each suite takes a name of its own so parallel checkouts do not
+     * drop each other's.
+     */
+    public static void freshDatabase(String serverJdbcUrl, String name) throws SQLException {
+        try (var c = DriverManager.getConnection(serverJdbcUrl + "postgres", "postgres", "");
+             var s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            s.execute("CREATE DATABASE " + name);
+        }
     }
 
     public static int freePort() {

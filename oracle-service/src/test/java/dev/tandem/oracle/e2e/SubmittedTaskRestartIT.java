@@ -49,11 +49,7 @@ class SubmittedTaskRestartIT {
 
     @BeforeAll
     static void startTandem() throws Exception {
-        try (var c = DriverManager.getConnection(PG + "postgres", "postgres", "");
-             var s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
-            s.execute("CREATE DATABASE " + DB);
-        }
+        ServiceProcess.freshDatabase(PG, DB);
         int auditPort = ServiceProcess.freePort();
         int workerPort = ServiceProcess.freePort();
         int routerPort = ServiceProcess.freePort();
@@ -67,12 +63,7 @@ class SubmittedTaskRestartIT {
         oracleConfig.put("tandem.oracle.tasks.submitted.max-running", "3");
         oracleConfig.put("tandem.oracle.tasks.submitted.poll-interval", "200ms");
         oracle = new ServiceProcess("oracle-service", oraclePort, oracleConfig, "oracle-service-restarts");
-        for (var p : List.of(audit, worker, router, oracle)) {
-            p.start();
-        }
-        for (var p : List.of(audit, worker, router, oracle)) {
-            p.awaitReady(Duration.ofSeconds(90));
-        }
+        ServiceProcess.startAll(Duration.ofSeconds(90), audit, worker, router, oracle);
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", oraclePort).usePlaintext().build();
     }
 
@@ -81,11 +72,7 @@ class SubmittedTaskRestartIT {
         if (channel != null) {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        for (var p : new ServiceProcess[] {oracle, router, worker, audit}) {
-            if (p != null) {
-                p.close();
-            }
-        }
+        ServiceProcess.closeAll(oracle, router, worker, audit);
     }
 
     @Test

@@ -75,11 +75,7 @@ class TandemEndToEndIT {
 
     @BeforeAll
     static void startTandem() throws Exception {
-        try (var c = DriverManager.getConnection(PG + "postgres", "postgres", "");
-             var s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
-            s.execute("CREATE DATABASE " + DB);
-        }
+        ServiceProcess.freshDatabase(PG, DB);
         int auditPort = ServiceProcess.freePort();
         int workerPort = ServiceProcess.freePort();
         int routerPort = ServiceProcess.freePort();
@@ -94,12 +90,7 @@ class TandemEndToEndIT {
         worker = new ServiceProcess("worker-service", workerPort, traced(E2eConfig.worker()));
         router = new ServiceProcess("router-service", routerPort, traced(E2eConfig.router(workerPort, auditPort)));
         oracle = new ServiceProcess("oracle-service", oraclePort, traced(E2eConfig.oracle(PG + DB, routerPort, auditPort)));
-        for (var p : List.of(audit, worker, router, oracle)) {
-            p.start();
-        }
-        for (var p : List.of(audit, worker, router, oracle)) {
-            p.awaitReady(Duration.ofSeconds(90));
-        }
+        ServiceProcess.startAll(Duration.ofSeconds(90), audit, worker, router, oracle);
         oracleChannel = channel(oraclePort);
     }
 
@@ -122,11 +113,7 @@ class TandemEndToEndIT {
         if (oracleChannel != null) {
             oracleChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        for (var p : new ServiceProcess[] {oracle, router, worker, audit}) {
-            if (p != null) {
-                p.close();
-            }
-        }
+        ServiceProcess.closeAll(oracle, router, worker, audit);
     }
 
     static ManagedChannel channel(int port) {
