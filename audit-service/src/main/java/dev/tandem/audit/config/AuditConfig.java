@@ -168,6 +168,14 @@ public interface AuditConfig {
         @WithDefault("5")
         int tightenWithinSamples();
 
+        /**
+         * CSP-2's false-tightening budget per output: k is shortened so that a stream whose passed outputs are as
+         * wrong as its policy allows tightens by CSP-2 at most this often ({@code TrustPolicy#tightenWithin});
+         * 1e-5 is 0.25 per 25,000 outputs, a quarter of issue 18's false-alarm goal.
+         */
+        @WithDefault("1.0E-5")
+        double tightenFalseAlarmRate();
+
         /** A certified threshold clears PROBATION/TIGHTENED only when it passes at least this share of outputs. */
         @WithDefault("0.5")
         double clearancePassShare();

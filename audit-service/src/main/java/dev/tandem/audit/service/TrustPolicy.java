@@ -32,7 +32,8 @@ import dev.tandem.calibration.CalibrationMap;
  * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
  * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
  * k sampled units returns to 100 % inspection); k is counted at the normal rate f_N, max(1, round(k·f_N/f)) at a
- * higher rate f ({@link #tightenWithin}).</li>
+ * higher rate f, and shortened where the passed error rate the policy allows makes such gaps common, so that
+ * CSP-2's false tightenings stay within {@code tighten-false-alarm-rate} per output ({@link #tightenWithin}).</li>
  * <li><b>TIGHTENED → NORMAL, drift not confirmed</b>: after an outcome alarm the tightened reviews run Wald's
  * SPRT of error odds R (H₁) against H₀: the calibration at the alarm shifted by the estimate γ̂ alone (the CUSUM's
  * reference adds a margin for γ̂'s uncertainty, which in a one-off test would put a true doubling between H₀ and
@@ -213,7 +214,9 @@ public class TrustPolicy {
                 && previousSampleGap < tightenWithin(s)) {
             to = TrustState.TIGHTENED;
             why = String.format(Locale.ROOT, "CSP-2: a second sampled review rejected within %d sampled reviews "
-                    + "(limit %d)", previousSampleGap + 1, tightenWithin(s));
+                    + "(limit %d%s)", previousSampleGap + 1, tightenWithin(s), Double.isNaN(allowedPassedErrorRate(s))
+                            ? "" : String.format(Locale.ROOT, " at the passed error rate of %.2f %% the policy allows",
+                                    100 * allowedPassedErrorRate(s)));
         } else if (from == TrustState.REDUCED && sampled && rejected) {
             to = TrustState.NORMAL;
             why = "a sampled review rejected under reduced inspection";
@@ -318,15 +321,52 @@ public class TrustPolicy {
     }
 
     /**
-     * CSP-2's k, in sampled reviews at the normal rate f_N: at a higher rate f (the build-up rate) it is
-     * max(1, round(k·f_N/f)), so a second rejection must come within about as many outputs and CSP-2's false
-     * tightenings per output do not grow with the sampling rate.
+     * CSP-2's k, in sampled reviews: the configured k at the normal rate f_N, max(1, round(k·f_N/f)) at a higher rate
+     * f (the build-up rate), so a second rejection must come within about as many outputs; and, where the policy
+     * in force allows a passed error rate θ₀ ({@link #allowedPassedErrorRate}) at which two rejections within that k
+     * are common (a 10 % worker with a threshold passing half its outputs: θ₀ = 2 %, 9.6 % of gaps within 5), the
+     * largest g whose false tightenings per output under θ₀ stay within {@code tighten-false-alarm-rate}: CSP-2
+     * assumes nearly defect-free passed outputs, and this keeps it from reading the allowed error rate as a change.
+     * 0 (CSP-2 silent) where even two consecutive rejections are that common; the outcome CUSUM still watches.
      */
     int tightenWithin(StreamRecord s) {
         int k = config.trust().tightenWithinSamples();
         double fN = config.sampling().normalRate();
         double f = s.samplingRate();
-        return f > fN ? Math.max(1, (int) Math.round(k * fN / f)) : k;
+        int scaled = f > fN ? Math.max(1, (int) Math.round(k * fN / f)) : k;
+        double allowed = allowedPassedErrorRate(s);
+        if (Double.isNaN(allowed)) {
+            return scaled;
+        }
+        // Sampled reviews come at a = max(b, f) of the passed outputs, so a stream whose passed outputs are as wrong
+        // as allowed has a·s·θ₀ sampled rejections per output; each starts a gap that is at most g sampled reviews
+        // with probability 1 − (1 − θ₀)^g. Keep g where that, times the rejections, stays within the budget.
+        double sampledRate = Math.max(s.blockingRate(), f);
+        double rejectionsPerOutput = sampledRate * s.thresholdPassShare() * allowed;
+        double withinK = rejectionsPerOutput <= 0 ? 1 : config.trust().tightenFalseAlarmRate() / rejectionsPerOutput;
+        if (withinK >= 1) {
+            return scaled;
+        }
+        if (allowed >= 1) {
+            return 0;
+        }
+        int budgeted = (int) Math.floor(Math.log1p(-withinK) / Math.log1p(-allowed));
+        return Math.min(scaled, budgeted);
+    }
+
+    /**
+     * θ₀, the error rate among passed outputs that the policy in force allows: A/s with a certified threshold
+     * passing s (the certificate's own claim), U = A/(s(1 − b)) under the default threshold with its blocking
+     * sample b (the bound that sample is sized for). NaN without a policy to read it from (no pass share yet, or
+     * every passed output reviewed blocking), where CSP-2 keeps its configured k.
+     */
+    double allowedPassedErrorRate(StreamRecord s) {
+        double passShare = s.thresholdPassShare();
+        double blocking = s.blockingRate();
+        if (passShare <= 0 || blocking >= 1) {
+            return Double.NaN;
+        }
+        return Math.min(1, config.target().forStream(s.key()) / (passShare * (1 - blocking)));
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
@@ -339,6 +340,94 @@ class TrustPolicyTests {
         }
         s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
         assertThat(s.state()).isEqualTo(TrustState.NORMAL);
+    }
+
+    @Test
+    void csp2ShortensKWhereThePassedErrorRateThePolicyAllowsMakesCloseRejectionsCommon() {
+        // a 10 % worker with a certified threshold passing half its outputs: θ₀ = A/s = 2 %; at f = 2 % that is
+        // 2e-4 sampled rejections per output, so the budget of 1e-5 allows P(gap <= g) <= 5 %: g = 2 (3.96 %)
+        StreamRecord s = passingHalf();
+        assertThat(policy.allowedPassedErrorRate(s)).isCloseTo(0.02, within(1e-12));
+        assertThat(policy.tightenWithin(s)).isEqualTo(2);
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        s = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        assertThat(s.state()).as("a gap of 3 is within the old k = 5, not within 2").isEqualTo(TrustState.NORMAL);
+        s = policy.apply(s, Verdict.ACCEPTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now).stream();
+        TrustUpdate u = policy.apply(s, Verdict.REJECTED, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+        assertThat(u.stream().state()).isEqualTo(TrustState.TIGHTENED);
+        assertThat(u.changeReason()).contains("CSP-2").contains("within 2 sampled reviews (limit 2 at the passed "
+                + "error rate of 2.00 % the policy allows)");
+
+        StreamRecord.Builder uncertified = passingHalf().toBuilder();
+        uncertified.thresholdCertified = false;
+        uncertified.blockingRate = 0.5; // the default threshold's blocking sample: U = A/(s(1 − b)) = 4 %
+        assertThat(policy.allowedPassedErrorRate(uncertified.build())).isCloseTo(0.04, within(1e-12));
+        assertThat(policy.tightenWithin(uncertified.build())).as("a = 0.5: 1e-3 rejections per output, P <= 1 %%: "
+                + "not even two in a row is that rare").isZero();
+        assertThat(policy.tightenWithin(trusted(TrustState.NORMAL))).as("no pass share yet: the configured k")
+                .isEqualTo(5);
+    }
+
+    @Test
+    void aStationaryStreamAtItsAllowedPassedErrorRateStaysWithinCsp2sFalseAlarmBudget() {
+        // 100,000 sampled reviews of passed outputs wrong at θ₀ = 2 %, i.e. 10 million outputs at a·s = 1 %
+        double outputs = 100_000 / (0.02 * 0.5);
+        int budgeted = csp2Tightenings(policy, 0.02, 100_000, 18);
+        TrustPolicy configuredK = new TrustPolicy(SimConfigs.with(Map.of(
+                "tandem.audit.trust.tighten-false-alarm-rate", "1")));
+        int before = csp2Tightenings(configuredK, 0.02, 100_000, 18);
+        double budget = SimConfigs.defaults().trust().tightenFalseAlarmRate() * outputs; // 100
+        assertThat(budgeted).as("expected 2,000 rejections x 3.96 %% = 79").isBetween(1, (int) budget);
+        assertThat(before).as("k = 5: 2,000 x 9.6 %% = 192, the old rule's false tightenings")
+                .isGreaterThan((int) (1.5 * budget));
+    }
+
+    @Test
+    void aStreamWhosePassedErrorRateRisesIsStillTightenedByCsp2() {
+        // passed outputs wrong at 10 % instead of the 2 % allowed: a gap <= 2 follows 19 % of rejections
+        for (int seed = 0; seed < 20; seed++) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            StreamRecord s = passingHalf();
+            int reviews = 0;
+            TrustUpdate u = null;
+            while (s.state() == TrustState.NORMAL && reviews < 1_000) {
+                Verdict v = rng.nextDouble() < 0.10 ? Verdict.REJECTED : Verdict.ACCEPTED;
+                u = policy.apply(s, v, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+                s = u.stream();
+                reviews++;
+            }
+            assertThat(s.state()).as("seed %d after %d sampled reviews", seed, reviews).isEqualTo(TrustState.TIGHTENED);
+            assertThat(u.changeReason()).contains("CSP-2");
+        }
+    }
+
+    /** CSP-2 tightenings over {@code reviews} sampled reviews wrong at {@code errorRate}, NORMAL again after each. */
+    private int csp2Tightenings(TrustPolicy trust, double errorRate, int reviews, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        StreamRecord start = passingHalf();
+        StreamRecord s = start;
+        int tightenings = 0;
+        for (int i = 0; i < reviews; i++) {
+            Verdict v = rng.nextDouble() < errorRate ? Verdict.REJECTED : Verdict.ACCEPTED;
+            TrustUpdate u = trust.apply(s, v, AuditReason.RANDOM_SAMPLE, 0.95, 1, now);
+            s = u.stream();
+            if (s.state() != TrustState.NORMAL) {
+                tightenings += u.changeReason().contains("CSP-2") ? 1 : 0;
+                s = start;
+            }
+        }
+        return tightenings;
+    }
+
+    /** NORMAL at f = 2 % with a certified threshold passing half the outputs; no calibration, so no outcome CUSUM. */
+    private StreamRecord passingHalf() {
+        StreamRecord.Builder b = trusted(TrustState.NORMAL).toBuilder();
+        b.thresholdPassShare = 0.5;
+        b.blockingRate = 0;
+        b.calibration = null;
+        return b.build();
     }
 
     @Test

@@ -123,7 +123,10 @@ public final class SimulatedStream {
                         : u.changeReason();
                 resolutions.add(new Resolution(alarmAt, windowAtAlarm, outputs, stream.windowSinceSeq(), why));
             }
-            if (u.stateChanged() && u.stream().state() == TrustState.TIGHTENED) {
+            // a trusted stream tightening; SUSPENDED -> TIGHTENED (restoration after clean reviews) loosens and is
+            // no alarm: counting it as one put a suspended 10 % worker's restorations among CSP-2's false alarms
+            if (u.stateChanged() && u.stream().state() == TrustState.TIGHTENED
+                    && (u.previousState() == TrustState.NORMAL || u.previousState() == TrustState.REDUCED)) {
                 alarms.add(new long[] { outputs, u.driftAlarm() == null ? 2 : 0 });
             }
             if (u.stateChanged() && u.stream().state() == TrustState.NORMAL && firstTrustedAt < 0) {
@@ -188,7 +191,7 @@ public final class SimulatedStream {
         return firstTrustedAt;
     }
 
-    /** {output index, detector}: 0 outcome CUSUM, 1 confidence CUSUM, 2 CSP-2 tightening. */
+    /** Tightenings of a trusted stream, {output index, detector}: 0 outcome CUSUM, 1 confidence CUSUM, 2 CSP-2. */
     public List<long[]> tightenings() {
         return alarms;
     }
