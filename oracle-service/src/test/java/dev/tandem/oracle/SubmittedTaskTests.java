@@ -1,5 +1,6 @@
 package dev.tandem.oracle;
 
+import dev.tandem.oracle.service.FinishedTaskRetention;
 import dev.tandem.oracle.service.TaskQueueWorker;
 import dev.tandem.proto.oracle.v1.CancelTaskRequest;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
@@ -27,6 +28,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,12 +57,82 @@ class SubmittedTaskTests extends OracleTestBase {
     @Inject
     TaskQueueWorker worker;
 
+    @Inject
+    FinishedTaskRetention retention;
+
     /** Every test has tenants of its own, so tasks of other tests never show in its lists. */
     String tenant;
 
     @BeforeEach
     void freshTenant() {
         tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void finishedTasksPastTheRetentionAreDeletedWithTheirEventsAndUnfinishedOnesAreKeptHoweverOld() throws SQLException {
+        var now = Instant.now();
+        var old = now.minus(Duration.ofDays(31)); // the retention is 30 days (720h)
+        String oldDone = storeTask("SUCCEEDED", old, old, null);
+        String oldCancelled = storeTask("CANCELLED", old, old, null);
+        String recentDone = storeTask("FAILED", old, now.minus(Duration.ofDays(29)), null);
+        // still running on a live replica (its lease holds), though submitted long ago
+        String oldRunning = storeTask("RUNNING", old, null, now.plus(Duration.ofHours(1)));
+        try (var c = db.getConnection(); var ps = c.prepareStatement(
+                "INSERT INTO oracle.task_events (task_id, sequence, event) VALUES (?, 1, ?)")) {
+            ps.setString(1, oldDone);
+            ps.setBytes(2, TaskEvent.getDefaultInstance().toByteArray());
+            ps.executeUpdate();
+        }
+
+        assertThat(retention.purge(now)).isGreaterThanOrEqualTo(2);
+
+        assertThat(storedTasks(oldDone, oldCancelled, recentDone, oldRunning))
+                .containsExactlyInAnyOrder(recentDone, oldRunning);
+        try (var c = db.getConnection(); var ps = c.prepareStatement(
+                "SELECT count(*) FROM oracle.task_events WHERE task_id = ?")) {
+            ps.setString(1, oldDone);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("the deleted task's events").isZero();
+            }
+        }
+        try (var c = db.getConnection(); var ps = c.prepareStatement("DELETE FROM oracle.tasks WHERE task_id = ?")) {
+            ps.setString(1, oldRunning); // not left for the queue worker of later tests
+            ps.executeUpdate();
+        }
+    }
+
+    /** A task row as a replica would have left it, written directly: the retention reads only state and times. */
+    private String storeTask(String state, Instant submitted, Instant finished, Instant leaseUntil) throws SQLException {
+        var id = "retention-" + UUID.randomUUID();
+        try (var c = db.getConnection(); var ps = c.prepareStatement("INSERT INTO oracle.tasks (task_id, tenant, "
+                + "request_digest, request, task, state, submitted_at, finished_at, lease_owner, lease_until) "
+                + "VALUES (?, ?, 'x', ?, 'retention', ?, ?, ?, ?, ?)")) {
+            ps.setString(1, id);
+            ps.setString(2, tenant);
+            ps.setBytes(3, new byte[0]);
+            ps.setString(4, state);
+            ps.setTimestamp(5, Timestamp.from(submitted));
+            ps.setTimestamp(6, finished == null ? null : Timestamp.from(finished));
+            ps.setString(7, leaseUntil == null ? null : "another-replica");
+            ps.setTimestamp(8, leaseUntil == null ? null : Timestamp.from(leaseUntil));
+            ps.executeUpdate();
+        }
+        return id;
+    }
+
+    private List<String> storedTasks(String... ids) throws SQLException {
+        var found = new ArrayList<String>();
+        try (var c = db.getConnection(); var ps = c.prepareStatement(
+                "SELECT task_id FROM oracle.tasks WHERE task_id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", ids));
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.add(rs.getString(1));
+                }
+            }
+        }
+        return found;
     }
 
     @Test

@@ -191,5 +191,16 @@ public interface OracleConfig {
 
         /** Identifies this replica in leases; default: the host name (the pod name) and a random suffix. */
         Optional<String> replicaId();
+
+        /**
+         * How long a finished task (succeeded, failed or cancelled) is kept, with its steps and events, before it
+         * is deleted; an idempotency key is remembered as long as its task is.
+         */
+        @WithDefault("720h")
+        Duration retention();
+
+        /** How often a replica deletes the finished tasks past {@link #retention()}. */
+        @WithDefault("1h")
+        String retentionCheck();
     }
 }

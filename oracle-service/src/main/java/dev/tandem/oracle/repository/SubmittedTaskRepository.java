@@ -17,6 +17,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -342,6 +344,22 @@ public class SubmittedTaskRepository {
     }
 
     /** Tasks by state (every state, 0 when none). */
+    /**
+     * Deletes up to {@code limit} tasks that finished before {@code cutoff} (their steps and events go with them);
+     * returns how many. Queued and running tasks are never deleted, however old.
+     */
+    public int deleteFinishedBefore(Instant cutoff, int limit) {
+        return withConnection(c -> {
+            try (var ps = c.prepareStatement("DELETE FROM oracle.tasks WHERE task_id IN (SELECT task_id FROM "
+                    + "oracle.tasks WHERE state IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND finished_at < ? "
+                    + "LIMIT ?)")) {
+                ps.setObject(1, cutoff.atOffset(ZoneOffset.UTC)); // timestamptz
+                ps.setInt(2, limit);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
     public Map<TaskState, Long> countByState() {
         return withConnection(c -> {
             var counts = new LinkedHashMap<TaskState, Long>();
