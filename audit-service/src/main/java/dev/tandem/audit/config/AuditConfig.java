@@ -236,6 +236,19 @@ public interface AuditConfig {
         @WithDefault("1.64")
         double referenceMargin();
 
+        /**
+         * Sampling rate f of a trusted stream while its outcome CUSUM is at least {@code alert-level} × h (issue 18):
+         * more labels exactly while a change is suspected, so evidence accrues faster where it decides. The draw stays
+         * u &lt; max(b, f) with f chosen from past verdicts only, so the extra reviews are part of the uniform
+         * certification sample, weighted 1/f like any other. 0 (or anything at or under the policy rate) disables it.
+         */
+        @WithDefault("0.0")
+        double alertSamplingRate();
+
+        /** Share of h from which the outcome CUSUM counts as half-way to an alarm (see alert-sampling-rate). */
+        @WithDefault("0.5")
+        double alertLevel();
+
         /** Expected errors are clamped to [floor, 1 - floor] (a calibration value of 0 or 1 is never certain). */
         @WithDefault("0.002")
         double expectedErrorFloor();

@@ -30,7 +30,8 @@ import dev.tandem.calibration.Calibrator;
  * <li>estimates over the window: the stream's error rate Σ y/π / N and the outgoing error rate
  * Σ_{shadow} y·(1 − b)/(π − b) / N with Fay–Feuer 95 % intervals ({@link WeightedRate});</li>
  * <li>in NORMAL/REDUCED, the sampling rate f ({@link #trustedRate}: {@code sampling.build-up-rate} while the
- * window's certification sample is under {@code sampling.build-up-samples}, then the state's rate);</li>
+ * window's certification sample is under {@code sampling.build-up-samples}, then the state's rate; at least
+ * {@code drift.alert-sampling-rate} while the outcome CUSUM is half-way to its limit);</li>
  * <li>in NORMAL/REDUCED, once the window holds {@code drift.confidence-reference-outputs} decisions, the reference
  * quantile of the confidence CUSUM.</li>
  * </ol>
@@ -116,7 +117,8 @@ public class PolicyFitter {
         }
 
         if (trusted) {
-            b.samplingRate = trustedRate(s.state(), certificationSamples(certification));
+            b.samplingRate = TrustPolicy.samplingRateAt(config.drift(), policyRate(s, certification),
+                    s.outcomeCusum());
         }
         estimate(b, window);
         b.projectedPassShare = Math.max(useCertificate ? certificate.passShare() : 0,
@@ -177,6 +179,11 @@ public class PolicyFitter {
      */
     double normalRate(long certificationSamples) {
         return trustedRate(TrustState.NORMAL, certificationSamples);
+    }
+
+    /** f of a trusted stream before the drift alert ({@link TrustPolicy#samplingRateAt}) raises it. */
+    double policyRate(StreamRecord s, List<WindowEntry> certification) {
+        return trustedRate(s.state(), certificationSamples(certification));
     }
 
     /** f in NORMAL or REDUCED: the build-up rate first, in both (REDUCED's lower rate would starve it). */

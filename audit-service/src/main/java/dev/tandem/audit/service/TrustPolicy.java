@@ -289,7 +289,39 @@ public class TrustPolicy {
                 needsFit = true;
             }
         }
+        if (b.state == TrustState.NORMAL || b.state == TrustState.REDUCED) {
+            // Half-way to an outcome alarm: more labels while a change is suspected. f is a policy field, so the
+            // decision rule stays a pure function of the published policy and records the f it used as π.
+            AuditConfig.Drift drift = config.drift();
+            boolean wasHalfway = trusted && halfway(drift, s.outcomeCusum());
+            if (halfway(drift, b.outcomeCusum) && b.samplingRate < drift.alertSamplingRate()) {
+                b.samplingRate = drift.alertSamplingRate();
+                b.policyVersion = s.policyVersion() + 1;
+            } else if (wasHalfway && !halfway(drift, b.outcomeCusum) && to == from
+                    && s.samplingRate() == drift.alertSamplingRate()) {
+                needsFit = true; // the refit restores the policy rate (the build-up rate or the state's f)
+            }
+        }
         return new TrustUpdate(b.build(), from, to != from ? why : null, alarm, needsFit);
+    }
+
+    /**
+     * Whether an outcome CUSUM at {@code cusum} is half-way to its alarm: at least {@code drift.alert-level} × h,
+     * with {@code drift.alert-sampling-rate} set.
+     */
+    public static boolean halfway(AuditConfig.Drift drift, double cusum) {
+        return drift.alertSamplingRate() > 0 && cusum >= drift.alertLevel() * drift.outcomeLimit();
+    }
+
+    /**
+     * f of a trusted stream with its outcome CUSUM at {@code cusum}: the policy rate (the refit's build-up rate or
+     * the state's f), raised to {@code drift.alert-sampling-rate} while the CUSUM is half-way to its limit. The
+     * rate depends on past verdicts only and the draw ignores the output, so the extra reviews stay a uniform
+     * sample (certification sample, IPW weight 1/f); under H₀ e^S is a martingale whichever outputs are reviewed,
+     * so the chance that an excursion past h/2 ends in an alarm does not grow with the extra reviews.
+     */
+    public static double samplingRateAt(AuditConfig.Drift drift, double policyRate, double cusum) {
+        return halfway(drift, cusum) ? Math.max(policyRate, drift.alertSamplingRate()) : policyRate;
     }
 
     /**

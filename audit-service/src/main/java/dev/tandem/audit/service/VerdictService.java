@@ -21,6 +21,7 @@ import io.quarkus.scheduler.Scheduled;
 
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
 import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.WindowEntry;
 import dev.tandem.audit.config.AuditConfig;
@@ -173,6 +174,7 @@ public class VerdictService {
                 return null;
             }
             StreamRecord current = streams.findForUpdate(c, key).orElseThrow();
+            current = withAlertRate(c, current, fitter.policyRate(before, certification));
             TrustUpdate up = trustPolicy.afterFit(current, now);
             if (up != null) {
                 streams.update(c, up.stream());
@@ -195,6 +197,27 @@ public class VerdictService {
         }
         LOG.debugf("refitted %s from %d decisions: %s", key, window.size(), written.certification());
         return Optional.of(written);
+    }
+
+    /**
+     * The refit read the stream without a lock and set f from the outcome CUSUM it read; a verdict since then may
+     * have moved the CUSUM across the alert level ({@link TrustPolicy#samplingRateAt}), so f is set again from the
+     * locked row.
+     */
+    private StreamRecord withAlertRate(Connection c, StreamRecord current, double policyRate) throws SQLException {
+        if (current.state() != TrustState.NORMAL && current.state() != TrustState.REDUCED) {
+            return current;
+        }
+        double f = TrustPolicy.samplingRateAt(config.drift(), policyRate, current.outcomeCusum());
+        if (f == current.samplingRate()) {
+            return current;
+        }
+        StreamRecord.Builder b = current.toBuilder();
+        b.samplingRate = f;
+        b.policyVersion = current.policyVersion() + 1;
+        StreamRecord adjusted = b.build();
+        streams.update(c, adjusted);
+        return adjusted;
     }
 
     /** True when a stream with {@code reviewed} verdicts, last fitted at {@code fitted} (-1: never), is due. */
