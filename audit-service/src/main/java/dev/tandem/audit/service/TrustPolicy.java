@@ -71,7 +71,8 @@ import dev.tandem.calibration.CalibrationMap;
  * Sampling rate f per state: PROBATION, TIGHTENED, SUSPENDED 1 (every output reviewed blocking); NORMAL
  * {@code sampling.normal-rate} [2 %]; REDUCED {@code sampling.reduced-rate} [1 %]; both raised to
  * {@code sampling.build-up-rate} [10 %] by the refit while the window's certification sample is small
- * ({@link PolicyFitter}).
+ * ({@link PolicyFitter}); in NORMAL and REDUCED at least {@code drift.alert-sampling-rate} [0: off] while the outcome
+ * CUSUM is at least {@code drift.alert-level} × h ({@link #samplingRateAt}).
  * <p>
  * Long on purpose: the rules are one ordered list where the first that applies wins, and their order is part of
  * their meaning; they are kept together, with the comment above as their specification.
