@@ -17,7 +17,6 @@ import io.quarkus.test.junit.TestProfile;
 import dev.tandem.audit.DecisionRequest;
 import dev.tandem.audit.LedgerDatabase;
 import dev.tandem.audit.StreamKey;
-import dev.tandem.audit.StreamPolicies;
 
 /**
  * The alert rate on the real ledger ({@code drift.alert-sampling-rate}): a refit stores it while the stored outcome
