@@ -79,7 +79,7 @@ public abstract class OracleTestBase {
 
     protected static String ticket() {
         try {
-            return Files.readString(Path.of("src", "test", "resources", "e2e", "double-charge.txt"));
+            return Files.readString(Path.of("..", "docs", "samples", "support-ticket.txt"));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -1,4 +1,4 @@
-package dev.tandem.oracle.e2e;
+package dev.tandem.system.e2e;
 
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.GetTaskRequest;
@@ -7,6 +7,8 @@ import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
 import dev.tandem.proto.oracle.v1.TaskEvent;
 import dev.tandem.proto.oracle.v1.TaskState;
 import dev.tandem.proto.oracle.v1.WatchTaskRequest;
+import dev.tandem.system.launch.E2eConfig;
+import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import org.junit.jupiter.api.AfterAll;

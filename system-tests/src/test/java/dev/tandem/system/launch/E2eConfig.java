@@ -1,23 +1,23 @@
-package dev.tandem.oracle.e2e;
+package dev.tandem.system.launch;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The configuration each service gets in the end-to-end suite: ports wired together, a fresh database. */
-final class E2eConfig {
+public final class E2eConfig {
 
     private E2eConfig() {
     }
 
     /** The audit service's shadow reviews go to the router. */
-    static Map<String, String> audit(String jdbcUrl, int routerPort) {
+    public static Map<String, String> audit(String jdbcUrl, int routerPort) {
         var p = audit(jdbcUrl);
         p.put("quarkus.grpc.clients.router.host", "localhost");
         p.put("quarkus.grpc.clients.router.port", String.valueOf(routerPort));
         return p;
     }
 
-    static Map<String, String> audit(String jdbcUrl) {
+    public static Map<String, String> audit(String jdbcUrl) {
         var p = new LinkedHashMap<String, String>();
         p.put("quarkus.datasource.jdbc.url", jdbcUrl);
         p.put("quarkus.datasource.username", "postgres");
@@ -28,11 +28,11 @@ final class E2eConfig {
         return p;
     }
 
-    static Map<String, String> worker() {
+    public static Map<String, String> worker() {
         return new LinkedHashMap<>();
     }
 
-    static Map<String, String> router(int workerPort, int auditPort) {
+    public static Map<String, String> router(int workerPort, int auditPort) {
         var p = new LinkedHashMap<String, String>();
         p.put("tandem.router.pools.local.endpoint", "localhost:" + workerPort);
         p.put("quarkus.grpc.clients.audit.host", "localhost");
@@ -47,7 +47,7 @@ final class E2eConfig {
     }
 
     /** The oracle stores submitted tasks in the same database as the audit ledger (its own schema). */
-    static Map<String, String> oracle(String jdbcUrl, int routerPort, int auditPort) {
+    public static Map<String, String> oracle(String jdbcUrl, int routerPort, int auditPort) {
         var p = new LinkedHashMap<String, String>();
         p.put("quarkus.datasource.jdbc.url", jdbcUrl);
         p.put("quarkus.datasource.username", "postgres");

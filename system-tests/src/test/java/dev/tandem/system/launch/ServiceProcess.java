@@ -1,4 +1,4 @@
-package dev.tandem.oracle.e2e;
+package dev.tandem.system.launch;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -36,7 +36,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     /** A second process of the same service, logging under {@code logName}. */
-    ServiceProcess(String name, int port, Map<String, String> properties, String logName) {
+    public ServiceProcess(String name, int port, Map<String, String> properties, String logName) {
         this.name = name;
         this.port = port;
         this.properties = properties;
@@ -86,7 +86,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     static Path jar(String service) {
-        // Failsafe runs in oracle-service/; the other services were packaged earlier in the same reactor build.
+        // Failsafe runs in system-tests/; the services were packaged earlier in the same reactor build.
         Path jar = Path.of("..", service, "target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().normalize();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: build the whole project first (bin/test does)");

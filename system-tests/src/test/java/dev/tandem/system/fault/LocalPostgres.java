@@ -1,4 +1,6 @@
-package dev.tandem.oracle.e2e;
+package dev.tandem.system.fault;
+
+import dev.tandem.system.launch.ServiceProcess;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.tandem.router.bench;
+package dev.tandem.system.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

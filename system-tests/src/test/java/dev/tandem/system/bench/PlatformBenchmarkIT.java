@@ -1,10 +1,10 @@
-package dev.tandem.oracle.bench;
+package dev.tandem.system.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
-import dev.tandem.oracle.e2e.ServiceProcess;
+import dev.tandem.system.launch.ServiceProcess;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
@@ -54,7 +54,7 @@ import java.util.function.Function;
  * benchmark's quality target 0.65), so that this stream can earn NORMAL and pass outputs unreviewed, and the
  * warm-up runs until it has; the report shows the stream's policy after each warm-up and at the end. Every call
  * that has not ended when a phase is over counts as an error (UNFINISHED). Results: stdout and
- * {@code oracle-service/target/bench/platform.md}; method and numbers in docs/benchmarks.md.
+ * {@code system-tests/target/bench/platform.md}; method and numbers in docs/benchmarks.md.
  */
 @EnabledIfSystemProperty(named = "tandem.bench.platform", matches = "true")
 class PlatformBenchmarkIT {

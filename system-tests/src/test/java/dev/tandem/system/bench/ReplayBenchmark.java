@@ -1,4 +1,4 @@
-package dev.tandem.router.bench;
+package dev.tandem.system.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +32,7 @@ import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
-import dev.tandem.router.bench.ReplayServices.Outcome;
+import dev.tandem.system.bench.ReplayServices.Outcome;
 
 /**
  * The replay benchmark (issue 4 item 8, issue 17), through the real services: oracle, router, worker (replay of
@@ -183,7 +183,7 @@ public final class ReplayBenchmark {
                         + "TANDEM_REPLAY_DATA elsewhere)");
                 return;
             }
-            file = options.root().resolve("router-service/target/bench/gsm8k.jsonl");
+            file = options.root().resolve("system-tests/target/bench/gsm8k.jsonl");
             Gsm8kConverter.Summary s = Gsm8kConverter.convert(options.data(), file);
             log("converted %s: %d questions (%d contaminated left out) to %s", options.data(), s.written(),
                     s.contaminated(), file);
@@ -212,7 +212,7 @@ public final class ReplayBenchmark {
         report.put("rule", RULE);
         report.put("questions", Map.of("onboarding", onboarding.size(), "selection", selection.size(),
                 "evaluation", eval.size()));
-        Path out = options.root().resolve("router-service/target/bench");
+        Path out = options.root().resolve("system-tests/target/bench");
         Files.createDirectories(out);
 
         // 1. One stack, onboarded on the onboarding part. Dispatches are never reviewed, so the router learns

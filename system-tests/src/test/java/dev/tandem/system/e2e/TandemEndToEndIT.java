@@ -1,4 +1,4 @@
-package dev.tandem.oracle.e2e;
+package dev.tandem.system.e2e;
 
 import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.DecideRequest;
@@ -15,6 +15,8 @@ import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.PlanStep;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.system.launch.E2eConfig;
+import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;

@@ -1,4 +1,4 @@
-package dev.tandem.router.bench;
+package dev.tandem.system.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +27,7 @@ import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.router.v1.Tier;
-import dev.tandem.router.bench.ReplayServices.Outcome;
+import dev.tandem.system.bench.ReplayServices.Outcome;
 
 /**
  * Issue 15's whole-system measurement on a replay file ({@code bin/bench-routing stream [FILE]}): the questions in a
@@ -223,7 +223,7 @@ public final class StreamBenchmark {
                         + "TANDEM_REPLAY_DATA elsewhere)");
                 return;
             }
-            file = root.resolve("router-service/target/bench/gsm8k.jsonl");
+            file = root.resolve("system-tests/target/bench/gsm8k.jsonl");
             Gsm8kConverter.Summary s = Gsm8kConverter.convert(options.data(), file);
             ReplayBenchmark.log("converted %s: %d questions (%d contaminated left out) to %s", options.data(),
                     s.written(), s.contaminated(), file);
@@ -234,7 +234,7 @@ public final class StreamBenchmark {
 
     private void run() throws Exception {
         started = Instant.now();
-        out = options.root().resolve("router-service/target/bench");
+        out = options.root().resolve("system-tests/target/bench");
         Files.createDirectories(out);
         List<ReplayDataset.Question> all = new ArrayList<>();
         all.addAll(data.onboarding);

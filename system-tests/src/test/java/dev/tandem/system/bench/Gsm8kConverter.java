@@ -1,4 +1,4 @@
-package dev.tandem.router.bench;
+package dev.tandem.system.bench;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -46,7 +46,7 @@ final class Gsm8kConverter {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(System.getProperty("tandem.root", "..")).toAbsolutePath().normalize();
         Path data = ReplayBenchmark.Options.defaultData(root);
-        Path out = root.resolve("router-service/target/bench/gsm8k.jsonl");
+        Path out = root.resolve("system-tests/target/bench/gsm8k.jsonl");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--data" -> data = Path.of(args[++i]).toAbsolutePath();

@@ -1,4 +1,4 @@
-package dev.tandem.oracle.e2e;
+package dev.tandem.system.fault;
 
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
@@ -8,6 +8,8 @@ import dev.tandem.proto.oracle.v1.TaskEvent;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.system.launch.E2eConfig;
+import dev.tandem.system.launch.ServiceProcess;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
