@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 
@@ -19,14 +20,14 @@ import io.grpc.ManagedChannelBuilder;
  */
 final class BenchStack implements AutoCloseable {
 
-    final BenchProcess audit;
-    final BenchProcess worker;
-    final BenchProcess router;
-    final BenchProcess oracle;
+    final ServiceProcess audit;
+    final ServiceProcess worker;
+    final ServiceProcess router;
+    final ServiceProcess oracle;
     private final ManagedChannel routerChannel;
     private final ManagedChannel oracleChannel;
 
-    private BenchStack(BenchProcess audit, BenchProcess worker, BenchProcess router, BenchProcess oracle) {
+    private BenchStack(ServiceProcess audit, ServiceProcess worker, ServiceProcess router, ServiceProcess oracle) {
         this.audit = audit;
         this.worker = worker;
         this.router = router;
@@ -42,45 +43,50 @@ final class BenchStack implements AutoCloseable {
      * @param routerProperties the benchmark's router configuration (catalog, policy, thresholds)
      * @param auditProperties  audit policy settings for this run
      */
-    static BenchStack start(Path root, Map<String, String> workerProperties, String database,
+    static BenchStack start(Map<String, String> workerProperties, String database,
                             Map<String, String> routerProperties,
                             Map<String, String> auditProperties, Path logs) throws Exception {
-        return start(root, workerProperties, database, routerProperties, auditProperties, logs, true);
+        return start(workerProperties, database, routerProperties, auditProperties, logs, true);
     }
 
     /**
      * Starts the stack; with {@code routerAudited} false the router is not connected to the audit service: it learns
      * nothing from it and prices no reviews, as for dispatches that no audit ever decides on (routing alone).
      */
-    static BenchStack start(Path root, Map<String, String> workerProperties, String database,
+    static BenchStack start(Map<String, String> workerProperties, String database,
                             Map<String, String> routerProperties, Map<String, String> auditProperties, Path logs,
                             boolean routerAudited) throws Exception {
-        Database.recreate(database);
+        ServiceProcess.freshDatabase("jdbc:postgresql://127.0.0.1:5432/", database);
+        int auditPort = ServiceProcess.freePort();
+        int workerPort = ServiceProcess.freePort();
+        int routerPort = ServiceProcess.freePort();
+        int oraclePort = ServiceProcess.freePort();
         Map<String, String> a = new LinkedHashMap<>();
         a.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
         a.put("quarkus.datasource.username", "postgres");
         a.put("quarkus.log.console.level", "WARN");
         a.putAll(auditProperties);
-        BenchProcess audit = new BenchProcess(root, "audit-service", "384m", a);
+        // heaps above the manifests': a stream of 1,300 tasks keeps more learned state than a production replica needs
+        ServiceProcess audit = new ServiceProcess("audit-service", auditPort, a).heap("384m").logDir(logs);
 
         Map<String, String> w = new LinkedHashMap<>(workerProperties);
         w.put("quarkus.log.console.level", "WARN");
-        BenchProcess worker = new BenchProcess(root, "worker-service", "768m", w);
+        ServiceProcess worker = new ServiceProcess("worker-service", workerPort, w).heap("768m").logDir(logs);
 
         Map<String, String> r = new LinkedHashMap<>(routerProperties);
-        r.put("tandem.router.pools.local.endpoint", "localhost:" + worker.port);
+        r.put("tandem.router.pools.local.endpoint", "localhost:" + workerPort);
         if (routerAudited) {
             r.put("quarkus.grpc.clients.audit.host", "localhost");
-            r.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+            r.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
         }
         r.put("quarkus.log.console.level", "WARN");
-        BenchProcess router = new BenchProcess(root, "router-service", "768m", r);
+        ServiceProcess router = new ServiceProcess("router-service", routerPort, r).heap("768m").logDir(logs);
 
         Map<String, String> o = new LinkedHashMap<>();
         o.put("quarkus.grpc.clients.router.host", "localhost");
-        o.put("quarkus.grpc.clients.router.port", String.valueOf(router.port));
+        o.put("quarkus.grpc.clients.router.port", String.valueOf(routerPort));
         o.put("quarkus.grpc.clients.audit.host", "localhost");
-        o.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.port));
+        o.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
         // submitted tasks are stored next to the audit ledger (the oracle's own schema)
         o.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
         o.put("quarkus.datasource.username", "postgres");
@@ -91,18 +97,18 @@ final class BenchStack implements AutoCloseable {
         // minute once a worker is trusted, and a refused task would be measured as a wrong, free answer
         o.put("tandem.oracle.limits.tasks-per-window", "0");
         o.put("quarkus.log.console.level", "WARN");
-        BenchProcess oracle = new BenchProcess(root, "oracle-service", "512m", o);
+        ServiceProcess oracle = new ServiceProcess("oracle-service", oraclePort, o).heap("512m").logDir(logs);
 
-        List<BenchProcess> all = List.of(audit, worker, router, oracle);
+        List<ServiceProcess> all = List.of(audit, worker, router, oracle);
         try {
-            for (BenchProcess p : all) {
-                p.start(logs);
+            for (ServiceProcess p : all) {
+                p.start();
             }
-            for (BenchProcess p : all) {
+            for (ServiceProcess p : all) {
                 p.awaitReady(Duration.ofMinutes(3));
             }
         } catch (Exception e) {
-            for (BenchProcess p : all) {
+            for (ServiceProcess p : all) {
                 p.close();
             }
             throw e;
@@ -145,28 +151,8 @@ final class BenchStack implements AutoCloseable {
     public void close() throws InterruptedException {
         routerChannel.shutdownNow();
         oracleChannel.shutdownNow();
-        for (BenchProcess p : List.of(oracle, router, worker, audit)) {
+        for (ServiceProcess p : List.of(oracle, router, worker, audit)) {
             p.close();
-        }
-    }
-
-    /** The benchmark's database, dropped and created again for every stack (psql, trust auth on 127.0.0.1). */
-    static final class Database {
-        static void recreate(String name) throws IOException, InterruptedException {
-            if (!name.matches("[a-z0-9_]+")) {
-                throw new IllegalArgumentException("database name must be [a-z0-9_]+: " + name);
-            }
-            psql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-            psql("CREATE DATABASE " + name);
-        }
-
-        private static void psql(String sql) throws IOException, InterruptedException {
-            Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q", "-c",
-                    sql).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException("psql failed (" + sql + "): " + out);
-            }
         }
     }
 }

@@ -221,7 +221,7 @@ public final class ReplayBenchmark {
         //    the other settings of the selection frontier (for the curve) run on the evaluation split.
         // The router is not connected to the audit service: no dispatch here is ever decided on or reviewed by it,
         // so its streams would look new (in probation) forever and every worker would be priced with a review.
-        try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
+        try (BenchStack stack = BenchStack.start(services.workerConfig(), options.database(),
                 services.routerConfig(0, 0), Map.of(), out.resolve("logs/routing"), false)) {
             warmUp(stack, onboarding, 0);
             baselines(stack, "selection", selection);

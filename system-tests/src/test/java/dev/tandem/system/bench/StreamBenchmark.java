@@ -270,7 +270,7 @@ public final class StreamBenchmark {
 
         // 1. The baselines, on a stack of their own (Dispatch only, nothing reviewed, so nothing is learned and no
         //    stream of the runs below sees them): every question to the strong model, and to the weak one.
-        try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
+        try (BenchStack stack = BenchStack.start(services.workerConfig(), options.database(),
                 services.routerConfig(0, 0), Map.of(), out.resolve("logs/stream-baselines"), false)) {
             List<Outcome> strong = dispatchAll("always-strong", stack, stream, d -> d
                     .setRequirements(StepRequirements.newBuilder().setMinTier(Tier.TIER_ORACLE))
@@ -384,7 +384,7 @@ public final class StreamBenchmark {
         Map<String, String> audit = new LinkedHashMap<>(options.auditOverrides());
         audit.put(auditTargetKey(services.workerType), String.valueOf(a));
         long t0 = System.nanoTime();
-        try (BenchStack stack = BenchStack.start(options.root(), services.workerConfig(), options.database(),
+        try (BenchStack stack = BenchStack.start(services.workerConfig(), options.database(),
                 services.routerConfig(0, 0), audit, out.resolve("logs/stream-" + part + "-" + a))) {
             if (!before.isEmpty()) {
                 log("%s: %d tuning questions first (learning, not reported)", name, before.size());

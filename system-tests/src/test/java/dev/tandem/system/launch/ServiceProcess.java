@@ -17,8 +17,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One Tandem service started as its own JVM from its built jar ({@code target/quarkus-app/quarkus-run.jar}),
- * the way an operator runs it; its output goes to {@code target/e2e-logs/<name>.log}.
+ * One Tandem service started as its own JVM from its packaged jar ({@code <service>/target/quarkus-app/quarkus-run.jar}),
+ * the way an operator runs it: the production JVM settings of its Kubernetes manifest ({@link ProductionJvm}), its
+ * module directory as working directory, a port of its own and the caller's configuration overrides as system
+ * properties; its output goes to {@code target/e2e-logs/<name>.log} (or the directory given). The one launcher of the
+ * end-to-end, fault and restart suites and the benchmarks.
  */
 public final class ServiceProcess implements AutoCloseable {
 
@@ -28,7 +31,10 @@ public final class ServiceProcess implements AutoCloseable {
     public final int port;
     private final String logName;
     private final Map<String, String> properties;
+    private String heap = System.getProperty("tandem.service.xmx");
+    private Path logDir = Path.of("target", "e2e-logs");
     private Process process;
+    private Path log;
     private int starts;
 
     public ServiceProcess(String name, int port, Map<String, String> properties) {
@@ -41,6 +47,21 @@ public final class ServiceProcess implements AutoCloseable {
         this.port = port;
         this.properties = properties;
         this.logName = logName;
+    }
+
+    /**
+     * A maximum heap instead of the manifest's (a benchmark that keeps more in memory than a production replica);
+     * {@code -Dtandem.service.xmx} sets one for every service of a run.
+     */
+    public ServiceProcess heap(String xmx) {
+        this.heap = xmx;
+        return this;
+    }
+
+    /** Where the process's output goes ({@code target/e2e-logs} unless set). */
+    public ServiceProcess logDir(Path dir) {
+        this.logDir = dir;
+        return this;
     }
 
     /** Starts every service, then waits for each to be ready, so that they boot side by side. */
@@ -69,6 +90,9 @@ public final class ServiceProcess implements AutoCloseable {
      * drop each other's.
      */
     public static void freshDatabase(String serverJdbcUrl, String name) throws SQLException {
+        if (!name.matches("[a-z0-9_]+")) { // it goes into the statement as an identifier
+            throw new IllegalArgumentException("database name must be [a-z0-9_]+: " + name);
+        }
         try (var c = DriverManager.getConnection(serverJdbcUrl + "postgres", "postgres", "");
              var s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
@@ -85,19 +109,28 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** The checkout: {@code -Dtandem.root}, else the parent of the module the JVM runs in (system-tests/). */
+    public static Path root() {
+        return Path.of(System.getProperty("tandem.root", "..")).toAbsolutePath().normalize();
+    }
+
     static Path jar(String service) {
-        // Failsafe runs in system-tests/; the services were packaged earlier in the same reactor build.
-        Path jar = Path.of("..", service, "target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().normalize();
+        // the services were packaged earlier in the same reactor build (they build before system-tests)
+        Path jar = root().resolve(service).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " is missing: build the whole project first (bin/test does)");
+            throw new IllegalStateException(jar + " is missing: package the services first (./mvnw package)");
         }
         return jar;
     }
 
-    public ServiceProcess start() throws IOException {
+    /** The command line: the manifest's JVM settings, then this run's heap, profile and configuration. */
+    List<String> command() throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx" + System.getProperty("tandem.service.xmx", "256m"));
+        cmd.addAll(ProductionJvm.options(root(), name));
+        if (heap != null) {
+            cmd.add("-Xmx" + heap); // after the manifest's: the last -Xmx wins
+        }
         cmd.add("--enable-native-access=ALL-UNNAMED");
         if (Boolean.getBoolean("tandem.service.jfr")) { // a profile per service process, for benchmark runs
             cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
@@ -107,11 +140,16 @@ public final class ServiceProcess implements AutoCloseable {
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(jar(name).toString());
-        Path logs = Path.of("target", "e2e-logs");
-        Files.createDirectories(logs);
-        Path log = logs.resolve(logName + (starts == 0 ? "" : "-" + starts) + ".log");
+        return cmd;
+    }
+
+    public ServiceProcess start() throws IOException {
+        var cmd = command();
+        Files.createDirectories(logDir);
+        log = logDir.resolve(logName + (starts == 0 ? "" : "-" + starts) + ".log").toAbsolutePath();
         starts++;
-        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        process = new ProcessBuilder(cmd).directory(root().resolve(name).toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
         return this;
     }
 
@@ -121,8 +159,7 @@ public final class ServiceProcess implements AutoCloseable {
                 .timeout(Duration.ofSeconds(2)).build();
         while (System.nanoTime() < until) {
             if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + process.exitValue()
-                        + "; see target/e2e-logs/" + logName + ".log");
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
             }
             try {
                 if (HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -133,7 +170,27 @@ public final class ServiceProcess implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException(name + " not ready within " + timeout);
+        throw new IllegalStateException(name + " not ready within " + timeout + "; see " + log);
+    }
+
+    /** GET on the service's HTTP port (admin API, metrics): the body, whatever the status. */
+    public String get(String path) throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** PUT a JSON body; fails unless the answer is 2xx. */
+    public String put(String path, String json) throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).build();
+        HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException("PUT " + path + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        return response.body();
     }
 
     /** Resident set size of the running process, in bytes (Linux /proc), or -1 when unknown. */
@@ -191,6 +248,7 @@ public final class ServiceProcess implements AutoCloseable {
             process.destroy();
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
             }
         }
     }
