@@ -1,7 +1,7 @@
 package dev.tandem.oracle;
 
-import dev.tandem.oracle.fakes.FakeAuditState;
-import dev.tandem.oracle.fakes.FakeRouterState;
+import dev.tandem.fakes.FakeAuditState;
+import dev.tandem.fakes.FakeRouterState;
 import dev.tandem.oracle.repository.PendingAuditRepository;
 import dev.tandem.oracle.service.AuditGateway;
 import dev.tandem.oracle.service.RouterCatalog;

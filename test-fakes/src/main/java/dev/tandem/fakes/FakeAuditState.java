@@ -1,19 +1,21 @@
-package dev.tandem.oracle.fakes;
+package dev.tandem.fakes;
 
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.StreamStatus;
 import io.grpc.Status;
-import jakarta.inject.Singleton;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** What the fake audit service decides, set by each test, and what it recorded. */
-@Singleton // not a client proxy: tests and fakes read these fields directly
+/**
+ * What the fake audit service decides, set by each test, and what it recorded. A service's tests make it a
+ * {@code @Singleton} bean (no client proxy: tests and fakes read these fields directly).
+ */
 public class FakeAuditState {
 
     /** Action per worker type; unset types are reviewed below confidence 0.5 and passed otherwise. */
@@ -30,6 +32,8 @@ public class FakeAuditState {
     public final List<String> calls = new CopyOnWriteArrayList<>();
     public final Map<String, DecideRequest> decisions = new ConcurrentHashMap<>();
     public final Map<String, RecordVerdictRequest> verdicts = new ConcurrentHashMap<>();
+    /** What ListStreams answers. */
+    public final List<StreamStatus> streams = new CopyOnWriteArrayList<>();
 
     public void reset() {
         actions.clear();
@@ -40,5 +44,6 @@ public class FakeAuditState {
         calls.clear();
         decisions.clear();
         verdicts.clear();
+        streams.clear();
     }
 }

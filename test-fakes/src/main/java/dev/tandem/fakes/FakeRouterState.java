@@ -1,10 +1,11 @@
-package dev.tandem.oracle.fakes;
+package dev.tandem.fakes;
 
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import io.grpc.Deadline;
-import jakarta.inject.Singleton;
+import io.grpc.Status;
 
 import java.util.List;
 import java.util.Map;
@@ -12,9 +13,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
-/** What the fake router does, set by each test, and what it saw. */
-@Singleton // not a client proxy: tests and fakes read these fields directly
+/**
+ * What the fake router does, set by each test, and what it saw. A service's tests make it a {@code @Singleton} bean
+ * (no client proxy: tests and fakes read these fields directly).
+ */
 public class FakeRouterState {
 
     /** Confidence the worker reports, per worker type (default 0.9). */
@@ -32,7 +36,9 @@ public class FakeRouterState {
     /** When false, a rejecting review carries no reviewer output, so the oracle re-dispatches. */
     public volatile boolean reviewerAnswers = true;
     /** When set, every dispatch, on every tier, fails with this status code. */
-    public volatile io.grpc.Status.Code dispatchFailure;
+    public volatile Status.Code dispatchFailure;
+    /** When set, every review answers with it (the audit's tests); unset, as {@link #rejectedSteps} says. */
+    public volatile Function<ReviewRequest, ReviewResponse> reviewAnswer;
     /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
     public volatile int rendezvous;
     /** While true, a dispatch waits (up to 30 s) before it answers: the task is held mid-step. */
@@ -57,6 +63,7 @@ public class FakeRouterState {
         earningTrust.clear();
         failingReviews.clear();
         reviewerAnswers = true;
+        reviewAnswer = null;
         rendezvous = 0;
         holdDispatches = false;
         dispatchFailure = null;

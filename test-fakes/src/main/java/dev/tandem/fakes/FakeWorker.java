@@ -1,5 +1,6 @@
-package dev.tandem.router;
+package dev.tandem.fakes;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -128,7 +129,7 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
         int statusAt = model.indexOf("-status-");
         if (statusAt >= 0) {
             Status.Code code = Status.Code.valueOf(model.substring(statusAt + "-status-".length())
-                    .toUpperCase(java.util.Locale.ROOT));
+                    .toUpperCase(Locale.ROOT));
             observer.onError(Status.fromCode(code).withDescription("scripted " + code).asRuntimeException());
             return;
         }

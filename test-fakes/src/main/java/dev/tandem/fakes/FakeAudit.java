@@ -1,25 +1,31 @@
-package dev.tandem.oracle.fakes;
+package dev.tandem.fakes;
 
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.AuditReason;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.ListStreamsRequest;
+import dev.tandem.proto.audit.v1.ListStreamsResponse;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.TrustState;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
-import jakarta.inject.Inject;
 
-/** An audit service that decides as the test says and records what it was told; can be switched off. */
-@GrpcService
+/**
+ * An audit service that decides as the test says, records what it was told and lists the streams the test gives it;
+ * can be switched off. Served by the oracle's tests (a {@code @GrpcService} subclass) and by the router's (a plain
+ * gRPC server).
+ */
 public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
 
-    @Inject
-    FakeAuditState state;
+    private final FakeAuditState state;
+
+    public FakeAudit(FakeAuditState state) {
+        this.state = state;
+    }
 
     @Override
     public void decide(DecideRequest request, StreamObserver<DecideResponse> responses) {
@@ -63,6 +69,16 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
         state.calls.add("verdict:" + request.getDecisionId());
         boolean duplicate = state.verdicts.putIfAbsent(request.getDecisionId(), request) != null;
         responses.onNext(RecordVerdictResponse.newBuilder().setDuplicate(duplicate).build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void listStreams(ListStreamsRequest request, StreamObserver<ListStreamsResponse> responses) {
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        responses.onNext(ListStreamsResponse.newBuilder().addAllStreams(state.streams).build());
         responses.onCompleted();
     }
 }

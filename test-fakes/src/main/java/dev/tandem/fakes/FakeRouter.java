@@ -1,4 +1,4 @@
-package dev.tandem.oracle.fakes;
+package dev.tandem.fakes;
 
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
@@ -24,18 +24,19 @@ import dev.tandem.proto.worker.v1.ValidationReport;
 import dev.tandem.proto.worker.v1.WorkerTypeInfo;
 import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
-import jakarta.inject.Inject;
 
+import java.util.List;
 import java.util.Map;
 
 /**
  * A router that behaves like one, minus the models: a deterministic output per worker type, the confidence the
- * test sets, costs from token counts at the catalog prices, and failover recorded as attempts.
+ * test sets, costs from token counts at the catalog prices, failover recorded as attempts, reviews as the test
+ * scripts them. Served by the oracle's and the audit's tests through a {@code @GrpcService} subclass; its
+ * {@code @Blocking} methods wait while a test holds them.
  */
-@GrpcService
 @SuppressWarnings("deprecation") // plays a router of the first v1 too
 public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
 
@@ -52,8 +53,11 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
     static final double ORACLE_IN = 3.00;
     static final double ORACLE_OUT = 15.00;
 
-    @Inject
-    FakeRouterState state;
+    private final FakeRouterState state;
+
+    public FakeRouter(FakeRouterState state) {
+        this.state = state;
+    }
 
     @Override
     @Blocking
@@ -122,6 +126,16 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
     @Blocking
     public void review(ReviewRequest request, StreamObserver<ReviewResponse> responses) {
         state.reviews.add(request);
+        var answer = state.reviewAnswer;
+        if (answer != null) {
+            try {
+                responses.onNext(answer.apply(request));
+                responses.onCompleted();
+            } catch (StatusRuntimeException scripted) { // a test's failing reviewer
+                responses.onError(scripted);
+            }
+            return;
+        }
         if (state.failingReviews.contains(request.getStepId())) {
             responses.onError(Status.UNAVAILABLE.withDescription("no reviewer for " + request.getStepId()
                     + " could be reached").asRuntimeException());
@@ -180,8 +194,18 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
         responses.onCompleted();
     }
 
+    /** A reviewer (the audit's tests) that rejects candidates whose output contains "wrong", with its own answer. */
+    public static ReviewResponse acceptUnlessWrong(ReviewRequest r) {
+        boolean wrong = r.getCandidateOutput().contains("wrong");
+        return ReviewResponse.newBuilder().setReview(ReviewStepResponse.newBuilder()
+                .setVerdict(wrong ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
+                .setReason(wrong ? "the label is wrong" : "matches the reviewer's answer")
+                .setReviewerOutput(wrong ? "{\"label\":\"right\"}" : "")
+                .setModelId("fake-oracle")).build();
+    }
+
     private static WorkerTypeInfo type(String name, String... required) {
-        return WorkerTypeInfo.newBuilder().setName(name).addAllRequiredInputs(java.util.List.of(required))
+        return WorkerTypeInfo.newBuilder().setName(name).addAllRequiredInputs(List.of(required))
                 .addRequiredCapabilities("json_schema").build();
     }
 
