@@ -1,6 +1,6 @@
 package dev.tandem.oracle;
 
-import dev.tandem.oracle.fakes.FakeRouter;
+import dev.tandem.fakes.FakeRouter;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.StepResult;

@@ -1,7 +1,7 @@
 package dev.tandem.oracle;
 
-import dev.tandem.oracle.fakes.FakeAuditState;
-import dev.tandem.oracle.fakes.FakeRouterState;
+import dev.tandem.fakes.FakeAuditState;
+import dev.tandem.fakes.FakeRouterState;
 import dev.tandem.oracle.repository.PendingAuditRepository;
 import dev.tandem.oracle.service.AuditGateway;
 import dev.tandem.oracle.service.RouterCatalog;
@@ -79,7 +79,7 @@ public abstract class OracleTestBase {
 
     protected static String ticket() {
         try {
-            return Files.readString(Path.of("src", "test", "resources", "e2e", "double-charge.txt"));
+            return Files.readString(Path.of("..", "docs", "samples", "support-ticket.txt"));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -1,7 +1,7 @@
 package dev.tandem.oracle;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.oracle.fakes.FakeRouter;
+import dev.tandem.fakes.FakeRouter;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;

@@ -10,6 +10,7 @@ import jakarta.inject.Inject;
 
 import com.google.rpc.PreconditionFailure;
 import dev.tandem.calibration.CalibrationMap;
+import dev.tandem.fakes.FakeWorker;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.CascadeMode;

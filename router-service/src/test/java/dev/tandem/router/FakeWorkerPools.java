@@ -9,6 +9,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tandem.fakes.FakeAudit;
+import dev.tandem.fakes.FakeAuditState;
+import dev.tandem.fakes.FakeWorker;
+import dev.tandem.proto.audit.v1.Calibration;
+import dev.tandem.proto.audit.v1.CalibrationKnot;
+import dev.tandem.proto.audit.v1.CalibrationMethod;
+import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.audit.v1.TrustState;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -94,7 +102,7 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         config.put("test.local-endpoint", localEndpoint);
 
         try {
-            Server audit = ServerBuilder.forPort(0).addService(new FakeAudit()).build().start();
+            Server audit = ServerBuilder.forPort(0).addService(new FakeAudit(auditStreams())).build().start();
             servers.add(audit);
             config.put("quarkus.grpc.clients.audit.host", "localhost");
             config.put("quarkus.grpc.clients.audit.port", String.valueOf(audit.getPort()));
@@ -175,5 +183,35 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
                 // a temporary directory left behind is harmless
             }
         }
+    }
+
+    /**
+     * The audit service as the router sees it (ListStreams): one stream whose calibration says that model
+     * {@code cal-small} is overconfident on worker type {@code calib-test} (raw 0.9 is right only 30 % of the time),
+     * and trusted streams (2 % of outputs reviewed, no verdicts counted) for the cheap models the routing tests expect
+     * to be chosen on price: {@code embedded-minilm} on {@code classify}, {@code pk-weak} and {@code pk-strong} on
+     * {@code predict-test}.
+     */
+    static FakeAuditState auditStreams() {
+        Calibration overconfident = Calibration.newBuilder()
+                .setMethod(CalibrationMethod.CALIBRATION_METHOD_ISOTONIC)
+                .setSamples(250)
+                .addKnots(CalibrationKnot.newBuilder().setRaw(0.5).setCalibrated(0.1))
+                .addKnots(CalibrationKnot.newBuilder().setRaw(1.0).setCalibrated(0.5))
+                .build();
+        FakeAuditState state = new FakeAuditState();
+        state.streams.add(StreamStatus.newBuilder().setWorkerBackend("cal-small").setWorkerType("calib-test")
+                .setState(TrustState.TRUST_STATE_NORMAL).setDecided(300).setReviewed(250).setRejected(2)
+                .setCalibration(overconfident).build());
+        state.streams.add(trusted("embedded-minilm", "classify"));
+        state.streams.add(trusted("pk-weak", "predict-test"));
+        state.streams.add(trusted("pk-strong", "predict-test"));
+        return state;
+    }
+
+    private static StreamStatus trusted(String model, String workerType) {
+        return StreamStatus.newBuilder().setWorkerBackend(model).setWorkerType(workerType)
+                .setState(TrustState.TRUST_STATE_NORMAL).setDecided(1000).setReviewProbability(0.02)
+                .setBlockingProbability(0).setProjectedReviewProbability(0.02).setTargetErrorRate(0.01).build();
     }
 }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.util.concurrent.TimeUnit;
 
 import com.google.rpc.PreconditionFailure;
+import dev.tandem.fakes.FakeWorker;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.Candidate;
 import dev.tandem.proto.router.v1.DispatchRequest;

@@ -26,9 +26,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 
-import dev.tandem.audit.FakeRouterService;
 import dev.tandem.audit.LedgerDatabase;
 import dev.tandem.audit.service.ShadowReviewer;
+import dev.tandem.fakes.FakeRouter;
+import dev.tandem.fakes.FakeRouterState;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
 import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
 import dev.tandem.proto.audit.v1.DecideRequest;
@@ -53,6 +54,9 @@ class ReviewQueueTests {
     @Inject
     ShadowReviewer shadowReviewer;
 
+    @Inject
+    FakeRouterState fakeRouter;
+
     @BeforeAll
     static void logFailures() {
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
@@ -61,7 +65,8 @@ class ReviewQueueTests {
     @BeforeEach
     void cleanLedger() throws Exception {
         LedgerDatabase.clean();
-        FakeRouterService.reset();
+        fakeRouter.reset();
+        fakeRouter.reviewAnswer = FakeRouter::acceptUnlessWrong;
     }
 
     @Test
@@ -78,8 +83,8 @@ class ReviewQueueTests {
 
         assertThat(result).containsExactly(2, 0);
         assertThat(count("SELECT count(*) FROM review_tasks")).as("done tasks leave the queue").isZero();
-        assertThat(FakeRouterService.REVIEWS).hasSize(2);
-        ReviewRequest sent = FakeRouterService.REVIEWS.stream().filter(r -> r.getTaskId().equals("t1")).findFirst()
+        assertThat(fakeRouter.reviews).hasSize(2);
+        ReviewRequest sent = fakeRouter.reviews.stream().filter(r -> r.getTaskId().equals("t1")).findFirst()
                 .orElseThrow();
         assertThat(sent.getWorkerType()).isEqualTo(type);
         assertThat(sent.getCandidateModelId()).isEqualTo(BACKEND);
@@ -98,7 +103,7 @@ class ReviewQueueTests {
             }
         }
         assertThat(shadowReviewer.runOnce()).as("nothing reviewed twice").containsExactly(0, 0);
-        assertThat(FakeRouterService.REVIEWS).hasSize(2);
+        assertThat(fakeRouter.reviews).hasSize(2);
     }
 
     @Test
@@ -106,9 +111,9 @@ class ReviewQueueTests {
         String type = "extract";
         normalStream(type);
         audit.decide(withPayload("t3/extract/1", type, "{}"));
-        FakeRouterService.ANSWER.set(r -> {
+        fakeRouter.reviewAnswer = r -> {
             throw Status.UNAVAILABLE.withDescription("router down").asRuntimeException();
-        });
+        };
 
         assertThat(shadowReviewer.runOnce()).containsExactly(0, 1);
         assertThat(count("SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'")).isEqualTo(1);

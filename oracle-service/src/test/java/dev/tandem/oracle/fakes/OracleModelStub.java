@@ -1,6 +1,7 @@
 package dev.tandem.oracle.fakes;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import dev.tandem.fakes.FakeRouter;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.io.IOException;

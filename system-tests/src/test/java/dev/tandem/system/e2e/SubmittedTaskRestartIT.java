@@ -1,0 +1,203 @@
+package dev.tandem.system.e2e;
+
+import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.GetTaskRequest;
+import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
+import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
+import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.proto.oracle.v1.TaskState;
+import dev.tandem.proto.oracle.v1.WatchTaskRequest;
+import dev.tandem.system.launch.E2eConfig;
+import dev.tandem.system.launch.ServiceProcess;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Submitted tasks survive the oracle being killed (SIGKILL, no shutdown) twice while they run: the four services
+ * as processes, the oracle restarted on the same database. Every task completes exactly once, tasks caught
+ * mid-task resume from their completed steps, and no completed step is started again (checked against the stored
+ * step completion times and the stored events).
+ */
+class SubmittedTaskRestartIT {
+
+    static final String DB = System.getenv().getOrDefault("TANDEM_E2E_DB", "tandem_e2e");
+    static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
+    static final int TASKS = 16;
+    static final int STEPS = 5; // the triage pipeline: classify, extract, summarize, validate-extract, validate-summary
+
+    static ServiceProcess audit;
+    static ServiceProcess worker;
+    static ServiceProcess router;
+    static ServiceProcess oracle;
+    static ManagedChannel channel;
+
+    @BeforeAll
+    static void startTandem() throws Exception {
+        ServiceProcess.freshDatabase(PG, DB);
+        int auditPort = ServiceProcess.freePort();
+        int workerPort = ServiceProcess.freePort();
+        int routerPort = ServiceProcess.freePort();
+        int oraclePort = ServiceProcess.freePort();
+        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(PG + DB, routerPort));
+        worker = new ServiceProcess("worker-service", workerPort, E2eConfig.worker());
+        router = new ServiceProcess("router-service", routerPort, E2eConfig.router(workerPort, auditPort));
+        var oracleConfig = E2eConfig.oracle(PG + DB, routerPort, auditPort);
+        // a short lease, so a killed replica's tasks resume within seconds; few at once, so most wait queued
+        oracleConfig.put("tandem.oracle.tasks.submitted.lease", "3s");
+        oracleConfig.put("tandem.oracle.tasks.submitted.max-running", "3");
+        oracleConfig.put("tandem.oracle.tasks.submitted.poll-interval", "200ms");
+        oracle = new ServiceProcess("oracle-service", oraclePort, oracleConfig, "oracle-service-restarts");
+        ServiceProcess.startAll(Duration.ofSeconds(90), audit, worker, router, oracle);
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", oraclePort).usePlaintext().build();
+    }
+
+    @AfterAll
+    static void stopTandem() throws Exception {
+        if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        ServiceProcess.closeAll(oracle, router, worker, audit);
+    }
+
+    @Test
+    void tasksCaughtMidRunByAKilledOracleCompleteExactlyOnceWithoutRerunningCompletedSteps() throws Exception {
+        var request = ExecuteRequest.newBuilder().setTask("Triage this customer support ticket")
+                .putInputs("document", Files.readString(Path.of("src", "test", "resources", "e2e",
+                        "double-charge.txt"))).build();
+        var ids = new ArrayList<String>();
+        for (int i = 0; i < TASKS; i++) {
+            ids.add(stub().submitTask(SubmitTaskRequest.newBuilder().setRequest(request)
+                    .setIdempotencyKey("restart-" + i).build()).getTask().getTaskId());
+        }
+
+        var kills = new ArrayList<Instant>();
+        var since = Instant.EPOCH;
+        for (int round = 0; round < 2; round++) {
+            awaitATaskHalfDone(since);
+            oracle.kill();
+            kills.add(Instant.now());
+            oracle.start();
+            oracle.awaitReady(Duration.ofSeconds(90));
+            since = Instant.now();
+        }
+        // a client retrying its submission after the restarts: still the same task for the key
+        assertThat(stub().submitTask(SubmitTaskRequest.newBuilder().setRequest(request)
+                .setIdempotencyKey("restart-0").build()).getTask().getTaskId()).isEqualTo(ids.getFirst());
+
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        for (var id : ids) {
+            while (state(id) != TaskState.TASK_STATE_SUCCEEDED) {
+                assertThat(System.nanoTime()).as("task " + id + " done in time (now " + state(id) + ")")
+                        .isLessThan(until);
+                Thread.sleep(200);
+            }
+        }
+
+        int resumedWithSteps = 0;
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "")) {
+            assertThat(count(c, "SELECT count(*) FROM oracle.tasks")).as("one task per key").isEqualTo(TASKS);
+            for (var id : ids) {
+                var events = events(id);
+                assertThat(events.stream().filter(TaskEvent::hasTaskDone)).as("task %s done once", id).hasSize(1);
+                var completedAt = completedSteps(c, id);
+                assertThat(completedAt).as("every step stored once").hasSize(STEPS);
+                for (var e : events) {
+                    if (e.hasStepStarted()) {
+                        var started = Instant.ofEpochSecond(e.getTime().getSeconds(), e.getTime().getNanos());
+                        assertThat(started).as("task %s: step %s not started again after it completed", id,
+                                e.getStepStarted().getStepId())
+                                .isBeforeOrEqualTo(completedAt.get(e.getStepStarted().getStepId()));
+                    }
+                }
+                var finished = stub().getTask(GetTaskRequest.newBuilder().setTaskId(id).build()).getTask();
+                assertThat(finished.getResponse().getStepsCount()).isEqualTo(STEPS);
+                // a task that finished after a kill with steps completed before it resumed from them
+                for (var kill : kills) {
+                    var done = Instant.ofEpochSecond(finished.getFinishedAt().getSeconds());
+                    if (done.isAfter(kill) && completedAt.values().stream().anyMatch(t -> t.isBefore(kill))) {
+                        resumedWithSteps++;
+                        assertThat(finished.getAttempts()).isGreaterThan(1);
+                    }
+                }
+            }
+        }
+        assertThat(resumedWithSteps).as("tasks resumed from their completed steps").isPositive();
+    }
+
+    /**
+     * Waits until a task is running with some but not all of its steps completed, one of them after
+     * {@code since} (by the oracle started then, not one left over from the oracle killed before).
+     */
+    private static void awaitATaskHalfDone(Instant since) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "");
+             var ps = c.prepareStatement("SELECT count(*) FROM oracle.tasks t WHERE t.state = 'RUNNING' "
+                     + "AND (SELECT count(*) FROM oracle.task_steps s WHERE s.task_id = t.task_id) BETWEEN 1 AND "
+                     + (STEPS - 1) + " AND EXISTS (SELECT 1 FROM oracle.task_steps s WHERE s.task_id = t.task_id "
+                     + "AND s.completed_at > ?)")) {
+            ps.setTimestamp(1, java.sql.Timestamp.from(since));
+            while (true) {
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                assertThat(System.nanoTime()).as("a task half done").isLessThan(until);
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    private static OracleServiceGrpc.OracleServiceBlockingStub stub() {
+        return OracleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private static TaskState state(String id) {
+        return stub().getTask(GetTaskRequest.newBuilder().setTaskId(id).build()).getTask().getState();
+    }
+
+    private static List<TaskEvent> events(String id) {
+        var out = new ArrayList<TaskEvent>();
+        stub().watchTask(WatchTaskRequest.newBuilder().setTaskId(id).build()).forEachRemaining(out::add);
+        return out;
+    }
+
+    private static Map<String, Instant> completedSteps(Connection c, String id) throws SQLException {
+        var out = new HashMap<String, Instant>();
+        try (var ps = c.prepareStatement("SELECT step_id, completed_at FROM oracle.task_steps WHERE task_id = ?")) {
+            ps.setString(1, id);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getTimestamp(2).toInstant());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long count(Connection c, String sql) throws SQLException {
+        try (var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.tandem.fakes;
+
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.AuditReason;
+import dev.tandem.proto.audit.v1.AuditServiceGrpc;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.ListStreamsRequest;
+import dev.tandem.proto.audit.v1.ListStreamsResponse;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictResponse;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.TrustState;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * An audit service that decides as the test says, records what it was told and lists the streams the test gives it;
+ * can be switched off. Served by the oracle's tests (a {@code @GrpcService} subclass) and by the router's (a plain
+ * gRPC server).
+ */
+public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
+
+    private final FakeAuditState state;
+
+    public FakeAudit(FakeAuditState state) {
+        this.state = state;
+    }
+
+    @Override
+    public void decide(DecideRequest request, StreamObserver<DecideResponse> responses) {
+        state.attempts.add("decide:" + request.getDecisionId());
+        if (state.refuse != null) {
+            responses.onError(Status.fromCode(state.refuse).withDescription("refused by the fake").asRuntimeException());
+            return;
+        }
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        state.calls.add("decide:" + request.getDecisionId());
+        state.decisions.put(request.getDecisionId(), request);
+        var action = state.actions.getOrDefault(request.getStream().getWorkerType(),
+                request.getConfidence() < 0.5 ? AuditAction.AUDIT_ACTION_REVIEW : AuditAction.AUDIT_ACTION_PASS);
+        var review = action == AuditAction.AUDIT_ACTION_REVIEW;
+        responses.onNext(DecideResponse.newBuilder().setDecisionId(request.getDecisionId()).setAction(action)
+                .setReason(!review ? AuditReason.AUDIT_REASON_TRUSTED
+                        : request.getConfidence() < 0.5 ? AuditReason.AUDIT_REASON_LOW_CONFIDENCE
+                        : AuditReason.AUDIT_REASON_PROBATION)
+                .setMode(review ? state.mode : ReviewMode.REVIEW_MODE_UNSPECIFIED)
+                .setSamplingProbability(review ? 1.0 : 0.1).setConfidenceThreshold(0.5)
+                .setState(TrustState.TRUST_STATE_NORMAL).setExplanation("fake decision")
+                // as the audit service: the caller's calibrated confidence, recorded as sent
+                .setCalibratedConfidence(request.getConfidence()).build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void recordVerdict(RecordVerdictRequest request, StreamObserver<RecordVerdictResponse> responses) {
+        state.attempts.add("verdict:" + request.getDecisionId());
+        if (state.refuse != null) {
+            responses.onError(Status.fromCode(state.refuse).withDescription("refused by the fake").asRuntimeException());
+            return;
+        }
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        state.calls.add("verdict:" + request.getDecisionId());
+        boolean duplicate = state.verdicts.putIfAbsent(request.getDecisionId(), request) != null;
+        responses.onNext(RecordVerdictResponse.newBuilder().setDuplicate(duplicate).build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void listStreams(ListStreamsRequest request, StreamObserver<ListStreamsResponse> responses) {
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        responses.onNext(ListStreamsResponse.newBuilder().addAllStreams(state.streams).build());
+        responses.onCompleted();
+    }
+}

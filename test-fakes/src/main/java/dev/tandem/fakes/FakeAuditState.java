@@ -1,0 +1,49 @@
+package dev.tandem.fakes;
+
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.RecordVerdictRequest;
+import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.StreamStatus;
+import io.grpc.Status;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * What the fake audit service decides, set by each test, and what it recorded. A service's tests make it a
+ * {@code @Singleton} bean (no client proxy: tests and fakes read these fields directly).
+ */
+public class FakeAuditState {
+
+    /** Action per worker type; unset types are reviewed below confidence 0.5 and passed otherwise. */
+    public final Map<String, AuditAction> actions = new ConcurrentHashMap<>();
+    public volatile ReviewMode mode = ReviewMode.REVIEW_MODE_BLOCKING;
+    /** When true every call fails with UNAVAILABLE. */
+    public volatile boolean down;
+    /** When set, every call is refused with this status (after being counted in {@link #attempts}). */
+    public volatile Status.Code refuse;
+    /** Every call that reached the fake, answered or not. */
+    public final List<String> attempts = new CopyOnWriteArrayList<>();
+
+    /** Every call that reached the fake, in order: "decide:ID" and "verdict:ID". */
+    public final List<String> calls = new CopyOnWriteArrayList<>();
+    public final Map<String, DecideRequest> decisions = new ConcurrentHashMap<>();
+    public final Map<String, RecordVerdictRequest> verdicts = new ConcurrentHashMap<>();
+    /** What ListStreams answers. */
+    public final List<StreamStatus> streams = new CopyOnWriteArrayList<>();
+
+    public void reset() {
+        actions.clear();
+        mode = ReviewMode.REVIEW_MODE_BLOCKING;
+        down = false;
+        refuse = null;
+        attempts.clear();
+        calls.clear();
+        decisions.clear();
+        verdicts.clear();
+        streams.clear();
+    }
+}

@@ -1,0 +1,265 @@
+package dev.tandem.fakes;
+
+import dev.tandem.proto.router.v1.Attempt;
+import dev.tandem.proto.router.v1.AttemptOutcome;
+import dev.tandem.proto.router.v1.DispatchRequest;
+import dev.tandem.proto.router.v1.DispatchResponse;
+import dev.tandem.proto.router.v1.GetCatalogRequest;
+import dev.tandem.proto.router.v1.GetCatalogResponse;
+import dev.tandem.proto.router.v1.ListWorkerTypesRequest;
+import dev.tandem.proto.router.v1.ListWorkerTypesResponse;
+import dev.tandem.proto.router.v1.ModelEntry;
+import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.router.v1.SettleStepRequest;
+import dev.tandem.proto.router.v1.SettleStepResponse;
+import dev.tandem.proto.router.v1.ReviewResponse;
+import dev.tandem.proto.router.v1.RouteDecision;
+import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.proto.router.v1.Tier;
+import dev.tandem.proto.worker.v1.ExecuteStepResponse;
+import dev.tandem.proto.worker.v1.ReviewStepResponse;
+import dev.tandem.proto.worker.v1.ReviewVerdict;
+import dev.tandem.proto.worker.v1.TokenUsage;
+import dev.tandem.proto.worker.v1.ValidationReport;
+import dev.tandem.proto.worker.v1.WorkerTypeInfo;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.smallrye.common.annotation.Blocking;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A router that behaves like one, minus the models: a deterministic output per worker type, the confidence the
+ * test sets, costs from token counts at the catalog prices, failover recorded as attempts, reviews as the test
+ * scripts them. Served by the oracle's and the audit's tests through a {@code @GrpcService} subclass; its
+ * {@code @Blocking} methods wait while a test holds them.
+ */
+@SuppressWarnings("deprecation") // plays a router of the first v1 too
+public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
+
+    public static final String WORKER = "embedded-minilm";
+    public static final String ORACLE = "embedded-bge-oracle";
+    public static final String POOL = "local";
+    /** An LLM oracle in the catalog, so the oracle's own planning and synthesis tokens are priced. */
+    public static final String LLM_ORACLE = "gpt-4o";
+    public static final double LLM_IN = 2.50;
+    public static final double LLM_OUT = 10.00;
+    public static final double LLM_CACHED_IN = 1.25;
+    static final double WORKER_IN = 0.02;
+    static final double WORKER_OUT = 0.02;
+    static final double ORACLE_IN = 3.00;
+    static final double ORACLE_OUT = 15.00;
+
+    private final FakeRouterState state;
+
+    public FakeRouter(FakeRouterState state) {
+        this.state = state;
+    }
+
+    @Override
+    @Blocking
+    public void dispatch(DispatchRequest request, StreamObserver<DispatchResponse> responses) {
+        state.dispatches.add(request);
+        var deadline = Context.current().getDeadline();
+        if (deadline != null) {
+            state.dispatchDeadlines.add(deadline);
+        }
+        int now = state.inFlight.incrementAndGet();
+        state.maxInFlight.accumulateAndGet(now, Math::max);
+        try {
+            awaitRendezvous();
+            awaitRelease();
+            boolean oracleTier = request.getRequirements().getMinTier() == Tier.TIER_ORACLE;
+            if (state.dispatchFailure != null) {
+                responses.onError(Status.fromCode(state.dispatchFailure).withDescription("fake router: "
+                        + state.dispatchFailure).asRuntimeException());
+                return;
+            }
+            if (!oracleTier && state.failingWorkerTypes.contains(request.getWorkerType())
+                    || oracleTier && state.failingOnOracleTier.contains(request.getWorkerType())) {
+                responses.onError(Status.UNAVAILABLE.withDescription("every candidate for "
+                        + request.getWorkerType() + " failed").asRuntimeException());
+                return;
+            }
+            var model = oracleTier ? ORACLE : WORKER;
+            var output = output(request.getWorkerType(), request.getInputsMap(), oracleTier);
+            long in = tokens(String.join(" ", request.getInputsMap().values()));
+            long out = tokens(output);
+            double cost = price(model, in, out);
+            double confidence = oracleTier ? 0.97 : state.confidence.getOrDefault(request.getWorkerType(), 0.9);
+            // the calibrated value in calibrated_confidence, or (a router of the first v1) in the result's
+            // deprecated confidence field; the raw confidence a little above it (an overconfident worker)
+            var result = ExecuteStepResponse.newBuilder().setOutput(output)
+                    .setRawConfidence(Math.min(1, confidence + 0.02)).setModelId(model);
+            if (state.firstV1Router) {
+                result.setConfidence(confidence);
+            }
+            var response = DispatchResponse.newBuilder()
+                    .setResult(result
+                            .setValidation(ValidationReport.newBuilder().setPassed(true))
+                            .setUsage(TokenUsage.newBuilder().setInputTokens(in).setOutputTokens(out)))
+                    .setDecision(RouteDecision.newBuilder().setModelId(model).setPoolId(POOL)
+                            .setEarningTrust(!oracleTier && state.earningTrust.contains(request.getWorkerType()))
+                            .setExplanation("fake: " + model + " on " + POOL + " is the cheapest eligible"))
+                    .setCostUsd(cost)
+                    .setOracleBaselineUsd(price(ORACLE, in, out));
+            if (!state.firstV1Router) {
+                response.setCalibratedConfidence(confidence);
+            }
+            if (oracleTier) {
+                response.addAttempts(Attempt.newBuilder().setModelId(WORKER).setPoolId(POOL)
+                        .setOutcome(AttemptOutcome.ATTEMPT_OUTCOME_BACKEND_FAILED).setError("fake failure"));
+            }
+            response.addAttempts(Attempt.newBuilder().setModelId(model).setPoolId(POOL)
+                    .setOutcome(AttemptOutcome.ATTEMPT_OUTCOME_SUCCEEDED).setCostUsd(cost));
+            responses.onNext(response.build());
+            responses.onCompleted();
+        } finally {
+            state.inFlight.decrementAndGet();
+        }
+    }
+
+    @Override
+    @Blocking
+    public void review(ReviewRequest request, StreamObserver<ReviewResponse> responses) {
+        state.reviews.add(request);
+        var answer = state.reviewAnswer;
+        if (answer != null) {
+            try {
+                responses.onNext(answer.apply(request));
+                responses.onCompleted();
+            } catch (StatusRuntimeException scripted) { // a test's failing reviewer
+                responses.onError(scripted);
+            }
+            return;
+        }
+        if (state.failingReviews.contains(request.getStepId())) {
+            responses.onError(Status.UNAVAILABLE.withDescription("no reviewer for " + request.getStepId()
+                    + " could be reached").asRuntimeException());
+            return;
+        }
+        boolean rejected = state.rejectedSteps.contains(request.getStepId());
+        var reviewerOutput = rejected && state.reviewerAnswers
+                ? output(request.getWorkerType(), request.getInputsMap(), true) : "";
+        long in = tokens(request.getCandidateOutput() + " " + String.join(" ", request.getInputsMap().values()));
+        long out = tokens(reviewerOutput) + 5;
+        responses.onNext(ReviewResponse.newBuilder()
+                .setReview(ReviewStepResponse.newBuilder()
+                        .setVerdict(rejected ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
+                        .setReason(rejected ? "the candidate disagrees with the reviewer" : "the candidate agrees")
+                        .setReviewerOutput(reviewerOutput).setConfidence(0.95).setModelId(ORACLE))
+                .setDecision(RouteDecision.newBuilder().setModelId(ORACLE).setPoolId(POOL)
+                        .setExplanation("fake: the oracle reviews"))
+                .setCostUsd(price(ORACLE, in, out))
+                .build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void settleStep(SettleStepRequest request, StreamObserver<SettleStepResponse> responses) {
+        state.settled.add(request);
+        responses.onNext(SettleStepResponse.newBuilder().setReleased(true).build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void listWorkerTypes(ListWorkerTypesRequest request, StreamObserver<ListWorkerTypesResponse> responses) {
+        state.listWorkerTypesCalls.incrementAndGet();
+        if (state.listWorkerTypesDown) {
+            responses.onError(Status.UNAVAILABLE.withDescription("router down").asRuntimeException());
+            return;
+        }
+        responses.onNext(ListWorkerTypesResponse.newBuilder()
+                .addWorkerTypes(type("classify", "text"))
+                .addWorkerTypes(type("extract", "text"))
+                .addWorkerTypes(type("summarize", "text"))
+                .addWorkerTypes(type("validate", "source", "candidate"))
+                .build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void getCatalog(GetCatalogRequest request, StreamObserver<GetCatalogResponse> responses) {
+        responses.onNext(GetCatalogResponse.newBuilder()
+                .addModels(ModelEntry.newBuilder().setId(WORKER).setTier(Tier.TIER_SMALL)
+                        .setInputUsdPerMtok(WORKER_IN).setOutputUsdPerMtok(WORKER_OUT))
+                .addModels(ModelEntry.newBuilder().setId(ORACLE).setTier(Tier.TIER_ORACLE)
+                        .setInputUsdPerMtok(ORACLE_IN).setOutputUsdPerMtok(ORACLE_OUT))
+                .addModels(ModelEntry.newBuilder().setId(LLM_ORACLE).setTier(Tier.TIER_ORACLE)
+                        .setInputUsdPerMtok(LLM_IN).setOutputUsdPerMtok(LLM_OUT).setCachedInputUsdPerMtok(LLM_CACHED_IN))
+                .build());
+        responses.onCompleted();
+    }
+
+    /** A reviewer (the audit's tests) that rejects candidates whose output contains "wrong", with its own answer. */
+    public static ReviewResponse acceptUnlessWrong(ReviewRequest r) {
+        boolean wrong = r.getCandidateOutput().contains("wrong");
+        return ReviewResponse.newBuilder().setReview(ReviewStepResponse.newBuilder()
+                .setVerdict(wrong ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
+                .setReason(wrong ? "the label is wrong" : "matches the reviewer's answer")
+                .setReviewerOutput(wrong ? "{\"label\":\"right\"}" : "")
+                .setModelId("fake-oracle")).build();
+    }
+
+    private static WorkerTypeInfo type(String name, String... required) {
+        return WorkerTypeInfo.newBuilder().setName(name).addAllRequiredInputs(List.of(required))
+                .addRequiredCapabilities("json_schema").build();
+    }
+
+    /** Deterministic outputs; validate echoes its candidate so tests can see what a downstream step received. */
+    static String output(String workerType, Map<String, String> inputs, boolean byOracle) {
+        var who = byOracle ? "oracle" : "worker";
+        return switch (workerType) {
+            case "classify" -> "{\"label\":\"billing\",\"by\":\"" + who + "\"}";
+            case "extract" -> "{\"email\":\"" + (byOracle ? "maria@example.com" : "wrong@example.com")
+                    + "\",\"by\":\"" + who + "\"}";
+            case "summarize" -> "{\"summary\":\"A short summary.\",\"by\":\"" + who + "\"}";
+            case "validate" -> "{\"valid\":true,\"candidate\":" + quote(inputs.getOrDefault("candidate", ""))
+                    + ",\"by\":\"" + who + "\"}";
+            default -> "{\"by\":\"" + who + "\"}";
+        };
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    static long tokens(String text) {
+        return text.isBlank() ? 0 : text.trim().split("\\s+").length;
+    }
+
+    static double price(String model, long in, long out) {
+        return ORACLE.equals(model) ? (in * ORACLE_IN + out * ORACLE_OUT) / 1e6 : (in * WORKER_IN + out * WORKER_OUT) / 1e6;
+    }
+
+    private void awaitRelease() {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (state.holdDispatches && System.nanoTime() < until) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void awaitRendezvous() {
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (state.rendezvous > 0 && System.nanoTime() < until) {
+            if (state.inFlight.get() >= state.rendezvous) {
+                state.rendezvous = 0; // met: release everyone waiting, and later calls do not wait
+                return;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

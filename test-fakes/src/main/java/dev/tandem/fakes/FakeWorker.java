@@ -1,0 +1,214 @@
+package dev.tandem.fakes;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.google.protobuf.Any;
+import com.google.rpc.RetryInfo;
+import dev.tandem.proto.worker.v1.ExecuteStepRequest;
+import dev.tandem.proto.worker.v1.ExecuteStepResponse;
+import dev.tandem.proto.worker.v1.GateResult;
+import dev.tandem.proto.worker.v1.ListWorkerTypesRequest;
+import dev.tandem.proto.worker.v1.ListWorkerTypesResponse;
+import dev.tandem.proto.worker.v1.ReviewStepRequest;
+import dev.tandem.proto.worker.v1.ReviewStepResponse;
+import dev.tandem.proto.worker.v1.ReviewVerdict;
+import dev.tandem.proto.worker.v1.TokenUsage;
+import dev.tandem.proto.worker.v1.ValidationReport;
+import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
+import dev.tandem.proto.worker.v1.WorkerTypeInfo;
+import dev.tandem.proto.worker.v1.WorkflowPhase;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * A scripted WorkerService for one fake pool. Its output echoes the model it was asked for, the attempt and the
+ * deadline it received, so tests can see routing and deadline propagation from the router's response alone.
+ * <p>
+ * In STEADY mode the model id scripts the behaviour, so one pool can play every failure:
+ * {@code *-unavailable}, {@code *-deadline}, {@code *-ratelimited} (RESOURCE_EXHAUSTED with a 400 ms RetryInfo),
+ * {@code *-status-<code>} (e.g. {@code -status-permission_denied}), {@code *-lowconf} (confidence 0.2),
+ * {@code cal-small} (answers as a worker of the first v1 that sent its raw confidence only in the since deprecated
+ * {@code confidence} field; every other model sends only {@code raw_confidence}, as workers do now),
+ * {@code *-invalid-output} (a validation gate fails), {@code *-slow} (answers after 1.5 s, or when cancelled),
+ * {@code *-flaky-once} (UNAVAILABLE on the first call of each step, then fine), {@code *-switch} (fails while the
+ * pool's switch is off; a step of worker type {@code fake-control} with input {@code fail=true|false} flips it).
+ */
+@SuppressWarnings("deprecation") // plays a worker of the first v1 too
+public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
+
+    /** How the pool behaves. */
+    public enum Mode {
+        /** Answers every call (behaviour scripted by the model id). */
+        STEADY,
+        /** Every call fails with UNAVAILABLE. */
+        UNAVAILABLE,
+        /** Every step is rejected as the caller's fault. */
+        INVALID,
+        /** Steps wait until a step of worker type "release" arrives directly at this fake. */
+        HOLD
+    }
+
+    public static final long INPUT_TOKENS = 100;
+    public static final long OUTPUT_TOKENS = 20;
+    /** What a {@code *-billed} model's provider says a call cost. */
+    public static final double REPORTED_COST_USD = 0.0042;
+
+    private final Mode mode;
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final AtomicBoolean switchFailing = new AtomicBoolean();
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+    public FakeWorker(Mode mode) {
+        this.mode = mode;
+    }
+
+    @Override
+    public void executeStep(ExecuteStepRequest request, StreamObserver<ExecuteStepResponse> observer) {
+        if (request.getWorkerType().equals("fake-control")) {
+            switchFailing.set(Boolean.parseBoolean(request.getInputsOrDefault("fail", "false")));
+            observer.onNext(ExecuteStepResponse.newBuilder().setOutput("{}").build());
+            observer.onCompleted();
+            return;
+        }
+        String model = request.getModelId();
+        int call = calls.computeIfAbsent(request.getTaskId() + "/" + request.getStepId() + "/" + model,
+                k -> new AtomicInteger()).incrementAndGet();
+        switch (mode) {
+            case UNAVAILABLE -> {
+                observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
+                return;
+            }
+            case INVALID -> {
+                observer.onError(Status.INVALID_ARGUMENT.withDescription("input 'text' is required")
+                        .asRuntimeException());
+                return;
+            }
+            case HOLD -> {
+                if (request.getWorkerType().equals("release")) {
+                    release.countDown();
+                } else {
+                    try {
+                        release.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+            default -> {
+            }
+        }
+        if (model.endsWith("-unavailable") || (model.endsWith("-switch") && switchFailing.get())
+                || (model.endsWith("-flaky-once") && call == 1)) {
+            observer.onError(Status.UNAVAILABLE.withDescription("model server refused the connection")
+                    .asRuntimeException());
+            return;
+        }
+        if (model.endsWith("-deadline")) {
+            observer.onError(Status.DEADLINE_EXCEEDED.withDescription("model call timed out").asRuntimeException());
+            return;
+        }
+        if (model.endsWith("-ratelimited")) {
+            com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+                    .setCode(com.google.rpc.Code.RESOURCE_EXHAUSTED.getNumber())
+                    .setMessage("429 from the provider: rate limit reached")
+                    .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(
+                            com.google.protobuf.Duration.newBuilder().setNanos(400_000_000)).build()))
+                    .build();
+            observer.onError(StatusProto.toStatusRuntimeException(status));
+            return;
+        }
+        int statusAt = model.indexOf("-status-");
+        if (statusAt >= 0) {
+            Status.Code code = Status.Code.valueOf(model.substring(statusAt + "-status-".length())
+                    .toUpperCase(Locale.ROOT));
+            observer.onError(Status.fromCode(code).withDescription("scripted " + code).asRuntimeException());
+            return;
+        }
+        if (model.endsWith("-slow")) {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < until && !Context.current().isCancelled()) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (Context.current().isCancelled()) {
+                return;
+            }
+        }
+        boolean lowConfidence = model.endsWith("-lowconf");
+        boolean invalidOutput = model.endsWith("-invalid-output");
+        Deadline deadline = Context.current().getDeadline();
+        long deadlineMs = deadline == null ? -1 : deadline.timeRemaining(TimeUnit.MILLISECONDS);
+        double confidence = lowConfidence ? 0.2 : 0.9;
+        ExecuteStepResponse.Builder scored = ExecuteStepResponse.newBuilder();
+        if (model.equals("cal-small")) {
+            scored.setConfidence(confidence);
+        } else {
+            scored.setRawConfidence(confidence);
+        }
+        observer.onNext(scored
+                .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
+                        + ",\"deadline_ms\":" + deadlineMs + "}")
+                .setConfidenceMethod("fake")
+                .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
+                        .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))
+                .setUsage(usage(model))
+                .setModelId(model)
+                .setLatencyMs(500)
+                .addPhases(WorkflowPhase.newBuilder().setName("implement").setDurationMs(400))
+                .build());
+        observer.onCompleted();
+    }
+
+    /** The step's tokens; a model named {@code *-billed} also reports what its provider billed. */
+    private static TokenUsage usage(String model) {
+        TokenUsage.Builder usage = TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS);
+        if (model.endsWith("-billed")) {
+            usage.setReportedCostUsd(REPORTED_COST_USD);
+        }
+        return usage.build();
+    }
+
+    @Override
+    public void reviewStep(ReviewStepRequest request, StreamObserver<ReviewStepResponse> observer) {
+        if (mode != Mode.STEADY) {
+            observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
+            return;
+        }
+        boolean reject = request.getCandidateOutput().contains("wrong");
+        observer.onNext(ReviewStepResponse.newBuilder()
+                .setVerdict(reject ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
+                .setReason(reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
+                .setReviewerOutput(request.getCandidateOutput())
+                .setConfidence(0.95)
+                .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))
+                .setModelId(request.getModelId())
+                .build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void listWorkerTypes(ListWorkerTypesRequest request, StreamObserver<ListWorkerTypesResponse> observer) {
+        if (mode == Mode.UNAVAILABLE) {
+            observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
+            return;
+        }
+        observer.onNext(ListWorkerTypesResponse.newBuilder()
+                .addWorkerTypes(WorkerTypeInfo.newBuilder().setName("classify").setDescription("labels a text")
+                        .addRequiredInputs("text").addRequiredCapabilities("embedding"))
+                .build());
+        observer.onCompleted();
+    }
+}
