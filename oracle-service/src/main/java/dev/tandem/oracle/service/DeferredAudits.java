@@ -1,0 +1,34 @@
+package dev.tandem.oracle.service;
+
+import dev.tandem.proto.audit.v1.LocalDecision;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The steps of one task whose audit decision was taken locally and not stored yet: their outputs are held (no
+ * dependent step reads them, and the answer waits) until {@link StepRunner#settle} has recorded them all in one
+ * RecordDecisions batch and acted on the stored decisions.
+ */
+public final class DeferredAudits {
+
+    /** A finished step waiting for its stored decision. */
+    record Deferred(StepRunner.Held held, LocalDecision decision) {
+    }
+
+    private final ConcurrentLinkedQueue<Deferred> waiting = new ConcurrentLinkedQueue<>();
+
+    void add(StepRunner.Held held, LocalDecision decision) {
+        waiting.add(new Deferred(held, decision));
+    }
+
+    /** Everything deferred so far, removed from here. */
+    List<Deferred> drain() {
+        var out = new ArrayList<Deferred>();
+        for (Deferred d; (d = waiting.poll()) != null; ) {
+            out.add(d);
+        }
+        return out;
+    }
+}
