@@ -2,15 +2,19 @@ package dev.tandem.oracle.fakes;
 
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.LocalDecision;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
+import dev.tandem.proto.audit.v1.StreamPolicy;
 import io.grpc.Status;
 import jakarta.inject.Singleton;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** What the fake audit service decides, set by each test, and what it recorded. */
 @Singleton // not a client proxy: tests and fakes read these fields directly
@@ -31,7 +35,22 @@ public class FakeAuditState {
     public final Map<String, DecideRequest> decisions = new ConcurrentHashMap<>();
     public final Map<String, RecordVerdictRequest> verdicts = new ConcurrentHashMap<>();
 
+    /** Published policies (GetPolicies); none by default, so the oracle decides remotely. */
+    public final List<StreamPolicy> policies = new CopyOnWriteArrayList<>();
+    /** Worker types whose recorded decisions the fake re-decides as blocking reviews (a policy changed). */
+    public final Set<String> redecideAsReview = ConcurrentHashMap.newKeySet();
+    /** RecordDecisions calls to fail with UNAVAILABLE, after committing them or not. */
+    public final AtomicInteger failRecords = new AtomicInteger();
+    public volatile boolean failAfterCommit;
+    /** Every decision stored by RecordDecisions, in order, each once. */
+    public final Map<String, LocalDecision> recorded = new ConcurrentHashMap<>();
+
     public void reset() {
+        policies.clear();
+        redecideAsReview.clear();
+        failRecords.set(0);
+        failAfterCommit = false;
+        recorded.clear();
         actions.clear();
         mode = ReviewMode.REVIEW_MODE_BLOCKING;
         down = false;

@@ -1,0 +1,168 @@
+package dev.tandem.oracle;
+
+import dev.tandem.oracle.fakes.FakeRouter;
+import dev.tandem.oracle.service.AuditPolicyCache;
+import dev.tandem.proto.audit.v1.StreamKey;
+import dev.tandem.proto.audit.v1.StreamPolicy;
+import dev.tandem.proto.audit.v1.TrustState;
+import dev.tandem.proto.oracle.v1.ExecuteRequest;
+import dev.tandem.proto.oracle.v1.ExecuteResponse;
+import dev.tandem.proto.oracle.v1.Plan;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * With the audit's policies published, the oracle decides locally and stores a task's decisions in one batch
+ * before the answer; the answer is never released on a decision the ledger does not hold (or, when the audit
+ * service cannot store it, without the fail-safe's blocking review).
+ */
+@QuarkusTest
+class LocalAuditDecisionTests extends OracleTestBase {
+
+    @Inject
+    AuditPolicyCache policies;
+
+    @AfterEach
+    void forgetPolicies() {
+        policies.clear();
+    }
+
+    @Test
+    void theDecisionsOfOutputsNoStepReadsAreStoredInOneBatchBeforeTheAnswer() {
+        publishPassingEverything("classify");
+        var response = run(TestPlans.plan(TestPlans.classify("a"), TestPlans.classify("b")));
+
+        var a = response.getTaskId() + "/a";
+        var b = response.getTaskId() + "/b";
+        // one call for the task, no Decide
+        assertThat(audit.attempts).hasSize(1).first().asString().startsWith("record:").contains(a, b);
+        assertThat(audit.recorded).containsOnlyKeys(a, b);
+        assertThat(response.getStepsList()).allSatisfy(s -> {
+            assertThat(s.getAudit().getDecision()).isEqualTo("pass");
+            assertThat(s.getAudit().getReason()).isEqualTo("trusted");
+            assertThat(s.getEscalated()).isFalse();
+        });
+        assertThat(router.reviews).isEmpty();
+        // the router's hold on each step is released once its decision is stored
+        assertThat(router.settled).hasSize(2);
+    }
+
+    @Test
+    void anOutputAStepReadsIsStoredBeforeThatStepRuns() {
+        publishPassingEverything("classify");
+        publishPassingEverything("validate");
+        var response = run(TestPlans.plan(TestPlans.classify("first"),
+                TestPlans.step("second", "validate", Map.of("source", "{{inputs.document}}",
+                        "candidate", "{{steps.first.output}}"), "first")));
+
+        var first = response.getTaskId() + "/first";
+        var second = response.getTaskId() + "/second";
+        // stored on its own, as the step finished (the dependent waited for the step); the leaf in the final batch
+        assertThat(audit.attempts).containsExactly("record:[" + first + "]", "record:[" + second + "]");
+    }
+
+    @Test
+    void aPassTheAuditReDecidesAsAReviewIsReviewedBeforeTheAnswerAndEscalatedWhenRejected() {
+        publishPassingEverything("classify");
+        audit.redecideAsReview.add("classify");
+        router.rejectedSteps.add("a");
+        var response = run(TestPlans.plan(TestPlans.classify("a")));
+
+        var id = response.getTaskId() + "/a";
+        var step = response.getSteps(0);
+        assertThat(step.getAudit().getDecision()).isEqualTo("review");
+        assertThat(step.getAudit().getReason()).isEqualTo("outgoing_limit");
+        assertThat(step.getAudit().getMode()).isEqualTo("blocking");
+        assertThat(step.getAudit().getVerdict()).isEqualTo("rejected");
+        assertThat(step.getEscalated()).isTrue();
+        assertThat(step.getExecutedBy()).startsWith(FakeRouter.ORACLE);
+        assertThat(router.reviews).hasSize(1);
+        // the verdict follows the stored decision
+        assertThat(audit.calls).containsExactly("record:[" + id + "]", "verdict:" + id);
+        // a held output is not settled with the router
+        assertThat(router.settled).isEmpty();
+    }
+
+    @Test
+    void whenTheBatchCannotBeStoredNoOutputIsReleasedWithoutTheFailSafesBlockingReview() {
+        publishPassingEverything("classify");
+        audit.failRecords.set(100);
+        var response = run(TestPlans.plan(TestPlans.classify("a"), TestPlans.classify("b")));
+
+        assertThat(audit.recorded).isEmpty();
+        assertThat(response.getStepsList()).allSatisfy(s -> {
+            assertThat(s.getAudit().getDecision()).isEqualTo("review");
+            assertThat(s.getAudit().getReason()).isEqualTo("audit_unavailable");
+            assertThat(s.getAudit().getMode()).isEqualTo("blocking");
+            assertThat(s.getAudit().getVerdict()).isEqualTo("accepted");
+        });
+        assertThat(router.reviews).hasSize(2);
+        // the decisions wait for the audit service, each before its verdict, and are delivered by Decide
+        assertThat(pending.list()).extracting(r -> r.kind()).containsExactlyInAnyOrder("decision", "verdict",
+                "decision", "verdict");
+        audit.failRecords.set(0);
+        assertThat(auditGateway.reconcile()).isEqualTo(4);
+        assertThat(audit.decisions).containsOnlyKeys(response.getTaskId() + "/a", response.getTaskId() + "/b");
+    }
+
+    @Test
+    void aBatchRetriedAfterItsAnswerWasLostStoresEachDecisionOnce() {
+        publishPassingEverything("classify");
+        audit.failRecords.set(1);
+        audit.failAfterCommit = true;
+        var response = run(TestPlans.plan(TestPlans.classify("a")));
+
+        var id = response.getTaskId() + "/a";
+        assertThat(audit.attempts).containsExactly("record:[" + id + "]", "record:[" + id + "]");
+        assertThat(audit.recorded).containsOnlyKeys(id);
+        assertThat(response.getSteps(0).getAudit().getDecision()).isEqualTo("pass");
+        assertThat(pending.size()).isZero();
+    }
+
+    @Test
+    void aStreamWithoutAPublishedPolicyIsDecidedWithDecide() {
+        publishPassingEverything("classify");
+        var response = run(TestPlans.plan(TestPlans.classify("a"), TestPlans.step("b", "validate",
+                Map.of("source", "{{inputs.document}}", "candidate", "x"))));
+
+        var a = response.getTaskId() + "/a";
+        var b = response.getTaskId() + "/b";
+        assertThat(audit.attempts).containsExactlyInAnyOrder("record:[" + a + "]", "decide:" + b);
+    }
+
+    @Test
+    void aProbationPolicyIsAReviewHeldAndStoredAtOnce() {
+        publish("classify", TrustState.TRUST_STATE_PROBATION, 0.7, 1.0, 1.0);
+        var response = run(TestPlans.plan(TestPlans.classify("a")));
+
+        var id = response.getTaskId() + "/a";
+        var step = response.getSteps(0);
+        assertThat(step.getAudit().getReason()).isEqualTo("probation");
+        assertThat(step.getAudit().getVerdict()).isEqualTo("accepted");
+        assertThat(audit.calls).containsExactly("record:[" + id + "]", "verdict:" + id);
+    }
+
+    private ExecuteResponse run(Plan plan) {
+        return oracle().execute(ExecuteRequest.newBuilder().setPlan(plan).putInputs("document", "hello").build());
+    }
+
+    private void publishPassingEverything(String workerType) {
+        publish(workerType, TrustState.TRUST_STATE_NORMAL, 0.0, 0.0, 0.0);
+    }
+
+    private void publish(String workerType, TrustState state, double rawThreshold, double samplingRate,
+            double blockingRate) {
+        audit.policies.add(StreamPolicy.newBuilder().setStream(StreamKey.newBuilder()
+                        .setWorkerBackend(FakeRouter.WORKER).setWorkerType(workerType))
+                .setPolicyVersion(3).setState(state).setRawConfidenceThreshold(rawThreshold)
+                .setConfidenceThreshold(rawThreshold).setSamplingRate(samplingRate).setBlockingRate(blockingRate)
+                .setCredibleLevel(0.95).setProbationErrorTarget(0.02).setOutgoingErrorTarget(0.01).build());
+        assertThat(policies.refresh()).isTrue();
+    }
+}
