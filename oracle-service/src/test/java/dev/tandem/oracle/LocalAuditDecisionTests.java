@@ -8,6 +8,8 @@ import dev.tandem.proto.audit.v1.TrustState;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.Plan;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * With the audit's policies published, the oracle decides locally and stores a task's decisions in one batch
@@ -54,17 +57,54 @@ class LocalAuditDecisionTests extends OracleTestBase {
     }
 
     @Test
-    void anOutputAStepReadsIsStoredBeforeThatStepRuns() {
+    void aDagsDecisionsAreStoredInOneBatchToo() {
         publishPassingEverything("classify");
         publishPassingEverything("validate");
-        var response = run(TestPlans.plan(TestPlans.classify("first"),
-                TestPlans.step("second", "validate", Map.of("source", "{{inputs.document}}",
-                        "candidate", "{{steps.first.output}}"), "first")));
+        var response = run(chain());
 
         var first = response.getTaskId() + "/first";
         var second = response.getTaskId() + "/second";
-        // stored on its own, as the step finished (the dependent waited for the step); the leaf in the final batch
-        assertThat(audit.attempts).containsExactly("record:[" + first + "]", "record:[" + second + "]");
+        assertThat(audit.attempts).hasSize(1).first().asString().contains(first, second);
+        assertThat(audit.recorded).containsOnlyKeys(first, second);
+        // the dependent read the output as it passed
+        assertThat(router.dispatches).filteredOn(d -> d.getStepId().equals("second")).singleElement()
+                .satisfies(d -> assertThat(d.getInputsMap().get("candidate"))
+                        .isNotEmpty().isEqualTo(response.getSteps(0).getOutput()));
+    }
+
+    @Test
+    void anOutputAnotherStepReadThatTheAuditReDecidesAndTheReviewRejectsFailsTheTaskUnreleased() {
+        publishPassingEverything("classify");
+        publishPassingEverything("validate");
+        audit.redecideAsReview.add("classify");
+        router.rejectedSteps.add("first");
+
+        assertThatThrownBy(() -> run(chain())).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+                    assertThat(e.getStatus().getDescription()).contains("'first'", "retry");
+                });
+        // every decision is stored and the rejection is on record
+        assertThat(audit.recorded).hasSize(2);
+        assertThat(audit.verdicts.values()).singleElement()
+                .satisfies(v -> assertThat(v.getVerdict().name()).isEqualTo("VERDICT_REJECTED"));
+    }
+
+    @Test
+    void anOutputAnotherStepReadThatTheReviewAcceptsStands() {
+        publishPassingEverything("classify");
+        publishPassingEverything("validate");
+        audit.redecideAsReview.add("classify");
+        var response = run(chain());
+
+        assertThat(response.getSteps(0).getAudit().getVerdict()).isEqualTo("accepted");
+        assertThat(response.getSteps(0).getEscalated()).isFalse();
+        assertThat(response.getSteps(1).getAudit().getDecision()).isEqualTo("pass");
+    }
+
+    private static Plan chain() {
+        return TestPlans.plan(TestPlans.classify("first"), TestPlans.step("second", "validate",
+                Map.of("source", "{{inputs.document}}", "candidate", "{{steps.first.output}}"), "first"));
     }
 
     @Test

@@ -37,10 +37,12 @@ public class AuditGateway {
 
     private final AuditClient client;
     private final PendingAuditRepository pending;
+    private final AuditPolicyCache policies;
 
-    public AuditGateway(AuditClient client, PendingAuditRepository pending) {
+    public AuditGateway(AuditClient client, PendingAuditRepository pending, AuditPolicyCache policies) {
         this.client = client;
         this.pending = pending;
+        this.policies = policies;
     }
 
     @Fallback(fallbackMethod = "failSafeDecision")
@@ -107,6 +109,9 @@ public class AuditGateway {
     }
 
     private List<DecideResponse> failSafe(List<LocalDecision> batch, RuntimeException cause) {
+        // until the audit service publishes again, steps are decided (and fail safe) one at a time, so an output is
+        // reviewed before other steps read it, as without local decisions
+        policies.clear();
         batch.forEach(d -> pending.addDecision(d.getRequest()));
         LOG.warnf("audit service unavailable (%s): %d locally decided outputs get blocking reviews; decisions "
                 + "queued (%d pending)", cause.getMessage(), batch.size(), pending.size());

@@ -7,9 +7,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The steps of one task whose audit decision was taken locally and not stored yet: their outputs are held (no
- * dependent step reads them, and the answer waits) until {@link StepRunner#settle} has recorded them all in one
- * RecordDecisions batch and acted on the stored decisions.
+ * The steps of one task whose audit decision was taken locally and not stored yet: the task's answer waits until
+ * {@link StepRunner#settle} has recorded them all in one RecordDecisions batch and acted on the stored decisions.
  */
 public final class DeferredAudits {
 

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 
 /**
@@ -65,18 +66,13 @@ public class StepRunner {
         this.metrics = metrics;
     }
 
-    public StepOutcome run(StepContext ctx, PlanStep step) {
-        return run(ctx, step, true);
-    }
-
     /**
      * Runs one step.
      *
-     * @param consumed another step reads this one's output: its decision is stored before the step returns
      * @return the finished step, or null when its decision was taken locally and waits in {@code ctx.deferred()}
      *         for {@link #settle}
      */
-    public StepOutcome run(StepContext ctx, PlanStep step, boolean consumed) {
+    public StepOutcome run(StepContext ctx, PlanStep step) {
         long started = System.nanoTime();
         MDC.put("taskId", ctx.taskId());
         try {
@@ -162,12 +158,14 @@ public class StepRunner {
             var held = new Held(step, ctx, request, inputs, result, dispatched, confidence, cost, workerMs,
                     failedAttempts, escalated, executedBy, started, decisionId);
             var local = ctx.deferred() == null ? Optional.<LocalDecision>empty() : policies.decide(decide);
-            if (local.isPresent() && !consumed && !heldForReview(local.get())) {
-                // nothing reads this output before the answer, which waits for the task's batch (settle)
+            if (local.isPresent() && !heldForReview(local.get())) {
+                // passed (or shadow-sampled) under the published policy: dependents read it now, the answer waits
+                // for the task's batch
+                ctx.acceptedOutputs().put(step.getId(), result.getOutput());
                 ctx.deferred().add(held, local.get());
                 return null;
             }
-            // a blocking review, or an output a dependent step reads next: stored before it is used
+            // a blocking review: stored before the review, whose verdict refers to it
             var decision = local.isPresent() ? audit.recordDecisions(List.of(local.get()), ctx.deadline()).get(0)
                     : audit.decide(decide, ctx.deadline());
             return finish(held, decision);
@@ -179,13 +177,16 @@ public class StepRunner {
     /**
      * Records the task's locally taken decisions in one RecordDecisions batch and finishes their steps on the
      * stored decisions: an output the audit service re-decided from pass to a blocking review (its policy changed
-     * since the oracle read it) is reviewed now, and escalated when rejected, before the answer is released. No
-     * dependent step has read these outputs (only outputs nothing depends on are deferred), so a replaced output
-     * changes nothing else.
+     * since the oracle read it) is reviewed now, before the answer is released, and escalated when rejected. Other
+     * steps may already have read such an output: when it is accepted they stand; when it is rejected what they
+     * built on it is wrong, so the task fails with ABORTED (retryable) rather than release it. That takes a policy
+     * change between the oracle's refresh and the batch, an output the new policy reviews blocking and a rejection:
+     * rare, and never an answer on an output the ledger does not hold as decided.
      *
+     * @param consumed the ids of the steps other steps read
      * @return the finished steps by step id
      */
-    public Map<String, StepOutcome> settle(StepContext ctx) {
+    public Map<String, StepOutcome> settle(StepContext ctx, Set<String> consumed) {
         var deferred = ctx.deferred().drain();
         var outcomes = new LinkedHashMap<String, StepOutcome>();
         if (deferred.isEmpty()) {
@@ -206,6 +207,14 @@ public class StepRunner {
                 outcomes.put(d.held().step().getId(), finish(d.held(), decision));
             } finally {
                 MDC.remove("taskId");
+            }
+        }
+        for (var d : deferred) {
+            var id = d.held().step().getId();
+            if (consumed.contains(id) && outcomes.get(id).result().getAudit().getVerdict().equals("rejected")) {
+                throw Status.ABORTED.withDescription("step '" + id + "' was rejected by the review the audit "
+                        + "service's current policy asked for after later steps had used its output; nothing of "
+                        + "the task is released: retry it").asRuntimeException();
             }
         }
         return outcomes;

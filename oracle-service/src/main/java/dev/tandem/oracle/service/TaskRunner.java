@@ -211,8 +211,8 @@ public class TaskRunner {
     /**
      * Every step starts when its dependencies are done; the first failure (in plan order) fails the task. Steps the
      * journal has completed are not run again: their outputs feed their dependents as they were accepted. A step
-     * no other step reads may leave its locally taken audit decision deferred; all of those are stored in one batch
-     * once every step is done ({@link StepRunner#settle}), before anything of the task is released.
+     * passed under the audit's published policy leaves its locally taken decision deferred; all of those are stored
+     * in one batch once every step is done ({@link StepRunner#settle}), before anything of the task is released.
      */
     private Map<String, StepOutcome> runSteps(StepContext ctx, List<PlanStep> planSteps, PlanGraph graph,
             TaskJournal journal) {
@@ -234,7 +234,7 @@ public class TaskRunner {
             var deps = new LinkedHashSet<>(step.getDependsOnList()).stream().map(futures::get)
                     .toArray(CompletableFuture[]::new);
             futures.put(id, CompletableFuture.allOf(deps).thenApplyAsync(ignored -> {
-                var outcome = steps.run(ctx, step, consumed.contains(id));
+                var outcome = steps.run(ctx, step);
                 if (outcome != null) { // null: deferred, so not journaled (only unjournaled tasks defer)
                     journal.stepCompleted(outcome); // durable before any dependent starts
                 }
@@ -263,7 +263,7 @@ public class TaskRunner {
             }
         }
         if (ctx.deferred() != null) {
-            outcomes.putAll(steps.settle(ctx));
+            outcomes.putAll(steps.settle(ctx, consumed));
         }
         return outcomes;
     }
