@@ -12,14 +12,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 public final class DeferredAudits {
 
-    /** A finished step waiting for its stored decision. */
-    record Deferred(StepRunner.Held held, LocalDecision decision) {
+    /** A finished step waiting for its stored decision since {@code deferredAt} (System.nanoTime()). */
+    record Deferred(StepRunner.Held held, LocalDecision decision, long deferredAt) {
     }
 
     private final ConcurrentLinkedQueue<Deferred> waiting = new ConcurrentLinkedQueue<>();
 
     void add(StepRunner.Held held, LocalDecision decision) {
-        waiting.add(new Deferred(held, decision));
+        waiting.add(new Deferred(held, decision, System.nanoTime()));
     }
 
     /** Everything deferred so far, removed from here. */

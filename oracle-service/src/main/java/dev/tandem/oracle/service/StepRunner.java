@@ -168,7 +168,7 @@ public class StepRunner {
             // a blocking review: stored before the review, whose verdict refers to it
             var decision = local.isPresent() ? audit.recordDecisions(List.of(local.get()), ctx.deadline()).get(0)
                     : audit.decide(decide, ctx.deadline());
-            return finish(held, decision);
+            return finish(held, decision, 0);
         } finally {
             MDC.remove("taskId");
         }
@@ -192,6 +192,7 @@ public class StepRunner {
         if (deferred.isEmpty()) {
             return outcomes;
         }
+        long batchStarted = System.nanoTime();
         var stored = audit.recordDecisions(deferred.stream().map(DeferredAudits.Deferred::decision).toList(),
                 ctx.deadline());
         for (int i = 0; i < deferred.size(); i++) {
@@ -204,7 +205,9 @@ public class StepRunner {
             }
             MDC.put("taskId", ctx.taskId());
             try {
-                outcomes.put(d.held().step().getId(), finish(d.held(), decision));
+                // the step's time excludes its wait for the other steps: the batch (and any review) counts
+                outcomes.put(d.held().step().getId(), finish(d.held(), decision,
+                        Math.max(0, batchStarted - d.deferredAt())));
             } finally {
                 MDC.remove("taskId");
             }
@@ -248,8 +251,12 @@ public class StepRunner {
         return local.getAction() == stored.getAction() && local.getMode() == stored.getMode();
     }
 
-    /** Acts on the stored decision: settle the router's hold, review a blocking one, escalate a rejected one. */
-    private StepOutcome finish(Held h, DecideResponse decision) {
+    /**
+     * Acts on the stored decision: settle the router's hold, review a blocking one, escalate a rejected one.
+     *
+     * @param waitedNanos time the step waited for the task's other steps before its batch, not the step's own time
+     */
+    private StepOutcome finish(Held h, DecideResponse decision, long waitedNanos) {
         var step = h.step();
         var ctx = h.ctx();
         var request = h.request();
@@ -263,7 +270,7 @@ public class StepRunner {
         boolean escalated = h.escalated();
         var executedBy = h.executedBy();
         double confidence = h.confidence();
-        long started = h.started();
+        long started = h.started() + waitedNanos;
         var outcome = auditOutcome(decision);
         var accepted = result.getOutput();
         if (decision.getAction() != AuditAction.AUDIT_ACTION_REVIEW
