@@ -42,9 +42,14 @@ import java.util.Set;
 import java.util.regex.Matcher;
 
 /**
- * Runs one step: substitute its inputs, dispatch it through the router, ask the audit service whether the oracle
- * reviews it, review a blocking decision (a shadow one is reviewed by the audit service from its durable queue),
- * escalate a rejected output, and report the step with its provenance and cost.
+ * Runs one step: substitute its inputs, dispatch it through the router, take the audit decision (locally under the
+ * audit's published policy, stored with the task's batch by {@link #settle}, or with the audit service's Decide),
+ * review a blocking decision (a shadow one is reviewed by the audit service from its durable queue), escalate a
+ * rejected output, and report the step with its provenance and cost.
+ *
+ * <p>Over 350 lines on purpose: a step's path from dispatch to its accepted output is one sequence whose parts
+ * (the stored decision, the review it asks for, the escalation, the router's hold) share the step's state; split
+ * into classes, that state would travel through every boundary.
  */
 @ApplicationScoped
 public class StepRunner {
