@@ -57,9 +57,10 @@ class LocalAuditDecisionTests extends OracleTestBase {
     }
 
     @Test
-    void aDagsDecisionsAreStoredInOneBatchToo() {
+    void aDagsDecisionsAreStoredInOneBatchTooUnderSettledPolicies() {
         publishPassingEverything("classify");
         publishPassingEverything("validate");
+        settle();
         var response = run(chain());
 
         var first = response.getTaskId() + "/first";
@@ -76,6 +77,7 @@ class LocalAuditDecisionTests extends OracleTestBase {
     void anOutputAnotherStepReadThatTheAuditReDecidesAndTheReviewRejectsFailsTheTaskUnreleased() {
         publishPassingEverything("classify");
         publishPassingEverything("validate");
+        settle();
         audit.redecideAsReview.add("classify");
         router.rejectedSteps.add("first");
 
@@ -94,12 +96,43 @@ class LocalAuditDecisionTests extends OracleTestBase {
     void anOutputAnotherStepReadThatTheReviewAcceptsStands() {
         publishPassingEverything("classify");
         publishPassingEverything("validate");
+        settle();
         audit.redecideAsReview.add("classify");
         var response = run(chain());
 
         assertThat(response.getSteps(0).getAudit().getVerdict()).isEqualTo("accepted");
         assertThat(response.getSteps(0).getEscalated()).isFalse();
         assertThat(response.getSteps(1).getAudit().getDecision()).isEqualTo("pass");
+    }
+
+    @Test
+    void underAPolicyStillChangingAnOutputAnotherStepReadsIsStoredBeforeThatStepRuns() {
+        publishPassingEverything("classify");
+        publishPassingEverything("validate");
+        // just published: not settled yet
+        audit.redecideAsReview.add("classify");
+        router.rejectedSteps.add("first");
+        var response = run(chain());
+
+        var first = response.getTaskId() + "/first";
+        var second = response.getTaskId() + "/second";
+        // stored (and re-decided, reviewed, escalated) before the dependent ran: it read the escalated output
+        assertThat(audit.attempts).containsExactly("record:[" + first + "]", "verdict:" + first,
+                "record:[" + second + "]");
+        assertThat(response.getSteps(0).getEscalated()).isTrue();
+        assertThat(router.dispatches).filteredOn(d -> d.getStepId().equals("second")).last()
+                .satisfies(d -> assertThat(d.getInputsMap().get("candidate"))
+                        .isEqualTo(response.getSteps(0).getOutput()));
+    }
+
+    /** Waits until the published versions count as settled (test profile: policy-stable-for=1s). */
+    private void settle() {
+        try {
+            Thread.sleep(1100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        assertThat(policies.refresh()).isTrue();
     }
 
     private static Plan chain() {

@@ -163,6 +163,13 @@ public interface OracleConfig {
         /** Policies not refreshed for this long are dropped, and decisions go to Decide again. */
         @WithDefault("30s")
         Duration policyMaxAge();
+
+        /**
+         * How long a stream's published policy must have been unchanged before an output other steps read may
+         * wait for the task's batch; under a policy that changes more often such outputs are stored before use.
+         */
+        @WithDefault("10s")
+        Duration policyStableFor();
     }
 
     interface Tasks {

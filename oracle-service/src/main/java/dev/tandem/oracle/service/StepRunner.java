@@ -71,13 +71,19 @@ public class StepRunner {
         this.metrics = metrics;
     }
 
+    public StepOutcome run(StepContext ctx, PlanStep step) {
+        return run(ctx, step, true);
+    }
+
     /**
      * Runs one step.
      *
+     * @param consumed other steps read this one's output: its decision waits for the task's batch only under a
+     *        settled policy ({@link AuditPolicyCache}), else it is stored before the step returns
      * @return the finished step, or null when its decision was taken locally and waits in {@code ctx.deferred()}
      *         for {@link #settle}
      */
-    public StepOutcome run(StepContext ctx, PlanStep step) {
+    public StepOutcome run(StepContext ctx, PlanStep step, boolean consumed) {
         long started = System.nanoTime();
         MDC.put("taskId", ctx.taskId());
         try {
@@ -162,16 +168,19 @@ public class StepRunner {
                     .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build();
             var held = new Held(step, ctx, request, inputs, result, dispatched, confidence, cost, workerMs,
                     failedAttempts, escalated, executedBy, started, decisionId);
-            var local = ctx.deferred() == null ? Optional.<LocalDecision>empty() : policies.decide(decide);
-            if (local.isPresent() && !heldForReview(local.get())) {
+            var local = ctx.deferred() == null ? Optional.<AuditPolicyCache.Local>empty() : policies.decide(decide);
+            if (local.isPresent() && !heldForReview(local.get().decision())
+                    && (!consumed || local.get().settledPolicy())) {
                 // passed (or shadow-sampled) under the published policy: dependents read it now, the answer waits
                 // for the task's batch
                 ctx.acceptedOutputs().put(step.getId(), result.getOutput());
-                ctx.deferred().add(held, local.get());
+                ctx.deferred().add(held, local.get().decision());
                 return null;
             }
-            // a blocking review: stored before the review, whose verdict refers to it
-            var decision = local.isPresent() ? audit.recordDecisions(List.of(local.get()), ctx.deadline()).get(0)
+            // a blocking review (stored before the review, whose verdict refers to it), or an output other steps
+            // read while its stream's policy is still changing (stored before they read it)
+            var decision = local.isPresent()
+                    ? audit.recordDecisions(List.of(local.get().decision()), ctx.deadline()).get(0)
                     : audit.decide(decide, ctx.deadline());
             return finish(held, decision, 0);
         } finally {
@@ -185,8 +194,8 @@ public class StepRunner {
      * since the oracle read it) is reviewed now, before the answer is released, and escalated when rejected. Other
      * steps may already have read such an output: when it is accepted they stand; when it is rejected what they
      * built on it is wrong, so the task fails with ABORTED (retryable) rather than release it. That takes a policy
-     * change between the oracle's refresh and the batch, an output the new policy reviews blocking and a rejection:
-     * rare, and never an answer on an output the ledger does not hold as decided.
+     * unchanged for {@code policy-stable-for} that changes between the oracle's refresh and the batch, an output the
+     * new policy reviews blocking and a rejection: rare, and never an answer on an output not decided in the ledger.
      *
      * @param consumed the ids of the steps other steps read
      * @return the finished steps by step id

@@ -234,7 +234,7 @@ public class TaskRunner {
             var deps = new LinkedHashSet<>(step.getDependsOnList()).stream().map(futures::get)
                     .toArray(CompletableFuture[]::new);
             futures.put(id, CompletableFuture.allOf(deps).thenApplyAsync(ignored -> {
-                var outcome = steps.run(ctx, step);
+                var outcome = steps.run(ctx, step, consumed.contains(id));
                 if (outcome != null) { // null: deferred, so not journaled (only unjournaled tasks defer)
                     journal.stepCompleted(outcome); // durable before any dependent starts
                 }
