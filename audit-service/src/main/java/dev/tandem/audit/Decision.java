@@ -25,4 +25,10 @@ public record Decision(
         double calibratedConfidence,
         TrustState state,
         String explanation) {
+
+    /** The same decision with another explanation. */
+    public Decision withExplanation(String text) {
+        return new Decision(action, reason, mode, samplingProbability, blockingProbability, certificationSample,
+                confidenceThreshold, rawThreshold, thresholdCertified, calibratedConfidence, state, text);
+    }
 }

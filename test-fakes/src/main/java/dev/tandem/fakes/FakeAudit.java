@@ -7,6 +7,11 @@ import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.ListStreamsResponse;
+import dev.tandem.proto.audit.v1.GetPoliciesRequest;
+import dev.tandem.proto.audit.v1.GetPoliciesResponse;
+import dev.tandem.proto.audit.v1.RecordDecisionsRequest;
+import dev.tandem.proto.audit.v1.RecordDecisionsResponse;
+import dev.tandem.proto.audit.v1.RecordedDecision;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.ReviewMode;
@@ -79,6 +84,57 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
             return;
         }
         responses.onNext(ListStreamsResponse.newBuilder().addAllStreams(state.streams).build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void getPolicies(GetPoliciesRequest request, StreamObserver<GetPoliciesResponse> responses) {
+        if (state.down) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        responses.onNext(GetPoliciesResponse.newBuilder().addAllPolicies(state.policies).setSamplingSeed("fake-seed")
+                .build());
+        responses.onCompleted();
+    }
+
+    /**
+     * Stores each decision once (a replay answers the stored one) and answers the caller's decision, or a blocking
+     * review for the worker types in {@code redecideAsReview}, as the audit service does after a policy change.
+     */
+    @Override
+    public void recordDecisions(RecordDecisionsRequest request, StreamObserver<RecordDecisionsResponse> responses) {
+        var ids = request.getDecisionsList().stream().map(d -> d.getRequest().getDecisionId()).toList();
+        state.attempts.add("record:" + ids);
+        boolean fail = state.down || state.failRecords.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+        if (fail && !state.failAfterCommit) {
+            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
+            return;
+        }
+        var response = RecordDecisionsResponse.newBuilder();
+        for (var local : request.getDecisionsList()) {
+            var id = local.getRequest().getDecisionId();
+            boolean redecide = state.redecideAsReview.contains(local.getRequest().getStream().getWorkerType());
+            var stored = redecide ? local.toBuilder().setAction(AuditAction.AUDIT_ACTION_REVIEW)
+                    .setReason(AuditReason.AUDIT_REASON_OUTGOING_LIMIT).setMode(ReviewMode.REVIEW_MODE_BLOCKING)
+                    .build() : local;
+            var previous = state.recorded.putIfAbsent(id, stored);
+            var kept = previous == null ? stored : previous;
+            state.decisions.put(id, local.getRequest());
+            response.addDecisions(RecordedDecision.newBuilder().setRedecided(redecide).setDecision(
+                    DecideResponse.newBuilder().setDecisionId(id).setAction(kept.getAction())
+                            .setReason(kept.getReason()).setMode(kept.getMode()).setReplayed(previous != null)
+                            .setSamplingProbability(0.1).setState(TrustState.TRUST_STATE_NORMAL)
+                            .setExplanation("fake recorded decision")
+                            .setCalibratedConfidence(local.getRequest().getConfidence())));
+        }
+        if (fail) {
+            // committed, but the answer is lost
+            responses.onError(Status.UNAVAILABLE.withDescription("answer lost").asRuntimeException());
+            return;
+        }
+        state.calls.add("record:" + ids);
+        responses.onNext(response.build());
         responses.onCompleted();
     }
 }

@@ -2,15 +2,19 @@ package dev.tandem.fakes;
 
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.LocalDecision;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.audit.v1.StreamPolicy;
 import io.grpc.Status;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the fake audit service decides, set by each test, and what it recorded. A service's tests make it a
@@ -35,7 +39,22 @@ public class FakeAuditState {
     /** What ListStreams answers. */
     public final List<StreamStatus> streams = new CopyOnWriteArrayList<>();
 
+    /** Published policies (GetPolicies); none by default, so the oracle decides remotely. */
+    public final List<StreamPolicy> policies = new CopyOnWriteArrayList<>();
+    /** Worker types whose recorded decisions the fake re-decides as blocking reviews (a policy changed). */
+    public final Set<String> redecideAsReview = ConcurrentHashMap.newKeySet();
+    /** RecordDecisions calls to fail with UNAVAILABLE, after committing them or not. */
+    public final AtomicInteger failRecords = new AtomicInteger();
+    public volatile boolean failAfterCommit;
+    /** Every decision stored by RecordDecisions, in order, each once. */
+    public final Map<String, LocalDecision> recorded = new ConcurrentHashMap<>();
+
     public void reset() {
+        policies.clear();
+        redecideAsReview.clear();
+        failRecords.set(0);
+        failAfterCommit = false;
+        recorded.clear();
         actions.clear();
         mode = ReviewMode.REVIEW_MODE_BLOCKING;
         down = false;

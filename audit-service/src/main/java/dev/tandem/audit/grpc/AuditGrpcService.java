@@ -1,5 +1,6 @@
 package dev.tandem.audit.grpc;
 
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 
 import io.quarkus.grpc.GrpcService;
@@ -20,6 +21,7 @@ import dev.tandem.proto.audit.v1.ListStateChangesResponse;
 import dev.tandem.proto.audit.v1.SubmitReviewRequest;
 import dev.tandem.proto.audit.v1.SubmitReviewResponse;
 import dev.tandem.audit.mapping.ProtoMapper;
+import dev.tandem.audit.service.AuditPolicy;
 import dev.tandem.audit.service.DecisionService;
 import dev.tandem.audit.service.LedgerQueries;
 import dev.tandem.audit.service.ReviewOutlook;
@@ -29,12 +31,17 @@ import dev.tandem.grpc.CallRunner;
 import dev.tandem.proto.audit.v1.AuditService;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.GetPoliciesRequest;
+import dev.tandem.proto.audit.v1.GetPoliciesResponse;
 import dev.tandem.proto.audit.v1.GetStreamRequest;
 import dev.tandem.proto.audit.v1.GetStreamResponse;
 import dev.tandem.proto.audit.v1.ListDecisionsRequest;
 import dev.tandem.proto.audit.v1.ListDecisionsResponse;
 import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.ListStreamsResponse;
+import dev.tandem.proto.audit.v1.RecordDecisionsRequest;
+import dev.tandem.proto.audit.v1.RecordDecisionsResponse;
+import dev.tandem.proto.audit.v1.RecordedDecision;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.StreamStatus;
@@ -55,11 +62,14 @@ public class AuditGrpcService implements AuditService {
     private final CallRunner calls;
 
     private final ReviewQueueService reviews;
+    private final AuditPolicy auditPolicy;
     private final AuditConfig config;
 
     public AuditGrpcService(DecisionService decisions, VerdictService verdicts, LedgerQueries queries,
-            ReviewQueueService reviews, AuditConfig config, @VirtualThreads ExecutorService blocking) {
+            ReviewQueueService reviews, AuditPolicy auditPolicy, AuditConfig config,
+            @VirtualThreads ExecutorService blocking) {
         this.decisions = decisions;
+        this.auditPolicy = auditPolicy;
         this.verdicts = verdicts;
         this.queries = queries;
         this.reviews = reviews;
@@ -76,6 +86,33 @@ public class AuditGrpcService implements AuditService {
     public Uni<DecideResponse> decide(DecideRequest request) {
         return calls.onEventLoopAsync(request.getTaskId(), () -> decisions.decideAsync(ProtoMapper.toDomain(request))
                 .thenApply(o -> ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed())));
+    }
+
+    /** Like Decide: re-decided on the event loop, answered when the group commit has written the whole batch. */
+    @Override
+    public Uni<RecordDecisionsResponse> recordDecisions(RecordDecisionsRequest request) {
+        String taskId = request.getDecisionsCount() == 0 ? "" : request.getDecisions(0).getRequest().getTaskId();
+        return calls.onEventLoopAsync(taskId, () -> decisions.recordAsync(request.getDecisionsList().stream()
+                .map(ProtoMapper::toDomain).toList()).thenApply(outcomes -> {
+                    RecordDecisionsResponse.Builder response = RecordDecisionsResponse.newBuilder();
+                    outcomes.forEach(o -> response.addDecisions(RecordedDecision.newBuilder()
+                            .setDecision(ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
+                            .setRedecided(o.redecided()).setPolicyVersion(o.policyVersion())));
+                    return response.build();
+                }));
+    }
+
+    @Override
+    public Uni<GetPoliciesResponse> getPolicies(GetPoliciesRequest request) {
+        return calls.onVirtualThread("", () -> {
+            GetPoliciesResponse.Builder response = GetPoliciesResponse.newBuilder()
+                    .setSamplingSeed(auditPolicy.seed())
+                    .addAllTenantStreams(config.streams().tenantStreams().orElse(List.of()));
+            for (StreamRecord s : decisions.publishedPolicies()) {
+                response.addPolicies(ProtoMapper.toProto(s, auditPolicy.policy(s)));
+            }
+            return response.build();
+        });
     }
 
     @Override

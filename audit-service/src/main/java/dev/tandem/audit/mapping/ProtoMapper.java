@@ -12,6 +12,8 @@ import dev.tandem.audit.StateChange;
 import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionEntry;
 import dev.tandem.audit.DecisionRequest;
+import dev.tandem.audit.LocalDecision;
+import dev.tandem.audit.policy.DecisionPolicy;
 import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
@@ -57,6 +59,25 @@ public final class ProtoMapper {
                 stream(r.hasStream(), r.getStream(), r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
                 r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(),
                 r.getValidationPassed(), r.getInputsMap(), r.getCandidateOutput(), r.getInstructions());
+    }
+
+    /** A decision taken under a published policy; an unset action maps to null (refused by validation). */
+    public static LocalDecision toDomain(dev.tandem.proto.audit.v1.LocalDecision l) {
+        AuditAction action = switch (l.getAction()) {
+            case AUDIT_ACTION_PASS -> AuditAction.PASS;
+            case AUDIT_ACTION_REVIEW -> AuditAction.REVIEW;
+            default -> null;
+        };
+        AuditReason reason = switch (l.getReason()) {
+            case AUDIT_REASON_UNSPECIFIED, UNRECOGNIZED -> null;
+            default -> AuditReason.valueOf(l.getReason().name().substring("AUDIT_REASON_".length()));
+        };
+        ReviewMode mode = switch (l.getMode()) {
+            case REVIEW_MODE_BLOCKING -> ReviewMode.BLOCKING;
+            case REVIEW_MODE_SHADOW -> ReviewMode.SHADOW;
+            default -> ReviewMode.NONE;
+        };
+        return new LocalDecision(toDomain(l.getRequest()), l.getPolicyVersion(), l.getDraw(), action, reason, mode);
     }
 
     /** An unset or unknown verdict maps to null (refused by validation). */
@@ -164,6 +185,20 @@ public final class ProtoMapper {
                 .setRawConfidenceThreshold(d.rawThreshold())
                 .setThresholdCertified(d.thresholdCertified())
                 .build();
+    }
+
+    /** The published form of a stream's policy (GetPolicies): what the shared decision rule reads of it. */
+    public static dev.tandem.proto.audit.v1.StreamPolicy toProto(StreamRecord s, DecisionPolicy p) {
+        dev.tandem.proto.audit.v1.StreamPolicy.Builder b = dev.tandem.proto.audit.v1.StreamPolicy.newBuilder()
+                .setStream(toProto(s.key())).setPolicyVersion(p.version()).setState(toProto(s.state()))
+                .setRawConfidenceThreshold(p.rawThreshold()).setThresholdCertified(p.thresholdCertified())
+                .setConfidenceThreshold(p.confidenceThreshold()).setSamplingRate(p.samplingRate())
+                .setBlockingRate(p.blockingRate()).setCredibleLevel(p.credibleLevel())
+                .setProbationErrorTarget(p.probationErrorTarget()).setOutgoingErrorTarget(p.outgoingErrorTarget());
+        if (p.calibration() != null) {
+            b.setCalibration(toProto(p.calibration()));
+        }
+        return b.build();
     }
 
     public static StreamStatus toProto(StreamRecord s) {

@@ -4,7 +4,11 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -18,6 +22,7 @@ import org.jboss.logging.Logger;
 import dev.tandem.audit.Decision;
 import dev.tandem.audit.DecisionEntry;
 import dev.tandem.audit.DecisionRequest;
+import dev.tandem.audit.LocalDecision;
 import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.ReviewQueue;
 import dev.tandem.audit.StreamKey;
@@ -29,6 +34,7 @@ import dev.tandem.audit.repository.Ledger;
 import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
+import dev.tandem.grpc.FieldViolation;
 
 /**
  * Decide: one output judged under its stream's cached policy and written durably to the ledger through the group
@@ -37,6 +43,11 @@ import dev.tandem.audit.repository.StreamRepository;
  * <p>Writes are retried on ledger failures (idempotent on decision_id, so a retry cannot double-count) but have no
  * fallback: an answer that is not in the ledger must not be acknowledged. The caller (the oracle) owns the
  * fail-safe policy when the audit service is unavailable.
+ *
+ * <p>RecordDecisions ({@link #recordAsync}) takes decisions the oracle took itself under published policies: each is
+ * re-decided here under the stream's current policy by the same rule (so a decision taken under an older policy
+ * version gets the current policy's answer, which is the one stored and returned) and then goes the same way as a
+ * Decide: counters, drift increments, shadow review queue, metrics, the group commit.
  */
 @ApplicationScoped
 public class DecisionService {
@@ -101,7 +112,59 @@ public class DecisionService {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return withRetries(asked, System.nanoTime(), DECIDE_RETRIES);
+        return withRetries(asked, null, System.nanoTime(), DECIDE_RETRIES);
+    }
+
+    /** Most decisions one RecordDecisions call may carry. */
+    public static final int MAX_RECORD_BATCH = 1000;
+
+    /**
+     * Records a batch of decisions taken under published policies; completes, in request order, once every one is
+     * committed (each re-decided under its stream's current policy; a replay completes with the stored decision).
+     * Fails as a whole when any one fails: the caller retries the batch, and the decision ids keep a retry from
+     * counting anything twice.
+     */
+    public CompletableFuture<List<DecideOutcome>> recordAsync(List<LocalDecision> batch) {
+        try {
+            checkBatch(batch);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        long started = System.nanoTime();
+        List<CompletableFuture<DecideOutcome>> all = new ArrayList<>(batch.size());
+        for (LocalDecision local : batch) {
+            all.add(withRetries(local.request(), local, started, DECIDE_RETRIES));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                .thenApply(done -> all.stream().map(CompletableFuture::join).toList());
+    }
+
+    private void checkBatch(List<LocalDecision> batch) {
+        List<FieldViolation> violations = new ArrayList<>();
+        if (batch.size() > MAX_RECORD_BATCH) {
+            violations.add(new FieldViolation("decisions", "must hold at most " + MAX_RECORD_BATCH + " decisions"));
+        }
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            LocalDecision local = batch.get(i);
+            String prefix = "decisions[" + i + "].";
+            try {
+                RequestValidation.check(local.request(), config.ledger().maxPayloadBytes());
+            } catch (InvalidAuditRequestException e) {
+                e.violations().forEach(v -> violations.add(new FieldViolation(prefix + "request." + v.field(),
+                        v.description())));
+            }
+            if (local.action() == null) {
+                violations.add(new FieldViolation(prefix + "action", "must be AUDIT_ACTION_PASS or AUDIT_ACTION_REVIEW"));
+            }
+            if (local.request().decisionId() != null && !ids.add(local.request().decisionId())) {
+                violations.add(new FieldViolation(prefix + "request.decision_id", "repeats an earlier decision of "
+                        + "the batch"));
+            }
+        }
+        if (!violations.isEmpty()) {
+            throw new InvalidAuditRequestException(violations);
+        }
     }
 
     private static final int DECIDE_RETRIES = 2;
@@ -110,10 +173,11 @@ public class DecisionService {
     /** Retries and blocking reads run here: virtual threads, so neither ties up the event loop nor a pool. */
     private static final Executor VIRTUAL = command -> Thread.ofVirtual().name("audit-decide").start(command);
 
-    private CompletableFuture<DecideOutcome> withRetries(DecisionRequest asked, long started, int retriesLeft) {
+    private CompletableFuture<DecideOutcome> withRetries(DecisionRequest asked, LocalDecision local, long started,
+            int retriesLeft) {
         CompletableFuture<DecideOutcome> attempt;
         try {
-            attempt = attempt(asked, started);
+            attempt = attempt(asked, local, started);
         } catch (RuntimeException e) {
             attempt = CompletableFuture.failedFuture(e);
         }
@@ -126,7 +190,7 @@ public class DecisionService {
                     && !(cause instanceof LedgerBusyException)) {
                 LOG.debugf("decision %s: retrying after %s", asked.decisionId(), cause.getMessage());
                 long delay = 25 + ThreadLocalRandom.current().nextLong(51);
-                return CompletableFuture.supplyAsync(() -> withRetries(asked, started, retriesLeft - 1),
+                return CompletableFuture.supplyAsync(() -> withRetries(asked, local, started, retriesLeft - 1),
                         CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, VIRTUAL))
                         .thenCompose(f -> f);
             }
@@ -134,19 +198,31 @@ public class DecisionService {
         }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, long started) {
+    private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, LocalDecision local, long started) {
         DecisionRequest request = asked.withStream(streamOf(asked.stream()));
         StreamRecord cached = policies.get(request.stream());
+        if (cached != null && (local == null || local.policyVersion() <= cached.policyVersion())) {
+            return attempt(asked, request, cached, started, local);
+        }
+        // not cached, or the caller saw a newer policy (published by another replica): read the stored one
         if (cached != null) {
-            return attempt(asked, request, cached, started);
+            policies.invalidateIfOlder(request.stream(), local.policyVersion());
         }
         return CompletableFuture.supplyAsync(() -> policy(request.stream()), VIRTUAL)
-                .thenCompose(policy -> attempt(asked, request, policy, started));
+                .thenCompose(policy -> attempt(asked, request, policy, started, local));
     }
 
     private CompletableFuture<DecideOutcome> attempt(DecisionRequest asked, DecisionRequest onStream,
-            StreamRecord policy, long started) {
-        Decision decision = auditPolicy.decide(onStream, policy);
+            StreamRecord policy, long started, LocalDecision local) {
+        Decision decided = auditPolicy.decide(onStream, policy);
+        boolean redecided = local != null
+                && (local.policyVersion() != policy.policyVersion() || !local.sameAs(decided));
+        Decision decision = local == null ? decided : decided.withExplanation(decided.explanation()
+                + (redecided ? String.format(Locale.ROOT, " Re-decided by the audit service under policy version "
+                        + "%d (the oracle had decided %s under version %d).", policy.policyVersion(),
+                        local.action().name().toLowerCase(Locale.ROOT), local.policyVersion())
+                        : String.format(Locale.ROOT, " Decided locally by the oracle under policy version %d.",
+                                policy.policyVersion())));
         // the ledger records the one calibrated value: the router's, as sent, or the stream's map applied here
         DecisionRequest request = onStream.withConfidence(decision.calibratedConfidence());
         double increment = Double.NaN;
@@ -178,7 +254,7 @@ public class DecisionService {
                 throw new LedgerBusyException("the ledger did not commit the decision within 5 s (group-commit "
                         + "backlog " + writer.backlog() + ")", null);
             }
-            return answered(request, decision, written, started);
+            return answered(request, decision, written, started, redecided, policy.policyVersion());
         });
     }
 
@@ -191,13 +267,13 @@ public class DecisionService {
     }
 
     private DecideOutcome answered(DecisionRequest request, Decision decision, DecisionWriter.Written written,
-            long started) {
+            long started, boolean redecided, long policyVersion) {
         metrics.decideTimer().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         if (written.inserted()) {
             metrics.decided(request.stream(), decision.action(), decision.reason());
             LOG.debugf("decision %s on %s: %s %s", request.decisionId(), request.stream(), decision.action(),
                     decision.reason());
-            return new DecideOutcome(request.decisionId(), decision, false);
+            return new DecideOutcome(request.decisionId(), decision, false, redecided, policyVersion);
         }
         DecisionEntry stored = written.stored();
         if (!stored.request().stream().equals(request.stream())) {
@@ -205,6 +281,19 @@ public class DecisionService {
                     + "decision", request.decisionId(), request.taskId(), request.stream(), stored.request().stream());
         }
         return new DecideOutcome(request.decisionId(), stored.decision(), true);
+    }
+
+    /**
+     * Every stored stream's policy, read from the ledger (so it includes other replicas' changes) and put in this
+     * replica's cache, so a decision recorded under a published version finds that version or a newer one here.
+     */
+    public List<StreamRecord> publishedPolicies() {
+        List<StreamRecord> all = ledger.withConnection(streams::findAll);
+        all.forEach(policies::put);
+        return all.stream().map(s -> {
+            StreamRecord cached = policies.get(s.key());
+            return cached != null ? cached : s;
+        }).toList();
     }
 
     /** The cached policy of a stream, read (or the stream created) on first use. */

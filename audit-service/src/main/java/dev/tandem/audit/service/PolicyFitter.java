@@ -14,6 +14,7 @@ import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.WindowEntry;
 import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.policy.SamplingDraw;
 import dev.tandem.calibration.CalibrationMap;
 import dev.tandem.calibration.Calibrator;
 

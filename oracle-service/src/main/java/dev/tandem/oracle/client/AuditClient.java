@@ -4,6 +4,10 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.GetPoliciesRequest;
+import dev.tandem.proto.audit.v1.GetPoliciesResponse;
+import dev.tandem.proto.audit.v1.RecordDecisionsRequest;
+import dev.tandem.proto.audit.v1.RecordDecisionsResponse;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import io.grpc.Deadline;
@@ -55,5 +59,25 @@ public class AuditClient {
         } catch (StatusRuntimeException e) {
             throw RefusedCallException.classify(e, deadline);
         }
+    }
+
+    /** A batch of locally taken decisions: idempotent on every decision_id, so the batch is retried whole. */
+    @Retry(maxRetries = 2, delay = 100, jitter = 50, retryOn = StatusRuntimeException.class,
+            abortOn = RefusedCallException.class)
+    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 0.8, delay = 5000, failOn = StatusRuntimeException.class,
+            skipOn = RefusedCallException.class)
+    @CircuitBreakerName("audit-record")
+    public RecordDecisionsResponse recordDecisions(RecordDecisionsRequest request, Deadline deadline) {
+        try {
+            return Deadlines.apply(audit, deadline, config.downstreamTimeout()).recordDecisions(request);
+        } catch (StatusRuntimeException e) {
+            throw RefusedCallException.classify(e, deadline);
+        }
+    }
+
+    /** The published stream policies; not retried: the next refresh is the retry. */
+    public GetPoliciesResponse getPolicies(Deadline deadline) {
+        return Deadlines.apply(audit, deadline, config.downstreamTimeout()).getPolicies(
+                GetPoliciesRequest.getDefaultInstance());
     }
 }

@@ -147,6 +147,29 @@ public interface OracleConfig {
         /** How often pending decisions and verdicts are re-sent ("off" to disable); read by the scheduler. */
         @WithDefault("10s")
         String reconcileEvery();
+
+        /**
+         * Decide locally: the oracle takes the audit decision itself, by the audit service's rule (module
+         * audit-policy) under the policies it publishes, and records a task's decisions in one RecordDecisions
+         * batch before the answer is released; false: one Decide call per step.
+         */
+        @WithDefault("true")
+        boolean localDecisions();
+
+        /** How often the published policies are re-read ("off" to disable); read by the scheduler. */
+        @WithDefault("1s")
+        String policyRefresh();
+
+        /** Policies not refreshed for this long are dropped, and decisions go to Decide again. */
+        @WithDefault("30s")
+        Duration policyMaxAge();
+
+        /**
+         * How long a stream's published policy must have been unchanged before an output other steps read may
+         * wait for the task's batch; under a policy that changes more often such outputs are stored before use.
+         */
+        @WithDefault("10s")
+        Duration policyStableFor();
     }
 
     interface Tasks {

@@ -7,6 +7,9 @@ import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.AuditReason;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.LocalDecision;
+import dev.tandem.proto.audit.v1.RecordDecisionsRequest;
+import dev.tandem.proto.audit.v1.RecordedDecision;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import io.grpc.Context;
@@ -16,6 +19,8 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.faulttolerance.Fallback;
 import org.jboss.logging.Logger;
+
+import java.util.List;
 
 /**
  * The audit service with its fail-safe. When it cannot be reached (after the client's retries) an output is
@@ -32,10 +37,12 @@ public class AuditGateway {
 
     private final AuditClient client;
     private final PendingAuditRepository pending;
+    private final AuditPolicyCache policies;
 
-    public AuditGateway(AuditClient client, PendingAuditRepository pending) {
+    public AuditGateway(AuditClient client, PendingAuditRepository pending, AuditPolicyCache policies) {
         this.client = client;
         this.pending = pending;
+        this.policies = policies;
     }
 
     @Fallback(fallbackMethod = "failSafeDecision")
@@ -62,6 +69,53 @@ public class AuditGateway {
         LOG.warnf("audit service unavailable: %s gets a blocking review; decision queued (%d pending)",
                 request.getDecisionId(), pending.size());
         return blockingReview(request);
+    }
+
+    /**
+     * Stores a batch of locally taken decisions and returns the stored ones, in order: act on these (a policy that
+     * changed since it was read may have turned a pass into a review). When the audit service cannot store them
+     * (after the client's retries), the fail-safe of {@link #decide} applies to each: reviewed blocking, reason
+     * {@value #AUDIT_UNAVAILABLE}, and queued for Decide by {@link #reconcile()}, so no output passes unreviewed
+     * without its decision in the ledger.
+     */
+    public List<DecideResponse> recordDecisions(List<LocalDecision> batch, Deadline deadline) {
+        if (batch.isEmpty()) {
+            return List.of();
+        }
+        try {
+            var stored = client.recordDecisions(RecordDecisionsRequest.newBuilder().addAllDecisions(batch).build(),
+                    deadline).getDecisionsList();
+            if (stored.size() != batch.size()) {
+                throw Status.INTERNAL.withDescription("RecordDecisions answered " + stored.size() + " decisions for "
+                        + batch.size()).asRuntimeException();
+            }
+            return stored.stream().map(RecordedDecision::getDecision).toList();
+        } catch (RefusedCallException e) {
+            if (Context.current().isCancelled()) {
+                throw Status.CANCELLED.withDescription("the client cancelled the task").asRuntimeException();
+            }
+            if (e.permanent()) {
+                LOG.errorf("the audit service refuses a batch of %d decisions (%s): they get blocking reviews and "
+                        + "are not queued", batch.size(), e.getStatus());
+                return batch.stream().map(d -> blockingReview(d.getRequest())).toList();
+            }
+            return failSafe(batch, e);
+        } catch (RuntimeException e) {
+            if (Context.current().isCancelled()) {
+                throw Status.CANCELLED.withDescription("the client cancelled the task").asRuntimeException();
+            }
+            return failSafe(batch, e);
+        }
+    }
+
+    private List<DecideResponse> failSafe(List<LocalDecision> batch, RuntimeException cause) {
+        // until the audit service publishes again, steps are decided (and fail safe) one at a time, so an output is
+        // reviewed before other steps read it, as without local decisions
+        policies.clear();
+        batch.forEach(d -> pending.addDecision(d.getRequest()));
+        LOG.warnf("audit service unavailable (%s): %d locally decided outputs get blocking reviews; decisions "
+                + "queued (%d pending)", cause.getMessage(), batch.size(), pending.size());
+        return batch.stream().map(d -> blockingReview(d.getRequest())).toList();
     }
 
     private static DecideResponse blockingReview(DecideRequest request) {

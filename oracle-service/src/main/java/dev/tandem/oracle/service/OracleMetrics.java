@@ -74,6 +74,13 @@ public class OracleMetrics {
                 .register(registry).increment();
     }
 
+    /** A locally taken audit decision the audit service stored differently (its policy had changed). */
+    public void redecided(String workerType) {
+        Counter.builder("tandem.oracle.audit.redecided")
+                .description("Local audit decisions the audit service re-decided under a newer policy")
+                .tag("worker_type", workerType).register(registry).increment();
+    }
+
     public void cost(String pipeline, double actualUsd, double allOracleUsd) {
         Counter.builder("tandem.oracle.cost.actual").description("What tasks cost, in USD")
                 .tag("pipeline", pipeline).register(registry).increment(actualUsd);

@@ -10,10 +10,20 @@ import java.util.concurrent.atomic.DoubleAdder;
  * when it completes, read by its dependents after), the client's deadline, the budget and the event stream.
  *
  * @param maxErrorRate outgoing error rate the task's steps may have after auditing, 0 for the configured targets
+ * @param deferred where steps put the decisions they took locally, to be recorded in one batch before the answer;
+ *        null: every decision is taken by the audit service as the step runs (a journaled task, whose completed
+ *        steps must not depend on decisions a restart would lose)
  */
 public record StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                           Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd,
-                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate) {
+                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate, DeferredAudits deferred) {
+
+    public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
+                       Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
+                       TaskEvents events, double maxErrorRate) {
+        this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, maxErrorRate,
+                null);
+    }
 
     public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                        Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,

@@ -4,6 +4,7 @@ import dev.tandem.oracle.client.RouterClient;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.LocalDecision;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
@@ -20,6 +21,7 @@ import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.StepRequirements;
+import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
 import io.grpc.Status;
@@ -35,12 +37,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 
 /**
- * Runs one step: substitute its inputs, dispatch it through the router, ask the audit service whether the oracle
- * reviews it, review a blocking decision (a shadow one is reviewed by the audit service from its durable queue),
- * escalate a rejected output, and report the step with its provenance and cost.
+ * Runs one step: substitute its inputs, dispatch it through the router, take the audit decision (locally under the
+ * audit's published policy, stored with the task's batch by {@link #settle}, or with the audit service's Decide),
+ * review a blocking decision (a shadow one is reviewed by the audit service from its durable queue), escalate a
+ * rejected output, and report the step with its provenance and cost.
+ *
+ * <p>Over 350 lines on purpose: a step's path from dispatch to its accepted output is one sequence whose parts
+ * (the stored decision, the review it asks for, the escalation, the router's hold) share the step's state; split
+ * into classes, that state would travel through every boundary.
  */
 @ApplicationScoped
 public class StepRunner {
@@ -50,16 +59,31 @@ public class StepRunner {
     private final RouterClient router;
     private final RouterCatalog catalog;
     private final AuditGateway audit;
+    private final AuditPolicyCache policies;
     private final OracleMetrics metrics;
 
-    public StepRunner(RouterClient router, RouterCatalog catalog, AuditGateway audit, OracleMetrics metrics) {
+    public StepRunner(RouterClient router, RouterCatalog catalog, AuditGateway audit, AuditPolicyCache policies,
+            OracleMetrics metrics) {
         this.router = router;
         this.catalog = catalog;
         this.audit = audit;
+        this.policies = policies;
         this.metrics = metrics;
     }
 
     public StepOutcome run(StepContext ctx, PlanStep step) {
+        return run(ctx, step, true);
+    }
+
+    /**
+     * Runs one step.
+     *
+     * @param consumed other steps read this one's output: its decision waits for the task's batch only under a
+     *        settled policy ({@link AuditPolicyCache}), else it is stored before the step returns
+     * @return the finished step, or null when its decision was taken locally and waits in {@code ctx.deferred()}
+     *         for {@link #settle}
+     */
+    public StepOutcome run(StepContext ctx, PlanStep step, boolean consumed) {
         long started = System.nanoTime();
         MDC.put("taskId", ctx.taskId());
         try {
@@ -135,99 +159,214 @@ public class StepRunner {
             }
             // the inputs and output go with the decision: a shadow review (done by the audit service from its
             // durable queue) and the exported traces need them
-            var decision = audit.decide(DecideRequest.newBuilder().setDecisionId(decisionId)
+            var decide = DecideRequest.newBuilder().setDecisionId(decisionId)
                     .setTaskId(ctx.taskId()).setStepId(step.getId()).setStream(StreamKey.newBuilder()
                             .setWorkerBackend(result.getModelId()).setWorkerType(step.getWorkerType())
                             .setTenant(ctx.tenant()))
                     .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                     .setValidationPassed(result.getValidation().getPassed()).putAllInputs(inputs)
-                    .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build(),
-                    ctx.deadline());
-            var outcome = auditOutcome(decision);
-            var accepted = result.getOutput();
-            if (decision.getAction() != AuditAction.AUDIT_ACTION_REVIEW
-                    || decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
-                // nothing held for review: the router's exploration budget may release its hold on this step
-                router.settleStep(SettleStepRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
-                        .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant()).build());
+                    .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build();
+            var held = new Held(step, ctx, request, inputs, result, dispatched, confidence, cost, workerMs,
+                    failedAttempts, escalated, executedBy, started, decisionId);
+            var local = ctx.deferred() == null ? Optional.<AuditPolicyCache.Local>empty() : policies.decide(decide);
+            if (local.isPresent() && !heldForReview(local.get().decision())
+                    && (!consumed || local.get().settledPolicy())) {
+                // passed (or shadow-sampled) under the published policy: dependents read it now, the answer waits
+                // for the task's batch
+                ctx.acceptedOutputs().put(step.getId(), result.getOutput());
+                ctx.deferred().add(held, local.get().decision());
+                return null;
             }
-
-            if (decision.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
-                if (decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
-                    // not held: the audit service reviews it from its durable queue, so no restart loses it
-                    outcome.setMode("shadow");
-                    metrics.review(step.getWorkerType(), "shadow", "queued");
-                } else {
-                    outcome.setMode("blocking");
-                    var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
-                            .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
-                            .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
-                            // the reviewer must meet the step's hard requirements too (a generative type needs a
-                            // generative reviewer); the budget does not apply: a selected review is never skipped
-                            .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
-                            .setTenant(ctx.tenant()).build();
-                    ReviewResponse review;
-                    try {
-                        review = router.review(reviewRequest, ctx.deadline());
-                    } catch (RuntimeException e) {
-                        // an output selected for review is never accepted unreviewed
-                        throw failure(step, statusOf(e), "review failed: " + describe(statusOf(e)));
-                    }
-                    ctx.spentUsd().add(review.getCostUsd());
-                    cost += review.getCostUsd();
-                    workerMs += review.getReview().getLatencyMs();
-                    var verdict = review.getReview();
-                    boolean rejected = verdict.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
-                    outcome.setVerdict(rejected ? "rejected" : "accepted").setVerdictReason(verdict.getReason());
-                    audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(decisionId)
-                            .setVerdict(rejected ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
-                            .setReviewer(verdict.getModelId()).setReason(verdict.getReason())
-                            .setReviewerOutput(rejected ? verdict.getReviewerOutput() : "").build(),
-                            ctx.deadline());
-                    metrics.review(step.getWorkerType(), "blocking", rejected ? "rejected" : "accepted");
-                    LOG.infof("step %s reviewed by %s: %s (%s)", step.getId(), verdict.getModelId(),
-                            rejected ? "rejected" : "accepted", verdict.getReason());
-                    if (rejected) {
-                        if (!verdict.getReviewerOutput().isBlank()) {
-                            accepted = verdict.getReviewerOutput();
-                            executedBy = executedBy(verdict.getModelId(), review.getDecision().getPoolId());
-                        } else {
-                            var redo = dispatchOnOracleTier(step, request, List.of(result.getModelId()), ctx,
-                                    "rejected by review");
-                            ctx.spentUsd().add(redo.getCostUsd());
-                            cost += redo.getCostUsd();
-                            workerMs += redo.getResult().getLatencyMs();
-                            failedAttempts.addAll(failed(redo.getAttemptsList()));
-                            accepted = redo.getResult().getOutput();
-                            executedBy = executedBy(redo.getResult().getModelId(), redo.getDecision().getPoolId());
-                        }
-                        escalated = true;
-                        metrics.escalation(step.getWorkerType(), "rejected");
-                        ctx.events().stepEscalated(step.getId(), verdict.getReason(), executedBy);
-                    }
-                }
-            }
-            var auditOutcome = outcome.build();
-            ctx.events().stepAudited(step.getId(), auditOutcome);
-            ctx.acceptedOutputs().put(step.getId(), accepted);
-
-            double durationMs = (System.nanoTime() - started) / 1e6;
-            metrics.step(step.getWorkerType(), escalated, Duration.ofNanos(System.nanoTime() - started));
-            LOG.infof("step %s (%s) done by %s in %.0f ms: confidence %.2f, audit %s/%s%s, %d failed attempts",
-                    step.getId(), step.getWorkerType(), executedBy, durationMs, confidence,
-                    auditOutcome.getDecision(), auditOutcome.getReason(), escalated ? ", escalated" : "",
-                    failedAttempts.size());
-            return new StepOutcome(StepResult.newBuilder().setStepId(step.getId())
-                    .setWorkerType(step.getWorkerType()).setExecutedBy(executedBy)
-                    .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
-                    .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
-                    .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
-                    .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
-                    dispatched.getOracleBaselineUsd(), dispatched.getDecision().getEarningTrust()
-                            ? Math.max(0, cost - dispatched.getOracleBaselineUsd()) : 0);
+            // a blocking review (stored before the review, whose verdict refers to it), or an output other steps
+            // read while its stream's policy is still changing (stored before they read it)
+            var decision = local.isPresent()
+                    ? audit.recordDecisions(List.of(local.get().decision()), ctx.deadline()).get(0)
+                    : audit.decide(decide, ctx.deadline());
+            return finish(held, decision, 0);
         } finally {
             MDC.remove("taskId");
         }
+    }
+
+    /**
+     * Records the task's locally taken decisions in one RecordDecisions batch and finishes their steps on the
+     * stored decisions: an output the audit service re-decided from pass to a blocking review (its policy changed
+     * since the oracle read it) is reviewed now, before the answer is released, and escalated when rejected. Other
+     * steps may already have read such an output: when it is accepted they stand; when it is rejected what they
+     * built on it is wrong, so the task fails with ABORTED (retryable) rather than release it. That takes a policy
+     * unchanged for {@code policy-stable-for} that changes between the oracle's refresh and the batch, an output the
+     * new policy reviews blocking and a rejection: rare, and never an answer on an output not decided in the ledger.
+     *
+     * @param consumed the ids of the steps other steps read
+     * @return the finished steps by step id
+     */
+    public Map<String, StepOutcome> settle(StepContext ctx, Set<String> consumed) {
+        var deferred = ctx.deferred().drain();
+        var outcomes = new LinkedHashMap<String, StepOutcome>();
+        if (deferred.isEmpty()) {
+            return outcomes;
+        }
+        long batchStarted = System.nanoTime();
+        var stored = audit.recordDecisions(deferred.stream().map(DeferredAudits.Deferred::decision).toList(),
+                ctx.deadline());
+        for (int i = 0; i < deferred.size(); i++) {
+            var d = deferred.get(i);
+            var decision = stored.get(i);
+            if (!sameAction(d.decision(), decision)) {
+                LOG.infof("step %s: the audit service re-decided the local %s as %s %s (%s)", d.held().step().getId(),
+                        d.decision().getAction(), decision.getAction(), decision.getMode(), decision.getReason());
+                metrics.redecided(d.held().step().getWorkerType());
+            }
+            MDC.put("taskId", ctx.taskId());
+            try {
+                // the step's time excludes its wait for the other steps: the batch (and any review) counts
+                outcomes.put(d.held().step().getId(), finish(d.held(), decision,
+                        Math.max(0, batchStarted - d.deferredAt())));
+            } finally {
+                MDC.remove("taskId");
+            }
+        }
+        for (var d : deferred) {
+            var id = d.held().step().getId();
+            if (consumed.contains(id) && outcomes.get(id).result().getAudit().getVerdict().equals("rejected")) {
+                throw Status.ABORTED.withDescription("step '" + id + "' was rejected by the review the audit "
+                        + "service's current policy asked for after later steps had used its output; nothing of "
+                        + "the task is released: retry it").asRuntimeException();
+            }
+        }
+        return outcomes;
+    }
+
+    /**
+     * Records the deferred decisions of a task that failed: none of its outputs is released, so none is reviewed,
+     * but every output was decided and the stream's counts and shadow samples include it.
+     */
+    public void recordUnreleased(StepContext ctx) {
+        var deferred = ctx.deferred().drain();
+        try {
+            audit.recordDecisions(deferred.stream().map(DeferredAudits.Deferred::decision).toList(), ctx.deadline());
+        } catch (RuntimeException e) {
+            LOG.warnf("the decisions of %d outputs of the failed task were not recorded: %s", deferred.size(),
+                    e.getMessage());
+        }
+    }
+
+    /** What a step has done when its audit decision is known (or taken locally and waiting to be stored). */
+    record Held(PlanStep step, StepContext ctx, DispatchRequest request, Map<String, String> inputs,
+                ExecuteStepResponse result, DispatchResponse dispatched, double confidence, double cost, double workerMs,
+                List<String> failedAttempts, boolean escalated, String executedBy, long started, String decisionId) {
+    }
+
+    private static boolean heldForReview(LocalDecision d) {
+        return d.getAction() == AuditAction.AUDIT_ACTION_REVIEW && d.getMode() != ReviewMode.REVIEW_MODE_SHADOW;
+    }
+
+    private static boolean sameAction(LocalDecision local, DecideResponse stored) {
+        return local.getAction() == stored.getAction() && local.getMode() == stored.getMode();
+    }
+
+    /**
+     * Acts on the stored decision: settle the router's hold, review a blocking one, escalate a rejected one.
+     *
+     * @param waitedNanos time the step waited for the task's other steps before its batch, not the step's own time
+     */
+    private StepOutcome finish(Held h, DecideResponse decision, long waitedNanos) {
+        var step = h.step();
+        var ctx = h.ctx();
+        var request = h.request();
+        var inputs = h.inputs();
+        var result = h.result();
+        var dispatched = h.dispatched();
+        var decisionId = h.decisionId();
+        double cost = h.cost();
+        double workerMs = h.workerMs();
+        var failedAttempts = new ArrayList<>(h.failedAttempts());
+        boolean escalated = h.escalated();
+        var executedBy = h.executedBy();
+        double confidence = h.confidence();
+        long started = h.started() + waitedNanos;
+        var outcome = auditOutcome(decision);
+        var accepted = result.getOutput();
+        if (decision.getAction() != AuditAction.AUDIT_ACTION_REVIEW
+                || decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
+            // nothing held for review: the router's exploration budget may release its hold on this step
+            router.settleStep(SettleStepRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                    .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant()).build());
+        }
+
+        if (decision.getAction() == AuditAction.AUDIT_ACTION_REVIEW) {
+            if (decision.getMode() == ReviewMode.REVIEW_MODE_SHADOW) {
+                // not held: the audit service reviews it from its durable queue, so no restart loses it
+                outcome.setMode("shadow");
+                metrics.review(step.getWorkerType(), "shadow", "queued");
+            } else {
+                outcome.setMode("blocking");
+                var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                        .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
+                        .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
+                        // the reviewer must meet the step's hard requirements too (a generative type needs a
+                        // generative reviewer); the budget does not apply: a selected review is never skipped
+                        .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
+                        .setTenant(ctx.tenant()).build();
+                ReviewResponse review;
+                try {
+                    review = router.review(reviewRequest, ctx.deadline());
+                } catch (RuntimeException e) {
+                    // an output selected for review is never accepted unreviewed
+                    throw failure(step, statusOf(e), "review failed: " + describe(statusOf(e)));
+                }
+                ctx.spentUsd().add(review.getCostUsd());
+                cost += review.getCostUsd();
+                workerMs += review.getReview().getLatencyMs();
+                var verdict = review.getReview();
+                boolean rejected = verdict.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
+                outcome.setVerdict(rejected ? "rejected" : "accepted").setVerdictReason(verdict.getReason());
+                audit.recordVerdict(RecordVerdictRequest.newBuilder().setDecisionId(decisionId)
+                        .setVerdict(rejected ? Verdict.VERDICT_REJECTED : Verdict.VERDICT_ACCEPTED)
+                        .setReviewer(verdict.getModelId()).setReason(verdict.getReason())
+                        .setReviewerOutput(rejected ? verdict.getReviewerOutput() : "").build(),
+                        ctx.deadline());
+                metrics.review(step.getWorkerType(), "blocking", rejected ? "rejected" : "accepted");
+                LOG.infof("step %s reviewed by %s: %s (%s)", step.getId(), verdict.getModelId(),
+                        rejected ? "rejected" : "accepted", verdict.getReason());
+                if (rejected) {
+                    if (!verdict.getReviewerOutput().isBlank()) {
+                        accepted = verdict.getReviewerOutput();
+                        executedBy = executedBy(verdict.getModelId(), review.getDecision().getPoolId());
+                    } else {
+                        var redo = dispatchOnOracleTier(step, request, List.of(result.getModelId()), ctx,
+                                "rejected by review");
+                        ctx.spentUsd().add(redo.getCostUsd());
+                        cost += redo.getCostUsd();
+                        workerMs += redo.getResult().getLatencyMs();
+                        failedAttempts.addAll(failed(redo.getAttemptsList()));
+                        accepted = redo.getResult().getOutput();
+                        executedBy = executedBy(redo.getResult().getModelId(), redo.getDecision().getPoolId());
+                    }
+                    escalated = true;
+                    metrics.escalation(step.getWorkerType(), "rejected");
+                    ctx.events().stepEscalated(step.getId(), verdict.getReason(), executedBy);
+                }
+            }
+        }
+        var auditOutcome = outcome.build();
+        ctx.events().stepAudited(step.getId(), auditOutcome);
+        ctx.acceptedOutputs().put(step.getId(), accepted);
+
+        double durationMs = (System.nanoTime() - started) / 1e6;
+        metrics.step(step.getWorkerType(), escalated, Duration.ofNanos(System.nanoTime() - started));
+        LOG.infof("step %s (%s) done by %s in %.0f ms: confidence %.2f, audit %s/%s%s, %d failed attempts",
+                step.getId(), step.getWorkerType(), executedBy, durationMs, confidence,
+                auditOutcome.getDecision(), auditOutcome.getReason(), escalated ? ", escalated" : "",
+                failedAttempts.size());
+        return new StepOutcome(StepResult.newBuilder().setStepId(step.getId())
+                .setWorkerType(step.getWorkerType()).setExecutedBy(executedBy)
+                .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
+                .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
+                .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
+                .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                dispatched.getOracleBaselineUsd(), dispatched.getDecision().getEarningTrust()
+                        ? Math.max(0, cost - dispatched.getOracleBaselineUsd()) : 0);
     }
 
     /**

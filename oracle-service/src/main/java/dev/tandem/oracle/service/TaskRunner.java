@@ -22,10 +22,12 @@ import org.jboss.logging.MDC;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -134,9 +136,10 @@ public class TaskRunner {
                         journal.completedSteps().size(), plan.getStepsCount());
             }
 
+            // a journaled task's completed steps are durable, so their decisions must be too: decided remotely
             var ctx = new StepContext(taskId, request.getTenant(), request.getInputsMap(),
                     new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events,
-                    request.getMaxErrorRate());
+                    request.getMaxErrorRate(), journal == TaskJournal.NONE ? new DeferredAudits() : null);
             var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph(), journal);
             stopIfCancelled();
 
@@ -207,7 +210,9 @@ public class TaskRunner {
 
     /**
      * Every step starts when its dependencies are done; the first failure (in plan order) fails the task. Steps the
-     * journal has completed are not run again: their outputs feed their dependents as they were accepted.
+     * journal has completed are not run again: their outputs feed their dependents as they were accepted. A step
+     * passed under the audit's published policy leaves its locally taken decision deferred; all of those are stored
+     * in one batch once every step is done ({@link StepRunner#settle}), before anything of the task is released.
      */
     private Map<String, StepOutcome> runSteps(StepContext ctx, List<PlanStep> planSteps, PlanGraph graph,
             TaskJournal journal) {
@@ -215,6 +220,8 @@ public class TaskRunner {
         planSteps.forEach(s -> byId.putIfAbsent(s.getId(), s));
         var completed = journal.completedSteps();
         Map<String, CompletableFuture<StepOutcome>> futures = new HashMap<>();
+        Set<String> consumed = new HashSet<>();
+        planSteps.forEach(s -> consumed.addAll(s.getDependsOnList()));
         for (var id : graph.topologicalOrder()) {
             var step = byId.get(id);
             var done = completed.get(id);
@@ -227,8 +234,10 @@ public class TaskRunner {
             var deps = new LinkedHashSet<>(step.getDependsOnList()).stream().map(futures::get)
                     .toArray(CompletableFuture[]::new);
             futures.put(id, CompletableFuture.allOf(deps).thenApplyAsync(ignored -> {
-                var outcome = steps.run(ctx, step);
-                journal.stepCompleted(outcome); // durable before any dependent starts
+                var outcome = steps.run(ctx, step, consumed.contains(id));
+                if (outcome != null) { // null: deferred, so not journaled (only unjournaled tasks defer)
+                    journal.stepCompleted(outcome); // durable before any dependent starts
+                }
                 return outcome;
             }, stepExecutor));
         }
@@ -245,9 +254,16 @@ public class TaskRunner {
             try {
                 outcomes.put(id, futures.get(id).join());
             } catch (CompletionException e) {
+                if (ctx.deferred() != null) {
+                    // nothing of the task is released, but the outputs were decided: the ledger counts them
+                    steps.recordUnreleased(ctx);
+                }
                 var cause = e.getCause();
                 throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
             }
+        }
+        if (ctx.deferred() != null) {
+            outcomes.putAll(steps.settle(ctx, consumed));
         }
         return outcomes;
     }

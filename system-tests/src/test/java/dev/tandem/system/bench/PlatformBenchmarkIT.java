@@ -566,6 +566,8 @@ class PlatformBenchmarkIT {
         oracle.put("tandem.oracle.oracle-model", ORACLE_MODEL);
         oracle.put("tandem.oracle.limits.tasks-per-window", "0");
         oracle.put("tandem.oracle.tasks.retained", "100");
+        // issue 16: the oracle's local audit decisions, one RecordDecisions per task (false: Decide per step)
+        oracle.put("tandem.oracle.audit.local-decisions", System.getProperty("tandem.bench.local-decisions", "true"));
 
         services = List.of(new ServiceProcess("audit-service", auditPort, audit),
                 new ServiceProcess("worker-service", workerPort, worker),

@@ -1,14 +1,16 @@
-package dev.tandem.audit.service;
+package dev.tandem.audit.policy;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The random-sampling draw, a uniform number in [0, 1) derived from (seed, decision id) by SHA-256: a retried
  * Decide draws the same number (so it gets the same answer even before the ledger row exists), while different
- * decisions draw independently. A seeded PRNG would not give per-key determinism across replicas.
+ * decisions draw independently. A seeded PRNG would not give per-key determinism across replicas, nor the same
+ * draw in the oracle, which decides locally under published policies, and in the audit service, which re-draws it.
  */
 public final class SamplingDraw {
 
@@ -16,8 +18,7 @@ public final class SamplingDraw {
     }
 
     /** SHA-256 already fed with the seed, cloned per draw: cheaper than a provider look-up and re-hashing it. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, MessageDigest> SEEDED =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, MessageDigest> SEEDED = new ConcurrentHashMap<>();
 
     public static double uniform(String seed, String decisionId) {
         MessageDigest sha256;
