@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * [tandem_oracle_escalations_total], reviews [tandem_oracle_reviews_total], cost in USD
  * [tandem_oracle_cost_actual_total, tandem_oracle_cost_all_oracle_total] and tasks in flight
  * [tandem_oracle_tasks_in_flight]; submitted tasks by state, all replicas together as the store counts them
- * [tandem_oracle_submitted_tasks{state}]. Tags are low-cardinality: never a task id.
+ * [tandem_oracle_submitted_tasks{state}]; tasks ended by latency class and outcome
+ * [tandem_oracle_tasks_by_class_total{latency_class,outcome}] and what batching saved in USD
+ * [tandem_oracle_batch_saved_usd_total]. Tags are low-cardinality: never a task id.
  */
 @ApplicationScoped
 public class OracleMetrics {
@@ -72,6 +74,21 @@ public class OracleMetrics {
         Counter.builder("tandem.oracle.reviews").description("Worker outputs reviewed by the oracle model")
                 .tag("worker_type", workerType).tag("mode", mode).tag("verdict", verdict)
                 .register(registry).increment();
+    }
+
+    /** A task ended: counted by its latency class and outcome (ok, failed, cancelled, ...). */
+    public void taskByClass(String latencyClass, String outcome) {
+        Counter.builder("tandem.oracle.tasks_by_class").description("Tasks ended, by latency class and outcome")
+                .tag("latency_class", latencyClass).tag("outcome", outcome).register(registry).increment();
+    }
+
+    /** What batching saved on a task, in USD: its batch calls at interactive prices minus what they cost. */
+    public void batchSaved(double usd) {
+        if (usd > 0) {
+            Counter.builder("tandem.oracle.batch_saved_usd")
+                    .description("What batch-class tasks saved through the providers' batch prices, in USD")
+                    .register(registry).increment(usd);
+        }
     }
 
     public void cost(String pipeline, double actualUsd, double allOracleUsd) {

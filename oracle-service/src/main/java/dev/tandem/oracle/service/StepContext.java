@@ -1,6 +1,10 @@
 package dev.tandem.oracle.service;
 
+import com.google.protobuf.Timestamp;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import io.grpc.Deadline;
+
+import java.time.Instant;
 
 import java.util.Map;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -9,16 +13,42 @@ import java.util.concurrent.atomic.DoubleAdder;
  * What every step of one task shares: ids, the request's inputs, the accepted outputs so far (written by a step
  * when it completes, read by its dependents after), the client's deadline, the budget and the event stream.
  *
- * @param maxErrorRate outgoing error rate the task's steps may have after auditing, 0 for the configured targets
+ * @param maxErrorRate  outgoing error rate the task's steps may have after auditing, 0 for the configured targets
+ * @param latencyClass  the task's latency class, passed to every dispatch and review
+ * @param batchDeadline for a BATCH-class task, when its batch window ends; null otherwise
  */
 public record StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                           Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd,
-                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate) {
+                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate, LatencyClass latencyClass,
+                          Instant batchDeadline) {
+
+    public StepContext {
+        latencyClass = latencyClass == null ? LatencyClass.LATENCY_CLASS_UNSPECIFIED : latencyClass;
+    }
+
+    public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
+                       Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
+                       TaskEvents events, double maxErrorRate) {
+        this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, maxErrorRate,
+                null, null);
+    }
 
     public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                        Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
                        TaskEvents events) {
         this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, 0);
+    }
+
+    /** Whether the task is BATCH-class. */
+    public boolean batch() {
+        return latencyClass == LatencyClass.LATENCY_CLASS_BATCH;
+    }
+
+    /** The batch deadline as sent to the router, the default instance when there is none. */
+    public Timestamp batchDeadlineTimestamp() {
+        return batchDeadline == null ? Timestamp.getDefaultInstance()
+                : Timestamp.newBuilder().setSeconds(batchDeadline.getEpochSecond()).setNanos(batchDeadline.getNano())
+                        .build();
     }
 
     /** Budget left for the next step; 0 when the task has no budget. */

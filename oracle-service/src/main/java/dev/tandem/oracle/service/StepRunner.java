@@ -76,7 +76,8 @@ public class StepRunner {
             }
             var request = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                     .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setInstructions(step.getInstructions())
-                    .setRequirements(requirements).setTenant(ctx.tenant()).build();
+                    .setRequirements(requirements).setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass())
+                    .setBatchDeadline(ctx.batchDeadlineTimestamp()).build();
 
             double cost = 0;
             boolean escalated = false;
@@ -99,6 +100,7 @@ public class StepRunner {
             }
             ctx.spentUsd().add(dispatched.getCostUsd());
             cost += dispatched.getCostUsd();
+            double batchDiscount = dispatched.getBatchDiscountUsd();
             double workerMs = dispatched.getResult().getLatencyMs();
             failedAttempts.addAll(failed(dispatched.getAttemptsList()));
             var result = dispatched.getResult();
@@ -130,7 +132,8 @@ public class StepRunner {
                         .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                         .setAudit(auditOutcome).setEscalated(escalated).setOutput(result.getOutput())
                         .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
-                        .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                        .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs)
+                        .setBatchDiscountUsd(batchDiscount).build(),
                         dispatched.getOracleBaselineUsd(), 0);
             }
             // the inputs and output go with the decision: a shadow review (done by the audit service from its
@@ -165,7 +168,8 @@ public class StepRunner {
                             // the reviewer must meet the step's hard requirements too (a generative type needs a
                             // generative reviewer); the budget does not apply: a selected review is never skipped
                             .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
-                            .setTenant(ctx.tenant()).build();
+                            .setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass())
+                            .setBatchDeadline(ctx.batchDeadlineTimestamp()).build();
                     ReviewResponse review;
                     try {
                         review = router.review(reviewRequest, ctx.deadline());
@@ -175,6 +179,7 @@ public class StepRunner {
                     }
                     ctx.spentUsd().add(review.getCostUsd());
                     cost += review.getCostUsd();
+                    batchDiscount += review.getBatchDiscountUsd();
                     workerMs += review.getReview().getLatencyMs();
                     var verdict = review.getReview();
                     boolean rejected = verdict.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
@@ -196,6 +201,7 @@ public class StepRunner {
                                     "rejected by review");
                             ctx.spentUsd().add(redo.getCostUsd());
                             cost += redo.getCostUsd();
+                            batchDiscount += redo.getBatchDiscountUsd();
                             workerMs += redo.getResult().getLatencyMs();
                             failedAttempts.addAll(failed(redo.getAttemptsList()));
                             accepted = redo.getResult().getOutput();
@@ -222,7 +228,8 @@ public class StepRunner {
                     .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                     .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
                     .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
-                    .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                    .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs)
+                    .setBatchDiscountUsd(batchDiscount).build(),
                     dispatched.getOracleBaselineUsd(), dispatched.getDecision().getEarningTrust()
                             ? Math.max(0, cost - dispatched.getOracleBaselineUsd()) : 0);
         } finally {

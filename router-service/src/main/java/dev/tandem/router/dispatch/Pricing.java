@@ -21,12 +21,31 @@ public final class Pricing {
     private Pricing() {
     }
 
-    /** What a call on this model cost: the reported cost when there is one, else the tokens at catalog prices. */
+    /**
+     * What a call on this model cost: the reported cost when there is one, else the tokens at catalog prices (batch
+     * prices when the worker sent the call through the model's batch path).
+     */
     public static double tokenCostUsd(ModelProfile model, TokenUsage usage) {
-        return usage.hasReportedCostUsd() ? usage.getReportedCostUsd() : catalogCostUsd(model, usage);
+        return usage.hasReportedCostUsd() ? usage.getReportedCostUsd()
+                : model.costUsd(usage.getInputTokens(), usage.getOutputTokens(), usage.getCachedInputTokens(),
+                        usage.getBatch());
     }
 
-    /** The tokens at the model's catalog prices, whatever the worker reports (what another model would charge). */
+    /**
+     * What batching saved on a call: its tokens at the model's interactive prices minus what it cost; 0 when it did
+     * not go through a batch path (or the provider reported its own cost).
+     */
+    public static double batchDiscountUsd(ModelProfile model, TokenUsage usage) {
+        if (!usage.getBatch() || usage.hasReportedCostUsd()) {
+            return 0;
+        }
+        return Math.max(0, catalogCostUsd(model, usage) - tokenCostUsd(model, usage));
+    }
+
+    /**
+     * The tokens at the model's interactive catalog prices, whatever the worker reports (what another model would
+     * charge).
+     */
     public static double catalogCostUsd(ModelProfile model, TokenUsage usage) {
         return model.costUsd(usage.getInputTokens(), usage.getOutputTokens(), usage.getCachedInputTokens());
     }
@@ -37,7 +56,9 @@ public final class Pricing {
      * run costs exactly its baseline, reported costs included).
      */
     public static double oracleBaselineUsd(ModelProfile oracle, String producedBy, TokenUsage usage) {
-        return oracle.id().equals(producedBy) ? tokenCostUsd(oracle, usage) : catalogCostUsd(oracle, usage);
+        // a batch call's baseline is the oracle's interactive price: the all-oracle run the batch discount is against
+        return oracle.id().equals(producedBy) && !usage.getBatch() ? tokenCostUsd(oracle, usage)
+                : catalogCostUsd(oracle, usage);
     }
 
     public static double gpuCostUsd(WorkerPool pool, double modelSeconds) {
