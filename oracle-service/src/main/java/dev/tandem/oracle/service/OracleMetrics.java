@@ -40,6 +40,7 @@ public class OracleMetrics {
     @PostConstruct
     void gauges() {
         registry.gauge("tandem.oracle.tasks.in_flight", inFlight);
+        batchSaved(); // at 0 from the start, so the dashboard's panel has a series before the first batch task
     }
 
     /** The store's count of submitted tasks by state. */
@@ -85,10 +86,14 @@ public class OracleMetrics {
     /** What batching saved on a task, in USD: its batch calls at interactive prices minus what they cost. */
     public void batchSaved(double usd) {
         if (usd > 0) {
-            Counter.builder("tandem.oracle.batch_saved_usd")
-                    .description("What batch-class tasks saved through the providers' batch prices, in USD")
-                    .register(registry).increment(usd);
+            batchSaved().increment(usd);
         }
+    }
+
+    private Counter batchSaved() {
+        return Counter.builder("tandem.oracle.batch_saved_usd")
+                .description("What batch-class tasks saved through the providers' batch prices, in USD")
+                .register(registry);
     }
 
     public void cost(String pipeline, double actualUsd, double allOracleUsd) {

@@ -5,6 +5,7 @@ import dev.tandem.proto.worker.v1.LatencyClass;
 import io.grpc.Deadline;
 
 import java.time.Instant;
+import java.util.Optional;
 
 import java.util.Map;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -44,11 +45,10 @@ public record StepContext(String taskId, String tenant, Map<String, String> requ
         return latencyClass == LatencyClass.LATENCY_CLASS_BATCH;
     }
 
-    /** The batch deadline as sent to the router, the default instance when there is none. */
-    public Timestamp batchDeadlineTimestamp() {
-        return batchDeadline == null ? Timestamp.getDefaultInstance()
-                : Timestamp.newBuilder().setSeconds(batchDeadline.getEpochSecond()).setNanos(batchDeadline.getNano())
-                        .build();
+    /** The batch deadline as sent to the router; empty for a task that is not BATCH-class. */
+    public Optional<Timestamp> batchDeadlineTimestamp() {
+        return Optional.ofNullable(batchDeadline).map(d -> Timestamp.newBuilder().setSeconds(d.getEpochSecond())
+                .setNanos(d.getNano()).build());
     }
 
     /** Budget left for the next step; 0 when the task has no budget. */

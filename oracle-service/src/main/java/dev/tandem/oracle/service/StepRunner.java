@@ -74,10 +74,11 @@ public class StepRunner {
             if (workerType != null) {
                 requirements.addAllCapabilities(workerType.getRequiredCapabilitiesList());
             }
-            var request = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+            var dispatch = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                     .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setInstructions(step.getInstructions())
-                    .setRequirements(requirements).setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass())
-                    .setBatchDeadline(ctx.batchDeadlineTimestamp()).build();
+                    .setRequirements(requirements).setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass());
+            ctx.batchDeadlineTimestamp().ifPresent(dispatch::setBatchDeadline);
+            var request = dispatch.build();
 
             double cost = 0;
             boolean escalated = false;
@@ -162,14 +163,15 @@ public class StepRunner {
                     metrics.review(step.getWorkerType(), "shadow", "queued");
                 } else {
                     outcome.setMode("blocking");
-                    var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                    var asked = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                             .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
                             .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
                             // the reviewer must meet the step's hard requirements too (a generative type needs a
                             // generative reviewer); the budget does not apply: a selected review is never skipped
                             .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
-                            .setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass())
-                            .setBatchDeadline(ctx.batchDeadlineTimestamp()).build();
+                            .setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass());
+                    ctx.batchDeadlineTimestamp().ifPresent(asked::setBatchDeadline);
+                    var reviewRequest = asked.build();
                     ReviewResponse review;
                     try {
                         review = router.review(reviewRequest, ctx.deadline());

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 
 /** One Tandem service started from its built jar, as an operator runs it; output to {@code target/bench/logs/}. */
@@ -34,7 +35,23 @@ final class BenchProcess implements AutoCloseable {
         this.properties = properties;
     }
 
+    /** Ports are taken from here up when set (a port range of one's own on a shared machine), else any free one. */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger();
+
+    static void portBase(int base) {
+        NEXT_PORT.set(base);
+    }
+
     static int freePort() {
+        for (int tries = 0; NEXT_PORT.get() > 0 && tries < 100; tries++) {
+            int port = NEXT_PORT.getAndIncrement();
+            try (var socket = new ServerSocket(port)) {
+                socket.setReuseAddress(true);
+                return port;
+            } catch (IOException taken) {
+                // the next one
+            }
+        }
         try (var socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
