@@ -110,9 +110,12 @@ class BatchPricingTests {
         assertThat(Pricing.batchDiscountUsd(gpt, interactive)).isZero();
         // the all-oracle baseline stays at interactive prices, also when the oracle itself ran the batch call
         assertThat(Pricing.oracleBaselineUsd(gpt, "gpt", batched)).isCloseTo(0.825, within(1e-12));
-        // a provider's own reported cost is billed as it is, with no discount claimed on top
-        var reported = usage.setReportedCostUsd(0.2).build();
-        assertThat(Pricing.tokenCostUsd(gpt, reported)).isEqualTo(0.2);
-        assertThat(Pricing.batchDiscountUsd(gpt, reported)).isZero();
+        // a reported cost (a replayed recording's interactive cost) is scaled by the batch discount of its tokens
+        var reported = usage.setReportedCostUsd(0.33).build();
+        assertThat(Pricing.tokenCostUsd(gpt, reported)).isCloseTo(0.33 * 0.45 / 0.825, within(1e-12));
+        assertThat(Pricing.batchDiscountUsd(gpt, reported)).isCloseTo(0.33 - 0.33 * 0.45 / 0.825, within(1e-12));
+        var reportedInteractive = reported.toBuilder().setBatch(false).build();
+        assertThat(Pricing.tokenCostUsd(gpt, reportedInteractive)).isEqualTo(0.33);
+        assertThat(Pricing.batchDiscountUsd(gpt, reportedInteractive)).isZero();
     }
 }
