@@ -85,7 +85,7 @@ public class WorkerGrpcService implements WorkerService {
      * once at the batch prices its catalog entry declares).
      */
     private ExecuteStepResponse batchPriced(ExecuteStepResponse response, boolean batch) {
-        return batch && batchPath(response.getModelId()) && !response.getFromCheckpoint() ? response.toBuilder()
+        return batch && batchPath(response.getModelId()) ? response.toBuilder()
                 .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
     }
 
