@@ -16,9 +16,12 @@ import java.util.Set;
  * @param endpoint      for {@link Provider#OPENAI} and {@link Provider#ANTHROPIC}: URL, model name, key, timeouts
  * @param replay        for {@link Provider#REPLAY}: the dataset and column it answers from
  * @param capabilities  capabilities such as {@code generation}, {@code json_schema} or {@code logprobs}
+ * @param batch         whether the catalog offers the model's batch path (its entry has batch prices): BATCH-class
+ *                      calls to an OpenAI or Anthropic model go through the provider's batch API
  */
 public record ModelSpec(String id, Provider provider, String encoder, double exemplarShare,
-                        Optional<Endpoint> endpoint, Optional<ReplaySource> replay, Set<String> capabilities) {
+                        Optional<Endpoint> endpoint, Optional<ReplaySource> replay, Set<String> capabilities,
+                        boolean batch) {
 
     /** The model returns per-token log probabilities. */
     public static final String LOGPROBS = "logprobs";
@@ -46,6 +49,16 @@ public record ModelSpec(String id, Provider provider, String encoder, double exe
             throw new IllegalArgumentException("model " + id + ": exemplar share must be in (0, 1], was " + exemplarShare);
         }
         capabilities = Set.copyOf(capabilities);
+    }
+
+    public ModelSpec(String id, Provider provider, String encoder, double exemplarShare, Optional<Endpoint> endpoint,
+                     Optional<ReplaySource> replay, Set<String> capabilities) {
+        this(id, provider, encoder, exemplarShare, endpoint, replay, capabilities, false);
+    }
+
+    /** The same model with its batch path offered or not. */
+    public ModelSpec withBatch(boolean offered) {
+        return new ModelSpec(id, provider, encoder, exemplarShare, endpoint, replay, capabilities, offered);
     }
 
     /** An embedded model with the given encoder and exemplar share. */

@@ -17,6 +17,7 @@ import dev.tandem.proto.router.v1.RouteDecision;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import dev.tandem.proto.worker.v1.ReviewStepResponse;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
 import dev.tandem.proto.worker.v1.TokenUsage;
@@ -89,6 +90,9 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
             long in = tokens(String.join(" ", request.getInputsMap().values()));
             long out = tokens(output);
             double cost = price(model, in, out);
+            // a BATCH-class step goes through the models' batch path at half price (their configured batch prices)
+            double batchDiscount = batch(request.getLatencyClass()) ? cost / 2 : 0;
+            cost -= batchDiscount;
             double confidence = oracleTier ? 0.97 : state.confidence.getOrDefault(request.getWorkerType(), 0.9);
             // the calibrated value in calibrated_confidence, or (a router of the first v1) in the result's
             // deprecated confidence field; the raw confidence a little above it (an overconfident worker)
@@ -105,6 +109,7 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                             .setEarningTrust(!oracleTier && state.earningTrust.contains(request.getWorkerType()))
                             .setExplanation("fake: " + model + " on " + POOL + " is the cheapest eligible"))
                     .setCostUsd(cost)
+                    .setBatchDiscountUsd(batchDiscount)
                     .setOracleBaselineUsd(price(ORACLE, in, out));
             if (!state.firstV1Router) {
                 response.setCalibratedConfidence(confidence);
@@ -146,6 +151,8 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                 ? output(request.getWorkerType(), request.getInputsMap(), true) : "";
         long in = tokens(request.getCandidateOutput() + " " + String.join(" ", request.getInputsMap().values()));
         long out = tokens(reviewerOutput) + 5;
+        double reviewCost = price(ORACLE, in, out);
+        double reviewDiscount = batch(request.getLatencyClass()) ? reviewCost / 2 : 0;
         responses.onNext(ReviewResponse.newBuilder()
                 .setReview(ReviewStepResponse.newBuilder()
                         .setVerdict(rejected ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
@@ -153,7 +160,8 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                         .setReviewerOutput(reviewerOutput).setConfidence(0.95).setModelId(ORACLE))
                 .setDecision(RouteDecision.newBuilder().setModelId(ORACLE).setPoolId(POOL)
                         .setExplanation("fake: the oracle reviews"))
-                .setCostUsd(price(ORACLE, in, out))
+                .setCostUsd(reviewCost - reviewDiscount)
+                .setBatchDiscountUsd(reviewDiscount)
                 .build());
         responses.onCompleted();
     }
@@ -202,6 +210,10 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                 .setReason(wrong ? "the label is wrong" : "matches the reviewer's answer")
                 .setReviewerOutput(wrong ? "{\"label\":\"right\"}" : "")
                 .setModelId("fake-oracle")).build();
+    }
+
+    private static boolean batch(LatencyClass latencyClass) {
+        return latencyClass == LatencyClass.LATENCY_CLASS_BATCH;
     }
 
     private static WorkerTypeInfo type(String name, String... required) {

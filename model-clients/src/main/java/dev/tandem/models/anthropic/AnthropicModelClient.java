@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Anthropic's Messages API through the official {@code anthropic-java} SDK. Structured output is a forced tool
@@ -102,7 +103,14 @@ public final class AnthropicModelClient implements ModelClient {
         } catch (RuntimeException e) {
             throw failure(e, key);
         }
-        var latency = Duration.ofNanos(System.nanoTime() - start);
+        return response(message, request, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * A message as a {@link ChatResponse}, read as an answer to {@code request} (a schema's answer comes in the
+     * answer tool's input): also for the messages of a batch's results.
+     */
+    public ChatResponse response(Message message, ChatRequest request, Duration latency) {
         try {
             String text = answerText(message, request.responseSchema().isPresent()
                     && endpoint.structuredOutput() == StructuredOutput.TOOL);
@@ -176,8 +184,26 @@ public final class AnthropicModelClient implements ModelClient {
         client.close();
     }
 
-    /** The request body: system prompt, messages, and the answer tool when a schema is asked for. */
-    MessageCreateParams params(ChatRequest request) {
+    /**
+     * Runs {@code call} with the SDK client of the current key, provider failures mapped to
+     * {@link ModelCallException}s as for a chat call (the batch API uses the same client, key and base URL).
+     */
+    public <T> T withSdk(Function<AnthropicClient, T> call) {
+        var key = key();
+        try {
+            return call.apply(client(key));
+        } catch (ModelCallException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw failure(e, key);
+        }
+    }
+
+    /**
+     * The request body: system prompt, messages, and the answer tool when a schema is asked for (also the params of
+     * one request of a message batch).
+     */
+    public MessageCreateParams params(ChatRequest request) {
         var builder = MessageCreateParams.builder()
                 .model(request.model().orElse(endpoint.providerModel()))
                 .maxTokens(request.maxTokens().orElse(endpoint.defaultMaxTokens()));

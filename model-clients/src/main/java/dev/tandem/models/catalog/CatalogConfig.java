@@ -81,5 +81,11 @@ public interface CatalogConfig {
 
         /** The worker pools that serve the model ({@code tandem.router.pools.<pool>.*} define the pools). */
         Optional<List<String>> pools();
+
+        /** Price of an input token through the provider's batch API, per 1M; with the output one: a batch path. */
+        Optional<Double> batchInputUsdPerMtok();
+
+        /** Price of an output token through the provider's batch API, per 1M. */
+        Optional<Double> batchOutputUsdPerMtok();
     }
 }

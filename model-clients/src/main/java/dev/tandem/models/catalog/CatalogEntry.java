@@ -21,6 +21,11 @@ import java.util.Map;
  * @param extraBody   a JSON object, or in the properties form the object as text
  * @param tier        the router's tier: SMALL, MEDIUM, LARGE or ORACLE; an entry without one is not routed to
  * @param pools       the worker pools that serve the model
+ * @param batchInputUsdPerMtok  price of an input token sent through the provider's batch API (OpenAI Batch,
+ *                              Anthropic Message Batches), per 1M; with {@code batchOutputUsdPerMtok} it offers the
+ *                              model's batch path to BATCH-class steps (cached input in a batch: the lower of the
+ *                              cached-input and batch-input prices)
+ * @param batchOutputUsdPerMtok price of an output token through the batch API, per 1M
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CatalogEntry(
@@ -54,7 +59,9 @@ public record CatalogEntry(
         @JsonProperty("residency-tags") List<String> residencyTags,
         @JsonProperty("worker-types") List<String> workerTypes,
         @JsonProperty("prior-quality") Double priorQuality,
-        List<String> pools) {
+        List<String> pools,
+        @JsonProperty("batch-input-usd-per-mtok") Double batchInputUsdPerMtok,
+        @JsonProperty("batch-output-usd-per-mtok") Double batchOutputUsdPerMtok) {
 
     public CatalogEntry {
         headers = headers == null ? null : Map.copyOf(headers);
@@ -73,6 +80,12 @@ public record CatalogEntry(
             String model,
             @JsonProperty("key-input") String keyInput,
             String tokenizer) {
+    }
+
+    /** Whether the model offers a batch path: both batch prices are set. */
+    @JsonIgnore
+    public boolean offersBatch() {
+        return batchInputUsdPerMtok != null && batchOutputUsdPerMtok != null;
     }
 
     /** Whether the entry says how to reach the model: the worker and the oracle can call it. */
@@ -98,6 +111,7 @@ public record CatalogEntry(
         return new CatalogEntry(newId, provider, encoder, exemplarShare, baseUrl, model, apiKeyEnv, apiKeyFile,
                 connectTimeout, requestTimeout, headers, structuredOutput, strictSchema, extraBody, maxTokensParameter,
                 maxOutputTokens, replay, capabilities, tier, inputUsdPerMtok, outputUsdPerMtok, cachedInputUsdPerMtok,
-                contextTokens, residencyTags, workerTypes, priorQuality, pools);
+                contextTokens, residencyTags, workerTypes, priorQuality, pools, batchInputUsdPerMtok,
+                batchOutputUsdPerMtok);
     }
 }

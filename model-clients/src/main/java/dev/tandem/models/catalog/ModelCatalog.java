@@ -109,7 +109,8 @@ public final class ModelCatalog {
                 .orElse(null), m.capabilities().orElse(null), m.tier().orElse(null), m.inputUsdPerMtok().orElse(null),
                 m.outputUsdPerMtok().orElse(null), m.cachedInputUsdPerMtok().orElse(null),
                 m.contextTokens().orElse(null), m.residencyTags().orElse(null), m.workerTypes().orElse(null),
-                m.priorQuality().orElse(null), m.pools().orElse(null));
+                m.priorQuality().orElse(null), m.pools().orElse(null), m.batchInputUsdPerMtok().orElse(null),
+                m.batchOutputUsdPerMtok().orElse(null));
     }
 
     /** A deprecated {@code tandem.models} entry as a {@link CatalogEntry} (how to reach the model only). */
@@ -119,7 +120,7 @@ public final class ModelCatalog {
                 m.requestTimeout(), m.headers().isEmpty() ? null : m.headers(), m.structuredOutput().orElse(null),
                 m.strictSchema(), m.extraBody().map(TextNode::new).orElse(null), m.maxTokensParameter(),
                 m.maxOutputTokens(), m.replay().map(ModelCatalog::replay).orElse(null), m.capabilities().orElse(null),
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static CatalogEntry.Replay replay(ModelConfig.Replay r) {
@@ -134,7 +135,8 @@ public final class ModelCatalog {
                 reach.headers(), reach.structuredOutput(), reach.strictSchema(), reach.extraBody(),
                 reach.maxTokensParameter(), reach.maxOutputTokens(), reach.replay(), reach.capabilities(), what.tier(),
                 what.inputUsdPerMtok(), what.outputUsdPerMtok(), what.cachedInputUsdPerMtok(), what.contextTokens(),
-                what.residencyTags(), what.workerTypes(), what.priorQuality(), what.pools());
+                what.residencyTags(), what.workerTypes(), what.priorQuality(), what.pools(),
+                what.batchInputUsdPerMtok(), what.batchOutputUsdPerMtok());
     }
 
     /** How to reach the model, the defaults filled in, so that two forms of one entry compare equal. */
@@ -147,7 +149,7 @@ public final class ModelCatalog {
                 or(e.requestTimeout(), Duration.ofSeconds(25)), or(e.headers(), Map.of()), e.structuredOutput(),
                 or(e.strictSchema(), false), extraBody(e.extraBody()), or(e.maxTokensParameter(), "max_tokens"),
                 or(e.maxOutputTokens(), 1024), replay, e.capabilities(), null, null, null, null, null, null, null, null,
-                null);
+                null, null, null);
     }
 
     /** The fields in which two entries differ, by the names of their keys. */

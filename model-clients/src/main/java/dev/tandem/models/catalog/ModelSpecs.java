@@ -63,6 +63,10 @@ public final class ModelSpecs {
 
     /** The model a catalog entry describes; the defaults are those documented on {@link ModelConfig}. */
     public static ModelSpec spec(String id, CatalogEntry model) {
+        return specWithoutBatch(id, model).withBatch(model.offersBatch());
+    }
+
+    private static ModelSpec specWithoutBatch(String id, CatalogEntry model) {
         if (model.provider() == null) {
             throw new IllegalArgumentException("provider is required (embedded, openai, anthropic or replay)");
         }

@@ -13,16 +13,18 @@ import java.util.Optional;
  */
 public final class CallDeadline {
 
-    private static final CallDeadline NONE = new CallDeadline(false, 0);
+    private static final CallDeadline NONE = new CallDeadline(false, 0, false);
 
     private volatile boolean bounded;
     private volatile long deadlineNanos;
+    private final boolean deferred;
     private final List<Runnable> listeners = new ArrayList<>();
     private String cancelled;
 
-    private CallDeadline(boolean bounded, long deadlineNanos) {
+    private CallDeadline(boolean bounded, long deadlineNanos, boolean deferred) {
         this.bounded = bounded;
         this.deadlineNanos = deadlineNanos;
+        this.deferred = deferred;
     }
 
     /** No deadline and no cancellation: the model's configured timeout alone bounds the call. */
@@ -32,12 +34,25 @@ public final class CallDeadline {
 
     /** A cancellable call without a deadline. */
     public static CallDeadline cancellable() {
-        return new CallDeadline(false, 0);
+        return new CallDeadline(false, 0, false);
     }
 
     /** A cancellable call that must end within {@code timeout} from now. */
     public static CallDeadline after(Duration timeout) {
-        return new CallDeadline(true, System.nanoTime() + timeout.toNanos());
+        return new CallDeadline(true, System.nanoTime() + timeout.toNanos(), false);
+    }
+
+    /**
+     * A cancellable call whose caller can wait up to {@code timeout} (hours, a BATCH-class step): a model with a
+     * batch path sends it through the provider's batch API.
+     */
+    public static CallDeadline deferred(Duration timeout) {
+        return new CallDeadline(true, System.nanoTime() + timeout.toNanos(), true);
+    }
+
+    /** Whether the caller can wait for a provider batch (a BATCH-class step). */
+    public boolean deferred() {
+        return deferred;
     }
 
     /** Whether there is a deadline. */

@@ -47,6 +47,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * OpenAI-compatible Chat Completions through the official {@code openai-java} SDK: vLLM, SGLang, TGI, llama.cpp
@@ -113,7 +114,19 @@ public final class OpenAiModelClient implements ModelClient {
         } catch (RuntimeException e) {
             throw failure(e, key);
         }
-        var latency = Duration.ofNanos(System.nanoTime() - start);
+        return response(completion, Duration.ofNanos(System.nanoTime() - start), key);
+    }
+
+    /**
+     * A completion as a {@link ChatResponse}: also for the completions of a batch's output file.
+     *
+     * @throws ModelCallException when it has no choice, the model refused, or it is malformed
+     */
+    public ChatResponse response(ChatCompletion completion, Duration latency) {
+        return response(completion, latency, key());
+    }
+
+    private ChatResponse response(ChatCompletion completion, Duration latency, String key) {
         if (completion.choices().isEmpty()) {
             throw new ModelCallException(Kind.UNAVAILABLE, spec.id(), "the server returned no choices");
         }
@@ -187,8 +200,24 @@ public final class OpenAiModelClient implements ModelClient {
         client.close();
     }
 
-    /** The request body, exactly as the configured server expects it. */
-    ChatCompletionCreateParams params(ChatRequest request) {
+    /**
+     * Runs {@code call} with the SDK client of the current key, provider failures mapped to
+     * {@link ModelCallException}s as for a chat call (the batch API uses the same client, key and base URL).
+     */
+    public <T> T withSdk(Function<OpenAIClient, T> call) {
+        var key = key();
+        ErrorBodyCapture.clear();
+        try {
+            return call.apply(client(key));
+        } catch (ModelCallException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw failure(e, key);
+        }
+    }
+
+    /** The request body, exactly as the configured server expects it (also one line of a batch input file). */
+    public ChatCompletionCreateParams params(ChatRequest request) {
         var builder = ChatCompletionCreateParams.builder()
                 .model(request.model().orElse(endpoint.providerModel()));
         var schema = request.responseSchema();

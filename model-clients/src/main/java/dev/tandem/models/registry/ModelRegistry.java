@@ -5,6 +5,10 @@ import dev.tandem.models.EmbeddedEncoders;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
 import dev.tandem.models.anthropic.AnthropicModelClient;
+import dev.tandem.models.batch.AnthropicBatchApi;
+import dev.tandem.models.batch.BatchCoordinator;
+import dev.tandem.models.batch.BatchingModelClient;
+import dev.tandem.models.batch.OpenAiBatchApi;
 import dev.tandem.models.chat.ModelClient;
 import dev.tandem.models.openai.OpenAiModelClient;
 import dev.tandem.models.replay.ReplayModelClient;
@@ -25,8 +29,18 @@ public final class ModelRegistry implements AutoCloseable {
 
     private final Map<String, ModelSpec> models;
     private final Map<String, ModelClient> clients = new ConcurrentHashMap<>();
+    private final BatchCoordinator batches;
 
     public ModelRegistry(Collection<ModelSpec> specs) {
+        this(specs, null);
+    }
+
+    /**
+     * A registry whose OpenAI and Anthropic models with a batch path ({@link ModelSpec#batch()}) send deferred calls
+     * (BATCH-class steps) through their provider's batch API, grouped by {@code batches}; null for none.
+     */
+    public ModelRegistry(Collection<ModelSpec> specs, BatchCoordinator batches) {
+        this.batches = batches;
         var byId = new LinkedHashMap<String, ModelSpec>();
         for (var spec : specs) {
             if (byId.putIfAbsent(spec.id(), spec) != null) {
@@ -56,7 +70,24 @@ public final class ModelRegistry implements AutoCloseable {
 
     /** The chat client of a non-embedded model, created on first use. */
     public ModelClient client(ModelSpec spec) {
-        return clients.computeIfAbsent(spec.id(), id -> create(spec));
+        return clients.computeIfAbsent(spec.id(), id -> batches == null || !spec.batch() ? create(spec)
+                : switch (spec.provider()) {
+                    case OPENAI -> {
+                        var client = new OpenAiModelClient(spec);
+                        yield new BatchingModelClient(client, new OpenAiBatchApi(client), batches);
+                    }
+                    case ANTHROPIC -> {
+                        var client = new AnthropicModelClient(spec);
+                        yield new BatchingModelClient(client, new AnthropicBatchApi(client), batches);
+                    }
+                    default -> create(spec);
+                });
+    }
+
+    /** Whether a deferred call to the model goes through its provider's batch API (else it runs at once). */
+    public boolean batchesThroughProvider(ModelSpec spec) {
+        return batches != null && spec.batch()
+                && (spec.provider() == Provider.OPENAI || spec.provider() == Provider.ANTHROPIC);
     }
 
     /** Creates the chat client for a model; one per model is enough (see {@link #client}). */
@@ -74,5 +105,8 @@ public final class ModelRegistry implements AutoCloseable {
     public void close() {
         clients.values().forEach(ModelClient::close);
         clients.clear();
+        if (batches != null) {
+            batches.close();
+        }
     }
 }

@@ -41,6 +41,18 @@ public interface OracleConfig {
 
     Limits limits();
 
+    Batch batch();
+
+    /** BATCH-class tasks (SubmitTask with latency_class BATCH). */
+    interface Batch {
+        /**
+         * The longest batch deadline a task may ask for, and the deadline of one that asks for none: the providers'
+         * batch window (OpenAI and Anthropic complete or expire a batch within 24 hours).
+         */
+        @WithDefault("24h")
+        Duration maxDeadline();
+    }
+
     /** How clients of the public API authenticate, and who may read every tenant's tasks. */
     interface Access {
         /** {@code none}: the request's tenant is trusted (local use); {@code api-key}: a key decides the tenant. */

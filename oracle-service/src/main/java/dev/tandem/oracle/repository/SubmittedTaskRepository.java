@@ -64,7 +64,7 @@ public class SubmittedTaskRepository {
 
     /** A task this replica claimed to run: the request, the plan and the steps an earlier run left. */
     public record ClaimedTask(String taskId, ExecuteRequest request, Optional<Plan> plan, double planningUsd,
-                              List<StoredStep> completedSteps, long lastSequence, int attempts) {
+                              List<StoredStep> completedSteps, long lastSequence, int attempts, Instant submittedAt) {
     }
 
     /** A completed step as stored. */
@@ -199,13 +199,14 @@ public class SubmittedTaskRepository {
             Optional<Plan> plan;
             double planningUsd;
             int attempts;
+            Instant submittedAt;
             try (var ps = c.prepareStatement("WITH next AS (SELECT task_id FROM oracle.tasks "
                     + "WHERE state = 'QUEUED' OR (state = 'RUNNING' AND lease_until < now()) "
                     + "ORDER BY queue_seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
                     + "UPDATE oracle.tasks t SET state = 'RUNNING', lease_owner = ?, "
                     + "lease_until = now() + make_interval(secs => ?), attempts = t.attempts + 1, "
                     + "started_at = coalesce(t.started_at, now()) FROM next WHERE t.task_id = next.task_id "
-                    + "RETURNING t.task_id, t.request, t.plan, t.planning_usd, t.attempts")) {
+                    + "RETURNING t.task_id, t.request, t.plan, t.planning_usd, t.attempts, t.submitted_at")) {
                 ps.setString(1, owner);
                 ps.setDouble(2, lease.toMillis() / 1000.0);
                 try (var rs = ps.executeQuery()) {
@@ -218,10 +219,11 @@ public class SubmittedTaskRepository {
                     plan = planBytes == null ? Optional.empty() : Optional.of(parse(Plan.parser(), planBytes));
                     planningUsd = rs.getDouble(4);
                     attempts = rs.getInt(5);
+                    submittedAt = rs.getTimestamp(6).toInstant();
                 }
             }
             return Optional.of(new ClaimedTask(taskId, request, plan, planningUsd, steps(c, taskId),
-                    lastSequence(c, taskId), attempts));
+                    lastSequence(c, taskId), attempts, submittedAt));
         });
     }
 

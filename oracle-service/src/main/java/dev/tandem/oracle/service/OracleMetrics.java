@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * [tandem_oracle_escalations_total], reviews [tandem_oracle_reviews_total], cost in USD
  * [tandem_oracle_cost_actual_total, tandem_oracle_cost_all_oracle_total] and tasks in flight
  * [tandem_oracle_tasks_in_flight]; submitted tasks by state, all replicas together as the store counts them
- * [tandem_oracle_submitted_tasks{state}]. Tags are low-cardinality: never a task id.
+ * [tandem_oracle_submitted_tasks{state}]; tasks ended by latency class and outcome
+ * [tandem_oracle_tasks_by_class_total{latency_class,outcome}] and what batching saved in USD
+ * [tandem_oracle_batch_saved_usd_total]. Tags are low-cardinality: never a task id.
  */
 @ApplicationScoped
 public class OracleMetrics {
@@ -38,6 +40,7 @@ public class OracleMetrics {
     @PostConstruct
     void gauges() {
         registry.gauge("tandem.oracle.tasks.in_flight", inFlight);
+        batchSaved(); // at 0 from the start, so the dashboard's panel has a series before the first batch task
     }
 
     /** The store's count of submitted tasks by state. */
@@ -79,6 +82,25 @@ public class OracleMetrics {
         Counter.builder("tandem.oracle.audit.redecided")
                 .description("Local audit decisions the audit service re-decided under a newer policy")
                 .tag("worker_type", workerType).register(registry).increment();
+    }
+
+    /** A task ended: counted by its latency class and outcome (ok, failed, cancelled, ...). */
+    public void taskByClass(String latencyClass, String outcome) {
+        Counter.builder("tandem.oracle.tasks_by_class").description("Tasks ended, by latency class and outcome")
+                .tag("latency_class", latencyClass).tag("outcome", outcome).register(registry).increment();
+    }
+
+    /** What batching saved on a task, in USD: its batch calls at interactive prices minus what they cost. */
+    public void batchSaved(double usd) {
+        if (usd > 0) {
+            batchSaved().increment(usd);
+        }
+    }
+
+    private Counter batchSaved() {
+        return Counter.builder("tandem.oracle.batch_saved_usd")
+                .description("What batch-class tasks saved through the providers' batch prices, in USD")
+                .register(registry);
     }
 
     public void cost(String pipeline, double actualUsd, double allOracleUsd) {

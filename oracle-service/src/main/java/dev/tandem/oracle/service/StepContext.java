@@ -1,6 +1,11 @@
 package dev.tandem.oracle.service;
 
+import com.google.protobuf.Timestamp;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import io.grpc.Deadline;
+
+import java.time.Instant;
+import java.util.Optional;
 
 import java.util.Map;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -9,26 +14,44 @@ import java.util.concurrent.atomic.DoubleAdder;
  * What every step of one task shares: ids, the request's inputs, the accepted outputs so far (written by a step
  * when it completes, read by its dependents after), the client's deadline, the budget and the event stream.
  *
- * @param maxErrorRate outgoing error rate the task's steps may have after auditing, 0 for the configured targets
- * @param deferred where steps put the decisions they took locally, to be recorded in one batch before the answer;
- *        null: every decision is taken by the audit service as the step runs (a journaled task, whose completed
- *        steps must not depend on decisions a restart would lose)
+ * @param maxErrorRate  outgoing error rate the task's steps may have after auditing, 0 for the configured targets
+ * @param deferred      where steps put the decisions they took locally, to be recorded in one batch before the answer;
+ *                      null: every decision is taken by the audit service as the step runs (a journaled task, whose
+ *                      completed steps must not depend on decisions a restart would lose)
+ * @param latencyClass  the task's latency class, passed to every dispatch and review
+ * @param batchDeadline for a BATCH-class task, when its batch window ends; null otherwise
  */
 public record StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                           Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd,
-                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate, DeferredAudits deferred) {
+                          DoubleAdder spentUsd, TaskEvents events, double maxErrorRate, DeferredAudits deferred,
+                          LatencyClass latencyClass, Instant batchDeadline) {
+
+    public StepContext {
+        latencyClass = latencyClass == null ? LatencyClass.LATENCY_CLASS_UNSPECIFIED : latencyClass;
+    }
 
     public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                        Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
                        TaskEvents events, double maxErrorRate) {
         this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, maxErrorRate,
-                null);
+                null, null, null);
     }
 
     public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                        Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
                        TaskEvents events) {
         this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, 0);
+    }
+
+    /** Whether the task is BATCH-class. */
+    public boolean batch() {
+        return latencyClass == LatencyClass.LATENCY_CLASS_BATCH;
+    }
+
+    /** The batch deadline as sent to the router; empty for a task that is not BATCH-class. */
+    public Optional<Timestamp> batchDeadlineTimestamp() {
+        return Optional.ofNullable(batchDeadline).map(d -> Timestamp.newBuilder().setSeconds(d.getEpochSecond())
+                .setNanos(d.getNano()).build());
     }
 
     /** Budget left for the next step; 0 when the task has no budget. */

@@ -98,9 +98,11 @@ public class StepRunner {
             if (workerType != null) {
                 requirements.addAllCapabilities(workerType.getRequiredCapabilitiesList());
             }
-            var request = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+            var dispatch = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                     .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setInstructions(step.getInstructions())
-                    .setRequirements(requirements).setTenant(ctx.tenant()).build();
+                    .setRequirements(requirements).setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass());
+            ctx.batchDeadlineTimestamp().ifPresent(dispatch::setBatchDeadline);
+            var request = dispatch.build();
 
             double cost = 0;
             boolean escalated = false;
@@ -123,6 +125,7 @@ public class StepRunner {
             }
             ctx.spentUsd().add(dispatched.getCostUsd());
             cost += dispatched.getCostUsd();
+            double batchDiscount = dispatched.getBatchDiscountUsd();
             double workerMs = dispatched.getResult().getLatencyMs();
             failedAttempts.addAll(failed(dispatched.getAttemptsList()));
             var result = dispatched.getResult();
@@ -154,7 +157,8 @@ public class StepRunner {
                         .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                         .setAudit(auditOutcome).setEscalated(escalated).setOutput(result.getOutput())
                         .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
-                        .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                        .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs)
+                        .setBatchDiscountUsd(batchDiscount).build(),
                         dispatched.getOracleBaselineUsd(), 0);
             }
             // the inputs and output go with the decision: a shadow review (done by the audit service from its
@@ -166,8 +170,8 @@ public class StepRunner {
                     .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                     .setValidationPassed(result.getValidation().getPassed()).putAllInputs(inputs)
                     .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build();
-            var held = new Held(step, ctx, request, inputs, result, dispatched, confidence, cost, workerMs,
-                    failedAttempts, escalated, executedBy, started, decisionId);
+            var held = new Held(step, ctx, request, inputs, result, dispatched, confidence, cost, batchDiscount,
+                    workerMs, failedAttempts, escalated, executedBy, started, decisionId);
             var local = ctx.deferred() == null ? Optional.<AuditPolicyCache.Local>empty() : policies.decide(decide);
             if (local.isPresent() && !heldForReview(local.get().decision())
                     && (!consumed || local.get().settledPolicy())) {
@@ -253,8 +257,8 @@ public class StepRunner {
 
     /** What a step has done when its audit decision is known (or taken locally and waiting to be stored). */
     record Held(PlanStep step, StepContext ctx, DispatchRequest request, Map<String, String> inputs,
-                ExecuteStepResponse result, DispatchResponse dispatched, double confidence, double cost, double workerMs,
-                List<String> failedAttempts, boolean escalated, String executedBy, long started, String decisionId) {
+                ExecuteStepResponse result, DispatchResponse dispatched, double confidence, double cost,
+                double batchDiscount, double workerMs, List<String> failedAttempts, boolean escalated, String executedBy, long started, String decisionId) {
     }
 
     private static boolean heldForReview(LocalDecision d) {
@@ -279,6 +283,7 @@ public class StepRunner {
         var dispatched = h.dispatched();
         var decisionId = h.decisionId();
         double cost = h.cost();
+        double batchDiscount = h.batchDiscount();
         double workerMs = h.workerMs();
         var failedAttempts = new ArrayList<>(h.failedAttempts());
         boolean escalated = h.escalated();
@@ -301,13 +306,15 @@ public class StepRunner {
                 metrics.review(step.getWorkerType(), "shadow", "queued");
             } else {
                 outcome.setMode("blocking");
-                var reviewRequest = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                var asked = ReviewRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                         .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setCandidateOutput(accepted)
                         .setCandidateModelId(result.getModelId()).setInstructions(step.getInstructions())
                         // the reviewer must meet the step's hard requirements too (a generative type needs a
                         // generative reviewer); the budget does not apply: a selected review is never skipped
                         .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
-                        .setTenant(ctx.tenant()).build();
+                        .setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass());
+                ctx.batchDeadlineTimestamp().ifPresent(asked::setBatchDeadline);
+                var reviewRequest = asked.build();
                 ReviewResponse review;
                 try {
                     review = router.review(reviewRequest, ctx.deadline());
@@ -317,6 +324,7 @@ public class StepRunner {
                 }
                 ctx.spentUsd().add(review.getCostUsd());
                 cost += review.getCostUsd();
+                batchDiscount += review.getBatchDiscountUsd();
                 workerMs += review.getReview().getLatencyMs();
                 var verdict = review.getReview();
                 boolean rejected = verdict.getVerdict() == ReviewVerdict.REVIEW_VERDICT_REJECTED;
@@ -338,6 +346,7 @@ public class StepRunner {
                                 "rejected by review");
                         ctx.spentUsd().add(redo.getCostUsd());
                         cost += redo.getCostUsd();
+                        batchDiscount += redo.getBatchDiscountUsd();
                         workerMs += redo.getResult().getLatencyMs();
                         failedAttempts.addAll(failed(redo.getAttemptsList()));
                         accepted = redo.getResult().getOutput();
@@ -364,7 +373,8 @@ public class StepRunner {
                 .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                 .setAudit(auditOutcome).setEscalated(escalated).setOutput(accepted)
                 .setRouting(dispatched.getDecision().getExplanation()).addAllFailedAttempts(failedAttempts)
-                .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs).build(),
+                .setCostUsd(cost).setDurationMs(durationMs).setWorkerMs(workerMs)
+                .setBatchDiscountUsd(batchDiscount).build(),
                 dispatched.getOracleBaselineUsd(), dispatched.getDecision().getEarningTrust()
                         ? Math.max(0, cost - dispatched.getOracleBaselineUsd()) : 0);
     }

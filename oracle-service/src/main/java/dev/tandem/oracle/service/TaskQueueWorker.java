@@ -6,7 +6,9 @@ import dev.tandem.oracle.repository.SubmittedTaskRepository.ClaimedTask;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.StoredStep;
 import dev.tandem.oracle.repository.TaskStoreUnavailableException;
 import dev.tandem.proto.oracle.v1.Plan;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.runtime.ShutdownEvent;
@@ -17,6 +19,7 @@ import org.jboss.logging.Logger;
 
 import java.net.InetAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +58,7 @@ public class TaskQueueWorker {
     private final TaskSignals signals;
     private final OracleMetrics metrics;
     private final OracleConfig.Submitted config;
+    private final TaskRequestBounds bounds;
     private final String replicaId;
     private final Semaphore slots;
     private final Map<String, Context.CancellableContext> running = new ConcurrentHashMap<>();
@@ -62,8 +66,9 @@ public class TaskQueueWorker {
     private Thread loop;
 
     public TaskQueueWorker(SubmittedTaskRepository store, TaskRunner runner, TaskSignals signals,
-            OracleMetrics metrics, OracleConfig config) {
+            OracleMetrics metrics, OracleConfig config, TaskRequestBounds bounds) {
         this.store = store;
+        this.bounds = bounds;
         this.runner = runner;
         this.signals = signals;
         this.metrics = metrics;
@@ -206,7 +211,7 @@ public class TaskQueueWorker {
             signals.taskChanged(id);
         }, task.lastSequence());
         try {
-            var response = runner.run(id, task.request(), null, events, new StoredJournal(task));
+            var response = runner.run(id, task.request(), deadline(task), events, new StoredJournal(task));
             if (!store.succeed(id, replicaId, response)) {
                 LOG.infof("task %s finished, but it was cancelled or resumed elsewhere meanwhile", id);
             }
@@ -230,6 +235,19 @@ public class TaskQueueWorker {
     }
 
     /** The journal of a claimed task: its stored plan and steps, and the store for what it does next. */
+    /**
+     * A BATCH-class task's deadline: its batch window from when it was submitted (a resumed task keeps it, so a
+     * restart does not extend it); none for the other classes, which run at once.
+     */
+    private Deadline deadline(ClaimedTask task) {
+        if (task.request().getLatencyClass() != LatencyClass.LATENCY_CLASS_BATCH) {
+            return null;
+        }
+        var end = task.submittedAt().plus(bounds.batchWindow(task.request()));
+        long left = Math.max(0, Duration.between(Instant.now(), end).toNanos());
+        return Deadline.after(left, TimeUnit.NANOSECONDS);
+    }
+
     private final class StoredJournal implements TaskJournal {
 
         private final ClaimedTask task;

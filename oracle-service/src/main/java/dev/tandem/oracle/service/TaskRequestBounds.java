@@ -5,7 +5,11 @@ import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.proto.worker.v1.LatencyClass;
+
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -22,9 +26,30 @@ public class TaskRequestBounds {
     static final Pattern TENANT = Pattern.compile("[A-Za-z0-9._-]{0,128}");
 
     private final OracleConfig.Limits limits;
+    private final Duration maxBatchDeadline;
 
     public TaskRequestBounds(OracleConfig config) {
         this.limits = config.limits();
+        this.maxBatchDeadline = config.batch().maxDeadline();
+    }
+
+    /**
+     * A request a client waits on (Execute, ExecuteStream): not BATCH-class, which may take hours.
+     *
+     * @throws InvalidTaskException at {@code latency_class}
+     */
+    public void checkSynchronous(ExecuteRequest request) {
+        if (request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH) {
+            var violation = new FieldViolation("latency_class", "BATCH-class tasks go through the providers' batch "
+                    + "APIs and may take hours: submit them with SubmitTask and follow them with WatchTask or "
+                    + "GetTask; Execute runs INTERACTIVE tasks");
+            throw new InvalidTaskException(violation.description(), List.of(violation));
+        }
+    }
+
+    /** How long a BATCH-class task may take from its submission: its batch deadline, else the configured maximum. */
+    public Duration batchWindow(ExecuteRequest request) {
+        return request.hasBatchDeadline() ? requested(request) : maxBatchDeadline;
     }
 
     public void check(ExecuteRequest request) {
@@ -66,6 +91,20 @@ public class TaskRequestBounds {
         if (!TENANT.matcher(request.getTenant()).matches()) {
             violations.add(new FieldViolation("tenant", "a tenant is at most 128 letters, digits, '.', '-' or '_'"));
         }
+        if (request.getLatencyClass() == LatencyClass.UNRECOGNIZED) {
+            violations.add(new FieldViolation("latency_class", "unknown latency class: INTERACTIVE, STANDARD or BATCH"));
+        }
+        if (request.hasBatchDeadline()) {
+            var window = requested(request);
+            if (request.getLatencyClass() != LatencyClass.LATENCY_CLASS_BATCH) {
+                violations.add(new FieldViolation("batch_deadline", "a batch deadline is for BATCH-class tasks only "
+                        + "(set latency_class to BATCH, or leave the deadline out)"));
+            } else if (window.isNegative() || window.isZero() || window.compareTo(maxBatchDeadline) > 0) {
+                violations.add(new FieldViolation("batch_deadline", String.format(Locale.ROOT,
+                        "the batch deadline must be more than 0 and at most %d h (the providers' batch window, "
+                                + "tandem.oracle.batch.max-deadline), not %s", maxBatchDeadline.toHours(), window)));
+            }
+        }
         if (!(request.getBudgetUsd() >= 0) || Double.isInfinite(request.getBudgetUsd())) {
             violations.add(new FieldViolation("budget_usd", "the budget must be a finite amount >= 0 (0 for none)"));
         }
@@ -73,5 +112,9 @@ public class TaskRequestBounds {
             throw new InvalidTaskException(violations.size() == 1 ? violations.getFirst().description()
                     : violations.size() + " problems with the request", violations);
         }
+    }
+
+    private static Duration requested(ExecuteRequest request) {
+        return Duration.ofSeconds(request.getBatchDeadline().getSeconds(), request.getBatchDeadline().getNanos());
     }
 }

@@ -10,6 +10,7 @@ import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.PlanStep;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -20,6 +21,7 @@ import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -36,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Consumer;
@@ -92,6 +95,7 @@ public class TaskRunner {
      * @param listener receives the task's events in order
      */
     public ExecuteResponse run(ExecuteRequest request, Deadline deadline, Consumer<TaskEvent> listener) {
+        bounds.checkSynchronous(request);
         var taskId = UUID.randomUUID().toString();
         return run(taskId, request, deadline, new TaskEvents(taskId, listener), TaskJournal.NONE);
     }
@@ -100,7 +104,8 @@ public class TaskRunner {
      * Runs a task that may have run before: the journal's plan and completed steps are taken as they are (a
      * completed step is not dispatched again), and the plan and every step completed now are recorded in it.
      *
-     * @param events the task's event stream, continuing from the last event of an earlier run
+     * @param events   the task's event stream, continuing from the last event of an earlier run
+     * @param deadline the task's deadline (for a BATCH-class task: the end of its batch window), null for none
      */
     public ExecuteResponse run(String taskId, ExecuteRequest request, Deadline deadline, TaskEvents events,
             TaskJournal journal) {
@@ -139,7 +144,8 @@ public class TaskRunner {
             // a journaled task's completed steps are durable, so their decisions must be too: decided remotely
             var ctx = new StepContext(taskId, request.getTenant(), request.getInputsMap(),
                     new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events,
-                    request.getMaxErrorRate(), journal == TaskJournal.NONE ? new DeferredAudits() : null);
+                    request.getMaxErrorRate(), journal == TaskJournal.NONE ? new DeferredAudits() : null,
+                    request.getLatencyClass(), batchDeadline(request, deadline));
             var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph(), journal);
             stopIfCancelled();
 
@@ -147,10 +153,12 @@ public class TaskRunner {
             double actual = 0;
             double allOracle = 0;
             double exploration = 0;
+            double batchDiscount = 0;
             for (var step : plan.getStepsList()) {
                 var o = outcomes.get(step.getId());
                 results.add(o.result());
                 actual += o.result().getCostUsd();
+                batchDiscount += o.result().getBatchDiscountUsd();
                 allOracle += o.oracleBaselineUsd();
                 exploration += o.explorationUsd();
             }
@@ -161,10 +169,11 @@ public class TaskRunner {
             allOracle += planningCost + synthesisCost;
             var cost = Cost.newBuilder().setActualUsd(actual).setAllOracleUsd(allOracle)
                     .setSavingsFraction(allOracle > 0 ? 1 - actual / allOracle : 0).setExplorationUsd(exploration)
-                    .build();
+                    .setBatchDiscountUsd(batchDiscount).build();
             var response = ExecuteResponse.newBuilder().setTaskId(taskId).setOutput(synthesis.output())
                     .addAllSteps(results).setCost(cost).setPlan(plan).build();
             metrics.cost(pipeline, actual, allOracle);
+            metrics.batchSaved(batchDiscount);
             tasks.update(taskId, r -> r.succeeded(response));
             LOG.infof("task done: %d steps, %d reviewed, %d escalated; cost %.6f USD vs %.6f all-oracle",
                     results.size(), results.stream().filter(r -> r.getAudit().getDecision().equals("review")).count(),
@@ -189,8 +198,26 @@ public class TaskRunner {
                     .asRuntimeException();
         } finally {
             metrics.taskEnded(outcome, pipeline, Duration.ofNanos(System.nanoTime() - started));
+            metrics.taskByClass(latencyClassLabel(request.getLatencyClass()), outcome);
             MDC.remove("taskId");
         }
+    }
+
+    /** The class as a metric label: interactive, standard or batch (unset counts as interactive). */
+    static String latencyClassLabel(LatencyClass latencyClass) {
+        return switch (latencyClass) {
+            case LATENCY_CLASS_STANDARD -> "standard";
+            case LATENCY_CLASS_BATCH -> "batch";
+            default -> "interactive";
+        };
+    }
+
+    /** When a BATCH-class task's batch window ends: its deadline (the queue sets it from the submission time). */
+    private static Instant batchDeadline(ExecuteRequest request, Deadline deadline) {
+        if (request.getLatencyClass() != LatencyClass.LATENCY_CLASS_BATCH || deadline == null) {
+            return null;
+        }
+        return Instant.now().plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS));
     }
 
     /**

@@ -115,11 +115,13 @@ public final class Catalog {
                 return;
             }
             double input = m.inputUsdPerMtok() == null ? 0 : m.inputUsdPerMtok();
-            models.add(new ModelProfile(id, m.tier(), input, m.outputUsdPerMtok() == null ? 0 : m.outputUsdPerMtok(),
+            var profile = new ModelProfile(id, m.tier(), input, m.outputUsdPerMtok() == null ? 0 : m.outputUsdPerMtok(),
                     m.cachedInputUsdPerMtok() == null ? input : m.cachedInputUsdPerMtok(),
                     new HashSet<>(orEmpty(m.capabilities())), m.contextTokens() == null ? 8192 : m.contextTokens(),
                     new HashSet<>(orEmpty(m.residencyTags())), new HashSet<>(orEmpty(m.workerTypes())),
-                    m.priorQuality() == null ? 0.80 : m.priorQuality()));
+                    m.priorQuality() == null ? 0.80 : m.priorQuality());
+            models.add(m.batchInputUsdPerMtok() != null && m.batchOutputUsdPerMtok() != null
+                    ? profile.withBatchPrices(m.batchInputUsdPerMtok(), m.batchOutputUsdPerMtok()) : profile);
             for (String pool : m.poolsOrEmpty()) {
                 if (!definition.pools().containsKey(pool)) {
                     problems.add("models." + id + ".pools names pool '" + pool + "' which is not in the catalog "

@@ -351,8 +351,11 @@ public class WorkerPools {
                 return s.channel;
             }
             ManagedChannel old = s.channel;
+            // batch-class steps hold a call open for hours: HTTP/2 pings keep an idle proxy from dropping it (every
+            // 5 min, the shortest interval a gRPC server permits by default)
             ManagedChannelBuilder<?> builder = ManagedChannelBuilder.forTarget(pool.endpoint())
-                    .defaultLoadBalancingPolicy("round_robin");
+                    .defaultLoadBalancingPolicy("round_robin").keepAliveTime(5, TimeUnit.MINUTES)
+                    .keepAliveTimeout(20, TimeUnit.SECONDS);
             if (traceContext != null) { // null only where the class is used outside CDI (benchmarks)
                 builder.intercept(traceContext);
             }

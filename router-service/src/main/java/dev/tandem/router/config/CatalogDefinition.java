@@ -39,7 +39,16 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
             @JsonProperty("residency-tags") List<String> residencyTags,
             @JsonProperty("worker-types") List<String> workerTypes,
             @JsonProperty("prior-quality") Double priorQuality,
-            List<String> pools) {
+            List<String> pools,
+            @JsonProperty("batch-input-usd-per-mtok") Double batchInputUsdPerMtok,
+            @JsonProperty("batch-output-usd-per-mtok") Double batchOutputUsdPerMtok) {
+
+        public Model(ModelTier tier, Double inputUsdPerMtok, Double outputUsdPerMtok, Double cachedInputUsdPerMtok,
+                     List<String> capabilities, Integer contextTokens, List<String> residencyTags,
+                     List<String> workerTypes, Double priorQuality, List<String> pools) {
+            this(tier, inputUsdPerMtok, outputUsdPerMtok, cachedInputUsdPerMtok, capabilities, contextTokens,
+                    residencyTags, workerTypes, priorQuality, pools, null, null);
+        }
 
         /** A model without pool memberships of its own (a pool lists it). */
         public Model(ModelTier tier, Double inputUsdPerMtok, Double outputUsdPerMtok, Double cachedInputUsdPerMtok,
@@ -68,7 +77,8 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
             }
             return Optional.of(new Model(tier, entry.inputUsdPerMtok(), entry.outputUsdPerMtok(),
                     entry.cachedInputUsdPerMtok(), entry.capabilities(), entry.contextTokens(), entry.residencyTags(),
-                    entry.workerTypes(), entry.priorQuality(), entry.pools()));
+                    entry.workerTypes(), entry.priorQuality(), entry.pools(), entry.batchInputUsdPerMtok(),
+                    entry.batchOutputUsdPerMtok()));
         }
 
         /** The model with the property defaults filled in, so that two forms of one model compare equal. */
@@ -77,7 +87,8 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
                     outputUsdPerMtok == null ? 0 : outputUsdPerMtok, cachedInputUsdPerMtok,
                     capabilities == null ? List.of() : capabilities, contextTokens == null ? 8192 : contextTokens,
                     residencyTags == null ? List.of() : residencyTags, workerTypes == null ? List.of() : workerTypes,
-                    priorQuality == null ? 0.80 : priorQuality, pools == null ? List.of() : pools);
+                    priorQuality == null ? 0.80 : priorQuality, pools == null ? List.of() : pools,
+                    batchInputUsdPerMtok, batchOutputUsdPerMtok);
         }
 
         /** The pools this model says serve it; empty when it names none. */
@@ -94,6 +105,12 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
             nonNegative(out, field + ".input-usd-per-mtok", inputUsdPerMtok);
             nonNegative(out, field + ".output-usd-per-mtok", outputUsdPerMtok);
             nonNegative(out, field + ".cached-input-usd-per-mtok", cachedInputUsdPerMtok);
+            nonNegative(out, field + ".batch-input-usd-per-mtok", batchInputUsdPerMtok);
+            nonNegative(out, field + ".batch-output-usd-per-mtok", batchOutputUsdPerMtok);
+            if ((batchInputUsdPerMtok == null) != (batchOutputUsdPerMtok == null)) {
+                out.add(field + ".batch-input-usd-per-mtok and batch-output-usd-per-mtok go together: set both to "
+                        + "offer the model's batch path, neither to offer none");
+            }
             if (contextTokens != null && contextTokens <= 0) {
                 out.add(field + ".context-tokens must be positive");
             }
@@ -179,7 +196,7 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
         Model b = current.withDefaults();
         return new Model(a.tier(), a.inputUsdPerMtok(), a.outputUsdPerMtok(), a.cachedInputUsdPerMtok(),
                 a.capabilities(), a.contextTokens(), a.residencyTags(), a.workerTypes(), a.priorQuality(),
-                b.pools()).equals(b);
+                b.pools(), b.batchInputUsdPerMtok(), b.batchOutputUsdPerMtok()).equals(b);
     }
 
     private static void nonNegative(List<String> out, String field, Double value) {

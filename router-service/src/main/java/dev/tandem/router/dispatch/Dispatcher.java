@@ -37,6 +37,7 @@ import dev.tandem.router.learning.BackendProfiles;
 import dev.tandem.router.selection.CandidateEvaluation;
 import dev.tandem.router.selection.Selection;
 import io.grpc.Context;
+import com.google.protobuf.Timestamp;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -71,9 +72,14 @@ public class Dispatcher {
         T call(WorkerServiceBlockingStub stub, Backend backend, int attempt);
     }
 
-    /** What is called and how its response is read. */
+    /**
+     * What is called and how its response is read.
+     *
+     * @param batch a BATCH-class call, which waits for the provider's batch: one attempt may take until the
+     *              dispatch's deadline (the task's batch deadline), not just {@code dispatch.attempt-timeout}
+     */
     public record Spec<T>(String what, Class<T> type, BackendCall<T> call, Function<T, TokenUsage> usage,
-                          ToDoubleFunction<T> modelSeconds, String workerType, double latencyTargetMs) {
+                          ToDoubleFunction<T> modelSeconds, String workerType, double latencyTargetMs, boolean batch) {
     }
 
     /** The successful call of a decision and every attempt made for it. */
@@ -158,6 +164,20 @@ public class Dispatcher {
         throw exhausted(spec, attempts);
     }
 
+    /**
+     * A BATCH-class call's deadline: the task's batch deadline (a timestamp, as the oracle sent it), or the caller's
+     * gRPC deadline when that is sooner; the default one ({@link #deadlineOrDefault}) when no batch deadline is set.
+     */
+    Deadline deadlineFor(Deadline callerDeadline, boolean batch, Timestamp batchDeadline) {
+        if (!batch || batchDeadline.getSeconds() == 0) {
+            return deadlineOrDefault(callerDeadline);
+        }
+        long endMillis = batchDeadline.getSeconds() * 1000 + batchDeadline.getNanos() / 1_000_000;
+        long left = Math.max(0, endMillis - System.currentTimeMillis()) * 1_000_000;
+        Deadline batchEnd = Deadline.after(left, TimeUnit.NANOSECONDS);
+        return callerDeadline == null ? batchEnd : batchEnd.minimum(callerDeadline);
+    }
+
     /** The caller's deadline, or the configured default ({@code dispatch.default-deadline}) when it set none. */
     Deadline deadlineOrDefault(Deadline callerDeadline) {
         return callerDeadline != null ? callerDeadline
@@ -191,7 +211,8 @@ public class Dispatcher {
                                   DispatchTrace trace) {
         int[] tries = {0};
         int[] succeededAt = {-1};
-        long attemptTimeout = config.dispatch().attemptTimeout().toNanos();
+        // a batch-class call waits for the provider's batch: the dispatch's (batch) deadline bounds it
+        long attemptTimeout = spec.batch() ? Long.MAX_VALUE / 4 : config.dispatch().attemptTimeout().toNanos();
         Callable<T> once = () -> {
             boolean retry = tries[0]++ > 0;
             if (retry) {

@@ -21,12 +21,45 @@ public final class Pricing {
     private Pricing() {
     }
 
-    /** What a call on this model cost: the reported cost when there is one, else the tokens at catalog prices. */
+    /**
+     * What a call on this model cost: the reported cost when there is one, else the tokens at catalog prices (batch
+     * prices when the worker sent the call through the model's batch path). A reported cost of a batch-path call (a
+     * replayed recording's interactive cost) is scaled by the model's batch discount for those tokens.
+     */
     public static double tokenCostUsd(ModelProfile model, TokenUsage usage) {
-        return usage.hasReportedCostUsd() ? usage.getReportedCostUsd() : catalogCostUsd(model, usage);
+        if (usage.hasReportedCostUsd()) {
+            return usage.getReportedCostUsd() * batchScale(model, usage);
+        }
+        return model.costUsd(usage.getInputTokens(), usage.getOutputTokens(), usage.getCachedInputTokens(),
+                usage.getBatch());
     }
 
-    /** The tokens at the model's catalog prices, whatever the worker reports (what another model would charge). */
+    /**
+     * What batching saved on a call: what it would have cost interactively (the tokens at the model's interactive
+     * prices, or the reported cost) minus what it cost; 0 when it did not go through a batch path.
+     */
+    public static double batchDiscountUsd(ModelProfile model, TokenUsage usage) {
+        if (!usage.getBatch() || !model.offersBatch()) {
+            return 0;
+        }
+        double interactive = usage.hasReportedCostUsd() ? usage.getReportedCostUsd() : catalogCostUsd(model, usage);
+        return Math.max(0, interactive - tokenCostUsd(model, usage));
+    }
+
+    /** The batch price of the call's tokens over their interactive price: 1 unless it took a batch path. */
+    private static double batchScale(ModelProfile model, TokenUsage usage) {
+        if (!usage.getBatch() || !model.offersBatch()) {
+            return 1;
+        }
+        double interactive = catalogCostUsd(model, usage);
+        return interactive > 0 ? model.costUsd(usage.getInputTokens(), usage.getOutputTokens(),
+                usage.getCachedInputTokens(), true) / interactive : 1;
+    }
+
+    /**
+     * The tokens at the model's interactive catalog prices, whatever the worker reports (what another model would
+     * charge).
+     */
     public static double catalogCostUsd(ModelProfile model, TokenUsage usage) {
         return model.costUsd(usage.getInputTokens(), usage.getOutputTokens(), usage.getCachedInputTokens());
     }
@@ -37,7 +70,12 @@ public final class Pricing {
      * run costs exactly its baseline, reported costs included).
      */
     public static double oracleBaselineUsd(ModelProfile oracle, String producedBy, TokenUsage usage) {
-        return oracle.id().equals(producedBy) ? tokenCostUsd(oracle, usage) : catalogCostUsd(oracle, usage);
+        // a batch call's baseline is the oracle's interactive price: the all-oracle run the batch discount is against
+        if (!oracle.id().equals(producedBy)) {
+            return catalogCostUsd(oracle, usage);
+        }
+        return !usage.getBatch() ? tokenCostUsd(oracle, usage)
+                : usage.hasReportedCostUsd() ? usage.getReportedCostUsd() : catalogCostUsd(oracle, usage);
     }
 
     public static double gpuCostUsd(WorkerPool pool, double modelSeconds) {

@@ -9,6 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import dev.tandem.proto.worker.v1.ReviewStepRequest;
 import dev.tandem.proto.worker.v1.ReviewStepResponse;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
@@ -39,7 +40,7 @@ public class ReviewRouting {
 
     /** A successful review with its routing and cost. */
     public record ReviewResult(ReviewStepResponse review, Selection selection, List<Attempt> attempts,
-                               double costUsd) {
+                               double costUsd, double batchDiscountUsd) {
     }
 
     private final CatalogHolder catalogs;
@@ -71,13 +72,14 @@ public class ReviewRouting {
     public ReviewResult review(ReviewRequest request, Deadline callerDeadline) {
         Catalog catalog = catalogs.current();
         DispatchTrace trace = new DispatchTrace();
-        Deadline deadline = dispatcher.deadlineOrDefault(callerDeadline);
+        boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
+        Deadline deadline = dispatcher.deadlineFor(callerDeadline, batch, request.getBatchDeadline());
         long inputTokens = catalog.estimateTokens(chars(request.getInputsMap())
                 + request.getCandidateOutput().length() + request.getInstructions().length());
         // the step's hard requirements hold for its reviewer too; its budget does not (a selected review runs)
         SelectionRequest selectionRequest = RoutingService.toSelectionRequest(request.getWorkerType(),
                 request.getRequirements().toBuilder().clearBudgetUsd().build(), Set.of(), inputTokens)
-                .withMinTier(ModelTier.ORACLE)
+                .withMinTier(ModelTier.ORACLE).withBatch(batch)
                 .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline));
         // a model reviewing its own output learns nothing: another oracle-tier model reviews when there is one
         if (!request.getCandidateModelId().isEmpty()) {
@@ -104,7 +106,7 @@ public class ReviewRouting {
                     .setModelId(request.getCandidateModelId())
                     .build();
             settle(request, self, 0, catalog);
-            return new ReviewResult(self, selection, List.of(), 0);
+            return new ReviewResult(self, selection, List.of(), 0, 0);
         }
         LOG.infof("review step %s (%s) of %s: %s", request.getStepId(), request.getWorkerType(),
                 request.getCandidateModelId(), selection.explanation());
@@ -119,8 +121,11 @@ public class ReviewRouting {
                                 .setCandidateModelId(request.getCandidateModelId())
                                 .setModelId(backend.model().id())
                                 .setInstructions(request.getInstructions())
+                                .setLatencyClass(request.getLatencyClass())
+                                .setBatchDeadline(request.getBatchDeadline())
                                 .build()),
-                        ReviewStepResponse::getUsage, r -> r.getLatencyMs() / 1000, request.getWorkerType(), 0),
+                        ReviewStepResponse::getUsage, r -> r.getLatencyMs() / 1000, request.getWorkerType(), 0,
+                        batch),
                 0, new AtomicInteger(), trace);
         for (Attempt a : outcome.attempts()) {
             metrics.cost(request.getWorkerType(), a.getModelId(), "review", a.getCostUsd());
@@ -128,7 +133,10 @@ public class ReviewRouting {
         // reviews count toward the tenant's spend but are never refused: an output picked for review must be reviewed
         tenants.charge(request.getTenant(), outcome.costUsd());
         ReviewStepResponse review = outcome.response();
-        settle(request, review, outcome.costUsd(), catalog);
+        double discount = RoutingService.batchDiscountUsd(outcome.attempts(), catalog);
+        // review prices are learned at interactive prices (a ratio to the oracle's interactive price): a batch-class
+        // selection scales them by the oracle's batch discount
+        settle(request, review, outcome.costUsd() + discount, catalog);
         if (!request.getCandidateModelId().isEmpty()
                 && review.getVerdict() != ReviewVerdict.REVIEW_VERDICT_UNSPECIFIED) {
             try {
@@ -139,7 +147,7 @@ public class ReviewRouting {
                 LOG.warnf("could not record the reviewed outcome for prompt-level routing: %s", e.toString());
             }
         }
-        return new ReviewResult(review, selection, outcome.attempts(), outcome.costUsd());
+        return new ReviewResult(review, selection, outcome.attempts(), outcome.costUsd(), discount);
     }
 
     /** A review's cost goes to the step's exploration account and teaches the review prices of the worker type. */

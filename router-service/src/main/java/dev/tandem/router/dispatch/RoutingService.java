@@ -20,6 +20,7 @@ import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import dev.tandem.proto.worker.v1.TokenUsage;
 import dev.tandem.router.budget.Budget;
 import dev.tandem.router.budget.TenantBudgets;
@@ -58,7 +59,8 @@ public class RoutingService {
      */
     public record DispatchResult(ExecuteStepResponse result, double calibratedConfidence, Selection selection,
                                  List<Selection> cascadeSelections, List<Attempt> attempts, double costUsd,
-                                 double oracleBaselineUsd, List<String> trace, BudgetStatus budget) {
+                                 double oracleBaselineUsd, List<String> trace, BudgetStatus budget,
+                                 double batchDiscountUsd) {
     }
 
     private final CatalogHolder catalogs;
@@ -111,12 +113,13 @@ public class RoutingService {
         DispatchTrace trace = new DispatchTrace();
         String stepText = stepText(request.getInputsMap(), request.getInstructions());
         long inputTokens = catalog.estimateTokens(stepText.length());
-        Deadline deadline = dispatcher.deadlineOrDefault(callerDeadline);
+        boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
+        Deadline deadline = dispatcher.deadlineFor(callerDeadline, batch, request.getBatchDeadline());
         SelectionRequest selectionRequest = withTenantBudget(toSelectionRequest(request.getWorkerType(),
                 request.getRequirements(), Set.copyOf(request.getExcludeModelsList()), inputTokens)
                 .withStepText(stepText), request.getTenant())
                 .requiring(workerTypes.requiredCapabilities(request.getWorkerType(), deadline))
-                .forTenant(request.getTenant(), request.getRequirements().getMaxErrorRate());
+                .forTenant(request.getTenant(), request.getRequirements().getMaxErrorRate()).withBatch(batch);
         boolean cascadeOn = request.getCascade() == CascadeMode.CASCADE_MODE_ON
                 || (request.getCascade() != CascadeMode.CASCADE_MODE_OFF && config.cascade().enabled());
 
@@ -232,7 +235,18 @@ public class RoutingService {
                 executed(outcome.backend(), selection, climbs), baseline, spent);
         BudgetStatus budget = budgetStatus(selectionRequest, request.getTenant());
         return new DispatchResult(result, calibrated.calibrated(), selection, List.copyOf(climbs),
-                List.copyOf(attempts), spent, baseline, trace.lines(), budget);
+                List.copyOf(attempts), spent, baseline, trace.lines(), budget, batchDiscountUsd(attempts, catalog));
+    }
+
+    /** What batching saved on the attempts that went through a batch path (at their models' catalog prices). */
+    static double batchDiscountUsd(List<Attempt> attempts, Catalog catalog) {
+        double saved = 0;
+        for (Attempt a : attempts) {
+            if (a.hasUsage() && a.getUsage().getBatch()) {
+                saved += catalog.model(a.getModelId()).map(m -> Pricing.batchDiscountUsd(m, a.getUsage())).orElse(0d);
+            }
+        }
+        return saved;
     }
 
     /** The audit did not hold the step's output for review: the exploration budget releases its hold. */
@@ -293,9 +307,12 @@ public class RoutingService {
                         .setModelId(backend.model().id())
                         .setInstructions(request.getInstructions())
                         .setAttempt(attempt)
+                        .setLatencyClass(request.getLatencyClass())
+                        .setBatchDeadline(request.getBatchDeadline())
                         .build()),
                 ExecuteStepResponse::getUsage, Pricing::modelSeconds, request.getWorkerType(),
-                request.getRequirements().getLatencyTargetMs()), level, attemptNumbers, trace);
+                request.getRequirements().getLatencyTargetMs(),
+                request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH), level, attemptNumbers, trace);
     }
 
     /** The worker's raw confidence calibrated by the audit's map of the stream (no map: the raw value). */

@@ -84,6 +84,7 @@ public class RouterGrpcService implements RouterService {
                     .addAllAttempts(result.attempts())
                     .setCostUsd(result.costUsd())
                     .setOracleBaselineUsd(result.oracleBaselineUsd())
+                    .setBatchDiscountUsd(result.batchDiscountUsd())
                     .addAllTrace(result.trace())
                     .setBudget(result.budget());
             for (Selection climb : result.cascadeSelections()) {
@@ -109,6 +110,7 @@ public class RouterGrpcService implements RouterService {
                     .setDecision(mapper.toDecision(result.selection()))
                     .setCostUsd(result.costUsd())
                     .addAllAttempts(result.attempts())
+                    .setBatchDiscountUsd(result.batchDiscountUsd())
                     .build();
         });
     }

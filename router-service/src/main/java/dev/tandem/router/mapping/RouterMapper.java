@@ -68,6 +68,7 @@ public class RouterMapper {
                 .setCircuit(pools.circuitLabel(c.backend()))
                 .setRetryAfterMs(c.rateLimitedForMillis())
                 .setExpectedCostUsd(c.expectedCostUsd())
+                .setBatchPrice(c.batchPrice())
                 .setReviewProbability(c.reviewProbability())
                 .setRejectProbability(c.rejectProbability())
                 .setReviewCostUsd(c.reviewCostUsd())
@@ -110,7 +111,11 @@ public class RouterMapper {
     }
 
     private static ModelEntry toModelEntry(ModelProfile m) {
-        return ModelEntry.newBuilder()
+        var entry = ModelEntry.newBuilder();
+        if (m.offersBatch()) {
+            entry.setBatchInputUsdPerMtok(m.batchInputUsdPerMtok()).setBatchOutputUsdPerMtok(m.batchOutputUsdPerMtok());
+        }
+        return entry
                 .setId(m.id())
                 .setTier(m.tier().toProto())
                 .setInputUsdPerMtok(m.inputUsdPerMtok())

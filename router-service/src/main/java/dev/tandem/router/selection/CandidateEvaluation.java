@@ -29,6 +29,8 @@ public final class CandidateEvaluation {
     double escalationCostUsd;
     double oracleCostUsd;
     StreamOutlooks.Outlook outlook = StreamOutlooks.Outlook.NOT_AUDITED;
+    // priced at the model's batch prices (a BATCH-class step on a model that offers a batch path)
+    boolean batchPrice;
     RejectionKind rejectionKind;
     // the rejection's text is rendered on first read: selection rejects most candidates and shows only a few
     private String rejection = "";
@@ -75,6 +77,7 @@ public final class CandidateEvaluation {
         c.escalationCostUsd = escalationCostUsd;
         c.oracleCostUsd = oracleCostUsd;
         c.expectedCostUsd = expectedCostUsd;
+        c.batchPrice = batchPrice;
     }
 
     /**
@@ -231,6 +234,11 @@ public final class CandidateEvaluation {
 
     public double oracleCostUsd() {
         return oracleCostUsd;
+    }
+
+    /** Whether the candidate is priced at its batch prices. */
+    public boolean batchPrice() {
+        return batchPrice;
     }
 
     public StreamOutlooks.Outlook outlook() {

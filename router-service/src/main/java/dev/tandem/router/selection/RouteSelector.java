@@ -29,6 +29,10 @@ import dev.tandem.router.learning.StreamOutlooks;
  * priced at its execution estimate and wins whenever a cheaper model's reviews would cost more than they save. A
  * trusted stream certified for a looser outgoing error than the step allows is not eligible.
  * <p>
+ * A BATCH-class step ({@link SelectionRequest#batch()}) prices every model that offers a batch path at its batch
+ * prices (the worker sends the call through the provider's batch API), so those models win on cost; its reviews and
+ * escalations, and oracle direct, at the oracle's batch prices when the oracle offers a batch path.
+ * <p>
  * Pure and allocation-light: it runs on every dispatch (issue 4 wants p99 under 20 µs with 50 models), so it
  * uses plain loops and an insertion sort over a small array instead of streams and comparators.
  */
@@ -55,9 +59,14 @@ public class RouteSelector implements RoutingPolicy {
         long outputTokens = catalog.outputTokens(workerType);
         double target = request.minQuality() > 0 ? request.minQuality() : catalog.qualityTarget(workerType);
         ModelProfile oracle = catalog.oracleModelOrNull();
-        double oracleUsd = oracle == null ? 0 : oracle.costUsd(inputTokens, outputTokens, 0);
-        double reviewUsd = live.reviewUsd(workerType, oracle, inputTokens, outputTokens);
-        double reviewWorst = live.reviewWorstUsd(workerType, oracle, inputTokens, outputTokens);
+        boolean batch = request.batch();
+        double oracleInteractiveUsd = oracle == null ? 0 : oracle.costUsd(inputTokens, outputTokens, 0);
+        double oracleUsd = oracle == null ? 0 : oracle.costUsd(inputTokens, outputTokens, 0, batch);
+        // reviews and escalations of a batch-class step run on the oracle's batch path too: the learned review
+        // price (a ratio to the oracle's interactive price) scales by the oracle's batch discount
+        double oracleScale = oracleInteractiveUsd > 0 ? oracleUsd / oracleInteractiveUsd : 1;
+        double reviewUsd = oracleScale * live.reviewUsd(workerType, oracle, inputTokens, outputTokens);
+        double reviewWorst = oracleScale * live.reviewWorstUsd(workerType, oracle, inputTokens, outputTokens);
         double escalationUsd = live.escalationUsd(workerType, oracleUsd);
         String tenant = request.tenant();
 
@@ -67,7 +76,7 @@ public class RouteSelector implements RoutingPolicy {
             Backend backend = backends[i];
             ModelProfile model = backend.model();
             WorkerPool pool = backend.pool();
-            double cost = model.costUsd(inputTokens, outputTokens, 0);
+            double cost = model.costUsd(inputTokens, outputTokens, 0, batch);
             if (pool.gpuPriced()) {
                 double meanMillis = live.meanMillis(backend);
                 cost += pool.gpuCostUsd(meanMillis > 0 ? meanMillis / 1000 : catalog.defaultGpuSeconds());
@@ -75,6 +84,7 @@ public class RouteSelector implements RoutingPolicy {
             CandidateEvaluation e = new CandidateEvaluation(backend, live.p95Millis(backend), live.errorRate(backend),
                     live.quality(workerType, model), cost, live.inFlight(backend), live.rateLimitedForNanos(backend));
             evaluations[i] = e;
+            e.batchPrice = batch && model.offersBatch();
             price(e, model, workerType, tenant, live, reviewUsd, reviewWorst, escalationUsd, oracleUsd);
             checkRequirements(request, model, pool, e, live);
             if (e.eligible() && e.quality >= target) {

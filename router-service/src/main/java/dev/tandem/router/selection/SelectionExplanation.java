@@ -54,6 +54,9 @@ final class SelectionExplanation {
             sb.append(" n=").append(best.qualityEstimate.samples());
         }
         sb.append(", est. ").append(usd(best.estimatedCostUsd));
+        if (best.batchPrice) {
+            sb.append(" at batch price");
+        }
         if (best.expectedCostUsd != best.estimatedCostUsd || best.reviewProbability > 0) {
             appendExpected(sb, best);
         }

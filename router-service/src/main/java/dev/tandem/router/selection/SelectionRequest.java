@@ -20,11 +20,12 @@ import dev.tandem.router.config.ModelTier;
  * @param minQuality           quality target of this step, 0 for the worker type's configured target
  * @param tenant               tenant of the step, empty for the shared streams (whose audit outlook prices reviews)
  * @param maxErrorRate         outgoing error rate the step may have after auditing, 0 for the audit's own target
+ * @param batch                a BATCH-class step: models that offer a batch path are priced at their batch prices
  */
 public record SelectionRequest(String workerType, List<String> capabilities, int minContextTokens, ModelTier minTier,
                                double latencyTargetMs, List<String> residencyTags, List<Budget> budgets,
                                Set<String> excludeModels, long estimatedInputTokens, String stepText,
-                               double minQuality, String tenant, double maxErrorRate) {
+                               double minQuality, String tenant, double maxErrorRate, boolean batch) {
 
     public SelectionRequest {
         capabilities = List.copyOf(capabilities);
@@ -39,7 +40,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
                             double latencyTargetMs, List<String> residencyTags, List<Budget> budgets,
                             Set<String> excludeModels, long estimatedInputTokens, String stepText, double minQuality) {
         this(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags, budgets,
-                excludeModels, estimatedInputTokens, stepText, minQuality, "", 0);
+                excludeModels, estimatedInputTokens, stepText, minQuality, "", 0, false);
     }
 
     /** A request with at most a task budget ({@code budgetUsd} 0 for none). */
@@ -57,28 +58,34 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
 
     public SelectionRequest withMinTier(ModelTier tier) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, tier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate, batch);
     }
 
     public SelectionRequest withBudgets(List<Budget> newBudgets) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                newBudgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
+                newBudgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate, batch);
     }
 
     public SelectionRequest withStepText(String text) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, text, minQuality, tenant, maxErrorRate);
+                budgets, excludeModels, estimatedInputTokens, text, minQuality, tenant, maxErrorRate, batch);
     }
 
     public SelectionRequest withMinQuality(double quality) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, stepText, quality, tenant, maxErrorRate);
+                budgets, excludeModels, estimatedInputTokens, stepText, quality, tenant, maxErrorRate, batch);
     }
 
     /** The same request for a tenant's streams, with the step's outgoing error limit (0: the audit's target). */
     public SelectionRequest forTenant(String newTenant, double newMaxErrorRate) {
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, newTenant, newMaxErrorRate);
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, newTenant, newMaxErrorRate, batch);
+    }
+
+    /** The same request as a BATCH-class step (true) or not. */
+    public SelectionRequest withBatch(boolean batchClass) {
+        return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
+                budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate, batchClass);
     }
 
     /** The same request also requiring these capabilities (the union, in first-seen order). */
@@ -89,7 +96,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         var all = new LinkedHashSet<>(capabilities);
         all.addAll(more);
         return new SelectionRequest(workerType, List.copyOf(all), minContextTokens, minTier, latencyTargetMs,
-                residencyTags, budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
+                residencyTags, budgets, excludeModels, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate, batch);
     }
 
     /** The same request with more models excluded (a cascade climb skips the models already tried). */
@@ -97,7 +104,7 @@ public record SelectionRequest(String workerType, List<String> capabilities, int
         Set<String> all = new HashSet<>(excludeModels);
         all.addAll(more);
         return new SelectionRequest(workerType, capabilities, minContextTokens, minTier, latencyTargetMs, residencyTags,
-                budgets, all, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate);
+                budgets, all, estimatedInputTokens, stepText, minQuality, tenant, maxErrorRate, batch);
     }
 
     /** The task budget's amount left, 0 when there is none. */

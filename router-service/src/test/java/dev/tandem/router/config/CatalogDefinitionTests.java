@@ -99,6 +99,40 @@ class CatalogDefinitionTests {
                 .hasMessageContaining("pools.empty serves no model");
     }
 
+    @Test
+    void batchPricesFromTheCatalogOfferAModelsBatchPathAndGoTogether() {
+        var config = config(Map.of(
+                "tandem.catalog.models.\"gpt\".tier", "MEDIUM",
+                "tandem.catalog.models.\"gpt\".input-usd-per-mtok", "0.15",
+                "tandem.catalog.models.\"gpt\".output-usd-per-mtok", "0.60",
+                "tandem.catalog.models.\"gpt\".batch-input-usd-per-mtok", "0.075",
+                "tandem.catalog.models.\"gpt\".batch-output-usd-per-mtok", "0.30",
+                "tandem.catalog.models.\"gpt\".pools", "p",
+                "tandem.catalog.models.\"plain\".tier", "SMALL",
+                "tandem.catalog.models.\"plain\".pools", "p",
+                "tandem.router.pools.p.endpoint", "localhost:8082"));
+
+        Catalog catalog = catalog(config);
+
+        var gpt = catalog.model("gpt").orElseThrow();
+        assertThat(gpt.offersBatch()).isTrue();
+        // 1M input and 1M output tokens: $0.75 interactive, $0.375 through the batch API
+        assertThat(gpt.costUsd(1_000_000, 1_000_000, 0, false)).isEqualTo(0.75);
+        assertThat(gpt.costUsd(1_000_000, 1_000_000, 0, true)).isEqualTo(0.375);
+        var plain = catalog.model("plain").orElseThrow();
+        assertThat(plain.offersBatch()).isFalse();
+        assertThat(plain.costUsd(1000, 1000, 0, true)).as("no batch path: interactive prices")
+                .isEqualTo(plain.costUsd(1000, 1000, 0));
+
+        var half = config(Map.of(
+                "tandem.catalog.models.\"gpt\".tier", "MEDIUM",
+                "tandem.catalog.models.\"gpt\".batch-input-usd-per-mtok", "0.075",
+                "tandem.catalog.models.\"gpt\".pools", "p",
+                "tandem.router.pools.p.endpoint", "localhost:8082"));
+        assertThatThrownBy(() -> catalog(half)).hasMessageContaining(
+                "models.gpt.batch-input-usd-per-mtok and batch-output-usd-per-mtok go together");
+    }
+
     private static Catalog catalog(SmallRyeConfig config) {
         return Catalog.from(config.getConfigMapping(RouterConfig.class),
                 config.getConfigMapping(ModelCatalogConfig.class).catalog());

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Tandem service started as its own JVM from its packaged jar ({@code <service>/target/quarkus-app/quarkus-run.jar}),
@@ -100,7 +101,23 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /** Ports are taken from here up when set (a port range of one's own on a shared machine), else any free one. */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger();
+
+    public static void portBase(int base) {
+        NEXT_PORT.set(base);
+    }
+
     public static int freePort() {
+        for (int tries = 0; NEXT_PORT.get() > 0 && tries < 100; tries++) {
+            int port = NEXT_PORT.getAndIncrement();
+            try (var socket = new ServerSocket(port)) {
+                socket.setReuseAddress(true);
+                return port;
+            } catch (IOException taken) {
+                // the next one
+            }
+        }
         try (var socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

@@ -1,6 +1,9 @@
 package dev.tandem.worker.config;
 
+import dev.tandem.models.batch.BatchCoordinator;
+import dev.tandem.models.batch.BatchSettings;
 import dev.tandem.models.registry.ModelRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.tandem.models.catalog.LegacyKeys;
 import dev.tandem.models.catalog.ModelCatalog;
 import dev.tandem.models.catalog.ModelSpecs;
@@ -21,15 +24,20 @@ public class ModelRegistryProducer {
 
     @Produces
     @ApplicationScoped
-    ModelRegistry modelRegistry(TandemConfig config) {
+    ModelRegistry modelRegistry(TandemConfig config, MeterRegistry meters) {
         LegacyKeys.warnings(ConfigProvider.getConfig()).forEach(LOG::warn);
         var catalog = ModelCatalog.forCallers(config.catalog(), config.models());
         catalog.warnings().forEach(LOG::warn);
         if (!catalog.notCallable().isEmpty()) {
             LOG.infof("catalog models without a provider, not callable here: %s", catalog.notCallable());
         }
-        var registry = ModelSpecs.registry(catalog.entries());
-        registry.all().forEach(s -> LOG.info(ModelSpecs.describe(s)));
+        var specs = ModelSpecs.registry(catalog.entries()).all();
+        var batch = config.worker().batch();
+        var registry = new ModelRegistry(specs, new BatchCoordinator(new BatchSettings(batch.maxItems(),
+                batch.maxWait(), batch.pollInterval(), batch.retryLimit()), new BatchMetrics(meters)));
+        registry.all().forEach(s -> LOG.info(ModelSpecs.describe(s)
+                + (s.batch() ? (registry.batchesThroughProvider(s) ? "; batch path: the provider's batch API"
+                : "; batch path: runs at once at its batch prices") : "")));
         return registry;
     }
 

@@ -47,6 +47,31 @@ public interface TandemConfig {
 
         /** Review settings. */
         Review review();
+
+        /** BATCH-class calls through the providers' batch APIs. */
+        Batch batch();
+    }
+
+    /**
+     * How BATCH-class model calls are grouped into provider batches (OpenAI Batch, Anthropic Message Batches) for
+     * models whose catalog entry has batch prices.
+     */
+    interface Batch {
+        /** A model's batch is submitted once this many calls wait (the providers accept tens of thousands). */
+        @WithDefault("500")
+        int maxItems();
+
+        /** Or this long after the first of them arrived. */
+        @WithDefault("60s")
+        Duration maxWait();
+
+        /** How often a submitted batch is polled. */
+        @WithDefault("60s")
+        Duration pollInterval();
+
+        /** How many times an errored item is submitted again (in the next batch) before its step fails. */
+        @WithDefault("3")
+        int retryLimit();
     }
 
     /** Checkpoint store settings. */

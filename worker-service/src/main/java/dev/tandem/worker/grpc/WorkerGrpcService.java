@@ -1,6 +1,10 @@
 package dev.tandem.worker.grpc;
 
+import com.google.protobuf.Timestamp;
+import dev.tandem.models.ModelSpec;
+import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.worker.v1.ListWorkerTypesRequest;
 import dev.tandem.proto.worker.v1.ListWorkerTypesResponse;
@@ -42,11 +46,13 @@ public class WorkerGrpcService implements WorkerService {
     private final StepReviewer reviewer;
     private final WorkerTypeCatalog catalog;
     private final TandemConfig config;
+    private final ModelRegistry models;
 
     private final CallRunner calls;
 
     public WorkerGrpcService(@VirtualThreads ExecutorService blocking, StepWorkflow workflow, StepReviewer reviewer,
-            WorkerTypeCatalog catalog, TandemConfig config) {
+            WorkerTypeCatalog catalog, TandemConfig config, ModelRegistry models) {
+        this.models = models;
         this.workflow = workflow;
         this.reviewer = reviewer;
         this.catalog = catalog;
@@ -56,16 +62,35 @@ public class WorkerGrpcService implements WorkerService {
 
     @Override
     public Uni<ExecuteStepResponse> executeStep(ExecuteStepRequest request) {
-        var deadline = callDeadline();
-        return withTaskId(request.getTaskId(), deadline,
-                () -> StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request, deadline))));
+        boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
+        var deadline = callDeadline(batch, request.getBatchDeadline());
+        return withTaskId(request.getTaskId(), deadline, () -> batchPriced(StepMapper.toResponse(
+                workflow.execute(StepMapper.toCommand(request, deadline))), batch));
     }
 
     @Override
     public Uni<ReviewStepResponse> reviewStep(ReviewStepRequest request) {
-        var deadline = callDeadline();
-        return withTaskId(request.getTaskId(), deadline,
-                () -> StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline))));
+        boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
+        var deadline = callDeadline(batch, request.getBatchDeadline());
+        return withTaskId(request.getTaskId(), deadline, () -> {
+            var response = StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline)));
+            return batch && batchPath(response.getModelId()) ? response.toBuilder()
+                    .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
+        });
+    }
+
+    /**
+     * A BATCH-class step's response on a model with a batch path says so in its usage: the router bills it at the
+     * batch prices (the call went through the provider's batch API, or, for an embedded or replay model, ran at
+     * once at the batch prices its catalog entry declares).
+     */
+    private ExecuteStepResponse batchPriced(ExecuteStepResponse response, boolean batch) {
+        return batch && batchPath(response.getModelId()) ? response.toBuilder()
+                .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
+    }
+
+    private boolean batchPath(String modelId) {
+        return models.find(modelId).map(ModelSpec::batch).orElse(false);
     }
 
     @Override
@@ -79,12 +104,16 @@ public class WorkerGrpcService implements WorkerService {
      * This call's deadline for the model: the caller's gRPC deadline, at most {@code tandem.worker.max-step-time}
      * away, cancelled when the caller cancels. Read here, on the call's thread, where the gRPC context is current.
      */
-    private CallDeadline callDeadline() {
+    private CallDeadline callDeadline(boolean batch, Timestamp batchDeadline) {
         var context = Context.current();
-        var cap = config.worker().maxStepTime();
+        // a BATCH-class call waits for the provider's batch: up to the task's batch deadline, not max-step-time
+        var cap = batch && batchDeadline.getSeconds() > 0 ? Duration.ofMillis(Math.max(0, batchDeadline.getSeconds()
+                * 1000 + batchDeadline.getNanos() / 1_000_000 - System.currentTimeMillis()))
+                : config.worker().maxStepTime();
         var callers = context.getDeadline();
-        var deadline = CallDeadline.after(callers == null ? cap
-                : Duration.ofNanos(Math.min(cap.toNanos(), Math.max(0, callers.timeRemaining(TimeUnit.NANOSECONDS)))));
+        var timeout = callers == null ? cap
+                : Duration.ofNanos(Math.min(cap.toNanos(), Math.max(0, callers.timeRemaining(TimeUnit.NANOSECONDS))));
+        var deadline = batch ? CallDeadline.deferred(timeout) : CallDeadline.after(timeout);
         context.addListener(cancelled -> {
             // A caller whose deadline passes resets the call a little before this server's clock gets there (the
             // deadline travels as a relative timeout): a cancellation that close to the deadline is the deadline.

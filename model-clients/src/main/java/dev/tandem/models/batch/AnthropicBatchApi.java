@@ -1,0 +1,108 @@
+package dev.tandem.models.batch;
+
+import com.anthropic.core.ObjectMappers;
+import com.anthropic.models.ErrorObject;
+import com.anthropic.models.messages.batches.BatchCreateParams;
+import com.anthropic.models.messages.batches.MessageBatch;
+import com.anthropic.models.messages.batches.MessageBatchIndividualResponse;
+import com.anthropic.models.messages.batches.MessageBatchResult;
+import dev.tandem.models.anthropic.AnthropicModelClient;
+import dev.tandem.models.chat.ChatRequest;
+import dev.tandem.models.chat.ModelCallException;
+import dev.tandem.models.chat.ModelCallException.Kind;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Anthropic's Message Batches through the official SDK (the same client, key and base URL as the model's chat
+ * calls): {@code POST /v1/messages/batches} with {@code requests[{custom_id, params}]} (each params exactly the body
+ * a chat call would send), polled with {@code GET /v1/messages/batches/{id}} until {@code processing_status} is
+ * {@code ended}, then its results JSONL ({@code results_url}) read: {@code succeeded}, {@code errored} (retryable
+ * unless the request was invalid or not permitted), {@code canceled}, {@code expired}.
+ */
+public final class AnthropicBatchApi implements BatchApi {
+
+    private final AnthropicModelClient client;
+    // each item's request, to read its answer as the chat call would (a schema's answer is the answer tool's input)
+    private final Map<String, Map<String, ChatRequest>> requests = new ConcurrentHashMap<>();
+
+    public AnthropicBatchApi(AnthropicModelClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public String provider() {
+        return "anthropic";
+    }
+
+    @Override
+    public String submit(List<BatchItem> items) {
+        var params = BatchCreateParams.builder();
+        var byId = new HashMap<String, ChatRequest>();
+        for (var item : items) {
+            var body = client.params(item.request())._body();
+            params.addRequest(BatchCreateParams.Request.builder().customId(item.customId())
+                    .params(ObjectMappers.jsonMapper().convertValue(body, BatchCreateParams.Request.Params.class))
+                    .build());
+            byId.put(item.customId(), item.request());
+        }
+        var batch = client.withSdk(sdk -> sdk.messages().batches().create(params.build()));
+        requests.put(batch.id(), byId);
+        return batch.id();
+    }
+
+    @Override
+    public BatchPoll poll(String batchId) {
+        MessageBatch batch = client.withSdk(sdk -> sdk.messages().batches().retrieve(batchId));
+        var status = batch.processingStatus().asString();
+        if (batch.processingStatus().value() != MessageBatch.ProcessingStatus.Value.ENDED) {
+            return BatchPoll.running(status);
+        }
+        var asked = requests.getOrDefault(batchId, Map.of());
+        var results = new HashMap<String, ItemResult>();
+        client.withSdk(sdk -> {
+            try (var stream = sdk.messages().batches().resultsStreaming(batchId)) {
+                stream.stream().forEach(r -> results.put(r.customId(), result(r, asked.get(r.customId()))));
+            }
+            return null;
+        });
+        requests.remove(batchId);
+        return new BatchPoll(true, status, results);
+    }
+
+    @Override
+    public void cancel(String batchId) {
+        client.withSdk(sdk -> sdk.messages().batches().cancel(batchId));
+        requests.remove(batchId);
+    }
+
+    private ItemResult result(MessageBatchIndividualResponse response, ChatRequest request) {
+        MessageBatchResult result = response.result();
+        if (result.isSucceeded()) {
+            if (request == null) {
+                return new ItemResult.Errored("a result for an item this service did not submit", false);
+            }
+            try {
+                return new ItemResult.Succeeded(client.response(result.asSucceeded().message(), request,
+                        Duration.ZERO));
+            } catch (ModelCallException e) {
+                return new ItemResult.Errored(e.getMessage(), e.kind() != Kind.BAD_REQUEST);
+            }
+        }
+        if (result.isErrored()) {
+            ErrorObject error = result.asErrored().error().error();
+            boolean permanent = error.invalidRequestError().isPresent() || error.authenticationError().isPresent()
+                    || error.permissionError().isPresent() || error.notFoundError().isPresent()
+                    || error.billingError().isPresent();
+            return new ItemResult.Errored(error.message(), !permanent);
+        }
+        if (result.isExpired()) {
+            return new ItemResult.Expired();
+        }
+        return new ItemResult.Canceled();
+    }
+}

@@ -1,0 +1,298 @@
+package dev.tandem.models.batch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * OpenAI's Batch API as the real one speaks it: {@code POST /v1/files} (multipart, purpose {@code batch}, a JSONL of
+ * {@code {custom_id, method, url, body}} lines), {@code POST /v1/batches} ({@code input_file_id}, {@code endpoint},
+ * {@code completion_window}), {@code GET /v1/batches/{id}} moving validating -> in_progress -> completed (or expired
+ * when a request's fate is to expire), {@code GET /v1/files/{id}/content} with the output file (200 responses) and
+ * the error file (non-200 responses and {@code batch_expired} / {@code batch_cancelled} errors), and
+ * {@code POST /v1/batches/{id}/cancel}. Also {@code POST /v1/chat/completions} for interactive calls.
+ */
+final class FakeOpenAiBatches extends FakeBatchServer {
+
+    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> batches = new ConcurrentHashMap<>();
+    private final Map<String, List<JsonNode>> batchLines = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> polls = new ConcurrentHashMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+    final List<String> uploadedPurposes = new ArrayList<>();
+    final List<String> completionWindows = new ArrayList<>();
+    final AtomicInteger interactiveCalls = new AtomicInteger();
+
+    FakeOpenAiBatches() throws IOException {
+        route("/v1/files", this::files);
+        route("/v1/batches", this::batches);
+        route("/v1/chat/completions", exchange -> {
+            interactiveCalls.incrementAndGet();
+            var body = readJson(exchange);
+            return Reply.json(completion(userMessage(body), body.path("model").asText()));
+        });
+        start();
+    }
+
+    private Reply files(HttpExchange exchange) {
+        var path = exchange.getRequestURI().getPath();
+        if (exchange.getRequestMethod().equals("POST") && path.equals("/v1/files")) {
+            var parts = Multipart.parse(exchange);
+            uploadedPurposes.add(parts.text("purpose"));
+            var id = "file-" + ids.incrementAndGet();
+            byte[] content = parts.bytes("file");
+            files.put(id, content);
+            return Reply.json(object().put("id", id).put("object", "file").put("bytes", content.length)
+                    .put("created_at", now()).put("filename", parts.filename("file")).put("purpose", "batch")
+                    .put("status", "processed"));
+        }
+        if (exchange.getRequestMethod().equals("GET") && path.endsWith("/content")) {
+            var id = path.substring("/v1/files/".length(), path.length() - "/content".length());
+            var content = files.get(id);
+            return content == null ? Reply.notFound("file " + id)
+                    : new Reply(200, "application/octet-stream", new String(content, StandardCharsets.UTF_8));
+        }
+        return Reply.notFound(path);
+    }
+
+    private Reply batches(HttpExchange exchange) {
+        var path = exchange.getRequestURI().getPath();
+        if (exchange.getRequestMethod().equals("POST") && path.equals("/v1/batches")) {
+            var request = readJson(exchange);
+            var input = files.get(request.path("input_file_id").asText());
+            if (input == null || !request.path("endpoint").asText().equals("/v1/chat/completions")) {
+                return new Reply(400, "application/json",
+                        "{\"error\":{\"message\":\"unknown input file or endpoint\"}}");
+            }
+            completionWindows.add(request.path("completion_window").asText());
+            var lines = new ArrayList<JsonNode>();
+            var messages = new ArrayList<String>();
+            try {
+                for (var line : new String(input, StandardCharsets.UTF_8).split("\n")) {
+                    if (!line.isBlank()) {
+                        var node = JSON.readTree(line);
+                        if (!node.path("method").asText().equals("POST")
+                                || !node.path("url").asText().equals("/v1/chat/completions")
+                                || node.path("custom_id").asText().isEmpty() || !node.path("body").has("model")) {
+                            return new Reply(400, "application/json",
+                                    "{\"error\":{\"message\":\"invalid batch line\"}}");
+                        }
+                        lines.add(node);
+                        messages.add(userMessage(node.path("body")));
+                    }
+                }
+            } catch (IOException e) {
+                return new Reply(400, "application/json", "{\"error\":{\"message\":\"not JSONL\"}}");
+            }
+            submittedMessages.add(messages);
+            var id = "batch_" + ids.incrementAndGet();
+            var batch = object().put("id", id).put("object", "batch").put("endpoint", "/v1/chat/completions")
+                    .put("input_file_id", request.path("input_file_id").asText())
+                    .put("completion_window", request.path("completion_window").asText())
+                    .put("status", "validating").put("created_at", now());
+            batch.putNull("output_file_id");
+            batch.putNull("error_file_id");
+            batch.putObject("request_counts").put("total", lines.size()).put("completed", 0).put("failed", 0);
+            batches.put(id, batch);
+            batchLines.put(id, lines);
+            polls.put(id, new AtomicInteger());
+            return Reply.json(batch);
+        }
+        var rest = path.substring("/v1/batches/".length());
+        if (exchange.getRequestMethod().equals("POST") && rest.endsWith("/cancel")) {
+            var id = rest.substring(0, rest.length() - "/cancel".length());
+            var batch = batches.get(id);
+            if (batch == null) {
+                return Reply.notFound("batch " + id);
+            }
+            cancelled.add(id);
+            synchronized (batch) {
+                batch.put("status", "cancelling");
+            }
+            return Reply.json(batch);
+        }
+        var batch = batches.get(rest);
+        if (batch == null) {
+            return Reply.notFound("batch " + rest);
+        }
+        synchronized (batch) {
+            advance(rest, batch);
+            return Reply.json(batch.deepCopy());
+        }
+    }
+
+    /** One poll: validating -> in_progress, then after pollsBeforeEnd polls the batch ends with its result files. */
+    private void advance(String id, ObjectNode batch) {
+        var status = batch.path("status").asText();
+        switch (status) {
+            case "validating" -> batch.put("status", "in_progress");
+            case "cancelling" -> end(id, batch, "cancelled");
+            case "in_progress" -> {
+                if (polls.get(id).incrementAndGet() >= pollsBeforeEnd) {
+                    end(id, batch, null);
+                }
+            }
+            default -> {
+                // ended: stays as it is
+            }
+        }
+    }
+
+    private void end(String id, ObjectNode batch, String forcedStatus) {
+        var output = new StringBuilder();
+        var errors = new StringBuilder();
+        boolean anyExpired = false;
+        int completed = 0;
+        int failed = 0;
+        for (var line : batchLines.get(id)) {
+            var customId = line.path("custom_id").asText();
+            var message = userMessage(line.path("body"));
+            var fate = forcedStatus != null ? null : script.fate(message, submissions(message));
+            var out = object().put("id", "batch_req_" + ids.incrementAndGet()).put("custom_id", customId);
+            switch (fate) {
+                case null -> {
+                    out.putNull("response");
+                    out.putObject("error").put("code", "batch_cancelled")
+                            .put("message", "This request was cancelled before it ran.");
+                    errors.append(out).append('\n');
+                    failed++;
+                }
+                case Fate.Answer a -> {
+                    var response = out.putObject("response").put("status_code", 200)
+                            .put("request_id", "req_" + customId);
+                    response.set("body", completion(message, line.path("body").path("model").asText()));
+                    out.putNull("error");
+                    output.append(out).append('\n');
+                    completed++;
+                }
+                case Fate.Error e -> {
+                    var response = out.putObject("response").put("status_code", e.status())
+                            .put("request_id", "req_" + customId);
+                    response.putObject("body").putObject("error").put("message", e.message())
+                            .put("type", e.type());
+                    out.putNull("error");
+                    errors.append(out).append('\n');
+                    failed++;
+                }
+                case Fate.Expire x -> {
+                    anyExpired = true;
+                    out.putNull("response");
+                    out.putObject("error").put("code", "batch_expired").put("message",
+                            "This request could not be executed before the completion window expired.");
+                    errors.append(out).append('\n');
+                    failed++;
+                }
+            }
+        }
+        if (!output.isEmpty()) {
+            var fileId = "file-" + ids.incrementAndGet();
+            files.put(fileId, output.toString().getBytes(StandardCharsets.UTF_8));
+            batch.put("output_file_id", fileId);
+        }
+        if (!errors.isEmpty()) {
+            var fileId = "file-" + ids.incrementAndGet();
+            files.put(fileId, errors.toString().getBytes(StandardCharsets.UTF_8));
+            batch.put("error_file_id", fileId);
+        }
+        batch.put("status", forcedStatus != null ? forcedStatus : anyExpired ? "expired" : "completed");
+        batch.putObject("request_counts").put("total", completed + failed).put("completed", completed)
+                .put("failed", failed);
+    }
+
+    static ObjectNode completion(String message, String model) {
+        var completion = object().put("id", "chatcmpl-" + Math.abs(message.hashCode())).put("object", "chat.completion")
+                .put("created", now()).put("model", model);
+        var choice = completion.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+        choice.putNull("logprobs");
+        var msg = choice.putObject("message").put("role", "assistant").put("content", "echo: " + message);
+        msg.putNull("refusal");
+        completion.putObject("usage").put("prompt_tokens", 20).put("completion_tokens", 5).put("total_tokens", 25);
+        return completion;
+    }
+
+    static String userMessage(JsonNode body) {
+        for (var m : body.path("messages")) {
+            if (m.path("role").asText().equals("user")) {
+                var content = m.path("content");
+                return content.isTextual() ? content.asText() : content.path(0).path("text").asText();
+            }
+        }
+        return "";
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+
+    /** A multipart/form-data body, parsed as OkHttp sends it. */
+    record Multipart(Map<String, byte[]> parts, Map<String, String> filenames) {
+
+        static Multipart parse(HttpExchange exchange) {
+            try {
+                var type = exchange.getRequestHeaders().getFirst("Content-Type");
+                var boundary = "--" + type.substring(type.indexOf("boundary=") + "boundary=".length()).replace("\"", "");
+                var body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.ISO_8859_1);
+                var parts = new ConcurrentHashMap<String, byte[]>();
+                var filenames = new ConcurrentHashMap<String, String>();
+                for (var part : body.split(Pattern.quote(boundary))) {
+                    int headerEnd = part.indexOf("\r\n\r\n");
+                    if (headerEnd < 0) {
+                        continue;
+                    }
+                    var headers = part.substring(0, headerEnd);
+                    var content = part.substring(headerEnd + 4);
+                    if (content.endsWith("\r\n")) {
+                        content = content.substring(0, content.length() - 2);
+                    }
+                    var name = attribute(headers, "name");
+                    if (name != null) {
+                        parts.put(name, content.getBytes(StandardCharsets.ISO_8859_1));
+                        var filename = attribute(headers, "filename");
+                        if (filename != null) {
+                            filenames.put(name, filename);
+                        }
+                    }
+                }
+                return new Multipart(parts, filenames);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        private static String attribute(String headers, String key) {
+            var marker = " " + key + "=\"";
+            int i = headers.indexOf(marker);
+            if (i < 0) {
+                marker = ";" + key + "=\"";
+                i = headers.indexOf(marker);
+            }
+            if (i < 0) {
+                return null;
+            }
+            int start = i + marker.length();
+            return headers.substring(start, headers.indexOf('"', start));
+        }
+
+        String text(String name) {
+            var b = parts.get(name);
+            return b == null ? null : new String(b, StandardCharsets.UTF_8);
+        }
+
+        byte[] bytes(String name) {
+            return parts.getOrDefault(name, new byte[0]);
+        }
+
+        String filename(String name) {
+            return filenames.getOrDefault(name, "");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.tandem.worker.config;
+
+import dev.tandem.models.batch.BatchListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+
+/**
+ * The worker's batch meters: batches submitted [tandem_worker_batches_submitted_total{provider,model}], their
+ * turnaround from submission to results [tandem_worker_batch_turnaround_seconds{provider,model}] and their items by
+ * outcome [tandem_worker_batch_items_total{provider,model,outcome}].
+ */
+final class BatchMetrics implements BatchListener {
+
+    private final MeterRegistry registry;
+
+    BatchMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void submitted(String provider, String modelId, int items) {
+        Counter.builder("tandem.worker.batches.submitted").description("Provider batches submitted")
+                .tag("provider", provider).tag("model", modelId).register(registry).increment();
+    }
+
+    @Override
+    public void ended(String provider, String modelId, Duration turnaround, int succeeded, int errored, int expired,
+                      int cancelled) {
+        Timer.builder("tandem.worker.batch.turnaround").description("From a batch's submission to its results")
+                .tag("provider", provider).tag("model", modelId).register(registry).record(turnaround);
+        items(provider, modelId, "succeeded", succeeded);
+        items(provider, modelId, "errored", errored);
+        items(provider, modelId, "expired", expired);
+        items(provider, modelId, "cancelled", cancelled);
+    }
+
+    private void items(String provider, String modelId, String outcome, int count) {
+        Counter.builder("tandem.worker.batch.items").description("Items of ended provider batches, by outcome")
+                .tag("provider", provider).tag("model", modelId).tag("outcome", outcome).register(registry)
+                .increment(count);
+    }
+}
