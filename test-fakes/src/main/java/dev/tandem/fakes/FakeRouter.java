@@ -24,6 +24,7 @@ import dev.tandem.proto.worker.v1.TokenUsage;
 import dev.tandem.proto.worker.v1.ValidationReport;
 import dev.tandem.proto.worker.v1.WorkerTypeInfo;
 import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -63,8 +64,15 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
     @Override
     @Blocking
     public void dispatch(DispatchRequest request, StreamObserver<DispatchResponse> responses) {
-        state.dispatches.add(request);
         var deadline = Context.current().getDeadline();
+        // answered from a virtual thread of its own: a test holds dispatches mid-step and has several in flight at
+        // once, which must not wait on the caller's thread (Quarkus honours @Blocking only on classes it indexes,
+        // and indexing this jar hides the service under test)
+        Thread.ofVirtual().start(() -> answerDispatch(request, deadline, responses));
+    }
+
+    private void answerDispatch(DispatchRequest request, Deadline deadline, StreamObserver<DispatchResponse> responses) {
+        state.dispatches.add(request);
         if (deadline != null) {
             state.dispatchDeadlines.add(deadline);
         }
