@@ -506,32 +506,12 @@ class PlatformBenchmarkIT {
         audit.put("tandem.audit.sampling.reduced-rate", "0.01");
         audit.put("tandem.audit.sampling.confidence-threshold", "0.5");
 
-        var worker = new LinkedHashMap<String, String>(quiet);
-        worker.put("tandem.worker.replay-dir", data.toString());
-        var m = "tandem.catalog.models.\"" + WORKER_MODEL + "\".";
-        worker.put(m + "provider", "replay");
-        worker.put(m + "replay.dataset", data.resolve("gsm8k_responses.csv").toString());
         // Mixtral's recorded answers, reviewed by GPT-4's: they disagree on about a third of the answers that pass the
         // gates, so reviews reject and escalate as in production (GPT-4 reviewing its own answers nearly never does)
-        worker.put(m + "replay.response-column", "mistralai/Mixtral-8x7B-Instruct-v0.1_response");
-        worker.put(m + "capabilities", "generation");
+        var worker = ReplayStackSettings.worker(quiet, data, WORKER_MODEL,
+                "mistralai/Mixtral-8x7B-Instruct-v0.1_response");
 
-        var router = new LinkedHashMap<String, String>(quiet);
-        router.put("tandem.router.pools.local.endpoint", HOST + ":" + workerPort);
-        router.put("tandem.router.pools.local.models", "embedded-minilm,embedded-bge-oracle," + WORKER_MODEL + ","
-                + ORACLE_MODEL);
-        router.put("tandem.router.pools.local.capacity", "512");
-        var w = "tandem.catalog.models.\"" + WORKER_MODEL + "\".";
-        router.put(w + "tier", "SMALL");
-        router.put(w + "input-usd-per-mtok", "0.60");
-        router.put(w + "output-usd-per-mtok", "0.60");
-        router.put(w + "capabilities", "generation");
-        var o = "tandem.catalog.models.\"" + ORACLE_MODEL + "\".";
-        router.put(o + "tier", "ORACLE");
-        router.put(o + "input-usd-per-mtok", "10.00");
-        router.put(o + "output-usd-per-mtok", "30.00");
-        router.put(o + "capabilities", "generation");
-        router.put("tandem.router.oracle-model", ORACLE_MODEL);
+        var router = ReplayStackSettings.router(quiet, HOST + ":" + workerPort, WORKER_MODEL, ORACLE_MODEL);
         // Quality target 0 for solve, as the routing benchmark's onboarding: with the default 0.80 the router, once it
         // has learnt from the audit that GPT-4 rejects a third of bench-worker's answers, rejects bench-worker and
         // sends every step to GPT-4 (seen in the run of 2026-12-06: 95 bench-worker decisions, 4,070 GPT-4 ones).

@@ -386,30 +386,9 @@ class SubmitRestartBenchmarkIT {
 
         // GPT-4's recorded answers as the worker too, so that reviews accept and no step is escalated: every model
         // call for a step beyond the stored steps is then a step paid twice
-        var w = new LinkedHashMap<String, String>(quiet);
-        w.put("tandem.worker.replay-dir", data.toString());
-        var m = "tandem.catalog.models.\"" + WORKER_MODEL + "\".";
-        w.put(m + "provider", "replay");
-        w.put(m + "replay.dataset", data.resolve("gsm8k_responses.csv").toString());
-        w.put(m + "replay.response-column", "gpt-4-1106-preview_response");
-        w.put(m + "capabilities", "generation");
+        var w = ReplayStackSettings.worker(quiet, data, WORKER_MODEL, "gpt-4-1106-preview_response");
 
-        var r = new LinkedHashMap<String, String>(quiet);
-        r.put("tandem.router.pools.local.endpoint", HOST + ":" + workerPort);
-        r.put("tandem.router.pools.local.models", "embedded-minilm,embedded-bge-oracle," + WORKER_MODEL + ","
-                + ORACLE_MODEL);
-        r.put("tandem.router.pools.local.capacity", "512");
-        var wm = "tandem.catalog.models.\"" + WORKER_MODEL + "\".";
-        r.put(wm + "tier", "SMALL");
-        r.put(wm + "input-usd-per-mtok", "0.60");
-        r.put(wm + "output-usd-per-mtok", "0.60");
-        r.put(wm + "capabilities", "generation");
-        var om = "tandem.catalog.models.\"" + ORACLE_MODEL + "\".";
-        r.put(om + "tier", "ORACLE");
-        r.put(om + "input-usd-per-mtok", "10.00");
-        r.put(om + "output-usd-per-mtok", "30.00");
-        r.put(om + "capabilities", "generation");
-        r.put("tandem.router.oracle-model", ORACLE_MODEL);
+        var r = ReplayStackSettings.router(quiet, HOST + ":" + workerPort, WORKER_MODEL, ORACLE_MODEL);
         r.put("tandem.router.quality-target.\"solve\"", "0");
         r.put("quarkus.grpc.clients.audit.host", HOST);
         r.put("quarkus.grpc.clients.audit.port", String.valueOf(auditPort));
