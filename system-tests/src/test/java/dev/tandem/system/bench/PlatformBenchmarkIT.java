@@ -18,7 +18,6 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import org.HdrHistogram.Recorder;
 import org.HdrHistogram.Histogram;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -80,15 +79,8 @@ class PlatformBenchmarkIT {
 
     @Test
     void platformOverheadThroughputAndFootprint() throws Exception {
-        var data = Path.of(System.getenv().getOrDefault("TANDEM_WORKER_REPLAY_DIR", "../../shared/data/routellm-gsm8k"));
-        Assumptions.assumeTrue(Files.isRegularFile(data.resolve("gsm8k_responses.csv")),
-                "the replay data is not at " + data.toAbsolutePath() + " (../shared beside the repository)");
-        // the questions only: the benchmark never needs to know which answers are right
-        for (var line : Files.readAllLines(data.resolve("test.jsonl"))) {
-            if (!line.isBlank()) {
-                questions.add(JSON.readTree(line).get("question").asText());
-            }
-        }
+        var data = ReplayStackSettings.data();
+        questions.addAll(ReplayStackSettings.questions(data));
         var sampler = Executors.newSingleThreadScheduledExecutor();
         try {
             // inside the try: a service that fails to start must not leave the others running

@@ -1,7 +1,14 @@
 package dev.tandem.system.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +19,26 @@ import java.util.Map;
 final class ReplayStackSettings {
 
     private ReplayStackSettings() {
+    }
+
+    /** The shared GSM8K data ({@code TANDEM_WORKER_REPLAY_DIR}); the benchmark is skipped when it is absent. */
+    static Path data() {
+        var data = Path.of(System.getenv().getOrDefault("TANDEM_WORKER_REPLAY_DIR", "../../shared/data/routellm-gsm8k"));
+        Assumptions.assumeTrue(Files.isRegularFile(data.resolve("gsm8k_responses.csv")),
+                "the replay data is not at " + data.toAbsolutePath() + " (../shared beside the repository)");
+        return data;
+    }
+
+    /** The questions only: a benchmark never needs to know which answers are right. */
+    static List<String> questions(Path data) throws IOException {
+        var json = new ObjectMapper();
+        var questions = new ArrayList<String>();
+        for (var line : Files.readAllLines(data.resolve("test.jsonl"))) {
+            if (!line.isBlank()) {
+                questions.add(json.readTree(line).get("question").asText());
+            }
+        }
+        return questions;
     }
 
     /** The worker's settings: {@code workerModel} replays {@code responseColumn} of the shared GSM8K data. */

@@ -21,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import dev.tandem.proto.oracle.v1.Plan;
@@ -34,7 +33,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -55,7 +53,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnabledIfSystemProperty(named = "tandem.bench.submit", matches = "true")
 class SubmitRestartBenchmarkIT {
 
-    static final ObjectMapper JSON = new ObjectMapper();
     static final int TASKS = Integer.getInteger("tandem.bench.tasks", 1000);
     static final int KILLS = Integer.getInteger("tandem.bench.kills", 3);
     static final int STEPS = 4;
@@ -80,14 +77,8 @@ class SubmitRestartBenchmarkIT {
 
     @Test
     void submittedTasksCompleteExactlyOnceAcrossOracleKills() throws Exception {
-        var data = Path.of(System.getenv().getOrDefault("TANDEM_WORKER_REPLAY_DIR", "../../shared/data/routellm-gsm8k"));
-        Assumptions.assumeTrue(Files.isRegularFile(data.resolve("gsm8k_responses.csv")),
-                "the replay data is not at " + data.toAbsolutePath() + " (../shared beside the repository)");
-        for (var line : Files.readAllLines(data.resolve("test.jsonl"))) {
-            if (!line.isBlank()) {
-                questions.add(JSON.readTree(line).get("question").asText());
-            }
-        }
+        var data = ReplayStackSettings.data();
+        questions.addAll(ReplayStackSettings.questions(data));
         try {
             start(data.toAbsolutePath().normalize());
             run();
