@@ -22,7 +22,9 @@ import dev.tandem.audit.TrustState;
  * [seeds]. Options (system properties): bench.only (tune,steady,drift,new), bench.seeds (held-out, the default, or
  * tuning), bench.families (name,...), bench.threads, bench.overrides (key=value,...), bench.drift-seeds (20),
  * bench.tune-seeds (10), bench.tune-h (4,5,6,7), bench.reasons (print each steady run's reviews by reason and each
- * family's drift delays).
+ * family's drift delays), bench.floor (true: after the drift table, the floor beside ours, {@link #floorTable}),
+ * bench.floor-rates (a,...: the floor again with the uniform review share raised to each a), bench.floor-budget (1
+ * false alarm per 25,000 outputs), bench.floor-outputs (2,500,000), bench.floor-replicates (20).
  * <p>
  * Tuning and evaluation use disjoint seeds (issue 17: a setting chosen on the seeds it is reported on is
  * flattered by the choice). "tune" sweeps the outcome-CUSUM limit h on the tuning drift seeds {@link #TUNING_DRIFT}
@@ -88,8 +90,10 @@ public final class AuditSimulationBenchmark {
                     + "the change | false alarms per 25,000 (5,000-30,000) | true outcome alarms: confirmed / refuted / "
                     + "undecided / open |");
             System.out.println("|---|---|---|---|---|---|---|---|");
+            Map<SimulatedWorker.Family, DriftSummary> summaries = new java.util.LinkedHashMap<>();
             for (SimulatedWorker.Family family : families) {
                 DriftSummary d = driftRuns(pool, family, config(), driftBase, driftSeeds);
+                summaries.put(family, d);
                 System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.2f (%d in %,d: %d outcome, %d "
                         + "confidence, %d CSP-2) | %d / %d / %d / %d |%n", family.name(), d.median(), d.p95(), d.max(),
                         d.missed(), d.covered(), d.falseAlarmsPer25k(), d.falseAlarms(), d.inControl(),
@@ -98,6 +102,9 @@ public final class AuditSimulationBenchmark {
                 if (Boolean.getBoolean("bench.reasons")) {
                     System.out.println("delays " + family.name() + ": " + Arrays.toString(d.delays()));
                 }
+            }
+            if (!"false".equals(System.getProperty("bench.floor"))) {
+                floorTable(pool, summaries);
             }
         }
         if (runs("new")) {
@@ -125,6 +132,58 @@ public final class AuditSimulationBenchmark {
         }
         }
         pool.shutdown();
+    }
+
+    /**
+     * The floor beside ours ({@link #floor}): per family, at each run's review pattern at the change, and, with
+     * -Dbench.floor-rates=a,a,..., with the uniform share raised to each a (what review would make a goal reachable).
+     */
+    static void floorTable(ExecutorService pool, Map<SimulatedWorker.Family, DriftSummary> summaries)
+            throws Exception {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "## Floor: the best detector on the same reviews (exact p₀ and p₁, CUSUM of the "
+                + "exact log-likelihood ratio, h* for %s false alarm per 25,000 outputs on %,d stationary outputs, "
+                + "%d delays per run after a 5,000-output warm-up)%n", System.getProperty("bench.floor-budget", "1"),
+                Long.getLong("bench.floor-outputs", 2_500_000L), Integer.getInteger("bench.floor-replicates", 20));
+        System.out.println("| family | uniform share at least | review share at the change | λ (mean) | a (mean) | h* "
+                + "| floor median | floor p95 | floor mean (Siegmund's, at its h) | floor missed within 10,000 "
+                + "| floor on the runs' own outputs: median / p95 (missed) | ours median / p95 (missed) | runs where "
+                + "ours is within 1.5x the paired floor |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        List<Double> rates = new ArrayList<>(List.of(0.0));
+        for (String r : System.getProperty("bench.floor-rates", "").split(",")) {
+            if (!r.isBlank()) {
+                rates.add(Double.parseDouble(r.trim()));
+            }
+        }
+        for (Map.Entry<SimulatedWorker.Family, DriftSummary> e : summaries.entrySet()) {
+            DriftSummary d = e.getValue();
+            if (d.atChange().isEmpty()) {
+                System.out.printf(Locale.ROOT, "| %s | – | every run under full review at the change | | | | | | | | "
+                        + "|%n", e.getKey().name());
+                continue;
+            }
+            double lambda = d.atChange().stream().mapToDouble(DetectionFloor.Pattern::rawThreshold).average()
+                    .orElseThrow();
+            double a = d.atChange().stream().mapToDouble(DetectionFloor.Pattern::sampleRate).average().orElseThrow();
+            for (double rate : rates) {
+                Floor f = floor(pool, e.getKey(), d, rate);
+                long[] pf = f.pairedFound();
+                int close = 0;
+                for (int i = 0; i < f.paired().length; i++) {
+                    long o = d.ours().get(i);
+                    long q = f.paired()[i];
+                    close += o >= 0 && (q < 0 || o <= 1.5 * q) ? 1 : 0;
+                }
+                System.out.printf(Locale.ROOT, "| %s | %s | %.1f %% | %.3f | %.3f | %.2f | %d | %d | %.0f (%.0f at h "
+                        + "%.2f) | %d / %d | %d / %d (%d) | %d / %d (%d) | %s |%n", e.getKey().name(),
+                        rate == 0 ? "as realised" : String.format(Locale.ROOT, "%.0f %%", 100 * rate),
+                        100 * f.reviewShare(), lambda, a, f.h(), f.median(), f.p95(), f.mean(), f.siegmundDelay(),
+                        f.siegmundH(), f.missed(), f.missed() + f.delays().length, quantile(pf, 0.5),
+                        quantile(pf, 0.95), f.paired().length - pf.length, d.median(), d.p95(), d.missed(),
+                        rate == 0 ? close + " / " + f.paired().length : "–");
+            }
+        }
     }
 
     /** The families to run: all, or -Dbench.families=name,name. */
@@ -262,7 +321,7 @@ public final class AuditSimulationBenchmark {
     /** byDetector: false alarms of the outcome CUSUM, the confidence CUSUM, CSP-2. */
     /** {@code endings}: how the true outcome alarms ended: confirmed, refuted, undecided, still open 5,000 later. */
     record DriftSummary(long[] delays, int missed, int covered, long falseAlarms, long inControl, long[] byDetector,
-            long[] endings) {
+            long[] endings, List<DetectionFloor.Pattern> atChange, List<DetectionFloor.Path> paths, List<Long> ours) {
         long median() {
             return quantile(delays, 0.5);
         }
@@ -282,11 +341,14 @@ public final class AuditSimulationBenchmark {
 
     static DriftSummary driftRuns(ExecutorService pool, SimulatedWorker.Family family,
             dev.tandem.audit.config.AuditConfig config, long base, int seeds) throws Exception {
-        List<Future<long[]>> drifts = new ArrayList<>();
+        List<Future<DriftRun>> drifts = new ArrayList<>();
         for (int s = 0; s < seeds; s++) {
             long seed = base + s;
             drifts.add(pool.submit(() -> drift(family, seed, config)));
         }
+        List<DetectionFloor.Pattern> patterns = new ArrayList<>();
+        List<DetectionFloor.Path> paths = new ArrayList<>();
+        List<Long> ours = new ArrayList<>();
         long[] delays = new long[seeds];
         long falseAlarms = 0;
         long inControl = 0;
@@ -295,7 +357,13 @@ public final class AuditSimulationBenchmark {
         long[] byDetector = new long[3];
         long[] endings = new long[4];
         for (int i = 0; i < seeds; i++) {
-            long[] r = drifts.get(i).get();
+            DriftRun run = drifts.get(i).get();
+            long[] r = run.r();
+            if (run.atChange() != null) {
+                patterns.add(run.atChange());
+                paths.add(run.path());
+                ours.add(r[0]);
+            }
             for (int k = 0; k < 3; k++) {
                 byDetector[k] += r[3 + k];
             }
@@ -309,7 +377,99 @@ public final class AuditSimulationBenchmark {
             inControl += r[2];
         }
         long[] found = Arrays.stream(delays).filter(x -> x >= 0).sorted().toArray();
-        return new DriftSummary(found, missed, covered, falseAlarms, inControl, byDetector, endings);
+        return new DriftSummary(found, missed, covered, falseAlarms, inControl, byDetector, endings, patterns, paths,
+                ours);
+    }
+
+    /**
+     * The floor of a family's delays ({@link DetectionFloor}): for each drift run's pattern at the change (raised to
+     * a uniform share of at least {@code minRate}), the oracle CUSUM's limit for {@code bench.floor-budget} [1]
+     * false alarms per 25,000 outputs on {@code bench.floor-outputs} [2,500,000] stationary outputs, then
+     * {@code bench.floor-replicates} [20] delays after a 5,000-output warm-up, within 10,000 outputs like ours.
+     * Seeds: the run's pattern index i gives limit seed 70,000,000 + 1,000·i and delay seeds after it (draws of their
+     * own: the oracle's outputs are not the stream's).
+     */
+    static Floor floor(ExecutorService pool, SimulatedWorker.Family family, DriftSummary d, double minRate)
+            throws Exception {
+        List<DetectionFloor.Pattern> atChange = d.atChange();
+        double budget = Double.parseDouble(System.getProperty("bench.floor-budget", "1"));
+        long outputs = Long.getLong("bench.floor-outputs", 2_500_000L);
+        int replicates = Integer.getInteger("bench.floor-replicates", 20);
+        List<Future<double[]>> perRun = new ArrayList<>();
+        for (int i = 0; i < atChange.size(); i++) {
+            DetectionFloor.Pattern p = atChange.get(i).sampledAtLeast(minRate);
+            DetectionFloor.Path path = d.paths().get(i);
+            long seed = 70_000_000L + 1_000L * i;
+            perRun.add(pool.submit(() -> {
+                double h = DetectionFloor.limit(family, p, budget, outputs, seed);
+                double[] info = DetectionFloor.information(family, p, 200_000, seed + 999);
+                double arl0 = 25_000 / budget;
+                double hs = DetectionFloor.siegmundLimit(info[1], arl0);
+                double[] r = new double[5 + replicates];
+                r[0] = h;
+                r[1] = info[0];
+                r[2] = DetectionFloor.siegmundDelay(info[2], hs);
+                r[3] = hs;
+                r[4] = DetectionFloor.replay(path, p, h, seed + 500);
+                for (int k = 0; k < replicates; k++) {
+                    r[5 + k] = DetectionFloor.delay(family, p, h, seed + 1 + k, 5_000, 10_000);
+                }
+                return r;
+            }));
+        }
+        List<Long> found = new ArrayList<>();
+        int missed = 0;
+        double sumH = 0;
+        double sumShare = 0;
+        double sumSiegmund = 0;
+        double sumHs = 0;
+        for (Future<double[]> f : perRun) {
+            double[] r = f.get();
+            sumH += r[0];
+            sumShare += r[1];
+            sumSiegmund += r[2];
+            sumHs += r[3];
+            for (int k = 5; k < r.length; k++) {
+                if (r[k] < 0) {
+                    missed++;
+                } else {
+                    found.add((long) r[k]);
+                }
+            }
+        }
+        int n = Math.max(1, perRun.size());
+        long[] paired = new long[perRun.size()];
+        for (int i = 0; i < paired.length; i++) {
+            paired[i] = (long) perRun.get(i).get()[4];
+        }
+        return new Floor(found.stream().mapToLong(Long::longValue).sorted().toArray(), missed, sumH / n,
+                sumShare / n, sumSiegmund / n, sumHs / n, minRate, paired);
+    }
+
+    /**
+     * A family's floor: the oracle's delays over every run and replicate (sorted), misses within 10,000, and means
+     * over the runs of h*, the review share, Siegmund's mean delay and h; {@code minRate} the uniform share it was
+     * raised to (0: the realised pattern); {@code paired} its delay on each run's own outputs (-1: none within
+     * 10,000), in the order of the runs.
+     */
+    record Floor(long[] delays, int missed, double h, double reviewShare, double siegmundDelay, double siegmundH,
+            double minRate, long[] paired) {
+        /** The oracle's delays on the runs' own outputs, detected ones sorted. */
+        long[] pairedFound() {
+            return Arrays.stream(paired).filter(x -> x >= 0).sorted().toArray();
+        }
+
+        long median() {
+            return quantile(delays, 0.5);
+        }
+
+        long p95() {
+            return quantile(delays, 0.95);
+        }
+
+        double mean() {
+            return Arrays.stream(delays).average().orElse(Double.NaN);
+        }
     }
 
     static String seedRange(long base, int count) {
@@ -348,14 +508,28 @@ public final class AuditSimulationBenchmark {
                 n - 5000 };
     }
 
-    /** {delay (-1 missed, -2 under full review at the change), false alarms 5,000–30,000, in-control outputs}. */
-    static long[] drift(SimulatedWorker.Family family, long seed, dev.tandem.audit.config.AuditConfig config) {
+    /**
+     * One drift run: {@code r} = {delay (-1 missed, -2 under full review at the change), false alarms 5,000–30,000,
+     * in-control outputs, false alarms by detector (3), how the true outcome alarm ended}; {@code atChange} what the
+     * trusted stream reviewed when the odds doubled (λ and a = max(b, f)), null when it was under full review;
+     * {@code path} its outputs from 5,000 before the change to 10,000 after it.
+     */
+    record DriftRun(long[] r, DetectionFloor.Pattern atChange, DetectionFloor.Path path) {
+    }
+
+    static DriftRun drift(SimulatedWorker.Family family, long seed, dev.tandem.audit.config.AuditConfig config) {
         SimulatedWorker w = family.worker();
         SplittableRandom rng = new SplittableRandom(seed);
         SimulatedStream st = new SimulatedStream(config, "d" + seed + "-");
         int change = 30_000;
+        // the outputs around the change, for the floor on the same outputs (DetectionFloor.replay)
+        DetectionFloor.Path path = new DetectionFloor.Path(5_000, 10_000);
         for (int i = 0; i < change; i++) {
-            st.accept(w.next(rng));
+            SimulatedWorker.Output o = w.next(rng);
+            if (i >= change - 5_000) {
+                path.add(o, 1);
+            }
+            st.accept(o);
         }
         long falseAlarms = st.tightenings().stream().filter(t -> t[0] > 5000).count();
         long[] byDetector = new long[3];
@@ -363,13 +537,18 @@ public final class AuditSimulationBenchmark {
         int before = st.tightenings().size();
         long delay = -1;
         long resolution = 0;
+        DetectionFloor.Pattern atChange = null;
         if (!trusted(st.stream().state())) {
             // already under full review (a bad worker, or after a false alarm): the drift meets 100 % review at once
             delay = -2;
         } else {
+            atChange = new DetectionFloor.Pattern(st.stream().rawThreshold(),
+                    Math.max(st.stream().blockingRate(), st.stream().samplingRate()));
             w.multiplyErrorOdds(2.0);
             for (int i = 0; i < 10_000 && delay < 0; i++) {
-                st.accept(w.next(rng));
+                SimulatedWorker.Output o = w.next(rng);
+                path.add(o, 2.0);
+                st.accept(o);
                 if (st.tightenings().size() > before) {
                     delay = i + 1;
                 }
@@ -378,14 +557,19 @@ public final class AuditSimulationBenchmark {
                 // a true outcome alarm: how did its SPRT end (the drift is real, so only "confirmed" is right)?
                 int resolved = st.resolutions().size();
                 for (int i = 0; i < 5_000 && st.resolutions().size() == resolved; i++) {
-                    st.accept(w.next(rng));
+                    SimulatedWorker.Output o = w.next(rng);
+                    path.add(o, 2.0);
+                    st.accept(o);
                 }
                 resolution = st.resolutions().size() == resolved ? 4
                         : resolutionCode(st.resolutions().get(resolved).why());
             }
+            while (!path.full()) {
+                path.add(w.next(rng), 2.0); // the same stream's later outputs, which ours no longer needed
+            }
         }
-        return new long[] { delay, falseAlarms, change - 5000, byDetector[0], byDetector[1], byDetector[2],
-                resolution };
+        return new DriftRun(new long[] { delay, falseAlarms, change - 5000, byDetector[0], byDetector[1],
+                byDetector[2], resolution }, atChange, atChange == null ? null : path);
     }
 
     /** 1 confirmed (by the SPRT or a suspension), 2 refuted, 3 neither within the review limit. */
