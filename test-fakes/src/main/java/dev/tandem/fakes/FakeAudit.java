@@ -2,11 +2,11 @@ package dev.tandem.fakes;
 
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.AuditReason;
-import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.audit.v1.ListStreamsRequest;
 import dev.tandem.proto.audit.v1.ListStreamsResponse;
+import dev.tandem.proto.audit.v1.MutinyAuditServiceGrpc;
 import dev.tandem.proto.audit.v1.GetPoliciesRequest;
 import dev.tandem.proto.audit.v1.GetPoliciesResponse;
 import dev.tandem.proto.audit.v1.RecordDecisionsRequest;
@@ -17,14 +17,14 @@ import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.TrustState;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
+import io.smallrye.mutiny.Uni;
 
 /**
  * An audit service that decides as the test says, records what it was told and lists the streams the test gives it;
  * can be switched off. Served by the oracle's tests (a {@code @GrpcService} subclass) and by the router's (a plain
  * gRPC server).
  */
-public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
+public class FakeAudit extends MutinyAuditServiceGrpc.AuditServiceImplBase {
 
     private final FakeAuditState state;
 
@@ -33,22 +33,21 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
     }
 
     @Override
-    public void decide(DecideRequest request, StreamObserver<DecideResponse> responses) {
+    public Uni<DecideResponse> decide(DecideRequest request) {
         state.attempts.add("decide:" + request.getDecisionId());
         if (state.refuse != null) {
-            responses.onError(Status.fromCode(state.refuse).withDescription("refused by the fake").asRuntimeException());
-            return;
+            return failure(Status.fromCode(state.refuse), "refused by the fake");
         }
         if (state.down) {
-            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "audit down");
         }
         state.calls.add("decide:" + request.getDecisionId());
         state.decisions.put(request.getDecisionId(), request);
         var action = state.actions.getOrDefault(request.getStream().getWorkerType(),
                 request.getConfidence() < 0.5 ? AuditAction.AUDIT_ACTION_REVIEW : AuditAction.AUDIT_ACTION_PASS);
         var review = action == AuditAction.AUDIT_ACTION_REVIEW;
-        responses.onNext(DecideResponse.newBuilder().setDecisionId(request.getDecisionId()).setAction(action)
+        return Uni.createFrom().item(DecideResponse.newBuilder().setDecisionId(request.getDecisionId())
+                .setAction(action)
                 .setReason(!review ? AuditReason.AUDIT_REASON_TRUSTED
                         : request.getConfidence() < 0.5 ? AuditReason.AUDIT_REASON_LOW_CONFIDENCE
                         : AuditReason.AUDIT_REASON_PROBATION)
@@ -57,45 +56,38 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
                 .setState(TrustState.TRUST_STATE_NORMAL).setExplanation("fake decision")
                 // as the audit service: the caller's calibrated confidence, recorded as sent
                 .setCalibratedConfidence(request.getConfidence()).build());
-        responses.onCompleted();
     }
 
     @Override
-    public void recordVerdict(RecordVerdictRequest request, StreamObserver<RecordVerdictResponse> responses) {
+    public Uni<RecordVerdictResponse> recordVerdict(RecordVerdictRequest request) {
         state.attempts.add("verdict:" + request.getDecisionId());
         if (state.refuse != null) {
-            responses.onError(Status.fromCode(state.refuse).withDescription("refused by the fake").asRuntimeException());
-            return;
+            return failure(Status.fromCode(state.refuse), "refused by the fake");
         }
         if (state.down) {
-            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "audit down");
         }
         state.calls.add("verdict:" + request.getDecisionId());
         boolean duplicate = state.verdicts.putIfAbsent(request.getDecisionId(), request) != null;
-        responses.onNext(RecordVerdictResponse.newBuilder().setDuplicate(duplicate).build());
-        responses.onCompleted();
+        return Uni.createFrom().item(RecordVerdictResponse.newBuilder().setDuplicate(duplicate).build());
     }
 
     @Override
-    public void listStreams(ListStreamsRequest request, StreamObserver<ListStreamsResponse> responses) {
+    public Uni<ListStreamsResponse> listStreams(ListStreamsRequest request) {
         if (state.down) {
-            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "audit down");
         }
-        responses.onNext(ListStreamsResponse.newBuilder().addAllStreams(state.streams).build());
-        responses.onCompleted();
+        return Uni.createFrom().item(ListStreamsResponse.newBuilder().addAllStreams(state.streams).build());
     }
 
     @Override
-    public void getPolicies(GetPoliciesRequest request, StreamObserver<GetPoliciesResponse> responses) {
+    public Uni<GetPoliciesResponse> getPolicies(GetPoliciesRequest request) {
         if (state.down) {
-            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "audit down");
         }
-        responses.onNext(GetPoliciesResponse.newBuilder().addAllPolicies(state.policies).setSamplingSeed("fake-seed")
+        return Uni.createFrom().item(GetPoliciesResponse.newBuilder().addAllPolicies(state.policies)
+                .setSamplingSeed("fake-seed")
                 .build());
-        responses.onCompleted();
     }
 
     /**
@@ -103,13 +95,12 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
      * review for the worker types in {@code redecideAsReview}, as the audit service does after a policy change.
      */
     @Override
-    public void recordDecisions(RecordDecisionsRequest request, StreamObserver<RecordDecisionsResponse> responses) {
+    public Uni<RecordDecisionsResponse> recordDecisions(RecordDecisionsRequest request) {
         var ids = request.getDecisionsList().stream().map(d -> d.getRequest().getDecisionId()).toList();
         state.attempts.add("record:" + ids);
         boolean fail = state.down || state.failRecords.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
         if (fail && !state.failAfterCommit) {
-            responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "audit down");
         }
         var response = RecordDecisionsResponse.newBuilder();
         for (var local : request.getDecisionsList()) {
@@ -130,11 +121,13 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
         }
         if (fail) {
             // committed, but the answer is lost
-            responses.onError(Status.UNAVAILABLE.withDescription("answer lost").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "answer lost");
         }
         state.calls.add("record:" + ids);
-        responses.onNext(response.build());
-        responses.onCompleted();
+        return Uni.createFrom().item(response.build());
+    }
+
+    private static <T> Uni<T> failure(Status status, String description) {
+        return Uni.createFrom().failure(status.withDescription(description).asRuntimeException());
     }
 }

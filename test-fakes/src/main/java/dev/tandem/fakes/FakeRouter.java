@@ -9,12 +9,12 @@ import dev.tandem.proto.router.v1.GetCatalogResponse;
 import dev.tandem.proto.router.v1.ListWorkerTypesRequest;
 import dev.tandem.proto.router.v1.ListWorkerTypesResponse;
 import dev.tandem.proto.router.v1.ModelEntry;
+import dev.tandem.proto.router.v1.MutinyRouterServiceGrpc;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.router.v1.SettleStepResponse;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouteDecision;
-import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.worker.v1.LatencyClass;
@@ -27,8 +27,8 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
-import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
 
 import java.util.List;
 import java.util.Map;
@@ -36,11 +36,12 @@ import java.util.Map;
 /**
  * A router that behaves like one, minus the models: a deterministic output per worker type, the confidence the
  * test sets, costs from token counts at the catalog prices, failover recorded as attempts, reviews as the test
- * scripts them. Served by the oracle's and the audit's tests through a {@code @GrpcService} subclass; its
- * {@code @Blocking} methods wait while a test holds them.
+ * scripts them. Served by the oracle's and the audit's tests through a {@code @GrpcService} subclass, in the
+ * services' Mutiny style; a dispatch is answered from a virtual thread of its own, where it waits while a test holds
+ * it, and every other call at once on the caller's thread.
  */
 @SuppressWarnings("deprecation") // plays a router of the first v1 too
-public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
+public class FakeRouter extends MutinyRouterServiceGrpc.RouterServiceImplBase {
 
     public static final String WORKER = "embedded-minilm";
     public static final String ORACLE = "embedded-bge-oracle";
@@ -62,16 +63,17 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
     }
 
     @Override
-    @Blocking
-    public void dispatch(DispatchRequest request, StreamObserver<DispatchResponse> responses) {
+    public Uni<DispatchResponse> dispatch(DispatchRequest request) {
         var deadline = Context.current().getDeadline();
         // answered from a virtual thread of its own: a test holds dispatches mid-step and has several in flight at
         // once, which must not wait on the caller's thread (Quarkus honours @Blocking only on classes it indexes,
         // and indexing this jar hides the service under test)
-        Thread.ofVirtual().start(() -> answerDispatch(request, deadline, responses));
+        return Uni.createFrom().emitter(responses -> Thread.ofVirtual()
+                .start(() -> answerDispatch(request, deadline, responses)));
     }
 
-    private void answerDispatch(DispatchRequest request, Deadline deadline, StreamObserver<DispatchResponse> responses) {
+    private void answerDispatch(DispatchRequest request, Deadline deadline,
+                                UniEmitter<? super DispatchResponse> responses) {
         state.dispatches.add(request);
         if (deadline != null) {
             state.dispatchDeadlines.add(deadline);
@@ -83,13 +85,13 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
             awaitRelease();
             boolean oracleTier = request.getRequirements().getMinTier() == Tier.TIER_ORACLE;
             if (state.dispatchFailure != null) {
-                responses.onError(Status.fromCode(state.dispatchFailure).withDescription("fake router: "
+                responses.fail(Status.fromCode(state.dispatchFailure).withDescription("fake router: "
                         + state.dispatchFailure).asRuntimeException());
                 return;
             }
             if (!oracleTier && state.failingWorkerTypes.contains(request.getWorkerType())
                     || oracleTier && state.failingOnOracleTier.contains(request.getWorkerType())) {
-                responses.onError(Status.UNAVAILABLE.withDescription("every candidate for "
+                responses.fail(Status.UNAVAILABLE.withDescription("every candidate for "
                         + request.getWorkerType() + " failed").asRuntimeException());
                 return;
             }
@@ -128,31 +130,26 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
             }
             response.addAttempts(Attempt.newBuilder().setModelId(model).setPoolId(POOL)
                     .setOutcome(AttemptOutcome.ATTEMPT_OUTCOME_SUCCEEDED).setCostUsd(cost));
-            responses.onNext(response.build());
-            responses.onCompleted();
+            responses.complete(response.build());
         } finally {
             state.inFlight.decrementAndGet();
         }
     }
 
     @Override
-    @Blocking
-    public void review(ReviewRequest request, StreamObserver<ReviewResponse> responses) {
+    public Uni<ReviewResponse> review(ReviewRequest request) {
         state.reviews.add(request);
         var answer = state.reviewAnswer;
         if (answer != null) {
             try {
-                responses.onNext(answer.apply(request));
-                responses.onCompleted();
+                return Uni.createFrom().item(answer.apply(request));
             } catch (StatusRuntimeException scripted) { // a test's failing reviewer
-                responses.onError(scripted);
+                return Uni.createFrom().failure(scripted);
             }
-            return;
         }
         if (state.failingReviews.contains(request.getStepId())) {
-            responses.onError(Status.UNAVAILABLE.withDescription("no reviewer for " + request.getStepId()
-                    + " could be reached").asRuntimeException());
-            return;
+            return Uni.createFrom().failure(Status.UNAVAILABLE.withDescription("no reviewer for "
+                    + request.getStepId() + " could be reached").asRuntimeException());
         }
         boolean rejected = state.rejectedSteps.contains(request.getStepId());
         var reviewerOutput = rejected && state.reviewerAnswers
@@ -161,7 +158,7 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
         long out = tokens(reviewerOutput) + 5;
         double reviewCost = price(ORACLE, in, out);
         double reviewDiscount = batch(request.getLatencyClass()) ? reviewCost / 2 : 0;
-        responses.onNext(ReviewResponse.newBuilder()
+        return Uni.createFrom().item(ReviewResponse.newBuilder()
                 .setReview(ReviewStepResponse.newBuilder()
                         .setVerdict(rejected ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
                         .setReason(rejected ? "the candidate disagrees with the reviewer" : "the candidate agrees")
@@ -171,35 +168,31 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                 .setCostUsd(reviewCost - reviewDiscount)
                 .setBatchDiscountUsd(reviewDiscount)
                 .build());
-        responses.onCompleted();
     }
 
     @Override
-    public void settleStep(SettleStepRequest request, StreamObserver<SettleStepResponse> responses) {
+    public Uni<SettleStepResponse> settleStep(SettleStepRequest request) {
         state.settled.add(request);
-        responses.onNext(SettleStepResponse.newBuilder().setReleased(true).build());
-        responses.onCompleted();
+        return Uni.createFrom().item(SettleStepResponse.newBuilder().setReleased(true).build());
     }
 
     @Override
-    public void listWorkerTypes(ListWorkerTypesRequest request, StreamObserver<ListWorkerTypesResponse> responses) {
+    public Uni<ListWorkerTypesResponse> listWorkerTypes(ListWorkerTypesRequest request) {
         state.listWorkerTypesCalls.incrementAndGet();
         if (state.listWorkerTypesDown) {
-            responses.onError(Status.UNAVAILABLE.withDescription("router down").asRuntimeException());
-            return;
+            return Uni.createFrom().failure(Status.UNAVAILABLE.withDescription("router down").asRuntimeException());
         }
-        responses.onNext(ListWorkerTypesResponse.newBuilder()
+        return Uni.createFrom().item(ListWorkerTypesResponse.newBuilder()
                 .addWorkerTypes(type("classify", "text"))
                 .addWorkerTypes(type("extract", "text"))
                 .addWorkerTypes(type("summarize", "text"))
                 .addWorkerTypes(type("validate", "source", "candidate"))
                 .build());
-        responses.onCompleted();
     }
 
     @Override
-    public void getCatalog(GetCatalogRequest request, StreamObserver<GetCatalogResponse> responses) {
-        responses.onNext(GetCatalogResponse.newBuilder()
+    public Uni<GetCatalogResponse> getCatalog(GetCatalogRequest request) {
+        return Uni.createFrom().item(GetCatalogResponse.newBuilder()
                 .addModels(ModelEntry.newBuilder().setId(WORKER).setTier(Tier.TIER_SMALL)
                         .setInputUsdPerMtok(WORKER_IN).setOutputUsdPerMtok(WORKER_OUT))
                 .addModels(ModelEntry.newBuilder().setId(ORACLE).setTier(Tier.TIER_ORACLE)
@@ -207,7 +200,6 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                 .addModels(ModelEntry.newBuilder().setId(LLM_ORACLE).setTier(Tier.TIER_ORACLE)
                         .setInputUsdPerMtok(LLM_IN).setOutputUsdPerMtok(LLM_OUT).setCachedInputUsdPerMtok(LLM_CACHED_IN))
                 .build());
-        responses.onCompleted();
     }
 
     /** A reviewer (the audit's tests) that rejects candidates whose output contains "wrong", with its own answer. */

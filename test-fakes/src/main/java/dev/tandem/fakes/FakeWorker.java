@@ -9,25 +9,27 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
 import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.worker.v1.GateResult;
 import dev.tandem.proto.worker.v1.ListWorkerTypesRequest;
 import dev.tandem.proto.worker.v1.ListWorkerTypesResponse;
+import dev.tandem.proto.worker.v1.MutinyWorkerServiceGrpc;
 import dev.tandem.proto.worker.v1.ReviewStepRequest;
 import dev.tandem.proto.worker.v1.ReviewStepResponse;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
 import dev.tandem.proto.worker.v1.TokenUsage;
 import dev.tandem.proto.worker.v1.ValidationReport;
-import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
 import dev.tandem.proto.worker.v1.WorkerTypeInfo;
 import dev.tandem.proto.worker.v1.WorkflowPhase;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.StreamObserver;
+import io.smallrye.mutiny.Uni;
 
 /**
  * A scripted WorkerService for one fake pool. Its output echoes the model it was asked for, the attempt and the
@@ -43,7 +45,7 @@ import io.grpc.stub.StreamObserver;
  * pool's switch is off; a step of worker type {@code fake-control} with input {@code fail=true|false} flips it).
  */
 @SuppressWarnings("deprecation") // plays a worker of the first v1 too
-public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
+public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
 
     /** How the pool behaves. */
     public enum Mode {
@@ -72,25 +74,20 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
     }
 
     @Override
-    public void executeStep(ExecuteStepRequest request, StreamObserver<ExecuteStepResponse> observer) {
+    public Uni<ExecuteStepResponse> executeStep(ExecuteStepRequest request) {
         if (request.getWorkerType().equals("fake-control")) {
             switchFailing.set(Boolean.parseBoolean(request.getInputsOrDefault("fail", "false")));
-            observer.onNext(ExecuteStepResponse.newBuilder().setOutput("{}").build());
-            observer.onCompleted();
-            return;
+            return Uni.createFrom().item(ExecuteStepResponse.newBuilder().setOutput("{}").build());
         }
         String model = request.getModelId();
         int call = calls.computeIfAbsent(request.getTaskId() + "/" + request.getStepId() + "/" + model,
                 k -> new AtomicInteger()).incrementAndGet();
         switch (mode) {
             case UNAVAILABLE -> {
-                observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
-                return;
+                return failure(Status.UNAVAILABLE, "fake pool down");
             }
             case INVALID -> {
-                observer.onError(Status.INVALID_ARGUMENT.withDescription("input 'text' is required")
-                        .asRuntimeException());
-                return;
+                return failure(Status.INVALID_ARGUMENT, "input 'text' is required");
             }
             case HOLD -> {
                 if (request.getWorkerType().equals("release")) {
@@ -108,30 +105,25 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
         }
         if (model.endsWith("-unavailable") || (model.endsWith("-switch") && switchFailing.get())
                 || (model.endsWith("-flaky-once") && call == 1)) {
-            observer.onError(Status.UNAVAILABLE.withDescription("model server refused the connection")
-                    .asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "model server refused the connection");
         }
         if (model.endsWith("-deadline")) {
-            observer.onError(Status.DEADLINE_EXCEEDED.withDescription("model call timed out").asRuntimeException());
-            return;
+            return failure(Status.DEADLINE_EXCEEDED, "model call timed out");
         }
         if (model.endsWith("-ratelimited")) {
             com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
-                    .setCode(com.google.rpc.Code.RESOURCE_EXHAUSTED.getNumber())
+                    .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
                     .setMessage("429 from the provider: rate limit reached")
                     .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(
-                            com.google.protobuf.Duration.newBuilder().setNanos(400_000_000)).build()))
+                            Duration.newBuilder().setNanos(400_000_000)).build()))
                     .build();
-            observer.onError(StatusProto.toStatusRuntimeException(status));
-            return;
+            return Uni.createFrom().failure(StatusProto.toStatusRuntimeException(status));
         }
         int statusAt = model.indexOf("-status-");
         if (statusAt >= 0) {
             Status.Code code = Status.Code.valueOf(model.substring(statusAt + "-status-".length())
                     .toUpperCase(Locale.ROOT));
-            observer.onError(Status.fromCode(code).withDescription("scripted " + code).asRuntimeException());
-            return;
+            return failure(Status.fromCode(code), "scripted " + code);
         }
         if (model.endsWith("-slow")) {
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
@@ -140,11 +132,11 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
                     Thread.sleep(10);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return;
+                    return Uni.createFrom().nothing();
                 }
             }
             if (Context.current().isCancelled()) {
-                return;
+                return Uni.createFrom().nothing(); // the caller is gone: nobody to answer
             }
         }
         boolean lowConfidence = model.endsWith("-lowconf");
@@ -158,7 +150,7 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
         } else {
             scored.setRawConfidence(confidence);
         }
-        observer.onNext(scored
+        return Uni.createFrom().item(scored
                 .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
                         + ",\"deadline_ms\":" + deadlineMs + "}")
                 .setConfidenceMethod("fake")
@@ -169,7 +161,6 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
                 .setLatencyMs(500)
                 .addPhases(WorkflowPhase.newBuilder().setName("implement").setDurationMs(400))
                 .build());
-        observer.onCompleted();
     }
 
     /** The step's tokens; a model named {@code *-billed} also reports what its provider billed. */
@@ -182,13 +173,12 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
     }
 
     @Override
-    public void reviewStep(ReviewStepRequest request, StreamObserver<ReviewStepResponse> observer) {
+    public Uni<ReviewStepResponse> reviewStep(ReviewStepRequest request) {
         if (mode != Mode.STEADY) {
-            observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "fake pool down");
         }
         boolean reject = request.getCandidateOutput().contains("wrong");
-        observer.onNext(ReviewStepResponse.newBuilder()
+        return Uni.createFrom().item(ReviewStepResponse.newBuilder()
                 .setVerdict(reject ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
                 .setReason(reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
                 .setReviewerOutput(request.getCandidateOutput())
@@ -196,19 +186,20 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
                 .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))
                 .setModelId(request.getModelId())
                 .build());
-        observer.onCompleted();
     }
 
     @Override
-    public void listWorkerTypes(ListWorkerTypesRequest request, StreamObserver<ListWorkerTypesResponse> observer) {
+    public Uni<ListWorkerTypesResponse> listWorkerTypes(ListWorkerTypesRequest request) {
         if (mode == Mode.UNAVAILABLE) {
-            observer.onError(Status.UNAVAILABLE.withDescription("fake pool down").asRuntimeException());
-            return;
+            return failure(Status.UNAVAILABLE, "fake pool down");
         }
-        observer.onNext(ListWorkerTypesResponse.newBuilder()
+        return Uni.createFrom().item(ListWorkerTypesResponse.newBuilder()
                 .addWorkerTypes(WorkerTypeInfo.newBuilder().setName("classify").setDescription("labels a text")
                         .addRequiredInputs("text").addRequiredCapabilities("embedding"))
                 .build());
-        observer.onCompleted();
+    }
+
+    private static <T> Uni<T> failure(Status status, String description) {
+        return Uni.createFrom().failure(status.withDescription(description).asRuntimeException());
     }
 }

@@ -5,12 +5,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.tandem.audit.StreamKey;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 /**
  * Audit policy and ledger settings ({@code tandem.audit.*}). The rules these feed are documented in
  * {@link dev.tandem.audit.service.AuditPolicy}, {@link dev.tandem.audit.service.TrustPolicy} and the README.
+ * <p>
+ * Long because it is the whole {@code tandem.audit} surface as one {@code @ConfigMapping}, each group documented
+ * where it is declared, with its defaults (the README's settings table follows it); groups in files of their own
+ * would only spread that reference over eleven files, as for {@code RouterConfig}.
  */
 @ConfigMapping(prefix = "tandem.audit")
 public interface AuditConfig {
@@ -88,7 +93,7 @@ public interface AuditConfig {
         Map<String, Double> tenants();
 
         /** The one quality knob of a stream: the outgoing error rate its audit certifies. */
-        default double forStream(dev.tandem.audit.StreamKey key) {
+        default double forStream(StreamKey key) {
             if (!key.tenant().isEmpty()) {
                 Double specific = tenants().get(key.tenant() + "/" + key.workerType());
                 if (specific != null) {

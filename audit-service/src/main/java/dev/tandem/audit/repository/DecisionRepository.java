@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -163,11 +164,11 @@ public class DecisionRepository {
         addFilter(sql, args, "d.request_tenant", filter.tenant());
         if (filter.decidedAfter() != null) {
             sql.append(" AND d.decided_at >= ?");
-            args.add(java.sql.Timestamp.from(filter.decidedAfter()));
+            args.add(Timestamp.from(filter.decidedAfter()));
         }
         if (filter.decidedBefore() != null) {
             sql.append(" AND d.decided_at < ?");
-            args.add(java.sql.Timestamp.from(filter.decidedBefore()));
+            args.add(Timestamp.from(filter.decidedBefore()));
         }
         sql.append(" ORDER BY d.seq DESC LIMIT ?");
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
@@ -267,11 +268,11 @@ public class DecisionRepository {
         addFilter(sql, args, "d.request_tenant", tenant);
         if (since != null) {
             sql.append(" AND v.recorded_at >= ?");
-            args.add(java.sql.Timestamp.from(since));
+            args.add(Timestamp.from(since));
         }
         if (until != null) {
             sql.append(" AND v.recorded_at < ?");
-            args.add(java.sql.Timestamp.from(until));
+            args.add(Timestamp.from(until));
         }
         sql.append(" ORDER BY v.recorded_at, d.seq");
         PreparedStatement ps = c.prepareStatement(sql.toString());

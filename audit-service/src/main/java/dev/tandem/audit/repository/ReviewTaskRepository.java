@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -176,7 +177,7 @@ public class ReviewTaskRepository {
 
     /** Tasks waiting per stream key "backend\u0000type\u0000tenant". */
     public Map<String, Long> pendingByStream(Connection c) throws SQLException {
-        Map<String, Long> counts = new java.util.HashMap<>();
+        Map<String, Long> counts = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT d.worker_backend, d.worker_type, d.tenant, count(*) "
                 + "FROM review_tasks t JOIN decisions d USING (decision_id) GROUP BY 1, 2, 3");
                 ResultSet rs = ps.executeQuery()) {

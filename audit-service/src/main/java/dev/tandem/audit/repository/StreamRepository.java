@@ -6,7 +6,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -80,9 +82,9 @@ public class StreamRepository {
      * statement and in the same order as {@link #lockForCounting}, so a verdict batch and a decision batch never
      * wait on each other in opposite orders. Returns them by key; a missing stream is absent from the map.
      */
-    public java.util.Map<StreamKey, StreamRecord> findAllForUpdate(Connection c, List<StreamKey> keys)
+    public Map<StreamKey, StreamRecord> findAllForUpdate(Connection c, List<StreamKey> keys)
             throws SQLException {
-        java.util.Map<StreamKey, StreamRecord> found = new java.util.HashMap<>();
+        Map<StreamKey, StreamRecord> found = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT * FROM (SELECT " + COLUMNS + " FROM streams "
                 + "WHERE (worker_backend, worker_type, tenant) IN (SELECT * FROM unnest(?::text[], ?::text[], "
                 + "?::text[])) ORDER BY worker_backend COLLATE \"C\", worker_type COLLATE \"C\", tenant COLLATE \"C\" "
@@ -218,7 +220,7 @@ public class StreamRepository {
      * by {@link #lockForCounting}) and applies the confidence-CUSUM increments exactly (S = max(S + total,
      * suffix)); returns each stream's policy version and statistic after the update.
      */
-    public java.util.Map<StreamKey, Counted> countDecisions(Connection c, List<BatchCount> counts)
+    public Map<StreamKey, Counted> countDecisions(Connection c, List<BatchCount> counts)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE streams s SET decided = s.decided + v.n, "
                 + "review_requested = s.review_requested + v.r, "
@@ -233,7 +235,7 @@ public class StreamRepository {
             ps.setArray(5, c.createArrayOf("int4", counts.stream().map(BatchCount::reviews).toArray()));
             ps.setArray(6, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumTotal).toArray()));
             ps.setArray(7, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumSuffix).toArray()));
-            java.util.Map<StreamKey, Counted> counted = new java.util.HashMap<>();
+            Map<StreamKey, Counted> counted = new HashMap<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     counted.put(new StreamKey(rs.getString(1), rs.getString(2), rs.getString(3)),

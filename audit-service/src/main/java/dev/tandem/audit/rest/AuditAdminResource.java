@@ -1,9 +1,11 @@
 package dev.tandem.audit.rest;
 
+import java.time.format.DateTimeParseException;
 import java.util.List;
 
 import jakarta.ws.rs.DefaultValue;
 import java.time.Instant;
+import java.util.Locale;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -151,7 +153,7 @@ public class AuditAdminResource {
         Verdict verdict = null;
         if (b.verdict() != null) {
             try {
-                verdict = Verdict.valueOf(b.verdict().toUpperCase(java.util.Locale.ROOT));
+                verdict = Verdict.valueOf(b.verdict().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 verdict = null;
             }
@@ -172,7 +174,7 @@ public class AuditAdminResource {
             @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
             @QueryParam("tenant") String tenant, @QueryParam("since") String since,
             @QueryParam("until") String until) {
-        Verdict v = switch (verdict.toLowerCase(java.util.Locale.ROOT)) {
+        Verdict v = switch (verdict.toLowerCase(Locale.ROOT)) {
             case "accepted" -> Verdict.ACCEPTED;
             case "rejected" -> Verdict.REJECTED;
             default -> throw new InvalidAuditRequestException(List.of(new FieldViolation("verdict",
@@ -182,7 +184,7 @@ public class AuditAdminResource {
         Instant to = instant("until", until);
         StreamingOutput body = out -> exporter.export(v, workerBackend, workerType, tenant, from, to, out);
         return Response.ok(body, "application/x-ndjson").header("Content-Disposition",
-                "inline; filename=\"" + verdict.toLowerCase(java.util.Locale.ROOT) + "-traces.jsonl\"").build();
+                "inline; filename=\"" + verdict.toLowerCase(Locale.ROOT) + "-traces.jsonl\"").build();
     }
 
     @ServerExceptionMapper
@@ -200,7 +202,7 @@ public class AuditAdminResource {
             return null;
         }
         try {
-            return ReviewQueue.valueOf(name.toUpperCase(java.util.Locale.ROOT));
+            return ReviewQueue.valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new InvalidAuditRequestException(List.of(new FieldViolation("queue", "must be human or model")));
         }
@@ -212,7 +214,7 @@ public class AuditAdminResource {
         }
         try {
             return Instant.parse(value);
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             throw new InvalidAuditRequestException(List.of(new FieldViolation(field,
                     "must be an ISO-8601 instant such as 2026-01-31T00:00:00Z, got " + value)));
         }

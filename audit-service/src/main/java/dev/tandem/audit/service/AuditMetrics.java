@@ -1,10 +1,14 @@
 package dev.tandem.audit.service;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.audit.config.AuditConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,9 +49,9 @@ public class AuditMetrics {
     private final Timer decideTimer;
     private final Map<StreamKey, StreamRecord> streams = new ConcurrentHashMap<>();
     private final Map<DecisionSeries, Counter> decisionCounters = new ConcurrentHashMap<>();
-    private final Map<ReviewQueue, java.util.concurrent.atomic.AtomicLong> queuePending = new ConcurrentHashMap<>();
+    private final Map<ReviewQueue, AtomicLong> queuePending = new ConcurrentHashMap<>();
 
-    public AuditMetrics(MeterRegistry registry, dev.tandem.audit.config.AuditConfig config) {
+    public AuditMetrics(MeterRegistry registry, AuditConfig config) {
         this.registry = registry;
         double target = config.target().outgoingErrorRate();
         Gauge.builder("tandem.audit.target.error.rate", () -> target)
@@ -105,10 +109,10 @@ public class AuditMetrics {
     /** Review tasks waiting per queue (model, human). */
     public void queues(Map<ReviewQueue, Long> pending) {
         pending.forEach((queue, count) -> queuePending.computeIfAbsent(queue, q -> {
-            java.util.concurrent.atomic.AtomicLong value = new java.util.concurrent.atomic.AtomicLong();
-            Gauge.builder("tandem.audit.review.queue.pending", value, java.util.concurrent.atomic.AtomicLong::get)
+            AtomicLong value = new AtomicLong();
+            Gauge.builder("tandem.audit.review.queue.pending", value, AtomicLong::get)
                     .description("Reviews waiting in a review queue (model: the shadow reviewer; human: people)")
-                    .tag("mode", q.name().toLowerCase(java.util.Locale.ROOT))
+                    .tag("mode", q.name().toLowerCase(Locale.ROOT))
                     .register(registry);
             return value;
         }).set(count));
@@ -159,7 +163,7 @@ public class AuditMetrics {
     }
 
     private static double value(Map<StreamKey, StreamRecord> m, StreamKey key,
-            java.util.function.ToDoubleFunction<StreamRecord> f) {
+            ToDoubleFunction<StreamRecord> f) {
         StreamRecord s = m.get(key);
         return s == null ? Double.NaN : f.applyAsDouble(s);
     }

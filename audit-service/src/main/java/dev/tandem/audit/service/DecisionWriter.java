@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -188,7 +189,7 @@ public class DecisionWriter {
                         increments[n++] = p.confidenceIncrement();
                     }
                 }
-                double[] batchCusum = DriftDetectors.batch(java.util.Arrays.copyOf(increments, n));
+                double[] batchCusum = DriftDetectors.batch(Arrays.copyOf(increments, n));
                 counts.add(new StreamRepository.BatchCount(key, group.size(), reviews, batchCusum[0], batchCusum[1]));
             }
             Map<StreamKey, StreamRepository.Counted> countedByKey = counts.isEmpty() ? Map.of()

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.quarkus.scheduler.ScheduledExecution;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
@@ -162,7 +163,7 @@ public class ShadowReviewer {
         }
 
         @Override
-        public boolean test(io.quarkus.scheduler.ScheduledExecution execution) {
+        public boolean test(ScheduledExecution execution) {
             return !config.review().shadowEnabled();
         }
     }

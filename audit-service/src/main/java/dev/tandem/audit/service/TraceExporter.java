@@ -6,8 +6,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -67,7 +69,7 @@ public class TraceExporter {
             return null;
         });
         LOG.infof("exported %d %s traces (backend=%s, type=%s, tenant=%s, since=%s, until=%s)", written[0],
-                verdict.name().toLowerCase(java.util.Locale.ROOT), orAll(workerBackend), orAll(workerType),
+                verdict.name().toLowerCase(Locale.ROOT), orAll(workerBackend), orAll(workerType),
                 orAll(tenant), since == null ? "-" : since, until == null ? "-" : until);
         return written[0];
     }
@@ -101,7 +103,7 @@ public class TraceExporter {
 
     /** Row mapping shared with the repository (package-private there). */
     static final class DecisionRepositoryAccess {
-        static DecisionEntry map(ResultSet rs) throws java.sql.SQLException {
+        static DecisionEntry map(ResultSet rs) throws SQLException {
             return DecisionRepository.mapRow(rs);
         }
     }

@@ -15,29 +15,25 @@ import com.anthropic.models.messages.Tool;
 import com.anthropic.models.messages.ToolChoiceTool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tandem.models.Endpoint;
 import dev.tandem.models.Endpoint.StructuredOutput;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.chat.Availability;
 import dev.tandem.models.chat.CallDeadline;
-import dev.tandem.models.chat.CancellableCalls;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
-import dev.tandem.models.chat.KeyedSdkClient;
 import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.chat.ModelCallException.Kind;
-import dev.tandem.models.chat.ModelClient;
 import dev.tandem.models.chat.ProviderErrors;
 import dev.tandem.models.chat.SchemaPrompt;
 import dev.tandem.models.chat.TokenUsage;
+import dev.tandem.models.sdk.SdkModelClient;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * Anthropic's Messages API through the official {@code anthropic-java} SDK. Structured output is a forced tool
@@ -45,33 +41,15 @@ import java.util.function.Function;
  * probabilities: callers score confidence from other signals. Usage maps cache reads to cached input and cache
  * writes into input. The SDK's own retries are off: the router owns retries and failover.
  */
-public final class AnthropicModelClient implements ModelClient {
+public final class AnthropicModelClient extends SdkModelClient<AnthropicClient> {
 
     /** Name of the tool whose input is the structured answer. */
     static final String ANSWER_TOOL = "answer";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final ModelSpec spec;
-    private final Endpoint endpoint;
-    private final KeyedSdkClient<AnthropicClient> client = new KeyedSdkClient<>(this::build,
-            AnthropicClient::close);
-
     public AnthropicModelClient(ModelSpec spec) {
-        this.spec = spec;
-        this.endpoint = spec.endpoint().orElseThrow(() -> new IllegalArgumentException(
-                "model " + spec.id() + " has no endpoint"));
-        // Build the SDK client now: its first construction loads the HTTP and JSON stacks (seconds on a busy
-        // node), which would otherwise be charged to the first step and could push a failover past its deadline.
-        try {
-            client(key());
-        } catch (RuntimeException e) {
-            // no usable key yet (a Secret not mounted): the first call reports it
-        }
-    }
-
-    @Override
-    public String modelId() {
-        return spec.id();
+        super(spec, AnthropicClient::close);
+        warmUp();
     }
 
     @Override
@@ -89,11 +67,7 @@ public final class AnthropicModelClient implements ModelClient {
     }
 
     @Override
-    public ChatResponse chat(ChatRequest request) {
-        return CancellableCalls.call(request.deadline(), spec.id(), () -> chatNow(request));
-    }
-
-    private ChatResponse chatNow(ChatRequest request) {
+    protected ChatResponse chatNow(ChatRequest request) {
         var key = key();
         var params = params(request);
         long start = System.nanoTime();
@@ -125,11 +99,7 @@ public final class AnthropicModelClient implements ModelClient {
     }
 
     @Override
-    public ChatResponse stream(ChatRequest request, Consumer<String> onTextDelta) {
-        return CancellableCalls.call(request.deadline(), spec.id(), () -> streamNow(request, onTextDelta));
-    }
-
-    private ChatResponse streamNow(ChatRequest request, Consumer<String> onTextDelta) {
+    protected ChatResponse streamNow(ChatRequest request, Consumer<String> onTextDelta) {
         var key = key();
         var params = params(request);
         long start = System.nanoTime();
@@ -177,26 +147,6 @@ public final class AnthropicModelClient implements ModelClient {
         return new ChatResponse(text.toString(), FinishReason.of(reason), reason,
                 usage(input, output, cacheRead, cacheWrite), List.of(), Duration.ofNanos(System.nanoTime() - start),
                 model);
-    }
-
-    @Override
-    public void close() {
-        client.close();
-    }
-
-    /**
-     * Runs {@code call} with the SDK client of the current key, provider failures mapped to
-     * {@link ModelCallException}s as for a chat call (the batch API uses the same client, key and base URL).
-     */
-    public <T> T withSdk(Function<AnthropicClient, T> call) {
-        var key = key();
-        try {
-            return call.apply(client(key));
-        } catch (ModelCallException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw failure(e, key);
-        }
     }
 
     /**
@@ -265,14 +215,14 @@ public final class AnthropicModelClient implements ModelClient {
 
     /** This request's timeouts: the configured ones, cut to the time the caller has left. */
     RequestOptions options(CallDeadline deadline) {
-        var request = deadline.remainingAtMost(endpoint.requestTimeout());
-        request = request.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : request; // 0 = none in OkHttp
-        var connect = request.compareTo(endpoint.connectTimeout()) < 0 ? request : endpoint.connectTimeout();
+        var request = requestTimeout(deadline);
+        var connect = connectTimeout(request);
         return RequestOptions.builder().timeout(Timeout.builder().connect(connect).read(request).write(request)
                 .request(request).build()).build();
     }
 
-    private String key() {
+    @Override
+    protected String key() {
         try {
             return endpoint.apiKey().resolve().orElseThrow(() -> new ModelCallException(Kind.AUTH, spec.id(),
                     "no API key configured (set api-key-env or api-key-file)"));
@@ -281,11 +231,8 @@ public final class AnthropicModelClient implements ModelClient {
         }
     }
 
-    private AnthropicClient client(String key) {
-        return client.forKey(key);
-    }
-
-    private AnthropicClient build(String key) {
+    @Override
+    protected AnthropicClient build(String key) {
         return AnthropicOkHttpClient.builder()
                 .baseUrl(endpoint.baseUrl().toString())
                 .apiKey(key)
@@ -296,7 +243,8 @@ public final class AnthropicModelClient implements ModelClient {
                 .build();
     }
 
-    private ModelCallException failure(RuntimeException e, String key) {
+    @Override
+    protected ModelCallException failure(RuntimeException e, String key) {
         if (e instanceof ModelCallException m) {
             return m;
         }

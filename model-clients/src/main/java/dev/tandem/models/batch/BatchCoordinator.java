@@ -36,6 +36,10 @@ import java.util.logging.Logger;
  * <p>
  * State is in memory only: a restarted service forgets its batches (the provider still runs and bills them; the
  * caller's retry submits the call again).
+ * <p>
+ * A little over the usual size: an item's life (waiting in its group, submitted, polled, resubmitted, answered or
+ * given up) is one state machine over three small inner types that share the coordinator's timer, executor and
+ * listener; the provider's side is {@link BatchApi}.
  */
 public final class BatchCoordinator implements AutoCloseable {
 

@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
+
+import org.eclipse.microprofile.config.Config;
 
 /**
  * The model catalog as the services that call models read it (the worker and the oracle): the entries of
@@ -40,6 +43,19 @@ public final class ModelCatalog {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ModelCatalog() {
+    }
+
+    /**
+     * {@link #forCallers(CatalogConfig, Map)} as a service reads it at start: every warning goes to {@code warn}, first
+     * the deprecated keys set in {@code config} ({@link LegacyKeys}), then the catalog's own, so that the worker and
+     * the oracle report them alike.
+     */
+    public static Read forCallers(CatalogConfig catalog, Map<String, ModelConfig> legacy, Config config,
+                                  Consumer<String> warn) {
+        LegacyKeys.warnings(config).forEach(warn);
+        Read read = forCallers(catalog, legacy);
+        read.warnings().forEach(warn);
+        return read;
     }
 
     /**

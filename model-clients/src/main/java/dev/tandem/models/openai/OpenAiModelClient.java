@@ -22,23 +22,20 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.CompletionUsage;
-import dev.tandem.models.Endpoint;
 import dev.tandem.models.Endpoint.StructuredOutput;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.chat.Availability;
 import dev.tandem.models.chat.CallDeadline;
-import dev.tandem.models.chat.CancellableCalls;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
 import dev.tandem.models.chat.FinishReason;
-import dev.tandem.models.chat.KeyedSdkClient;
 import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.chat.ModelCallException.Kind;
-import dev.tandem.models.chat.ModelClient;
 import dev.tandem.models.chat.ProviderErrors;
 import dev.tandem.models.chat.SchemaPrompt;
 import dev.tandem.models.chat.TokenLogprob;
 import dev.tandem.models.chat.TokenUsage;
+import dev.tandem.models.sdk.SdkModelClient;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +44,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * OpenAI-compatible Chat Completions through the official {@code openai-java} SDK: vLLM, SGLang, TGI, llama.cpp
@@ -55,35 +51,19 @@ import java.util.function.Function;
  * is sent, extra body fields). The SDK's own retries are off: the router owns retries and failover.
  * <p>
  * A little over the usual size: it is the whole mapping between {@code ChatRequest}/{@code ChatResponse} and one
- * provider's protocol (request parameters, streaming, errors, usage, logprobs), as {@code AnthropicModelClient}
- * is for the other.
+ * provider's protocol (request parameters, streaming, errors, usage, logprobs), as {@code AnthropicModelClient} is
+ * for the other; what the two share (the keyed SDK client, cancellable calls, timeouts, batch-API calls) is
+ * {@link SdkModelClient}.
  */
-public final class OpenAiModelClient implements ModelClient {
+public final class OpenAiModelClient extends SdkModelClient<OpenAIClient> {
 
     /** Sent as the bearer token to servers configured without a key (they ignore it; the SDK needs one). */
     static final String NO_KEY = "none";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final ModelSpec spec;
-    private final Endpoint endpoint;
-    private final KeyedSdkClient<OpenAIClient> client = new KeyedSdkClient<>(this::build, OpenAIClient::close);
-
     public OpenAiModelClient(ModelSpec spec) {
-        this.spec = spec;
-        this.endpoint = spec.endpoint().orElseThrow(() -> new IllegalArgumentException(
-                "model " + spec.id() + " has no endpoint"));
-        // Build the SDK client now: its first construction loads the HTTP and JSON stacks (seconds on a busy
-        // node), which would otherwise be charged to the first step and could push a failover past its deadline.
-        try {
-            client(key());
-        } catch (RuntimeException e) {
-            // no usable key yet (a Secret not mounted): the first call reports it
-        }
-    }
-
-    @Override
-    public String modelId() {
-        return spec.id();
+        super(spec, OpenAIClient::close);
+        warmUp();
     }
 
     @Override
@@ -98,11 +78,7 @@ public final class OpenAiModelClient implements ModelClient {
     }
 
     @Override
-    public ChatResponse chat(ChatRequest request) {
-        return CancellableCalls.call(request.deadline(), spec.id(), () -> chatNow(request));
-    }
-
-    private ChatResponse chatNow(ChatRequest request) {
+    protected ChatResponse chatNow(ChatRequest request) {
         var key = key();
         var params = params(request);
         var options = options(request.deadline());
@@ -149,11 +125,7 @@ public final class OpenAiModelClient implements ModelClient {
     }
 
     @Override
-    public ChatResponse stream(ChatRequest request, Consumer<String> onTextDelta) {
-        return CancellableCalls.call(request.deadline(), spec.id(), () -> streamNow(request, onTextDelta));
-    }
-
-    private ChatResponse streamNow(ChatRequest request, Consumer<String> onTextDelta) {
+    protected ChatResponse streamNow(ChatRequest request, Consumer<String> onTextDelta) {
         var key = key();
         var params = params(request).toBuilder()
                 .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
@@ -195,25 +167,10 @@ public final class OpenAiModelClient implements ModelClient {
                 Duration.ofNanos(System.nanoTime() - start), model);
     }
 
+    /** The error body of the previous call is not this call's. */
     @Override
-    public void close() {
-        client.close();
-    }
-
-    /**
-     * Runs {@code call} with the SDK client of the current key, provider failures mapped to
-     * {@link ModelCallException}s as for a chat call (the batch API uses the same client, key and base URL).
-     */
-    public <T> T withSdk(Function<OpenAIClient, T> call) {
-        var key = key();
+    protected void beforeCall() {
         ErrorBodyCapture.clear();
-        try {
-            return call.apply(client(key));
-        } catch (ModelCallException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw failure(e, key);
-        }
     }
 
     /** The request body, exactly as the configured server expects it (also one line of a batch input file). */
@@ -285,18 +242,14 @@ public final class OpenAiModelClient implements ModelClient {
 
     /** This request's timeouts: the configured ones, cut to the time the caller has left. */
     public RequestOptions options(CallDeadline deadline) {
-        var request = atLeastOneMilli(deadline.remainingAtMost(endpoint.requestTimeout()));
-        var connect = request.compareTo(endpoint.connectTimeout()) < 0 ? request : endpoint.connectTimeout();
+        var request = requestTimeout(deadline);
+        var connect = connectTimeout(request);
         return RequestOptions.builder().timeout(Timeout.builder().connect(connect).read(request).write(request)
                 .request(request).build()).build();
     }
 
-    /** OkHttp reads a zero timeout as none. */
-    static Duration atLeastOneMilli(Duration d) {
-        return d.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ofMillis(1) : d;
-    }
-
-    private String key() {
+    @Override
+    protected String key() {
         try {
             return endpoint.apiKey().resolve().orElse(NO_KEY);
         } catch (IllegalStateException e) {
@@ -304,11 +257,8 @@ public final class OpenAiModelClient implements ModelClient {
         }
     }
 
-    private OpenAIClient client(String key) {
-        return client.forKey(key);
-    }
-
-    private OpenAIClient build(String key) {
+    @Override
+    protected OpenAIClient build(String key) {
         var timeout = Timeout.builder().connect(endpoint.connectTimeout())
                 .read(endpoint.requestTimeout()).write(endpoint.requestTimeout())
                 .request(endpoint.requestTimeout()).build();
@@ -322,7 +272,8 @@ public final class OpenAiModelClient implements ModelClient {
                 .build());
     }
 
-    private ModelCallException failure(RuntimeException e, String key) {
+    @Override
+    protected ModelCallException failure(RuntimeException e, String key) {
         var redactKey = Optional.of(key).filter(k -> !k.equals(NO_KEY));
         if (e instanceof OpenAIServiceException service) {
             return ProviderErrors.httpFailure(spec.id(), service.statusCode(),

@@ -128,7 +128,7 @@ class BatchCoordinatorTests {
         var answer = calls.get(0).get();
         assertThat(answer.usage().inputTokens()).isEqualTo(20);
         assertThat(answer.usage().outputTokens()).isEqualTo(5);
-        assertThat(ended).containsExactly("openai:3/0/0/0");
+        assertThat(ended(1)).containsExactly("openai:3/0/0/0");
     }
 
     @Test
@@ -144,7 +144,7 @@ class BatchCoordinatorTests {
         assertThat(calls.get(0).get().text()).isEqualTo("echo: fine");
         assertThat(openai.submittedMessages).hasSize(2);
         assertThat(openai.submittedMessages.get(1)).containsExactly("flaky");
-        assertThat(ended).containsExactly("openai:2/1/0/0", "openai:1/0/0/0");
+        assertThat(ended(2)).containsExactly("openai:2/1/0/0", "openai:1/0/0/0");
     }
 
     @Test
@@ -251,6 +251,8 @@ class BatchCoordinatorTests {
         var api = anthropicApi();
         var calls = callAll(api, "claude-batch", List.of(request("plain", Duration.ofSeconds(20)),
                 request("overloaded", Duration.ofSeconds(20)), request("expiring", Duration.ofSeconds(20))));
+        // the three fill the first batch (max 3 items) before the fourth call is made: their threads may start late
+        waitFor(() -> !anthropic.submittedMessages.isEmpty());
         var invalid = callAll(api, "claude-batch", List.of(request("invalid", Duration.ofSeconds(20)))).getFirst();
 
         assertThat(calls.get(0).get(20, TimeUnit.SECONDS).text()).isEqualTo("answer to plain");
@@ -293,5 +295,14 @@ class BatchCoordinatorTests {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * The batches reported ended, once there are {@code n}: the coordinator answers a batch's callers before it
+     * reports the batch ended, so a caller's answer can arrive before the report.
+     */
+    private List<String> ended(int n) throws InterruptedException {
+        waitFor(() -> ended.size() >= n);
+        return ended;
     }
 }

@@ -20,8 +20,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A small command-line client of the public API, used by {@code bin/demo}. Without {@code --task} it streams the
@@ -161,7 +163,7 @@ public final class TandemClient {
      * The single-task view: progress events as they arrive (from ExecuteStream, or WatchTask for a submitted task),
      * then the plan, the steps and the cost.
      */
-    private static void runOne(java.util.function.Supplier<java.util.Iterator<TaskEvent>> stream)
+    private static void runOne(Supplier<Iterator<TaskEvent>> stream)
             throws InvalidProtocolBufferException {
         var out = System.out;
         try {

@@ -3,7 +3,6 @@ package dev.tandem.oracle.config;
 import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.Provider;
-import dev.tandem.models.catalog.LegacyKeys;
 import dev.tandem.models.catalog.ModelCatalog;
 import dev.tandem.models.catalog.ModelSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,9 +23,7 @@ public class ModelRegistryProducer {
     @Produces
     @ApplicationScoped
     ModelRegistry modelRegistry(OracleModels models, OracleConfig config) {
-        LegacyKeys.warnings(ConfigProvider.getConfig()).forEach(LOG::warn);
-        var catalog = ModelCatalog.forCallers(models.catalog(), models.models());
-        catalog.warnings().forEach(LOG::warn);
+        var catalog = ModelCatalog.forCallers(models.catalog(), models.models(), ConfigProvider.getConfig(), LOG::warn);
         var registry = ModelSpecs.registry(catalog.entries());
         registry.all().forEach(s -> LOG.info(ModelSpecs.describe(s)));
         config.planner().model().ifPresent(id -> requireChatModel(registry, id, "tandem.oracle.planner.model"));

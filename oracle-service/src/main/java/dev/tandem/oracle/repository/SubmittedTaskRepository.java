@@ -1,6 +1,7 @@
 package dev.tandem.oracle.repository;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
 import com.google.protobuf.Timestamp;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
@@ -478,7 +479,7 @@ public class SubmittedTaskRepository {
         return TaskState.valueOf("TASK_STATE_" + stored);
     }
 
-    private static <T> T parse(com.google.protobuf.Parser<T> parser, byte[] bytes) {
+    private static <T> T parse(Parser<T> parser, byte[] bytes) {
         try {
             return parser.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {

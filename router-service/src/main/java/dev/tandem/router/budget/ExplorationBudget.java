@@ -1,7 +1,5 @@
 package dev.tandem.router.budget;
 
-import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -38,7 +36,9 @@ import java.util.function.LongSupplier;
  * this one (the lookahead credits them with this step's size) and a step's worst case covers what it really costs.
  * <p>
  * Written by hand: a few sums over a ring of W entries per (worker type, tenant) under one lock each, and for the
- * trusted steps in flight two distributions updated one step at a time (O(W^2) multiply-adds at most).
+ * trusted steps in flight two distributions updated one step at a time (O(W^2) multiply-adds at most). This class
+ * is the admission decision (the headroom) and the entry point; each window's bookkeeping is {@link BudgetWindow},
+ * the pooled distributions of trusted steps in flight {@link InFlightPool}.
  */
 public class ExplorationBudget {
 
@@ -74,55 +74,13 @@ public class ExplorationBudget {
                            double worstUsd, boolean ceilingBinding) {
     }
 
-    /** One step's account. */
-    static final class Entry {
-        final String stepKey;
-        double baselineUsd;
-        double actualUsd;
-        double reservedUsd;
-        long reservedUntilNanos;
-        boolean ran;
-        /** Set while the step is a trusted one in flight whose review is not known yet: pooled, not at its worst. */
-        Risk risk;
-
-        Entry(String stepKey) {
-            this.stepKey = stepKey;
-        }
-
-        double overspendUsd(long now) {
-            return actualUsd + (now < reservedUntilNanos ? reservedUsd : 0) - baselineUsd;
-        }
-
-        /** The pooled risk while it is active, else null. */
-        Risk pooled(long now) {
-            return risk != null && now < reservedUntilNanos ? risk : null;
-        }
-
-        /** Overspend without the pooled part (what the step is known or held to cost outside the pool). */
-        double knownOverspendUsd(long now) {
-            Risk r = pooled(now);
-            return overspendUsd(now) - (r == null ? 0 : r.worstUsd());
-        }
-    }
-
-    /**
-     * The last W steps of one worker type and tenant, and the steps that left it still holding a reservation (more
-     * steps in flight than W): what they still cost is theirs, in the windows that held them (every check of those
-     * windows counted their reservation), not the newest step's, so they no longer weigh on the windows to come.
-     */
-    static final class Window {
-        final ArrayDeque<Entry> entries = new ArrayDeque<>();
-        final Map<String, Entry> byStep = new HashMap<>();
-        final Map<String, Entry> departed = new HashMap<>();
-    }
-
     private final double share;
     private final int windowSteps;
     private final long settleAfterNanos;
     private final double risk;
     private final double ceilingShare;
     private final LongSupplier clock;
-    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+    private final Map<String, BudgetWindow> windows = new ConcurrentHashMap<>();
 
     /** Every step at its worst case (no pooling of trusted steps), no ceiling beyond e. */
     public ExplorationBudget(double share, int windowSteps, long settleAfterNanos, LongSupplier clock) {
@@ -181,37 +139,17 @@ public class ExplorationBudget {
      * reviews and escalations being pooled with the other trusted steps in flight.
      */
     public Headroom headroom(String workerType, String tenant, double stepBaselineUsd, Risk own) {
-        Window w = windows.get(key(workerType, tenant));
+        BudgetWindow w = windows.get(key(workerType, tenant));
         long now = clock.getAsLong();
-        int past;
-        double[] overspend;
-        double[] baseline;
-        Risk[] pooled;
-        Pool pool = new Pool(windowSteps + 1, risk);
+        InFlightPool pool = new InFlightPool(windowSteps + 1, risk);
         if (own != null) {
             pool.add(own);
         }
-        if (w == null) {
-            past = 0;
-            overspend = baseline = new double[0];
-            pooled = new Risk[0];
-        } else {
-            synchronized (w) {
-                past = w.entries.size();
-                overspend = new double[past];
-                baseline = new double[past];
-                pooled = new Risk[past];
-                int i = 0;
-                for (Entry e : w.entries) {
-                    Risk r = risk > 0 ? e.pooled(now) : null;
-                    pooled[i] = r;
-                    overspend[i] = r == null ? e.overspendUsd(now) : e.knownOverspendUsd(now);
-                    baseline[i] = e.baselineUsd;
-                    i++;
-                }
-
-            }
-        }
+        BudgetWindow.Snapshot steps = w == null ? BudgetWindow.Snapshot.EMPTY : w.snapshot(now);
+        int past = steps.size();
+        double[] overspend = steps.overspendUsd();
+        double[] baseline = steps.baselineUsd();
+        Risk[] pooled = steps.pooled();
         // window j (j = 0..W-1) holds the newest W-1-j past steps, this step and j later ones
         double least = Double.MAX_VALUE;
         boolean ceiling = false;
@@ -244,141 +182,26 @@ public class ExplorationBudget {
     }
 
     /**
-     * Trusted steps in flight: how many of them are reviewed and rejected (Poisson-binomial distributions, one step
-     * added at a time), their dearest review and escalation, and the sum of their worst cases.
-     */
-    static final class Pool {
-        double[] reviews;
-        double[] rejects;
-        int capacity;
-        final double tail;
-        int steps;
-        int rejectable;
-        double reviewUsd;
-        double escalationUsd;
-        double worstUsd;
-        private int reviewsTop;
-        private int rejectsTop;
-        private int reviewsBound = -1;
-        private int rejectsBound = -1;
-        private int lastReviewsBound;
-        private int lastRejectsBound;
-
-        Pool(int capacity, double risk) {
-            reviews = new double[capacity + 2];
-            rejects = new double[capacity + 2];
-            this.capacity = capacity;
-            reviews[0] = 1;
-            rejects[0] = 1;
-            tail = risk / 2; // each count exceeds its bound with at most alpha/2 (union bound)
-        }
-
-        void add(Risk r) {
-            if (steps + 1 > capacity) {
-                capacity *= 2;
-                reviews = java.util.Arrays.copyOf(reviews, capacity + 2);
-                rejects = java.util.Arrays.copyOf(rejects, capacity + 2);
-            }
-            steps++;
-            worstUsd += r.worstUsd();
-            if (r.reviewProbability() > 0) {
-                reviewUsd = Math.max(reviewUsd, r.reviewUsd());
-            }
-            reviewsTop = convolve(reviews, reviewsTop, r.reviewProbability());
-            if (r.rejectProbability() > 0 && r.escalationUsd() > 0) {
-                escalationUsd = Math.max(escalationUsd, r.escalationUsd());
-                rejectable++;
-                rejectsTop = convolve(rejects, rejectsTop, r.rejectProbability());
-            }
-            reviewsBound = -1;
-            rejectsBound = -1;
-        }
-
-        /**
-         * Adds one Bernoulli(p) to the distribution of a count whose mass lies in [0, top]; returns the new top. Mass
-         * under 1e-18 at the top is dropped (at most W x 1e-18 in all, nothing against alpha), so a pool costs about
-         * (its bound + 15) multiply-adds per step rather than its size.
-         */
-        private static int convolve(double[] pmf, int top, double p) {
-            double q = Math.max(0, Math.min(1, p));
-            int n = top + 1;
-            for (int k = n; k >= 1; k--) {
-                pmf[k] = pmf[k] * (1 - q) + pmf[k - 1] * q;
-            }
-            pmf[0] *= 1 - q;
-            while (n > 0 && pmf[n] < 1e-18) {
-                pmf[n--] = 0;
-            }
-            return n;
-        }
-
-        /**
-         * The least k with P(count > k) <= tail, searched upwards from {@code from} (a bound of the pool before its
-         * last steps were added: the count only grows stochastically as steps are added).
-         */
-        private int bound(double[] pmf, int top, int from) {
-            int k = Math.max(0, Math.min(from, top));
-            double atMost = 0;
-            for (int i = 0; i <= k; i++) {
-                atMost += pmf[i];
-            }
-            while (k < top && 1 - atMost > tail) {
-                atMost += pmf[++k];
-            }
-            return k;
-        }
-
-        int reviewsBound() {
-            if (reviewsBound < 0) {
-                reviewsBound = bound(reviews, reviewsTop, lastReviewsBound);
-                lastReviewsBound = reviewsBound;
-            }
-            return reviewsBound;
-        }
-
-        int rejectsBound() {
-            if (rejectsBound < 0) {
-                rejectsBound = bound(rejects, rejectsTop, lastRejectsBound);
-                lastRejectsBound = rejectsBound;
-            }
-            return rejectsBound;
-        }
-
-        /** What the pool is held at: its bound, at most the sum of its worst cases. */
-        double heldUsd() {
-            if (steps == 0) {
-                return 0;
-            }
-            return Math.min(worstUsd, reviewsBound() * reviewUsd + rejectsBound() * escalationUsd);
-        }
-    }
-
-    /**
      * Overspend of the current window as a share of its all-oracle cost (0 for an empty window), its trusted steps
      * in flight counted at what they are held at.
      */
     public double overspendFraction(String workerType, String tenant) {
-        Window w = windows.get(key(workerType, tenant));
+        BudgetWindow w = windows.get(key(workerType, tenant));
         if (w == null) {
             return 0;
         }
-        long now = clock.getAsLong();
-        Pool pool = new Pool(windowSteps + 1, risk);
-        synchronized (w) {
-            double o = 0;
-            double b = 0;
-            for (Entry e : w.entries) {
-                Risk r = risk > 0 ? e.pooled(now) : null;
-                if (r != null) {
-                    pool.add(r);
-                    o += e.knownOverspendUsd(now);
-                } else {
-                    o += e.overspendUsd(now);
-                }
-                b += e.baselineUsd;
+        BudgetWindow.Snapshot steps = w.snapshot(clock.getAsLong());
+        InFlightPool pool = new InFlightPool(windowSteps + 1, risk);
+        double o = 0;
+        double b = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.pooled()[i] != null) {
+                pool.add(steps.pooled()[i]);
             }
-            return b <= 0 ? 0 : (o + pool.heldUsd()) / b;
+            o += steps.overspendUsd()[i];
+            b += steps.baselineUsd()[i];
         }
+        return b <= 0 ? 0 : (o + pool.heldUsd()) / b;
     }
 
     /**
@@ -398,39 +221,7 @@ public class ExplorationBudget {
      */
     public void admitted(String workerType, String tenant, String stepKey, double baselineEstimateUsd,
                          double mostUsd, Risk risk) {
-        Window w = windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
-        long now = clock.getAsLong();
-        synchronized (w) {
-            Entry e = w.byStep.get(stepKey);
-            if (e != null) {
-                e.reservedUsd = (now < e.reservedUntilNanos ? e.reservedUsd : 0) + Math.max(0, mostUsd);
-                e.reservedUntilNanos = now + settleAfterNanos;
-                e.risk = null; // a re-dispatch: held at its worst case
-                return;
-            }
-            w.departed.remove(stepKey); // an escalation's re-dispatch of a step that left: recorded as new
-            e = new Entry(stepKey);
-            e.baselineUsd = baselineEstimateUsd;
-            e.reservedUsd = Math.max(0, mostUsd);
-            e.reservedUntilNanos = now + settleAfterNanos;
-            e.risk = poolable(risk);
-            w.entries.addLast(e);
-            w.byStep.put(stepKey, e);
-            while (w.entries.size() > windowSteps) {
-                Entry old = w.entries.removeFirst();
-                w.byStep.remove(old.stepKey);
-                if (old.reservedUsd > 0 && now < old.reservedUntilNanos) {
-                    w.departed.put(old.stepKey, old);
-                }
-            }
-            if (w.departed.size() > 4 * windowSteps) {
-                w.departed.values().removeIf(d -> now >= d.reservedUntilNanos);
-            }
-        }
-    }
-
-    private Risk poolable(Risk r) {
-        return risk > 0 && r != null && r.worstUsd() > 0 ? r : null;
+        window(workerType, tenant).admitted(stepKey, baselineEstimateUsd, mostUsd, risk, clock.getAsLong());
     }
 
     /**
@@ -450,44 +241,14 @@ public class ExplorationBudget {
      */
     public void executed(String workerType, String tenant, String stepKey, double baselineUsd, double costUsd,
                          double reserveUsd, Risk risk) {
-        Window w = windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
-        long now = clock.getAsLong();
-        synchronized (w) {
-            Entry e = w.byStep.get(stepKey);
-            if (e == null) {
-                admitted(workerType, tenant, stepKey, baselineUsd, 0);
-                e = w.byStep.get(stepKey);
-            }
-            e.actualUsd += costUsd;
-            if (!e.ran) {
-                e.ran = true;
-                e.baselineUsd = baselineUsd;
-                e.reservedUsd = Math.max(0, reserveUsd);
-                e.risk = poolable(risk);
-            } else {
-                e.reservedUsd = 0;
-                e.risk = null;
-            }
-            e.reservedUntilNanos = e.reservedUsd > 0 ? now + settleAfterNanos : 0;
-        }
+        window(workerType, tenant).executed(stepKey, baselineUsd, costUsd, reserveUsd, risk, clock.getAsLong());
     }
 
     /** A dispatch that failed releases its reservation (what it spent on failed attempts is added). */
     public void failed(String workerType, String tenant, String stepKey, double costUsd) {
-        Window w = windows.get(key(workerType, tenant));
-        if (w == null) {
-            return;
-        }
-        synchronized (w) {
-            Entry e = w.byStep.get(stepKey);
-            if (e == null) {
-                w.departed.remove(stepKey);
-            } else {
-                e.actualUsd += costUsd;
-                e.reservedUsd = 0;
-                e.reservedUntilNanos = 0;
-                e.risk = null;
-            }
+        BudgetWindow w = windows.get(key(workerType, tenant));
+        if (w != null) {
+            w.failed(stepKey, costUsd);
         }
     }
 
@@ -513,33 +274,7 @@ public class ExplorationBudget {
      */
     public double reviewed(String workerType, String tenant, String stepKey, double costUsd,
                            double escalationReserveUsd) {
-        Window w = windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
-        long now = clock.getAsLong();
-        synchronized (w) {
-            Entry e = w.byStep.get(stepKey);
-            if (e == null) {
-                Entry gone = w.departed.remove(stepKey);
-                if (gone != null) {
-                    // left the window in flight: its review is its own, within the reservation its windows counted
-                    // (a redo is a new step: its re-dispatch is admitted and recorded as one)
-                    gone.actualUsd += costUsd;
-                    return gone.ran ? gone.baselineUsd : 0;
-                }
-                // a step no longer held here (a shadow review after its release): charged to the newest step
-                Entry newest = w.entries.peekLast();
-                if (newest == null) {
-                    return 0; // nothing to charge: the window is empty (a review of a step never dispatched here)
-                }
-                newest.actualUsd += costUsd;
-                return 0;
-            }
-            double baseline = e.ran ? e.baselineUsd : 0;
-            e.actualUsd += costUsd;
-            e.risk = null;
-            e.reservedUsd = Math.max(0, escalationReserveUsd);
-            e.reservedUntilNanos = escalationReserveUsd > 0 ? now + settleAfterNanos : 0;
-            return baseline;
-        }
+        return window(workerType, tenant).reviewed(stepKey, costUsd, escalationReserveUsd, clock.getAsLong());
     }
 
     /**
@@ -548,15 +283,9 @@ public class ExplorationBudget {
      * rests on: a step still in flight because its review takes long must not count as one whose review is unknown.
      */
     public void reviewing(String workerType, String tenant, String stepKey) {
-        Window w = windows.get(key(workerType, tenant));
-        if (w == null) {
-            return;
-        }
-        synchronized (w) {
-            Entry e = w.byStep.get(stepKey);
-            if (e != null) {
-                e.risk = null;
-            }
+        BudgetWindow w = windows.get(key(workerType, tenant));
+        if (w != null) {
+            w.reviewing(stepKey);
         }
     }
 
@@ -566,24 +295,8 @@ public class ExplorationBudget {
      * the window, has not run yet, or holds nothing.
      */
     public boolean settled(String workerType, String tenant, String stepKey) {
-        Window w = windows.get(key(workerType, tenant));
-        if (w == null) {
-            return false;
-        }
-        long now = clock.getAsLong();
-        synchronized (w) {
-            Entry e = w.byStep.get(stepKey);
-            if (e == null) {
-                e = w.departed.remove(stepKey);
-            }
-            if (e == null || !e.ran || e.reservedUsd <= 0 || now >= e.reservedUntilNanos) {
-                return false;
-            }
-            e.reservedUsd = 0;
-            e.reservedUntilNanos = 0;
-            e.risk = null;
-            return true;
-        }
+        BudgetWindow w = windows.get(key(workerType, tenant));
+        return w != null && w.settled(stepKey, clock.getAsLong());
     }
 
     /**
@@ -591,19 +304,24 @@ public class ExplorationBudget {
      * steps routed at the same time cannot both spend the same headroom.
      */
     public Object lock(String workerType, String tenant) {
-        return windows.computeIfAbsent(key(workerType, tenant), k -> new Window());
+        return window(workerType, tenant);
     }
 
     /** Steps that left the window still holding a reservation (tests). */
     int departed(String workerType, String tenant) {
-        Window w = windows.get(key(workerType, tenant));
-        return w == null ? 0 : w.departed.size();
+        BudgetWindow w = windows.get(key(workerType, tenant));
+        return w == null ? 0 : w.departed();
     }
 
     /** Steps in the window (for tests and the admin view). */
     int steps(String workerType, String tenant) {
-        Window w = windows.get(key(workerType, tenant));
-        return w == null ? 0 : w.entries.size();
+        BudgetWindow w = windows.get(key(workerType, tenant));
+        return w == null ? 0 : w.steps();
+    }
+
+    private BudgetWindow window(String workerType, String tenant) {
+        return windows.computeIfAbsent(key(workerType, tenant),
+                k -> new BudgetWindow(windowSteps, settleAfterNanos, risk > 0));
     }
 
     private static String key(String workerType, String tenant) {

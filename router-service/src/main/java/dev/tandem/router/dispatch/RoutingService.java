@@ -3,7 +3,6 @@ package dev.tandem.router.dispatch;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -42,9 +41,10 @@ import org.jboss.logging.Logger;
 /**
  * Routes steps ({@link ReviewRouting} routes reviews). A dispatch: select (policy, budgets, bounded exploration),
  * execute with failover ({@link Dispatcher}), calibrate the worker's confidence with the audit stream's map, and
- * cascade: when the output failed validation or its calibrated confidence is under the worker type's threshold,
- * route again at the next more capable tier (models already tried excluded, the budget less what was spent), up to
- * the oracle. Every attempt is priced and recorded; every decision is explained in the trace.
+ * cascade: when the output failed validation or its calibrated confidence is under the worker type's threshold
+ * (both judged by {@link CascadeCheck}), route again at the next more capable tier (models already tried excluded,
+ * the budget less what was spent), up to the oracle. Every attempt is priced and recorded; every decision is
+ * explained in the trace.
  */
 @ApplicationScoped
 public class RoutingService {
@@ -69,7 +69,7 @@ public class RoutingService {
 
     private final Dispatcher dispatcher;
 
-    private final Calibrations calibrations;
+    private final CascadeCheck cascade;
 
     private final Exploration exploration;
 
@@ -84,12 +84,12 @@ public class RoutingService {
     private final WorkerTypeDirectory workerTypes;
 
     public RoutingService(CatalogHolder catalogs, RouteChoice choice, Dispatcher dispatcher,
-            Calibrations calibrations, Exploration exploration, TrustEarning trustEarning, TenantBudgets tenants,
+            CascadeCheck cascade, Exploration exploration, TrustEarning trustEarning, TenantBudgets tenants,
             RouterMetrics metrics, RouterConfig config, WorkerTypeDirectory workerTypes) {
         this.catalogs = catalogs;
         this.choice = choice;
         this.dispatcher = dispatcher;
-        this.calibrations = calibrations;
+        this.cascade = cascade;
         this.exploration = exploration;
         this.trustEarning = trustEarning;
         this.tenants = tenants;
@@ -170,12 +170,12 @@ public class RoutingService {
             attempts.addAll(outcome.attempts());
             Backend backend = outcome.backend();
             tried.add(backend.model().id());
-            calibrated = calibrate(outcome.response(), backend, request, trace);
-            result = asFirstV1Reads(outcome.response(), calibrated);
+            calibrated = cascade.calibrate(outcome.response(), backend, request, trace);
+            result = CascadeCheck.asFirstV1Reads(outcome.response(), calibrated);
             int okIndex = base + outcome.succeededIndex();
             attempts.set(okIndex, attempts.get(okIndex).toBuilder().setConfidence(calibrated.calibrated())
                     .setRawConfidence(calibrated.raw()).build());
-            String reason = cascadeOn ? cascadeReason(result, calibrated.calibrated(), request.getWorkerType(),
+            String reason = cascadeOn ? cascade.reason(result, calibrated.calibrated(), request.getWorkerType(),
                     catalog) : null;
             if (reason == null) {
                 break;
@@ -313,60 +313,6 @@ public class RoutingService {
                 ExecuteStepResponse::getUsage, Pricing::modelSeconds, request.getWorkerType(),
                 request.getRequirements().getLatencyTargetMs(),
                 request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH), level, attemptNumbers, trace);
-    }
-
-    /** The worker's raw confidence calibrated by the audit's map of the stream (no map: the raw value). */
-    private Calibrations.Applied calibrate(ExecuteStepResponse response, Backend backend, DispatchRequest request,
-                                           DispatchTrace trace) {
-        double raw = rawConfidence(response);
-        Calibrations.Applied applied = calibrations.apply(backend.model().id(), request.getWorkerType(),
-                request.getTenant(), raw);
-        if (applied.map() != null) {
-            trace.add(String.format(Locale.ROOT, "calibrated confidence %.3f -> %.3f (%s map of stream %s, %d reviews)",
-                    raw, applied.calibrated(), applied.map().method(), applied.stream().replace('\n', '/'),
-                    applied.map().samples()));
-        }
-        return applied;
-    }
-
-    /**
-     * The worker's raw confidence: raw_confidence, or the deprecated confidence from a worker of the first v1 that
-     * sent only that (the two were the same number).
-     */
-    @SuppressWarnings("deprecation")
-    static double rawConfidence(ExecuteStepResponse response) {
-        return response.getRawConfidence() == 0 && response.getConfidence() != 0 ? response.getConfidence()
-                : response.getRawConfidence();
-    }
-
-    /**
-     * The worker's response as DispatchResponse.result carries it: raw_confidence as read, and the deprecated
-     * confidence set to the calibrated value, which oracles of the first v1 read there (new ones read
-     * DispatchResponse.calibrated_confidence).
-     */
-    @SuppressWarnings("deprecation")
-    private static ExecuteStepResponse asFirstV1Reads(ExecuteStepResponse response, Calibrations.Applied calibrated) {
-        return response.toBuilder().setRawConfidence(calibrated.raw()).setConfidence(calibrated.calibrated()).build();
-    }
-
-    /** Why an output climbs the cascade, or null when it is good enough. */
-    private String cascadeReason(ExecuteStepResponse result, double calibrated, String workerType, Catalog catalog) {
-        if (config.cascade().onValidationFailure() && result.hasValidation() && !result.getValidation().getPassed()) {
-            StringBuilder failed = new StringBuilder();
-            result.getValidation().getGatesList().stream().filter(g -> !g.getPassed()).forEach(g -> {
-                if (!failed.isEmpty()) {
-                    failed.append(", ");
-                }
-                failed.append(g.getName());
-            });
-            return "failed validation (" + failed + ")";
-        }
-        double threshold = catalog.cascadeThreshold(workerType);
-        if (threshold > 0 && calibrated < threshold) {
-            return String.format(Locale.ROOT, "has calibrated confidence %.3f under the '%s' threshold %.3f",
-                    calibrated, workerType, threshold);
-        }
-        return null;
     }
 
     private SelectionRequest withTenantBudget(SelectionRequest request, String tenant) {

@@ -12,20 +12,20 @@ class WorkerRawConfidenceTests {
 
     @Test
     void aWorkerReportsItsRawConfidenceOnly() {
-        assertThat(RoutingService.rawConfidence(ExecuteStepResponse.newBuilder().setRawConfidence(0.7).build()))
+        assertThat(CascadeCheck.rawConfidence(ExecuteStepResponse.newBuilder().setRawConfidence(0.7).build()))
                 .isEqualTo(0.7);
     }
 
     @Test
     void aWorkerOfTheFirstV1SendingBothOrOnlyTheDeprecatedFieldIsReadTheSame() {
-        assertThat(RoutingService.rawConfidence(ExecuteStepResponse.newBuilder().setConfidence(0.7)
+        assertThat(CascadeCheck.rawConfidence(ExecuteStepResponse.newBuilder().setConfidence(0.7)
                 .setRawConfidence(0.7).build())).isEqualTo(0.7);
-        assertThat(RoutingService.rawConfidence(ExecuteStepResponse.newBuilder().setConfidence(0.7).build()))
+        assertThat(CascadeCheck.rawConfidence(ExecuteStepResponse.newBuilder().setConfidence(0.7).build()))
                 .isEqualTo(0.7);
     }
 
     @Test
     void aRawConfidenceOfZeroIsZero() {
-        assertThat(RoutingService.rawConfidence(ExecuteStepResponse.getDefaultInstance())).isZero();
+        assertThat(CascadeCheck.rawConfidence(ExecuteStepResponse.getDefaultInstance())).isZero();
     }
 }

@@ -13,7 +13,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,40 +34,36 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Submitted tasks survive the oracle being killed (SIGKILL, no shutdown) twice while they run: the four services
- * as processes, the oracle restarted on the same database. Every task completes exactly once, tasks caught
- * mid-task resume from their completed steps, and no completed step is started again (checked against the stored
- * step completion times and the stored events).
+ * as processes (audit, worker and router those of the shared {@link E2eStack}, the oracle one of this class's own,
+ * with its task store in a database of its own), the oracle restarted on the same database. Every task completes
+ * exactly once, tasks caught mid-task resume from their completed steps, and no completed step is started again
+ * (checked against the stored step completion times and the stored events).
  */
+@ExtendWith(E2eStack.Shared.class)
+@Order(3) // after TandemEndToEndIT, which needs the shared stack's ledger fresh
 class SubmittedTaskRestartIT {
 
-    static final String DB = System.getenv().getOrDefault("TANDEM_E2E_DB", "tandem_e2e");
-    static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
+    /** The task store of this class's oracle, apart from the shared stack's (whose oracle would take its tasks). */
+    static final String DB = E2eStack.DB + "_restarts";
+    static final String PG = E2eStack.PG;
     static final int TASKS = 16;
     static final int STEPS = 5; // the triage pipeline: classify, extract, summarize, validate-extract, validate-summary
 
-    static ServiceProcess audit;
-    static ServiceProcess worker;
-    static ServiceProcess router;
     static ServiceProcess oracle;
     static ManagedChannel channel;
 
     @BeforeAll
     static void startTandem() throws Exception {
         ServiceProcess.freshDatabase(PG, DB);
-        int auditPort = ServiceProcess.freePort();
-        int workerPort = ServiceProcess.freePort();
-        int routerPort = ServiceProcess.freePort();
+        var stack = E2eStack.current();
         int oraclePort = ServiceProcess.freePort();
-        audit = new ServiceProcess("audit-service", auditPort, E2eConfig.audit(PG + DB, routerPort));
-        worker = new ServiceProcess("worker-service", workerPort, E2eConfig.worker());
-        router = new ServiceProcess("router-service", routerPort, E2eConfig.router(workerPort, auditPort));
-        var oracleConfig = E2eConfig.oracle(PG + DB, routerPort, auditPort);
+        var oracleConfig = E2eConfig.oracle(PG + DB, stack.routerPort(), stack.auditPort());
         // a short lease, so a killed replica's tasks resume within seconds; few at once, so most wait queued
         oracleConfig.put("tandem.oracle.tasks.submitted.lease", "3s");
         oracleConfig.put("tandem.oracle.tasks.submitted.max-running", "3");
         oracleConfig.put("tandem.oracle.tasks.submitted.poll-interval", "200ms");
         oracle = new ServiceProcess("oracle-service", oraclePort, oracleConfig, "oracle-service-restarts");
-        ServiceProcess.startAll(Duration.ofSeconds(90), audit, worker, router, oracle);
+        ServiceProcess.startAll(Duration.ofSeconds(90), oracle);
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", oraclePort).usePlaintext().build();
     }
 
@@ -74,7 +72,7 @@ class SubmittedTaskRestartIT {
         if (channel != null) {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        ServiceProcess.closeAll(oracle, router, worker, audit);
+        ServiceProcess.closeAll(oracle); // the shared stack's services are E2eStack's to stop
     }
 
     @Test

@@ -15,7 +15,6 @@ import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.PlanStep;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.TaskEvent;
-import dev.tandem.system.launch.E2eConfig;
 import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,10 +48,6 @@ import com.google.protobuf.UnknownFieldSet;
 import java.util.HashSet;
 import java.util.Set;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.any;
-import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -59,11 +55,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * each other and PostgreSQL, on the offline embedded models. Runs in the {@code verify} phase (bin/test).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(E2eStack.Shared.class)
+@Order(2) // first on the shared stack: its tests start from a fresh ledger (junit-platform.properties orders classes)
 class TandemEndToEndIT {
 
-    /** A database of its own, dropped and created per run; TANDEM_E2E_DB lets parallel checkouts use their own. */
-    static final String DB = System.getenv().getOrDefault("TANDEM_E2E_DB", "tandem_e2e");
-    static final String PG = "jdbc:postgresql://127.0.0.1:5432/";
+    static final String DB = E2eStack.DB;
+    static final String PG = E2eStack.PG;
     static final String ORACLE_MODEL = "embedded-bge-oracle";
 
     static ServiceProcess audit;
@@ -76,46 +73,22 @@ class TandemEndToEndIT {
     static WireMockServer collector;
 
     @BeforeAll
-    static void startTandem() throws Exception {
-        ServiceProcess.freshDatabase(PG, DB);
-        int auditPort = ServiceProcess.freePort();
-        int workerPort = ServiceProcess.freePort();
-        int routerPort = ServiceProcess.freePort();
-        int oraclePort = ServiceProcess.freePort();
-
-        collector = new WireMockServer(options().dynamicPort());
-        collector.start();
-        collector.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200)
-                .withHeader("Content-Type", "application/x-protobuf")));
-
-        audit = new ServiceProcess("audit-service", auditPort, traced(E2eConfig.audit(PG + DB, routerPort)));
-        worker = new ServiceProcess("worker-service", workerPort, traced(E2eConfig.worker()));
-        router = new ServiceProcess("router-service", routerPort, traced(E2eConfig.router(workerPort, auditPort)));
-        oracle = new ServiceProcess("oracle-service", oraclePort, traced(E2eConfig.oracle(PG + DB, routerPort, auditPort)));
-        ServiceProcess.startAll(Duration.ofSeconds(90), audit, worker, router, oracle);
-        oracleChannel = channel(oraclePort);
-    }
-
-    /** Tracing on, as the k8s tracing component turns it on, exporting to the stand-in collector. */
-    static Map<String, String> traced(Map<String, String> config) {
-        var c = new LinkedHashMap<>(config);
-        c.put("quarkus.otel.sdk.disabled", "false");
-        c.put("quarkus.otel.exporter.otlp.traces.protocol", "http/protobuf");
-        c.put("quarkus.otel.exporter.otlp.traces.endpoint", collector.baseUrl());
-        c.put("quarkus.otel.exporter.otlp.traces.compression", "none");
-        c.put("quarkus.otel.bsp.schedule.delay", "200ms");
-        return c;
+    static void startTandem() {
+        var stack = E2eStack.current();
+        audit = stack.audit;
+        worker = stack.worker;
+        router = stack.router;
+        oracle = stack.oracle;
+        collector = stack.collector;
+        oracleChannel = channel(oracle.port);
     }
 
     @AfterAll
     static void stopTandem() throws Exception {
-        if (collector != null) {
-            collector.stop();
-        }
         if (oracleChannel != null) {
             oracleChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        ServiceProcess.closeAll(oracle, router, worker, audit);
+        // the services stay up for the next class of the run (E2eStack closes them after the last)
     }
 
     static ManagedChannel channel(int port) {

@@ -59,6 +59,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * next backend after at most one retry, long before its slow answer. Bounded: about two minutes.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(1) // before E2eStack starts its services: this suite's five have the machine to themselves
 class FaultSuiteIT {
 
     /** The suite's database; TANDEM_FAULTS_DB lets parallel checkouts use their own. */

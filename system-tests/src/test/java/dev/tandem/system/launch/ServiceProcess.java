@@ -101,8 +101,12 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    /** Ports are taken from here up when set (a port range of one's own on a shared machine), else any free one. */
-    private static final AtomicInteger NEXT_PORT = new AtomicInteger();
+    /**
+     * Ports are taken from here up when set (a port range of one's own on a shared machine: {@link #portBase}, or
+     * {@code -Dlauncher.port-base} for a whole run; not a {@code tandem.} key, which the Quarkus tests of a build
+     * that passes it on would read as their own configuration and refuse), else any free one.
+     */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(Integer.getInteger("launcher.port-base", 0));
 
     public static void portBase(int base) {
         NEXT_PORT.set(base);

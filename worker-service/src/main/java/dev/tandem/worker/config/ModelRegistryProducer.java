@@ -4,7 +4,6 @@ import dev.tandem.models.batch.BatchCoordinator;
 import dev.tandem.models.batch.BatchSettings;
 import dev.tandem.models.registry.ModelRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
-import dev.tandem.models.catalog.LegacyKeys;
 import dev.tandem.models.catalog.ModelCatalog;
 import dev.tandem.models.catalog.ModelSpecs;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,9 +24,7 @@ public class ModelRegistryProducer {
     @Produces
     @ApplicationScoped
     ModelRegistry modelRegistry(TandemConfig config, MeterRegistry meters) {
-        LegacyKeys.warnings(ConfigProvider.getConfig()).forEach(LOG::warn);
-        var catalog = ModelCatalog.forCallers(config.catalog(), config.models());
-        catalog.warnings().forEach(LOG::warn);
+        var catalog = ModelCatalog.forCallers(config.catalog(), config.models(), ConfigProvider.getConfig(), LOG::warn);
         if (!catalog.notCallable().isEmpty()) {
             LOG.infof("catalog models without a provider, not callable here: %s", catalog.notCallable());
         }
