@@ -2,6 +2,8 @@ package dev.tandem.fakes;
 
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
+import dev.tandem.proto.router.v1.CancelCallsRequest;
+import dev.tandem.proto.router.v1.CancelCallsResponse;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.GetCatalogRequest;
@@ -171,6 +173,13 @@ public class FakeRouter extends RouterServiceGrpc.RouterServiceImplBase {
                 .setCostUsd(reviewCost - reviewDiscount)
                 .setBatchDiscountUsd(reviewDiscount)
                 .build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void cancelCalls(CancelCallsRequest request, StreamObserver<CancelCallsResponse> responses) {
+        state.cancelledCalls.add(request);
+        responses.onNext(CancelCallsResponse.getDefaultInstance());
         responses.onCompleted();
     }
 
