@@ -160,7 +160,7 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
         }
         observer.onNext(scored
                 .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
-                        + ",\"deadline_ms\":" + deadlineMs + "}")
+                        + ",\"deadline_ms\":" + deadlineMs + ",\"call\":" + call + "}")
                 .setConfidenceMethod("fake")
                 .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
                         .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))
@@ -188,9 +188,12 @@ public class FakeWorker extends WorkerServiceGrpc.WorkerServiceImplBase {
             return;
         }
         boolean reject = request.getCandidateOutput().contains("wrong");
+        int call = calls.computeIfAbsent("review/" + request.getTaskId() + "/" + request.getStepId() + "/"
+                + request.getModelId(), k -> new AtomicInteger()).incrementAndGet();
         observer.onNext(ReviewStepResponse.newBuilder()
                 .setVerdict(reject ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
-                .setReason(reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
+                .setReason((reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
+                        + " (call " + call + ")")
                 .setReviewerOutput(request.getCandidateOutput())
                 .setConfidence(0.95)
                 .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))
