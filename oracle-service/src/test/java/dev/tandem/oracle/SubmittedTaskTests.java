@@ -348,6 +348,8 @@ class SubmittedTaskTests extends OracleTestBase {
         var dispatched = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)).toList();
         assertThat(dispatched).extracting(d -> d.getStepId()).as("only the step not completed")
                 .containsExactly("second");
+        // the key the dead run sent for it too: the router joins its call, or answers from its record
+        assertThat(dispatched.getFirst().getIdempotencyKey()).isEqualTo(id + "/second/execute");
         assertThat(dispatched.getFirst().getInputsMap()).containsEntry("text", stored.getOutput());
 
         var task = get(id);
