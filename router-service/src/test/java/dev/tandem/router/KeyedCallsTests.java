@@ -16,12 +16,14 @@ import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.StepRequirements;
-import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,17 +96,34 @@ class KeyedCallsTests {
     @Test
     void aKeyedCallGoesOnWhenItsCallerGoesAwayAndTheRepeatCollectsIt() throws Exception {
         var request = step("keyed-test", "task-gone").setIdempotencyKey("task-gone/a/execute").build();
-        // the caller cancels its call (as a killed oracle's connection ends) while the model runs
-        var caller = Context.current().withCancellation();
-        var call = caller.call(() -> async().withDeadlineAfter(20, TimeUnit.SECONDS).dispatch(request));
-        Thread.sleep(300);
-        caller.cancel(null);
-        assertThat(catchThrowableOfType(Exception.class, () -> call.get(5, TimeUnit.SECONDS))).isNotNull();
+        // the caller's connection ends while the model runs (a killed oracle)
+        callerDies(request, 20);
 
         DispatchResponse resumed = router.withDeadlineAfter(20, TimeUnit.SECONDS).dispatch(request);
 
         assertThat(resumed.getDeduplicated()).isTrue();
         assertThat(resumed.getResult().getOutput()).contains("\"call\":1");
+    }
+
+    @Test
+    void aBatchClassStepRepeatedWhileItWaitsForItsBatchJoinsItInsteadOfSubmittingAnotherItem() throws Exception {
+        // the worker holds a batch-class call until its provider batch has the item (here: the slow model's 1.5 s);
+        // a resumed oracle's repeat must not become a second worker call, which would be a second batch item
+        var end = java.time.Instant.now().plusSeconds(3600);
+        var request = step("keyed-test", "task-batch").setIdempotencyKey("task-batch/a/execute")
+                .setLatencyClass(dev.tandem.proto.worker.v1.LatencyClass.LATENCY_CLASS_BATCH)
+                .setBatchDeadline(com.google.protobuf.Timestamp.newBuilder().setSeconds(end.getEpochSecond()))
+                .build();
+        callerDies(request, 0); // the oracle that sent it died
+
+        DispatchResponse resumed = router.dispatch(request);
+
+        assertThat(resumed.getDeduplicated()).isTrue();
+        assertThat(resumed.getResult().getOutput()).contains("\"call\":1");
+        // the worker call's deadline was the batch window's (about an hour), not the caller's
+        long deadlineMs = Long.parseLong(resumed.getResult().getOutput().replaceAll(".*\"deadline_ms\":(-?\\d+).*",
+                "$1"));
+        assertThat(deadlineMs).isGreaterThan(TimeUnit.MINUTES.toMillis(50));
     }
 
     @Test
@@ -166,6 +185,25 @@ class KeyedCallsTests {
         assertThat(repeat.getReview().getReason()).endsWith("(call 1)");
         assertThat(repeat.getDeduplicated()).isTrue();
         assertThat(unkeyed.getReview().getReason()).endsWith("(call 2)");
+    }
+
+    /**
+     * Sends the dispatch on a connection of its own and closes that connection 300 ms later, as a killed caller's
+     * ends (the router sees the connection go, not an answer).
+     */
+    private static void callerDies(DispatchRequest request, int deadlineSeconds) throws Exception {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel own = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+        try {
+            var stub = RouterServiceGrpc.newFutureStub(own);
+            var call = (deadlineSeconds > 0 ? stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS) : stub)
+                    .dispatch(request);
+            Thread.sleep(300);
+            own.shutdownNow();
+            assertThat(catchThrowableOfType(Exception.class, () -> call.get(5, TimeUnit.SECONDS))).isNotNull();
+        } finally {
+            own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static double metric(String metrics, String series) {
