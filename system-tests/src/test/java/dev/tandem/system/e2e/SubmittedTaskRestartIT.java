@@ -33,8 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Submitted tasks survive the oracle being killed (SIGKILL, no shutdown) twice while they run: the four services
  * as processes, the oracle restarted on the same database. Every task completes exactly once, tasks caught
- * mid-task resume from their completed steps, and no completed step is started again (checked against the stored
- * step completion times and the stored events).
+ * mid-task resume from their completed steps, no completed step is started again (checked against the stored
+ * step completion times and the stored events), and nothing is paid twice: the worker's model calls and reviews
+ * (its metrics) are what one run of the stored steps needs and one per verdict in the audit ledger.
  */
 class SubmittedTaskRestartIT {
 
@@ -140,6 +141,53 @@ class SubmittedTaskRestartIT {
             }
         }
         assertThat(resumedWithSteps).as("tasks resumed from their completed steps").isPositive();
+
+        // nothing paid twice: the steps in flight at a kill were collected from the router (keyed calls), so the
+        // worker ran the models no more often than one run of the stored steps needs, and reviewed every reviewed
+        // output once (one verdict each in the ledger)
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "")) {
+            long stored = 0;
+            long extra = 0;
+            long escalated = 0;
+            try (var s = c.createStatement();
+                 var rs = s.executeQuery("SELECT result FROM oracle.task_steps")) {
+                while (rs.next()) {
+                    var step = dev.tandem.proto.oracle.v1.StepResult.parseFrom(rs.getBytes(1));
+                    stored++;
+                    escalated += step.getEscalated() ? 1 : 0;
+                    extra += step.getFailedAttemptsList().stream().filter(a -> a.contains(": low_confidence")
+                            || a.contains(": validation_failed") || a.contains(": hedge_cancelled")
+                            || a.contains(": DEADLINE_EXCEEDED")).count();
+                }
+            }
+            long stepCalls = 0;
+            for (var outcome : List.of("passed", "gate_failed", "timeout", "cancelled")) {
+                stepCalls += metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"" + outcome + "\"");
+            }
+            // an escalation makes a model call only when it re-dispatches (a reviewer's own answer is none)
+            assertThat(stepCalls).as("worker model calls for steps: one run of the stored steps' (%d steps, %d "
+                    + "cascade climbs and the like, %d escalations)", stored, extra, escalated)
+                    .isBetween(stored + extra, stored + extra + escalated);
+            long queueUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (count(c, "SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'") > 0
+                    && System.nanoTime() < queueUntil) {
+                Thread.sleep(200); // the shadow reviews still queued
+            }
+            assertThat(metric(worker, "tandem_worker_reviews_seconds_count", ""))
+                    .as("worker reviews: one per verdict in the ledger")
+                    .isEqualTo(count(c, "SELECT count(*) FROM verdicts"));
+        }
+    }
+
+    /** The sum of a Prometheus series' samples whose labels contain {@code labels}. */
+    private static long metric(ServiceProcess service, String name, String labels) throws Exception {
+        double sum = 0;
+        for (var line : service.get("/q/metrics").split("\n")) {
+            if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && line.contains(labels)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Math.round(sum);
     }
 
     /**
