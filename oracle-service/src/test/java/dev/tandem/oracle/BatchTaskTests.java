@@ -86,12 +86,17 @@ class BatchTaskTests extends OracleTestBase {
         var mine = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)).toList();
         assertThat(mine).isNotEmpty().allSatisfy(d -> {
             assertThat(d.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH);
+            // keyed per step: a resumed run's dispatch joins this one (or gets its answer) at the router
+            assertThat(d.getIdempotencyKey()).isEqualTo(id + "/" + d.getStepId() + "/execute");
             // the window runs from the submission: two hours
             assertThat((double) d.getBatchDeadline().getSeconds())
                     .isCloseTo(submittedAt.getEpochSecond() + 7200, within(60.0));
         });
         assertThat(router.reviews.stream().filter(r -> r.getTaskId().equals(id))).isNotEmpty()
-                .allSatisfy(r -> assertThat(r.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH));
+                .allSatisfy(r -> {
+                    assertThat(r.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH);
+                    assertThat(r.getIdempotencyKey()).isEqualTo(id + "/" + r.getStepId() + "/review");
+                });
         // the router calls' own deadline is the batch window's end, hours away, not the 30 s downstream timeout
         assertThat(router.dispatchDeadlines).anySatisfy(deadline ->
                 assertThat(deadline.timeRemaining(TimeUnit.MINUTES)).isBetween(100L, 120L));
@@ -106,12 +111,37 @@ class BatchTaskTests extends OracleTestBase {
     }
 
     @Test
+    void aRejectedBatchStepIsEscalatedAsABatchClassCallWithItsOwnKey() {
+        audit.actions.put("extract", AuditAction.AUDIT_ACTION_REVIEW);
+        router.rejectedSteps.add("extract");
+        router.reviewerAnswers = false; // the oracle redoes the step itself: an escalation dispatch
+        var id = submit(batchTriage(2)).getTaskId();
+        eventually(() -> assertThat(get(id).getState()).isEqualTo(TaskState.TASK_STATE_SUCCEEDED));
+
+        var escalations = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)
+                && d.getRequirements().getMinTier() == dev.tandem.proto.router.v1.Tier.TIER_ORACLE).toList();
+        assertThat(escalations).singleElement().satisfies(d -> {
+            assertThat(d.getStepId()).isEqualTo("extract");
+            assertThat(d.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH);
+            assertThat(d.hasBatchDeadline()).isTrue();
+            assertThat(d.getIdempotencyKey()).isEqualTo(id + "/extract/escalate");
+        });
+        var extract = get(id).getStepsList().stream().filter(s -> s.getStepId().equals("extract")).findFirst()
+                .orElseThrow();
+        assertThat(extract.getEscalated()).isTrue();
+        assertThat(extract.getBatchDiscountUsd()).as("the worker call and the escalation at batch prices")
+                .isPositive();
+    }
+
+    @Test
     void anInteractiveTaskHasNoBatchDiscount() {
         var response = oracle().execute(triage().toBuilder().setTenant(tenant).build());
         assertThat(response.getCost().getBatchDiscountUsd()).isZero();
         assertThat(router.dispatches).allSatisfy(d -> {
             assertThat(d.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_UNSPECIFIED);
             assertThat(d.hasBatchDeadline()).isFalse();
+            // Execute has no resumed run to collect a call: its calls are not keyed
+            assertThat(d.getIdempotencyKey()).isEmpty();
         });
     }
 
@@ -126,5 +156,10 @@ class BatchTaskTests extends OracleTestBase {
         eventually(() -> assertThat(router.inFlight.get()).isZero());
         assertThat(get(id).getState()).isEqualTo(TaskState.TASK_STATE_CANCELLED);
         assertThat(get(id).getStepsDone()).isZero();
+        // the router runs a keyed call on when its caller goes away: the cancel is said to it explicitly
+        eventually(() -> assertThat(router.cancelledCalls).anySatisfy(c -> {
+            assertThat(c.getTaskId()).isEqualTo(id);
+            assertThat(c.getTenant()).isEqualTo(tenant);
+        }));
     }
 }

@@ -7,7 +7,9 @@ import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.GetTaskRequest;
 import dev.tandem.proto.oracle.v1.ListTasksRequest;
 import dev.tandem.proto.oracle.v1.Plan;
+import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.PlanReady;
+import dev.tandem.proto.oracle.v1.TaskDone;
 import dev.tandem.proto.oracle.v1.StepAudited;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.StepStarted;
@@ -348,6 +350,8 @@ class SubmittedTaskTests extends OracleTestBase {
         var dispatched = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)).toList();
         assertThat(dispatched).extracting(d -> d.getStepId()).as("only the step not completed")
                 .containsExactly("second");
+        // the key the dead run sent for it too: the router joins its call, or answers from its record
+        assertThat(dispatched.getFirst().getIdempotencyKey()).isEqualTo(id + "/second/execute");
         assertThat(dispatched.getFirst().getInputsMap()).containsEntry("text", stored.getOutput());
 
         var task = get(id);
@@ -363,6 +367,62 @@ class SubmittedTaskTests extends OracleTestBase {
         assertThat(events).extracting(TaskEvent::getSequence).containsExactlyElementsOf(range(1, events.size()));
         assertThat(events.subList(3, events.size())).noneMatch(e -> e.hasPlanReady()
                 || e.hasStepStarted() && e.getStepStarted().getStepId().equals("first"));
+    }
+
+    /**
+     * A run that announced the task's answer (its task_done event is stored) and died before it stored the task's
+     * end: the task ends with that answer, announced once, nothing dispatched again.
+     */
+    @Test
+    void aTaskWhoseDeadRunAnnouncedItsAnswerEndsWithItAnnouncedOnce() throws SQLException {
+        var id = UUID.randomUUID().toString();
+        var plan = plan(classify("only")).toBuilder().setPlanner("client").build();
+        var request = ExecuteRequest.newBuilder().setTask("Classify").setTenant(tenant)
+                .putInputs("document", "My card was charged twice").setPlan(plan).build();
+        var stored = StepResult.newBuilder().setStepId("only").setWorkerType("classify")
+                .setExecutedBy("earlier-run@pool").setOutput("{\"label\":\"billing\"}").setCostUsd(0.25)
+                .setAudit(AuditOutcome.newBuilder().setDecision("pass").setReason("trusted")).build();
+        var answer = ExecuteResponse.newBuilder().setTaskId(id).setOutput("{\"only\":\"billing\"}")
+                .addSteps(stored).setPlan(plan).build();
+        var storedEvents = List.of(
+                event(id, 1).setPlanReady(PlanReady.newBuilder().setPlan(plan)).build(),
+                event(id, 2).setStepStarted(StepStarted.newBuilder().setStepId("only").setWorkerType("classify"))
+                        .build(),
+                event(id, 3).setTaskDone(TaskDone.newBuilder().setResponse(answer)).build());
+        try (var c = db.getConnection()) {
+            c.setAutoCommit(false);
+            try (var ps = c.prepareStatement("INSERT INTO oracle.tasks (task_id, tenant, request_digest, request, "
+                    + "task, state, plan, planning_usd, lease_owner, lease_until, attempts, started_at) VALUES "
+                    + "(?, ?, 'digest', ?, ?, 'RUNNING', ?, 0, 'dead-replica', now() - interval '1 second', 1, now())")) {
+                ps.setString(1, id);
+                ps.setString(2, tenant);
+                ps.setBytes(3, request.toByteArray());
+                ps.setString(4, request.getTask());
+                ps.setBytes(5, plan.toByteArray());
+                ps.executeUpdate();
+            }
+            try (var ps = c.prepareStatement("INSERT INTO oracle.task_steps (task_id, step_id, result, "
+                    + "oracle_baseline_usd, exploration_usd) VALUES (?, 'only', ?, 0.30, 0)")) {
+                ps.setString(1, id);
+                ps.setBytes(2, stored.toByteArray());
+                ps.executeUpdate();
+            }
+            for (var e : storedEvents) {
+                try (var ps = c.prepareStatement("INSERT INTO oracle.task_events VALUES (?, ?, ?)")) {
+                    ps.setString(1, id);
+                    ps.setLong(2, e.getSequence());
+                    ps.setBytes(3, e.toByteArray());
+                    ps.executeUpdate();
+                }
+            }
+            c.commit();
+        }
+
+        awaitState(id, TaskState.TASK_STATE_SUCCEEDED);
+
+        assertThat(get(id).getResponse()).as("the announced answer").isEqualTo(answer);
+        assertThat(watch(id, 0)).as("announced once, nothing after").containsExactlyElementsOf(storedEvents);
+        assertThat(router.dispatches.stream().filter(d -> d.getTaskId().equals(id))).isEmpty();
     }
 
     @Test

@@ -91,6 +91,8 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         local.add(tiered(config, "pk-strong", "predict-test", "LARGE", 100));
         local.add(tiered(config, "pk-oracle", "predict-test", "ORACLE", 1000));
         config.put("tandem.catalog.models.\"pk-weak\".prior-quality", "0.6");
+        local.add(model(config, "kc-slow", "keyed-test", 0.001));
+        local.add(model(config, "kc-fast", "keyed-fast-test", 0.001));
 
         String localEndpoint = pool(config, "local", FakeWorker.Mode.STEADY, 32, String.join(",", local));
         pool(config, "flaky", FakeWorker.Mode.UNAVAILABLE, 8, "fo-cheap");

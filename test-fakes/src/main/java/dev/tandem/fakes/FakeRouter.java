@@ -2,6 +2,8 @@ package dev.tandem.fakes;
 
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
+import dev.tandem.proto.router.v1.CancelCallsRequest;
+import dev.tandem.proto.router.v1.CancelCallsResponse;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.GetCatalogRequest;
@@ -168,6 +170,12 @@ public class FakeRouter extends MutinyRouterServiceGrpc.RouterServiceImplBase {
                 .setCostUsd(reviewCost - reviewDiscount)
                 .setBatchDiscountUsd(reviewDiscount)
                 .build());
+    }
+
+    @Override
+    public Uni<CancelCallsResponse> cancelCalls(CancelCallsRequest request) {
+        state.cancelledCalls.add(request);
+        return Uni.createFrom().item(CancelCallsResponse.getDefaultInstance());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tandem.fakes;
 
+import dev.tandem.proto.router.v1.CancelCallsRequest;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
@@ -47,6 +48,7 @@ public class FakeRouterState {
     public final List<DispatchRequest> dispatches = new CopyOnWriteArrayList<>();
     public final List<ReviewRequest> reviews = new CopyOnWriteArrayList<>();
     public final List<SettleStepRequest> settled = new CopyOnWriteArrayList<>();
+    public final List<CancelCallsRequest> cancelledCalls = new CopyOnWriteArrayList<>();
     public final List<Deadline> dispatchDeadlines = new CopyOnWriteArrayList<>();
     public final AtomicInteger inFlight = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
@@ -70,6 +72,7 @@ public class FakeRouterState {
         dispatches.clear();
         reviews.clear();
         settled.clear();
+        cancelledCalls.clear();
         dispatchDeadlines.clear();
         inFlight.set(0);
         maxInFlight.set(0);

@@ -152,7 +152,7 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
         }
         return Uni.createFrom().item(scored
                 .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
-                        + ",\"deadline_ms\":" + deadlineMs + "}")
+                        + ",\"deadline_ms\":" + deadlineMs + ",\"call\":" + call + "}")
                 .setConfidenceMethod("fake")
                 .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
                         .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))
@@ -178,9 +178,12 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
             return failure(Status.UNAVAILABLE, "fake pool down");
         }
         boolean reject = request.getCandidateOutput().contains("wrong");
+        int call = calls.computeIfAbsent("review/" + request.getTaskId() + "/" + request.getStepId() + "/"
+                + request.getModelId(), k -> new AtomicInteger()).incrementAndGet();
         return Uni.createFrom().item(ReviewStepResponse.newBuilder()
                 .setVerdict(reject ? ReviewVerdict.REVIEW_VERDICT_REJECTED : ReviewVerdict.REVIEW_VERDICT_ACCEPTED)
-                .setReason(reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
+                .setReason((reject ? "differs from the reviewer's answer" : "matches the reviewer's answer")
+                        + " (call " + call + ")")
                 .setReviewerOutput(request.getCandidateOutput())
                 .setConfidence(0.95)
                 .setUsage(TokenUsage.newBuilder().setInputTokens(INPUT_TOKENS).setOutputTokens(OUTPUT_TOKENS))

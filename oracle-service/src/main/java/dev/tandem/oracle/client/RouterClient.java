@@ -1,6 +1,8 @@
 package dev.tandem.oracle.client;
 
 import dev.tandem.oracle.config.OracleConfig;
+import dev.tandem.proto.router.v1.CancelCallsRequest;
+import dev.tandem.proto.router.v1.CancelCallsResponse;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.GetCatalogRequest;
@@ -103,6 +105,32 @@ public class RouterClient {
                     public void onError(Throwable t) {
                         LOG.debugf("router did not settle step %s/%s: %s", request.getTaskId(), request.getStepId(),
                                 t.getMessage());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+    }
+
+    /**
+     * Tells the router, without waiting, to stop the task's keyed calls (they run on when their caller goes away,
+     * so that a resumed run collects them; a cancelled task must say so). When it fails the calls run to their
+     * deadline and are billed, as an unkeyed call would be.
+     */
+    public void cancelCalls(String taskId, String tenant) {
+        var request = CancelCallsRequest.newBuilder().setTaskId(taskId).setTenant(tenant).build();
+        Context.current().fork().run(() -> RouterServiceGrpc.newStub(routerChannel)
+                .withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .cancelCalls(request, new StreamObserver<>() {
+                    @Override
+                    public void onNext(CancelCallsResponse value) {
+                        LOG.debugf("router cancelled %d call(s) of task %s", value.getCancelled(), taskId);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        LOG.warnf("router did not cancel the calls of task %s: %s", taskId, t.getMessage());
                     }
 
                     @Override

@@ -228,6 +228,15 @@ public interface OracleConfig {
         Optional<String> replicaId();
 
         /**
+         * Whether a submitted task's router calls carry idempotency keys (task/step/purpose), so that the calls a
+         * run had in flight when its replica died are joined or answered from the router's record when the task
+         * resumes, not executed and paid again. Off: every resumed step is dispatched (and paid) again; for
+         * comparison (the restart benchmark's baseline).
+         */
+        @WithDefault("true")
+        boolean keyedCalls();
+
+        /**
          * How long a finished task (succeeded, failed or cancelled) is kept, with its steps and events, before it
          * is deleted; an idempotency key is remembered as long as its task is.
          */

@@ -20,11 +20,13 @@ import java.util.concurrent.atomic.DoubleAdder;
  *                      completed steps must not depend on decisions a restart would lose)
  * @param latencyClass  the task's latency class, passed to every dispatch and review
  * @param batchDeadline for a BATCH-class task, when its batch window ends; null otherwise
+ * @param keyedCalls    the router calls carry idempotency keys ({@link #callKey}): a submitted task, which a resumed
+ *                      run repeats, so that the router answers a repeat without executing (and billing) it again
  */
 public record StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                           Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd,
                           DoubleAdder spentUsd, TaskEvents events, double maxErrorRate, DeferredAudits deferred,
-                          LatencyClass latencyClass, Instant batchDeadline) {
+                          LatencyClass latencyClass, Instant batchDeadline, boolean keyedCalls) {
 
     public StepContext {
         latencyClass = latencyClass == null ? LatencyClass.LATENCY_CLASS_UNSPECIFIED : latencyClass;
@@ -34,13 +36,22 @@ public record StepContext(String taskId, String tenant, Map<String, String> requ
                        Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
                        TaskEvents events, double maxErrorRate) {
         this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, maxErrorRate,
-                null, null, null);
+                null, null, null, false);
     }
 
     public StepContext(String taskId, String tenant, Map<String, String> requestInputs,
                        Map<String, String> acceptedOutputs, Deadline deadline, double budgetUsd, DoubleAdder spentUsd,
                        TaskEvents events) {
         this(taskId, tenant, requestInputs, acceptedOutputs, deadline, budgetUsd, spentUsd, events, 0);
+    }
+
+    /**
+     * The idempotency key of one of the step's router calls ("task/step/purpose", purpose execute, review or
+     * escalate): the same in every run of the task, so the router joins or replays a call a killed run made. Empty
+     * when the task's calls are not keyed.
+     */
+    public String callKey(String stepId, String purpose) {
+        return keyedCalls ? taskId + "/" + stepId + "/" + purpose : "";
     }
 
     /** Whether the task is BATCH-class. */

@@ -100,7 +100,8 @@ public class StepRunner {
             }
             var dispatch = DispatchRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
                     .setWorkerType(step.getWorkerType()).putAllInputs(inputs).setInstructions(step.getInstructions())
-                    .setRequirements(requirements).setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass());
+                    .setRequirements(requirements).setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass())
+                    .setIdempotencyKey(ctx.callKey(step.getId(), "execute"));
             ctx.batchDeadlineTimestamp().ifPresent(dispatch::setBatchDeadline);
             var request = dispatch.build();
 
@@ -312,7 +313,8 @@ public class StepRunner {
                         // the reviewer must meet the step's hard requirements too (a generative type needs a
                         // generative reviewer); the budget does not apply: a selected review is never skipped
                         .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd())
-                        .setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass());
+                        .setTenant(ctx.tenant()).setLatencyClass(ctx.latencyClass())
+                        .setIdempotencyKey(ctx.callKey(step.getId(), "review"));
                 ctx.batchDeadlineTimestamp().ifPresent(asked::setBatchDeadline);
                 var reviewRequest = asked.build();
                 ReviewResponse review;
@@ -411,7 +413,7 @@ public class StepRunner {
         var request = original.toBuilder()
                 .setRequirements(original.getRequirements().toBuilder().setMinTier(Tier.TIER_ORACLE)
                         .setBudgetUsd(ctx.remainingBudgetUsd()))
-                .addAllExcludeModels(exclude).build();
+                .addAllExcludeModels(exclude).setIdempotencyKey(ctx.callKey(step.getId(), "escalate")).build();
         try {
             return router.dispatch(request, ctx.deadline());
         } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.tandem.oracle.service;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.tandem.grpc.FieldViolation;
+import dev.tandem.oracle.client.RouterClient;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.repository.SubmittedTaskRepository;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.NewTask;
@@ -48,9 +49,11 @@ public class SubmittedTasks {
     private final TaskRequestBounds bounds;
     private final PlanValidator validator;
     private final OracleConfig config;
+    private final RouterClient router;
 
     public SubmittedTasks(SubmittedTaskRepository store, TaskQueueWorker worker, TaskSignals signals,
-            TaskRequestBounds bounds, PlanValidator validator, OracleConfig config) {
+            TaskRequestBounds bounds, PlanValidator validator, OracleConfig config, RouterClient router) {
+        this.router = router;
         this.store = store;
         this.worker = worker;
         this.signals = signals;
@@ -140,6 +143,9 @@ public class SubmittedTasks {
         requireTaskId(taskId);
         if (store.cancel(taskId, tenant)) {
             worker.stopLocally(taskId);
+            // the task's keyed router calls run on when their caller goes away (so that a resumed run collects
+            // them): a cancel has to say so to the router
+            router.cancelCalls(taskId, tenant);
             signals.taskChanged(taskId);
             return get(taskId, tenant);
         }

@@ -207,6 +207,9 @@ public class TaskQueueWorker {
             LOG.infof("task %s resumes (run %d): %d step(s) completed before", id, task.attempts(),
                     task.completedSteps().size());
         }
+        if (announcedBefore(task)) {
+            return;
+        }
         var events = new TaskEvents(id, event -> {
             store.appendEvent(event);
             signals.taskChanged(id);
@@ -233,6 +236,27 @@ public class TaskQueueWorker {
                 LOG.infof("task %s stopped: it was cancelled or resumed elsewhere", id);
             }
         }
+    }
+
+    /**
+     * Whether a dead run had already finished the task: its last stored event is the task's answer (task_done), but
+     * the run died before it stored the task's end. The answer is then stored as the end, as announced, instead of
+     * being synthesised, and announced, a second time (a watcher would see two task_done events).
+     */
+    private boolean announcedBefore(ClaimedTask task) {
+        if (task.attempts() <= 1 || task.lastSequence() <= 0) {
+            return false;
+        }
+        var last = store.events(task.taskId(), task.lastSequence() - 1, 1);
+        if (last.isEmpty() || !last.getFirst().hasTaskDone()) {
+            return false;
+        }
+        LOG.infof("task %s was answered by its earlier run, which stopped before storing its end: stored now",
+                task.taskId());
+        if (!store.succeed(task.taskId(), replicaId, last.getFirst().getTaskDone().getResponse())) {
+            LOG.infof("task %s was cancelled or resumed elsewhere meanwhile", task.taskId());
+        }
+        return true;
     }
 
     /** The journal of a claimed task: its stored plan and steps, and the store for what it does next. */

@@ -145,7 +145,8 @@ public class TaskRunner {
             var ctx = new StepContext(taskId, request.getTenant(), request.getInputsMap(),
                     new ConcurrentHashMap<>(), deadline, request.getBudgetUsd(), new DoubleAdder(), events,
                     request.getMaxErrorRate(), journal == TaskJournal.NONE ? new DeferredAudits() : null,
-                    request.getLatencyClass(), batchDeadline(request, deadline));
+                    request.getLatencyClass(), batchDeadline(request, deadline),
+                    journal != TaskJournal.NONE && config.tasks().submitted().keyedCalls());
             var outcomes = runSteps(ctx, plan.getStepsList(), planned.graph(), journal);
             stopIfCancelled();
 

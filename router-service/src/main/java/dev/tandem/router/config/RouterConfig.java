@@ -79,6 +79,26 @@ public interface RouterConfig {
 
     Review review();
 
+    Idempotency idempotency();
+
+    /**
+     * Keyed Dispatch and Review calls ({@code idempotency_key}): a repeat of a key joins the call in flight or gets
+     * its recorded answer, so a caller that resumes after a restart does not pay for the call again.
+     */
+    interface Idempotency {
+        /**
+         * How long the answer of a keyed call is kept for a repeat of its key, from when it was answered. It must
+         * outlast the time a resumed caller takes to ask again: the oracle's lease of a dead replica's tasks (30 s by
+         * default) plus its start.
+         */
+        @WithDefault("15m")
+        Duration retention();
+
+        /** Most bytes of recorded answers kept (their serialized size); beyond it the least used go first. */
+        @WithDefault("67108864")
+        long maxBytes();
+    }
+
     interface Review {
         /**
          * Answer a review of an output with that same model's verdict on itself without calling it, when no other

@@ -4,6 +4,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 
 import dev.tandem.grpc.CallRunner;
+import dev.tandem.proto.router.v1.CancelCallsRequest;
+import dev.tandem.proto.router.v1.CancelCallsResponse;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.router.v1.SettleStepResponse;
@@ -18,6 +20,7 @@ import dev.tandem.proto.router.v1.RouteRequest;
 import dev.tandem.proto.router.v1.RouteResponse;
 import dev.tandem.proto.router.v1.RouterService;
 import dev.tandem.router.catalog.CatalogHolder;
+import dev.tandem.router.dispatch.IdempotentCalls;
 import dev.tandem.router.dispatch.ReviewRouting;
 import dev.tandem.router.dispatch.RoutingService;
 import dev.tandem.router.dispatch.WorkerTypeDirectory;
@@ -46,10 +49,13 @@ public class RouterGrpcService implements RouterService {
     private final WorkerTypeDirectory workerTypes;
     private final CatalogHolder catalogs;
     private final RouterMapper mapper;
+    private final IdempotentCalls keyed;
 
     /** Work offloaded from the call's thread keeps its trace context (worker calls belong to the task's trace). */
     public RouterGrpcService(RoutingService routing, ReviewRouting reviews, WorkerTypeDirectory workerTypes,
-                             CatalogHolder catalogs, RouterMapper mapper, @VirtualThreads ExecutorService blocking) {
+                             CatalogHolder catalogs, RouterMapper mapper, IdempotentCalls keyed,
+                             @VirtualThreads ExecutorService blocking) {
+        this.keyed = keyed;
         this.routing = routing;
         this.reviews = reviews;
         this.workerTypes = workerTypes;
@@ -75,44 +81,84 @@ public class RouterGrpcService implements RouterService {
             if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
                 violations.add("requirements.min_quality", "must be in [0, 1]");
             }
+            keyLength(violations, request.getIdempotencyKey());
             violations.throwIfAny();
-            RoutingService.DispatchResult result = routing.dispatch(request, deadline);
-            DispatchResponse.Builder response = DispatchResponse.newBuilder()
-                    .setResult(result.result())
-                    .setCalibratedConfidence(result.calibratedConfidence())
-                    .setDecision(mapper.toDecision(result.selection()))
-                    .addAllAttempts(result.attempts())
-                    .setCostUsd(result.costUsd())
-                    .setOracleBaselineUsd(result.oracleBaselineUsd())
-                    .setBatchDiscountUsd(result.batchDiscountUsd())
-                    .addAllTrace(result.trace())
-                    .setBudget(result.budget());
-            for (Selection climb : result.cascadeSelections()) {
-                response.addCascadeDecisions(mapper.toDecision(climb));
+            if (request.getIdempotencyKey().isEmpty()) {
+                return dispatchNow(request, deadline);
             }
-            return response.build();
+            // the budget left is the caller's count at the time it asks: a resumed caller sends another one
+            var fingerprinted = request.toBuilder().clearIdempotencyKey()
+                    .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd()).build();
+            return keyed.call("dispatch", request.getTenant(), request.getIdempotencyKey(), request.getTaskId(),
+                    fingerprinted, deadline, () -> dispatchNow(request, deadline),
+                    r -> r.toBuilder().setDeduplicated(true).build());
         });
+    }
+
+    private DispatchResponse dispatchNow(DispatchRequest request, Deadline deadline) {
+        RoutingService.DispatchResult result = routing.dispatch(request, deadline);
+        DispatchResponse.Builder response = DispatchResponse.newBuilder()
+                .setResult(result.result())
+                .setCalibratedConfidence(result.calibratedConfidence())
+                .setDecision(mapper.toDecision(result.selection()))
+                .addAllAttempts(result.attempts())
+                .setCostUsd(result.costUsd())
+                .setOracleBaselineUsd(result.oracleBaselineUsd())
+                .setBatchDiscountUsd(result.batchDiscountUsd())
+                .addAllTrace(result.trace())
+                .setBudget(result.budget());
+        for (Selection climb : result.cascadeSelections()) {
+            response.addCascadeDecisions(mapper.toDecision(climb));
+        }
+        return response.build();
     }
 
     @Override
     public Uni<ReviewResponse> review(ReviewRequest request) {
         Deadline deadline = Context.current().getDeadline();
         return calls.onVirtualThread(request.getTaskId(), () -> {
-            new GrpcErrors.Violations()
+            GrpcErrors.Violations violations = new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
                     .requireNonBlank("worker_type", request.getWorkerType())
-                    .requireNonBlank("candidate_output", request.getCandidateOutput())
-                    .throwIfAny();
-            ReviewRouting.ReviewResult result = reviews.review(request, deadline);
-            return ReviewResponse.newBuilder()
-                    .setReview(result.review())
-                    .setDecision(mapper.toDecision(result.selection()))
-                    .setCostUsd(result.costUsd())
-                    .addAllAttempts(result.attempts())
-                    .setBatchDiscountUsd(result.batchDiscountUsd())
-                    .build();
+                    .requireNonBlank("candidate_output", request.getCandidateOutput());
+            keyLength(violations, request.getIdempotencyKey());
+            violations.throwIfAny();
+            if (request.getIdempotencyKey().isEmpty()) {
+                return reviewNow(request, deadline);
+            }
+            var fingerprinted = request.toBuilder().clearIdempotencyKey()
+                    .setRequirements(request.getRequirements().toBuilder().clearBudgetUsd()).build();
+            return keyed.call("review", request.getTenant(), request.getIdempotencyKey(), request.getTaskId(),
+                    fingerprinted, deadline, () -> reviewNow(request, deadline),
+                    r -> r.toBuilder().setDeduplicated(true).build());
         });
+    }
+
+    private ReviewResponse reviewNow(ReviewRequest request, Deadline deadline) {
+        ReviewRouting.ReviewResult result = reviews.review(request, deadline);
+        return ReviewResponse.newBuilder()
+                .setReview(result.review())
+                .setDecision(mapper.toDecision(result.selection()))
+                .setCostUsd(result.costUsd())
+                .addAllAttempts(result.attempts())
+                .setBatchDiscountUsd(result.batchDiscountUsd())
+                .build();
+    }
+
+    @Override
+    public Uni<CancelCallsResponse> cancelCalls(CancelCallsRequest request) {
+        return calls.onEventLoop(request.getTaskId(), () -> {
+            new GrpcErrors.Violations().requireNonBlank("task_id", request.getTaskId()).throwIfAny();
+            return CancelCallsResponse.newBuilder()
+                    .setCancelled(keyed.cancel(request.getTaskId(), request.getTenant())).build();
+        });
+    }
+
+    private static void keyLength(GrpcErrors.Violations violations, String key) {
+        if (key.length() > IdempotentCalls.MAX_KEY_CHARS) {
+            violations.add("idempotency_key", "must be at most " + IdempotentCalls.MAX_KEY_CHARS + " characters");
+        }
     }
 
     @Override

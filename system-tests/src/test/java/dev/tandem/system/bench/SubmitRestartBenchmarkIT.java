@@ -42,12 +42,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Issue 21's restart benchmark: {@code TASKS} (1,000) tasks submitted with {@code SubmitTask}, four-step DAGs of
  * GSM8K questions on the instant replay backend (GPT-4's recorded answers as the worker, GPT-4's as the oracle), the
  * oracle SIGKILLed and started again on the same database {@code KILLS} (3) times, at a quarter, half and three
- * quarters of the tasks done. Measures tasks/s over the whole run and, per restart, how long until the new process
- * was ready and stored its first step, and until every task the killed one held had finished. Counts, from the
- * oracle's store and the services' own metrics: tasks done once (one {@code task_done} event each), steps stored,
- * completed steps started again (must be 0), steps started twice (in flight at a kill), and model calls for steps
- * dispatched by the router beyond the stored steps and their escalations: steps paid twice.
- * Run by {@code bin/bench-submit} ({@code -Dtandem.bench.submit=true}); writes
+ * quarters of the tasks done. Two passes on fresh stacks in the same run: the baseline with the oracle sending no
+ * idempotency keys ({@code tandem.oracle.tasks.submitted.keyed-calls=false}, as before keyed calls), then with them
+ * ({@code -Dtandem.bench.baseline=false} runs only the second). Measures tasks/s over the whole run and, per restart,
+ * how long until the new process was ready and stored its first step, and until every task the killed one held had
+ * finished. Counts, from the oracle's store, the audit ledger and the services' own metrics: tasks done once (one
+ * {@code task_done} event each), steps stored, completed steps started again (must be 0), steps started twice (in
+ * flight at a kill), the router's dispatches beyond the stored steps (the count before keyed calls), and what is
+ * really paid: the worker's model calls for steps against the calls one run of the stored steps makes, and its
+ * reviews against the verdicts in the ledger; with keys both differences must be 0 (issue 21: no step billed
+ * twice). Run by {@code bin/bench-submit} ({@code -Dtandem.bench.submit=true}); writes
  * {@code system-tests/target/bench/submit-restarts.md}; method and results in docs/benchmarks.md.
  */
 @EnabledIfSystemProperty(named = "tandem.bench.submit", matches = "true")
@@ -75,22 +79,60 @@ class SubmitRestartBenchmarkIT {
                    Set<String> held, double heldFinishedSeconds) {
     }
 
+    /** What one pass counted (see {@link #check}). */
+    record Counts(boolean keyed, long tasks, long succeeded, long doneTwice, long storedSteps,
+                  long startedAfterCompletion, long resumed, long dispatchesPaidTwice, long stepCallsPaidTwice,
+                  long reviewsPaidTwice) {
+    }
+
     @Test
     void submittedTasksCompleteExactlyOnceAcrossOracleKills() throws Exception {
         var data = ReplayStackSettings.data();
         questions.addAll(ReplayStackSettings.questions(data));
-        try {
-            start(data.toAbsolutePath().normalize());
-            run();
-        } finally {
-            if (channel != null) {
-                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-            }
-            ServiceProcess.closeAll(oracle, router, worker, audit);
+        var portBase = Integer.getInteger("tandem.bench.port-base", 0);
+        if (portBase > 0) {
+            ServiceProcess.portBase(portBase); // a port range of one's own on a shared machine
         }
+        // the baseline in the same run: the oracle sending no idempotency keys (every resumed step dispatched and
+        // paid again, as before keyed calls), then with them; each pass on a fresh stack and database
+        var passes = Boolean.parseBoolean(System.getProperty("tandem.bench.baseline", "true"))
+                ? List.of(false, true) : List.of(true);
+        var counts = new ArrayList<Counts>();
+        line("# Submitted tasks across oracle restarts");
+        line("");
+        for (boolean keyed : passes) {
+            try {
+                start(data.toAbsolutePath().normalize(), keyed);
+                counts.add(run(keyed));
+            } finally {
+                if (channel != null) {
+                    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                }
+                ServiceProcess.closeAll(oracle, router, worker, audit);
+            }
+        }
+        var out = Path.of("target", "bench", "submit-restarts.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, report);
+
+        for (var c : counts) {
+            assertThat(c.tasks()).as("one task per idempotency key").isEqualTo(TASKS);
+            assertThat(c.succeeded()).as("every task succeeded").isEqualTo(TASKS);
+            assertThat(c.doneTwice()).as("no task completed twice").isZero();
+            assertThat(c.storedSteps()).as("every step stored once").isEqualTo((long) TASKS * STEPS);
+            assertThat(c.startedAfterCompletion()).as("no completed step started again").isZero();
+            assertThat(c.resumed()).as("some tasks were caught by a kill and resumed").isPositive();
+            if (c.keyed()) {
+                // issue 21: no step billed twice, counted where the model calls are made (the worker)
+                assertThat(c.stepCallsPaidTwice()).as("step model calls made twice").isZero();
+                assertThat(c.reviewsPaidTwice()).as("reviews made twice").isZero();
+            }
+        }
+        // reported, not asserted: a task_done event missing (a kill between the task's end and its event), and the
+        // baseline's calls paid twice (in flight at a kill: oracle README, Restarts) are what the run measures
     }
 
-    private void run() throws Exception {
+    private Counts run(boolean keyed) throws Exception {
         // Submitted from a thread of its own while the kills go on, as clients keep submitting: a submission that
         // meets a killed oracle is retried with the same idempotency key, which must give the one task.
         var ids = new ConcurrentHashMap<Integer, String>();
@@ -128,7 +170,7 @@ class SubmitRestartBenchmarkIT {
                 finished.add(new Restart(r.tasksDoneBefore(), r.killedAt(), r.readySeconds(), r.firstStepSeconds(),
                         r.held(), heldFinished(c, r)));
             }
-            check(c, new ArrayList<>(ids.values()), begin, end, submitSeconds, finished);
+            return check(c, keyed, new ArrayList<>(ids.values()), begin, end, submitSeconds, finished);
         }
     }
 
@@ -146,8 +188,8 @@ class SubmitRestartBenchmarkIT {
         }
     }
 
-    private void check(Connection c, List<String> ids, Instant begin, Instant end, double submitSeconds,
-                       List<Restart> restarts) throws Exception {
+    private Counts check(Connection c, boolean keyed, List<String> ids, Instant begin, Instant end,
+                         double submitSeconds, List<Restart> restarts) throws Exception {
         long tasks = count(c, "SELECT count(*) FROM oracle.tasks");
         long succeeded = count(c, "SELECT count(*) FROM oracle.tasks WHERE state = 'SUCCEEDED'");
         long resumed = count(c, "SELECT count(*) FROM oracle.tasks WHERE attempts > 1");
@@ -155,13 +197,20 @@ class SubmitRestartBenchmarkIT {
 
         Map<String, Instant> completedAt = new HashMap<>();
         long escalated = 0;
+        long extraCalls = 0;
         try (var s = c.createStatement();
              var rs = s.executeQuery("SELECT task_id, step_id, completed_at, result FROM oracle.task_steps")) {
             while (rs.next()) {
                 completedAt.put(rs.getString(1) + "/" + rs.getString(2), rs.getTimestamp(3).toInstant());
-                if (StepResult.parseFrom(rs.getBytes(4)).getEscalated()) {
+                var step = StepResult.parseFrom(rs.getBytes(4));
+                if (step.getEscalated()) {
                     escalated++;
                 }
+                // more model calls of the one dispatch: a cascade climb's first output (answered, not good enough),
+                // a hedge that lost the race, a call the worker timed out (the model ran until then)
+                extraCalls += step.getFailedAttemptsList().stream()
+                        .filter(a -> a.contains(": low_confidence") || a.contains(": validation_failed")
+                                || a.contains(": hedge_cancelled") || a.contains(": DEADLINE_EXCEEDED")).count();
             }
         }
         Map<String, Integer> done = new HashMap<>();
@@ -193,12 +242,32 @@ class SubmitRestartBenchmarkIT {
         long executed = requests(worker, "ExecuteStep", true);
         long executedAll = requests(worker, "ExecuteStep", false);
         long dispatched = requests(router, "Dispatch", true);
-        // the oracle's dispatches beyond one per stored step (and escalation): steps it paid again after a restart;
-        // the worker may answer more calls than the router's dispatches (the router's own retries and hedges)
+        // the oracle's dispatches beyond one per stored step (and escalation): steps it dispatched again after a
+        // restart (before keyed calls, each one paid again; keyed, the router answers them without a model call)
         long paidTwice = dispatched - storedSteps - escalated;
+        long joined = metric(router, "tandem_router_deduplicated_calls_total", "how=\"joined\"");
+        long recorded = metric(router, "tandem_router_deduplicated_calls_total", "how=\"recorded\"");
+
+        // What is really paid: the model calls the worker made. A step's calls are its dispatch's (one, plus one
+        // per cascade climb) and an escalation's re-dispatch; the worker's checkpoint replays (the same task, step,
+        // attempt and model again within its TTL) run no model and are left out.
+        long stepModelCalls = metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"passed\"")
+                + metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"gate_failed\"")
+                + metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"timeout\"")
+                + metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"cancelled\"");
+        long checkpointReplays = metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"checkpoint\"");
+        long stepCallsOnce = storedSteps + extraCalls + escalated;
+        long stepCallsPaidTwice = stepModelCalls - stepCallsOnce;
+        // reviews: one verdict per reviewed output in the ledger (blocking, and shadow ones once the audit's queue
+        // is worked off), one model call each at the worker
+        awaitShadowQueue(c, Duration.ofMinutes(2));
+        long verdicts = count(c, "SELECT count(*) FROM verdicts");
+        long workerReviews = metric(worker, "tandem_worker_reviews_seconds_count", "");
+        long reviewsPaidTwice = workerReviews - verdicts;
 
         double runSeconds = seconds(begin, end);
-        line("# Submitted tasks across oracle restarts");
+        line("## " + (keyed ? "Keyed router calls (idempotency keys)" : "Baseline: no idempotency keys "
+                + "(tandem.oracle.tasks.submitted.keyed-calls=false)"));
         line("");
         line(String.format(Locale.ROOT, "%d tasks of %d steps (SubmitTask), oracle SIGKILLed and restarted %d times; "
                 + "%s, %d cores, JDK %s", TASKS, STEPS, restarts.size(), System.getProperty("os.name"),
@@ -229,19 +298,31 @@ class SubmitRestartBenchmarkIT {
         line("| steps started twice (in flight at a kill) | " + startedTwice + " |");
         line("| worker ExecuteStep calls answered OK / all | " + executed + " / " + executedAll + " |");
         line("| router Dispatch calls answered OK | " + dispatched + " |");
-        line("| steps paid twice (router dispatches - stored steps - escalations) | " + paidTwice + " |");
-        var out = Path.of("target", "bench", "submit-restarts.md");
-        Files.createDirectories(out.getParent());
-        Files.writeString(out, report);
+        line("| steps dispatched twice (router dispatches - stored steps - escalations; the count before keyed "
+                + "calls) | " + paidTwice + " |");
+        line("| repeated keyed calls (dispatches and reviews) the router answered without a model call: joined in "
+                + "flight / recorded | "
+                + joined + " / " + recorded + " |");
+        line("| worker model calls for steps (checkpoint replays, not calls, besides) | " + stepModelCalls + " ("
+                + checkpointReplays + ") |");
+        line("| model calls one run of the stored steps makes (steps + cascade climbs, lost hedges and timeouts + "
+                + "escalations) | " + stepCallsOnce + " (" + storedSteps + " + " + extraCalls + " + " + escalated
+                + ") |");
+        line("| **step model calls paid twice** (worker calls - the above) | **" + stepCallsPaidTwice + "** |");
+        line("| worker reviews / verdicts in the ledger | " + workerReviews + " / " + verdicts + " |");
+        line("| **reviews paid twice** | **" + reviewsPaidTwice + "** |");
+        line("");
+        return new Counts(keyed, tasks, succeeded, doneTwice, storedSteps, startedAfterCompletion, resumed,
+                paidTwice, stepCallsPaidTwice, reviewsPaidTwice);
+    }
 
-        assertThat(tasks).as("one task per idempotency key").isEqualTo(TASKS);
-        assertThat(succeeded).as("every task succeeded").isEqualTo(TASKS);
-        assertThat(doneTwice).as("no task completed twice").isZero();
-        assertThat(storedSteps).as("every step stored once").isEqualTo((long) TASKS * STEPS);
-        assertThat(startedAfterCompletion).as("no completed step started again").isZero();
-        assertThat(resumed).as("some tasks were caught by a kill and resumed").isPositive();
-        // reported, not asserted: a task_done event missing (a kill between the task's end and its event) and steps
-        // paid twice (in flight at a kill: oracle README, Restarts) are what the run measures
+    /** Waits until the audit's model review queue (shadow reviews) is empty, or the time passes. */
+    private static void awaitShadowQueue(Connection c, Duration within) throws Exception {
+        long until = System.nanoTime() + within.toNanos();
+        while (count(c, "SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'") > 0
+                && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
     }
 
     // ---- the run ----------------------------------------------------------------------------------------------
@@ -337,6 +418,21 @@ class SubmitRestartBenchmarkIT {
         return sum;
     }
 
+    /** The sum of a Prometheus series' samples whose labels contain {@code labels} (all of them when empty). */
+    private static long metric(ServiceProcess service, String name, String labels) throws Exception {
+        return Math.round(metricUsd(service, name, labels));
+    }
+
+    private static double metricUsd(ServiceProcess service, String name, String labels) throws Exception {
+        double sum = 0;
+        for (var line : service.get("/q/metrics").split("\n")) {
+            if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && line.contains(labels)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
     private static long count(Connection c, String sql) throws SQLException {
         try (var s = c.createStatement(); var rs = s.executeQuery(sql)) {
             rs.next();
@@ -359,7 +455,7 @@ class SubmitRestartBenchmarkIT {
 
     // ---- the stack --------------------------------------------------------------------------------------------
 
-    private void start(Path data) throws Exception {
+    private void start(Path data, boolean keyed) throws Exception {
         db = System.getProperty("tandem.bench.db", System.getenv().getOrDefault("TANDEM_BENCH_DB", "tandem_bench"));
         ServiceProcess.freshDatabase(PG, db);
         int auditPort = ServiceProcess.freePort();
@@ -397,6 +493,7 @@ class SubmitRestartBenchmarkIT {
         // that the run measures resuming rather than waiting (the lease is what a restart costs in time)
         o.put("tandem.oracle.tasks.submitted.lease", System.getProperty("tandem.bench.lease", "5s"));
         o.put("tandem.oracle.tasks.submitted.poll-interval", "200ms");
+        o.put("tandem.oracle.tasks.submitted.keyed-calls", String.valueOf(keyed));
 
         audit = new ServiceProcess("audit-service", auditPort, a);
         worker = new ServiceProcess("worker-service", workerPort, w);
