@@ -16,6 +16,8 @@ import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.TrustState;
+import dev.tandem.proto.audit.v1.WatchPoliciesRequest;
+import dev.tandem.proto.audit.v1.WatchPoliciesResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
@@ -25,6 +27,9 @@ import io.grpc.stub.StreamObserver;
  * gRPC server).
  */
 public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
+
+    /** The sampling seed the fake publishes. */
+    public static final String SEED = "fake-seed";
 
     private final FakeAuditState state;
 
@@ -89,13 +94,35 @@ public class FakeAudit extends AuditServiceGrpc.AuditServiceImplBase {
 
     @Override
     public void getPolicies(GetPoliciesRequest request, StreamObserver<GetPoliciesResponse> responses) {
+        state.policyReads.incrementAndGet();
         if (state.down) {
             responses.onError(Status.UNAVAILABLE.withDescription("audit down").asRuntimeException());
             return;
         }
-        responses.onNext(GetPoliciesResponse.newBuilder().addAllPolicies(state.policies).setSamplingSeed("fake-seed")
+        responses.onNext(GetPoliciesResponse.newBuilder().addAllPolicies(state.policies).setSamplingSeed(SEED)
                 .build());
         responses.onCompleted();
+    }
+
+    /**
+     * The full set of {@link FakeAuditState#policies}, then what {@link FakeAuditState#publish} publishes, until
+     * {@link FakeAuditState#breakWatches} or the caller cancels.
+     */
+    @Override
+    public void watchPolicies(WatchPoliciesRequest request, StreamObserver<WatchPoliciesResponse> responses) {
+        if (state.watchUnimplemented) {
+            responses.onError(Status.UNIMPLEMENTED.withDescription("no WatchPolicies here").asRuntimeException());
+            return;
+        }
+        state.watchSubscriptions.incrementAndGet();
+        if (responses instanceof io.grpc.stub.ServerCallStreamObserver<WatchPoliciesResponse> call) {
+            call.setOnCancelHandler(() -> state.watchers.remove(responses));
+        }
+        synchronized (responses) {
+            responses.onNext(WatchPoliciesResponse.newBuilder().setFullSet(true).addAllPolicies(state.policies)
+                    .setSamplingSeed(SEED).build());
+            state.watchers.add(responses);
+        }
     }
 
     /**
