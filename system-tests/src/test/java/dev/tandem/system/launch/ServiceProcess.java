@@ -101,8 +101,11 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    /** Ports are taken from here up when set (a port range of one's own on a shared machine), else any free one. */
-    private static final AtomicInteger NEXT_PORT = new AtomicInteger();
+    /**
+     * Ports are taken from here up when set (a port range of one's own on a shared machine: {@code
+     * -Dtandem.port-base=N} for the suites and benchmarks), else any free one.
+     */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(Integer.getInteger("tandem.port-base", 0));
 
     public static void portBase(int base) {
         NEXT_PORT.set(base);
