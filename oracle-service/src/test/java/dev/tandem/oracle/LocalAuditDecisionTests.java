@@ -8,17 +8,18 @@ import dev.tandem.proto.audit.v1.TrustState;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.ExecuteResponse;
 import dev.tandem.proto.oracle.v1.Plan;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import dev.tandem.proto.oracle.v1.StepResult;
+import dev.tandem.proto.oracle.v1.TaskEvent;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * With the audit's policies published, the oracle decides locally and stores a task's decisions in one batch
@@ -52,8 +53,8 @@ class LocalAuditDecisionTests extends OracleTestBase {
             assertThat(s.getEscalated()).isFalse();
         });
         assertThat(router.reviews).isEmpty();
-        // the router's hold on each step is released once its decision is stored
-        assertThat(router.settled).hasSize(2);
+        // the router's hold on each step is released once its decision is stored (off the step's path: async)
+        eventually(() -> assertThat(router.settled).hasSize(2));
     }
 
     @Test
@@ -74,22 +75,77 @@ class LocalAuditDecisionTests extends OracleTestBase {
     }
 
     @Test
-    void anOutputAnotherStepReadThatTheAuditReDecidesAndTheReviewRejectsFailsTheTaskUnreleased() {
+    void anOutputAnotherStepReadThatTheAuditReDecidesAndTheReviewRejectsMakesThatStepRunAgainOnTheRedo() {
         publishPassingEverything("classify");
         publishPassingEverything("validate");
         settle();
         audit.redecideAsReview.add("classify");
         router.rejectedSteps.add("first");
+        var events = new ArrayList<TaskEvent>();
+        oracle().executeStream(ExecuteRequest.newBuilder().setPlan(chain()).putInputs("document", "hello").build())
+                .forEachRemaining(events::add);
+        var response = events.get(events.size() - 1).getTaskDone().getResponse();
 
-        assertThatThrownBy(() -> run(chain())).isInstanceOfSatisfying(StatusRuntimeException.class,
-                e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
-                    assertThat(e.getStatus().getDescription()).contains("'first'", "retry");
-                });
-        // every decision is stored and the rejection is on record
-        assertThat(audit.recorded).hasSize(2);
-        assertThat(audit.verdicts.values()).singleElement()
-                .satisfies(v -> assertThat(v.getVerdict().name()).isEqualTo("VERDICT_REJECTED"));
+        var first = response.getTaskId() + "/first";
+        var second = response.getTaskId() + "/second";
+        var rerun = second + "/rerun-1";
+        // the batch, the review its re-decision asked for, then the re-run's own decision: the discarded run of
+        // "second" is neither reviewed nor released, but its decision is on record
+        assertThat(audit.attempts).containsExactly("record:[" + first + ", " + second + "]", "verdict:" + first,
+                "record:[" + rerun + "]");
+        assertThat(audit.recorded).containsOnlyKeys(first, second, rerun);
+        assertThat(router.reviews).extracting(r -> r.getStepId()).containsExactly("first");
+
+        var escalated = response.getSteps(0);
+        assertThat(escalated.getAudit().getVerdict()).isEqualTo("rejected");
+        assertThat(escalated.getEscalated()).isTrue();
+        assertThat(escalated.getRerunReason()).isEmpty();
+        // "second" ran twice, the second time on the oracle's redo, and its answer is that run's
+        var secondRuns = router.dispatches.stream().filter(d -> d.getStepId().equals("second")).toList();
+        assertThat(secondRuns).hasSize(2);
+        assertThat(secondRuns.get(0).getInputsMap().get("candidate")).isNotEqualTo(escalated.getOutput());
+        assertThat(secondRuns.get(1).getInputsMap().get("candidate")).isEqualTo(escalated.getOutput());
+        var rerunStep = response.getSteps(1);
+        assertThat(rerunStep.getRerunReason()).contains("'first'", "rejected", "ran again");
+        assertThat(rerunStep.getAudit().getDecision()).isEqualTo("pass");
+        // both runs were paid for, and the task's cost says so
+        assertThat(rerunStep.getCostUsd()).isGreaterThan(0);
+        double steps = response.getStepsList().stream().mapToDouble(StepResult::getCostUsd).sum();
+        assertThat(response.getCost().getActualUsd()).isCloseTo(steps, within(1e-12));
+        assertThat(events).filteredOn(e -> e.hasStepRerun()).singleElement().satisfies(e -> {
+            assertThat(e.getStepRerun().getStepId()).isEqualTo("second");
+            assertThat(e.getStepRerun().getRejectedStepId()).isEqualTo("first");
+        });
+        // the re-run's events follow the StepRerun event
+        int rerunAt = events.indexOf(events.stream().filter(TaskEvent::hasStepRerun).findFirst().orElseThrow());
+        assertThat(events.subList(rerunAt, events.size())).filteredOn(e -> e.hasStepStarted())
+                .extracting(e -> e.getStepStarted().getStepId()).containsExactly("second");
+    }
+
+    @Test
+    void aRerunCostsWhatBothRunsCost() {
+        publishPassingEverything("classify");
+        publishPassingEverything("validate");
+        settle();
+        // the same task without the rejection: what one run of each step costs
+        var once = run(chain());
+        audit.attempts.clear();
+        router.dispatches.clear();
+
+        audit.redecideAsReview.add("classify");
+        router.rejectedSteps.add("first");
+        var twice = run(chain());
+
+        var secondDispatches = router.dispatches.stream().filter(d -> d.getStepId().equals("second")).count();
+        assertThat(secondDispatches).isEqualTo(2);
+        // what the re-run alone costs: the same step on the redo as its input (same tokens, same price)
+        var redoOnly = run(TestPlans.plan(TestPlans.step("second", "validate",
+                Map.of("source", "{{inputs.document}}", "candidate", twice.getSteps(0).getOutput()))));
+        // the discarded first run (the same inputs as "once"'s) is paid on top of the re-run
+        assertThat(twice.getSteps(1).getCostUsd()).isCloseTo(
+                once.getSteps(1).getCostUsd() + redoOnly.getSteps(0).getCostUsd(), within(1e-12));
+        assertThat(twice.getCost().getActualUsd()).isCloseTo(twice.getSteps(0).getCostUsd()
+                + twice.getSteps(1).getCostUsd(), within(1e-12));
     }
 
     @Test

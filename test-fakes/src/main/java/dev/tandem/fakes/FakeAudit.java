@@ -16,7 +16,10 @@ import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.TrustState;
+import dev.tandem.proto.audit.v1.WatchPoliciesRequest;
+import dev.tandem.proto.audit.v1.WatchPoliciesResponse;
 import io.grpc.Status;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -25,6 +28,9 @@ import io.smallrye.mutiny.Uni;
  * gRPC server).
  */
 public class FakeAudit extends MutinyAuditServiceGrpc.AuditServiceImplBase {
+
+    /** The sampling seed the fake publishes. */
+    public static final String SEED = "fake-seed";
 
     private final FakeAuditState state;
 
@@ -82,12 +88,34 @@ public class FakeAudit extends MutinyAuditServiceGrpc.AuditServiceImplBase {
 
     @Override
     public Uni<GetPoliciesResponse> getPolicies(GetPoliciesRequest request) {
+        state.policyReads.incrementAndGet();
         if (state.down) {
             return failure(Status.UNAVAILABLE, "audit down");
         }
         return Uni.createFrom().item(GetPoliciesResponse.newBuilder().addAllPolicies(state.policies)
-                .setSamplingSeed("fake-seed")
+                .setSamplingSeed(SEED)
                 .build());
+    }
+
+    /**
+     * The full set of {@link FakeAuditState#policies}, then what {@link FakeAuditState#publish} publishes, until
+     * {@link FakeAuditState#breakWatches} or the caller cancels.
+     */
+    @Override
+    public Multi<WatchPoliciesResponse> watchPolicies(WatchPoliciesRequest request) {
+        if (state.watchUnimplemented) {
+            return Multi.createFrom().failure(Status.UNIMPLEMENTED.withDescription("no WatchPolicies here")
+                    .asRuntimeException());
+        }
+        state.watchSubscriptions.incrementAndGet();
+        return Multi.createFrom().emitter(watch -> {
+            watch.onTermination(() -> state.watchers.remove(watch)); // the caller went away
+            synchronized (watch) {
+                watch.emit(WatchPoliciesResponse.newBuilder().setFullSet(true).addAllPolicies(state.policies)
+                        .setSamplingSeed(SEED).build());
+                state.watchers.add(watch);
+            }
+        });
     }
 
     /**

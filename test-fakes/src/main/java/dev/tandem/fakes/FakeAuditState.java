@@ -7,7 +7,9 @@ import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.StreamPolicy;
+import dev.tandem.proto.audit.v1.WatchPoliciesResponse;
 import io.grpc.Status;
+import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import java.util.List;
 import java.util.Map;
@@ -39,8 +41,16 @@ public class FakeAuditState {
     /** What ListStreams answers. */
     public final List<StreamStatus> streams = new CopyOnWriteArrayList<>();
 
-    /** Published policies (GetPolicies); none by default, so the oracle decides remotely. */
+    /** Published policies (GetPolicies, and WatchPolicies' full set); none by default, so the oracle decides remotely. */
     public final List<StreamPolicy> policies = new CopyOnWriteArrayList<>();
+    /** The open WatchPolicies subscriptions; kept across {@link #reset()}: the oracle's watch outlives a test. */
+    public final List<MultiEmitter<? super WatchPoliciesResponse>> watchers = new CopyOnWriteArrayList<>();
+    /** GetPolicies calls answered or refused. */
+    public final AtomicInteger policyReads = new AtomicInteger();
+    /** WatchPolicies subscriptions ever started. */
+    public final AtomicInteger watchSubscriptions = new AtomicInteger();
+    /** When true WatchPolicies answers UNIMPLEMENTED, as an audit service from before it did. */
+    public volatile boolean watchUnimplemented;
     /** Worker types whose recorded decisions the fake re-decides as blocking reviews (a policy changed). */
     public final Set<String> redecideAsReview = ConcurrentHashMap.newKeySet();
     /** RecordDecisions calls to fail with UNAVAILABLE, after committing them or not. */
@@ -49,7 +59,30 @@ public class FakeAuditState {
     /** Every decision stored by RecordDecisions, in order, each once. */
     public final Map<String, LocalDecision> recorded = new ConcurrentHashMap<>();
 
+    /** Publishes a policy: to GetPolicies and to every open watch, as a change. */
+    public void publish(StreamPolicy policy) {
+        policies.removeIf(p -> p.getStream().equals(policy.getStream()));
+        policies.add(policy);
+        var change = WatchPoliciesResponse.newBuilder().addPolicies(policy).setSamplingSeed(FakeAudit.SEED).build();
+        for (var w : watchers) {
+            synchronized (w) {
+                w.emit(change); // a watch whose caller went away has left the list (its termination)
+            }
+        }
+    }
+
+    /** Ends every open watch with UNAVAILABLE, as a restarting audit service does. */
+    public void breakWatches() {
+        for (var w : watchers) {
+            watchers.remove(w);
+            synchronized (w) {
+                w.fail(Status.UNAVAILABLE.withDescription("audit restarting").asRuntimeException());
+            }
+        }
+    }
+
     public void reset() {
+        watchUnimplemented = false;
         policies.clear();
         redecideAsReview.clear();
         failRecords.set(0);

@@ -38,6 +38,9 @@ public interface AuditConfig {
     /** Which streams exist. */
     Streams streams();
 
+    /** WatchPolicies: the published policies streamed to the oracles. */
+    PolicyWatch policyWatch();
+
     /** Ledger queries and the decision writer. */
     Ledger ledger();
 
@@ -312,6 +315,15 @@ public interface AuditConfig {
     interface Streams {
         /** Tenants that get their own streams ("*" for every tenant); others share the stream with tenant "". */
         Optional<List<String>> tenantStreams();
+    }
+
+    interface PolicyWatch {
+        /**
+         * How often a watch without changes gets an empty message, so the caller can tell a quiet stream from a
+         * dead one (it stops deciding locally when it heard nothing for its policy-max-age); read by the scheduler.
+         */
+        @WithDefault("5s")
+        String heartbeat();
     }
 
     interface Ledger {

@@ -5,7 +5,9 @@ import java.util.concurrent.ExecutorService;
 
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.virtual.threads.VirtualThreads;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import dev.tandem.audit.DecisionFilter;
 import dev.tandem.audit.StreamKey;
@@ -24,6 +26,7 @@ import dev.tandem.audit.mapping.ProtoMapper;
 import dev.tandem.audit.service.AuditPolicy;
 import dev.tandem.audit.service.DecisionService;
 import dev.tandem.audit.service.LedgerQueries;
+import dev.tandem.audit.service.PolicyWatch;
 import dev.tandem.audit.service.ReviewOutlook;
 import dev.tandem.audit.service.VerdictOutcome;
 import dev.tandem.audit.service.VerdictService;
@@ -45,6 +48,8 @@ import dev.tandem.proto.audit.v1.RecordedDecision;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.RecordVerdictResponse;
 import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.audit.v1.WatchPoliciesRequest;
+import dev.tandem.proto.audit.v1.WatchPoliciesResponse;
 
 /**
  * tandem.audit.v1.AuditService over gRPC. Every method blocks on JDBC, so all run on virtual threads; the audit
@@ -64,11 +69,15 @@ public class AuditGrpcService implements AuditService {
     private final ReviewQueueService reviews;
     private final AuditPolicy auditPolicy;
     private final AuditConfig config;
+    private final PolicyWatch watch;
+    private final ExecutorService blocking;
 
     public AuditGrpcService(DecisionService decisions, VerdictService verdicts, LedgerQueries queries,
-            ReviewQueueService reviews, AuditPolicy auditPolicy, AuditConfig config,
+            ReviewQueueService reviews, AuditPolicy auditPolicy, AuditConfig config, PolicyWatch watch,
             @VirtualThreads ExecutorService blocking) {
         this.decisions = decisions;
+        this.watch = watch;
+        this.blocking = blocking;
         this.auditPolicy = auditPolicy;
         this.verdicts = verdicts;
         this.queries = queries;
@@ -113,6 +122,66 @@ public class AuditGrpcService implements AuditService {
             }
             return response.build();
         });
+    }
+
+    /**
+     * The full set (read from the ledger on a virtual thread), then every policy version this replica takes in and
+     * a heartbeat; the subscriber is registered before the read, so nothing between the read and the first message
+     * is missed ({@link PolicyWatch}). Changes are sent from the thread that made them: a proto mapping and a write
+     * to the call, nothing that blocks.
+     */
+    @Override
+    public Multi<WatchPoliciesResponse> watchPolicies(WatchPoliciesRequest request) {
+        return Multi.createFrom().emitter(emitter -> {
+            var watcher = new WatchEmitter(emitter);
+            Runnable unregister = watch.add(watcher);
+            emitter.onTermination(unregister);
+            blocking.execute(() -> {
+                try {
+                    watcher.start(decisions.publishedPolicies());
+                } catch (RuntimeException e) {
+                    emitter.fail(calls.toStatus(e));
+                }
+            });
+        });
+    }
+
+    /** One WatchPolicies subscription's messages. */
+    private final class WatchEmitter extends PolicyWatch.Watcher {
+
+        private final MultiEmitter<? super WatchPoliciesResponse> emitter;
+
+        WatchEmitter(MultiEmitter<? super WatchPoliciesResponse> emitter) {
+            this.emitter = emitter;
+        }
+
+        private WatchPoliciesResponse.Builder message() {
+            return WatchPoliciesResponse.newBuilder().setSamplingSeed(auditPolicy.seed())
+                    .addAllTenantStreams(config.streams().tenantStreams().orElse(List.of()));
+        }
+
+        private void send(WatchPoliciesResponse.Builder message) {
+            if (!emitter.isCancelled()) {
+                emitter.emit(message.build());
+            }
+        }
+
+        @Override
+        protected void sendFullSet(List<StreamRecord> streams) {
+            var message = message().setFullSet(true);
+            streams.forEach(s -> message.addPolicies(ProtoMapper.toProto(s, auditPolicy.policy(s))));
+            send(message);
+        }
+
+        @Override
+        protected void sendChanged(StreamRecord s) {
+            send(message().addPolicies(ProtoMapper.toProto(s, auditPolicy.policy(s))));
+        }
+
+        @Override
+        protected void sendHeartbeat() {
+            send(message());
+        }
     }
 
     @Override

@@ -1,7 +1,10 @@
 package dev.tandem.audit.service;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -13,11 +16,14 @@ import dev.tandem.audit.StreamRecord;
  * ledger. A replica's own changes (verdicts, refits, alarms) replace the entry at once; another replica's changes
  * bump {@code streams.policy_version}, which every committed decision batch reads back: an older cached version is
  * dropped and re-read before the next decision, and the periodic gauge refresh re-reads every stream too.
+ * Whoever watches the policies ({@link PolicyWatch}) hears of every record that enters the cache with a policy
+ * version it did not hold.
  */
 @ApplicationScoped
 public class StreamPolicies {
 
     private final Map<StreamKey, StreamRecord> cache = new ConcurrentHashMap<>();
+    private final List<Consumer<StreamRecord>> listeners = new CopyOnWriteArrayList<>();
 
     public StreamRecord get(StreamKey key) {
         return cache.get(key);
@@ -25,8 +31,29 @@ public class StreamPolicies {
 
     /** Keeps the newer of the cached and the given record (by policy version, then verdict version). */
     public void put(StreamRecord s) {
-        cache.merge(s.key(), s, (old, fresh) -> fresh.policyVersion() > old.policyVersion()
-                || (fresh.policyVersion() == old.policyVersion() && fresh.version() >= old.version()) ? fresh : old);
+        boolean[] newPolicy = new boolean[1];
+        cache.compute(s.key(), (key, old) -> {
+            if (old == null) {
+                newPolicy[0] = true;
+                return s;
+            }
+            boolean newer = s.policyVersion() > old.policyVersion()
+                    || (s.policyVersion() == old.policyVersion() && s.version() >= old.version());
+            newPolicy[0] = newer && s.policyVersion() != old.policyVersion();
+            return newer ? s : old;
+        });
+        if (newPolicy[0]) {
+            // outside the map's lock: a listener must not hold up the next put of the stream
+            listeners.forEach(l -> l.accept(s));
+        }
+    }
+
+    /**
+     * Tells {@code listener} of every record that enters the cache with a policy version the cache did not hold
+     * (a new or re-read stream included), on the thread that put it: it must not block.
+     */
+    public void onNewPolicy(Consumer<StreamRecord> listener) {
+        listeners.add(listener);
     }
 
     public void invalidateIfOlder(StreamKey key, long policyVersion) {

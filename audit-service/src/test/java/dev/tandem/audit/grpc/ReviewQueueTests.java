@@ -12,6 +12,9 @@ import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
@@ -31,10 +34,15 @@ import dev.tandem.audit.service.ShadowReviewer;
 import dev.tandem.fakes.FakeRouter;
 import dev.tandem.fakes.FakeRouterState;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
+import dev.tandem.proto.audit.v1.AuditAction;
+import dev.tandem.proto.audit.v1.AuditReason;
 import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
+import dev.tandem.proto.audit.v1.GetPoliciesRequest;
 import dev.tandem.proto.audit.v1.ListReviewTasksRequest;
+import dev.tandem.proto.audit.v1.LocalDecision;
+import dev.tandem.proto.audit.v1.RecordDecisionsRequest;
 import dev.tandem.proto.audit.v1.ReviewMode;
 import dev.tandem.proto.audit.v1.ReviewQueue;
 import dev.tandem.proto.audit.v1.ReviewTask;
@@ -104,6 +112,64 @@ class ReviewQueueTests {
         }
         assertThat(shadowReviewer.runOnce()).as("nothing reviewed twice").containsExactly(0, 0);
         assertThat(fakeRouter.reviews).hasSize(2);
+    }
+
+    @Test
+    void aShadowReviewBacklogDoesNotHoldUpForegroundDecisionsOrVerdicts() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        // a backlog larger than one claim (shadow-batch 16), every review stuck at the reviewer
+        for (int i = 1; i <= 40; i++) {
+            assertThat(audit.decide(withPayload("b" + i + "/classify/1", type, "{\"label\":\"billing\"}"))
+                    .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        }
+        CountDownLatch reviewerAnswers = new CountDownLatch(1);
+        fakeRouter.reviewAnswer = r -> {
+            try {
+                reviewerAnswers.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return FakeRouter.acceptUnlessWrong(r);
+        };
+        CompletableFuture<int[]> shadowRun = CompletableFuture.supplyAsync(shadowReviewer::runOnce);
+        try {
+            // the shadow reviewer holds every slot it has (shadow-concurrency 4), each waiting for the reviewer
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (fakeRouter.reviews.size() < 4 && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(fakeRouter.reviews).hasSize(4);
+
+            // the foreground answers meanwhile: Decide (a blocking review and a shadow sample), a batch of local
+            // decisions, a verdict; each under a deadline, so a held-up call fails instead of hanging the test
+            var foreground = audit.withDeadlineAfter(10, TimeUnit.SECONDS);
+            DecideResponse low = foreground.decide(AuditGrpcServiceTests.request("f1/classify/1", type, 0.2));
+            assertThat(low.getMode()).isEqualTo(ReviewMode.REVIEW_MODE_BLOCKING);
+            assertThat(foreground.decide(withPayload("f2/classify/1", type, "{\"label\":\"billing\"}")).getMode())
+                    .isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+            assertThat(foreground.recordVerdict(AuditGrpcServiceTests.verdict("f1/classify/1",
+                    Verdict.VERDICT_ACCEPTED)).getDuplicate()).isFalse();
+            var policy = foreground.getPolicies(GetPoliciesRequest.getDefaultInstance()).getPolicies(0);
+            var batch = RecordDecisionsRequest.newBuilder();
+            for (int i = 1; i <= 5; i++) {
+                var request = AuditGrpcServiceTests.request("f3-" + i + "/classify/1", type, 0.2);
+                batch.addDecisions(LocalDecision.newBuilder().setRequest(request)
+                        .setPolicyVersion(policy.getPolicyVersion()).setAction(AuditAction.AUDIT_ACTION_REVIEW)
+                        .setReason(AuditReason.AUDIT_REASON_LOW_CONFIDENCE).setMode(ReviewMode.REVIEW_MODE_BLOCKING));
+            }
+            assertThat(foreground.recordDecisions(batch.build()).getDecisionsList()).hasSize(5);
+
+            // ... all while the shadow reviews were still stuck and the backlog still there
+            assertThat(shadowRun).isNotDone();
+            assertThat(fakeRouter.reviews).hasSize(4);
+            assertThat(count("SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'")).isGreaterThanOrEqualTo(40);
+        } finally {
+            reviewerAnswers.countDown();
+            // the next test truncates the ledger: the reviews must have been recorded before
+            shadowRun.exceptionally(e -> null).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(shadowRun.get()).containsExactly(16, 0);
     }
 
     @Test

@@ -226,6 +226,8 @@ public final class TandemClient {
                     + describe(e.getStepAudited().getAudit());
             case STEP_ESCALATED -> "step " + e.getStepEscalated().getStepId() + " escalated to "
                     + e.getStepEscalated().getExecutedBy() + ": " + e.getStepEscalated().getReason();
+            case STEP_RERUN -> "step " + e.getStepRerun().getStepId() + " runs again: "
+                    + e.getStepRerun().getReason();
             case TASK_DONE -> "task done";
             case ANSWER_DELTA -> "answer";
             case EVENT_NOT_SET -> "event";

@@ -168,11 +168,32 @@ public interface OracleConfig {
         @WithDefault("true")
         boolean localDecisions();
 
-        /** How often the published policies are re-read ("off" to disable); read by the scheduler. */
+        /**
+         * Keep the published policies current with a WatchPolicies subscription (changes arrive as the audit service
+         * makes them); false, or an audit service without WatchPolicies: re-read them every {@link #policyRefresh()}.
+         */
+        @WithDefault("true")
+        boolean policyWatch();
+
+        /** Wait before subscribing again after the watch ended; doubles with each failure in a row. */
+        @WithDefault("200ms")
+        Duration policyWatchBackoff();
+
+        /** Longest wait between attempts to subscribe again. */
+        @WithDefault("10s")
+        Duration policyWatchBackoffMax();
+
+        /**
+         * How often the published policies are re-read with GetPolicies when they are not watched ("off" to
+         * disable); read by the scheduler.
+         */
         @WithDefault("1s")
         String policyRefresh();
 
-        /** Policies not refreshed for this long are dropped, and decisions go to Decide again. */
+        /**
+         * Policies are used for this long after the audit service was last heard from (a watch message, heartbeats
+         * included, or a GetPolicies answer); after that decisions go to Decide again.
+         */
         @WithDefault("30s")
         Duration policyMaxAge();
 

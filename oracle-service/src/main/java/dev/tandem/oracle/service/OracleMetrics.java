@@ -84,6 +84,13 @@ public class OracleMetrics {
                 .tag("worker_type", workerType).register(registry).increment();
     }
 
+    /** A step ran again because an output it had read was rejected after it used it. */
+    public void rerun(String workerType) {
+        Counter.builder("tandem.oracle.steps.rerun")
+                .description("Steps run again because an output they had read was rejected after they used it")
+                .tag("worker_type", workerType).register(registry).increment();
+    }
+
     /** A task ended: counted by its latency class and outcome (ok, failed, cancelled, ...). */
     public void taskByClass(String latencyClass, String outcome) {
         Counter.builder("tandem.oracle.tasks_by_class").description("Tasks ended, by latency class and outcome")

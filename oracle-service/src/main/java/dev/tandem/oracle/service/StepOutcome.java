@@ -12,4 +12,21 @@ public record StepOutcome(StepResult result, double oracleBaselineUsd, double ex
     public StepOutcome(StepResult result, double oracleBaselineUsd) {
         this(result, oracleBaselineUsd, 0);
     }
+
+    /**
+     * This run with the cost of the step's earlier, discarded runs added (they were paid for) and why it ran again.
+     * The oracle baseline stays this run's: the oracle alone would have run the step once.
+     */
+    public StepOutcome afterDiscarded(StepOutcome earlier, String rerunReason) {
+        return new StepOutcome(result.toBuilder().setCostUsd(result.getCostUsd() + earlier.result().getCostUsd())
+                .setBatchDiscountUsd(result.getBatchDiscountUsd() + earlier.result().getBatchDiscountUsd())
+                .setRerunReason(rerunReason).build(), oracleBaselineUsd, explorationUsd + earlier.explorationUsd());
+    }
+
+    /** Earlier discarded runs of one step, summed (their costs). */
+    public StepOutcome plus(StepOutcome other) {
+        return new StepOutcome(result.toBuilder().setCostUsd(result.getCostUsd() + other.result().getCostUsd())
+                .setBatchDiscountUsd(result.getBatchDiscountUsd() + other.result().getBatchDiscountUsd()).build(),
+                oracleBaselineUsd, explorationUsd + other.explorationUsd());
+    }
 }

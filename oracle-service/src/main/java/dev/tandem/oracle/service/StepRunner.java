@@ -39,6 +39,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 
 /**
@@ -72,7 +73,7 @@ public class StepRunner {
     }
 
     public StepOutcome run(StepContext ctx, PlanStep step) {
-        return run(ctx, step, true);
+        return run(ctx, step, true, 0);
     }
 
     /**
@@ -80,10 +81,11 @@ public class StepRunner {
      *
      * @param consumed other steps read this one's output: its decision waits for the task's batch only under a
      *        settled policy ({@link AuditPolicyCache}), else it is stored before the step returns
+     * @param run      0 for the step's first run, n for its n-th re-run (its decision then has an id of its own)
      * @return the finished step, or null when its decision was taken locally and waits in {@code ctx.deferred()}
      *         for {@link #settle}
      */
-    public StepOutcome run(StepContext ctx, PlanStep step, boolean consumed) {
+    public StepOutcome run(StepContext ctx, PlanStep step, boolean consumed, int run) {
         long started = System.nanoTime();
         MDC.put("taskId", ctx.taskId());
         try {
@@ -141,7 +143,8 @@ public class StepRunner {
                 ctx.events().stepEscalated(step.getId(), "dispatch failed after the router's failover", executedBy);
             }
 
-            var decisionId = ctx.taskId() + "/" + step.getId();
+            // a re-run is another output: another decision, not a replay of the first one's
+            var decisionId = ctx.taskId() + "/" + step.getId() + (run == 0 ? "" : "/rerun-" + run);
             if (oracleTier(dispatched, result.getModelId()) || catalog.model(result.getModelId(), ctx.deadline())
                     .map(m -> m.getTier() == Tier.TIER_ORACLE).orElse(false)) {
                 // the oracle does not review itself: its output is the reference a review would compare with
@@ -194,52 +197,82 @@ public class StepRunner {
     }
 
     /**
+     * The stored decisions of a batch: the finished steps by id (a step whose output is discarded unreleased with
+     * what it cost), and the steps to run again, each with the step whose rejected output it had read.
+     */
+    public record Settlement(Map<String, StepOutcome> outcomes, Map<String, String> rerun) {
+    }
+
+    /**
      * Records the task's locally taken decisions in one RecordDecisions batch and finishes their steps on the
      * stored decisions: an output the audit service re-decided from pass to a blocking review (its policy changed
      * since the oracle read it) is reviewed now, before the answer is released, and escalated when rejected. Other
-     * steps may already have read such an output: when it is accepted they stand; when it is rejected what they
-     * built on it is wrong, so the task fails with ABORTED (retryable) rather than release it. That takes a policy
-     * unchanged for {@code policy-stable-for} that changes between the oracle's refresh and the batch, an output the
-     * new policy reviews blocking and a rejection: rare, and never an answer on an output not decided in the ledger.
+     * steps may already have read such an output: when it is accepted they stand; when it is rejected (and the
+     * oracle's redo differs) what they built on it is wrong, so every step that read it, directly or through other
+     * steps, is to run again on the redo ({@link Settlement#rerun}). Those of them waiting in this batch are not
+     * finished (their decisions are stored, their outputs never released, nor reviewed: a review of an output thrown
+     * away would cost for nothing), and the router's hold on them is released. That takes a policy unchanged for
+     * {@code policy-stable-for} that changes between the oracle's refresh and the batch, an output the new policy
+     * reviews blocking and a rejection: rare, and never an answer on an output not decided in the ledger.
      *
      * @param consumed the ids of the steps other steps read
-     * @return the finished steps by step id
+     * @param readers  the steps that read a step's output, directly or through other steps
      */
-    public Map<String, StepOutcome> settle(StepContext ctx, Set<String> consumed) {
+    public Settlement settle(StepContext ctx, Set<String> consumed, Function<String, Set<String>> readers) {
         var deferred = ctx.deferred().drain();
         var outcomes = new LinkedHashMap<String, StepOutcome>();
+        var rerun = new LinkedHashMap<String, String>();
         if (deferred.isEmpty()) {
-            return outcomes;
+            return new Settlement(outcomes, rerun);
         }
         long batchStarted = System.nanoTime();
         var stored = audit.recordDecisions(deferred.stream().map(DeferredAudits.Deferred::decision).toList(),
                 ctx.deadline());
+        // in the order the steps were deferred, which is never before a step they read
         for (int i = 0; i < deferred.size(); i++) {
             var d = deferred.get(i);
             var decision = stored.get(i);
+            var step = d.held().step();
             if (!sameAction(d.decision(), decision)) {
-                LOG.infof("step %s: the audit service re-decided the local %s as %s %s (%s)", d.held().step().getId(),
+                LOG.infof("step %s: the audit service re-decided the local %s as %s %s (%s)", step.getId(),
                         d.decision().getAction(), decision.getAction(), decision.getMode(), decision.getReason());
-                metrics.redecided(d.held().step().getWorkerType());
+                metrics.redecided(step.getWorkerType());
             }
             MDC.put("taskId", ctx.taskId());
             try {
+                if (rerun.containsKey(step.getId())) {
+                    outcomes.put(step.getId(), discarded(d.held()));
+                    continue;
+                }
                 // the step's time excludes its wait for the other steps: the batch (and any review) counts
-                outcomes.put(d.held().step().getId(), finish(d.held(), decision,
-                        Math.max(0, batchStarted - d.deferredAt())));
+                var outcome = finish(d.held(), decision, Math.max(0, batchStarted - d.deferredAt()));
+                outcomes.put(step.getId(), outcome);
+                if (consumed.contains(step.getId()) && outcome.result().getAudit().getVerdict().equals("rejected")
+                        && !outcome.result().getOutput().equals(d.held().result().getOutput())) {
+                    LOG.infof("step %s was rejected after later steps had read it: they run again on its redo",
+                            step.getId());
+                    readers.apply(step.getId()).forEach(r -> rerun.putIfAbsent(r, step.getId()));
+                }
             } finally {
                 MDC.remove("taskId");
             }
         }
-        for (var d : deferred) {
-            var id = d.held().step().getId();
-            if (consumed.contains(id) && outcomes.get(id).result().getAudit().getVerdict().equals("rejected")) {
-                throw Status.ABORTED.withDescription("step '" + id + "' was rejected by the review the audit "
-                        + "service's current policy asked for after later steps had used its output; nothing of "
-                        + "the task is released: retry it").asRuntimeException();
-            }
-        }
-        return outcomes;
+        return new Settlement(outcomes, rerun);
+    }
+
+    /**
+     * A deferred step whose output is thrown away unreleased (it read an output rejected since): what it cost, and
+     * the router's hold on it released, since no review will follow.
+     */
+    private StepOutcome discarded(Held h) {
+        var ctx = h.ctx();
+        var step = h.step();
+        router.settleStep(SettleStepRequest.newBuilder().setTaskId(ctx.taskId()).setStepId(step.getId())
+                .setWorkerType(step.getWorkerType()).setTenant(ctx.tenant()).build());
+        return new StepOutcome(StepResult.newBuilder().setStepId(step.getId()).setWorkerType(step.getWorkerType())
+                .setExecutedBy(h.executedBy()).setCostUsd(h.cost()).setBatchDiscountUsd(h.batchDiscount()).build(),
+                h.dispatched().getOracleBaselineUsd(), h.dispatched().getDecision().getEarningTrust()
+                        ? Math.max(0, h.cost() - h.dispatched().getOracleBaselineUsd()) : 0);
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.PlanReady;
 import dev.tandem.proto.oracle.v1.StepAudited;
 import dev.tandem.proto.oracle.v1.StepEscalated;
+import dev.tandem.proto.oracle.v1.StepRerun;
 import dev.tandem.proto.oracle.v1.StepFinished;
 import dev.tandem.proto.oracle.v1.StepStarted;
 import dev.tandem.proto.oracle.v1.TaskDone;
@@ -62,6 +63,11 @@ public final class TaskEvents {
     public void stepEscalated(String stepId, String reason, String executedBy) {
         emit(TaskEvent.newBuilder().setStepEscalated(StepEscalated.newBuilder().setStepId(stepId)
                 .setReason(reason).setExecutedBy(executedBy)));
+    }
+
+    public void stepRerun(String stepId, String rejectedStepId, String reason) {
+        emit(TaskEvent.newBuilder().setStepRerun(StepRerun.newBuilder().setStepId(stepId)
+                .setRejectedStepId(rejectedStepId).setReason(reason)));
     }
 
     public void answerDelta(String text) {

@@ -241,28 +241,83 @@ public class TaskRunner {
      * journal has completed are not run again: their outputs feed their dependents as they were accepted. A step
      * passed under the audit's published policy leaves its locally taken decision deferred; all of those are stored
      * in one batch once every step is done ({@link StepRunner#settle}), before anything of the task is released.
+     * When the stored decision of an output other steps had read turns into a review that rejects it, those steps
+     * (and the steps that read them) run again on the oracle's redo, and their new decisions are settled the same
+     * way; each re-run is said in a StepRerun event and in the step's result, and paid for in its cost.
      */
     private Map<String, StepOutcome> runSteps(StepContext ctx, List<PlanStep> planSteps, PlanGraph graph,
             TaskJournal journal) {
         Map<String, PlanStep> byId = new HashMap<>();
         planSteps.forEach(s -> byId.putIfAbsent(s.getId(), s));
-        var completed = journal.completedSteps();
-        Map<String, CompletableFuture<StepOutcome>> futures = new HashMap<>();
         Set<String> consumed = new HashSet<>();
-        planSteps.forEach(s -> consumed.addAll(s.getDependsOnList()));
+        Map<String, Set<String>> directReaders = new HashMap<>();
+        for (var s : planSteps) {
+            consumed.addAll(s.getDependsOnList());
+            s.getDependsOnList().forEach(d -> directReaders.computeIfAbsent(d, k -> new LinkedHashSet<>())
+                    .add(s.getId()));
+        }
+        var completed = journal.completedSteps();
+        completed.forEach((id, done) -> {
+            ctx.acceptedOutputs().put(id, done.result().getOutput());
+            ctx.spentUsd().add(done.result().getCostUsd());
+        });
+        var toRun = new LinkedHashSet<String>(graph.topologicalOrder());
+        toRun.removeAll(completed.keySet());
+        Map<String, StepOutcome> outcomes = new HashMap<>(completed);
+        outcomes.putAll(runRound(ctx, byId, graph, journal, consumed, toRun, outcomes, 0));
+        if (ctx.deferred() == null) {
+            return outcomes;
+        }
+        Map<String, StepOutcome> discardedRuns = new HashMap<>();
+        Map<String, String> rerunReasons = new HashMap<>();
+        for (int round = 1; ; round++) {
+            var settled = steps.settle(ctx, consumed, id -> transitiveReaders(id, directReaders));
+            outcomes.putAll(settled.outcomes());
+            if (settled.rerun().isEmpty()) {
+                break;
+            }
+            if (round > planSteps.size()) {
+                // each round re-runs only steps downstream of the last round's rejections: a DAG runs out of them
+                throw Status.INTERNAL.withDescription("steps were re-run more often than the plan is deep")
+                        .asRuntimeException();
+            }
+            for (var e : settled.rerun().entrySet()) {
+                var id = e.getKey();
+                var reason = "step '" + id + "' had read the output of step '" + e.getValue() + "', which the review "
+                        + "the audit service's current policy asked for rejected after it was used; it ran again on "
+                        + "the oracle's redo";
+                discardedRuns.merge(id, outcomes.remove(id), StepOutcome::plus);
+                rerunReasons.put(id, reason);
+                ctx.events().stepRerun(id, e.getValue(), reason);
+                metrics.rerun(byId.get(id).getWorkerType());
+            }
+            LOG.infof("re-running %d step(s) that read a rejected output: %s", settled.rerun().size(),
+                    settled.rerun().keySet());
+            outcomes.putAll(runRound(ctx, byId, graph, TaskJournal.NONE, consumed, settled.rerun().keySet(),
+                    outcomes, round));
+        }
+        discardedRuns.forEach((id, earlier) -> outcomes.put(id,
+                outcomes.get(id).afterDiscarded(earlier, rerunReasons.get(id))));
+        return outcomes;
+    }
+
+    /**
+     * Runs {@code toRun} as a DAG (a step starts when what it depends on is done; steps not run here are taken as
+     * {@code done} says) and returns the finished ones; a step whose decision was deferred is not among them.
+     */
+    private Map<String, StepOutcome> runRound(StepContext ctx, Map<String, PlanStep> byId, PlanGraph graph,
+            TaskJournal journal, Set<String> consumed, Set<String> toRun, Map<String, StepOutcome> done, int round) {
+        Map<String, CompletableFuture<StepOutcome>> futures = new HashMap<>();
         for (var id : graph.topologicalOrder()) {
-            var step = byId.get(id);
-            var done = completed.get(id);
-            if (done != null) {
-                ctx.acceptedOutputs().put(id, done.result().getOutput());
-                ctx.spentUsd().add(done.result().getCostUsd());
-                futures.put(id, CompletableFuture.completedFuture(done));
+            if (!toRun.contains(id)) {
+                futures.put(id, CompletableFuture.completedFuture(done.get(id)));
                 continue;
             }
+            var step = byId.get(id);
             var deps = new LinkedHashSet<>(step.getDependsOnList()).stream().map(futures::get)
                     .toArray(CompletableFuture[]::new);
             futures.put(id, CompletableFuture.allOf(deps).thenApplyAsync(ignored -> {
-                var outcome = steps.run(ctx, step, consumed.contains(id));
+                var outcome = steps.run(ctx, step, consumed.contains(id), round);
                 if (outcome != null) { // null: deferred, so not journaled (only unjournaled tasks defer)
                     journal.stepCompleted(outcome); // durable before any dependent starts
                 }
@@ -279,8 +334,14 @@ public class TaskRunner {
         }
         Map<String, StepOutcome> outcomes = new HashMap<>();
         for (var id : graph.topologicalOrder()) {
+            if (!toRun.contains(id)) {
+                continue;
+            }
             try {
-                outcomes.put(id, futures.get(id).join());
+                var outcome = futures.get(id).join();
+                if (outcome != null) {
+                    outcomes.put(id, outcome);
+                }
             } catch (CompletionException e) {
                 if (ctx.deferred() != null) {
                     // nothing of the task is released, but the outputs were decided: the ledger counts them
@@ -290,10 +351,20 @@ public class TaskRunner {
                 throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
             }
         }
-        if (ctx.deferred() != null) {
-            outcomes.putAll(steps.settle(ctx, consumed));
-        }
         return outcomes;
+    }
+
+    /** The steps that read {@code id}'s output, directly or through other steps. */
+    static Set<String> transitiveReaders(String id, Map<String, Set<String>> directReaders) {
+        var found = new LinkedHashSet<String>();
+        var next = new java.util.ArrayDeque<String>(directReaders.getOrDefault(id, Set.of()));
+        while (!next.isEmpty()) {
+            var r = next.poll();
+            if (found.add(r)) {
+                next.addAll(directReaders.getOrDefault(r, Set.of()));
+            }
+        }
+        return found;
     }
 
     /** Tokens of the oracle's own calls at the model's prices in the router's catalog (0 when it is not there). */

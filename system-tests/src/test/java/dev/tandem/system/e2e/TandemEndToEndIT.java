@@ -409,6 +409,55 @@ class TandemEndToEndIT {
         }
     }
 
+    @Test
+    @Order(8)
+    void sixteenTasksInFlightGetNoErrorBelowSaturation() throws Exception {
+        // Moderate concurrency on the four real services: 256 tasks, 16 in flight, three in four a one-step classify
+        // (local audit decisions, one batch per task) and one in four the triage pipeline (a DAG of several steps);
+        // every answer must be OK. Each call has its own generous deadline, so a stuck call fails as
+        // DEADLINE_EXCEEDED and is counted rather than hanging the suite.
+        var texts = List.of(sample("double-charge.txt"), sample("ambiguous-1.txt"), sample("ambiguous-2.txt"),
+                sample("ambiguous-3.txt"));
+        var classify = Plan.newBuilder().addSteps(PlanStep.newBuilder().setId("team").setWorkerType("classify")
+                .putInputs("text", "{{inputs.document}}")).build();
+        int tasks = 256;
+        int inFlight = 16;
+        var next = new java.util.concurrent.atomic.AtomicInteger();
+        Map<String, Integer> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        var stub = OracleServiceGrpc.newBlockingStub(oracleChannel);
+        var clients = java.util.concurrent.Executors.newFixedThreadPool(inFlight);
+        try {
+            var done = new ArrayList<java.util.concurrent.Future<?>>();
+            for (int c = 0; c < inFlight; c++) {
+                done.add(clients.submit(() -> {
+                    for (int i; (i = next.getAndIncrement()) < tasks; ) {
+                        var request = ExecuteRequest.newBuilder().putInputs("document", texts.get(i % texts.size()));
+                        if (i % 4 == 3) {
+                            request.setTask("Triage this customer support ticket");
+                        } else {
+                            request.setPlan(classify);
+                        }
+                        String answer;
+                        try {
+                            var response = stub.withDeadlineAfter(60, TimeUnit.SECONDS).execute(request.build());
+                            answer = response.getStepsCount() > 0 ? "OK" : "OK without steps";
+                        } catch (io.grpc.StatusRuntimeException e) {
+                            answer = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+                        }
+                        answers.merge(answer, 1, Integer::sum);
+                    }
+                }));
+            }
+            for (var f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        assertThat(answers).as("answers of %d tasks, %d in flight", tasks, inFlight)
+                .containsExactly(Map.entry("OK", tasks));
+    }
+
     private static boolean isTrusted(TrustState state) {
         return state == TrustState.TRUST_STATE_NORMAL || state == TrustState.TRUST_STATE_REDUCED;
     }
