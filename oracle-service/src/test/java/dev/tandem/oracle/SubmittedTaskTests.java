@@ -317,34 +317,7 @@ class SubmittedTaskTests extends OracleTestBase {
                         .build(),
                 event(id, 3).setStepAudited(StepAudited.newBuilder().setStepId("first")
                         .setAudit(stored.getAudit())).build());
-        try (var c = db.getConnection()) {
-            c.setAutoCommit(false); // one transaction: the live replica sees the whole dead run or none of it
-            try (var ps = c.prepareStatement("INSERT INTO oracle.tasks (task_id, tenant, request_digest, request, "
-                    + "task, state, plan, planning_usd, lease_owner, lease_until, attempts, started_at) VALUES "
-                    + "(?, ?, 'digest', ?, ?, 'RUNNING', ?, 0, 'dead-replica', now() - interval '1 second', 1, now())")) {
-                ps.setString(1, id);
-                ps.setString(2, tenant);
-                ps.setBytes(3, request.toByteArray());
-                ps.setString(4, request.getTask());
-                ps.setBytes(5, plan.toByteArray());
-                ps.executeUpdate();
-            }
-            try (var ps = c.prepareStatement("INSERT INTO oracle.task_steps (task_id, step_id, result, "
-                    + "oracle_baseline_usd, exploration_usd) VALUES (?, 'first', ?, 0.30, 0)")) {
-                ps.setString(1, id);
-                ps.setBytes(2, stored.toByteArray());
-                ps.executeUpdate();
-            }
-            for (var e : storedEvents) {
-                try (var ps = c.prepareStatement("INSERT INTO oracle.task_events VALUES (?, ?, ?)")) {
-                    ps.setString(1, id);
-                    ps.setLong(2, e.getSequence());
-                    ps.setBytes(3, e.toByteArray());
-                    ps.executeUpdate();
-                }
-            }
-            c.commit();
-        }
+        storeDeadRun(id, request, plan, stored, storedEvents);
 
         awaitState(id, TaskState.TASK_STATE_SUCCEEDED);
         var dispatched = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)).toList();
@@ -389,34 +362,7 @@ class SubmittedTaskTests extends OracleTestBase {
                 event(id, 2).setStepStarted(StepStarted.newBuilder().setStepId("only").setWorkerType("classify"))
                         .build(),
                 event(id, 3).setTaskDone(TaskDone.newBuilder().setResponse(answer)).build());
-        try (var c = db.getConnection()) {
-            c.setAutoCommit(false);
-            try (var ps = c.prepareStatement("INSERT INTO oracle.tasks (task_id, tenant, request_digest, request, "
-                    + "task, state, plan, planning_usd, lease_owner, lease_until, attempts, started_at) VALUES "
-                    + "(?, ?, 'digest', ?, ?, 'RUNNING', ?, 0, 'dead-replica', now() - interval '1 second', 1, now())")) {
-                ps.setString(1, id);
-                ps.setString(2, tenant);
-                ps.setBytes(3, request.toByteArray());
-                ps.setString(4, request.getTask());
-                ps.setBytes(5, plan.toByteArray());
-                ps.executeUpdate();
-            }
-            try (var ps = c.prepareStatement("INSERT INTO oracle.task_steps (task_id, step_id, result, "
-                    + "oracle_baseline_usd, exploration_usd) VALUES (?, 'only', ?, 0.30, 0)")) {
-                ps.setString(1, id);
-                ps.setBytes(2, stored.toByteArray());
-                ps.executeUpdate();
-            }
-            for (var e : storedEvents) {
-                try (var ps = c.prepareStatement("INSERT INTO oracle.task_events VALUES (?, ?, ?)")) {
-                    ps.setString(1, id);
-                    ps.setLong(2, e.getSequence());
-                    ps.setBytes(3, e.toByteArray());
-                    ps.executeUpdate();
-                }
-            }
-            c.commit();
-        }
+        storeDeadRun(id, request, plan, stored, storedEvents);
 
         awaitState(id, TaskState.TASK_STATE_SUCCEEDED);
 
@@ -468,6 +414,43 @@ class SubmittedTaskTests extends OracleTestBase {
 
     private void awaitState(String id, TaskState state) {
         eventually(() -> assertThat(get(id).getState()).isEqualTo(state));
+    }
+
+    /**
+     * Stores what a replica that died mid-task left behind: the task RUNNING under an expired lease, one completed
+     * step and the events it had stored, in one transaction (the live replica sees the whole dead run or none of it).
+     */
+    private void storeDeadRun(String id, ExecuteRequest request, Plan plan, StepResult stored,
+                              List<TaskEvent> storedEvents) throws SQLException {
+        try (var c = db.getConnection()) {
+            c.setAutoCommit(false);
+            try (var ps = c.prepareStatement("INSERT INTO oracle.tasks (task_id, tenant, request_digest, request, "
+                    + "task, state, plan, planning_usd, lease_owner, lease_until, attempts, started_at) VALUES "
+                    + "(?, ?, 'digest', ?, ?, 'RUNNING', ?, 0, 'dead-replica', now() - interval '1 second', 1, now())")) {
+                ps.setString(1, id);
+                ps.setString(2, tenant);
+                ps.setBytes(3, request.toByteArray());
+                ps.setString(4, request.getTask());
+                ps.setBytes(5, plan.toByteArray());
+                ps.executeUpdate();
+            }
+            try (var ps = c.prepareStatement("INSERT INTO oracle.task_steps (task_id, step_id, result, "
+                    + "oracle_baseline_usd, exploration_usd) VALUES (?, ?, ?, 0.30, 0)")) {
+                ps.setString(1, id);
+                ps.setString(2, stored.getStepId());
+                ps.setBytes(3, stored.toByteArray());
+                ps.executeUpdate();
+            }
+            for (var e : storedEvents) {
+                try (var ps = c.prepareStatement("INSERT INTO oracle.task_events VALUES (?, ?, ?)")) {
+                    ps.setString(1, id);
+                    ps.setLong(2, e.getSequence());
+                    ps.setBytes(3, e.toByteArray());
+                    ps.executeUpdate();
+                }
+            }
+            c.commit();
+        }
     }
 
     private static TaskEvent.Builder event(String taskId, long sequence) {
