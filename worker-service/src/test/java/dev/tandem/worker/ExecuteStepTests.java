@@ -148,6 +148,22 @@ class ExecuteStepTests {
     }
 
     @Test
+    void validateTreatsTheMissingFieldsOfAnExtractionAsNamesNotClaims() throws Exception {
+        var source = "Hello, my order ORD-1234 has not arrived. Jane, jane@example.com";
+        var extraction = "{\"fields\":{\"email\":\"jane@example.com\",\"order_id\":\"ORD-1234\",\"amount\":null,"
+                + "\"date\":null},\"missing\":[\"amount\",\"date\"]}";
+        var response = worker.executeStep(step("validate", Map.of("source", source, "candidate", extraction), CHEAP)
+                .build());
+
+        // A correct extraction that found no amount and no date is valid: "amount" and "date" are not in the source,
+        // and they need not be, they name what was absent.
+        assertThat(output(response).get("valid").asBoolean()).isTrue();
+        assertThat(output(response).get("checked").asInt()).isEqualTo(2);
+        assertThat(output(response).get("unsupported")).isEmpty();
+        assertThat(response.getRawConfidence()).isEqualTo(1.0);
+    }
+
+    @Test
     void anIdenticalRetryIsReplayedFromTheCheckpoint() throws Exception {
         var request = step("classify", Map.of("text", "My parcel is stuck in customs."), CHEAP).build();
         var first = worker.executeStep(request);

@@ -17,7 +17,7 @@ import java.util.Set;
 
 /**
  * Support checking of an upstream output against its source. Every string value of the candidate JSON is
- * checked: a short value (up to {@code short_value_max_words} words) must occur in the source (support 1, else
+ * checked, except under the type's {@code ignored_keys} (names, not claims: an extraction's {@code missing} list): a short value (up to {@code short_value_max_words} words) must occur in the source (support 1, else
  * its best cosine to a source sentence, for information); each sentence of a longer value needs a source sentence
  * with cosine at least {@code support_threshold}. Confidence = the weakest support score.
  */
@@ -30,7 +30,7 @@ public class EmbeddedValidator {
         var spec = type.validate();
         var source = inputs.get("source");
         var values = new LinkedHashSet<String>();
-        collectStrings(parseCandidate(inputs.get("candidate")), values);
+        collectStrings(parseCandidate(inputs.get("candidate")), Set.copyOf(spec.ignoredKeys()), values);
         var sourceSentences = Sentences.split(source);
         List<float[]> sourceVectors = null;
         var unsupported = new ArrayList<String>();
@@ -84,14 +84,20 @@ public class EmbeddedValidator {
         }
     }
 
-    /** Every string value in a JSON tree, field names excluded. */
-    static void collectStrings(JsonNode node, Set<String> out) {
+    /** Every string value in a JSON tree, field names and the values under {@code ignoredKeys} excluded. */
+    static void collectStrings(JsonNode node, Set<String> ignoredKeys, Set<String> out) {
         if (node.isTextual()) {
             if (!node.asText().isBlank()) {
                 out.add(node.asText().strip());
             }
-        } else if (node.isContainerNode()) {
-            node.forEach(child -> collectStrings(child, out));
+        } else if (node.isObject()) {
+            node.properties().forEach(e -> {
+                if (!ignoredKeys.contains(e.getKey())) {
+                    collectStrings(e.getValue(), ignoredKeys, out);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(child -> collectStrings(child, ignoredKeys, out));
         }
     }
 }

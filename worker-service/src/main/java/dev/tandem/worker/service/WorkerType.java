@@ -146,7 +146,15 @@ public record WorkerType(String name, String kind, String description, List<Stri
     public record SummarizeSpec(int defaultMaxSentences, int maxSentencesLimit, double redundancyPenalty) {
     }
 
-    /** Support checking settings. */
-    public record ValidateSpec(double supportThreshold, int shortValueMaxWords) {
+    /**
+     * Support checking settings. {@code ignoredKeys}: object keys whose values name things rather than state them
+     * (an extraction's {@code missing} list holds the names of fields it did not find), so they are not claims about
+     * the source.
+     */
+    public record ValidateSpec(double supportThreshold, int shortValueMaxWords, List<String> ignoredKeys) {
+
+        public ValidateSpec {
+            ignoredKeys = ignoredKeys == null ? List.of() : List.copyOf(ignoredKeys);
+        }
     }
 }
