@@ -120,6 +120,14 @@ public interface AuditConfig {
         @WithDefault("0.7")
         double confidenceThreshold();
 
+        /**
+         * Until a threshold is certified, also consider passing on the gates alone (λ = 0) and keep whichever of it
+         * and {@link #confidenceThreshold()} reviews less, each bounded at δ/2 (audit-service README, *Sampling
+         * rule*); off: the default threshold alone, bounded at δ.
+         */
+        @WithDefault("true")
+        boolean gatesOnlyFallback();
+
         /** f in NORMAL: the certification sample, reviewed in shadow mode when confident. */
         @WithDefault("0.02")
         double normalRate();

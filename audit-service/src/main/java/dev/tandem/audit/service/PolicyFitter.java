@@ -88,13 +88,12 @@ public class PolicyFitter {
         ThresholdCertifier.Certificate certificate = ThresholdCertifier.certify(window, certification, target, delta,
                 fit.thresholdSteps());
         AuditConfig.Trust trust = config.trust();
-        // The default threshold with its blocking sample b = max(0, 1 - α/U) is the alternative: keep whichever
+        // The uncertified fallback with its blocking sample b = max(0, 1 - α/U) is the alternative: keep whichever
         // reviews less (both hold the target; choosing the cheaper of the two spends at most 2δ).
-        Alternative fallback = atThreshold(window, certification, config.sampling().confidenceThreshold(), target,
-                delta, trust);
+        Alternative fallback = uncertifiedFallback(window, certification, target, delta, trust);
         boolean useCertificate = certificate.certified()
-                && 1 - certificate.passShare() <= 1 - fallback.passShare() * (1 - fallback.blocking());
-        double lambda = useCertificate ? certificate.threshold() : config.sampling().confidenceThreshold();
+                && 1 - certificate.passShare() <= fallback.reviewShare();
+        double lambda = useCertificate ? certificate.threshold() : fallback.lambda();
         Alternative chosen = useCertificate ? atThreshold(window, certification, lambda, target, delta, trust)
                 : fallback;
         b.rawThreshold = lambda;
@@ -109,9 +108,11 @@ public class PolicyFitter {
                     trust.priorAlpha(), trust.priorBeta());
             if (!useCertificate) {
                 b.certification = certificate.explanation() + String.format(Locale.ROOT,
-                        "; default threshold %.4f in force with a %.1f %% blocking sample (%d errors in %d sampled "
-                                + "passed outputs, %.0f %% bound %.2f %% vs limit %.2f %%)%s",
-                        lambda, 100 * blocking, fallback.errors(), fallback.sampled(), 100 * (1 - delta),
+                        "; %s in force with a %.1f %% blocking sample (%d errors in %d sampled "
+                                + "passed outputs, %.1f %% bound %.2f %% vs limit %.2f %%)%s",
+                        fallback.lambda() > 0 ? String.format(Locale.ROOT, "default threshold %.4f", lambda)
+                                : "no confidence threshold (gates only)",
+                        100 * blocking, fallback.errors(), fallback.sampled(), 100 * (1 - fallback.delta()),
                         100 * fallback.upper(), 100 * fallback.alpha(),
                         certificate.certified() ? ", which reviews less than the certified threshold" : "");
             }
@@ -200,8 +201,33 @@ public class PolicyFitter {
     }
 
     /** A threshold's pass share, its certification-sample evidence, U and the blocking rate it would need. */
-    private record Alternative(double passShare, long sampled, long errors, double alpha, double upper,
-            double blocking) {
+    /** An uncertified threshold λ with the blocking sample that holds the target at it, bounded at risk δ. */
+    private record Alternative(double lambda, double delta, double passShare, long sampled, long errors,
+            double alpha, double upper, double blocking) {
+
+        /** The share of outputs it reviews blocking: what fails λ, and the blocking sample of what passes. */
+        double reviewShare() {
+            return 1 - passShare * (1 - blocking);
+        }
+    }
+
+    /**
+     * The uncertified policy: the configured default threshold, or, when {@code sampling.gates-only-fallback} is on,
+     * the cheaper of it and no confidence threshold at all (λ = 0: every output that passed its gates, the blocking
+     * sample sized on all of them). A confidence that is low for outputs that are right (a worker whose scale is not
+     * a probability) would otherwise keep the default threshold reviewing them until a threshold is certified. The
+     * choice is made on the same sample as the bounds, so each is taken at δ/2: whichever is chosen holds the target
+     * with probability at least 1 - δ, as the default alone did at δ.
+     */
+    private Alternative uncertifiedFallback(List<WindowEntry> window, List<WindowEntry> certification, double target,
+            double delta, AuditConfig.Trust trust) {
+        double defaultLambda = config.sampling().confidenceThreshold();
+        if (!config.sampling().gatesOnlyFallback() || defaultLambda <= 0) {
+            return atThreshold(window, certification, defaultLambda, target, delta, trust);
+        }
+        Alternative atDefault = atThreshold(window, certification, defaultLambda, target, delta / 2, trust);
+        Alternative gatesOnly = atThreshold(window, certification, 0.0, target, delta / 2, trust);
+        return gatesOnly.reviewShare() < atDefault.reviewShare() ? gatesOnly : atDefault;
     }
 
     private static Alternative atThreshold(List<WindowEntry> window, List<WindowEntry> certification, double lambda,
@@ -223,7 +249,7 @@ public class PolicyFitter {
         double share = window.isEmpty() ? 1.0 : (double) passed / window.size();
         double alpha = share <= 0 ? 1.0 : Math.min(1.0, target / share);
         double upper = ErrorRateBounds.upper(errors, sampled, 1 - delta, trust.priorAlpha(), trust.priorBeta());
-        return new Alternative(share, sampled, errors, alpha, upper, Math.max(0.0, 1 - alpha / upper));
+        return new Alternative(lambda, delta, share, sampled, errors, alpha, upper, Math.max(0.0, 1 - alpha / upper));
     }
 
     /**

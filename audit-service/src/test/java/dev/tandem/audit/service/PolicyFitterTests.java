@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -139,6 +140,57 @@ class PolicyFitterTests {
     private static double observedErrors(List<WindowEntry> window, int from, int to) {
         return window.subList(from, to).stream().filter(WindowEntry::reviewed).mapToDouble(e -> e.rejected() ? 1 : 0)
                 .average().orElseThrow();
+    }
+
+    @Test
+    void aConfidenceThatIsLowForRightOutputsDoesNotKeepThemReviewedUntilCertification() {
+        // Half of the outputs carry a low raw confidence (0.2) and none of 120 reviewed outputs was wrong: the default
+        // threshold would review that half forever (until a threshold is certified), passing on the gates alone with
+        // a blocking sample holds the same target for fewer reviews.
+        StreamRecord fitted = fitter.fit(normalStream(), reviewedHalfLow(120, 0.0, new SplittableRandom(3)), now);
+        assertThat(fitted.thresholdCertified()).isFalse();
+        assertThat(fitted.rawThreshold()).isZero();
+        assertThat(fitted.thresholdPassShare()).isEqualTo(1.0);
+        assertThat(fitted.blockingRate()).isBetween(0.0, 0.9);
+        assertThat(fitted.certification()).contains("no confidence threshold (gates only)");
+
+        PolicyFitter defaultOnly = new PolicyFitter(SimConfigs.with(
+                Map.of("tandem.audit.sampling.gates-only-fallback", "false")));
+        StreamRecord before = defaultOnly.fit(normalStream(), reviewedHalfLow(120, 0.0, new SplittableRandom(3)), now);
+        assertThat(before.rawThreshold()).isEqualTo(0.7);
+        double reviewedBefore = 1 - before.thresholdPassShare() * (1 - before.blockingRate());
+        double reviewedNow = 1 - fitted.thresholdPassShare() * (1 - fitted.blockingRate());
+        assertThat(reviewedNow).isLessThan(reviewedBefore);
+    }
+
+    @Test
+    void aLowConfidenceThatMarksWrongOutputsKeepsTheDefaultThreshold() {
+        // The low-confidence half is wrong one time in five: passing it would need a blocking sample near 1, so the
+        // confident half alone passes (under a certified threshold here, or the default one).
+        StreamRecord fitted = fitter.fit(normalStream(), reviewedHalfLow(400, 0.2, new SplittableRandom(4)), now);
+        assertThat(fitted.rawThreshold()).isGreaterThan(0.2);
+        assertThat(fitted.thresholdPassShare()).isEqualTo(0.5);
+        assertThat(fitted.certification()).doesNotContain("gates only");
+    }
+
+    private StreamRecord normalStream() {
+        StreamRecord.Builder b = trust.newStream(new StreamKey("b", "t", ""), now).toBuilder();
+        b.state = TrustState.NORMAL;
+        b.samplingRate = 0.10;
+        return b.build();
+    }
+
+    /** n outputs, every one reviewed as a certification sample; odd ones at raw 0.2, wrong with the given rate. */
+    private static List<WindowEntry> reviewedHalfLow(int n, double lowErrorRate, SplittableRandom rng) {
+        List<WindowEntry> window = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            boolean low = i % 2 == 1;
+            boolean wrong = low && rng.nextDouble() < lowErrorRate;
+            window.add(new WindowEntry("h" + i, i, low ? 0.2 : 0.9, true, AuditAction.REVIEW, ReviewMode.BLOCKING,
+                    low ? AuditReason.LOW_CONFIDENCE : AuditReason.OUTGOING_LIMIT, 1.0, 1.0, true,
+                    wrong ? Verdict.REJECTED : Verdict.ACCEPTED));
+        }
+        return window;
     }
 
     private static List<WindowEntry> sample(int n, SplittableRandom rng) {
