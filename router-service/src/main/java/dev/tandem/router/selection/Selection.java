@@ -129,8 +129,13 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
                 reordered.add(c);
             }
         }
+        // the ranking's explanation names its first candidate: when the budget moved the step elsewhere, say where
+        String ranking = eligible > 0 && !candidates.isEmpty()
+                && !reordered.getFirst().backend().key().equals(candidates.getFirst().backend().key())
+                ? SelectionExplanation.afterBudget(workerType,
+                reordered.toArray(CandidateEvaluation[]::new), eligible) : explanation;
         return new Selection(workerType, reordered, eligible, qualityTarget,
-                why == null || why.isEmpty() ? explanation : why + "; " + explanation,
+                why == null || why.isEmpty() ? ranking : why + "; " + ranking,
                 eligible > 0 ? Failure.NONE : Failure.NO_CANDIDATE, policy, exploration, budgetDowngrade,
                 bindingBudget, retryAfterNanos, leadEarnsTrust, overspendFraction);
     }

@@ -49,6 +49,33 @@ final class SelectionExplanation {
             sb.append("best quality of ").append(eligible).append(" eligible, none meeting quality ")
                     .append(fmt2(target));
         }
+        appendDetails(sb, best);
+        if (eligible < ordered.length) {
+            sb.append("; ").append(ordered.length - eligible).append(" rejected: ");
+            appendRejections(sb, ordered, eligible);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The choice once the exploration budget changed it (held the chosen candidate back, or put a stream earning
+     * trust first): the explanation of the ranking would name a candidate that does not get the step.
+     */
+    static String afterBudget(String workerType, CandidateEvaluation[] ordered, int eligible) {
+        StringBuilder sb = new StringBuilder(512);
+        CandidateEvaluation best = ordered[0];
+        sb.append("chose ").append(best.backend().key()).append(" for '").append(workerType).append("': first of ")
+                .append(eligible).append(" eligible that the exploration budget allows");
+        appendDetails(sb, best);
+        if (eligible < ordered.length) {
+            sb.append("; ").append(ordered.length - eligible).append(" rejected: ");
+            appendRejections(sb, ordered, eligible);
+        }
+        return sb.toString();
+    }
+
+    /** " (quality, est., expected, p95, load)" of the chosen candidate. */
+    private static void appendDetails(StringBuilder sb, CandidateEvaluation best) {
         sb.append(" (quality ").append(fmt2(best.quality)).append(' ').append(best.qualityEstimate.source().label());
         if (best.qualityEstimate.samples() > 0) {
             sb.append(" n=").append(best.qualityEstimate.samples());
@@ -62,11 +89,6 @@ final class SelectionExplanation {
         }
         sb.append(", p95 ").append(best.p95Millis > 0 ? Math.round(best.p95Millis) + " ms" : "unknown");
         sb.append(", load ").append(best.inFlight).append('/').append(best.capacity()).append(')');
-        if (eligible < ordered.length) {
-            sb.append("; ").append(ordered.length - eligible).append(" rejected: ");
-            appendRejections(sb, ordered, eligible);
-        }
-        return sb.toString();
     }
 
     /** "expected $x = exec + 100 % x review $r + 23 % x escalation $e (stream probation)". */

@@ -284,6 +284,9 @@ class TrustEarningTests {
                 + "flight with this one, $0.084000 (each reviewed and escalated), would take a window over 5.00 % over "
                 + "all-oracle)");
         assertThat(s.best().oracleDirect()).isTrue();
+        // and the choice it names is the one that gets the step, not the ranking's first
+        assertThat(s.explanation()).contains("; chose " + s.best().backend().key() + " for 'classify': first of 1 "
+                + "eligible that the exploration budget allows").doesNotContain("chose small@p");
     }
 
     /**
