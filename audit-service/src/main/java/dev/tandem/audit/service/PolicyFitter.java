@@ -34,7 +34,9 @@ import dev.tandem.calibration.Calibrator;
  * window's certification sample is under {@code sampling.build-up-samples}, then the state's rate; at least
  * {@code drift.alert-sampling-rate} while the outcome CUSUM is half-way to its limit);</li>
  * <li>in NORMAL/REDUCED, once the window holds {@code drift.confidence-reference-outputs} decisions, the reference
- * quantile of the confidence CUSUM.</li>
+ * quantile of the confidence CUSUM;</li>
+ * <li>with {@code drift.outcome-false-alarm-rate} set, the outcome CUSUM's limit h for the review probabilities of
+ * the policy just fitted ({@link #outcomeLimit}).</li>
  * </ol>
  */
 @ApplicationScoped
