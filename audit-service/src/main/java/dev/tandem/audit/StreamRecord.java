@@ -30,6 +30,8 @@ import dev.tandem.calibration.CalibrationMap;
  * @param cusumBaseSeq first decision sequence number after the outcome CUSUM was last at 0: while the CUSUM is above
  *        0, the outputs from here on are its current excursion, which the CUSUM's reference is never fitted on (so a
  *        drift under test cannot become its own reference)
+ * @param outcomeLimit the outcome CUSUM's limit h derived for this stream by its last refit from its information rate
+ *        and {@code drift.outcome-false-alarm-rate} (0: none derived, the configured {@code drift.outcome-limit})
  */
 public record StreamRecord(
         StreamKey key,
@@ -71,7 +73,8 @@ public record StreamRecord(
         double outgoingErrorLower,
         double outgoingErrorUpper,
         double projectedPassShare,
-        long cusumBaseSeq) {
+        long cusumBaseSeq,
+        double outcomeLimit) {
 
     public long accepted() {
         return reviewed - rejected;
@@ -128,6 +131,7 @@ public record StreamRecord(
         public double outgoingErrorUpper;
         public double projectedPassShare;
         public long cusumBaseSeq;
+        public double outcomeLimit;
 
         Builder(StreamRecord s) {
             key = s.key;
@@ -170,6 +174,7 @@ public record StreamRecord(
             outgoingErrorUpper = s.outgoingErrorUpper;
             projectedPassShare = s.projectedPassShare;
             cusumBaseSeq = s.cusumBaseSeq;
+            outcomeLimit = s.outcomeLimit;
         }
 
         public StreamRecord build() {
@@ -179,7 +184,8 @@ public record StreamRecord(
                     rawThreshold, thresholdCertified, thresholdPassShare, certification, blockingRate, calibration, fittedReviews,
                     sampleConsecutiveAccepted, samplesSinceRejection, outcomeCusum, confidenceCusum,
                     confidenceReference, driftAlarms, previousWindowSinceSeq, confirmationLlr, windowDecided, errorRate, outgoingErrorRate,
-                    outgoingErrorLower, outgoingErrorUpper, projectedPassShare, cusumBaseSeq);
+                    outgoingErrorLower, outgoingErrorUpper, projectedPassShare, cusumBaseSeq,
+                    outcomeLimit);
         }
     }
 }

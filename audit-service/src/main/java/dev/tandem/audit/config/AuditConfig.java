@@ -227,10 +227,20 @@ public interface AuditConfig {
 
         /**
          * h: alarm limit of the outcome CUSUM (picked by the benchmark's tuning rule on its tuning seeds, see
-         * docs/benchmarks.md: 5 in issue 17, 6 over the issue-18 worker families).
+         * docs/benchmarks.md: 5 in issue 17, 6 over the issue-18 worker families). With
+         * {@code outcome-false-alarm-rate} set, the largest limit a stream's derived h may take.
          */
         @WithDefault("6.0")
         double outcomeLimit();
+
+        /**
+         * ν: false outcome-CUSUM alarms per stationary output that each stream's own limit is derived for (issue 18):
+         * h solves Siegmund's (e^h − h − 1)/I₀ = 1/ν, I₀ the information per output of the reviews the CUSUM sees
+         * under the stream's policy, clamped to [ln R, {@code outcome-limit}]. 0: every stream uses
+         * {@code outcome-limit}.
+         */
+        @WithDefault("0.0")
+        double outcomeFalseAlarmRate();
 
         /** ε of the SPRT that confirms or refutes an outcome alarm during TIGHTENED (both error rates). */
         @WithDefault("0.05")

@@ -40,7 +40,8 @@ public class StreamRepository {
             + "calibration, fitted_reviews, sample_consecutive_accepted, samples_since_rejection, outcome_cusum, "
             + "confidence_cusum, confidence_reference, drift_alarms, previous_window_since_seq, confirmation_llr, "
             + "window_decided, error_rate, "
-            + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper, projected_pass_share, cusum_base_seq";
+            + "outgoing_error_rate, outgoing_error_lower, outgoing_error_upper, projected_pass_share, cusum_base_seq, "
+            + "outcome_limit";
     private static final String BY_KEY = " WHERE worker_backend = ? AND worker_type = ? AND tenant = ?";
 
     public Optional<StreamRecord> find(Connection c, StreamKey key) throws SQLException {
@@ -157,7 +158,8 @@ public class StreamRepository {
                 + "outcome_cusum = ?, confidence_cusum = ?, confidence_reference = ?, drift_alarms = ?, "
                 + "previous_window_since_seq = ?, confirmation_llr = ?, "
                 + "window_decided = ?, error_rate = ?, outgoing_error_rate = ?, outgoing_error_lower = ?, "
-                + "outgoing_error_upper = ?, projected_pass_share = ?, cusum_base_seq = ?, updated_at = now()" + BY_KEY)) {
+                + "outgoing_error_upper = ?, projected_pass_share = ?, cusum_base_seq = ?, outcome_limit = ?, "
+                + "updated_at = now()" + BY_KEY)) {
             int i = 1;
             ps.setString(i++, s.state().name());
             ps.setLong(i++, s.reviewed());
@@ -204,6 +206,7 @@ public class StreamRepository {
             ps.setDouble(i++, s.outgoingErrorUpper());
             ps.setDouble(i++, s.projectedPassShare());
             ps.setLong(i++, s.cusumBaseSeq());
+            ps.setDouble(i++, s.outcomeLimit());
             setKey(ps, i, s.key());
             if (ps.executeUpdate() != 1) {
                 throw new SQLException("stream " + s.key() + " vanished during an update");
@@ -260,7 +263,7 @@ public class StreamRepository {
                 + "sampling_rate = ?, confidence_threshold = ?, "
                 + "confidence_reference = coalesce(confidence_reference, ?), error_rate_upper_bound = ?, "
                 + "window_decided = ?, fitted_reviews = ?, error_rate = ?, outgoing_error_rate = ?, "
-                + "outgoing_error_lower = ?, outgoing_error_upper = ?, projected_pass_share = ?, "
+                + "outgoing_error_lower = ?, outgoing_error_upper = ?, projected_pass_share = ?, outcome_limit = ?, "
                 + "policy_version = policy_version + CASE WHEN ? THEN 1 ELSE 0 END, updated_at = now()" + BY_KEY
                 + " AND state = ? AND window_since_seq = ?")) {
             int i = 1;
@@ -285,6 +288,7 @@ public class StreamRepository {
             ps.setDouble(i++, s.outgoingErrorLower());
             ps.setDouble(i++, s.outgoingErrorUpper());
             ps.setDouble(i++, s.projectedPassShare());
+            ps.setDouble(i++, s.outcomeLimit());
             ps.setBoolean(i++, true);
             setKey(ps, i, s.key());
             i += 3;
@@ -380,6 +384,7 @@ public class StreamRepository {
                 rs.getDouble("outgoing_error_lower"),
                 rs.getDouble("outgoing_error_upper"),
                 rs.getDouble("projected_pass_share"),
-                rs.getLong("cusum_base_seq"));
+                rs.getLong("cusum_base_seq"),
+                rs.getDouble("outcome_limit"));
     }
 }

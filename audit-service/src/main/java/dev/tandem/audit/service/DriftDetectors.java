@@ -19,6 +19,13 @@ package dev.tandem.audit.service;
  * itself sees in a trusted state are used (low confidence and sampled reviews), so γ̂ is measured on the mix the
  * CUSUM sums over. A drift of the error odds by R raises the outcomes above the reference as before.
  *
+ * <p><b>A limit per stream (issue 18).</b> One h for every stream over-protects a stream whose reviews carry little
+ * information and under-protects one whose reviews carry much: false alarms per output depend on both. With
+ * I₀ = E[r·KL(p ‖ p_R)] the information per output of the reviews the CUSUM sees (r an output's review probability
+ * under the policy, p its reference, p_R the same at R times the odds), Siegmund's approximation puts the mean
+ * number of outputs to a false alarm at (e^h − h − 1)/I₀ ({@link #outcomeLimit}), so h is chosen for a budget of
+ * false alarms per output rather than per review.
+ *
  * <p><b>Bernoulli CUSUM on the unlabelled confidence distribution</b>, fed by every output: z = 1 when raw
  * confidence is under the reference quantile q_ref (the q-quantile of the evidence window, so P(z) = q in control),
  * w = z·ln(q₁/q) + (1 − z)·ln((1 − q₁)/(1 − q)), alarm at S ≥ h_c. A batch of increments is applied at once
@@ -78,6 +85,45 @@ public final class DriftDetectors {
             }
         }
         return Math.max(-MAX_SHIFT, Math.min(MAX_SHIFT, gamma + z / Math.sqrt(info)));
+    }
+
+    /**
+     * KL(Bern(p) ‖ Bern(p_R)), p_R = R·p/(1 − p + R·p): the expected drop of the outcome CUSUM per review of an
+     * output whose reference is p while the reference holds (−E[w]), what a false alarm has to climb against.
+     */
+    public static double informationAgainstChange(double p, double oddsRatio) {
+        double d = 1 - p + oddsRatio * p; // p/p_R = d/R, (1 − p)/(1 − p_R) = d
+        return p * Math.log(d / oddsRatio) + (1 - p) * Math.log(d);
+    }
+
+    /**
+     * The outcome CUSUM's limit for a stream whose reviews carry {@code informationPerOutput} = I₀ per output
+     * (Σ r·KL(p ‖ p_R) / outputs) and a budget of {@code falseAlarmRate} = ν false alarms per output: the h at which
+     * Siegmund's mean run length (e^h − h − 1)/I₀ is 1/ν, clamped to [ln R, {@code max}] (from ln R one rejection
+     * alone never alarms; {@code max} the configured limit). The closed form ignores the overshoot over h, which for
+     * increments of up to ln R makes the true run length longer, so the budget holds with room where one rejection is
+     * a large share of h. {@code max} when ν ≤ 0 or I₀ ≤ 0 (nothing to derive h from).
+     */
+    public static double outcomeLimit(double informationPerOutput, double falseAlarmRate, double oddsRatio,
+            double max) {
+        if (falseAlarmRate <= 0 || !(informationPerOutput > 0)) {
+            return max;
+        }
+        double target = informationPerOutput / falseAlarmRate; // e^h − h − 1, increasing in h ≥ 0
+        if (Math.exp(max) - max - 1 <= target) {
+            return max;
+        }
+        double lo = 0;
+        double hi = max;
+        for (int i = 0; i < 60; i++) {
+            double mid = (lo + hi) / 2;
+            if (Math.exp(mid) - mid - 1 < target) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return Math.min(max, Math.max(Math.log(oddsRatio), hi));
     }
 
     public static double confidenceIncrement(double raw, double reference, double share, double shiftedShare) {

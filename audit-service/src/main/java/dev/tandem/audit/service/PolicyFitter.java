@@ -34,7 +34,9 @@ import dev.tandem.calibration.Calibrator;
  * window's certification sample is under {@code sampling.build-up-samples}, then the state's rate; at least
  * {@code drift.alert-sampling-rate} while the outcome CUSUM is half-way to its limit);</li>
  * <li>in NORMAL/REDUCED, once the window holds {@code drift.confidence-reference-outputs} decisions, the reference
- * quantile of the confidence CUSUM.</li>
+ * quantile of the confidence CUSUM;</li>
+ * <li>with {@code drift.outcome-false-alarm-rate} set, the outcome CUSUM's limit h for the review probabilities of
+ * the policy just fitted ({@link #outcomeLimit}).</li>
  * </ol>
  */
 @ApplicationScoped
@@ -118,9 +120,17 @@ public class PolicyFitter {
             }
         }
 
+        // The outcome CUSUM's limit from what the stream will review under this policy (trusted: f before any
+        // half-way alert, which must not raise h mid-excursion; otherwise what NORMAL will sample once trust returns).
+        // Frozen with the calibration while an alarm awaits its SPRT.
+        if (b.calibration != null && !TrustPolicy.confirmationPending(s)) {
+            double f = trusted ? policyRate(s, certification)
+                    : trustedRate(TrustState.NORMAL, certificationSamples(certification));
+            b.outcomeLimit = outcomeLimit(window, b.calibration, lambda, Math.max(blocking, f));
+        }
         if (trusted) {
-            b.samplingRate = TrustPolicy.samplingRateAt(config.drift(), policyRate(s, certification),
-                    s.outcomeCusum());
+            b.samplingRate = TrustPolicy.samplingRateAt(config.drift(), TrustPolicy.outcomeLimit(config.drift(),
+                    b.build()), policyRate(s, certification), s.outcomeCusum());
         }
         estimate(b, window);
         b.projectedPassShare = Math.max(useCertificate ? certificate.passShare() : 0,
@@ -172,6 +182,32 @@ public class PolicyFitter {
         }
         return new double[] { DriftDetectors.referenceShift(expected, rejected, drift.referenceMargin()),
                 DriftDetectors.referenceShift(expected, rejected, 0) };
+    }
+
+    /**
+     * The outcome CUSUM's limit h for a stream reviewing, under threshold λ, every output under it (and every output a
+     * validation gate failed) and a share {@code passedRate} = max(b, f) of the others: I₀ = Σ r_i·KL(p_i ‖ p_i,R) / N
+     * over the window's N decided outputs, p_i the CUSUM's reference for output i (calibration shifted by γ), then
+     * {@link DriftDetectors#outcomeLimit} for {@code drift.outcome-false-alarm-rate}. The review probabilities are the
+     * policy's, not the reviews the window happens to hold, so h follows the review rate as it changes (the build-up
+     * rate giving way to f, λ moving): a refit that lowers the review rate lowers h. 0 (the configured limit applies)
+     * when the budget is off.
+     */
+    double outcomeLimit(List<WindowEntry> window, CalibrationMap calibration, double lambda, double passedRate) {
+        AuditConfig.Drift drift = config.drift();
+        if (drift.outcomeFalseAlarmRate() <= 0 || window.isEmpty()) {
+            return 0;
+        }
+        double gamma = calibration.referenceLogOdds();
+        double information = 0;
+        for (WindowEntry e : window) {
+            double r = !e.validationPassed() || e.rawConfidence() < lambda ? 1 : passedRate;
+            double p = DriftDetectors.reference(1 - calibration.apply(e.rawConfidence()), gamma,
+                    drift.expectedErrorFloor());
+            information += r * DriftDetectors.informationAgainstChange(p, drift.oddsRatio());
+        }
+        return DriftDetectors.outcomeLimit(information / window.size(), drift.outcomeFalseAlarmRate(),
+                drift.oddsRatio(), drift.outcomeLimit());
     }
 
     /**

@@ -27,7 +27,7 @@ import dev.tandem.calibration.CalibrationMap;
  * <ol>
  * <li><b>NORMAL/REDUCED → TIGHTENED, drift alarm</b> when the risk-adjusted outcome CUSUM reaches its limit
  * ({@link DriftDetectors}; its reference is the calibration shifted by what the window's own outcomes show against
- * it, plus a margin for its uncertainty); a new evidence window starts, held provisionally until rule 3 decides
+ * it, plus a margin for its uncertainty; its limit the stream's own, {@link #outcomeLimit}); a new evidence window starts, held provisionally until rule 3 decides
  * (the old one is kept aside, restored unless the drift is confirmed) and the threshold must be certified again.</li>
  * <li><b>NORMAL/REDUCED → TIGHTENED (CSP-2)</b> when a sampled review is rejected within k =
  * {@code tighten-within-samples} [5] sampled reviews after another sampled rejection (CSP-2: a second defect within
@@ -92,7 +92,7 @@ public class TrustPolicy {
     public StreamRecord newStream(StreamKey key, Instant now) {
         double threshold = config.sampling().confidenceThreshold();
         return new StreamRecord(key, TrustState.PROBATION, 0, 0, 0, 0, 0, 0, 0, "", 1.0, threshold, 1.0, now, 0, 0,
-                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1, 0, 0);
+                0, now, threshold, false, 0, "", 0, null, -1, 0, -1, 0, 0, null, 0, null, 0, 0, 0, 0, 0, 1, 0, 0, 0);
     }
 
     public double samplingRate(TrustState state) {
@@ -204,12 +204,14 @@ public class TrustPolicy {
             // TIGHTENED and re-earns trust on it by the usual exits
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
-        } else if (trusted && b.outcomeCusum >= config.drift().outcomeLimit()) {
+        } else if (trusted && b.outcomeCusum >= outcomeLimit(config.drift(), s)) {
             to = TrustState.TIGHTENED;
             alarm = "outcome";
             why = String.format(Locale.ROOT, "drift alarm: risk-adjusted CUSUM of audited outcomes %.2f reached the "
-                    + "limit %.2f (error odds about %.1fx what calibrated confidence predicts); evidence window "
-                    + "restarted, threshold to be re-certified", b.outcomeCusum, config.drift().outcomeLimit(),
+                    + "limit %.2f%s (error odds about %.1fx what calibrated confidence predicts); evidence window "
+                    + "restarted, threshold to be re-certified", b.outcomeCusum, outcomeLimit(config.drift(), s),
+                    derivedLimit(config.drift(), s) ? String.format(Locale.ROOT, ", derived for this stream's reviews "
+                            + "at %.2g false alarms per output", config.drift().outcomeFalseAlarmRate()) : "",
                     config.drift().oddsRatio());
         } else if (trusted && sampled && rejected && previousSampleGap >= 0
                 && previousSampleGap < tightenWithin(s)) {
@@ -294,11 +296,12 @@ public class TrustPolicy {
             // Half-way to an outcome alarm: more labels while a change is suspected. f is a policy field, so the
             // decision rule stays a pure function of the published policy and records the f it used as π.
             AuditConfig.Drift drift = config.drift();
-            boolean wasHalfway = trusted && halfway(drift, s.outcomeCusum());
-            if (halfway(drift, b.outcomeCusum) && b.samplingRate < drift.alertSamplingRate()) {
+            double limit = outcomeLimit(drift, s);
+            boolean wasHalfway = trusted && halfway(drift, limit, s.outcomeCusum());
+            if (halfway(drift, limit, b.outcomeCusum) && b.samplingRate < drift.alertSamplingRate()) {
                 b.samplingRate = drift.alertSamplingRate();
                 b.policyVersion = s.policyVersion() + 1;
-            } else if (wasHalfway && !halfway(drift, b.outcomeCusum) && to == from
+            } else if (wasHalfway && !halfway(drift, limit, b.outcomeCusum) && to == from
                     && s.samplingRate() == drift.alertSamplingRate()) {
                 needsFit = true; // the refit restores the policy rate (the build-up rate or the state's f)
             }
@@ -307,11 +310,24 @@ public class TrustPolicy {
     }
 
     /**
-     * Whether an outcome CUSUM at {@code cusum} is half-way to its alarm: at least {@code drift.alert-level} × h,
-     * with {@code drift.alert-sampling-rate} set.
+     * The outcome CUSUM's limit h for a stream: the one its last refit derived from the information rate of its
+     * reviews and {@code drift.outcome-false-alarm-rate} ({@link PolicyFitter#outcomeLimit}), or
+     * {@code drift.outcome-limit} when that budget is off or nothing has been derived yet.
      */
-    public static boolean halfway(AuditConfig.Drift drift, double cusum) {
-        return drift.alertSamplingRate() > 0 && cusum >= drift.alertLevel() * drift.outcomeLimit();
+    public static double outcomeLimit(AuditConfig.Drift drift, StreamRecord s) {
+        return derivedLimit(drift, s) ? s.outcomeLimit() : drift.outcomeLimit();
+    }
+
+    static boolean derivedLimit(AuditConfig.Drift drift, StreamRecord s) {
+        return drift.outcomeFalseAlarmRate() > 0 && s.outcomeLimit() > 0;
+    }
+
+    /**
+     * Whether an outcome CUSUM at {@code cusum} is half-way to its alarm at {@code limit}: at least
+     * {@code drift.alert-level} × h, with {@code drift.alert-sampling-rate} set.
+     */
+    public static boolean halfway(AuditConfig.Drift drift, double limit, double cusum) {
+        return drift.alertSamplingRate() > 0 && cusum >= drift.alertLevel() * limit;
     }
 
     /**
@@ -321,8 +337,8 @@ public class TrustPolicy {
      * sample (certification sample, IPW weight 1/f); under H₀ e^S is a martingale whichever outputs are reviewed,
      * so the chance that an excursion past h/2 ends in an alarm does not grow with the extra reviews.
      */
-    public static double samplingRateAt(AuditConfig.Drift drift, double policyRate, double cusum) {
-        return halfway(drift, cusum) ? Math.max(policyRate, drift.alertSamplingRate()) : policyRate;
+    public static double samplingRateAt(AuditConfig.Drift drift, double limit, double policyRate, double cusum) {
+        return halfway(drift, limit, cusum) ? Math.max(policyRate, drift.alertSamplingRate()) : policyRate;
     }
 
     /**

@@ -208,7 +208,8 @@ public class VerdictService {
         if (current.state() != TrustState.NORMAL && current.state() != TrustState.REDUCED) {
             return current;
         }
-        double f = TrustPolicy.samplingRateAt(config.drift(), policyRate, current.outcomeCusum());
+        double f = TrustPolicy.samplingRateAt(config.drift(), TrustPolicy.outcomeLimit(config.drift(), current),
+                policyRate, current.outcomeCusum());
         if (f == current.samplingRate()) {
             return current;
         }

@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import dev.tandem.audit.TrustState;
+import dev.tandem.audit.service.TrustPolicy;
 
 /**
  * The issue-5 simulation benchmark (bin/bench-audit), per worker family since issue 18: seeded streams with known
@@ -65,7 +66,10 @@ public final class AuditSimulationBenchmark {
         long steadyBase = tuningSeeds ? TUNING_STEADY : EVAL_STEADY;
         long driftBase = tuningSeeds ? TUNING_DRIFT : EVAL_DRIFT;
         String which = tuningSeeds ? "TUNING seeds (not results)" : "held-out seeds";
-        System.out.println("settings: outcome-CUSUM limit h = " + config().drift().outcomeLimit() + ", reference margin "
+        System.out.println("settings: outcome-CUSUM limit h = " + config().drift().outcomeLimit()
+                + (config().drift().outcomeFalseAlarmRate() > 0 ? " at most, derived per stream for "
+                        + config().drift().outcomeFalseAlarmRate() + " false alarms per output" : "")
+                + ", reference margin "
                 + "z = " + config().drift().referenceMargin() + (System.getProperty("bench.overrides", "").isEmpty()
                         ? " (defaults)" : " (overrides)") + "; " + which);
         if (runs("steady")) {
@@ -101,6 +105,8 @@ public final class AuditSimulationBenchmark {
                         d.endings()[2], d.endings()[3]);
                 if (Boolean.getBoolean("bench.reasons")) {
                     System.out.println("delays " + family.name() + ": " + Arrays.toString(d.delays()));
+                    System.out.printf(Locale.ROOT, "outcome-CUSUM limit at the change %s: %s%n", family.name(),
+                            Arrays.stream(d.limits()).mapToObj(h -> String.format(Locale.ROOT, "%.2f", h)).toList());
                 }
             }
             if (!"false".equals(System.getProperty("bench.floor"))) {
@@ -321,7 +327,8 @@ public final class AuditSimulationBenchmark {
     /** byDetector: false alarms of the outcome CUSUM, the confidence CUSUM, CSP-2. */
     /** {@code endings}: how the true outcome alarms ended: confirmed, refuted, undecided, still open 5,000 later. */
     record DriftSummary(long[] delays, int missed, int covered, long falseAlarms, long inControl, long[] byDetector,
-            long[] endings, List<DetectionFloor.Pattern> atChange, List<DetectionFloor.Path> paths, List<Long> ours) {
+            long[] endings, List<DetectionFloor.Pattern> atChange, List<DetectionFloor.Path> paths, List<Long> ours,
+            double[] limits) {
         long median() {
             return quantile(delays, 0.5);
         }
@@ -349,6 +356,7 @@ public final class AuditSimulationBenchmark {
         List<DetectionFloor.Pattern> patterns = new ArrayList<>();
         List<DetectionFloor.Path> paths = new ArrayList<>();
         List<Long> ours = new ArrayList<>();
+        List<Double> limits = new ArrayList<>();
         long[] delays = new long[seeds];
         long falseAlarms = 0;
         long inControl = 0;
@@ -363,6 +371,7 @@ public final class AuditSimulationBenchmark {
                 patterns.add(run.atChange());
                 paths.add(run.path());
                 ours.add(r[0]);
+                limits.add(run.limit());
             }
             for (int k = 0; k < 3; k++) {
                 byDetector[k] += r[3 + k];
@@ -378,7 +387,7 @@ public final class AuditSimulationBenchmark {
         }
         long[] found = Arrays.stream(delays).filter(x -> x >= 0).sorted().toArray();
         return new DriftSummary(found, missed, covered, falseAlarms, inControl, byDetector, endings, patterns, paths,
-                ours);
+                ours, limits.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /**
@@ -499,8 +508,9 @@ public final class AuditSimulationBenchmark {
         }
         if (Boolean.getBoolean("bench.reasons")) {
             System.out.printf(Locale.ROOT, "%s seed %d: 2nd-half reviews by reason %s, tightenings at %s, "
-                    + "final %s%n", family.name(), seed, byReason, st.tightenings().stream().map(t -> t[0] + "/" + t[1])
-                    .toList(), st.stream().certification());
+                    + "outcome-CUSUM limit at the end %.2f, final %s%n", family.name(), seed, byReason,
+                    st.tightenings().stream().map(t -> t[0] + "/" + t[1]).toList(),
+                    TrustPolicy.outcomeLimit(config().drift(), st.stream()), st.stream().certification());
         }
         long alarms = st.tightenings().stream().filter(t -> t[0] > 5000).count();
         return new double[] { (double) st.reviews() / n, (double) (st.reviews() - halfReviews) / (n - n / 2),
@@ -514,7 +524,7 @@ public final class AuditSimulationBenchmark {
      * trusted stream reviewed when the odds doubled (λ and a = max(b, f)), null when it was under full review;
      * {@code path} its outputs from 5,000 before the change to 10,000 after it.
      */
-    record DriftRun(long[] r, DetectionFloor.Pattern atChange, DetectionFloor.Path path) {
+    record DriftRun(long[] r, DetectionFloor.Pattern atChange, DetectionFloor.Path path, double limit) {
     }
 
     static DriftRun drift(SimulatedWorker.Family family, long seed, dev.tandem.audit.config.AuditConfig config) {
@@ -538,6 +548,7 @@ public final class AuditSimulationBenchmark {
         long delay = -1;
         long resolution = 0;
         DetectionFloor.Pattern atChange = null;
+        double limit = TrustPolicy.outcomeLimit(config.drift(), st.stream());
         if (!trusted(st.stream().state())) {
             // already under full review (a bad worker, or after a false alarm): the drift meets 100 % review at once
             delay = -2;
@@ -569,7 +580,7 @@ public final class AuditSimulationBenchmark {
             }
         }
         return new DriftRun(new long[] { delay, falseAlarms, change - 5000, byDetector[0], byDetector[1],
-                byDetector[2], resolution }, atChange, atChange == null ? null : path);
+                byDetector[2], resolution }, atChange, atChange == null ? null : path, limit);
     }
 
     /** 1 confirmed (by the SPRT or a suspension), 2 refuted, 3 neither within the review limit. */

@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.tandem.audit.config.AuditConfig;
 
@@ -48,6 +49,29 @@ class FamilySimulationTests {
             counted += 45_000;
         }
         assertThat(25_000.0 * alarms / counted).as("outcome alarms per 25,000 stationary outputs (%d)", alarms)
+                .isLessThanOrEqualTo(1.0);
+    }
+
+    /**
+     * With a limit per stream (drift.outcome-false-alarm-rate ν = 2e-5 per output, half the goal's budget), a
+     * stationary stream still tightens at most the goal's once per 25,000 outputs, counting every tightening after the
+     * first 5,000, over 2 × 50,000 outputs: in the family whose calibration cannot fit it (external) and in the one
+     * that gets the lowest limits (rare-floor, h about 2.5–3.5 at a 0.5 % error rate, where a few rejections close
+     * together reach h). Each stream must end with a derived limit under the configured 6, or the test checks nothing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = { "external", "rare-floor" })
+    void aStationaryStreamWithItsOwnLimitStaysWithinTheFalseAlarmGoal(String name) {
+        AuditConfig perStream = SimConfigs.with(Map.of("tandem.audit.drift.outcome-false-alarm-rate", "2e-5"));
+        long tightenings = 0;
+        long counted = 0;
+        for (long seed = 7_300; seed < 7_302; seed++) {
+            SimulatedStream stream = run(family(name), seed, 50_000, perStream);
+            assertThat(stream.stream().outcomeLimit()).as("the derived limit of seed %d", seed).isBetween(0.69, 5.99);
+            tightenings += stream.tightenings().stream().filter(t -> t[0] > 5_000).count();
+            counted += 45_000;
+        }
+        assertThat(25_000.0 * tightenings / counted).as("tightenings per 25,000 stationary outputs (%d)", tightenings)
                 .isLessThanOrEqualTo(1.0);
     }
 
