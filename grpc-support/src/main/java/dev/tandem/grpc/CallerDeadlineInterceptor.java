@@ -7,6 +7,8 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.internal.GrpcUtil;
 import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.annotation.PreDestroy;
@@ -19,15 +21,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Turns the caller's {@code grpc-timeout} header into the call's {@link Context} deadline, and the caller's
- * cancellation into the cancellation of that context (also for calls without a deadline). The gRPC server that
- * shares the HTTP port (Vert.x based) does not do it, unlike grpc-java's own server; without this a service would
- * not see {@code Context.current().getDeadline()} and could neither refuse expired work nor propagate the deadline
- * to its own downstream calls. Services read the deadline on the call's thread before offloading blocking work.
+ * cancellation into the cancellation of that context (also for calls without a deadline), with a CANCELLED status as
+ * its cause; the context of a call that ended normally is cancelled too (releasing its timer), without a cause. The
+ * gRPC server that shares the HTTP port (Vert.x based) does not do it, unlike grpc-java's own server; without this a
+ * service would not see {@code Context.current().getDeadline()} and could neither refuse expired work nor propagate
+ * the deadline to its own downstream calls. Services read the deadline on the call's thread before offloading
+ * blocking work.
  */
 @GlobalInterceptor
 @ApplicationScoped
 @Priority(Integer.MAX_VALUE) // outermost: every other interceptor and the service method see the deadline
 public class CallerDeadlineInterceptor implements ServerInterceptor {
+
+    /** The cause of a call's context cancelled because its caller cancelled it (reset the stream). */
+    static final StatusRuntimeException CALLER_CANCELLED = Status.CANCELLED
+            .withDescription("the caller cancelled the call").asRuntimeException();
 
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         var t = new Thread(r, "grpc-deadline-timer");
@@ -67,7 +75,9 @@ public class CallerDeadlineInterceptor implements ServerInterceptor {
                 try {
                     super.onCancel();
                 } finally {
-                    context.cancel(null);
+                    // with a cause, unlike the call's normal end: a listener tells a caller that cancelled (or whose
+                    // deadline passed, the reset arriving before this server's timer) from a call that finished
+                    context.cancel(CALLER_CANCELLED);
                 }
             }
         };

@@ -25,10 +25,14 @@ class CallerDeadlineInterceptorTests {
 
     static final MethodDescriptor<String, String> CALL = LoopbackServer.method("Call", MethodType.UNARY);
     static final MethodDescriptor<String, String> DOWNSTREAM = LoopbackServer.method("Downstream", MethodType.UNARY);
+    /** Takes the request and answers nothing (as a service that offloads its work): only a cancel ends it. */
+    static final MethodDescriptor<String, String> HOLD = LoopbackServer.method("Hold", MethodType.UNARY);
 
     final CallerDeadlineInterceptor interceptor = new CallerDeadlineInterceptor();
     final AtomicReference<Context> seen = new AtomicReference<>();
     final AtomicReference<Deadline> downstreamDeadline = new AtomicReference<>();
+    final CountDownLatch held = new CountDownLatch(1);
+    final CountDownLatch holdCancelled = new CountDownLatch(1);
     /** What the service does with a call, after recording its context. */
     volatile Behaviour behaviour = (request, server) -> "ok";
     LoopbackServer server;
@@ -47,6 +51,13 @@ class CallerDeadlineInterceptorTests {
                     } catch (Exception e) {
                         responses.onError(Status.fromThrowable(e).asRuntimeException());
                     }
+                }))
+                .addMethod(HOLD, ServerCalls.asyncUnaryCall((request, responses) -> {
+                    // returns at once, as a service that offloads its work does: grpc-java delivers a cancel to the
+                    // call only after the method has returned
+                    seen.set(Context.current());
+                    Context.current().addListener(c -> holdCancelled.countDown(), Runnable::run);
+                    held.countDown();
                 }))
                 .addMethod(DOWNSTREAM, ServerCalls.asyncUnaryCall((request, responses) -> {
                     downstreamDeadline.set(Context.current().getDeadline());
@@ -118,6 +129,21 @@ class CallerDeadlineInterceptorTests {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(expired.await(30, TimeUnit.SECONDS)).as("the service's context was cancelled").isTrue();
         assertThat(seen.get().cancellationCause()).isInstanceOf(TimeoutException.class);
+    }
+
+    @Test
+    void aCallerThatCancelsCancelsTheCallsContextWithCancelled() throws Exception {
+        start();
+        var caller = Context.current().withCancellation();
+        caller.run(() -> ClientCalls.futureUnaryCall(server.channel.newCall(HOLD, io.grpc.CallOptions.DEFAULT),
+                "request"));
+        assertThat(held.await(30, TimeUnit.SECONDS)).as("the call reached the service").isTrue();
+
+        caller.cancel(null);
+
+        assertThat(holdCancelled.await(30, TimeUnit.SECONDS)).as("the service's context was cancelled").isTrue();
+        // a cause, so a service tells the caller's going from the call's normal end (no cause, below)
+        assertThat(Status.fromThrowable(seen.get().cancellationCause()).getCode()).isEqualTo(Status.Code.CANCELLED);
     }
 
     @Test

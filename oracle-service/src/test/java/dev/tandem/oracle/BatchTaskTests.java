@@ -97,6 +97,13 @@ class BatchTaskTests extends OracleTestBase {
                     assertThat(r.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH);
                     assertThat(r.getIdempotencyKey()).isEqualTo(id + "/" + r.getStepId() + "/review");
                 });
+        // the audit decisions carry the class and the window: a shadow review of these steps goes out batch-class
+        var decided = router.dispatches.stream().filter(d -> d.getTaskId().equals(id)).findFirst().orElseThrow();
+        assertThat(audit.decisions.values().stream().filter(d -> d.getTaskId().equals(id))).isNotEmpty()
+                .allSatisfy(d -> {
+                    assertThat(d.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH);
+                    assertThat(d.getBatchDeadline()).isEqualTo(decided.getBatchDeadline());
+                });
         // the router calls' own deadline is the batch window's end, hours away, not the 30 s downstream timeout
         assertThat(router.dispatchDeadlines).anySatisfy(deadline ->
                 assertThat(deadline.timeRemaining(TimeUnit.MINUTES)).isBetween(100L, 120L));

@@ -1,9 +1,12 @@
 package dev.tandem.worker;
 
+import dev.tandem.proto.worker.v1.ExecuteStepResponse;
 import dev.tandem.proto.worker.v1.ReviewStepRequest;
 import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -21,9 +24,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /**
  * The caller's deadline reaches the model call: against a model server that never answers (its configured timeout
  * is ten minutes, the worker's own cap thirty seconds), the model's connection is closed because the caller's
- * deadline passed, and the model call ends as a timeout. (A caller's cancellation of a unary call does not reach
- * a service on the HTTP-port gRPC server, eclipse-vertx/vert.x#5562; it is covered where it can be observed, in
- * model-clients' {@code ModelCallDeadlineTests}.)
+ * deadline passed, and the model call ends as a timeout. A caller that cancels its call (the router stopping a
+ * cancelled task's keyed call, or a lost hedge) ends the model call the same way, long before either deadline.
  */
 @QuarkusTest
 @QuarkusTestResource(HeldModel.class)
@@ -70,6 +72,38 @@ class StepDeadlineTests {
     }
 
     @Test
+    void aCallerThatCancelsEndsTheModelCall() throws Exception {
+        double before = steps("cancelled");
+        var failure = new java.util.concurrent.CompletableFuture<Status>();
+        var call = Context.current().withCancellation();
+        // a deadline far beyond the worker's own cap (30 s) and the held model's timeout: only the cancel ends it
+        call.run(() -> WorkerServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES).executeStep(
+                step("classify", TICKET, HeldModel.MODEL).build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(ExecuteStepResponse value) {
+                        failure.complete(Status.OK);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        failure.complete(Status.fromThrowable(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        var request = HeldModel.nextRequest();
+
+        call.cancel(null);
+
+        assertThat(failure.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(request.closedByWorker()).as("the model's connection was closed when the caller cancelled")
+                .isTrue();
+        assertThat(eventually(() -> steps("cancelled") > before)).as("the step ended as cancelled").isTrue();
+    }
+
+    @Test
     void aReviewRunsWithinTheCallersDeadlineToo() throws Exception {
         var review = ReviewStepRequest.newBuilder().setTaskId("task-review-deadline").setStepId("s1")
                 .setWorkerType("classify").putAllInputs(TICKET).setCandidateOutput("{\"label\":\"billing\"}")
@@ -79,6 +113,14 @@ class StepDeadlineTests {
 
         assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(HeldModel.nextRequest().closedByWorker()).as("the reviewer's model call was ended").isTrue();
+    }
+
+    /** {@code tandem_worker_steps_seconds_count} of the held model for one outcome. */
+    private static double steps(String outcome) {
+        var metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("tandem_worker_steps_seconds_count{")
+                        && l.contains("model=\"" + HeldModel.MODEL + "\"") && l.contains("outcome=\"" + outcome + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** {@code tandem_worker_model_errors_total} of the held model for one error kind. */

@@ -31,6 +31,7 @@ import dev.tandem.proto.audit.v1.DecideResponse;
 import dev.tandem.proto.audit.v1.DecisionRecord;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.worker.v1.LatencyClass;
 
 /**
  * Between the tandem.audit.v1 messages and the domain records. A request's stream is its {@code stream} key when
@@ -58,7 +59,10 @@ public final class ProtoMapper {
         return new DecisionRequest(r.getDecisionId(), r.getTaskId(), r.getStepId(),
                 stream(r.hasStream(), r.getStream(), r.getWorkerBackend(), r.getWorkerType(), r.getTenant()),
                 r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(),
-                r.getValidationPassed(), r.getInputsMap(), r.getCandidateOutput(), r.getInstructions());
+                r.getValidationPassed(), r.getInputsMap(), r.getCandidateOutput(), r.getInstructions(),
+                r.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH,
+                r.hasBatchDeadline() ? Instant.ofEpochSecond(r.getBatchDeadline().getSeconds(),
+                        r.getBatchDeadline().getNanos()) : null);
     }
 
     /** A decision taken under a published policy; an unset action maps to null (refused by validation). */

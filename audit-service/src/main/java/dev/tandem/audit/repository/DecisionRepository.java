@@ -66,7 +66,8 @@ public class DecisionRepository {
             + "d.action, d.reason, d.mode, d.sampling_probability, d.confidence_threshold, d.state, d.explanation, "
             + "d.calibrated_confidence, d.raw_threshold, d.threshold_certified, d.blocking_probability, "
             + "d.certification_sample, d.decided_at, v.verdict, v.reviewer, v.reason AS verdict_reason, "
-            + "v.reviewer_output, v.recorded_at, p.inputs, p.candidate_output, p.instructions "
+            + "v.reviewer_output, v.recorded_at, p.inputs, p.candidate_output, p.instructions, p.batch, "
+            + "p.batch_deadline "
             + "FROM decisions d LEFT JOIN verdicts v ON v.decision_id = d.decision_id "
             + "LEFT JOIN decision_payloads p ON p.decision_id = d.decision_id";
 
@@ -109,7 +110,7 @@ public class DecisionRepository {
             }
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO decision_payloads (decision_id, inputs, "
-                + "candidate_output, instructions) VALUES (?, ?::jsonb, ?, ?)")) {
+                + "candidate_output, instructions, batch, batch_deadline) VALUES (?, ?::jsonb, ?, ?, ?, ?)")) {
             int rows = 0;
             for (NewDecision n : batch) {
                 DecisionRequest r = n.request();
@@ -119,6 +120,8 @@ public class DecisionRepository {
                     ps.setString(2, StreamRepository.toJson(r.inputs()));
                     ps.setString(3, r.candidateOutput());
                     ps.setString(4, r.instructions());
+                    ps.setBoolean(5, r.batch());
+                    ps.setTimestamp(6, r.batchDeadline() == null ? null : Timestamp.from(r.batchDeadline()));
                     ps.addBatch();
                     rows++;
                 }
@@ -309,6 +312,7 @@ public class DecisionRepository {
         }
         String output = rs.getString("candidate_output");
         String instructions = rs.getString("instructions");
+        Timestamp batchDeadline = rs.getTimestamp("batch_deadline");
         DecisionRequest request = new DecisionRequest(
                 rs.getString("decision_id"),
                 rs.getString("task_id"),
@@ -317,7 +321,8 @@ public class DecisionRepository {
                 rs.getDouble("confidence"),
                 rs.getDouble("raw_confidence"),
                 rs.getBoolean("validation_passed"),
-                inputs, output, instructions);
+                inputs, output, instructions, rs.getBoolean("batch"), batchDeadline == null ? null
+                        : batchDeadline.toInstant());
         double calibrated = rs.getDouble("calibrated_confidence");
         if (rs.wasNull()) {
             calibrated = rs.getDouble("confidence");

@@ -4,7 +4,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -141,6 +143,17 @@ public class ReviewTaskRepository {
     public void delete(Connection c, String decisionId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM review_tasks WHERE decision_id = ?")) {
             ps.setString(1, decisionId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Moves the lease of a task still held under {@code claimToken} to {@code until}. */
+    public void holdUntil(Connection c, String decisionId, String claimToken, Instant until) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE review_tasks SET lease_until = ? "
+                + "WHERE decision_id = ? AND claim_token = ?")) {
+            ps.setTimestamp(1, Timestamp.from(until));
+            ps.setString(2, decisionId);
+            ps.setString(3, claimToken);
             ps.executeUpdate();
         }
     }

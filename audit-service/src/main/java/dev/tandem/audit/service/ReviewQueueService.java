@@ -1,6 +1,7 @@
 package dev.tandem.audit.service;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -81,6 +82,17 @@ public class ReviewQueueService {
         RequestValidation.requireId(violations, "claim_token", claimToken);
         RequestValidation.throwIfAny(violations);
         return verdicts.recordVerdict(verdict, claimToken);
+    }
+
+    /**
+     * Keeps a claimed task's lease until {@code until} (a batch-class review waiting for its provider batch): no
+     * other claim takes it meanwhile. A task whose claim changed hands is left as it is.
+     */
+    public void holdUntil(ReviewTask task, Instant until) {
+        ledger.inTransaction(c -> {
+            tasks.holdUntil(c, task.entry().request().decisionId(), task.claimToken(), until);
+            return null;
+        });
     }
 
     /** A failed model attempt: back to the queue with back-off, or to people after the last attempt. */

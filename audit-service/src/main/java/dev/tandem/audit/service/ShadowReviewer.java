@@ -1,6 +1,8 @@
 package dev.tandem.audit.service;
 
 import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -27,6 +29,8 @@ import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
+import com.google.protobuf.Timestamp;
+import dev.tandem.proto.worker.v1.LatencyClass;
 import dev.tandem.proto.worker.v1.ReviewVerdict;
 
 /**
@@ -40,6 +44,13 @@ import dev.tandem.proto.worker.v1.ReviewVerdict;
 public class ShadowReviewer {
 
     private static final Logger LOG = Logger.getLogger(ShadowReviewer.class);
+
+    /** How long after its batch window a batch-class review's claim lasts: time to store the verdict. */
+    static final Duration BATCH_LEASE_MARGIN = Duration.ofMinutes(1);
+    /** The idempotency key of a batch-class shadow review: its decision id and this. */
+    static final String KEY_SUFFIX = "/shadow-review";
+    /** The router's longest idempotency key; a longer one is not sent (the review is then not keyed). */
+    private static final int MAX_KEY_CHARS = 200;
 
     private final ReviewQueueService queue;
     private final RouterReviewClient router;
@@ -73,7 +84,12 @@ public class ShadowReviewer {
         }
     }
 
-    /** Claims one batch and reviews it; returns {recorded, failed}. */
+    /**
+     * Claims one batch and reviews it; returns {recorded, failed} of the interactive reviews, which it waits for. The
+     * reviews of BATCH-class steps go out as batch-class reviews and are not waited for: each waits for the
+     * reviewer's provider batch (up to its task's batch window), held under a lease to the window's end so that no
+     * other claim sends it again, and records its verdict when it comes.
+     */
     public int[] runOnce() {
         List<ReviewTask> claimed = queue.claim(ReviewQueue.MODEL, name, config.review().shadowBatch(), 0, null);
         if (claimed.isEmpty()) {
@@ -82,27 +98,31 @@ public class ShadowReviewer {
         AtomicInteger recorded = new AtomicInteger();
         AtomicInteger rejected = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
+        int batchClass = 0;
         Semaphore slots = new Semaphore(Math.max(1, config.review().shadowConcurrency()));
         List<Future<?>> running = new ArrayList<>();
         for (ReviewTask task : claimed) {
+            DecisionRequest r = task.entry().request();
+            if (r.reviewAsBatch(Instant.now())) {
+                if (r.batchDeadline() != null) {
+                    try {
+                        queue.holdUntil(task, r.batchDeadline().plus(BATCH_LEASE_MARGIN));
+                    } catch (RuntimeException e) {
+                        // the claim's own lease stands: a later claim sends the review again with the same key,
+                        // which joins this one at the router
+                        LOG.warnf("could not hold %s to the end of its batch window: %s", r.decisionId(),
+                                e.getMessage());
+                    }
+                }
+                executor.submit(() -> attempt(task, true, new AtomicInteger(), new AtomicInteger(),
+                        new AtomicInteger()));
+                batchClass++;
+                continue;
+            }
             slots.acquireUninterruptibly();
             running.add(executor.submit(() -> {
                 try {
-                    if (review(task)) {
-                        rejected.incrementAndGet();
-                    }
-                    recorded.incrementAndGet();
-                } catch (RuntimeException e) {
-                    failed.incrementAndGet();
-                    String error = e.getClass().getSimpleName() + ": " + e.getMessage();
-                    LOG.warnf("shadow review of %s failed (attempt %d): %s", task.entry().request().decisionId(),
-                            task.attempts(), error);
-                    try {
-                        queue.release(task, error);
-                    } catch (RuntimeException releaseFailure) {
-                        LOG.warnf("could not release %s (its lease will expire): %s",
-                                task.entry().request().decisionId(), releaseFailure.getMessage());
-                    }
+                    attempt(task, false, recorded, rejected, failed);
                 } finally {
                     slots.release();
                 }
@@ -115,19 +135,46 @@ public class ShadowReviewer {
                 LOG.debugf("shadow review task ended abnormally: %s", e.toString());
             }
         }
-        LOG.infof("shadow reviews: %d claimed, %d recorded (%d rejected), %d failed", claimed.size(), recorded.get(),
-                rejected.get(), failed.get());
+        LOG.infof("shadow reviews: %d claimed, %d recorded (%d rejected), %d failed, %d sent as batch-class reviews",
+                claimed.size(), recorded.get(), rejected.get(), failed.get(), batchClass);
         return new int[] { recorded.get(), failed.get() };
     }
 
-    /** True when the reviewer rejected the output. */
-    private boolean review(ReviewTask task) {
+    /** One review: its verdict recorded, or the task released to the queue (back-off, then people). */
+    private void attempt(ReviewTask task, boolean batch, AtomicInteger recorded, AtomicInteger rejected,
+                         AtomicInteger failed) {
+        try {
+            if (review(task, batch)) {
+                rejected.incrementAndGet();
+            }
+            recorded.incrementAndGet();
+        } catch (RuntimeException e) {
+            failed.incrementAndGet();
+            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            LOG.warnf("shadow review of %s failed (attempt %d): %s", task.entry().request().decisionId(),
+                    task.attempts(), error);
+            try {
+                queue.release(task, error);
+            } catch (RuntimeException releaseFailure) {
+                LOG.warnf("could not release %s (its lease will expire): %s",
+                        task.entry().request().decisionId(), releaseFailure.getMessage());
+            }
+        }
+    }
+
+    /**
+     * True when the reviewer rejected the output. A batch-class review carries its task's latency class and batch
+     * window (the router prices it at, and sends it through, the reviewer's batch path) and an idempotency key of its
+     * own, so a review sent again after a failed wait joins the router's call still waiting for the batch instead of
+     * becoming a second batch item.
+     */
+    private boolean review(ReviewTask task, boolean batch) {
         DecisionRequest r = task.entry().request();
         if (!r.taskId().isEmpty()) {
             MDC.put("taskId", r.taskId());
         }
         try {
-            ReviewResponse response = router.review(ReviewRequest.newBuilder()
+            ReviewRequest.Builder request = ReviewRequest.newBuilder()
                     .setTaskId(r.taskId())
                     .setStepId(r.stepId())
                     .setWorkerType(r.stream().workerType())
@@ -135,8 +182,21 @@ public class ShadowReviewer {
                     .setCandidateOutput(r.candidateOutput())
                     .setCandidateModelId(r.stream().workerBackend())
                     .setInstructions(r.instructions())
-                    .setTenant(task.entry().tenant())
-                    .build(), config.review().reviewTimeout());
+                    .setTenant(task.entry().tenant());
+            Duration timeout = config.review().reviewTimeout();
+            if (batch) {
+                request.setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH);
+                String key = r.decisionId() + KEY_SUFFIX;
+                if (key.length() <= MAX_KEY_CHARS) {
+                    request.setIdempotencyKey(key);
+                }
+                if (r.batchDeadline() != null) {
+                    request.setBatchDeadline(Timestamp.newBuilder().setSeconds(r.batchDeadline().getEpochSecond())
+                            .setNanos(r.batchDeadline().getNano()));
+                    timeout = Duration.between(Instant.now(), r.batchDeadline());
+                }
+            }
+            ReviewResponse response = router.review(request.build(), timeout);
             var review = response.getReview();
             if (review.getVerdict() != ReviewVerdict.REVIEW_VERDICT_ACCEPTED
                     && review.getVerdict() != ReviewVerdict.REVIEW_VERDICT_REJECTED) {

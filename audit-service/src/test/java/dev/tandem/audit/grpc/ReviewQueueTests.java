@@ -9,7 +9,9 @@ import static org.hamcrest.Matchers.hasSize;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +51,8 @@ import dev.tandem.proto.audit.v1.ReviewTask;
 import dev.tandem.proto.audit.v1.SubmitReviewRequest;
 import dev.tandem.proto.audit.v1.Verdict;
 import dev.tandem.proto.router.v1.ReviewRequest;
+import dev.tandem.proto.worker.v1.LatencyClass;
+import com.google.protobuf.Timestamp;
 
 /** The durable review queue: shadow reviews by the model through the router, the human queue, export. */
 @QuarkusTest
@@ -112,6 +116,86 @@ class ReviewQueueTests {
         }
         assertThat(shadowReviewer.runOnce()).as("nothing reviewed twice").containsExactly(0, 0);
         assertThat(fakeRouter.reviews).hasSize(2);
+    }
+
+    @Test
+    void theShadowReviewOfABatchClassStepGoesOutAsABatchClassReviewWithoutHoldingUpTheOthers() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        Instant window = Instant.now().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.MILLIS);
+        Timestamp windowEnd = Timestamp.newBuilder().setSeconds(window.getEpochSecond()).setNanos(window.getNano())
+                .build();
+        assertThat(audit.decide(withPayload("night/classify/1", type, "{\"label\":\"billing\"}").toBuilder()
+                .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH).setBatchDeadline(windowEnd).build()).getMode())
+                .isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        assertThat(audit.decide(withPayload("day/classify/1", type, "{\"label\":\"billing\"}")).getMode())
+                .isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        // the batch-class review waits for its provider batch (here until the test lets it answer)
+        CountDownLatch batchDone = new CountDownLatch(1);
+        fakeRouter.reviewAnswer = r -> {
+            if (r.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH) {
+                try {
+                    batchDone.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return FakeRouter.acceptUnlessWrong(r);
+        };
+
+        // the interactive review is recorded without waiting for the batch-class one
+        assertThat(shadowReviewer.runOnce()).containsExactly(1, 0);
+        ReviewRequest batch = awaitReview("night");
+        ReviewRequest interactive = awaitReview("day");
+        assertThat(batch.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_BATCH);
+        assertThat(batch.getBatchDeadline()).isEqualTo(windowEnd);
+        assertThat(batch.getIdempotencyKey()).isEqualTo("night/classify/1/shadow-review");
+        assertThat(interactive.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_UNSPECIFIED);
+        assertThat(interactive.getIdempotencyKey()).isEmpty();
+        // while it waits no other claim takes it: held to the end of its batch window
+        assertThat(shadowReviewer.runOnce()).containsExactly(0, 0);
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(
+                "SELECT lease_until FROM review_tasks WHERE decision_id = 'night/classify/1'");
+                ResultSet rs = ps.executeQuery()) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getTimestamp(1).toInstant()).isAfter(window);
+        }
+
+        batchDone.countDown();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (count("SELECT count(*) FROM verdicts WHERE decision_id = 'night/classify/1'") == 0) {
+            assertThat(System.nanoTime()).as("the batch-class review's verdict recorded").isLessThan(until);
+            Thread.sleep(50);
+        }
+        assertThat(count("SELECT count(*) FROM review_tasks")).isZero();
+        assertThat(fakeRouter.reviews).hasSize(2);
+    }
+
+    @Test
+    void aBatchClassStepWhoseWindowHasEndedIsReviewedAsAnInteractiveOne() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        Instant past = Instant.now().minus(Duration.ofMinutes(1));
+        audit.decide(withPayload("late/classify/1", type, "{\"label\":\"billing\"}").toBuilder()
+                .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH)
+                .setBatchDeadline(Timestamp.newBuilder().setSeconds(past.getEpochSecond())).build());
+
+        assertThat(shadowReviewer.runOnce()).containsExactly(1, 0);
+        assertThat(fakeRouter.reviews).singleElement()
+                .satisfies(r -> assertThat(r.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_UNSPECIFIED));
+    }
+
+    /** The review the fake router received for a task (waits for it, bounded). */
+    private ReviewRequest awaitReview(String taskId) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            var sent = fakeRouter.reviews.stream().filter(r -> r.getTaskId().equals(taskId)).findFirst();
+            if (sent.isPresent()) {
+                return sent.get();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no review of " + taskId + " reached the router");
     }
 
     @Test

@@ -167,13 +167,17 @@ public class StepRunner {
             }
             // the inputs and output go with the decision: a shadow review (done by the audit service from its
             // durable queue) and the exported traces need them
-            var decide = DecideRequest.newBuilder().setDecisionId(decisionId)
+            var decideBuilder = DecideRequest.newBuilder().setDecisionId(decisionId)
                     .setTaskId(ctx.taskId()).setStepId(step.getId()).setStream(StreamKey.newBuilder()
                             .setWorkerBackend(result.getModelId()).setWorkerType(step.getWorkerType())
                             .setTenant(ctx.tenant()))
                     .setConfidence(confidence).setRawConfidence(result.getRawConfidence())
                     .setValidationPassed(result.getValidation().getPassed()).putAllInputs(inputs)
-                    .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions()).build();
+                    .setCandidateOutput(result.getOutput()).setInstructions(step.getInstructions())
+                    // a shadow review of a BATCH-class step goes out batch-class too (the audit service sends it)
+                    .setLatencyClass(ctx.latencyClass());
+            ctx.batchDeadlineTimestamp().ifPresent(decideBuilder::setBatchDeadline);
+            var decide = decideBuilder.build();
             var held = new Held(step, ctx, request, inputs, result, dispatched, confidence, cost, batchDiscount,
                     workerMs, failedAttempts, escalated, executedBy, started, decisionId);
             var local = ctx.deferred() == null ? Optional.<AuditPolicyCache.Local>empty() : policies.decide(decide);

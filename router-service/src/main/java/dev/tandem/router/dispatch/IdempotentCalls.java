@@ -48,9 +48,9 @@ import org.jboss.logging.Logger;
  * the exploration budget). A repeat answered here repeats none of it; a repeat answered by the worker would be
  * routed and billed again and could land on another model or pool.
  * <p>
- * A dropped connection and a cancellation look the same on the wire (and the HTTP-port gRPC server reports neither
- * for a unary call, eclipse-vertx/vert.x#5562), so a keyed call is stopped only by {@link #cancel}
- * ({@code RouterService.CancelCalls}), which the oracle sends when a task is cancelled. Failed calls are not
+ * A keyed call ignores its caller's going, a dropped connection (a killed oracle) and a cancellation alike, so it is
+ * stopped only by {@link #cancel} ({@code RouterService.CancelCalls}), which the oracle sends when a task is
+ * cancelled; that resets the call's worker calls, and the worker stops their model calls. Failed calls are not
  * recorded: a repeat runs again. Per replica: a repeat that reaches another router replica runs again there.
  */
 @ApplicationScoped

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.system.launch.MetricsText;
 import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -126,13 +127,7 @@ final class BenchStack implements AutoCloseable {
 
     /** Total spend the router priced (dispatches and reviews, shadow ones included), from its Prometheus counters. */
     double routerSpendUsd() throws IOException, InterruptedException {
-        double sum = 0;
-        for (String line : router.get("/q/metrics").split("\n")) {
-            if (line.startsWith("tandem_router_cost_usd_total{")) {
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return sum;
+        return MetricsText.sum(router.get("/q/metrics"), "tandem_router_cost_usd_total", "");
     }
 
     /** Spend once it has stopped moving: shadow reviews finish after their answers. */

@@ -28,6 +28,7 @@ import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.system.bench.ReplayServices.Outcome;
+import dev.tandem.system.launch.MetricsText;
 
 /**
  * Issue 15's whole-system measurement on a replay file ({@code bin/bench-routing stream [FILE]}): the questions in a
@@ -526,14 +527,15 @@ public final class StreamBenchmark {
     /** A Prometheus counter summed per value of one label. */
     static Map<String, Double> metric(String exposition, String name, String label) {
         Map<String, Double> out = new TreeMap<>();
-        for (String line : exposition.split("\n")) {
-            if (!line.startsWith(name + "{")) {
+        for (var sample : MetricsText.samples(exposition)) {
+            if (!sample.name().equals(name)) {
                 continue;
             }
-            int at = line.indexOf(label + "=\"");
-            String key = at < 0 ? "" : line.substring(at + label.length() + 2, line.indexOf('"',
+            String labels = sample.labels();
+            int at = labels.indexOf(label + "=\"");
+            String key = at < 0 ? "" : labels.substring(at + label.length() + 2, labels.indexOf('"',
                     at + label.length() + 2));
-            out.merge(key, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+            out.merge(key, sample.value(), Double::sum);
         }
         return out;
     }

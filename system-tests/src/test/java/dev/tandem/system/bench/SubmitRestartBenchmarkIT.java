@@ -28,6 +28,7 @@ import dev.tandem.proto.oracle.v1.PlanStep;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
 import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.system.launch.MetricsText;
 import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -406,11 +407,11 @@ class SubmitRestartBenchmarkIT {
     private static long requests(ServiceProcess service, String method, boolean okOnly) throws Exception {
         long sum = 0;
         boolean seen = false;
-        for (var line : service.get("/q/metrics").split("\n")) {
-            if (line.startsWith("grpc_server_processing_duration_seconds_count{")
-                    && line.contains("method=\"" + method + "\"")
-                    && (!okOnly || line.contains("statusCode=\"OK\""))) {
-                sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        for (var sample : MetricsText.samples(service.get("/q/metrics"))) {
+            if (sample.name().equals("grpc_server_processing_duration_seconds_count")
+                    && sample.labels().contains("method=\"" + method + "\"")
+                    && (!okOnly || sample.labels().contains("statusCode=\"OK\""))) {
+                sum += (long) sample.value();
                 seen = true;
             }
         }
@@ -424,13 +425,7 @@ class SubmitRestartBenchmarkIT {
     }
 
     private static double metricUsd(ServiceProcess service, String name, String labels) throws Exception {
-        double sum = 0;
-        for (var line : service.get("/q/metrics").split("\n")) {
-            if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && line.contains(labels)) {
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return sum;
+        return MetricsText.sum(service.get("/q/metrics"), name, labels);
     }
 
     private static long count(Connection c, String sql) throws SQLException {

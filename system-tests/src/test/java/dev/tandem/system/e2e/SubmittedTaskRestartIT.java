@@ -3,11 +3,13 @@ package dev.tandem.system.e2e;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
 import dev.tandem.proto.oracle.v1.GetTaskRequest;
 import dev.tandem.proto.oracle.v1.OracleServiceGrpc;
+import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.SubmitTaskRequest;
 import dev.tandem.proto.oracle.v1.TaskEvent;
 import dev.tandem.proto.oracle.v1.TaskState;
 import dev.tandem.proto.oracle.v1.WatchTaskRequest;
 import dev.tandem.system.launch.E2eConfig;
+import dev.tandem.system.launch.MetricsText;
 import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -37,9 +39,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * as processes (audit, worker and router those of the shared {@link E2eStack}, the oracle one of this class's own,
  * with its task store in a database of its own), the oracle restarted on the same database. Every task completes
  * exactly once, tasks caught mid-task resume from their completed steps, no completed step is started again
- * (checked against the stored step completion times and the stored events). That nothing is paid twice is the
- * router's keyed calls' (KeyedCallsTests) and the restart benchmark's to show: on this shared stack the worker's
- * step counter, read before and after this class, disagreed with its own log's step runs in both directions.
+ * (checked against the stored step completion times and the stored events), and nothing is paid twice: the
+ * worker's model calls and reviews during this class (its metrics) are what one run of the stored steps needs and
+ * one per verdict the audit ledger gained.
  */
 @ExtendWith(E2eStack.Shared.class)
 @Order(3) // after TandemEndToEndIT, which needs the shared stack's ledger fresh
@@ -79,6 +81,17 @@ class SubmittedTaskRestartIT {
 
     @Test
     void tasksCaughtMidRunByAKilledOracleCompleteExactlyOnceWithoutRerunningCompletedSteps() throws Exception {
+        // what the shared worker and ledger held before (the end-to-end suite ran on them): counted from here
+        var worker = E2eStack.current().worker;
+        long stepCallsBefore;
+        long reviewsBefore;
+        long verdictsBefore;
+        try (var ledger = DriverManager.getConnection(PG + E2eStack.DB, "postgres", "")) {
+            awaitShadowQueueEmpty(ledger);
+            stepCallsBefore = stepCalls(worker);
+            reviewsBefore = metric(worker, "tandem_worker_reviews_seconds_count", "");
+            verdictsBefore = count(ledger, "SELECT count(*) FROM verdicts");
+        }
         var request = ExecuteRequest.newBuilder().setTask("Triage this customer support ticket")
                 .putInputs("document", Files.readString(Path.of("src", "test", "resources", "e2e",
                         "double-charge.txt"))).build();
@@ -140,6 +153,54 @@ class SubmittedTaskRestartIT {
             }
         }
         assertThat(resumedWithSteps).as("tasks resumed from their completed steps").isPositive();
+
+        // nothing paid twice: the steps in flight at a kill were collected from the router (keyed calls), so the
+        // worker ran the models no more often than one run of the stored steps needs, and reviewed every reviewed
+        // output once (one verdict each in the ledger)
+        long stored = 0;
+        long extra = 0;
+        long escalated = 0;
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "");
+             var s = c.createStatement();
+             var rs = s.executeQuery("SELECT result FROM oracle.task_steps")) {
+            while (rs.next()) {
+                var step = StepResult.parseFrom(rs.getBytes(1));
+                stored++;
+                escalated += step.getEscalated() ? 1 : 0;
+                extra += step.getFailedAttemptsList().stream().filter(a -> a.contains(": low_confidence")
+                        || a.contains(": validation_failed") || a.contains(": hedge_cancelled")
+                        || a.contains(": DEADLINE_EXCEEDED")).count();
+            }
+        }
+        // an escalation makes a model call only when it re-dispatches (a reviewer's own answer is none): a step paid
+        // twice (a resumed run that ran its model again) would be one call over
+        assertThat(stepCalls(worker) - stepCallsBefore).as("worker model calls for steps: one run of the stored "
+                + "steps' (%d steps, %d cascade climbs and the like, %d escalations)", stored, extra, escalated)
+                .isBetween(stored + extra, stored + extra + escalated);
+        try (var ledger = DriverManager.getConnection(PG + E2eStack.DB, "postgres", "")) {
+            awaitShadowQueueEmpty(ledger);
+            assertThat(metric(worker, "tandem_worker_reviews_seconds_count", "") - reviewsBefore)
+                    .as("worker reviews: one per verdict the ledger gained")
+                    .isEqualTo(count(ledger, "SELECT count(*) FROM verdicts") - verdictsBefore);
+        }
+    }
+
+    /** Waits (up to a minute) for the ledger's queued shadow reviews to be done. */
+    private static void awaitShadowQueueEmpty(Connection ledger) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (count(ledger, "SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'") > 0
+                && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+    }
+
+    /** The worker's model calls for steps, whatever their outcome. */
+    private static long stepCalls(ServiceProcess worker) throws Exception {
+        long calls = 0;
+        for (var outcome : List.of("passed", "gate_failed", "timeout", "cancelled")) {
+            calls += metric(worker, "tandem_worker_steps_seconds_count", "outcome=\"" + outcome + "\"");
+        }
+        return calls;
     }
 
     /**
@@ -192,6 +253,14 @@ class SubmittedTaskRestartIT {
             }
         }
         return out;
+    }
+
+    /**
+     * The sum of a metric's samples whose labels contain {@code labels}. Read with {@link MetricsText}: the shared
+     * stack traces, so each of these lines ends with an exemplar whose timestamp is not the value.
+     */
+    private static long metric(ServiceProcess service, String name, String labels) throws Exception {
+        return Math.round(MetricsText.sum(service.get("/q/metrics"), name, labels));
     }
 
     private static long count(Connection c, String sql) throws SQLException {

@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * gRPC entry point of the worker. Model inference blocks, so calls run on virtual threads. The methods are not
@@ -115,10 +116,14 @@ public class WorkerGrpcService implements WorkerService {
                 : Duration.ofNanos(Math.min(cap.toNanos(), Math.max(0, callers.timeRemaining(TimeUnit.NANOSECONDS))));
         var deadline = batch ? CallDeadline.deferred(timeout) : CallDeadline.after(timeout);
         context.addListener(cancelled -> {
+            var cause = cancelled.cancellationCause();
+            if (cause == null) {
+                return; // the call ended normally (CallerDeadlineInterceptor releases its context): nothing to stop
+            }
             // A caller whose deadline passes resets the call a little before this server's clock gets there (the
             // deadline travels as a relative timeout): a cancellation that close to the deadline is the deadline.
-            boolean deadlinePassed = Status.fromThrowable(cancelled.cancellationCause()).getCode()
-                    == Status.Code.DEADLINE_EXCEEDED
+            boolean deadlinePassed = cause instanceof TimeoutException
+                    || Status.fromThrowable(cause).getCode() == Status.Code.DEADLINE_EXCEEDED
                     || callers != null && callers.timeRemaining(TimeUnit.MILLISECONDS) <= DEADLINE_SKEW_MS;
             if (deadlinePassed) {
                 deadline.expire();
