@@ -200,8 +200,9 @@ class PlatformBenchmarkIT {
     /**
      * Kept apart from every measured phase: (1) single-step tasks, 8 at a time, until a step of the worker's stream
      * is decided in NORMAL (a new stream is reviewed in full until its evidence is in, as in production; at most
-     * {@code tandem.bench.warmup} tasks); (2) JIT warm-up, single-step and DAG tasks at 200 steps/s for one phase
-     * length, not recorded; (3) a pause for the shadow reviews the warm-up queued.
+     * {@code tandem.bench.warmup} tasks); (2) JIT warm-up, single-step and DAG tasks at 200 steps/s for
+     * {@code tandem.bench.jit-warmup-rounds} (default 3) phase lengths, not recorded, each round's CPU per task
+     * reported; (3) a pause for the shadow reviews the warm-up queued.
      */
     private void warmUp() throws Exception {
         var stub = OracleServiceGrpc.newBlockingStub(oracleChannels.getFirst());
@@ -236,14 +237,24 @@ class PlatformBenchmarkIT {
                 + "stream %s.", Math.min(sent.get(), maxTasks), (System.nanoTime() - t0) / 1e9, failed.get(),
                 trusted.get() ? "reached NORMAL" : "did NOT reach NORMAL: the measured phases review it in full"));
         line("Worker stream after warm-up 1: " + workerStream() + ".");
-        var jit = Result.create();
+        // Rounds of one phase length each: after one round the four JVMs were still compiling (C2) through the
+        // measured phases, and the sequential overhead halved between two 20 s windows of the same phase
+        // (docs/benchmarks.md, "Where the sequential one-step overhead went"); the CPU per task of each round shows
+        // whether the services have settled.
+        int rounds = Integer.getInteger("tandem.bench.jit-warmup-rounds", 3);
         int jitTasks = (int) (80 * SECONDS); // 80 tasks/s of 1 and 4 steps alternately: 200 steps/s
         var jitStubs = oracleChannels.stream().map(OracleServiceGrpc::newFutureStub).toList();
-        var jitOutcome = schedule(jitTasks, 1e9 / 80, i -> jitStubs.get(i % CHANNELS)
-                .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-                .execute(i % 2 == 0 ? singleStep(i) : fourSteps(i)), jit::record, jit::failed);
-        line(String.format(Locale.ROOT, "Warm-up 2 (JIT, not recorded): %d tasks at 200 steps/s (single-step and "
-                + "4-step alternately), %d failed, %d unfinished.", jitTasks, jit.errors().get(), jitOutcome));
+        for (int round = 1; round <= rounds; round++) {
+            var jit = Result.create();
+            var cpu = cpu();
+            int offset = round * jitTasks;
+            var jitOutcome = schedule(jitTasks, 1e9 / 80, i -> jitStubs.get(i % CHANNELS)
+                    .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                    .execute(i % 2 == 0 ? singleStep(offset + i) : fourSteps(offset + i)), jit::record, jit::failed);
+            line(String.format(Locale.ROOT, "Warm-up 2 (JIT, not recorded), round %d of %d: %d tasks at 200 steps/s "
+                    + "(single-step and 4-step alternately), %d failed%s, %d unfinished; CPU per task, ms: %s.", round,
+                    rounds, jitTasks, jit.errors().get(), codes(jit), jitOutcome, perCall(cpuSince(cpu), jitTasks)));
+        }
         Thread.sleep(Long.getLong("tandem.bench.settle-ms", 10_000));
         line("Worker stream after warm-up 2: " + workerStream() + ".");
         line("");
