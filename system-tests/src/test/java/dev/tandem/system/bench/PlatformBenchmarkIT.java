@@ -99,9 +99,33 @@ class PlatformBenchmarkIT {
                     + "client latency p50 / p99 ms | worker time p50 ms | steps reviewed blocking (rejected) | "
                     + "trust states seen | worker share | actual / all-oracle |");
             line("|---|---|---|---|---|---|---|---|---|---|");
+            int jfr = startProfiles();
+            var cpu = cpu();
             directSequential();
-            closedLoop("single-step task", 1, this::singleStep, 1, true);
+            var cpuDirect = cpuSince(cpu);
+            cpu = cpu();
+            var sequentialFrom = java.time.Instant.now();
+            long sequentialCalls = closedLoop("single-step task", 1, this::singleStep, 1, true);
+            var cpuSequential = cpuSince(cpu);
+            // the same phase again: whether the services (their JIT above all) had settled by the first
+            for (int r = 1; r < Integer.getInteger("tandem.bench.sequential-repeats", 1); r++) {
+                var again = cpu();
+                long calls = closedLoop("single-step task (again)", 1, this::singleStep, 1, true);
+                line(String.format(Locale.ROOT, "| (CPU per call, ms: %s) | | | | | | | | | |",
+                        perCall(cpuSince(again), calls)));
+            }
+            stopProfiles(jfr, sequentialFrom, java.time.Instant.now());
             line("");
+            line(String.format(Locale.ROOT, "CPU per call, sequential (ms, from /proc; PostgreSQL and the generator not "
+                    + "counted): direct worker call %s; single-step task %s.", perCall(cpuDirect, directCalls),
+                    perCall(cpuSequential, sequentialCalls)));
+            line("");
+            if (System.getProperty("tandem.bench.phases", "all").equals("sequential")) {
+                line("(tandem.bench.phases=sequential: the open and closed loops not run)");
+                line("");
+                rssTable(warmUpRss);
+                return;
+            }
             line("| open loop | offered steps/s | achieved steps/s | errors | step overhead p50 / p99 ms | "
                     + "client latency p50 / p99 ms | worker time p50 ms | steps reviewed blocking (rejected) | "
                     + "trust states seen | worker share | actual / all-oracle |");
@@ -122,11 +146,7 @@ class PlatformBenchmarkIT {
                 closedLoop("4-step DAG", concurrency, this::fourSteps, 4, false);
             }
             line("");
-            line("| service | max RSS MB, warm-up | max RSS MB, measured phases |");
-            line("|---|---|---|");
-            maxRss.forEach((name, bytes) -> line(String.format(Locale.ROOT, "| %s | %.0f | %.0f |", name,
-                    warmUpRss.get(name) / 1048576.0, bytes.get() / 1048576.0)));
-            line("");
+            rssTable(warmUpRss);
             line("Worker stream at the end: " + workerStream() + ".");
             line("");
             line("Steps not run by the worker, per phase (executor: the router's explanation, numbers masked):");
@@ -139,6 +159,14 @@ class PlatformBenchmarkIT {
             Files.writeString(out, report);
             System.out.println(report);
         }
+    }
+
+    private void rssTable(Map<String, Long> warmUpRss) {
+        line("| service | max RSS MB, warm-up | max RSS MB, measured phases |");
+        line("|---|---|---|");
+        maxRss.forEach((name, bytes) -> line(String.format(Locale.ROOT, "| %s | %.0f | %.0f |", name,
+                warmUpRss.get(name) / 1048576.0, bytes.get() / 1048576.0)));
+        line("");
     }
 
     // ---- requests ---------------------------------------------------------------------------------------------
@@ -172,8 +200,9 @@ class PlatformBenchmarkIT {
     /**
      * Kept apart from every measured phase: (1) single-step tasks, 8 at a time, until a step of the worker's stream
      * is decided in NORMAL (a new stream is reviewed in full until its evidence is in, as in production; at most
-     * {@code tandem.bench.warmup} tasks); (2) JIT warm-up, single-step and DAG tasks at 200 steps/s for one phase
-     * length, not recorded; (3) a pause for the shadow reviews the warm-up queued.
+     * {@code tandem.bench.warmup} tasks); (2) JIT warm-up, single-step and DAG tasks at 200 steps/s for
+     * {@code tandem.bench.jit-warmup-rounds} (default 3) phase lengths, not recorded, each round's CPU per task
+     * reported; (3) a pause for the shadow reviews the warm-up queued.
      */
     private void warmUp() throws Exception {
         var stub = OracleServiceGrpc.newBlockingStub(oracleChannels.getFirst());
@@ -208,14 +237,24 @@ class PlatformBenchmarkIT {
                 + "stream %s.", Math.min(sent.get(), maxTasks), (System.nanoTime() - t0) / 1e9, failed.get(),
                 trusted.get() ? "reached NORMAL" : "did NOT reach NORMAL: the measured phases review it in full"));
         line("Worker stream after warm-up 1: " + workerStream() + ".");
-        var jit = Result.create();
+        // Rounds of one phase length each: after one round the four JVMs were still compiling (C2) through the
+        // measured phases, and the sequential overhead halved between two 20 s windows of the same phase
+        // (docs/benchmarks.md, "Where the sequential one-step overhead went"); the CPU per task of each round shows
+        // whether the services have settled.
+        int rounds = Integer.getInteger("tandem.bench.jit-warmup-rounds", 3);
         int jitTasks = (int) (80 * SECONDS); // 80 tasks/s of 1 and 4 steps alternately: 200 steps/s
         var jitStubs = oracleChannels.stream().map(OracleServiceGrpc::newFutureStub).toList();
-        var jitOutcome = schedule(jitTasks, 1e9 / 80, i -> jitStubs.get(i % CHANNELS)
-                .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-                .execute(i % 2 == 0 ? singleStep(i) : fourSteps(i)), jit::record, jit::failed);
-        line(String.format(Locale.ROOT, "Warm-up 2 (JIT, not recorded): %d tasks at 200 steps/s (single-step and "
-                + "4-step alternately), %d failed, %d unfinished.", jitTasks, jit.errors().get(), jitOutcome));
+        for (int round = 1; round <= rounds; round++) {
+            var jit = Result.create();
+            var cpu = cpu();
+            int offset = round * jitTasks;
+            var jitOutcome = schedule(jitTasks, 1e9 / 80, i -> jitStubs.get(i % CHANNELS)
+                    .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
+                    .execute(i % 2 == 0 ? singleStep(offset + i) : fourSteps(offset + i)), jit::record, jit::failed);
+            line(String.format(Locale.ROOT, "Warm-up 2 (JIT, not recorded), round %d of %d: %d tasks at 200 steps/s "
+                    + "(single-step and 4-step alternately), %d failed%s, %d unfinished; CPU per task, ms: %s.", round,
+                    rounds, jitTasks, jit.errors().get(), codes(jit), jitOutcome, perCall(cpuSince(cpu), jitTasks)));
+        }
         Thread.sleep(Long.getLong("tandem.bench.settle-ms", 10_000));
         line("Worker stream after warm-up 2: " + workerStream() + ".");
         line("");
@@ -395,6 +434,71 @@ class PlatformBenchmarkIT {
         }
         line(String.format(Locale.ROOT, "| direct client → worker call (no platform) | %d | %d | – | %.2f / %.2f | – "
                 + "| – | – | – | – |", latency.getTotalCount() + errors, errors, ms(latency, 50), ms(latency, 99)));
+        directCalls = latency.getTotalCount() + errors;
+    }
+
+    private long directCalls;
+
+    /** CPU time used so far by each service, in nanoseconds. */
+    private Map<String, Long> cpu() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        services.forEach(s -> out.put(s.name, s.cpuNanos()));
+        return out;
+    }
+
+    private Map<String, Long> cpuSince(Map<String, Long> before) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        cpu().forEach((name, now) -> out.put(name, now - before.get(name)));
+        return out;
+    }
+
+    private static String perCall(Map<String, Long> cpuNanos, long calls) {
+        var parts = new ArrayList<String>();
+        cpuNanos.forEach((name, nanos) -> parts.add(String.format(Locale.ROOT, "%s %.2f",
+                name.replace("-service", ""), calls == 0 ? Double.NaN : nanos / 1e6 / calls)));
+        return String.join(", ", parts);
+    }
+
+    /**
+     * With {@code -Dtandem.bench.profile=true}, a JFR recording (profile settings) in every service, started before
+     * the sequential phases (and given a few seconds, so that starting it is not measured) and dumped for the
+     * sequential single-step phase only to {@code target/bench/<service>-sequential.jfr}: where a task's time goes
+     * when nothing queues. Returns how many recordings started.
+     */
+    private int startProfiles() throws Exception {
+        if (!Boolean.getBoolean("tandem.bench.profile")) {
+            return 0;
+        }
+        int started = 0;
+        for (var s : services) {
+            if (jcmd(s, "JFR.start", "name=sequential", "settings=profile") == 0) {
+                started++;
+            }
+        }
+        Thread.sleep(5_000);
+        return started;
+    }
+
+    private void stopProfiles(int started, java.time.Instant from, java.time.Instant to) throws Exception {
+        if (started == 0) {
+            return;
+        }
+        for (var s : services) {
+            var file = Path.of("target", "bench", s.name + "-sequential.jfr").toAbsolutePath();
+            Files.createDirectories(file.getParent());
+            jcmd(s, "JFR.dump", "name=sequential", "begin=" + from, "end=" + to, "filename=" + file);
+            jcmd(s, "JFR.stop", "name=sequential");
+            line("JFR of the sequential single-step phase (" + from + " to " + to + "): " + file);
+        }
+    }
+
+    private static int jcmd(ServiceProcess s, String... command) throws Exception {
+        var cmd = new ArrayList<String>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+        cmd.add(Long.toString(s.pid()));
+        cmd.addAll(List.of(command));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start().waitFor();
     }
 
     private ExecuteStepRequest directStep(int i) {
@@ -408,7 +512,7 @@ class PlatformBenchmarkIT {
      * the phase's end (a call started before then ends within its deadline); one still open after the deadline
      * plus a margin is counted as UNFINISHED.
      */
-    private void closedLoop(String name, int concurrency, Function<Integer, ExecuteRequest> task, int stepsPerTask,
+    private long closedLoop(String name, int concurrency, Function<Integer, ExecuteRequest> task, int stepsPerTask,
             boolean sequentialRow) throws Exception {
         var result = Result.create();
         var stubs = oracleChannels.stream().map(OracleServiceGrpc::newBlockingStub).toList();
@@ -452,11 +556,12 @@ class PlatformBenchmarkIT {
                     + "| %s |", name, result.steps().get() + result.errors().get(), result.errors().get(),
                     codes(result), ms(overhead, 50), ms(overhead, 99), ms(client, 50), ms(client, 99), ms(worker, 50),
                     result.audit()));
-            return;
+            return result.steps().get() / stepsPerTask + result.errors().get();
         }
         line(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f | %d%s | %.1f / %.1f | %s |", name, concurrency,
                 result.steps().get() / elapsed, result.steps().get() / elapsed / stepsPerTask, result.errors().get(),
                 codes(result), ms(client, 50), ms(client, 99), result.audit()));
+        return result.steps().get() / stepsPerTask + result.errors().get();
     }
 
     // ---- the stack --------------------------------------------------------------------------------------------

@@ -148,7 +148,13 @@ public final class ServiceProcess implements AutoCloseable {
     List<String> command() throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ProductionJvm.options(root(), name));
+        String jvm = System.getProperty("tandem.service.jvm");
+        // an experiment's JVM settings instead of the manifest's (docs/benchmarks.md compares them)
+        cmd.addAll(jvm == null ? ProductionJvm.options(root(), name) : List.of(jvm.trim().split("\\s+")));
+        String extra = System.getProperty("tandem.service.jvm-extra"); // appended: the last setting of a flag wins
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         if (heap != null) {
             cmd.add("-Xmx" + heap); // after the manifest's: the last -Xmx wins
         }
@@ -229,6 +235,29 @@ public final class ServiceProcess implements AutoCloseable {
             return -1;
         }
         return -1;
+    }
+
+    /** The process id, or -1 when not running. */
+    public long pid() {
+        return process == null || !process.isAlive() ? -1 : process.pid();
+    }
+
+    /**
+     * CPU time the process has used so far (user + system, Linux /proc, in clock ticks of 10 ms), in nanoseconds,
+     * or -1 when unknown: the CPU a phase of a benchmark costs each service, whatever else runs beside it.
+     */
+    public long cpuNanos() {
+        if (process == null || !process.isAlive()) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            // the fields after the command name in parentheses (which may hold spaces): utime is the 14th field
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** SIGKILL: the process gets no chance to flush anything. */
