@@ -11,9 +11,7 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
-import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
-import dev.tandem.audit.ReviewMode;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
@@ -114,10 +112,7 @@ class OutcomeLimitTests {
         for (int i = 0; i < 50_000; i++) {
             SimulatedWorker.Output o = worker.next(rng);
             boolean sampled = rng.nextDouble() < 0.1;
-            window.add(new WindowEntry("o" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
-                    sampled ? ReviewMode.SHADOW : ReviewMode.NONE,
-                    sampled ? AuditReason.RANDOM_SAMPLE : AuditReason.TRUSTED, 0.1, 0, sampled,
-                    sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+            window.add(TrustedOutputs.entry("o" + i, i, o, 0.1, sampled));
         }
         List<WindowEntry> certification = window.stream().filter(WindowEntry::certificationSample).toList();
         StreamRecord buildUp = fitter.fit(normal, window, certification.subList(0, 2_000), now);

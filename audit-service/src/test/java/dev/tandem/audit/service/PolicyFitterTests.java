@@ -68,10 +68,7 @@ class PolicyFitterTests {
                 double f = fitter.normalRate(samples);
                 boolean sampled = rng.nextDouble() < f;
                 samples += sampled ? 1 : 0;
-                window.add(new WindowEntry("w" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
-                        sampled ? ReviewMode.SHADOW : ReviewMode.NONE,
-                        sampled ? AuditReason.RANDOM_SAMPLE : AuditReason.TRUSTED, f, 0, sampled,
-                        sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+                window.add(TrustedOutputs.entry("w" + i, i, o, f, sampled));
             }
             ThresholdCertifier.Certificate c = ThresholdCertifier.certify(window, window, 0.01, 0.1, 100);
             assertThat(c.certified()).isTrue();
@@ -101,10 +98,7 @@ class PolicyFitterTests {
             }
             SimulatedWorker.Output o = worker.next(rng);
             boolean sampled = rng.nextDouble() < 0.2;
-            window.add(new WindowEntry("x" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
-                    sampled ? ReviewMode.SHADOW : ReviewMode.NONE,
-                    sampled ? AuditReason.RANDOM_SAMPLE : AuditReason.TRUSTED, 0.2, 0, sampled,
-                    sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+            window.add(TrustedOutputs.entry("x" + i, i, o, 0.2, sampled));
         }
         StreamRecord.Builder b = trust.newStream(new StreamKey("b", "t", ""), now).toBuilder();
         b.state = TrustState.NORMAL;

@@ -82,10 +82,7 @@ class StatisticsTests {
             for (int i = 0; i < 20_000; i++) {
                 SimulatedWorker.Output o = worker.next(rng);
                 boolean sampled = i % 10 == 0; // the draw ignores the outcome: a simple random sample
-                window.add(new WindowEntry("w" + i, i, o.raw(), true, sampled ? AuditAction.REVIEW : AuditAction.PASS,
-                        sampled ? ReviewMode.SHADOW : ReviewMode.NONE, sampled ? AuditReason.RANDOM_SAMPLE
-                                : AuditReason.TRUSTED, 0.1, 0, sampled,
-                        sampled ? (o.wrong() ? Verdict.REJECTED : Verdict.ACCEPTED) : null));
+                window.add(TrustedOutputs.entry("w" + i, i, o, 0.1, sampled));
             }
             ThresholdCertifier.Certificate c = ThresholdCertifier.certify(window, window, 0.01, 0.1, 100);
             assertThat(c.certified()).as("trial %d certifies a threshold", t).isTrue();
