@@ -1,7 +1,6 @@
 package dev.tandem.grpc;
 
 import io.grpc.Context;
-import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.mutiny.Multi;
@@ -29,9 +28,6 @@ import java.util.function.Function;
  */
 public final class CallRunner {
 
-    /** Why the work's context was cancelled when the caller cancelled its stream. */
-    private static final Throwable CALLER_CANCELLED = Status.CANCELLED
-            .withDescription("the caller cancelled the call").asRuntimeException();
 
     private final Executor virtualThreads;
     private final Function<Throwable, StatusRuntimeException> failures;
@@ -89,7 +85,7 @@ public final class CallRunner {
     public <T> Multi<T> streamOnVirtualThread(String taskId, Consumer<Consumer<T>> work) {
         return Multi.createFrom().emitter(emitter -> {
             Context.CancellableContext scope = Context.current().fork().withCancellation();
-            emitter.onCancellation(() -> scope.cancel(CALLER_CANCELLED));
+            emitter.onCancellation(() -> scope.cancel(CallerDeadlineInterceptor.CALLER_CANCELLED));
             virtualThreads.execute(() -> scope.run(() -> {
                 try (var tag = TaskLogContext.tag(taskId)) {
                     try {

@@ -33,7 +33,10 @@ import java.util.concurrent.TimeUnit;
 @Priority(Integer.MAX_VALUE) // outermost: every other interceptor and the service method see the deadline
 public class CallerDeadlineInterceptor implements ServerInterceptor {
 
-    /** The cause of a call's context cancelled because its caller cancelled it (reset the stream). */
+    /**
+     * The cause of a call's context cancelled because its caller cancelled it (reset the stream), also of the context
+     * {@link CallRunner} gives a stream's work when its subscriber cancels.
+     */
     static final StatusRuntimeException CALLER_CANCELLED = Status.CANCELLED
             .withDescription("the caller cancelled the call").asRuntimeException();
 
