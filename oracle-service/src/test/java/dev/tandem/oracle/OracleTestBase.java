@@ -11,10 +11,12 @@ import io.quarkus.grpc.GrpcClient;
 import io.restassured.RestAssured;
 import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
 import jakarta.inject.Inject;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** Shared wiring of the @QuarkusTest classes: the oracle's own gRPC API, the fakes' controls, clean state. */
@@ -56,25 +58,10 @@ public abstract class OracleTestBase {
         return oracleClient.withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
-    /** Retries an assertion about background work until it holds, for up to ten seconds (awaitility is not here). */
+    /** Retries an assertion about background work until it holds, for up to ten seconds. */
     protected static void eventually(Runnable assertion) {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try {
-                assertion.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > until) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(assertion::run);
     }
 
     protected static String ticket() {

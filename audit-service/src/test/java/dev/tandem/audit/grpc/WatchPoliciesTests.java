@@ -9,6 +9,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -149,18 +150,8 @@ class WatchPoliciesTests {
         throw new AssertionError("no such message within 10 s; left: " + List.copyOf(messages));
     }
 
-    private static void eventually(Runnable assertion) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (true) {
-            try {
-                assertion.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > until) {
-                    throw e;
-                }
-                Thread.sleep(20);
-            }
-        }
+    private static void eventually(Runnable assertion) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .untilAsserted(assertion::run);
     }
 }
