@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.StepRequirements;
+import dev.tandem.router.dispatch.IdempotentCalls;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -23,6 +25,8 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.awaitility.Awaitility;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +45,9 @@ class KeyedCallsTests {
 
     @GrpcClient("router")
     io.grpc.Channel channel;
+
+    @Inject
+    IdempotentCalls keyedCalls;
 
     private RouterServiceGrpc.RouterServiceFutureStub async() {
         return RouterServiceGrpc.newFutureStub(channel);
@@ -129,10 +136,13 @@ class KeyedCallsTests {
     @Test
     void cancelCallsStopsTheTasksKeyedCallAndNothingIsRecorded() throws Exception {
         var request = step("keyed-test", "task-cancel").setIdempotencyKey("task-cancel/a/execute").build();
+        double before = poolsInFlight();
         CompletableFuture<StatusRuntimeException> failed = CompletableFuture.supplyAsync(() ->
                 catchThrowableOfType(StatusRuntimeException.class,
                         () -> router.withDeadlineAfter(20, TimeUnit.SECONDS).dispatch(request)));
-        Thread.sleep(400);
+        // cancelled once the worker runs it (the worker's first call), not before the router has sent it
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> poolsInFlight() > before);
         long started = System.nanoTime();
 
         int cancelled = router.cancelCalls(CancelCallsRequest.newBuilder().setTaskId("task-cancel")
@@ -191,19 +201,29 @@ class KeyedCallsTests {
      * Sends the dispatch on a connection of its own and closes that connection 300 ms later, as a killed caller's
      * ends (the router sees the connection go, not an answer).
      */
-    private static void callerDies(DispatchRequest request, int deadlineSeconds) throws Exception {
+    /** Sends the request and drops the connection once the router runs it as a keyed call (a killed oracle). */
+    private void callerDies(DispatchRequest request, int deadlineSeconds) throws Exception {
         int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
         ManagedChannel own = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
         try {
             var stub = RouterServiceGrpc.newFutureStub(own);
+            int before = keyedCalls.inFlight();
             var call = (deadlineSeconds > 0 ? stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS) : stub)
                     .dispatch(request);
-            Thread.sleep(300);
+            // a caller gone before the router took the call in would leave nothing to join (a loaded machine)
+            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> keyedCalls.inFlight() > before);
             own.shutdownNow();
             assertThat(catchThrowableOfType(Exception.class, () -> call.get(5, TimeUnit.SECONDS))).isNotNull();
         } finally {
             own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    /** Worker calls the router has in flight, over its pools. */
+    private static double poolsInFlight() {
+        return given().get("/q/metrics").asString().lines().filter(l -> l.startsWith("tandem_router_pool_in_flight{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private static double metric(String metrics, String series) {
