@@ -175,9 +175,9 @@ public class IdempotentCalls {
         return n;
     }
 
-    /** Keyed calls in flight now. */
-    public int inFlight() {
-        return inFlight.size();
+    /** Whether the keyed call of this RPC, tenant and key is running now (not yet answered, failed or cancelled). */
+    public boolean running(String rpc, String tenant, String key) {
+        return inFlight.containsKey(new Key(rpc, tenant, key));
     }
 
     private <T extends Message> T repeat(String rpc, String how, ByteString stored, ByteString fingerprint,
