@@ -23,8 +23,10 @@ import java.util.function.Function;
  * <p>
  * The work is offloaded here rather than with {@code @Blocking} or {@code @RunOnVirtualThread} on the method: on
  * the shared HTTP/gRPC server Quarkus can then deliver a unary call's half-close before its message ("Half-closed
- * without a request", quarkusio/quarkus#48940). Read the gRPC {@code Context} (deadline, caller) before handing
- * work over: the virtual thread does not carry it.
+ * without a request", quarkusio/quarkus#48940). The work runs in the call's gRPC {@code Context} (Quarkus keeps it
+ * in the call's Vert.x context, which the virtual thread carries), so a caller's cancel reaches the downstream calls
+ * it makes (the oracle's {@code ClientCancellationTests}); the services still read the deadline and the caller on the
+ * call's thread, before handing work over, and pass them on explicitly.
  */
 public final class CallRunner {
 
