@@ -175,6 +175,11 @@ public class IdempotentCalls {
         return n;
     }
 
+    /** Forgets every recorded answer, as a restarted replica has (tests). */
+    public void forgetRecorded() {
+        recorded.invalidateAll();
+    }
+
     /** Keyed calls in flight now. */
     public int inFlight() {
         return inFlight.size();
