@@ -99,6 +99,7 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         pool(config, "broken", FakeWorker.Mode.UNAVAILABLE, 8, "cb-cheap");
         pool(config, "picky", FakeWorker.Mode.INVALID, 8, "inv-cheap");
         pool(config, "tiny", FakeWorker.Mode.HOLD, 1, "full-model");
+        replicas(config, "replicas", model(config, "rh-model", "replicas-test", 0.001));
         config.put("tandem.router.pools.tiny.gpus", "2");
         config.put("tandem.router.pools.tiny.usd-per-gpu-second", "0.001");
         config.put("test.local-endpoint", localEndpoint);
@@ -165,6 +166,28 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
                 config.merge("tandem.catalog.models.\"" + model + "\".pools", id, (a, b) -> a + "," + b);
             }
             return endpoint;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A pool of two worker replicas, {@code r1} and {@code r2} (named in their outputs), behind one target that
+     * resolves to both ({@link AddressListResolverProvider}), as a headless Service resolves to its pods.
+     */
+    private void replicas(Map<String, String> config, String id, String model) {
+        try {
+            List<String> addresses = new ArrayList<>();
+            for (String replica : List.of("r1", "r2")) {
+                Server server = ServerBuilder.forPort(0).addService(new FakeWorker(FakeWorker.Mode.STEADY, replica))
+                        .build().start();
+                servers.add(server);
+                addresses.add("127.0.0.1:" + server.getPort());
+            }
+            config.put("tandem.router.pools." + id + ".endpoint", AddressListResolverProvider.SCHEME + ":///"
+                    + String.join(",", addresses));
+            config.put("tandem.router.pools." + id + ".capacity", "32");
+            config.put("tandem.catalog.models.\"" + model + "\".pools", id);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

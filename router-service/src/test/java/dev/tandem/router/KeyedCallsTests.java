@@ -49,6 +49,12 @@ class KeyedCallsTests {
     @Inject
     IdempotentCalls keyedCalls;
 
+    /** The pool of two replicas resolves through this (registered here, in the application's class loader). */
+    @org.junit.jupiter.api.BeforeAll
+    static void resolveAddressLists() {
+        io.grpc.NameResolverRegistry.getDefaultRegistry().register(new AddressListResolverProvider());
+    }
+
     private RouterServiceGrpc.RouterServiceFutureStub async() {
         return RouterServiceGrpc.newFutureStub(channel);
     }
@@ -88,6 +94,50 @@ class KeyedCallsTests {
                 .isGreaterThanOrEqualTo(1);
         assertThat(metric(metrics, "tandem_router_deduplicated_calls_total{how=\"recorded\",rpc=\"dispatch\"}"))
                 .isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aRepeatAfterTheRouterLostItsRecordIsAnsweredByTheWorkerWithoutRunningTheModelAgain() {
+        var request = step("keyed-fast-test", "task-restart").setIdempotencyKey("task-restart/a/execute").build();
+        DispatchResponse first = router.dispatch(request);
+        keyedCalls.forgetRecorded(); // the router replica restarted, or the repeat reached another replica
+
+        DispatchResponse repeat = router.dispatch(request);
+
+        // the worker call carries the tenant, the key and the model
+        assertThat(first.getResult().getOutput()).contains("\"call\":1")
+                .contains("\"key\":\"acme-keyed/task-restart/a/execute@kc-fast\"");
+        assertThat(repeat.getDeduplicated()).isFalse(); // routed again here...
+        // ...and answered by the worker's record of the same model call: the model ran once
+        assertThat(repeat.getResult().getOutput()).isEqualTo(first.getResult().getOutput());
+        assertThat(repeat.getResult().getFromCheckpoint()).isTrue();
+        // an unkeyed call sends no key and runs again
+        assertThat(router.dispatch(step("keyed-fast-test", "task-restart").build()).getResult().getOutput())
+                .contains("\"call\":2").doesNotContain("\"key\"");
+    }
+
+    @Test
+    void everyRepeatOfAKeyReachesTheWorkerReplicaThatRanItWhileKeysSpreadOverTheReplicas() {
+        java.util.Set<String> replicas = new java.util.HashSet<>();
+        for (int i = 0; i < 16; i++) {
+            var request = DispatchRequest.newBuilder().setTaskId("task-ring-" + i).setStepId("a")
+                    .setWorkerType("replicas-test").putInputs("text", "What is 6 times 7?").setTenant("acme-keyed")
+                    .setIdempotencyKey("task-ring-" + i + "/a/execute").build();
+            DispatchResponse first = router.dispatch(request);
+            keyedCalls.forgetRecorded();
+
+            DispatchResponse repeat = router.dispatch(request);
+
+            String replica = replicaOf(first);
+            replicas.add(replica);
+            assertThat(replicaOf(repeat)).as("the repeat of key %d", i).isEqualTo(replica);
+            assertThat(repeat.getResult().getOutput()).isEqualTo(first.getResult().getOutput()); // its first call
+        }
+        assertThat(replicas).containsExactlyInAnyOrder("r1", "r2");
+    }
+
+    private static String replicaOf(DispatchResponse response) {
+        return response.getResult().getOutput().replaceAll(".*\"replica\":\"(r\\d)\".*", "$1");
     }
 
     @Test

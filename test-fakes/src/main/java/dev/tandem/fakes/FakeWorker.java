@@ -68,13 +68,39 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
     private final CountDownLatch release = new CountDownLatch(1);
     private final AtomicBoolean switchFailing = new AtomicBoolean();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    /** Answers of keyed calls by their idempotency_key, replayed to a repeat as the worker's record does. */
+    private final Map<String, ExecuteStepResponse> keyed = new ConcurrentHashMap<>();
+    private final String replica;
 
     public FakeWorker(Mode mode) {
-        this.mode = mode;
+        this(mode, "");
     }
 
+    /** A fake that names itself in its outputs ({@code "replica"}): one of several replicas of a pool. */
+    public FakeWorker(Mode mode, String replica) {
+        this.mode = mode;
+        this.replica = replica;
+    }
+
+    /**
+     * The worker's contract for keyed calls, without the join of a call in flight: a repeat of a key answered
+     * before gets that answer (from_checkpoint set), and the model is not called again.
+     */
     @Override
     public Uni<ExecuteStepResponse> executeStep(ExecuteStepRequest request) {
+        String key = request.getIdempotencyKey();
+        ExecuteStepResponse kept = key.isEmpty() ? null : keyed.get(key);
+        if (kept != null) {
+            return Uni.createFrom().item(kept.toBuilder().setFromCheckpoint(true).build());
+        }
+        return run(request).invoke(answer -> {
+            if (!key.isEmpty()) {
+                keyed.put(key, answer);
+            }
+        });
+    }
+
+    private Uni<ExecuteStepResponse> run(ExecuteStepRequest request) {
         if (request.getWorkerType().equals("fake-control")) {
             switchFailing.set(Boolean.parseBoolean(request.getInputsOrDefault("fail", "false")));
             return Uni.createFrom().item(ExecuteStepResponse.newBuilder().setOutput("{}").build());
@@ -152,7 +178,10 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
         }
         return Uni.createFrom().item(scored
                 .setOutput("{\"model\":\"" + model + "\",\"attempt\":" + request.getAttempt()
-                        + ",\"deadline_ms\":" + deadlineMs + ",\"call\":" + call + "}")
+                        + ",\"deadline_ms\":" + deadlineMs + ",\"call\":" + call
+                        + (replica.isEmpty() ? "" : ",\"replica\":\"" + replica + "\"")
+                        + (request.getIdempotencyKey().isEmpty() ? ""
+                                : ",\"key\":\"" + request.getIdempotencyKey() + "\"") + "}")
                 .setConfidenceMethod("fake")
                 .setValidation(ValidationReport.newBuilder().setPassed(!invalidOutput)
                         .addGates(GateResult.newBuilder().setName("schema").setPassed(!invalidOutput)))

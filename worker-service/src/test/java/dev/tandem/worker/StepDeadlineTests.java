@@ -104,6 +104,49 @@ class StepDeadlineTests {
     }
 
     @Test
+    void aKeyedModelCallGoesOnWhileARepeatWaitsForItAndEndsWhenTheLastCallerCancels() throws Exception {
+        var key = "acme/task-keyed-cancel/s1/execute@" + HeldModel.MODEL;
+        var request = step("classify", TICKET, HeldModel.MODEL).setTaskId("task-keyed-cancel")
+                .setIdempotencyKey(key).build();
+        var first = Context.current().withCancellation();
+        var firstStatus = new java.util.concurrent.CompletableFuture<Status>();
+        first.run(() -> call(request, firstStatus));
+        var model = HeldModel.nextRequest();
+        var repeat = Context.current().withCancellation();
+        var repeatStatus = new java.util.concurrent.CompletableFuture<Status>();
+        repeat.run(() -> call(request.toBuilder().setAttempt(2).build(), repeatStatus));
+        Thread.sleep(300); // the repeat has joined the call
+
+        first.cancel(null); // a hedge lost, say: the repeat still waits for the model call
+
+        assertThat(firstStatus.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(model.closed.await(1, TimeUnit.SECONDS)).as("the model call went on for the repeat").isFalse();
+        repeat.cancel(null);
+        assertThat(repeatStatus.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(model.closedByWorker()).as("the last caller's cancel ended the model call").isTrue();
+    }
+
+    private void call(dev.tandem.proto.worker.v1.ExecuteStepRequest request,
+                      java.util.concurrent.CompletableFuture<Status> status) {
+        WorkerServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES).executeStep(request,
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(ExecuteStepResponse value) {
+                        status.complete(Status.OK);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        status.complete(Status.fromThrowable(t));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+    }
+
+    @Test
     void aReviewRunsWithinTheCallersDeadlineToo() throws Exception {
         var review = ReviewStepRequest.newBuilder().setTaskId("task-review-deadline").setStepId("s1")
                 .setWorkerType("classify").putAllInputs(TICKET).setCandidateOutput("{\"label\":\"billing\"}")

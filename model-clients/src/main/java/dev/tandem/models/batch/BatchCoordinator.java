@@ -34,6 +34,12 @@ import java.util.logging.Logger;
  * caller's deadline has not passed. A caller that gives up (cancelled, or its deadline passed) leaves its group at
  * once; when every item of a submitted batch was given up the provider batch is cancelled.
  * <p>
+ * A call named by its step's idempotency key ({@link ChatRequest#callKey()}) gets an item named after it
+ * ({@code custom_id} = {@link #customId}); a call with the key of an item of this coordinator that is still waiting,
+ * or was given up by its callers but is still in a running batch (the provider runs and bills it anyway), joins that
+ * item instead of adding a second one. The worker's {@code KeyedCalls} joins a repeat before it gets here; this
+ * catches the repeat whose first call was reset (its router was stopped) while its item's batch runs on.
+ * <p>
  * State is in memory only: a restarted service forgets its batches (the provider still runs and bills them; the
  * caller's retry submits the call again).
  * <p>
@@ -54,6 +60,8 @@ public final class BatchCoordinator implements AutoCloseable {
     });
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    /** Items named by a call key, by group and custom_id, while a repeat of the key can still join them. */
+    private final Map<String, Pending> keyed = new java.util.HashMap<>();
 
     public BatchCoordinator(BatchSettings settings, BatchListener listener) {
         this.settings = settings;
@@ -71,34 +79,105 @@ public final class BatchCoordinator implements AutoCloseable {
      * @throws ModelCallException when the item failed for good, timed out or was cancelled
      */
     public ChatResponse call(String modelId, BatchApi api, ChatRequest request) {
-        var group = groups.computeIfAbsent(api.provider() + "/" + modelId, k -> new Group(modelId, api));
-        var item = new Pending(UUID.randomUUID().toString(), request, group);
+        var groupKey = api.provider() + "/" + modelId;
+        var group = groups.computeIfAbsent(groupKey, k -> new Group(modelId, api));
         request.deadline().check(modelId);
-        try (var registration = request.deadline().onCancel(() -> giveUp(item, new ModelCallException(
+        Pending item;
+        CompletableFuture<ChatResponse> result;
+        boolean add = true;
+        synchronized (keyed) {
+            var customId = request.callKey().map(BatchCoordinator::customId);
+            var kept = customId.map(id -> keyed.get(groupKey + "/" + id)).orElse(null);
+            if (kept != null && kept.join()) {
+                item = kept;
+                add = false;
+                LOG.info(() -> "a repeat of call " + request.callKey().orElseThrow() + " joins its " + modelId
+                        + " batch item " + kept.customId + (kept.batch != null ? " in batch " + kept.batch.id : ""));
+            } else {
+                item = new Pending(customId.orElseGet(() -> UUID.randomUUID().toString()), request, group);
+                customId.ifPresent(id -> keyed.put(groupKey + "/" + id, item));
+            }
+            result = item.result;
+        }
+        var caller = new Caller(item, result);
+        try (var registration = request.deadline().onCancel(() -> leave(caller, new ModelCallException(
                 Kind.CANCELLED, modelId, request.deadline().cancelled().orElse("the caller gave up"))))) {
-            group.add(item);
-            return await(item, request.deadline());
+            if (add) {
+                group.add(item);
+            }
+            return await(caller, request.deadline());
         }
     }
 
-    private ChatResponse await(Pending item, CallDeadline deadline) {
+    /** One caller's wait for an item: its own answer, so that one caller giving up ends no other's wait. */
+    private static final class Caller {
+        final Pending item;
+        final CompletableFuture<ChatResponse> itemResult;
+        final CompletableFuture<ChatResponse> answer = new CompletableFuture<>();
+        final AtomicBoolean left = new AtomicBoolean();
+
+        Caller(Pending item, CompletableFuture<ChatResponse> itemResult) {
+            this.item = item;
+            this.itemResult = itemResult;
+            itemResult.whenComplete((response, failure) -> {
+                if (failure != null) {
+                    answer.completeExceptionally(failure);
+                } else {
+                    answer.complete(response);
+                }
+            });
+        }
+    }
+
+    /**
+     * The {@code custom_id} of a keyed call's item: URL-safe Base64 of the SHA-256 of its key (43 characters), within
+     * every provider's limits (Anthropic: {@code ^[a-zA-Z0-9_-]{1,64}$}) whatever the key holds.
+     */
+    public static String customId(String callKey) {
+        try {
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(
+                            callKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A caller stops waiting (once); the last one gives the item up. */
+    private void leave(Caller caller, ModelCallException why) {
+        if (!caller.left.compareAndSet(false, true)) {
+            return;
+        }
+        boolean last;
+        synchronized (keyed) {
+            var item = caller.item;
+            last = item.result == caller.itemResult && !caller.itemResult.isDone() && --item.waiting == 0;
+        }
+        caller.answer.completeExceptionally(why);
+        if (last) {
+            giveUp(caller.item, why);
+        }
+    }
+
+    private ChatResponse await(Caller caller, CallDeadline deadline) {
+        var item = caller.item;
         try {
             var remaining = deadline.remaining();
             var response = remaining.isPresent()
-                    ? item.result.get(Math.max(1, remaining.get().toNanos()), TimeUnit.NANOSECONDS)
-                    : item.result.get();
+                    ? caller.answer.get(Math.max(1, remaining.get().toNanos()), TimeUnit.NANOSECONDS)
+                    : caller.answer.get();
             return new ChatResponse(response.text(), response.finishReason(), response.providerFinishReason(),
                     response.usage(), response.logprobs(), Duration.ofNanos(System.nanoTime() - item.createdNanos),
                     response.providerModel());
         } catch (TimeoutException e) {
             var timeout = new ModelCallException(Kind.TIMEOUT, item.group.modelId, "no batch result before the "
                     + "task's batch deadline (" + item.submissions + " submission(s))");
-            giveUp(item, timeout);
+            leave(caller, timeout);
             throw timeout;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             var cancelled = new ModelCallException(Kind.CANCELLED, item.group.modelId, "interrupted");
-            giveUp(item, cancelled);
+            leave(caller, cancelled);
             throw cancelled;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ModelCallException m) {
@@ -108,13 +187,25 @@ public final class BatchCoordinator implements AutoCloseable {
         }
     }
 
-    /** The caller no longer waits: the item leaves its group, and a batch nobody waits for is cancelled. */
+    /**
+     * No caller waits any more: the item leaves its group, and a batch nobody waits for is cancelled. A keyed item
+     * in a batch that runs on stays joinable by a repeat of its key until the batch ends.
+     */
     private void giveUp(Pending item, ModelCallException why) {
-        item.abandoned = true;
-        item.result.completeExceptionally(why);
+        InFlight batch;
+        synchronized (keyed) {
+            item.abandoned = true;
+            item.result.completeExceptionally(why);
+            batch = item.batch;
+            if (batch == null) {
+                forget(item);
+            }
+        }
         item.group.remove(item);
-        var batch = item.batch;
         if (batch != null && batch.allAbandoned() && batch.cancelRequested.compareAndSet(false, true)) {
+            synchronized (keyed) {
+                batch.items.forEach(this::forget);
+            }
             work.execute(() -> {
                 try {
                     batch.group.api.cancel(batch.id);
@@ -184,6 +275,17 @@ public final class BatchCoordinator implements AutoCloseable {
         int cancelled = 0;
         for (var item : batch.items) {
             var result = poll.result(item.customId);
+            synchronized (keyed) {
+                // an item nobody waits for ends here (a repeat of its key after this point submits a new one);
+                // under the lock, so a repeat joining now either revives it before this look or misses it after
+                if (item.abandoned) {
+                    forget(item);
+                    continue;
+                }
+                if (result instanceof ItemResult.Succeeded) {
+                    forget(item);
+                }
+            }
             switch (result) {
                 case ItemResult.Succeeded s -> {
                     succeeded++;
@@ -230,8 +332,16 @@ public final class BatchCoordinator implements AutoCloseable {
             item.group.add(item);
             return;
         }
+        synchronized (keyed) {
+            forget(item);
+        }
         item.result.completeExceptionally(new ModelCallException(retryable ? Kind.UNAVAILABLE : Kind.BAD_REQUEST,
                 item.group.modelId, "batch request failed after " + item.submissions + " submission(s): " + error));
+    }
+
+    /** The item is no longer joinable by its key (under the {@code keyed} lock). */
+    private void forget(Pending item) {
+        keyed.remove(item.group.api.provider() + "/" + item.group.modelId + "/" + item.customId, item);
     }
 
     /** An expired or cancelled item: into the next batch while its caller's deadline allows, else it times out. */
@@ -240,6 +350,9 @@ public final class BatchCoordinator implements AutoCloseable {
             return;
         }
         if (item.request.deadline().expired()) {
+            synchronized (keyed) {
+                forget(item);
+            }
             item.result.completeExceptionally(new ModelCallException(Kind.TIMEOUT, item.group.modelId,
                     why + ", and the task's batch deadline has passed"));
             return;
@@ -321,21 +434,45 @@ public final class BatchCoordinator implements AutoCloseable {
         }
     }
 
-    /** One call waiting for its batch result. */
+    /** One call waiting for its batch result, with the callers waiting on it (a keyed call's repeats join it). */
     private static final class Pending {
         final String customId;
         final ChatRequest request;
         final Group group;
-        final CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+        volatile CompletableFuture<ChatResponse> result = new CompletableFuture<>();
         final long createdNanos = System.nanoTime();
         volatile int submissions;
         volatile boolean abandoned;
         volatile InFlight batch;
+        int waiting = 1;
 
         Pending(String customId, ChatRequest request, Group group) {
             this.customId = customId;
             this.request = request;
             this.group = group;
+        }
+
+        /**
+         * A repeat of the item's key joins it (under the coordinator's {@code keyed} lock): one more caller while
+         * it is waited for, or, given up but still in a running batch, waited for again. False when it cannot be
+         * joined (finished, or given up before it was submitted).
+         */
+        boolean join() {
+            if (!abandoned) {
+                if (result.isDone()) {
+                    return false;
+                }
+                waiting++;
+                return true;
+            }
+            var in = batch;
+            if (in == null || in.cancelRequested.get()) {
+                return false;
+            }
+            abandoned = false;
+            waiting = 1;
+            result = new CompletableFuture<>();
+            return true;
         }
     }
 

@@ -20,14 +20,17 @@ import java.util.OptionalInt;
  *                       question); live providers ignore it; without it replay uses the last user message
  * @param deadline       the caller's deadline and cancellation: the request's timeout is the time left (at most
  *                       the model's configured timeout) and a cancellation aborts the request in flight
+ * @param callKey        names the call (the step's idempotency key): a batch path names the provider batch item after
+ *                       it, so a repeat of the call joins the waiting item; interactive clients ignore it
  */
 public record ChatRequest(List<ChatMessage> messages, Optional<ResponseSchema> responseSchema, boolean logprobs,
                           int topLogprobs, OptionalInt maxTokens, OptionalDouble temperature, Optional<String> model,
-                          Optional<String> replayKey, CallDeadline deadline) {
+                          Optional<String> replayKey, CallDeadline deadline, Optional<String> callKey) {
 
     public ChatRequest {
         messages = List.copyOf(messages);
         deadline = deadline == null ? CallDeadline.none() : deadline;
+        callKey = callKey == null ? Optional.empty() : callKey.filter(k -> !k.isBlank());
         if (messages.isEmpty()) {
             throw new IllegalArgumentException("a chat request needs at least one message");
         }
@@ -70,6 +73,7 @@ public record ChatRequest(List<ChatMessage> messages, Optional<ResponseSchema> r
         private String model;
         private String replayKey;
         private CallDeadline deadline;
+        private String callKey;
 
         public Builder system(String content) {
             messages.add(ChatMessage.system(content));
@@ -129,11 +133,17 @@ public record ChatRequest(List<ChatMessage> messages, Optional<ResponseSchema> r
             return this;
         }
 
+        /** Names the call (the step's idempotency key); none by default. */
+        public Builder callKey(String callKey) {
+            this.callKey = callKey;
+            return this;
+        }
+
         public ChatRequest build() {
             return new ChatRequest(messages, Optional.ofNullable(schema), logprobs, logprobs ? topLogprobs : 0,
                     maxTokens == null ? OptionalInt.empty() : OptionalInt.of(maxTokens),
                     temperature == null ? OptionalDouble.empty() : OptionalDouble.of(temperature),
-                    Optional.ofNullable(model), Optional.ofNullable(replayKey), deadline);
+                    Optional.ofNullable(model), Optional.ofNullable(replayKey), deadline, Optional.ofNullable(callKey));
         }
     }
 }

@@ -287,6 +287,52 @@ class BatchCoordinatorTests {
         assertThat(anthropic.requestLines).anyMatch(l -> l.matches("POST /v1/messages/batches/msgbatch_\\d+/cancel"));
     }
 
+    @Test
+    void aRepeatOfAKeyedCallJoinsItsWaitingItemNamedAfterTheKey() throws Exception {
+        var api = anthropicApi();
+        // a key as the router sends it: tenant, the oracle's key and the model, with characters Anthropic refuses
+        var key = "acme/task-7/extract/execute@claude-batch";
+        var first = keyed("What is in the invoice?", key, Duration.ofSeconds(20));
+        var repeat = keyed("What is in the invoice?", key, Duration.ofSeconds(20));
+        var calls = callAll(api, "claude-batch", List.of(first, repeat));
+
+        assertThat(calls.get(0).get(20, TimeUnit.SECONDS).text()).isEqualTo("echo: What is in the invoice?");
+        assertThat(calls.get(1).get(20, TimeUnit.SECONDS).text()).isEqualTo("echo: What is in the invoice?");
+        // one item, named after the key within Anthropic's custom_id rules
+        assertThat(anthropic.submittedCustomIds).containsExactly(List.of(BatchCoordinator.customId(key)));
+        assertThat(BatchCoordinator.customId(key)).matches("[a-zA-Z0-9_-]{1,64}");
+    }
+
+    @Test
+    void aRepeatJoinsAKeyedItemItsCallerGaveUpWhileItsBatchRunsOn() throws Exception {
+        openai.pollsBeforeEnd = 40; // about two seconds of polls at 50 ms
+        var api = openAiApi();
+        var firstDeadline = CallDeadline.deferred(Duration.ofSeconds(20));
+        var first = ChatRequest.builder().user("keyed").maxTokens(16).deadline(firstDeadline)
+                .callKey("acme/task-8/a/execute@gpt-batch").build();
+        var calls = callAll(api, "gpt-batch", List.of(first, request("another step", Duration.ofSeconds(20))));
+        // the batch is submitted and polled: its items are the provider's now
+        waitFor(() -> openai.requestLines.stream().anyMatch(l -> l.startsWith("GET /v1/batches/")));
+        firstDeadline.cancel("the router that called was stopped");
+        var gaveUp = catchThrowableOfType(() -> calls.get(0).get(20, TimeUnit.SECONDS), ExecutionException.class);
+        assertThat(((ModelCallException) gaveUp.getCause()).kind()).isEqualTo(Kind.CANCELLED);
+
+        var repeat = coordinator.call("gpt-batch", api, keyed("keyed", "acme/task-8/a/execute@gpt-batch",
+                Duration.ofSeconds(20)));
+
+        assertThat(repeat.text()).isEqualTo("echo: keyed");
+        assertThat(calls.get(1).get(20, TimeUnit.SECONDS).text()).isEqualTo("echo: another step");
+        // the repeat was answered by the item submitted for the first call: one batch, nothing cancelled
+        assertThat(openai.submittedMessages).hasSize(1);
+        assertThat(openai.submittedMessages.getFirst()).containsExactlyInAnyOrder("keyed", "another step");
+        assertThat(openai.cancelled).isEmpty();
+    }
+
+    private static ChatRequest keyed(String message, String key, Duration deadline) {
+        return ChatRequest.builder().system("Answer briefly.").user(message).maxTokens(64)
+                .deadline(CallDeadline.deferred(deadline)).callKey(key).build();
+    }
+
     private static void waitFor(BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {

@@ -40,6 +40,7 @@ final class FakeAnthropicBatches extends FakeBatchServer {
             var body = readJson(exchange);
             var items = new ArrayList<JsonNode>();
             var messages = new ArrayList<String>();
+            var customIds = new ArrayList<String>();
             for (var r : body.path("requests")) {
                 var params = r.path("params");
                 if (r.path("custom_id").asText().isEmpty() || !params.has("model") || !params.has("max_tokens")
@@ -47,10 +48,18 @@ final class FakeAnthropicBatches extends FakeBatchServer {
                     return new Reply(400, "application/json", "{\"type\":\"error\",\"error\":{\"type\":"
                             + "\"invalid_request_error\",\"message\":\"each request needs custom_id and params\"}}");
                 }
+                // as the API: custom_id matches ^[a-zA-Z0-9_-]{1,64}$ and is unique within the batch
+                var customId = r.path("custom_id").asText();
+                if (!customId.matches("[a-zA-Z0-9_-]{1,64}") || customIds.contains(customId)) {
+                    return new Reply(400, "application/json", "{\"type\":\"error\",\"error\":{\"type\":"
+                            + "\"invalid_request_error\",\"message\":\"requests.custom_id: invalid or duplicate\"}}");
+                }
+                customIds.add(customId);
                 items.add(r);
                 messages.add(userMessage(params));
             }
             submittedMessages.add(messages);
+            submittedCustomIds.add(customIds);
             var id = "msgbatch_" + ids.incrementAndGet();
             var batch = object().put("id", id).put("type", "message_batch").put("processing_status", "in_progress")
                     .put("created_at", Instant.now().toString())

@@ -44,6 +44,8 @@ abstract class FakeBatchServer implements AutoCloseable {
     /** Polls a batch answers "in progress" before it ends. */
     volatile int pollsBeforeEnd = 1;
     final List<List<String>> submittedMessages = new CopyOnWriteArrayList<>();
+    /** The custom_ids of each submitted batch, in order. */
+    final List<List<String>> submittedCustomIds = new CopyOnWriteArrayList<>();
     final List<String> cancelled = new CopyOnWriteArrayList<>();
     final List<String> requestLines = new CopyOnWriteArrayList<>();
 

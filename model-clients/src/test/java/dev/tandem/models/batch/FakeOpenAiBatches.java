@@ -76,6 +76,7 @@ final class FakeOpenAiBatches extends FakeBatchServer {
             completionWindows.add(request.path("completion_window").asText());
             var lines = new ArrayList<JsonNode>();
             var messages = new ArrayList<String>();
+            var customIds = new ArrayList<String>();
             try {
                 for (var line : new String(input, StandardCharsets.UTF_8).split("\n")) {
                     if (!line.isBlank()) {
@@ -86,6 +87,12 @@ final class FakeOpenAiBatches extends FakeBatchServer {
                             return new Reply(400, "application/json",
                                     "{\"error\":{\"message\":\"invalid batch line\"}}");
                         }
+                        // as the API: a custom_id is unique within the batch's input file
+                        if (customIds.contains(node.path("custom_id").asText())) {
+                            return new Reply(400, "application/json",
+                                    "{\"error\":{\"message\":\"duplicate custom_id in the input file\"}}");
+                        }
+                        customIds.add(node.path("custom_id").asText());
                         lines.add(node);
                         messages.add(userMessage(node.path("body")));
                     }
@@ -94,6 +101,7 @@ final class FakeOpenAiBatches extends FakeBatchServer {
                 return new Reply(400, "application/json", "{\"error\":{\"message\":\"not JSONL\"}}");
             }
             submittedMessages.add(messages);
+            submittedCustomIds.add(customIds);
             var id = "batch_" + ids.incrementAndGet();
             var batch = object().put("id", id).put("object", "batch").put("endpoint", "/v1/chat/completions")
                     .put("input_file_id", request.path("input_file_id").asText())

@@ -1,6 +1,7 @@
 package dev.tandem.router.client;
 
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +20,7 @@ import dev.tandem.router.catalog.CatalogHolder;
 import dev.tandem.router.catalog.WorkerPool;
 import dev.tandem.router.config.RouterConfig;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -32,8 +34,9 @@ import org.jboss.logging.Logger;
 /**
  * The worker pools and backends as the router reaches them.
  * <ul>
- *   <li>Per pool: one gRPC channel (round-robin over every address the target resolves to, so a headless
- *       Kubernetes Service spreads load over its pods) and a bulkhead, an in-flight counter against the declared
+ *   <li>Per pool: one gRPC channel (a consistent hash of the call key over every address the target resolves to,
+ *       so a headless Kubernetes Service spreads load over its pods and a keyed call's repeat reaches the pod that
+ *       holds it: {@link #RING_HASH}) and a bulkhead, an in-flight counter against the declared
  *       capacity. The counter is hand-written rather than a SmallRye bulkhead because selection reads the load of
  *       every pool on every decision and sheds instead of queueing.</li>
  *   <li>Per backend (model@pool): a SmallRye {@link Guard} named {@code worker-backend-<model>@<pool>} with a
@@ -84,6 +87,30 @@ public class WorkerPools {
 
         public int inFlight() {
             return inFlight.get();
+        }
+    }
+
+    /**
+     * The header a keyed worker call carries its key in ({@code dispatch.WorkerCallKeys}): the pool's channel picks
+     * the worker replica by its hash.
+     */
+    public static final Metadata.Key<String> CALL_KEY_HEADER = Metadata.Key.of("tandem-call-key",
+            Metadata.ASCII_STRING_MARSHALLER);
+
+    /**
+     * A pool's channel balances with grpc-java's ring_hash policy (grpc-xds, gRFC A61) hashing the call key header
+     * (gRFC A76): a keyed call and its repeat from a restarted or another router replica reach the same worker
+     * replica, which holds the call in flight or its answer; a call without the header gets a random hash, so unkeyed
+     * calls spread over the replicas. When pods come and go, only the keys of the ring's changed part move. A76's
+     * request_hash_header is still behind this flag in grpc-java 1.79 (read from the environment or a system
+     * property); without it the policy ignores the header and every pick is random.
+     */
+    private static final Map<String, ?> RING_HASH = Map.of("loadBalancingConfig", List.of(Map.of(
+            "ring_hash_experimental", Map.of("requestHashHeader", CALL_KEY_HEADER.name()))));
+
+    static {
+        if (System.getenv("GRPC_EXPERIMENTAL_RING_HASH_SET_REQUEST_HASH_KEY") == null) {
+            System.setProperty("GRPC_EXPERIMENTAL_RING_HASH_SET_REQUEST_HASH_KEY", "true");
         }
     }
 
@@ -354,7 +381,7 @@ public class WorkerPools {
             // batch-class steps hold a call open for hours: HTTP/2 pings keep an idle proxy from dropping it (every
             // 5 min, the shortest interval a gRPC server permits by default)
             ManagedChannelBuilder<?> builder = ManagedChannelBuilder.forTarget(pool.endpoint())
-                    .defaultLoadBalancingPolicy("round_robin").keepAliveTime(5, TimeUnit.MINUTES)
+                    .defaultServiceConfig(RING_HASH).keepAliveTime(5, TimeUnit.MINUTES)
                     .keepAliveTimeout(20, TimeUnit.SECONDS);
             if (traceContext != null) { // null only where the class is used outside CDI (benchmarks)
                 builder.intercept(traceContext);

@@ -180,6 +180,11 @@ public class IdempotentCalls {
         return inFlight.containsKey(new Key(rpc, tenant, key));
     }
 
+    /** Forgets every recorded answer, as a restarted replica has (tests). */
+    public void forgetRecorded() {
+        recorded.invalidateAll();
+    }
+
     private <T extends Message> T repeat(String rpc, String how, ByteString stored, ByteString fingerprint,
                                          Message answer, java.util.function.UnaryOperator<T> deduplicated,
                                          String key) {

@@ -112,7 +112,10 @@ public class ReviewRouting {
                 request.getCandidateModelId(), selection.explanation());
         Dispatcher.Outcome<ReviewStepResponse> outcome = dispatcher.run(selection, deadline,
                 new Dispatcher.Spec<>("review", ReviewStepResponse.class,
-                        (stub, backend, attempt) -> stub.reviewStep(ReviewStepRequest.newBuilder()
+                        (stub, backend, attempt) -> {
+                            String workerKey = WorkerCallKeys.of(request.getTenant(), request.getIdempotencyKey(),
+                                    backend.model().id());
+                            return WorkerCallKeys.routed(stub, workerKey).reviewStep(ReviewStepRequest.newBuilder()
                                 .setTaskId(request.getTaskId())
                                 .setStepId(request.getStepId())
                                 .setWorkerType(request.getWorkerType())
@@ -123,7 +126,9 @@ public class ReviewRouting {
                                 .setInstructions(request.getInstructions())
                                 .setLatencyClass(request.getLatencyClass())
                                 .setBatchDeadline(request.getBatchDeadline())
-                                .build()),
+                                .setIdempotencyKey(workerKey)
+                                .build());
+                        },
                         ReviewStepResponse::getUsage, r -> r.getLatencyMs() / 1000, request.getWorkerType(), 0,
                         batch),
                 0, new AtomicInteger(), trace);

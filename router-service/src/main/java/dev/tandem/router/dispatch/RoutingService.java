@@ -299,7 +299,10 @@ public class RoutingService {
                                                             Deadline deadline, int level, AtomicInteger attemptNumbers,
                                                             DispatchTrace trace) {
         return dispatcher.run(selection, deadline, new Dispatcher.Spec<>("dispatch", ExecuteStepResponse.class,
-                (stub, backend, attempt) -> stub.executeStep(ExecuteStepRequest.newBuilder()
+                (stub, backend, attempt) -> {
+                    String workerKey = WorkerCallKeys.of(request.getTenant(), request.getIdempotencyKey(),
+                            backend.model().id());
+                    return WorkerCallKeys.routed(stub, workerKey).executeStep(ExecuteStepRequest.newBuilder()
                         .setTaskId(request.getTaskId())
                         .setStepId(request.getStepId())
                         .setWorkerType(request.getWorkerType())
@@ -309,7 +312,9 @@ public class RoutingService {
                         .setAttempt(attempt)
                         .setLatencyClass(request.getLatencyClass())
                         .setBatchDeadline(request.getBatchDeadline())
-                        .build()),
+                        .setIdempotencyKey(workerKey)
+                        .build());
+                },
                 ExecuteStepResponse::getUsage, Pricing::modelSeconds, request.getWorkerType(),
                 request.getRequirements().getLatencyTargetMs(),
                 request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH), level, attemptNumbers, trace);

@@ -50,6 +50,27 @@ public interface TandemConfig {
 
         /** BATCH-class calls through the providers' batch APIs. */
         Batch batch();
+
+        /** Keyed calls ({@code idempotency_key}): one model call per key on this replica. */
+        Idempotency idempotency();
+    }
+
+    /**
+     * Keyed ExecuteStep and ReviewStep calls: a repeat of a key joins the model call in flight or gets its recorded
+     * answer, so a router that repeats a call after a restart, or from another replica, does not pay for it again.
+     */
+    interface Idempotency {
+        /**
+         * How long the answer of a keyed call is kept for a repeat of its key, from when it was answered. It must
+         * outlast the router's repeat: the router's own record keeps answers 15 min, and a resumed oracle asks again
+         * within its lease (30 s by default) plus its start.
+         */
+        @WithDefault("15m")
+        Duration retention();
+
+        /** Most bytes of recorded answers kept (their serialized size); beyond it the least used go first. */
+        @WithDefault("67108864")
+        long maxBytes();
     }
 
     /**

@@ -12,6 +12,8 @@ import dev.tandem.proto.worker.v1.ReviewStepRequest;
 import dev.tandem.proto.worker.v1.ReviewStepResponse;
 import dev.tandem.proto.worker.v1.WorkerService;
 import dev.tandem.worker.mapping.StepMapper;
+import dev.tandem.grpc.FieldViolation;
+import dev.tandem.worker.service.KeyedCalls;
 import dev.tandem.worker.service.StepException;
 import dev.tandem.worker.service.StepReviewer;
 import dev.tandem.worker.service.StepWorkflow;
@@ -26,6 +28,7 @@ import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +53,11 @@ public class WorkerGrpcService implements WorkerService {
     private final ModelRegistry models;
 
     private final CallRunner calls;
+    private final KeyedCalls keyed;
 
     public WorkerGrpcService(@VirtualThreads ExecutorService blocking, StepWorkflow workflow, StepReviewer reviewer,
-            WorkerTypeCatalog catalog, TandemConfig config, ModelRegistry models) {
+            WorkerTypeCatalog catalog, TandemConfig config, ModelRegistry models, KeyedCalls keyed) {
+        this.keyed = keyed;
         this.models = models;
         this.workflow = workflow;
         this.reviewer = reviewer;
@@ -65,8 +70,21 @@ public class WorkerGrpcService implements WorkerService {
     public Uni<ExecuteStepResponse> executeStep(ExecuteStepRequest request) {
         boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
         var deadline = callDeadline(batch, request.getBatchDeadline());
-        return withTaskId(request.getTaskId(), deadline, () -> batchPriced(StepMapper.toResponse(
-                workflow.execute(StepMapper.toCommand(request, deadline))), batch));
+        return withTaskId(request.getTaskId(), deadline, () -> {
+            var key = request.getIdempotencyKey();
+            requireKeyLength(key);
+            if (key.isEmpty()) {
+                return execute(request, deadline, batch);
+            }
+            // a repeat from a restarted router numbers its attempts anew; the batch window is the task's either way
+            var fingerprinted = request.toBuilder().clearIdempotencyKey().clearAttempt().clearBatchDeadline().build();
+            return keyed.call("execute", key, request.getTaskId(), fingerprinted, deadline,
+                    own -> execute(request, own, batch), r -> r.toBuilder().setFromCheckpoint(true).build());
+        });
+    }
+
+    private ExecuteStepResponse execute(ExecuteStepRequest request, CallDeadline deadline, boolean batch) {
+        return batchPriced(StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request, deadline))), batch);
     }
 
     @Override
@@ -74,10 +92,28 @@ public class WorkerGrpcService implements WorkerService {
         boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
         var deadline = callDeadline(batch, request.getBatchDeadline());
         return withTaskId(request.getTaskId(), deadline, () -> {
-            var response = StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline)));
-            return batch && batchPath(response.getModelId()) ? response.toBuilder()
-                    .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
+            var key = request.getIdempotencyKey();
+            requireKeyLength(key);
+            if (key.isEmpty()) {
+                return review(request, deadline, batch);
+            }
+            var fingerprinted = request.toBuilder().clearIdempotencyKey().clearBatchDeadline().build();
+            return keyed.call("review", key, request.getTaskId(), fingerprinted, deadline,
+                    own -> review(request, own, batch), r -> r);
         });
+    }
+
+    private ReviewStepResponse review(ReviewStepRequest request, CallDeadline deadline, boolean batch) {
+        var response = StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline)));
+        return batch && batchPath(response.getModelId()) ? response.toBuilder()
+                .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
+    }
+
+    private static void requireKeyLength(String key) {
+        if (key.length() > KeyedCalls.MAX_KEY_CHARS) {
+            throw StepException.invalid(List.of(new FieldViolation("idempotency_key", "must be at most "
+                    + KeyedCalls.MAX_KEY_CHARS + " characters")));
+        }
     }
 
     /**

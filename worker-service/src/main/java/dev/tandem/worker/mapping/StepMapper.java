@@ -27,13 +27,13 @@ public final class StepMapper {
     public static StepCommand toCommand(ExecuteStepRequest request, CallDeadline deadline) {
         return new StepCommand(request.getTaskId(), request.getStepId(), request.getWorkerType(),
                 request.getInputsMap(), request.getModelId(), request.getInstructions(), request.getAttempt(),
-                deadline);
+                deadline, request.getIdempotencyKey());
     }
 
     public static ReviewCommand toCommand(ReviewStepRequest request, CallDeadline deadline) {
         return new ReviewCommand(request.getTaskId(), request.getStepId(), request.getWorkerType(),
                 request.getInputsMap(), request.getCandidateOutput(), request.getCandidateModelId(),
-                request.getModelId(), request.getInstructions(), deadline);
+                request.getModelId(), request.getInstructions(), deadline, request.getIdempotencyKey());
     }
 
     public static ExecuteStepResponse toResponse(StepOutcome outcome) {

@@ -47,7 +47,7 @@ public class EmbeddedStepModel implements StepModel {
 
     @Override
     public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
-                                 CallDeadline deadline) {
+                                 CallDeadline deadline, String callKey) {
         // an in-process inference cannot be interrupted part-way; it stops between stages instead
         check(deadline, model);
         var encoder = EmbeddedEncoders.get(model.encoder());

@@ -126,7 +126,7 @@ public class GoldenSetEvaluator {
         var wrong = new ArrayList<WrongItem>();
         for (var item : items) {
             var prepared = workflow.preflight(workerType, item.inputs(), model, 1);
-            var run = workflow.run(prepared, item.inputs(), "", new ArrayList<>(), CallDeadline.none());
+            var run = workflow.run(prepared, item.inputs(), "", new ArrayList<>(), CallDeadline.none(), "");
             confidence += run.confidence();
             var kind = prepared.type().definition().kind();
             StepReviewer.Judgement judgement;
@@ -136,7 +136,7 @@ public class GoldenSetEvaluator {
                 byReference++;
             } else {
                 var review = reviewer.review(new ReviewCommand("", "golden-" + item.id(), workerType, item.inputs(),
-                        run.output(), model, reviewerModel.orElseThrow(), "", CallDeadline.none()));
+                        run.output(), model, reviewerModel.orElseThrow(), "", CallDeadline.none(), ""));
                 judgement = new StepReviewer.Judgement(review.accepted(), review.reason());
                 usage = usage.plus(review.usage());
                 byReviewer++;

@@ -63,7 +63,7 @@ public class LlmStepModel implements StepModel {
 
     @Override
     public ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
-                                 CallDeadline deadline) {
+                                 CallDeadline deadline, String callKey) {
         boolean freeText = model.provider() == Provider.REPLAY;
         if (freeText && !WorkerType.FREE_TEXT_KINDS.contains(type.kind())) {
             throw new StepException(Reason.FAILED_PRECONDITION, "model " + model.id() + " replays free-text "
@@ -83,6 +83,9 @@ public class LlmStepModel implements StepModel {
                 : prompt.system();
         var request = ChatRequest.builder().system(system).user(prompt.user())
                 .maxTokens(llm.maxTokens()).temperature(llm.temperature()).deadline(deadline);
+        if (!callKey.isEmpty()) {
+            request.callKey(callKey);
+        }
         if (!freeText) {
             request.responseSchema(new ResponseSchema(type.name(), requestSchema(type, inputs, verbalized)));
         }

@@ -22,10 +22,12 @@ public interface StepModel {
      * Produces the step's output with the given model, within the caller's deadline: a chat model gets it as its
      * request's deadline, an embedded model checks it between stages.
      *
+     * @param callKey names the model call ("" when unkeyed): a chat model's batch path names the call's provider
+     *                batch item after it, so a repeat joins the waiting item
      * @throws StepException DEADLINE_EXCEEDED or CANCELLED when the caller's deadline passed or it gave up
      */
     ModelAnswer implement(WorkerType type, ModelSpec model, Map<String, String> inputs, String instructions,
-                          CallDeadline deadline);
+                          CallDeadline deadline, String callKey);
 
     /**
      * What a model produced for a step.

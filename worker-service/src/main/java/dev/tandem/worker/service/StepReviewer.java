@@ -51,7 +51,7 @@ public class StepReviewer {
         }
         var prepared = workflow.preflight(command.workerType(), command.inputs(), command.modelId(), 1);
         var run = workflow.run(prepared, command.inputs(), command.instructions(), new ArrayList<>(),
-                command.deadline());
+                command.deadline(), command.callKey());
         var type = prepared.type().definition();
         var reviewer = run.answer().output();
 

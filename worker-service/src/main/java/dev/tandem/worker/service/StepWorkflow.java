@@ -105,7 +105,8 @@ public class StepWorkflow {
             }
         }
 
-        var run = run(prepared, command.inputs(), command.instructions(), phases, command.deadline());
+        var run = run(prepared, command.inputs(), command.instructions(), phases, command.deadline(),
+                command.callKey());
 
         long checkpointStart = System.nanoTime();
         phases.add(phase("checkpoint", checkpointStart, checkpointable ? "stored" : "skipped: no task id"));
@@ -164,14 +165,14 @@ public class StepWorkflow {
         return new Prepared(type, model, stepModels.require(model));
     }
 
-    /** Implement and validate; appends their phases. */
+    /** Implement and validate; appends their phases. {@code callKey} names the model call ("" when unkeyed). */
     Run run(Prepared prepared, Map<String, String> inputs, String instructions, List<Phase> phases,
-            CallDeadline deadline) {
+            CallDeadline deadline, String callKey) {
         var type = prepared.type().definition();
         long implement = System.nanoTime();
         StepModel.ModelAnswer answer;
         try {
-            answer = prepared.backend().implement(type, prepared.model(), inputs, instructions, deadline);
+            answer = prepared.backend().implement(type, prepared.model(), inputs, instructions, deadline, callKey);
         } catch (StepException e) {
             e.errorInfo().ifPresent(info -> counter("tandem.worker.model.errors", "model", prepared.model().id(),
                     "kind", info.reason()).increment());
