@@ -134,22 +134,15 @@ public class TrustEarning {
                 }
                 continue;
             }
-            double worst = c.worstOverspendUsd();
-            if (worst > headroom) {
-                c.reject(RejectionKind.EXPLORATION_BUDGET, "worst case " + usd(worst)
-                        + " over oracle-direct exceeds the exploration budget's headroom "
-                        + usd(Math.max(0, headroom)) + " (window of " + budget.windowSteps()
-                        + " steps at " + fmt2(100 * overspend) + " % over all-oracle, limit "
-                        + fmt2(100 * budget.share()) + " %)");
-                dropped.add(c);
-                continue;
-            }
+            // a stream that cannot pay off is retired whether or not the budget could fund its step now, so that
+            // every decision names the reason it is not explored
+            double projected = c.estimatedCostUsd();
             if (c.outlook().earningTrust()) {
                 // until its projection rests on enough reviewed outputs (its own, or its onboarding evidence with
                 // them) a stream is given the benefit of the doubt
                 boolean projectable = c.outlook().projectionSamples() >= retireAfterSamples;
                 StreamOutlooks.Onboarding onboarding = projectable ? null : onboardingEvidence(c);
-                double projected = projectable ? projectedUsd(c)
+                projected = projectable ? projectedUsd(c)
                         : onboarding != null ? onboardedUsd(c, onboarding) : c.estimatedCostUsd();
                 if ((projectable || onboarding != null) && projected >= c.oracleCostUsd()) {
                     String reason = projectable ? "projected steady-state cost " + usd(projected) + " (review share "
@@ -162,10 +155,20 @@ public class TrustEarning {
                     dropped.add(c);
                     continue;
                 }
-                if (projected < earningProjected) {
-                    earning = c;
-                    earningProjected = projected;
-                }
+            }
+            double worst = c.worstOverspendUsd();
+            if (worst > headroom) {
+                c.reject(RejectionKind.EXPLORATION_BUDGET, "worst case " + usd(worst)
+                        + " over oracle-direct exceeds the exploration budget's headroom "
+                        + usd(Math.max(0, headroom)) + " (window of " + budget.windowSteps()
+                        + " steps at " + fmt2(100 * overspend) + " % over all-oracle, limit "
+                        + fmt2(100 * budget.share()) + " %)");
+                dropped.add(c);
+                continue;
+            }
+            if (c.outlook().earningTrust() && projected < earningProjected) {
+                earning = c;
+                earningProjected = projected;
             }
         }
         CandidateEvaluation first = null;

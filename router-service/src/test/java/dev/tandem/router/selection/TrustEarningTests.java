@@ -125,11 +125,8 @@ class TrustEarningTests {
     @Test
     void aStreamWhoseGoldenSetShowsItCannotPayOffGetsNoExplorationStepAndTheDecisionSaysWhy() {
         ReviewPricingAware.noRedo(live);
-        for (int i = 0; i < 19; i++) {
-            oracleStep(i);
-        }
         // 56 of 200 wrong: 96.5 % of its outputs reviewed once trusted at 1 %: $0.00012 + 0.965 x $0.014 > $0.012;
-        // the budget would allow the step (this is the test above's third decision, which explored)
+        // retired on the first decision, a fresh window's budget or not: the reason named is the evidence
         live.outlooks.put("small", onboarded(56));
 
         Selection s = route();
@@ -143,7 +140,10 @@ class TrustEarningTests {
                 + "A = 1.00 % ⇒ steady-state cost $0.013630 ≥ oracle $0.012000");
         assertThat(s.explanation()).contains("onboarding golden set 28.0 % wrong");
 
-        // every later decision in the back-off names the evidence too
+        // every later decision in the back-off names the evidence too, also when the budget could fund the step
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
         Selection later = route();
         assertThat(later.best().backend().model().id()).isEqualTo("oracle");
         assertThat(small(later).rejection()).startsWith("retired from exploration for another 10 min: onboarding "
