@@ -17,8 +17,10 @@ import dev.tandem.audit.config.AuditConfig;
  * evidence is dropped altogether when production contradicts it either way: too many rejections (the prior's
  * conflict rule) or too few (a golden set that made the stream look worse than it is must not keep it out);</li>
  * <li>projected review probability at the target A: before a calibration shows that the stream's confidence
- * separates its errors, the blocking share that holds θ·(1 − b) ≤ A, b = 1 − A/θ (the audit's own rule before a
- * threshold is certified), plus the normal sampling rate f_N on the rest.</li>
+ * separates its errors, a stream whose error rate is above the probation clearance's trust target (2·A unless
+ * fixed) never leaves probation on it, so every output stays reviewed: 1; otherwise, once trusted, the blocking
+ * share that holds θ·(1 − b) ≤ A, b = 1 − A/θ (the audit's own rule before a threshold is certified), plus the
+ * normal sampling rate f_N on the rest.</li>
  * </ul>
  * The point estimate, not a credible bound, as the refit's projection is: it prices future reviews.
  *
@@ -42,12 +44,19 @@ public record OnboardingOutlook(StreamKey key, OnboardingEvidence evidence, doub
         }).map(prior -> {
             double error = (rejected + prior.pseudoRejected()) / (reviewed + prior.weight());
             return new OnboardingOutlook(key, prior.evidence(), prior.weight(), reviewed, rejected, error, target,
-                    projectedReview(error, target, config.sampling().normalRate()));
+                    projectedReview(error, target, config.trust().targetErrorRate(target),
+                            config.sampling().normalRate()));
         });
     }
 
-    /** Review share once trusted at A with error rate θ, when the confidence does not (yet) separate errors. */
-    static double projectedReview(double error, double target, double normalRate) {
+    /**
+     * Review share in the steady state with error rate θ at A, when the confidence does not (yet) separate errors:
+     * 1 while θ is above the trust target (probation for good), else the trusted stream's.
+     */
+    static double projectedReview(double error, double target, double trustTarget, double normalRate) {
+        if (error > trustTarget) {
+            return 1.0;
+        }
         double blocking = error <= target ? 0 : 1 - target / error;
         return blocking + (1 - blocking) * Math.max(0, Math.min(1, normalRate));
     }

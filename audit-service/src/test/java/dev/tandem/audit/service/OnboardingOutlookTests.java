@@ -21,14 +21,22 @@ class OnboardingOutlookTests {
     private final StreamKey key = new StreamKey("mixtral", "solve", "");
 
     @Test
-    void aGoldenSetWithManyErrorsProjectsTheBlockingShareItsErrorRateNeedsAtTheTarget() {
-        // 56 of 200 wrong: 28 %; to let at most 1 % out unreviewed, 1 - 0.01 / 0.28 of the outputs are held
+    void aGoldenSetWithAnErrorRateAboveTheTrustTargetProjectsEveryOutputReviewed() {
+        // 56 of 200 wrong: 28 %, above the probation clearance's 2 x A at A = 1, 5 and 10 %: probation for good
         OnboardingOutlook o = outlook(evidence(200, 56), 0, 0, 0.01).orElseThrow();
         assertThat(o.errorRate()).isCloseTo(0.28, within(1e-12));
         assertThat(o.weight()).isEqualTo(100.0);
-        double blocking = 1 - 0.01 / 0.28;
+        assertThat(o.targetErrorRate()).isEqualTo(0.01);
+        assertThat(o.projectedReviewProbability()).isEqualTo(1.0);
+        assertThat(outlook(evidence(200, 56), 0, 0, 0.10).orElseThrow().projectedReviewProbability()).isEqualTo(1.0);
+    }
+
+    @Test
+    void underTheTrustTargetTheBlockingShareIsWhatHoldsTheOutgoingErrorAtA() {
+        // 28 % at A = 25 %: trusted once cleared (under 50 %), and 1 - 0.25 / 0.28 of the outputs held
+        OnboardingOutlook o = outlook(evidence(200, 56), 0, 0, 0.25).orElseThrow();
+        double blocking = 1 - 0.25 / 0.28;
         assertThat(o.projectedReviewProbability()).isCloseTo(blocking + (1 - blocking) * normal, within(1e-12));
-        assertThat(o.projectedReviewProbability()).isGreaterThan(0.96);
     }
 
     @Test

@@ -37,8 +37,9 @@ import dev.tandem.router.learning.StreamOutlooks;
  * <li>Before its own projection rests on that many, a stream whose backend was onboarded is projected from the
  * onboarding evidence the audit service publishes (the golden set's error rate, discounted, combined with the
  * production reviews so far; dropped by the audit once production contradicts it), provided the evidence's weight
- * and those reviews together reach {@code retire-after-samples}: the review share once trusted at A with that error
- * rate, before any calibration shows that the worker's confidence separates its errors, is 1 − A/θ. A stream that
+ * and those reviews together reach {@code retire-after-samples}: before any calibration shows that the worker's
+ * confidence separates its errors, the audit projects every output reviewed while θ is above the probation
+ * clearance's trust target, else the blocking share 1 − A/θ once trusted, plus sampling. A stream that
  * cannot pay off on that projection is retired before its first exploration step. A cost decision only: clean
  * evidence never makes a stream cheaper than its own projection, nor certifies anything.</li>
  * </ol>
@@ -321,7 +322,7 @@ public class TrustEarning {
     }
 
     private static String onboardingReason(StreamOutlooks.Onboarding o, double projected, double oracleUsd) {
-        return describe(o) + String.format(Locale.ROOT, " ⇒ review share %.1f %% once trusted at A = %.2f %%", 100
+        return describe(o) + String.format(Locale.ROOT, " ⇒ review share %.1f %% at A = %.2f %%", 100
                 * o.projectedReviewProbability(), 100 * o.targetErrorRate()) + " ⇒ steady-state cost "
                 + usd(projected) + " ≥ oracle " + usd(oracleUsd) + " (a cost decision: the evidence certifies nothing)";
     }

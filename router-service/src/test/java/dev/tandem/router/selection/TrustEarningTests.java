@@ -109,12 +109,16 @@ class TrustEarningTests {
         assertThat(earning.retired("classify", "", "small")).isFalse();
     }
 
-    /** A stream not decided yet whose backend's golden set had {@code wrong} of 200 items wrong, A = 1 %. */
+    /**
+     * A stream not decided yet whose backend's golden set had {@code wrong} of 200 items wrong, A = 1 %, as the
+     * audit projects it: every output reviewed above the 2 % trust target, else the blocking share 1 - A / error
+     * and 2 % sampling.
+     */
     private static StreamOutlooks.Outlook onboarded(long wrong) {
         double error = wrong / 200.0;
         double blocking = error <= 0.01 ? 0 : 1 - 0.01 / error;
         return StreamOutlooks.Outlook.NEW.withOnboarding(new StreamOutlooks.Onboarding("golden-set", 200, wrong, 100,
-                0, 0, error, 0.01, blocking + (1 - blocking) * 0.02));
+                0, 0, error, 0.01, error > 0.02 ? 1 : blocking + (1 - blocking) * 0.02));
     }
 
     private CandidateEvaluation small(Selection s) {
@@ -125,7 +129,7 @@ class TrustEarningTests {
     @Test
     void aStreamWhoseGoldenSetShowsItCannotPayOffGetsNoExplorationStepAndTheDecisionSaysWhy() {
         ReviewPricingAware.noRedo(live);
-        // 56 of 200 wrong: 96.5 % of its outputs reviewed once trusted at 1 %: $0.00012 + 0.965 x $0.014 > $0.012;
+        // 56 of 200 wrong: never out of probation at A = 1 %, every output reviewed: $0.00012 + $0.014 > $0.012;
         // retired on the first decision, a fresh window's budget or not: the reason named is the evidence
         live.outlooks.put("small", onboarded(56));
 
@@ -136,8 +140,8 @@ class TrustEarningTests {
         assertThat(earning.retired("classify", "", "small")).isTrue();
         assertThat(small(s).rejectionKind()).isEqualTo(RejectionKind.RETIRED);
         assertThat(small(s).rejection()).startsWith("retired from exploration: onboarding golden set 28.0 % wrong "
-                + "(n=200, counted as 100 reviews; no production reviews yet) ⇒ review share 96.5 % once trusted at "
-                + "A = 1.00 % ⇒ steady-state cost $0.013630 ≥ oracle $0.012000");
+                + "(n=200, counted as 100 reviews; no production reviews yet) ⇒ review share 100.0 % at A = 1.00 % "
+                + "⇒ steady-state cost $0.014120 ≥ oracle $0.012000");
         assertThat(s.explanation()).contains("onboarding golden set 28.0 % wrong");
 
         // every later decision in the back-off names the evidence too, also when the budget could fund the step
@@ -185,7 +189,7 @@ class TrustEarningTests {
 
         // combined with the production reviews so far the evidence still says it cannot pay off: retired
         live.outlooks.put("small", probation(0.3, 1.0, 10).withOnboarding(new StreamOutlooks.Onboarding(
-                "golden-set", 200, 56, 100, 10, 3, 31.0 / 110, 0.01, 0.965)));
+                "golden-set", 200, 56, 100, 10, 3, 31.0 / 110, 0.01, 1.0)));
         Selection s = route();
         assertThat(s.best().backend().model().id()).isEqualTo("oracle");
         assertThat(small(s).rejection()).contains("with 3 of 10 production reviews rejected: 28.2 %");
