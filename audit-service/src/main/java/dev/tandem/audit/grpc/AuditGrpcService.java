@@ -1,6 +1,7 @@
 package dev.tandem.audit.grpc;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
 import io.quarkus.grpc.GrpcService;
@@ -12,6 +13,7 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 import dev.tandem.audit.DecisionFilter;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.TrustState;
 import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
@@ -27,6 +29,8 @@ import dev.tandem.audit.service.AuditPolicy;
 import dev.tandem.audit.service.DecisionService;
 import dev.tandem.audit.service.LedgerQueries;
 import dev.tandem.audit.service.PolicyWatch;
+import dev.tandem.audit.service.OnboardingOutlook;
+import dev.tandem.audit.service.OnboardingPriors;
 import dev.tandem.audit.service.ReviewOutlook;
 import dev.tandem.audit.service.VerdictOutcome;
 import dev.tandem.audit.service.VerdictService;
@@ -70,12 +74,14 @@ public class AuditGrpcService implements AuditService {
     private final AuditPolicy auditPolicy;
     private final AuditConfig config;
     private final PolicyWatch watch;
+    private final OnboardingPriors onboarding;
     private final ExecutorService blocking;
 
     public AuditGrpcService(DecisionService decisions, VerdictService verdicts, LedgerQueries queries,
             ReviewQueueService reviews, AuditPolicy auditPolicy, AuditConfig config, PolicyWatch watch,
-            @VirtualThreads ExecutorService blocking) {
+            OnboardingPriors onboarding, @VirtualThreads ExecutorService blocking) {
         this.decisions = decisions;
+        this.onboarding = onboarding;
         this.watch = watch;
         this.blocking = blocking;
         this.auditPolicy = auditPolicy;
@@ -242,12 +248,18 @@ public class AuditGrpcService implements AuditService {
 
     private StreamStatus status(StreamRecord s) {
         var outlook = ReviewOutlook.of(s, config.sampling().normalRate());
-        return ProtoMapper.toProto(s, 0, config.target().forStream(s.key())).toBuilder()
+        double target = config.target().forStream(s.key());
+        StreamStatus.Builder status = ProtoMapper.toProto(s, 0, target).toBuilder()
                 .setReviewProbability(outlook.reviewProbability())
                 .setBlockingProbability(outlook.blockingProbability())
                 .setProjectedReviewProbability(outlook.projectedReviewProbability())
-                .setProjectionSamples(s.calibration() == null ? 0 : s.calibration().samples())
-                .build();
+                .setProjectionSamples(s.calibration() == null ? 0 : s.calibration().samples());
+        // the evidence informs a stream only in probation: once trusted, tightened or suspended, production spoke
+        if (s.state() == TrustState.PROBATION) {
+            OnboardingOutlook.of(s.key(), onboarding.forStream(s.key()), s.stateRejected(), s.stateReviewed(),
+                    target, config).ifPresent(o -> status.setOnboarding(ProtoMapper.toProto(o)));
+        }
+        return status.build();
     }
 
     @Override
@@ -263,6 +275,11 @@ public class AuditGrpcService implements AuditService {
         return calls.onVirtualThread("", () -> {
             ListStreamsResponse.Builder response = ListStreamsResponse.newBuilder();
             queries.listStreams().forEach(s -> response.addStreams(status(s)));
+            for (var e : onboarding.all()) {
+                StreamKey key = new StreamKey(e.workerBackend(), e.workerType(), "");
+                OnboardingOutlook.of(key, Optional.of(e), 0, 0, config.target().forStream(key), config)
+                        .ifPresent(o -> response.addOnboarded(ProtoMapper.toProto(o)));
+            }
             return response.build();
         });
     }

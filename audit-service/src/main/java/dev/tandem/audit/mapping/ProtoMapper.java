@@ -50,6 +50,16 @@ public final class ProtoMapper {
                 : new StreamKey(workerBackend, workerType, tenant);
     }
 
+    public static dev.tandem.proto.audit.v1.OnboardingOutlook toProto(
+            dev.tandem.audit.service.OnboardingOutlook o) {
+        return dev.tandem.proto.audit.v1.OnboardingOutlook.newBuilder().setKey(toProto(o.key()))
+                .setSource(o.evidence().source()).setItems(o.evidence().items())
+                .setRejected(o.evidence().rejected()).setPriorWeight(o.weight())
+                .setProductionReviewed(o.productionReviewed()).setProductionRejected(o.productionRejected())
+                .setErrorRate(o.errorRate()).setTargetErrorRate(o.targetErrorRate())
+                .setProjectedReviewProbability(o.projectedReviewProbability()).build();
+    }
+
     public static dev.tandem.proto.audit.v1.StreamKey toProto(StreamKey key) {
         return dev.tandem.proto.audit.v1.StreamKey.newBuilder().setWorkerBackend(key.workerBackend())
                 .setWorkerType(key.workerType()).setTenant(key.tenant()).build();

@@ -75,6 +75,12 @@ public class OnboardingPriors {
         return Optional.ofNullable(byStream.get(key(key.workerBackend(), key.workerType())));
     }
 
+    /** Every backend's and worker type's evidence, as the verdict path sees it (re-read when stale). */
+    public List<OnboardingEvidence> all() {
+        refreshIfStale();
+        return List.copyOf(byStream.values());
+    }
+
     private void refreshIfStale() {
         long now = System.nanoTime();
         if (loaded && now - loadedAtNanos < config.onboarding().refreshInterval().toNanos()) {

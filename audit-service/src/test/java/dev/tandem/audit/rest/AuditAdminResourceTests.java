@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.nullValue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,6 +20,9 @@ import io.restassured.RestAssured;
 import dev.tandem.audit.LedgerDatabase;
 import dev.tandem.proto.audit.v1.AuditServiceGrpc.AuditServiceBlockingStub;
 import dev.tandem.proto.audit.v1.DecideRequest;
+import dev.tandem.proto.audit.v1.ListStreamsRequest;
+import dev.tandem.proto.audit.v1.ListStreamsResponse;
+import dev.tandem.proto.audit.v1.OnboardingOutlook;
 import dev.tandem.proto.audit.v1.RecordVerdictRequest;
 import dev.tandem.proto.audit.v1.Verdict;
 
@@ -159,6 +164,43 @@ class AuditAdminResourceTests {
         given().queryParam("worker_backend", "embedded-minilm").when().get("/api/state-changes").then()
                 .statusCode(200)
                 .body("[0].reason", containsString("onboarding prior"));
+    }
+
+    @Test
+    void onboardingEvidenceIsPublishedToRoutersForStreamsSeenAndNotYetSeen() {
+        given().contentType("application/json")
+                .body("{\"worker_backend\":\"embedded-minilm\",\"worker_type\":\"classify\",\"source\":\"golden-set\","
+                        + "\"items\":200,\"rejected\":56}")
+                .when().put("/api/onboarding").then().statusCode(200);
+        given().contentType("application/json")
+                .body("{\"worker_backend\":\"mixtral\",\"worker_type\":\"solve\",\"source\":\"golden-set\","
+                        + "\"items\":100,\"rejected\":0}")
+                .when().put("/api/onboarding").then().statusCode(200);
+
+        ListStreamsResponse list = audit.listStreams(ListStreamsRequest.getDefaultInstance());
+
+        // the stream in probation carries the evidence with its one accepted production review
+        OnboardingOutlook seen = list.getStreamsList().stream()
+                .filter(s -> s.getKey().getWorkerBackend().equals("embedded-minilm")
+                        && s.getKey().getWorkerType().equals("classify"))
+                .findFirst().orElseThrow().getOnboarding();
+        assertThat(seen.getItems()).isEqualTo(200);
+        assertThat(seen.getRejected()).isEqualTo(56);
+        assertThat(seen.getPriorWeight()).isEqualTo(100.0);
+        assertThat(seen.getProductionReviewed()).isEqualTo(1);
+        assertThat(seen.getErrorRate()).isCloseTo(28.0 / 101, within(1e-12));
+        assertThat(seen.getTargetErrorRate()).isEqualTo(0.01);
+        assertThat(seen.getProjectedReviewProbability()).isGreaterThan(0.96);
+        // a backend no output of which was decided yet is listed by its evidence alone
+        OnboardingOutlook unseen = list.getOnboardedList().stream()
+                .filter(o -> o.getKey().getWorkerBackend().equals("mixtral")).findFirst().orElseThrow();
+        assertThat(unseen.getKey().getWorkerType()).isEqualTo("solve");
+        assertThat(unseen.getKey().getTenant()).isEmpty();
+        assertThat(unseen.getErrorRate()).isZero();
+        assertThat(unseen.getProductionReviewed()).isZero();
+        // streams without evidence carry none
+        assertThat(list.getStreamsList().stream().filter(s -> s.getKey().getWorkerType().equals("extract"))
+                .findFirst().orElseThrow().hasOnboarding()).isFalse();
     }
 
     private void decide(String id, String task, String backend, String type, double confidence) {

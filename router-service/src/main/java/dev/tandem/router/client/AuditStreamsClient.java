@@ -1,14 +1,13 @@
 package dev.tandem.router.client;
 
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.tandem.proto.audit.v1.AuditServiceGrpc;
 import dev.tandem.proto.audit.v1.ListStreamsRequest;
-import dev.tandem.proto.audit.v1.StreamStatus;
+import dev.tandem.proto.audit.v1.ListStreamsResponse;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.faulttolerance.api.CircuitBreakerName;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
@@ -29,8 +28,7 @@ public class AuditStreamsClient {
     @Retry(maxRetries = 1, delay = 200, jitter = 100)
     @CircuitBreaker(requestVolumeThreshold = 4, failureRatio = 0.75, delay = 30, delayUnit = ChronoUnit.SECONDS)
     @CircuitBreakerName("audit-list-streams")
-    public List<StreamStatus> listStreams() {
-        return audit.withDeadlineAfter(5, TimeUnit.SECONDS)
-                .listStreams(ListStreamsRequest.getDefaultInstance()).getStreamsList();
+    public ListStreamsResponse listStreams() {
+        return audit.withDeadlineAfter(5, TimeUnit.SECONDS).listStreams(ListStreamsRequest.getDefaultInstance());
     }
 }

@@ -10,6 +10,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import dev.tandem.proto.audit.v1.StreamKey;
+import dev.tandem.proto.audit.v1.ListStreamsResponse;
+import dev.tandem.proto.audit.v1.OnboardingOutlook;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
 import dev.tandem.router.client.AuditStreamsClient;
@@ -80,7 +82,8 @@ public class QualityLearning {
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = AuditNotConfigured.class)
     public void poll() {
         try {
-            int streams = apply(audit.listStreams());
+            ListStreamsResponse listed = audit.listStreams();
+            int streams = apply(listed.getStreamsList(), listed.getOnboardedList());
             if (auditDown) {
                 LOG.infof("audit service reachable again: %d streams", streams);
             }
@@ -98,7 +101,12 @@ public class QualityLearning {
      * tenants), marks the pairs the audit service suspended (its shared stream, or every tenant's), and replaces
      * the calibration maps.
      */
-    public synchronized int apply(List<StreamStatus> streams) {
+    public int apply(List<StreamStatus> streams) {
+        return apply(streams, List.of());
+    }
+
+    /** As {@link #apply(List)}, with the onboarding evidence of the streams the audit service has not seen yet. */
+    public synchronized int apply(List<StreamStatus> streams, List<OnboardingOutlook> onboarded) {
         Map<String, Map<String, double[]>> sums = new HashMap<>();
         Map<String, int[]> suspension = new HashMap<>();
         Set<String> suspended = new HashSet<>();
@@ -153,7 +161,7 @@ public class QualityLearning {
         Set<String> before = board.suspendedPairs();
         board.add(deltas, suspended);
         int maps = calibrations.replaceAll(streams);
-        outlooks.replaceAll(streams);
+        outlooks.replaceAll(streams, onboarded);
         for (String pair : suspended) {
             if (!before.contains(pair)) {
                 LOG.warnf("audit suspended %s: the router now avoids it", pair.replace('\n', '/'));

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.tandem.proto.audit.v1.OnboardingOutlook;
 import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
@@ -17,7 +18,9 @@ import dev.tandem.proto.audit.v1.TrustState;
  * candidate's expected reviews and escalations; replaced whole on every audit poll ({@link QualityLearning}).
  * <p>
  * A stream the audit service has not seen yet will start in probation (every output reviewed): {@link Outlook#NEW}.
- * Without an audit service nothing is reviewed: {@link Outlook#NOT_AUDITED}.
+ * Without an audit service nothing is reviewed: {@link Outlook#NOT_AUDITED}. A stream in probation, or not seen
+ * yet, may carry its backend's onboarding evidence ({@link Onboarding}): what a golden set says it will cost once
+ * trusted, before its production reviews can say it.
  */
 @ApplicationScoped
 public class StreamOutlooks {
@@ -37,10 +40,19 @@ public class StreamOutlooks {
      * @param buildingUp a trusted stream whose blocking sample is still above its sampling rate: it has left
      *                   probation but production evidence has not yet bounded its passed outputs' error rate, so
      *                   part of what it passes is still reviewed blocking, less with every review
+     * @param onboarding what the backend's onboarding evidence projects for the stream, combined with its
+     *                   production reviews by the audit service; null when there is none or it no longer applies
      */
     public record Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
                           double projectedReviewProbability, long projectionSamples, double errorRate,
-                          double targetErrorRate, long reviewed, boolean buildingUp) {
+                          double targetErrorRate, long reviewed, boolean buildingUp, Onboarding onboarding) {
+
+        public Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
+                       double projectedReviewProbability, long projectionSamples, double errorRate,
+                       double targetErrorRate, long reviewed, boolean buildingUp) {
+            this(state, trusted, reviewProbability, blockingProbability, projectedReviewProbability,
+                    projectionSamples, errorRate, targetErrorRate, reviewed, buildingUp, null);
+        }
 
         public Outlook(String state, boolean trusted, double reviewProbability, double blockingProbability,
                        double projectedReviewProbability, long projectionSamples, double errorRate,
@@ -64,10 +76,46 @@ public class StreamOutlooks {
         public boolean earningTrust() {
             return !trusted || buildingUp;
         }
+
+        public Outlook withOnboarding(Onboarding evidence) {
+            return new Outlook(state, trusted, reviewProbability, blockingProbability, projectedReviewProbability,
+                    projectionSamples, errorRate, targetErrorRate, reviewed, buildingUp, evidence);
+        }
+    }
+
+    /**
+     * A backend's onboarding evidence as the audit service projects it for a stream ({@code OnboardingOutlook}):
+     * a cost estimate that may retire the stream from exploration, never a quality certificate.
+     *
+     * @param source where the items came from, e.g. "golden-set"
+     * @param items golden items judged
+     * @param rejected golden items judged wrong
+     * @param weight the evidence's weight in pseudo-reviews after the audit's discount
+     * @param productionReviewed production reviews combined with it
+     * @param productionRejected rejections among them
+     * @param errorRate the combined error estimate
+     * @param targetErrorRate A, the outgoing error rate the stream would be trusted at
+     * @param projectedReviewProbability the review share once trusted at A with that error rate
+     */
+    public record Onboarding(String source, long items, long rejected, double weight, long productionReviewed,
+                             long productionRejected, double errorRate, double targetErrorRate,
+                             double projectedReviewProbability) {
+
+        /** The reviews, real and pseudo, the projection rests on. */
+        public double evidence() {
+            return weight + productionReviewed;
+        }
+
+        static Onboarding of(OnboardingOutlook o) {
+            return new Onboarding(o.getSource(), o.getItems(), o.getRejected(), o.getPriorWeight(),
+                    o.getProductionReviewed(), o.getProductionRejected(), unit(o.getErrorRate()),
+                    o.getTargetErrorRate(), unit(o.getProjectedReviewProbability()));
+        }
     }
 
     private volatile Map<String, Map<String, Outlook>> shared = Map.of();
     private volatile Map<String, Map<String, Map<String, Outlook>>> tenants = Map.of();
+    private volatile Map<String, Map<String, Onboarding>> onboarded = Map.of();
     private volatile boolean audited;
 
     /** The outlook of (model, worker type) for the tenant: the tenant's stream, else the shared one, else NEW. */
@@ -87,7 +135,12 @@ public class StreamOutlooks {
         }
         Map<String, Outlook> byModel = shared.get(workerType);
         Outlook o = byModel == null ? null : byModel.get(modelId);
-        return o != null ? o : Outlook.NEW;
+        if (o != null) {
+            return o;
+        }
+        Map<String, Onboarding> evidence = onboarded.get(workerType);
+        Onboarding e = evidence == null ? null : evidence.get(modelId);
+        return e == null ? Outlook.NEW : Outlook.NEW.withOnboarding(e);
     }
 
     /** True once an audit service is known to decide on outputs (streams listed at least once, or configured). */
@@ -102,6 +155,20 @@ public class StreamOutlooks {
 
     /** Replaces every outlook with the audit service's current streams. */
     public void replaceAll(List<StreamStatus> streams) {
+        replaceAll(streams, List.of());
+    }
+
+    /**
+     * Replaces every outlook with the audit service's current streams, and the onboarding evidence of the streams
+     * it has not seen yet.
+     */
+    public void replaceAll(List<StreamStatus> streams, List<OnboardingOutlook> evidence) {
+        Map<String, Map<String, Onboarding>> newOnboarded = new HashMap<>();
+        for (OnboardingOutlook e : evidence) {
+            newOnboarded.computeIfAbsent(e.getKey().getWorkerType(), w -> new HashMap<>())
+                    .put(e.getKey().getWorkerBackend(), Onboarding.of(e));
+        }
+        onboarded = newOnboarded;
         Map<String, Map<String, Outlook>> newShared = new HashMap<>();
         Map<String, Map<String, Map<String, Outlook>>> newTenants = new HashMap<>();
         for (StreamStatus s : streams) {
@@ -130,7 +197,8 @@ public class StreamOutlooks {
         String label = state.name().replace("TRUST_STATE_", "").toLowerCase(Locale.ROOT)
                 + (buildingUp ? " (building up)" : "");
         return new Outlook(label, trusted, review, blocking, projected, s.getProjectionSamples(), error,
-                s.getTargetErrorRate(), s.getReviewed(), buildingUp);
+                s.getTargetErrorRate(), s.getReviewed(), buildingUp,
+                s.hasOnboarding() ? Onboarding.of(s.getOnboarding()) : null);
     }
 
     private static double unit(double v) {

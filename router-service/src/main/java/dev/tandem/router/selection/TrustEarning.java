@@ -34,14 +34,22 @@ import dev.tandem.router.learning.StreamOutlooks;
  * <li>A stream whose projection rests on at least {@code retire-after-samples} reviewed outputs and does not beat
  * the oracle is retired from exploration for a back-off that doubles with each retirement (up to
  * {@code retire-for-max}); a trusted stream is always priced by its expected cost and needs no retirement.</li>
+ * <li>Before its own projection rests on that many, a stream whose backend was onboarded is projected from the
+ * onboarding evidence the audit service publishes (the golden set's error rate, discounted, combined with the
+ * production reviews so far; dropped by the audit once production contradicts it), provided the evidence's weight
+ * and those reviews together reach {@code retire-after-samples}: before any calibration shows that the worker's
+ * confidence separates its errors, the audit projects every output reviewed while θ is above the probation
+ * clearance's trust target, else the blocking share 1 − A/θ once trusted, plus sampling. A stream that
+ * cannot pay off on that projection is retired before its first exploration step. A cost decision only: clean
+ * evidence never makes a stream cheaper than its own projection, nor certifies anything.</li>
  * </ol>
  * Without an eligible oracle-tier candidate there is nothing to fall back to, and the selection stands as ranked.
  */
 @ApplicationScoped
 public class TrustEarning {
 
-    /** A stream retired from exploration until a time, with the back-off its next retirement gets. */
-    record Retirement(long untilNanos, long nextBackoffNanos) {
+    /** A stream retired from exploration until a time, why, and the back-off its next retirement gets. */
+    record Retirement(long untilNanos, long nextBackoffNanos, String reason) {
     }
 
     private final ExplorationBudget budget;
@@ -107,8 +115,7 @@ public class TrustEarning {
             Retirement r = retirements.get(retirementKey(workerType, tenant, c));
             if (r != null && now < r.untilNanos() && c.outlook().earningTrust()) {
                 c.reject(RejectionKind.RETIRED, "retired from exploration for another "
-                        + Math.max(1, (r.untilNanos() - now) / 60_000_000_000L) + " min: its projected steady-state "
-                        + "cost does not beat the oracle's " + usd(oracleUsd));
+                        + Math.max(1, (r.untilNanos() - now) / 60_000_000_000L) + " min: " + r.reason());
                 dropped.add(c);
                 continue;
             }
@@ -128,6 +135,28 @@ public class TrustEarning {
                 }
                 continue;
             }
+            // a stream that cannot pay off is retired whether or not the budget could fund its step now, so that
+            // every decision names the reason it is not explored
+            double projected = c.estimatedCostUsd();
+            if (c.outlook().earningTrust()) {
+                // until its projection rests on enough reviewed outputs (its own, or its onboarding evidence with
+                // them) a stream is given the benefit of the doubt
+                boolean projectable = c.outlook().projectionSamples() >= retireAfterSamples;
+                StreamOutlooks.Onboarding onboarding = projectable ? null : onboardingEvidence(c);
+                projected = projectable ? projectedUsd(c)
+                        : onboarding != null ? onboardedUsd(c, onboarding) : c.estimatedCostUsd();
+                if ((projectable || onboarding != null) && projected >= c.oracleCostUsd()) {
+                    String reason = projectable ? "projected steady-state cost " + usd(projected) + " (review share "
+                            + fmt2(100 * c.outlook().projectedReviewProbability()) + " % from "
+                            + c.outlook().projectionSamples() + " reviewed outputs) does not beat the oracle's "
+                            + usd(c.oracleCostUsd())
+                            : onboardingReason(onboarding, projected, c.oracleCostUsd());
+                    retire(workerType, tenant, c, now, reason);
+                    c.reject(RejectionKind.RETIRED, "retired from exploration: " + reason);
+                    dropped.add(c);
+                    continue;
+                }
+            }
             double worst = c.worstOverspendUsd();
             if (worst > headroom) {
                 c.reject(RejectionKind.EXPLORATION_BUDGET, "worst case " + usd(worst)
@@ -138,24 +167,9 @@ public class TrustEarning {
                 dropped.add(c);
                 continue;
             }
-            if (c.outlook().earningTrust()) {
-                // until its projection rests on enough reviewed outputs a stream is given the benefit of the doubt
-                boolean projectable = c.outlook().projectionSamples() >= retireAfterSamples;
-                double projected = projectable ? projectedUsd(c) : c.estimatedCostUsd();
-                if (projectable && projected >= c.oracleCostUsd()) {
-                    retire(workerType, tenant, c, now);
-                    c.reject(RejectionKind.RETIRED, "retired from exploration: projected steady-state cost "
-                            + usd(projected) + " (review share "
-                            + fmt2(100 * c.outlook().projectedReviewProbability()) + " % from "
-                            + c.outlook().projectionSamples() + " reviewed outputs) does not beat the oracle's "
-                            + usd(c.oracleCostUsd()));
-                    dropped.add(c);
-                    continue;
-                }
-                if (projected < earningProjected) {
-                    earning = c;
-                    earningProjected = projected;
-                }
+            if (c.outlook().earningTrust() && projected < earningProjected) {
+                earning = c;
+                earningProjected = projected;
             }
         }
         CandidateEvaluation first = null;
@@ -182,6 +196,8 @@ public class TrustEarning {
                     + fmt2(100 * overspend) + " % of the window's all-oracle cost spent over it, limit "
                     + fmt2(100 * budget.share()) + " %); projected steady-state cost "
                     + (earning.outlook().projectionSamples() >= retireAfterSamples ? usd(earningProjected)
+                    : onboardingEvidence(earning) != null ? usd(earningProjected) + " from its "
+                    + describe(onboardingEvidence(earning))
                     : "not projected yet (" + earning.outlook().projectionSamples() + " of " + retireAfterSamples
                     + " reviewed outputs)");
         }
@@ -278,10 +294,43 @@ public class TrustEarning {
         return c.estimatedCostUsd() + review * c.reviewCostUsd() + reject * c.escalationCostUsd();
     }
 
-    private void retire(String workerType, String tenant, CandidateEvaluation c, long now) {
+    /**
+     * The stream's onboarding evidence when it may project the stream: the audit service still applies it, and its
+     * weight with the production reviews combined reaches {@code retire-after-samples}; null otherwise.
+     */
+    private StreamOutlooks.Onboarding onboardingEvidence(CandidateEvaluation c) {
+        StreamOutlooks.Onboarding o = c.outlook().onboarding();
+        return o != null && o.evidence() >= retireAfterSamples ? o : null;
+    }
+
+    /**
+     * Projected steady-state cost on the onboarding evidence: reviews at the share the evidence's error rate needs
+     * at A, and escalations for the errors they catch, all but the A let through.
+     */
+    static double onboardedUsd(CandidateEvaluation c, StreamOutlooks.Onboarding o) {
+        double review = o.projectedReviewProbability();
+        double reject = Math.min(review, Math.max(0, o.errorRate() - o.targetErrorRate()));
+        return c.estimatedCostUsd() + review * c.reviewCostUsd() + reject * c.escalationCostUsd();
+    }
+
+    private static String describe(StreamOutlooks.Onboarding o) {
+        return String.format(Locale.ROOT, "onboarding %s %.1f %% wrong (n=%d, counted as %.0f reviews%s)",
+                o.source().replace('-', ' '), 100.0 * o.rejected() / Math.max(1, o.items()), o.items(), o.weight(),
+                o.productionReviewed() == 0 ? "; no production reviews yet" : String.format(Locale.ROOT,
+                        "; with %d of %d production reviews rejected: %.1f %%", o.productionRejected(),
+                        o.productionReviewed(), 100 * o.errorRate()));
+    }
+
+    private static String onboardingReason(StreamOutlooks.Onboarding o, double projected, double oracleUsd) {
+        return describe(o) + String.format(Locale.ROOT, " ⇒ review share %.1f %% at A = %.2f %%", 100
+                * o.projectedReviewProbability(), 100 * o.targetErrorRate()) + " ⇒ steady-state cost "
+                + usd(projected) + " ≥ oracle " + usd(oracleUsd) + " (a cost decision: the evidence certifies nothing)";
+    }
+
+    private void retire(String workerType, String tenant, CandidateEvaluation c, long now, String reason) {
         retirements.compute(retirementKey(workerType, tenant, c), (k, old) -> {
             long backoff = old == null ? retireForNanos : old.nextBackoffNanos();
-            return new Retirement(now + backoff, Math.min(retireForMaxNanos, 2 * backoff));
+            return new Retirement(now + backoff, Math.min(retireForMaxNanos, 2 * backoff), reason);
         });
     }
 

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import dev.tandem.proto.audit.v1.OnboardingOutlook;
+import dev.tandem.proto.audit.v1.StreamKey;
 import dev.tandem.proto.audit.v1.StreamStatus;
 import dev.tandem.proto.audit.v1.TrustState;
 
@@ -40,5 +42,29 @@ class StreamOutlooksTests {
         assertThat(o.earningTrust()).isTrue();
         assertThat(o.buildingUp()).isFalse();
         assertThat(o.reviewProbability()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aStreamNotSeenYetCarriesItsBackendsOnboardingEvidenceAndAListedStreamItsOwn() {
+        StreamOutlooks outlooks = new StreamOutlooks();
+        OnboardingOutlook evidence = OnboardingOutlook.newBuilder()
+                .setKey(StreamKey.newBuilder().setWorkerBackend("small").setWorkerType("solve"))
+                .setSource("golden-set").setItems(200).setRejected(56).setPriorWeight(100).setErrorRate(0.28)
+                .setTargetErrorRate(0.01).setProjectedReviewProbability(0.965).build();
+        StreamStatus listed = normal(0, 1).setState(TrustState.TRUST_STATE_PROBATION).setWorkerType("solve")
+                .setWorkerBackend("other").setOnboarding(evidence.toBuilder().setProductionReviewed(10)
+                        .setProductionRejected(3).setErrorRate(31.0 / 110)).build();
+
+        outlooks.replaceAll(java.util.List.of(listed), java.util.List.of(evidence));
+
+        StreamOutlooks.Outlook unseen = outlooks.get("solve", "small", "acme");
+        assertThat(unseen.state()).isEqualTo("probation");
+        assertThat(unseen.reviewed()).isZero();
+        assertThat(unseen.onboarding().errorRate()).isEqualTo(0.28);
+        assertThat(unseen.onboarding().evidence()).isEqualTo(100.0);
+        StreamOutlooks.Outlook seen = outlooks.get("solve", "other", "");
+        assertThat(seen.onboarding().productionReviewed()).isEqualTo(10);
+        assertThat(seen.onboarding().evidence()).isEqualTo(110.0);
+        assertThat(outlooks.get("solve", "third", "").onboarding()).isNull();
     }
 }

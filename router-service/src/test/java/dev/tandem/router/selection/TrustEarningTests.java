@@ -109,6 +109,104 @@ class TrustEarningTests {
         assertThat(earning.retired("classify", "", "small")).isFalse();
     }
 
+    /**
+     * A stream not decided yet whose backend's golden set had {@code wrong} of 200 items wrong, A = 1 %, as the
+     * audit projects it: every output reviewed above the 2 % trust target, else the blocking share 1 - A / error
+     * and 2 % sampling.
+     */
+    private static StreamOutlooks.Outlook onboarded(long wrong) {
+        double error = wrong / 200.0;
+        double blocking = error <= 0.01 ? 0 : 1 - 0.01 / error;
+        return StreamOutlooks.Outlook.NEW.withOnboarding(new StreamOutlooks.Onboarding("golden-set", 200, wrong, 100,
+                0, 0, error, 0.01, error > 0.02 ? 1 : blocking + (1 - blocking) * 0.02));
+    }
+
+    private CandidateEvaluation small(Selection s) {
+        return s.candidates().stream().filter(c -> c.backend().model().id().equals("small")).findFirst()
+                .orElseThrow();
+    }
+
+    @Test
+    void aStreamWhoseGoldenSetShowsItCannotPayOffGetsNoExplorationStepAndTheDecisionSaysWhy() {
+        ReviewPricingAware.noRedo(live);
+        // 56 of 200 wrong: never out of probation at A = 1 %, every output reviewed: $0.00012 + $0.014 > $0.012;
+        // retired on the first decision, a fresh window's budget or not: the reason named is the evidence
+        live.outlooks.put("small", onboarded(56));
+
+        Selection s = route();
+
+        assertThat(s.best().backend().model().id()).isEqualTo("oracle");
+        assertThat(s.earningTrust()).isFalse();
+        assertThat(earning.retired("classify", "", "small")).isTrue();
+        assertThat(small(s).rejectionKind()).isEqualTo(RejectionKind.RETIRED);
+        assertThat(small(s).rejection()).startsWith("retired from exploration: onboarding golden set 28.0 % wrong "
+                + "(n=200, counted as 100 reviews; no production reviews yet) ⇒ review share 100.0 % at A = 1.00 % "
+                + "⇒ steady-state cost $0.014120 ≥ oracle $0.012000");
+        assertThat(s.explanation()).contains("onboarding golden set 28.0 % wrong");
+
+        // every later decision in the back-off names the evidence too, also when the budget could fund the step
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        Selection later = route();
+        assertThat(later.best().backend().model().id()).isEqualTo("oracle");
+        assertThat(small(later).rejection()).startsWith("retired from exploration for another 10 min: onboarding "
+                + "golden set 28.0 % wrong");
+        assertThat(later.explanation()).contains("onboarding golden set 28.0 % wrong");
+    }
+
+    @Test
+    void aStreamWithACleanGoldenSetIsExploredAsWithout() {
+        ReviewPricingAware.noRedo(live);
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        live.outlooks.put("small", onboarded(0));
+
+        Selection s = route();
+
+        assertThat(s.best().backend().model().id()).isEqualTo("small");
+        assertThat(s.earningTrust()).isTrue();
+        assertThat(s.explanation()).startsWith("earning trust: chose small@p (stream probation, every output reviewed)")
+                .contains("projected steady-state cost $0.000400 from its onboarding golden set 0.0 % wrong (n=200");
+        assertThat(earning.retired("classify", "", "small")).isFalse();
+    }
+
+    @Test
+    void productionEvidenceOverridesTheGoldenSet() {
+        ReviewPricingAware.noRedo(live);
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        // the golden set said 28 % but 60 production reviews project a 20 % review share: production decides
+        live.outlooks.put("small", probation(0.05, 0.2, 60).withOnboarding(onboarded(56).onboarding()));
+        assertThat(route().best().backend().model().id()).isEqualTo("small");
+
+        // production contradicted the evidence and the audit service dropped it: benefit of the doubt as without
+        live.outlooks.put("small", probation(0.0, 1.0, 10));
+        assertThat(route().best().backend().model().id()).isEqualTo("small");
+        assertThat(earning.retired("classify", "", "small")).isFalse();
+
+        // combined with the production reviews so far the evidence still says it cannot pay off: retired
+        live.outlooks.put("small", probation(0.3, 1.0, 10).withOnboarding(new StreamOutlooks.Onboarding(
+                "golden-set", 200, 56, 100, 10, 3, 31.0 / 110, 0.01, 1.0)));
+        Selection s = route();
+        assertThat(s.best().backend().model().id()).isEqualTo("oracle");
+        assertThat(small(s).rejection()).contains("with 3 of 10 production reviews rejected: 28.2 %");
+    }
+
+    @Test
+    void aSmallGoldenSetIsTooLittleEvidenceToRetireAStream() {
+        ReviewPricingAware.noRedo(live);
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        // 30 items at the audit's discount: 15 pseudo-reviews, under the 40 a projection must rest on
+        live.outlooks.put("small", StreamOutlooks.Outlook.NEW.withOnboarding(new StreamOutlooks.Onboarding(
+                "golden-set", 30, 9, 15, 0, 0, 0.3, 0.01, 0.97)));
+        assertThat(route().best().backend().model().id()).isEqualTo("small");
+    }
+
     @Test
     void aStreamWithTooLittleEvidenceIsNotRetired() {
         ReviewPricingAware.noRedo(live);

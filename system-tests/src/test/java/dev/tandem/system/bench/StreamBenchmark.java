@@ -58,7 +58,8 @@ public final class StreamBenchmark {
     /** Command-line options of {@code bin/bench-routing stream}. */
     record Options(Path root, Path file, Path data, String database, int limit, List<Double> targets, long seed,
                    int window, double windowLimit, boolean heldOut, String weakModel, String strongModel,
-                   double[] weakPrice, double[] strongPrice, Map<String, String> auditOverrides, String workerType) {
+                   double[] weakPrice, double[] strongPrice, Map<String, String> auditOverrides, String workerType,
+                   int onboard) {
 
         static final List<Double> DEFAULT_TARGETS = List.of(0.05, 0.10, 0.15, 0.25, 0.35);
 
@@ -79,6 +80,7 @@ public final class StreamBenchmark {
             double[] strongPrice = {10.0, 30.0};
             Map<String, String> audit = new LinkedHashMap<>();
             String workerType = ReplayServices.DEFAULT_WORKER_TYPE;
+            int onboard = 0;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -96,6 +98,7 @@ public final class StreamBenchmark {
                     case "--weak-price" -> weakPrice = price(value(args, ++i, a));
                     case "--strong-price" -> strongPrice = price(value(args, ++i, a));
                     case "--worker-type" -> workerType = ReplayServices.workerType(value(args, ++i, a));
+                    case "--onboard" -> onboard = nonNegative(value(args, ++i, a), a);
                     case "--audit" -> {
                         // diagnostics only: the protocol sets nothing but A
                         String[] kv = value(args, ++i, a).split("=", 2);
@@ -120,7 +123,7 @@ public final class StreamBenchmark {
                 throw new IllegalArgumentException("--db must be [a-z0-9_]+: " + db);
             }
             return new Options(root, file, data, db, limit, targets, seed, window, windowLimit, heldOut, weakModel,
-                    strongModel, weakPrice, strongPrice, Map.copyOf(audit), workerType);
+                    strongModel, weakPrice, strongPrice, Map.copyOf(audit), workerType, onboard);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -205,6 +208,8 @@ public final class StreamBenchmark {
     private final Map<String, Baseline> baselines = new LinkedHashMap<>();
     private Path out;
     private Instant started;
+    /** Golden items the weak model is onboarded on before every stream (none: no onboarding). */
+    private List<Map<String, Object>> golden = List.of();
 
     private StreamBenchmark(Options options, ReplayDataset data) {
         this.options = options;
@@ -264,6 +269,13 @@ public final class StreamBenchmark {
                 options.strongPrice()));
         report.put("load_average_at_start", loadAverage());
         report.put("audit_overrides", options.auditOverrides());
+        if (options.onboard() > 0) {
+            golden = goldenSet(tuning, options.onboard());
+            report.put("onboarding", Map.of("items", golden.size(), "drawn_from", "tuning split, onboarding part, "
+                    + "first in the stream's order", "reference", "test.jsonl's final number"));
+            log("onboarding: %s on %s with %d golden items of the tuning split's onboarding part (references from "
+                    + "test.jsonl) before every stream", services.weak, services.workerType, golden.size());
+        }
         if (!options.auditOverrides().isEmpty()) {
             log("DIAGNOSTIC: audit settings besides A: %s (not the issue's protocol, which sets A only)",
                     options.auditOverrides());
@@ -387,6 +399,9 @@ public final class StreamBenchmark {
         long t0 = System.nanoTime();
         try (BenchStack stack = BenchStack.start(services.workerConfig(), options.database(),
                 services.routerConfig(0, 0), audit, out.resolve("logs/stream-" + part + "-" + a))) {
+            if (!golden.isEmpty()) {
+                onboard(name, stack);
+            }
             if (!before.isEmpty()) {
                 log("%s: %d tuning questions first (learning, not reported)", name, before.size());
                 runTasks(name + " (tuning first)", stack, before);
@@ -415,6 +430,53 @@ public final class StreamBenchmark {
                     .forEach(t -> log("    task %d failed: %s", t.index(), t.outcome().error()));
             return run;
         }
+    }
+
+    /**
+     * The golden set: the first {@code n} questions of the tuning split's onboarding part in the stream's order,
+     * each with its reference answer from the GSM8K data's {@code test.jsonl} (never an evaluation question).
+     */
+    private List<Map<String, Object>> goldenSet(List<ReplayDataset.Question> tuning, int n) throws Exception {
+        Path test = options.data().resolve("test.jsonl");
+        if (!Files.isRegularFile(test)) {
+            throw new IllegalArgumentException("--onboard needs the GSM8K references at " + test);
+        }
+        Map<String, String> references = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(test, StandardCharsets.UTF_8)) {
+            if (!line.isBlank()) {
+                JsonNode node = JSON.readTree(line);
+                Gsm8kAnswers.finalNumber(node.path("answer").asText()).ifPresent(
+                        r -> references.put(node.path("question").asText(), r.toPlainString()));
+            }
+        }
+        List<Map<String, Object>> items = new ArrayList<>();
+        for (ReplayDataset.Question q : tuning) {
+            if (items.size() == n) {
+                break;
+            }
+            if (q.split() != ReplayDataset.Split.ONBOARDING) {
+                continue;
+            }
+            String reference = references.get(q.prompt());
+            if (reference == null) {
+                throw new IllegalStateException("no reference in test.jsonl for " + q.id());
+            }
+            items.add(Map.of("id", q.id(), "inputs", Map.of("question", q.prompt()),
+                    "expected", Map.of("answer", new java.math.BigDecimal(reference))));
+        }
+        return List.copyOf(items);
+    }
+
+    /** bin/onboard's two calls: the worker evaluates the weak model on the golden set, the audit records it. */
+    private void onboard(String name, BenchStack stack) throws Exception {
+        Map<String, Object> body = Map.of("model", services.weak, "worker_type", services.workerType,
+                "items", golden);
+        JsonNode answer = JSON.readTree(stack.worker.post("/api/onboarding/evaluate", JSON.writeValueAsString(body)));
+        stack.audit.put("/api/onboarding", JSON.writeValueAsString(answer.path("evidence")));
+        log("%s: onboarded %s: %d of %d golden items wrong", name, services.weak,
+                answer.path("evaluation").path("rejected").asLong(), answer.path("evaluation").path("items").asLong());
+        // the router polls the audit's streams every 2 s on the bench stack: let it see the evidence first
+        Thread.sleep(5000);
     }
 
     private double lastMeter;

@@ -30,6 +30,13 @@ class StreamOptionsTests {
         assertThat(o.data()).isEqualTo(Path.of("/work/shared/data/routellm-gsm8k"));
         assertThat(o.database()).isEqualTo("tandem_bench");
         assertThat(o.workerType()).isEqualTo("solve");
+        assertThat(o.onboard()).as("no onboarding unless asked").isZero();
+    }
+
+    @Test
+    void onboardingTakesTheGoldenSetsSize() {
+        assertThat(parse("--onboard", "200").onboard()).isEqualTo(200);
+        assertThatThrownBy(() -> parse("--onboard", "-1")).hasMessageContaining("--onboard must be >= 0");
     }
 
     @Test

@@ -220,6 +220,19 @@ public final class ServiceProcess implements AutoCloseable {
         return response.body();
     }
 
+    /** POST a JSON body; fails unless the answer is 2xx. */
+    public String post(String path, String json) throws IOException, InterruptedException {
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofMinutes(5)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException("POST " + path + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        return response.body();
+    }
+
     /** Resident set size of the running process, in bytes (Linux /proc), or -1 when unknown. */
     public long rssBytes() {
         if (process == null || !process.isAlive()) {
