@@ -1,5 +1,6 @@
 package dev.tandem.models;
 
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
 
@@ -45,8 +46,13 @@ public final class EmbeddedEncoders {
     /** The encoder of that name, loaded on first use. */
     public static EmbeddedEncoder get(String name) {
         return LOADED.computeIfAbsent(name, n -> switch (n) {
-            case MINILM -> new EmbeddedEncoder(n, new AllMiniLmL6V2QuantizedEmbeddingModel(Runnable::run));
-            case BGE_SMALL -> new EmbeddedEncoder(n, new BgeSmallEnV15QuantizedEmbeddingModel(Runnable::run));
+            // the model files of LangChain4j's packaged models, in sessions with our options (EncoderSessions)
+            case MINILM -> new EmbeddedEncoder(n, EncoderSessions.load(AllMiniLmL6V2QuantizedEmbeddingModel.class,
+                    "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", PoolingMode.MEAN, 384,
+                    EncoderSessions.Options.CHOSEN));
+            case BGE_SMALL -> new EmbeddedEncoder(n, EncoderSessions.load(BgeSmallEnV15QuantizedEmbeddingModel.class,
+                    "bge-small-en-v1.5-q.onnx", "bge-small-en-v1.5-q-tokenizer.json", PoolingMode.CLS, 384,
+                    EncoderSessions.Options.CHOSEN));
             default -> throw new IllegalArgumentException(
                     "unknown embedded encoder '" + n + "'; available: " + names());
         });
