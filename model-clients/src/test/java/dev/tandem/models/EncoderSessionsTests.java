@@ -47,7 +47,7 @@ class EncoderSessionsTests {
         try (var options = new RecordingOptions()) {
             EncoderSessions.apply(EncoderSessions.Options.CHOSEN, options);
 
-            assertThat(options.applied).containsExactly("cpu-arena=false", "memory-pattern=false",
+            assertThat(options.applied).containsExactly("cpu-arena=true", "memory-pattern=false",
                     "intra-op-threads=1", "inter-op-threads=1");
         }
     }
