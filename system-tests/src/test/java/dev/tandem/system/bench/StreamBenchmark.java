@@ -475,8 +475,14 @@ public final class StreamBenchmark {
         stack.audit.put("/api/onboarding", JSON.writeValueAsString(answer.path("evidence")));
         log("%s: onboarded %s: %d of %d golden items wrong", name, services.weak,
                 answer.path("evaluation").path("rejected").asLong(), answer.path("evaluation").path("items").asLong());
-        // the router polls the audit's streams every 2 s on the bench stack: let it see the evidence first
-        Thread.sleep(5000);
+        // The router polls the audit's streams every 2 s on the bench stack, but its client's circuit breaker, opened
+        // by the polls that ran before the audit was up, keeps it from polling for 30 s: wait until the router's dry
+        // run names the evidence (a stream it retires, or explores on a projection from it), at most 40 s.
+        long until = System.nanoTime() + 40_000_000_000L;
+        String route = "/api/route?worker_type=" + services.workerType;
+        while (System.nanoTime() < until && !stack.router.get(route).contains("onboarding")) {
+            Thread.sleep(500);
+        }
     }
 
     private double lastMeter;
