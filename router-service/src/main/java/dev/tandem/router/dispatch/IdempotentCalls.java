@@ -1,7 +1,5 @@
 package dev.tandem.router.dispatch;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -20,10 +18,10 @@ import jakarta.inject.Inject;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import dev.tandem.grpc.BadRequestDetail;
 import dev.tandem.grpc.FieldViolation;
+import dev.tandem.grpc.RequestFingerprint;
 import dev.tandem.grpc.TaskLogContext;
 import dev.tandem.router.config.RouterConfig;
 import io.grpc.Context;
@@ -114,7 +112,7 @@ public class IdempotentCalls {
                                       Deadline callerDeadline, Supplier<T> work,
                                       java.util.function.UnaryOperator<T> deduplicated) {
         var k = new Key(rpc, tenant, key);
-        var fingerprint = fingerprint(request);
+        var fingerprint = RequestFingerprint.of(request);
         var kept = recorded.getIfPresent(k);
         if (kept != null) {
             return repeat(rpc, "recorded", kept.fingerprint(), fingerprint, kept.answer(), deduplicated, key);
@@ -230,22 +228,6 @@ public class IdempotentCalls {
         return Status.CANCELLED.withDescription("the task's calls were cancelled (CancelCalls)").asRuntimeException();
     }
 
-    /**
-     * SHA-256 of the request's deterministic serialization. The caller clears what may differ between a call and its
-     * repeat (the budget left, the key itself) before passing it.
-     */
-    static ByteString fingerprint(Message request) {
-        try {
-            var bytes = new byte[request.getSerializedSize()];
-            var out = CodedOutputStream.newInstance(bytes);
-            out.useDeterministicSerialization();
-            request.writeTo(out);
-            out.checkNoSpaceLeft();
-            return ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.io.IOException | NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private Counter counter(String rpc, String how) {
         return Counter.builder("tandem.router.deduplicated.calls")

@@ -3,9 +3,9 @@ package dev.tandem.worker.service;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
 import dev.tandem.grpc.FieldViolation;
+import dev.tandem.grpc.RequestFingerprint;
 import dev.tandem.grpc.TaskLogContext;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.worker.config.TandemConfig;
@@ -17,9 +17,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +107,7 @@ public class KeyedCalls {
     public <T extends Message> T call(String rpc, String key, String taskId, Message request, CallDeadline caller,
                                       Function<CallDeadline, T> work, UnaryOperator<T> repeated) {
         var k = new Key(rpc, key);
-        var fingerprint = fingerprint(request);
+        var fingerprint = RequestFingerprint.of(request);
         for (int round = 0; ; round++) {
             var kept = recorded.getIfPresent(k);
             if (kept != null) {
@@ -238,19 +235,6 @@ public class KeyedCalls {
         }
     }
 
-    /** SHA-256 of the request's deterministic serialization. */
-    static ByteString fingerprint(Message request) {
-        try {
-            var bytes = new byte[request.getSerializedSize()];
-            var out = CodedOutputStream.newInstance(bytes);
-            out.useDeterministicSerialization();
-            request.writeTo(out);
-            out.checkNoSpaceLeft();
-            return ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (IOException | NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private Counter counter(String rpc, String how) {
         return Counter.builder("tandem.worker.deduplicated.calls")
