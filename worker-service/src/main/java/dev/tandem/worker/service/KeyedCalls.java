@@ -235,7 +235,6 @@ public class KeyedCalls {
         }
     }
 
-
     private Counter counter(String rpc, String how) {
         return Counter.builder("tandem.worker.deduplicated.calls")
                 .description("Keyed ExecuteStep and ReviewStep calls answered without calling the model again (how: "
