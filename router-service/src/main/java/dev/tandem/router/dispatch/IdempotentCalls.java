@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -30,7 +30,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.virtual.threads.VirtualThreads;
 import org.jboss.logging.Logger;
 
 /**
@@ -85,10 +84,17 @@ public class IdempotentCalls {
     private final Executor threads;
     private final MeterRegistry registry;
 
+    /**
+     * The keyed calls run on plain virtual threads, not on Quarkus' {@code @VirtualThreads} executor: that one runs a
+     * task on its submitter's Vert.x duplicated context, where Quarkus keeps the current gRPC {@link Context}, so
+     * the detached call and its caller's request shared one slot and the call could pick up the caller's context,
+     * and be cancelled with it when the caller went away (a CI run showed it: a resumed call got "the caller
+     * cancelled the call"). On a thread of its own the call's context is its own.
+     */
     @Inject
-    public IdempotentCalls(RouterConfig config, @VirtualThreads ExecutorService threads, MeterRegistry registry) {
+    public IdempotentCalls(RouterConfig config, MeterRegistry registry) {
         this(config.idempotency().retention(), config.idempotency().maxBytes(),
-                io.opentelemetry.context.Context.taskWrapping(threads), registry);
+                io.opentelemetry.context.Context.taskWrapping(Executors.newVirtualThreadPerTaskExecutor()), registry);
     }
 
     IdempotentCalls(java.time.Duration retention, long maxBytes, Executor threads, MeterRegistry registry) {
