@@ -33,7 +33,21 @@ public final class WorkerCallKeys {
             return stub;
         }
         var headers = new Metadata();
-        headers.put(WorkerPools.CALL_KEY_HEADER, workerKey);
+        headers.put(WorkerPools.CALL_KEY_HEADER, hashed(workerKey));
         return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    /**
+     * What the header carries: the key's SHA-256, URL-safe Base64. The channel only hashes it; a caller's key may hold
+     * any character, and a header value must be printable ASCII.
+     */
+    static String hashed(String workerKey) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(workerKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
