@@ -12,6 +12,8 @@ import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,6 +27,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
+import dev.tandem.grpc.TaskLogContext;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.worker.v1.TokenUsage;
@@ -44,7 +47,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.virtual.threads.VirtualThreads;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.jboss.logging.Logger;
 
@@ -104,13 +106,18 @@ public class Dispatcher {
 
     private final ExecutorService threads;
 
-    public Dispatcher(WorkerPools pools, BackendProfiles profiles, RouterConfig config, MeterRegistry registry,
-            @VirtualThreads ExecutorService threads) {
+    /**
+     * The hedged calls run on plain virtual threads, not on Quarkus' {@code @VirtualThreads} executor: that one runs
+     * a task on its submitter's Vert.x duplicated context, where Quarkus keeps the current gRPC {@link Context}, so
+     * the primary and the hedge would share one slot with each other and with the dispatch's own thread (each call
+     * could run in, and the loser's cancel miss, the other's context; as with {@code IdempotentCalls}).
+     */
+    public Dispatcher(WorkerPools pools, BackendProfiles profiles, RouterConfig config, MeterRegistry registry) {
         this.pools = pools;
         this.profiles = profiles;
         this.config = config;
         this.registry = registry;
-        this.threads = threads;
+        this.threads = Executors.newVirtualThreadPerTaskExecutor();
     }
 
     /**
@@ -323,8 +330,15 @@ public class Dispatcher {
     private <T> CallEnd<T> hedged(Backend primary, int attemptNumber, List<CandidateEvaluation> candidates, int[] next,
                                   long delayNanos, Deadline deadline, Spec<T> spec, int cascadeLevel,
                                   List<Attempt> attempts, AtomicInteger attemptNumbers, DispatchTrace trace) {
+        // the task id for the log lines of both calls: the plain threads do not carry the request's log context
+        Object taskId = org.jboss.logging.MDC.get(TaskLogContext.KEY);
+        Executor tagged = work -> threads.execute(() -> {
+            try (var tag = TaskLogContext.tag(taskId == null ? null : taskId.toString())) {
+                work.run();
+            }
+        });
         CompletionService<CallEnd<T>> race = new ExecutorCompletionService<>(
-                io.opentelemetry.context.Context.taskWrapping(threads));
+                io.opentelemetry.context.Context.taskWrapping(tagged));
         AtomicBoolean primaryCancelled = new AtomicBoolean();
         Context.CancellableContext primaryContext = Context.current().fork().withCancellation();
         Future<CallEnd<T>> first = race.submit(() -> primaryContext.call(() -> invoke(primary, attemptNumber, false,
