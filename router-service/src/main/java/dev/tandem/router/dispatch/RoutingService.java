@@ -98,10 +98,10 @@ public class RoutingService {
         this.workerTypes = workerTypes;
     }
 
-    /** The decision a dispatch would take now (no exploration, nothing reserved). */
+    /** The decision a dispatch would take now (no exploration, nothing reserved, no retirement recorded). */
     public Selection route(SelectionRequest request, String tenant) {
         SelectionRequest r = withTenantBudget(request, tenant).forTenant(tenant, request.maxErrorRate());
-        return trustEarning.apply(choice.select(r, catalogs.current()), r);
+        return trustEarning.preview(choice.select(r, catalogs.current()), r);
     }
 
     public Selection route(SelectionRequest request) {

@@ -83,6 +83,18 @@ public class TrustEarning {
 
     /** The selection the exploration budget allows, with the stream earning trust leading when it is worth it. */
     public Selection apply(Selection selection, SelectionRequest request) {
+        return apply(selection, request, true);
+    }
+
+    /**
+     * What {@link #apply} would decide, for a dry run: the same selection and reasons, but a stream it would retire
+     * is not recorded as retired, so asking does not start (or double) a back-off that no dispatch caused.
+     */
+    public Selection preview(Selection selection, SelectionRequest request) {
+        return apply(selection, request, false);
+    }
+
+    private Selection apply(Selection selection, SelectionRequest request, boolean record) {
         if (!selection.chosen()) {
             return selection;
         }
@@ -151,7 +163,9 @@ public class TrustEarning {
                             + c.outlook().projectionSamples() + " reviewed outputs) does not beat the oracle's "
                             + usd(c.oracleCostUsd())
                             : onboardingReason(onboarding, projected, c.oracleCostUsd());
-                    retire(workerType, tenant, c, now, reason);
+                    if (record) {
+                        retire(workerType, tenant, c, now, reason);
+                    }
                     c.reject(RejectionKind.RETIRED, "retired from exploration: " + reason);
                     dropped.add(c);
                     continue;

@@ -156,6 +156,27 @@ class TrustEarningTests {
     }
 
     @Test
+    void aDryRunSaysAStreamWouldBeRetiredWithoutRetiringIt() {
+        ReviewPricingAware.noRedo(live);
+        live.outlooks.put("small", onboarded(56));
+        SelectionRequest request = SelectionRequest.of("classify", 1000);
+
+        for (int i = 0; i < 3; i++) {
+            Selection preview = earning.preview(selector.select(request, catalog, live), request);
+            assertThat(preview.best().backend().model().id()).isEqualTo("oracle");
+            assertThat(small(preview).rejection()).startsWith("retired from exploration: onboarding golden set");
+        }
+        assertThat(earning.retired("classify", "", "small")).isFalse();
+
+        // the first dispatch retires it for the first back-off, not one doubled by the dry runs
+        route();
+        now.addAndGet(10 * MINUTE - 1);
+        assertThat(earning.retired("classify", "", "small")).isTrue();
+        now.addAndGet(1);
+        assertThat(earning.retired("classify", "", "small")).isFalse();
+    }
+
+    @Test
     void aStreamWithACleanGoldenSetIsExploredAsWithout() {
         ReviewPricingAware.noRedo(live);
         for (int i = 0; i < 19; i++) {
