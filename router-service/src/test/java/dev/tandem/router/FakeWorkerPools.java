@@ -81,6 +81,8 @@ public class FakeWorkerPools implements QuarkusTestResourceLifecycleManager {
         local.add(tiered(config, "tn-model", "tenant-test", "SMALL", 10));
         local.add(tiered(config, "hg-primary-slow", "hedge-test", "SMALL", 1));
         local.add(tiered(config, "hg-backup", "hedge-test", "SMALL", 2));
+        local.add(tiered(config, "hc-primary-hang", "hedge-cancel-test", "SMALL", 1));
+        local.add(tiered(config, "hc-backup-hang", "hedge-cancel-test", "SMALL", 2));
         local.add(tiered(config, "pol-cheap", "policy-test", "SMALL", 1));
         config.put("tandem.catalog.models.\"pol-cheap\".prior-quality", "0.85");
         local.add(tiered(config, "pol-good", "policy-test", "LARGE", 10));

@@ -4,12 +4,16 @@ import static dev.tandem.router.TestSupport.step;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.google.rpc.RetryInfo;
+import dev.tandem.fakes.FakeWorker;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.Candidate;
@@ -21,6 +25,7 @@ import dev.tandem.proto.router.v1.RouteResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.StepRequirements;
 import dev.tandem.router.client.WorkerPools;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -192,6 +197,32 @@ class ResilienceTests {
         });
         assertThat(response.getTraceList()).anySatisfy(l -> assertThat(l)
                 .contains("hedging: hg-primary-slow@local slower than 100 ms, also calling hg-backup@local"));
+    }
+
+    @Test
+    void aCallerThatGoesAwayCancelsBothTheHedgedCallAndItsPrimary() {
+        Context.CancellableContext caller = Context.current().withCancellation();
+        var answer = new CompletableFuture<DispatchResponse>();
+        Thread.ofVirtual().start(caller.wrap(() -> {
+            try {
+                answer.complete(router.withDeadlineAfter(60, TimeUnit.SECONDS).dispatch(step("hedge-cancel-test")
+                        .setRequirements(StepRequirements.newBuilder().setLatencyTargetMs(5000)).build()));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        }));
+        await().atMost(Duration.ofSeconds(20)).until(() -> FakeWorker.hangingCalls("hc-backup-hang") == 1);
+        assertThat(FakeWorker.hangingCalls("hc-primary-hang")).isEqualTo(1);
+
+        caller.cancel(null);
+
+        // both worker calls are cancelled with the dispatch, not left running to their 30 s end
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(FakeWorker.cancelledHangingCalls("hc-primary-hang")).isEqualTo(1);
+            assertThat(FakeWorker.cancelledHangingCalls("hc-backup-hang")).isEqualTo(1);
+        });
+        assertThat(catchThrowableOfType(ExecutionException.class, answer::get).getCause())
+                .isInstanceOf(StatusRuntimeException.class);
     }
 
     @Test

@@ -41,6 +41,7 @@ import io.smallrye.mutiny.Uni;
  * {@code cal-small} (answers as a worker of the first v1 that sent its raw confidence only in the since deprecated
  * {@code confidence} field; every other model sends only {@code raw_confidence}, as workers do now),
  * {@code *-invalid-output} (a validation gate fails), {@code *-slow} (answers after 1.5 s, or when cancelled),
+ * {@code *-hang} (answers only after 30 s; {@link #hangingCalls} and {@link #cancelledHangingCalls} count its calls),
  * {@code *-flaky-once} (UNAVAILABLE on the first call of each step, then fine), {@code *-switch} (fails while the
  * pool's switch is off; a step of worker type {@code fake-control} with input {@code fail=true|false} flips it).
  */
@@ -71,6 +72,9 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
     /** Answers of keyed calls by their idempotency_key, replayed to a repeat as the worker's record does. */
     private final Map<String, ExecuteStepResponse> keyed = new ConcurrentHashMap<>();
     private final String replica;
+    /** Calls of {@code *-hang} models received and those whose caller cancelled them, by model (every fake). */
+    private static final Map<String, AtomicInteger> HANGING = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicInteger> HANGING_CANCELLED = new ConcurrentHashMap<>();
 
     public FakeWorker(Mode mode) {
         this(mode, "");
@@ -80,6 +84,16 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
     public FakeWorker(Mode mode, String replica) {
         this.mode = mode;
         this.replica = replica;
+    }
+
+    /** Calls of the {@code *-hang} model {@code model} received so far, by every fake in this JVM. */
+    public static int hangingCalls(String model) {
+        return HANGING.computeIfAbsent(model, k -> new AtomicInteger()).get();
+    }
+
+    /** Calls of the {@code *-hang} model {@code model} that ended because their caller cancelled them. */
+    public static int cancelledHangingCalls(String model) {
+        return HANGING_CANCELLED.computeIfAbsent(model, k -> new AtomicInteger()).get();
     }
 
     /**
@@ -151,8 +165,12 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
                     .toUpperCase(Locale.ROOT));
             return failure(Status.fromCode(code), "scripted " + code);
         }
-        if (model.endsWith("-slow")) {
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+        if (model.endsWith("-slow") || model.endsWith("-hang")) {
+            boolean hang = model.endsWith("-hang");
+            if (hang) {
+                HANGING.computeIfAbsent(model, k -> new AtomicInteger()).incrementAndGet();
+            }
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(hang ? 30_000 : 1500);
             while (System.nanoTime() < until && !Context.current().isCancelled()) {
                 try {
                     Thread.sleep(10);
@@ -162,6 +180,9 @@ public class FakeWorker extends MutinyWorkerServiceGrpc.WorkerServiceImplBase {
                 }
             }
             if (Context.current().isCancelled()) {
+                if (hang) {
+                    HANGING_CANCELLED.computeIfAbsent(model, k -> new AtomicInteger()).incrementAndGet();
+                }
                 return Uni.createFrom().nothing(); // the caller is gone: nobody to answer
             }
         }

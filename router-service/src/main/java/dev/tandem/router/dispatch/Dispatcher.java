@@ -340,7 +340,9 @@ public class Dispatcher {
         CompletionService<CallEnd<T>> race = new ExecutorCompletionService<>(
                 io.opentelemetry.context.Context.taskWrapping(tagged));
         AtomicBoolean primaryCancelled = new AtomicBoolean();
-        Context.CancellableContext primaryContext = Context.current().fork().withCancellation();
+        // children of the dispatch's context (not forks): a caller that goes away, or CancelCalls on a keyed call,
+        // cancels both calls; each can also be cancelled alone when the other wins
+        Context.CancellableContext primaryContext = Context.current().withCancellation();
         Future<CallEnd<T>> first = race.submit(() -> primaryContext.call(() -> invoke(primary, attemptNumber, false,
                 primaryCancelled, deadline, spec, cascadeLevel, attempts, trace)));
         try {
@@ -362,7 +364,7 @@ public class Dispatcher {
             trace.add("hedging: " + primary.key() + " slower than " + delayNanos / 1_000_000 + " ms, also calling "
                     + hedge.key());
             AtomicBoolean hedgeCancelled = new AtomicBoolean();
-            Context.CancellableContext hedgeContext = Context.current().fork().withCancellation();
+            Context.CancellableContext hedgeContext = Context.current().withCancellation();
             int hedgeAttempt = attemptNumbers.incrementAndGet();
             Future<CallEnd<T>> secondFuture = race.submit(() -> hedgeContext.call(() -> invoke(hedge, hedgeAttempt,
                     true, hedgeCancelled, deadline, spec, cascadeLevel, attempts, trace)));
