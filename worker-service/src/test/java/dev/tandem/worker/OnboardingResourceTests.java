@@ -24,7 +24,7 @@ class OnboardingResourceTests {
 
     @Test
     void theBundledClassifyGoldenSetIsJudgedAgainstItsReferenceLabelsAtNoModelCost() {
-        given().contentType("application/json")
+        var answer = given().contentType("application/json")
                 .body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\"}")
                 .when().post("/api/onboarding/evaluate").then().statusCode(200)
                 .body("evaluation.items", equalTo(200))
@@ -34,13 +34,19 @@ class OnboardingResourceTests {
                 .body("evidence.worker_backend", equalTo("embedded-minilm"))
                 .body("evidence.worker_type", equalTo("classify"))
                 .body("evidence.source", equalTo("golden-set"))
-                .body("evidence.detail", containsString("200 judged against reference outputs"));
+                .body("evidence.detail", containsString("200 judged against reference outputs"))
+                .extract().jsonPath();
+        // every item's raw confidence, on the side it was judged
+        int rejected = answer.getInt("evidence.rejected");
+        org.assertj.core.api.Assertions.assertThat(answer.getList("evidence.wrong_confidences")).hasSize(rejected);
+        org.assertj.core.api.Assertions.assertThat(answer.getList("evidence.right_confidences"))
+                .hasSize(200 - rejected);
     }
 
     @Test
     void aWrongReferenceCountsAsAWrongOutputAndIsShown() {
         String text = "I was charged twice for my subscription this month, please refund the duplicate payment.";
-        given().contentType("application/json")
+        var answer = given().contentType("application/json")
                 .body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\",\"items\":["
                         + "{\"id\":\"a\",\"inputs\":{\"text\":\"" + text + "\",\"taxonomy\":\"support-ticket\"},"
                         + "\"expected\":{\"label\":\"billing\"}},"
@@ -50,7 +56,15 @@ class OnboardingResourceTests {
                 .body("evaluation.items", equalTo(2))
                 .body("evaluation.rejected", equalTo(1))
                 .body("evaluation.wrong[0].id", equalTo("b"))
-                .body("evidence.detail", containsString("sent by the caller"));
+                .body("evidence.detail", containsString("sent by the caller"))
+                .extract().jsonPath();
+        // the same output judged right once and wrong once: its raw confidence on each side of the evidence
+        java.util.List<Float> right = answer.getList("evidence.right_confidences");
+        java.util.List<Float> wrong = answer.getList("evidence.wrong_confidences");
+        org.assertj.core.api.Assertions.assertThat(right).hasSize(1);
+        org.assertj.core.api.Assertions.assertThat(wrong).containsExactlyElementsOf(right);
+        org.assertj.core.api.Assertions.assertThat(answer.getFloat("evaluation.wrong[0].confidence"))
+                .isEqualTo(wrong.get(0));
     }
 
     @Test

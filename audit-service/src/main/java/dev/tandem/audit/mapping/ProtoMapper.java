@@ -57,7 +57,8 @@ public final class ProtoMapper {
                 .setRejected(o.evidence().rejected()).setPriorWeight(o.weight())
                 .setProductionReviewed(o.productionReviewed()).setProductionRejected(o.productionRejected())
                 .setErrorRate(o.errorRate()).setTargetErrorRate(o.targetErrorRate())
-                .setProjectedReviewProbability(o.projectedReviewProbability()).build();
+                .setProjectedReviewProbability(o.projectedReviewProbability())
+                .setThresholdPassShare(o.thresholdPassShare()).setThreshold(o.threshold()).build();
     }
 
     public static dev.tandem.proto.audit.v1.StreamKey toProto(StreamKey key) {

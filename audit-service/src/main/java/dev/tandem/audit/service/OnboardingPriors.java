@@ -55,11 +55,12 @@ public class OnboardingPriors {
         if (e.detail() != null && e.detail().length() > MAX_DETAIL) {
             violations.add(new FieldViolation("detail", "at most " + MAX_DETAIL + " characters"));
         }
+        confidences(violations, e);
         if (!violations.isEmpty()) {
             throw new InvalidAuditRequestException(violations);
         }
         OnboardingEvidence clean = new OnboardingEvidence(e.workerBackend(), e.workerType(), e.source(), e.items(),
-                e.rejected(), e.detail() == null ? "" : e.detail(), null);
+                e.rejected(), e.detail() == null ? "" : e.detail(), null, e.rightConfidences(), e.wrongConfidences());
         OnboardingEvidence stored = ledger.withConnection(c -> repository.upsert(c, clean));
         byStream.put(key(stored.workerBackend(), stored.workerType()), stored);
         return stored;
@@ -97,6 +98,35 @@ public class OnboardingPriors {
             byStream = fresh;
             loadedAtNanos = now;
             loaded = true;
+        }
+    }
+
+    /** The items' confidences are all or nothing: one per item, split as judged, each a probability. */
+    private static void confidences(List<FieldViolation> violations, OnboardingEvidence e) {
+        int right = e.rightConfidences().size();
+        int wrong = e.wrongConfidences().size();
+        if (right + wrong == 0) {
+            return;
+        }
+        if (wrong != e.rejected()) {
+            violations.add(new FieldViolation("wrong_confidences", "one per rejected item (" + e.rejected()
+                    + "), got " + wrong));
+        }
+        if (right != e.items() - e.rejected()) {
+            violations.add(new FieldViolation("right_confidences", "one per item judged right ("
+                    + (e.items() - e.rejected()) + "), got " + right));
+        }
+        probabilities(violations, "right_confidences", e.rightConfidences());
+        probabilities(violations, "wrong_confidences", e.wrongConfidences());
+    }
+
+    private static void probabilities(List<FieldViolation> violations, String field, List<Double> values) {
+        for (int i = 0; i < values.size(); i++) {
+            Double v = values.get(i);
+            if (v == null || !(v >= 0 && v <= 1)) {
+                violations.add(new FieldViolation(field + "[" + i + "]", "must be a confidence in [0, 1], was " + v));
+                return;
+            }
         }
     }
 

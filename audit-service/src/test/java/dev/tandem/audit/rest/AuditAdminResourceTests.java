@@ -32,6 +32,9 @@ class AuditAdminResourceTests {
     @GrpcClient("audit")
     AuditServiceBlockingStub audit;
 
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "tandem.audit.sampling.normal-rate")
+    double normalRate;
+
     @BeforeAll
     static void logFailures() {
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
@@ -201,6 +204,40 @@ class AuditAdminResourceTests {
         // streams without evidence carry none
         assertThat(list.getStreamsList().stream().filter(s -> s.getKey().getWorkerType().equals("extract"))
                 .findFirst().orElseThrow().hasOnboarding()).isFalse();
+    }
+
+    @Test
+    void theGoldenItemsConfidencesAreStoredValidatedAndPriceAThresholdForRouters() {
+        // 4 of 100 wrong, each less confident than every right item: a threshold at 0.6 passes the 96 right ones
+        String right = java.util.stream.IntStream.range(0, 96).mapToObj(i -> String.valueOf(0.6 + 0.004 * i))
+                .collect(java.util.stream.Collectors.joining(","));
+        given().contentType("application/json")
+                .body("{\"worker_backend\":\"conf-model\",\"worker_type\":\"classify\",\"source\":\"golden-set\","
+                        + "\"items\":100,\"rejected\":4,\"right_confidences\":[0.9],"
+                        + "\"wrong_confidences\":[0.1,0.2,1.5,0.3]}")
+                .when().put("/api/onboarding").then()
+                .statusCode(400)
+                .body("violations.field", equalTo(java.util.List.of("right_confidences",
+                        "wrong_confidences[2]")));
+        given().contentType("application/json")
+                .body("{\"worker_backend\":\"conf-model\",\"worker_type\":\"classify\",\"source\":\"golden-set\","
+                        + "\"items\":100,\"rejected\":4,\"right_confidences\":[" + right + "],"
+                        + "\"wrong_confidences\":[0.1,0.2,0.25,0.3]}")
+                .when().put("/api/onboarding").then()
+                .statusCode(200)
+                .body("wrong_confidences", hasSize(4));
+        given().when().get("/api/onboarding").then()
+                .statusCode(200)
+                .body("find { it.worker_backend == 'conf-model' }.right_confidences", hasSize(96));
+
+        OnboardingOutlook o = audit.listStreams(ListStreamsRequest.getDefaultInstance()).getOnboardedList().stream()
+                .filter(x -> x.getKey().getWorkerBackend().equals("conf-model")).findFirst().orElseThrow();
+        // 4 % wrong is above the 2 % trust target at A = 1 %: without the confidences every output stays reviewed;
+        // with them the threshold passes the 96 right items ((0 + 1/2) / 101 <= 1 %; one wrong more: 1.5 %)
+        assertThat(o.getErrorRate()).isCloseTo(0.04, within(1e-12));
+        assertThat(o.getThresholdPassShare()).isCloseTo(0.96, within(1e-12));
+        assertThat(o.getThreshold()).isCloseTo(0.6, within(1e-12));
+        assertThat(o.getProjectedReviewProbability()).isCloseTo(0.04 + 0.96 * normalRate, within(1e-9));
     }
 
     private void decide(String id, String task, String backend, String type, double confidence) {

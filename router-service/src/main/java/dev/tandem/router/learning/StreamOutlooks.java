@@ -95,11 +95,22 @@ public class StreamOutlooks {
      * @param productionRejected rejections among them
      * @param errorRate the combined error estimate
      * @param targetErrorRate A, the outgoing error rate the stream would be trusted at
-     * @param projectedReviewProbability the review share once trusted at A with that error rate
+     * @param projectedReviewProbability the review share once trusted at A with that error rate, or with the
+     *                                   confidence threshold below where the items' confidences price one lower
+     * @param thresholdPassShare the share of the items that threshold passes (0: none priced)
+     * @param threshold the threshold on the worker's raw confidence
      */
     public record Onboarding(String source, long items, long rejected, double weight, long productionReviewed,
                              long productionRejected, double errorRate, double targetErrorRate,
-                             double projectedReviewProbability) {
+                             double projectedReviewProbability, double thresholdPassShare, double threshold) {
+
+        /** Evidence without a confidence threshold priced on it. */
+        public Onboarding(String source, long items, long rejected, double weight, long productionReviewed,
+                          long productionRejected, double errorRate, double targetErrorRate,
+                          double projectedReviewProbability) {
+            this(source, items, rejected, weight, productionReviewed, productionRejected, errorRate, targetErrorRate,
+                    projectedReviewProbability, 0, 0);
+        }
 
         /** The reviews, real and pseudo, the projection rests on. */
         public double evidence() {
@@ -109,7 +120,8 @@ public class StreamOutlooks {
         static Onboarding of(OnboardingOutlook o) {
             return new Onboarding(o.getSource(), o.getItems(), o.getRejected(), o.getPriorWeight(),
                     o.getProductionReviewed(), o.getProductionRejected(), unit(o.getErrorRate()),
-                    o.getTargetErrorRate(), unit(o.getProjectedReviewProbability()));
+                    o.getTargetErrorRate(), unit(o.getProjectedReviewProbability()), passShare(o.getThresholdPassShare()),
+                    unit(o.getThreshold()));
         }
     }
 
@@ -199,6 +211,11 @@ public class StreamOutlooks {
         return new Outlook(label, trusted, review, blocking, projected, s.getProjectionSamples(), error,
                 s.getTargetErrorRate(), s.getReviewed(), buildingUp,
                 s.hasOnboarding() ? Onboarding.of(s.getOnboarding()) : null);
+    }
+
+    /** A threshold's pass share; not a number reads as no threshold. */
+    private static double passShare(double v) {
+        return Double.isNaN(v) ? 0 : unit(v);
     }
 
     private static double unit(double v) {

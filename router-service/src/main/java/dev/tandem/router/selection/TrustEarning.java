@@ -328,11 +328,13 @@ public class TrustEarning {
     }
 
     private static String describe(StreamOutlooks.Onboarding o) {
-        return String.format(Locale.ROOT, "onboarding %s %.1f %% wrong (n=%d, counted as %.0f reviews%s)",
+        return String.format(Locale.ROOT, "onboarding %s %.1f %% wrong (n=%d, counted as %.0f reviews%s%s)",
                 o.source().replace('-', ' '), 100.0 * o.rejected() / Math.max(1, o.items()), o.items(), o.weight(),
                 o.productionReviewed() == 0 ? "; no production reviews yet" : String.format(Locale.ROOT,
                         "; with %d of %d production reviews rejected: %.1f %%", o.productionRejected(),
-                        o.productionReviewed(), 100 * o.errorRate()));
+                        o.productionReviewed(), 100 * o.errorRate()),
+                o.thresholdPassShare() > 0 ? String.format(Locale.ROOT, "; its confidences: a threshold at %.3f "
+                        + "passes %.1f %% of the items", o.threshold(), 100 * o.thresholdPassShare()) : "");
     }
 
     private static String onboardingReason(StreamOutlooks.Onboarding o, double projected, double oracleUsd) {

@@ -50,7 +50,8 @@ class StreamOutlooksTests {
         OnboardingOutlook evidence = OnboardingOutlook.newBuilder()
                 .setKey(StreamKey.newBuilder().setWorkerBackend("small").setWorkerType("solve"))
                 .setSource("golden-set").setItems(200).setRejected(56).setPriorWeight(100).setErrorRate(0.28)
-                .setTargetErrorRate(0.01).setProjectedReviewProbability(0.965).build();
+                .setTargetErrorRate(0.01).setProjectedReviewProbability(0.965).setThresholdPassShare(0.4)
+                .setThreshold(0.8).build();
         StreamStatus listed = normal(0, 1).setState(TrustState.TRUST_STATE_PROBATION).setWorkerType("solve")
                 .setWorkerBackend("other").setOnboarding(evidence.toBuilder().setProductionReviewed(10)
                         .setProductionRejected(3).setErrorRate(31.0 / 110)).build();
@@ -62,6 +63,8 @@ class StreamOutlooksTests {
         assertThat(unseen.reviewed()).isZero();
         assertThat(unseen.onboarding().errorRate()).isEqualTo(0.28);
         assertThat(unseen.onboarding().evidence()).isEqualTo(100.0);
+        assertThat(unseen.onboarding().thresholdPassShare()).isEqualTo(0.4);
+        assertThat(unseen.onboarding().threshold()).isEqualTo(0.8);
         StreamOutlooks.Outlook seen = outlooks.get("solve", "other", "");
         assertThat(seen.onboarding().productionReviewed()).isEqualTo(10);
         assertThat(seen.onboarding().evidence()).isEqualTo(110.0);

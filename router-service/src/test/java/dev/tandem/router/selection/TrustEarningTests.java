@@ -194,6 +194,28 @@ class TrustEarningTests {
     }
 
     @Test
+    void aGoldenSetWithErrorsWhoseConfidencesSeparateThemIsExploredAndTheDecisionSaysWhy() {
+        ReviewPricingAware.noRedo(live);
+        for (int i = 0; i < 19; i++) {
+            oracleStep(i);
+        }
+        // 16 of 200 wrong (8 %: every output reviewed on the error rate alone, as above), but a threshold on the
+        // items' confidences passes 92.5 % of them within A: 7.5 % + 92.5 % x 2 % sampling reviewed once trusted
+        double review = 0.075 + 0.925 * 0.02;
+        live.outlooks.put("small", StreamOutlooks.Outlook.NEW.withOnboarding(new StreamOutlooks.Onboarding(
+                "golden-set", 200, 16, 100, 0, 0, 0.08, 0.01, review, 0.925, 0.5)));
+
+        Selection s = route();
+
+        assertThat(s.best().backend().model().id()).isEqualTo("small");
+        assertThat(s.earningTrust()).isTrue();
+        assertThat(s.explanation()).contains("projected steady-state cost $0.001429 from its onboarding golden set "
+                + "8.0 % wrong (n=200, counted as 100 reviews; no production reviews yet; its confidences: a "
+                + "threshold at 0.500 passes 92.5 % of the items)");
+        assertThat(earning.retired("classify", "", "small")).isFalse();
+    }
+
+    @Test
     void productionEvidenceOverridesTheGoldenSet() {
         ReviewPricingAware.noRedo(live);
         for (int i = 0; i < 19; i++) {

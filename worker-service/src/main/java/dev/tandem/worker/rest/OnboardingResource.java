@@ -42,10 +42,14 @@ public class OnboardingResource {
                                   List<JsonNode> items) {
     }
 
-    /** What the audit service records: see the audit's OnboardingView. */
+    /**
+     * What the audit service records: see the audit's OnboardingView. The items' raw confidences let it price what
+     * a confidence threshold would review once the stream is trusted.
+     */
     public record Evidence(@JsonProperty("worker_backend") String workerBackend,
                            @JsonProperty("worker_type") String workerType, String source, long items, long rejected,
-                           String detail) {
+                           String detail, @JsonProperty("right_confidences") List<Double> rightConfidences,
+                           @JsonProperty("wrong_confidences") List<Double> wrongConfidences) {
     }
 
     public record EvaluateResponse(Evaluation evaluation, Evidence evidence) {
@@ -80,7 +84,7 @@ public class OnboardingResource {
                 e.judgedByReviewer(), e.reviewer().isEmpty() ? "no reviewer" : e.reviewer(),
                 e.reviewerUsage().inputTokens(), e.reviewerUsage().outputTokens(), e.meanConfidence());
         return new EvaluateResponse(e, new Evidence(e.model(), e.workerType(), "golden-set", e.items(), e.rejected(),
-                detail));
+                detail, e.rightConfidences(), e.wrongConfidences()));
     }
 
     @ServerExceptionMapper

@@ -1,5 +1,6 @@
 package dev.tandem.worker.service;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.grpc.FieldViolation;
@@ -60,10 +61,13 @@ public class GoldenSetEvaluator {
     /**
      * @param judgedByReference items judged against their reference output
      * @param judgedByReviewer items judged by the reviewer model, whose tokens are {@code reviewerUsage}
+     * @param rightConfidences the raw confidence of every item judged right (for the audit's evidence, not shown)
+     * @param wrongConfidences the raw confidence of every item judged wrong
      */
     public record Evaluation(String model, String workerType, String source, int items, int rejected,
                              int judgedByReference, int judgedByReviewer, String reviewer, TokenUsage reviewerUsage,
-                             double meanConfidence, List<WrongItem> wrong) {
+                             double meanConfidence, List<WrongItem> wrong,
+                             @JsonIgnore List<Double> rightConfidences, @JsonIgnore List<Double> wrongConfidences) {
     }
 
     /** The bundled golden set of a worker type; empty when there is none. */
@@ -124,6 +128,8 @@ public class GoldenSetEvaluator {
         double confidence = 0;
         var usage = TokenUsage.NONE;
         var wrong = new ArrayList<WrongItem>();
+        var rightConfidences = new ArrayList<Double>();
+        var wrongConfidences = new ArrayList<Double>();
         for (var item : items) {
             var prepared = workflow.preflight(workerType, item.inputs(), model, 1);
             var run = workflow.run(prepared, item.inputs(), "", new ArrayList<>(), CallDeadline.none(), "");
@@ -141,6 +147,7 @@ public class GoldenSetEvaluator {
                 usage = usage.plus(review.usage());
                 byReviewer++;
             }
+            (judgement.accepted() ? rightConfidences : wrongConfidences).add(run.confidence());
             if (!judgement.accepted()) {
                 rejected++;
                 if (wrong.size() < WRONG_SHOWN) {
@@ -151,7 +158,8 @@ public class GoldenSetEvaluator {
         LOG.infof("Onboarding of %s on %s: %d of %d golden items wrong (%d by reference, %d by %s)", model,
                 workerType, rejected, items.size(), byReference, byReviewer, reviewerModel.orElse("no reviewer"));
         return new Evaluation(model, workerType, source, items.size(), rejected, byReference, byReviewer,
-                byReviewer > 0 ? reviewerModel.orElse("") : "", usage, confidence / items.size(), List.copyOf(wrong));
+                byReviewer > 0 ? reviewerModel.orElse("") : "", usage, confidence / items.size(), List.copyOf(wrong),
+                List.copyOf(rightConfidences), List.copyOf(wrongConfidences));
     }
 
     private String kindOf(String workerType) {
