@@ -12,10 +12,13 @@ import org.jboss.logging.Logger;
  * Quarkus way: a {@link ChannelBuilderCustomizer}'s returned map becomes the channel's default service config, whose
  * load-balancing config then takes precedence over the client's {@code load-balancing-policy}. With one address
  * (localhost) the ring has one entry and behaves as a single connection. Not a bean: each service declares one for
- * its router client with its own on/off setting.
+ * its router client with its own on/off setting, typed with its transport's builder ({@code NettyChannelBuilder},
+ * Quarkus' default): Quarkus looks customizers up as {@code ChannelBuilderCustomizer<?>}, which a raw bean type
+ * does not match. The builder is not touched, so any transport's works.
+ *
+ * @param <T> the channel builder type the bean is declared for
  */
-@SuppressWarnings("rawtypes") // as Quarkus' own customizers: the builder type depends on the client's transport
-public class TaskAffinityCustomizer implements ChannelBuilderCustomizer {
+public class TaskAffinityCustomizer<T extends ManagedChannelBuilder<T>> implements ChannelBuilderCustomizer<T> {
 
     private static final Logger LOG = Logger.getLogger(TaskAffinityCustomizer.class);
 
@@ -32,7 +35,7 @@ public class TaskAffinityCustomizer implements ChannelBuilderCustomizer {
     }
 
     @Override
-    public Map<String, Object> customize(String name, GrpcClientConfiguration config, ManagedChannelBuilder builder) {
+    public Map<String, Object> customize(String name, GrpcClientConfiguration config, T builder) {
         if (!client.equals(name)) {
             return Map.of();
         }

@@ -3,7 +3,7 @@ package dev.tandem.grpc;
 import java.util.List;
 import java.util.Map;
 
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.netty.NettyChannelBuilder;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,12 +50,12 @@ class TaskAffinityTests {
 
     @Test
     void theCustomizerConfiguresOnlyItsClientAndOnlyWhenOn() {
-        class Customizer extends TaskAffinityCustomizer {
+        class Customizer extends TaskAffinityCustomizer<NettyChannelBuilder> {
             Customizer(boolean enabled) {
                 super("router", enabled);
             }
         }
-        ManagedChannelBuilder<?> builder = ManagedChannelBuilder.forTarget("dns:///router:8081");
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget("dns:///router:8081");
         assertThat(new Customizer(true).customize("router", null, builder)).isEqualTo(TaskAffinity.serviceConfig());
         assertThat(new Customizer(true).customize("audit", null, builder)).isEmpty();
     }
