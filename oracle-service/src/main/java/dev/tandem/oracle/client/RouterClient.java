@@ -96,11 +96,14 @@ public class RouterClient {
     /**
      * Tells the router, without waiting, that a step's output was not held for review: the exploration budget
      * releases its hold. Off the step's path on purpose: when it fails, the hold lapses after the router's
-     * settle-after, which only delays exploration, never overspends.
+     * settle-after, which only delays exploration, never overspends. Sent to the task's router replica (task
+     * affinity): for a submitted task that is the replica its keyed Dispatch ran on, which holds the budget; an
+     * interactive task's Dispatch went to any replica, as before.
      */
     public void settleStep(SettleStepRequest request) {
         // forked: the task ending, or its client cancelling it, must not cancel a settlement already on its way
-        Context.current().fork().run(() -> RouterServiceGrpc.newStub(routerChannel)
+        Context.current().fork().run(() -> TaskAffinity.pinned(RouterServiceGrpc.newStub(routerChannel),
+                        request.getTenant(), request.getTaskId())
                 .withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .settleStep(request, new StreamObserver<>() {
                     @Override

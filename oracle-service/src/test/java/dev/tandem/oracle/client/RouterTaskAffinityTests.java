@@ -18,6 +18,7 @@ import dev.tandem.oracle.fakes.RouterReplicas.Replica;
 import dev.tandem.proto.router.v1.DispatchRequest;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.proto.router.v1.SettleStepRequest;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
@@ -77,13 +78,17 @@ class RouterTaskAffinityTests {
 
     @Test
     @Order(1)
-    void everyKeyedCallOfATaskAndItsCancellationReachOneReplicaAndTasksSpread() {
+    void everyKeyedCallOfATaskItsSettlementAndItsCancellationReachOneReplicaAndTasksSpread() {
         List<String> tasks = tasks("spread");
         for (String task : tasks) {
             runKeyedCalls(router, task);
+            router.settleStep(SettleStepRequest.newBuilder().setTenant(TENANT).setTaskId(task).setStepId("s1")
+                    .build());
+            // SettleStep and CancelCalls are sent without waiting
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> received(task).stream().anyMatch(c -> c.rpc().equals("SettleStep")));
             router.cancelCalls(task, TENANT);
         }
-        // CancelCalls is sent without waiting
         await().atMost(Duration.ofSeconds(20)).until(() -> tasks.stream()
                 .allMatch(task -> received(task).stream().anyMatch(c -> c.rpc().equals("CancelCalls"))));
 
@@ -92,7 +97,7 @@ class RouterTaskAffinityTests {
             assertThat(replicasOf(task)).as("replicas that received calls of %s", task).hasSize(1);
             replicaOf.put(task, replicasOf(task).iterator().next());
             assertThat(received(task)).extracting(Call::rpc)
-                    .containsExactly("Dispatch", "Review", "Dispatch", "CancelCalls");
+                    .containsExactly("Dispatch", "Review", "Dispatch", "SettleStep", "CancelCalls");
         }
         assertThat(new HashSet<>(replicaOf.values())).as("replicas holding tasks").hasSize(2);
     }

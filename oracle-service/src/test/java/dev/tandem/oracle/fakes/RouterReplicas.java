@@ -18,6 +18,8 @@ import dev.tandem.proto.router.v1.DispatchResponse;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
+import dev.tandem.proto.router.v1.SettleStepRequest;
+import dev.tandem.proto.router.v1.SettleStepResponse;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
@@ -30,7 +32,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * Two router replicas standing in for a headless Service's pods: real gRPC servers on loopback (random ports) that
- * record which task's Dispatch, Review and CancelCalls each received, behind one name, {@value #SCHEME}, that
+ * record which task's Dispatch, Review, SettleStep and CancelCalls each received, behind one name, {@value #SCHEME}, that
  * resolves to both addresses as DNS resolves a headless Service ({@link Resolver}, registered with grpc-java's
  * default registry, {@link #registerResolver}; the authority {@code reversed} lists them in the other order, as
  * another DNS answer may).
@@ -72,6 +74,13 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
         public void review(ReviewRequest request, StreamObserver<ReviewResponse> response) {
             calls.add(new Call("Review", request.getTaskId(), request.getIdempotencyKey()));
             response.onNext(ReviewResponse.getDefaultInstance());
+            response.onCompleted();
+        }
+
+        @Override
+        public void settleStep(SettleStepRequest request, StreamObserver<SettleStepResponse> response) {
+            calls.add(new Call("SettleStep", request.getTaskId(), ""));
+            response.onNext(SettleStepResponse.newBuilder().setReleased(true).build());
             response.onCompleted();
         }
 
