@@ -1,9 +1,11 @@
 package dev.tandem.grpc;
 
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Map;
 
 import io.grpc.netty.NettyChannelBuilder;
+import io.quarkus.grpc.runtime.config.GrpcClientConfiguration;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -58,5 +60,18 @@ class TaskAffinityTests {
         NettyChannelBuilder builder = NettyChannelBuilder.forTarget("dns:///router:8081");
         assertThat(new Customizer(true).customize("router", null, builder)).isEqualTo(TaskAffinity.serviceConfig());
         assertThat(new Customizer(true).customize("audit", null, builder)).isEmpty();
+        // off: no service config, the client's own load-balancing-policy applies
+        assertThat(new Customizer(false).customize("router", clientConfig("round_robin"), builder)).isEmpty();
+    }
+
+    /** A client's configuration as Quarkus passes it, with the given load-balancing-policy. */
+    private static GrpcClientConfiguration clientConfig(String policy) {
+        return (GrpcClientConfiguration) Proxy.newProxyInstance(GrpcClientConfiguration.class.getClassLoader(),
+                new Class<?>[] {GrpcClientConfiguration.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("loadBalancingPolicy")) {
+                        return policy;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
     }
 }
