@@ -21,6 +21,8 @@ import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -175,6 +178,36 @@ class RouterTaskAffinityTests {
         } finally {
             RouterReplicas.restart(down);
         }
+        // back on its port, the replica gets its tasks again once the channel has reconnected
+        String task = onDown.get(0);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            runKeyedCalls(router, task);
+            return down.calls.stream().anyMatch(c -> c.taskId().equals(task) && c.rpc().equals("Review"));
+        });
+    }
+
+    @Test
+    @Order(5)
+    void whenEveryReplicaIsDownCallsFailAndWorkAgainOnceTheyAreBack() throws InterruptedException {
+        // as a single router (one address) restarting: UNAVAILABLE meanwhile, served again after
+        String task = "outage-" + System.nanoTime();
+        for (Replica replica : RouterReplicas.replicas) {
+            RouterReplicas.stop(replica);
+        }
+        try {
+            assertThatThrownBy(() -> runKeyedCalls(router, task)).isInstanceOf(StatusRuntimeException.class)
+                    .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+                    .isEqualTo(Status.Code.UNAVAILABLE);
+        } finally {
+            for (Replica replica : RouterReplicas.replicas) {
+                RouterReplicas.restart(replica);
+            }
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+            runKeyedCalls(router, task);
+            return true;
+        });
+        assertThat(replicasOf(task)).hasSize(1);
     }
 
     /** A submitted task's calls: its step's Dispatch, the review and the escalation, each keyed. */
