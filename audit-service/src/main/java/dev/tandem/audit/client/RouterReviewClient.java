@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.quarkus.grpc.GrpcClient;
 
+import dev.tandem.grpc.TaskAffinity;
 import dev.tandem.proto.router.v1.ReviewRequest;
 import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouterServiceGrpc;
@@ -21,7 +22,16 @@ public class RouterReviewClient {
     @GrpcClient("router")
     RouterServiceGrpc.RouterServiceBlockingStub router;
 
+    /**
+     * A keyed review carries its task's {@link TaskAffinity} header (its key where it has no task), so its repeat
+     * reaches the router replica whose call it joins; an unkeyed one goes to any replica.
+     */
     public ReviewResponse review(ReviewRequest request, Duration timeout) {
-        return router.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).review(request);
+        var stub = router;
+        if (!request.getIdempotencyKey().isEmpty()) {
+            stub = TaskAffinity.pinned(stub, request.getTenant(),
+                    request.getTaskId().isEmpty() ? request.getIdempotencyKey() : request.getTaskId());
+        }
+        return stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).review(request);
     }
 }

@@ -397,6 +397,15 @@ public interface AuditConfig {
         @WithDefault("PT60S")
         Duration reviewTimeout();
 
+        /**
+         * A keyed (batch-class) shadow review and its repeats go to one router replica: the router client balances
+         * with ring_hash on a digest of tenant and task id ({@code TaskAffinity}), so a review sent again after a
+         * failed wait joins the call still waiting on the replica it started on. Off: the client's
+         * {@code load-balancing-policy} spreads every review.
+         */
+        @WithDefault("true")
+        boolean routerTaskAffinity();
+
         /** Lease of a claimed task; an expired lease returns it to the queue. */
         @WithDefault("PT5M")
         Duration lease();

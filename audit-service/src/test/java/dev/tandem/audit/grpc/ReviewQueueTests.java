@@ -32,6 +32,10 @@ import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 
 import dev.tandem.audit.LedgerDatabase;
+import dev.tandem.audit.RouterCallHeaders;
+import dev.tandem.audit.client.RouterTaskAffinity;
+import dev.tandem.grpc.TaskAffinity;
+import io.grpc.netty.NettyChannelBuilder;
 import dev.tandem.audit.service.ShadowReviewer;
 import dev.tandem.fakes.FakeRouter;
 import dev.tandem.fakes.FakeRouterState;
@@ -69,6 +73,12 @@ class ReviewQueueTests {
     @Inject
     FakeRouterState fakeRouter;
 
+    @Inject
+    RouterCallHeaders routerCallHeaders;
+
+    @Inject
+    RouterTaskAffinity routerTaskAffinity;
+
     @BeforeAll
     static void logFailures() {
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
@@ -79,6 +89,7 @@ class ReviewQueueTests {
         LedgerDatabase.clean();
         fakeRouter.reset();
         fakeRouter.reviewAnswer = FakeRouter::acceptUnlessWrong;
+        routerCallHeaders.taskHeaderByTask.clear();
     }
 
     @Test
@@ -152,6 +163,10 @@ class ReviewQueueTests {
         assertThat(batch.getIdempotencyKey()).isEqualTo("night/classify/1/shadow-review");
         assertThat(interactive.getLatencyClass()).isEqualTo(LatencyClass.LATENCY_CLASS_UNSPECIFIED);
         assertThat(interactive.getIdempotencyKey()).isEmpty();
+        // the keyed review goes to its task's router replica (and a repeat after a failed wait with it); the
+        // interactive one to any
+        assertThat(routerCallHeaders.taskHeaderByTask).containsEntry("night",
+                TaskAffinity.of("acme", "night")).containsEntry("day", "");
         // while it waits no other claim takes it: held to the end of its batch window
         assertThat(shadowReviewer.runOnce()).containsExactly(0, 0);
         try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(
@@ -169,6 +184,13 @@ class ReviewQueueTests {
         }
         assertThat(count("SELECT count(*) FROM review_tasks")).isZero();
         assertThat(fakeRouter.reviews).hasSize(2);
+    }
+
+    @Test
+    void theRouterClientBalancesByTask() {
+        // what Quarkus' channel factory asks the customizer for the "router" client (task affinity on by default)
+        assertThat(routerTaskAffinity.customize("router", null, NettyChannelBuilder.forTarget("dns:///router:8081")))
+                .isEqualTo(TaskAffinity.serviceConfig());
     }
 
     @Test

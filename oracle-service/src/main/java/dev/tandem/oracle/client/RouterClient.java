@@ -1,5 +1,6 @@
 package dev.tandem.oracle.client;
 
+import dev.tandem.grpc.TaskAffinity;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.router.v1.CancelCallsRequest;
 import dev.tandem.proto.router.v1.CancelCallsResponse;
@@ -29,7 +30,10 @@ import org.eclipse.microprofile.faulttolerance.Retry;
 
 /**
  * The router, over gRPC. Dispatch and Review are not retried here: the router already fails over between
- * backends, and the task runner escalates a failed dispatch once. Reads are idempotent and retried.
+ * backends, and the task runner escalates a failed dispatch once. Reads are idempotent and retried. A keyed call
+ * (a submitted task's) and {@code CancelCalls} carry the task's {@link TaskAffinity} header, so that with task
+ * affinity on ({@link RouterTaskAffinity}) a task's calls, their repeats after a restart and its cancellation reach
+ * the router replica that holds its calls; unkeyed calls spread over the replicas.
  */
 @ApplicationScoped
 public class RouterClient {
@@ -56,7 +60,8 @@ public class RouterClient {
     @CircuitBreakerName("router-dispatch")
     public DispatchResponse dispatch(DispatchRequest request, Deadline deadline) {
         try {
-            return stub(deadline).dispatch(request);
+            return stub(deadline, request.getTenant(), request.getTaskId(), request.getIdempotencyKey())
+                    .dispatch(request);
         } catch (StatusRuntimeException e) {
             throw RefusedCallException.classify(e, deadline);
         }
@@ -67,7 +72,8 @@ public class RouterClient {
     @CircuitBreakerName("router-review")
     public ReviewResponse review(ReviewRequest request, Deadline deadline) {
         try {
-            return stub(deadline).review(request);
+            return stub(deadline, request.getTenant(), request.getTaskId(), request.getIdempotencyKey())
+                    .review(request);
         } catch (StatusRuntimeException e) {
             throw RefusedCallException.classify(e, deadline);
         }
@@ -90,11 +96,14 @@ public class RouterClient {
     /**
      * Tells the router, without waiting, that a step's output was not held for review: the exploration budget
      * releases its hold. Off the step's path on purpose: when it fails, the hold lapses after the router's
-     * settle-after, which only delays exploration, never overspends.
+     * settle-after, which only delays exploration, never overspends. Sent to the task's router replica (task
+     * affinity): for a submitted task that is the replica its keyed Dispatch ran on, which holds the budget; an
+     * interactive task's Dispatch went to any replica, as before.
      */
     public void settleStep(SettleStepRequest request) {
         // forked: the task ending, or its client cancelling it, must not cancel a settlement already on its way
-        Context.current().fork().run(() -> RouterServiceGrpc.newStub(routerChannel)
+        Context.current().fork().run(() -> TaskAffinity.pinned(RouterServiceGrpc.newStub(routerChannel),
+                        request.getTenant(), request.getTaskId())
                 .withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .settleStep(request, new StreamObserver<>() {
                     @Override
@@ -120,7 +129,7 @@ public class RouterClient {
      */
     public void cancelCalls(String taskId, String tenant) {
         var request = CancelCallsRequest.newBuilder().setTaskId(taskId).setTenant(tenant).build();
-        Context.current().fork().run(() -> RouterServiceGrpc.newStub(routerChannel)
+        Context.current().fork().run(() -> TaskAffinity.pinned(RouterServiceGrpc.newStub(routerChannel), tenant, taskId)
                 .withDeadlineAfter(config.downstreamTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .cancelCalls(request, new StreamObserver<>() {
                     @Override
@@ -141,5 +150,12 @@ public class RouterClient {
 
     private RouterServiceGrpc.RouterServiceBlockingStub stub(Deadline deadline) {
         return Deadlines.apply(router, deadline, config.downstreamTimeout());
+    }
+
+    /** A keyed call's stub: pinned to its task's router replica; an unkeyed call's goes to any replica. */
+    private RouterServiceGrpc.RouterServiceBlockingStub stub(Deadline deadline, String tenant, String taskId,
+            String idempotencyKey) {
+        var stub = stub(deadline);
+        return idempotencyKey.isEmpty() ? stub : TaskAffinity.pinned(stub, tenant, taskId);
     }
 }

@@ -149,6 +149,15 @@ public interface OracleConfig {
         /** How long the worker types and the catalog read from the router are trusted before re-reading. */
         @WithDefault("30s")
         Duration cacheTtl();
+
+        /**
+         * The keyed calls of one task (a submitted task's Dispatch, Review and CancelCalls) go to one router replica:
+         * the router client balances with ring_hash on a digest of tenant and task id ({@code TaskAffinity}), so a
+         * resumed task's repeat reaches the replica holding the first call. Off: the client's
+         * {@code load-balancing-policy} (round_robin in the manifests) spreads every call.
+         */
+        @WithDefault("true")
+        boolean taskAffinity();
     }
 
     interface Audit {

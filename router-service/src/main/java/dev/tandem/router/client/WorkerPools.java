@@ -1,7 +1,6 @@
 package dev.tandem.router.client;
 
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +13,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import dev.tandem.grpc.RingHash;
 import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
 import dev.tandem.router.catalog.Backend;
 import dev.tandem.router.catalog.CatalogHolder;
@@ -98,21 +98,12 @@ public class WorkerPools {
             Metadata.ASCII_STRING_MARSHALLER);
 
     /**
-     * A pool's channel balances with grpc-java's ring_hash policy (grpc-xds, gRFC A61) hashing the call key header
-     * (gRFC A76): a keyed call and its repeat from a restarted or another router replica reach the same worker
-     * replica, which holds the call in flight or its answer; a call without the header gets a random hash, so unkeyed
-     * calls spread over the replicas. When pods come and go, only the keys of the ring's changed part move. A76's
-     * request_hash_header is still behind this flag in grpc-java 1.79 (read from the environment or a system
-     * property); without it the policy ignores the header and every pick is random.
+     * A pool's channel balances with grpc-java's ring_hash policy hashing the call key header ({@link RingHash}): a
+     * keyed call and its repeat from a restarted or another router replica reach the same worker replica, which holds
+     * the call in flight or its answer; a call without the header gets a random hash, so unkeyed calls spread over
+     * the replicas. When pods come and go, only the keys of the ring's changed part move.
      */
-    private static final Map<String, ?> RING_HASH = Map.of("loadBalancingConfig", List.of(Map.of(
-            "ring_hash_experimental", Map.of("requestHashHeader", CALL_KEY_HEADER.name()))));
-
-    static {
-        if (System.getenv("GRPC_EXPERIMENTAL_RING_HASH_SET_REQUEST_HASH_KEY") == null) {
-            System.setProperty("GRPC_EXPERIMENTAL_RING_HASH_SET_REQUEST_HASH_KEY", "true");
-        }
-    }
+    private static final Map<String, ?> RING_HASH = RingHash.serviceConfig(CALL_KEY_HEADER.name());
 
     private final Map<String, PoolState> pools = new ConcurrentHashMap<>();
     private final Map<String, BackendState> backends = new ConcurrentHashMap<>();

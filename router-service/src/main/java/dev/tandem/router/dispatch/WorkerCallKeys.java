@@ -1,5 +1,6 @@
 package dev.tandem.router.dispatch;
 
+import dev.tandem.grpc.RingHash;
 import dev.tandem.proto.worker.v1.WorkerServiceGrpc.WorkerServiceBlockingStub;
 import dev.tandem.router.client.WorkerPools;
 import io.grpc.Metadata;
@@ -37,17 +38,8 @@ public final class WorkerCallKeys {
         return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
-    /**
-     * What the header carries: the key's SHA-256, URL-safe Base64. The channel only hashes it; a caller's key may hold
-     * any character, and a header value must be printable ASCII.
-     */
+    /** What the header carries: the key's digest ({@link RingHash#digest}); the channel only hashes it. */
     static String hashed(String workerKey) {
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(workerKey.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return RingHash.digest(workerKey);
     }
 }
