@@ -352,7 +352,6 @@ public final class BatchCoordinator implements AutoCloseable {
         synchronized (keyed) {
             batch.items.forEach(this::forget);
         }
-        polled.remove(batch.group.api.provider() + "/" + batch.id);
         work.execute(() -> {
             try {
                 batch.group.api.cancel(batch.id);
@@ -368,6 +367,8 @@ public final class BatchCoordinator implements AutoCloseable {
             } catch (RuntimeException e) {
                 journalFailed("ended", e);
             }
+            // closed in the journal first: a claim in between would otherwise take it up again
+            polled.remove(batch.group.api.provider() + "/" + batch.id);
         });
     }
 
@@ -390,6 +391,10 @@ public final class BatchCoordinator implements AutoCloseable {
             live.forEach(p -> retryOrFail(p, "the batch could not be submitted: " + e, true));
             return;
         }
+        var batch = new InFlight(id, group, live);
+        live.forEach(p -> p.batch = batch);
+        // known as polled here before it is open in the journal, so this coordinator's own claim never resumes it
+        polled.put(group.api.provider() + "/" + id, batch);
         // journaled before it is first polled: a restart from here on polls it on instead of paying for it twice
         try {
             journal.submitted(new BatchJournal.Batch(group.api.provider(), group.modelId, id, live.stream()
@@ -398,9 +403,6 @@ public final class BatchCoordinator implements AutoCloseable {
         } catch (RuntimeException e) {
             journalFailed("submitted", e);
         }
-        var batch = new InFlight(id, group, live);
-        live.forEach(p -> p.batch = batch);
-        polled.put(group.api.provider() + "/" + id, batch);
         listener.submitted(group.api.provider(), group.modelId, live.size());
         LOG.info(() -> "submitted " + group.api.provider() + " batch " + id + " of " + live.size() + " "
                 + group.modelId + " call(s)");

@@ -15,6 +15,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
@@ -32,8 +33,9 @@ public class ModelRegistryProducer {
 
     private static final Logger LOG = Logger.getLogger(ModelRegistryProducer.class);
 
+    // a singleton, not a client proxy: what it is (PostgreSQL or memory) is what the worker reports and tests see
     @Produces
-    @ApplicationScoped
+    @Singleton
     BatchJournal batchJournal(TandemConfig config, InjectableInstance<AgroalDataSource> dataSources) {
         var batch = config.worker().batch();
         var active = dataSources.listActive();
