@@ -50,9 +50,10 @@ import java.util.logging.Logger;
  * recorded answer. Reloaded items nobody has asked for since are not "given up": they do not count towards
  * cancelling their batch. With the in-memory journal a restart forgets everything, as before the journal.
  * <p>
- * A little over the usual size: an item's life (waiting in its group, submitted, polled, resubmitted, answered or
- * given up) is one state machine over three small inner types that share the coordinator's timer, executor and
- * listener; the provider's side is {@link BatchApi}.
+ * Over the usual size: an item's life (waiting in its group, submitted, journaled, polled, resubmitted, answered,
+ * given up, or reloaded after a restart) is one state machine over three small inner types that share the
+ * coordinator's timer, executor, listener and the lock on the keyed items; splitting the resumption off would split
+ * that lock. The provider's side is {@link BatchApi}, the durable side {@link BatchJournal}.
  */
 public final class BatchCoordinator implements AutoCloseable {
 
@@ -196,10 +197,14 @@ public final class BatchCoordinator implements AutoCloseable {
         List<BatchJournal.Batch> open;
         try {
             open = journal.claimOpen();
-            journal.prune();
         } catch (RuntimeException e) {
             journalFailed("claim", e);
             return;
+        }
+        try {
+            journal.prune();
+        } catch (RuntimeException e) {
+            journalFailed("prune", e);
         }
         for (var journaled : open) {
             if (polled.containsKey(journaled.provider() + "/" + journaled.batchId())) {
@@ -413,8 +418,15 @@ public final class BatchCoordinator implements AutoCloseable {
     }
 
     private void schedulePoll(InFlight batch) {
-        timer.schedule(() -> work.execute(() -> poll(batch)), settings.pollInterval().toNanos(),
-                TimeUnit.NANOSECONDS);
+        try {
+            timer.schedule(() -> work.execute(() -> poll(batch)), settings.pollInterval().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the service is stopping: the batch stays open in the journal for the next start
+            if (!closed) {
+                throw e;
+            }
+        }
     }
 
     private void poll(InFlight batch) {

@@ -7,6 +7,7 @@ import dev.tandem.models.anthropic.AnthropicModelClient;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ChatResponse;
+import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.openai.OpenAiModelClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * A restart with provider batches in flight, against the wire-faithful fakes: a new coordinator over the journal the
@@ -191,6 +193,60 @@ class BatchResumeTests {
 
         waitFor(() -> !openai.cancelled.isEmpty());
         waitFor(() -> journal.claimOpen().isEmpty());
+        assertThat(openai.submittedMessages).hasSize(1);
+    }
+
+    @Test
+    void aReloadedBatchIsCancelledWhenTheCallersOfAllItsItemsGaveUpAsBefore() throws Exception {
+        openai.pollsBeforeEnd = 1_000;
+        var journal = BatchJournal.inMemory(Duration.ofMinutes(15));
+        var before = coordinator(journal);
+        var api = openAiApi();
+        callAsync(before, "gpt-batch", api, keyed("only item", "acme/task-4/a/execute@gpt-batch"));
+        waitFor(() -> openai.requestLines.stream().anyMatch(l -> l.startsWith("GET /v1/batches/")));
+        before.close();
+
+        var after = coordinator(journal);
+        var restartedApi = openAiApi();
+        after.resume((provider, model) -> Optional.of(restartedApi));
+        // the repeat joins the reloaded item, then its deadline passes: the batch's every item was given up
+        var repeat = ChatRequest.builder().system("Answer briefly.").user("only item").maxTokens(64)
+                .deadline(CallDeadline.deferred(Duration.ofMillis(800))).callKey("acme/task-4/a/execute@gpt-batch")
+                .build();
+        var failure = catchThrowableOfType(() -> after.call("gpt-batch", restartedApi, repeat),
+                ModelCallException.class);
+
+        assertThat(failure.kind()).isEqualTo(ModelCallException.Kind.TIMEOUT);
+        waitFor(() -> !openai.cancelled.isEmpty());
+        waitFor(() -> journal.claimOpen().isEmpty());
+        assertThat(openai.submittedMessages).hasSize(1);
+    }
+
+    @Test
+    void aRepeatGivingUpOneReloadedItemLeavesTheOthersCollected() throws Exception {
+        openai.pollsBeforeEnd = 60; // about 3 s of polls at 50 ms
+        var journal = BatchJournal.inMemory(Duration.ofMinutes(15));
+        var before = coordinator(journal);
+        var api = openAiApi();
+        callAsync(before, "gpt-batch", api, keyed("first", "acme/task-5/a/execute@gpt-batch"));
+        callAsync(before, "gpt-batch", api, keyed("second", "acme/task-5/b/execute@gpt-batch"));
+        waitFor(() -> openai.requestLines.stream().anyMatch(l -> l.startsWith("GET /v1/batches/")));
+        before.close();
+
+        var after = coordinator(journal);
+        var restartedApi = openAiApi();
+        after.resume((provider, model) -> Optional.of(restartedApi));
+        var repeat = ChatRequest.builder().system("Answer briefly.").user("first").maxTokens(64)
+                .deadline(CallDeadline.deferred(Duration.ofMillis(500))).callKey("acme/task-5/a/execute@gpt-batch")
+                .build();
+        catchThrowableOfType(() -> after.call("gpt-batch", restartedApi, repeat), ModelCallException.class);
+
+        // the other item was reloaded, not given up: the batch runs to its end and both answers are recorded
+        waitFor(() -> journal.claimOpen().isEmpty());
+        assertThat(openai.cancelled).isEmpty();
+        assertThat(events).contains("collected openai 2");
+        assertThat(after.call("gpt-batch", restartedApi, keyed("first", "acme/task-5/a/execute@gpt-batch")).text())
+                .isEqualTo("echo: first");
         assertThat(openai.submittedMessages).hasSize(1);
     }
 
