@@ -85,9 +85,16 @@ public final class AnthropicModelClient extends SdkModelClient<AnthropicClient> 
      * answer tool's input): also for the messages of a batch's results.
      */
     public ChatResponse response(Message message, ChatRequest request, Duration latency) {
+        return response(message, request.responseSchema().isPresent(), latency);
+    }
+
+    /**
+     * A message as a {@link ChatResponse}, read as the answer to a request that asked for a response schema or not:
+     * the results of a batch item whose request is known only by its form (a batch reloaded after a restart).
+     */
+    public ChatResponse response(Message message, boolean schema, Duration latency) {
         try {
-            String text = answerText(message, request.responseSchema().isPresent()
-                    && endpoint.structuredOutput() == StructuredOutput.TOOL);
+            String text = answerText(message, schema && endpoint.structuredOutput() == StructuredOutput.TOOL);
             var reason = message.stopReason().map(r -> r.asString()).orElse("");
             return new ChatResponse(text, FinishReason.of(reason), reason, usage(message.usage().inputTokens(),
                     message.usage().outputTokens(), message.usage().cacheReadInputTokens().orElse(0L),

@@ -7,7 +7,6 @@ import com.anthropic.models.messages.batches.MessageBatch;
 import com.anthropic.models.messages.batches.MessageBatchIndividualResponse;
 import com.anthropic.models.messages.batches.MessageBatchResult;
 import dev.tandem.models.anthropic.AnthropicModelClient;
-import dev.tandem.models.chat.ChatRequest;
 import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.chat.ModelCallException.Kind;
 
@@ -15,20 +14,18 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Anthropic's Message Batches through the official SDK (the same client, key and base URL as the model's chat
  * calls): {@code POST /v1/messages/batches} with {@code requests[{custom_id, params}]} (each params exactly the body
  * a chat call would send), polled with {@code GET /v1/messages/batches/{id}} until {@code processing_status} is
  * {@code ended}, then its results JSONL ({@code results_url}) read: {@code succeeded}, {@code errored} (retryable
- * unless the request was invalid or not permitted), {@code canceled}, {@code expired}.
+ * unless the request was invalid or not permitted), {@code canceled}, {@code expired}. Nothing of a batch is kept here: the items' answer forms come with each poll, so a
+ * batch reloaded after a restart is read as its first run would have read it.
  */
 public final class AnthropicBatchApi implements BatchApi {
 
     private final AnthropicModelClient client;
-    // each item's request, to read its answer as the chat call would (a schema's answer is the answer tool's input)
-    private final Map<String, Map<String, ChatRequest>> requests = new ConcurrentHashMap<>();
 
     public AnthropicBatchApi(AnthropicModelClient client) {
         this.client = client;
@@ -42,53 +39,46 @@ public final class AnthropicBatchApi implements BatchApi {
     @Override
     public String submit(List<BatchItem> items) {
         var params = BatchCreateParams.builder();
-        var byId = new HashMap<String, ChatRequest>();
         for (var item : items) {
             var body = client.params(item.request())._body();
             params.addRequest(BatchCreateParams.Request.builder().customId(item.customId())
                     .params(ObjectMappers.jsonMapper().convertValue(body, BatchCreateParams.Request.Params.class))
                     .build());
-            byId.put(item.customId(), item.request());
         }
-        var batch = client.withSdk(sdk -> sdk.messages().batches().create(params.build()));
-        requests.put(batch.id(), byId);
-        return batch.id();
+        return client.withSdk(sdk -> sdk.messages().batches().create(params.build())).id();
     }
 
     @Override
-    public BatchPoll poll(String batchId) {
+    public BatchPoll poll(String batchId, Map<String, BatchItem.Form> forms) {
         MessageBatch batch = client.withSdk(sdk -> sdk.messages().batches().retrieve(batchId));
         var status = batch.processingStatus().asString();
         if (batch.processingStatus().value() != MessageBatch.ProcessingStatus.Value.ENDED) {
             return BatchPoll.running(status);
         }
-        var asked = requests.getOrDefault(batchId, Map.of());
         var results = new HashMap<String, ItemResult>();
         client.withSdk(sdk -> {
             try (var stream = sdk.messages().batches().resultsStreaming(batchId)) {
-                stream.stream().forEach(r -> results.put(r.customId(), result(r, asked.get(r.customId()))));
+                stream.stream().forEach(r -> results.put(r.customId(), result(r, forms.get(r.customId()))));
             }
             return null;
         });
-        requests.remove(batchId);
         return new BatchPoll(true, status, results);
     }
 
     @Override
     public void cancel(String batchId) {
         client.withSdk(sdk -> sdk.messages().batches().cancel(batchId));
-        requests.remove(batchId);
     }
 
-    private ItemResult result(MessageBatchIndividualResponse response, ChatRequest request) {
+    private ItemResult result(MessageBatchIndividualResponse response, BatchItem.Form form) {
         MessageBatchResult result = response.result();
         if (result.isSucceeded()) {
-            if (request == null) {
+            if (form == null) {
                 return new ItemResult.Errored("a result for an item this service did not submit", false);
             }
             try {
-                return new ItemResult.Succeeded(client.response(result.asSucceeded().message(), request,
-                        Duration.ZERO));
+                return new ItemResult.Succeeded(client.response(result.asSucceeded().message(),
+                        form == BatchItem.Form.SCHEMA, Duration.ZERO));
             } catch (ModelCallException e) {
                 return new ItemResult.Errored(e.getMessage(), e.kind() != Kind.BAD_REQUEST);
             }

@@ -9,7 +9,9 @@ import dev.tandem.models.chat.ModelCallException.Kind;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +23,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -40,12 +43,17 @@ import java.util.logging.Logger;
  * item instead of adding a second one. The worker's {@code KeyedCalls} joins a repeat before it gets here; this
  * catches the repeat whose first call was reset (its router was stopped) while its item's batch runs on.
  * <p>
- * State is in memory only: a restarted service forgets its batches (the provider still runs and bills them; the
- * caller's retry submits the call again).
+ * Every submitted batch is written to a {@link BatchJournal} before it is first polled, and closed there when it ends
+ * with the answers of its keyed items. A restarted service {@linkplain #resume resumes} the batches its journal holds
+ * open: it polls them on, a repeat of a key whose item is in one joins that item (no new provider item), and the
+ * answers of items nobody asked for again are collected and recorded; a repeat after the batch ended gets the
+ * recorded answer. Reloaded items nobody has asked for since are not "given up": they do not count towards
+ * cancelling their batch. With the in-memory journal a restart forgets everything, as before the journal.
  * <p>
- * A little over the usual size: an item's life (waiting in its group, submitted, polled, resubmitted, answered or
- * given up) is one state machine over three small inner types that share the coordinator's timer, executor and
- * listener; the provider's side is {@link BatchApi}.
+ * Over the usual size: an item's life (waiting in its group, submitted, journaled, polled, resubmitted, answered,
+ * given up, or reloaded after a restart) is one state machine over three small inner types that share the
+ * coordinator's timer, executor, listener and the lock on the keyed items; splitting the resumption off would split
+ * that lock. The provider's side is {@link BatchApi}, the durable side {@link BatchJournal}.
  */
 public final class BatchCoordinator implements AutoCloseable {
 
@@ -53,6 +61,7 @@ public final class BatchCoordinator implements AutoCloseable {
 
     private final BatchSettings settings;
     private final BatchListener listener;
+    private final BatchJournal journal;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         var t = new Thread(r, "tandem-batch-timer");
         t.setDaemon(true);
@@ -62,10 +71,20 @@ public final class BatchCoordinator implements AutoCloseable {
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
     /** Items named by a call key, by group and custom_id, while a repeat of the key can still join them. */
     private final Map<String, Pending> keyed = new java.util.HashMap<>();
+    /** The batches this coordinator polls, by provider and batch id (a claim of the journal skips them). */
+    private final Map<String, InFlight> polled = new ConcurrentHashMap<>();
+    private final AtomicBoolean resuming = new AtomicBoolean();
+    private volatile boolean closed;
 
+    /** A coordinator with an in-memory journal: a restart forgets its batches. */
     public BatchCoordinator(BatchSettings settings, BatchListener listener) {
+        this(settings, listener, BatchJournal.inMemory(Duration.ofMinutes(15)));
+    }
+
+    public BatchCoordinator(BatchSettings settings, BatchListener listener, BatchJournal journal) {
         this.settings = settings;
         this.listener = listener == null ? BatchListener.NONE : listener;
+        this.journal = journal;
     }
 
     public BatchSettings settings() {
@@ -82,19 +101,32 @@ public final class BatchCoordinator implements AutoCloseable {
         var groupKey = api.provider() + "/" + modelId;
         var group = groups.computeIfAbsent(groupKey, k -> new Group(modelId, api));
         request.deadline().check(modelId);
+        var customId = request.callKey().map(BatchCoordinator::customId);
+        var digest = BatchJournal.requestDigest(request);
+        var joined = customId.flatMap(id -> join(groupKey, id, request, digest));
+        if (customId.isPresent() && joined.isEmpty()) {
+            // not in a batch this coordinator knows: its batch may have ended (here or before a restart); an item
+            // ends after its answer is journaled, so a repeat that no longer finds the item finds the answer
+            var recorded = recordedAnswer(api, modelId, customId.get(), digest);
+            if (recorded.isPresent()) {
+                LOG.info(() -> "a repeat of call " + request.callKey().orElseThrow() + " is answered from the "
+                        + "journal's record of its " + modelId + " batch item " + customId.get());
+                listener.answeredFromJournal(api.provider(), modelId);
+                return recorded.get();
+            }
+        }
         Pending item;
         CompletableFuture<ChatResponse> result;
         boolean add = true;
         synchronized (keyed) {
-            var customId = request.callKey().map(BatchCoordinator::customId);
-            var kept = customId.map(id -> keyed.get(groupKey + "/" + id)).orElse(null);
-            if (kept != null && kept.join()) {
-                item = kept;
+            // joined at first look, or by another repeat's item made meanwhile
+            var again = joined.isPresent() ? joined : customId.flatMap(id -> join(groupKey, id, request, digest));
+            if (again.isPresent()) {
+                item = again.get();
                 add = false;
-                LOG.info(() -> "a repeat of call " + request.callKey().orElseThrow() + " joins its " + modelId
-                        + " batch item " + kept.customId + (kept.batch != null ? " in batch " + kept.batch.id : ""));
             } else {
-                item = new Pending(customId.orElseGet(() -> UUID.randomUUID().toString()), request, group);
+                item = new Pending(customId.orElseGet(() -> UUID.randomUUID().toString()), customId.isPresent(),
+                        digest, BatchItem.Form.of(request), request, group);
                 customId.ifPresent(id -> keyed.put(groupKey + "/" + id, item));
             }
             result = item.result;
@@ -107,6 +139,115 @@ public final class BatchCoordinator implements AutoCloseable {
             }
             return await(caller, request.deadline());
         }
+    }
+
+    /** The keyed item a repeat joins, if one can be joined (the same request, not finished). */
+    private Optional<Pending> join(String groupKey, String customId, ChatRequest request, String digest) {
+        synchronized (keyed) {
+            var kept = keyed.get(groupKey + "/" + customId);
+            if (kept == null) {
+                return Optional.empty();
+            }
+            if (!kept.digest.equals(digest)) {
+                LOG.warning(() -> "call " + request.callKey().orElseThrow() + " asks for another request than its "
+                        + "batch item " + customId + ": not joined, submitted as a call of its own");
+                return Optional.empty();
+            }
+            if (!kept.join(request)) {
+                return Optional.empty();
+            }
+            LOG.info(() -> "a repeat of call " + request.callKey().orElseThrow() + " joins its "
+                    + kept.group.modelId + " batch item " + customId
+                    + (kept.batch != null ? " in batch " + kept.batch.id : ""));
+            return Optional.of(kept);
+        }
+    }
+
+    private Optional<ChatResponse> recordedAnswer(BatchApi api, String modelId, String customId, String digest) {
+        try {
+            return journal.answer(api.provider(), modelId, customId, digest);
+        } catch (RuntimeException e) {
+            journalFailed("answer", e);
+            return Optional.empty();
+        }
+    }
+
+    private void journalFailed(String operation, RuntimeException e) {
+        LOG.log(Level.WARNING, "the batch journal failed (" + operation + "): " + e.getMessage()
+                + "; going on with what this process holds in memory", e);
+        listener.journalFailed(operation);
+    }
+
+    /**
+     * Polls on the batches the journal holds open and this coordinator does not poll yet: at start, those an earlier
+     * run left; then, every poll interval, those of a replica whose claim lapsed (a shared journal). {@code apis}
+     * gives the batch API of a provider and model id, empty when the model has no batch path here (its batches stay
+     * open in the journal, and a warning names them).
+     */
+    public void resume(BiFunction<String, String, Optional<BatchApi>> apis) {
+        if (!resuming.compareAndSet(false, true)) {
+            throw new IllegalStateException("the batch coordinator resumes its journal once");
+        }
+        claim(apis);
+        timer.scheduleWithFixedDelay(() -> work.execute(() -> claim(apis)), settings.pollInterval().toNanos(),
+                settings.pollInterval().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void claim(BiFunction<String, String, Optional<BatchApi>> apis) {
+        List<BatchJournal.Batch> open;
+        try {
+            open = journal.claimOpen();
+        } catch (RuntimeException e) {
+            journalFailed("claim", e);
+            return;
+        }
+        try {
+            journal.prune();
+        } catch (RuntimeException e) {
+            journalFailed("prune", e);
+        }
+        for (var journaled : open) {
+            if (polled.containsKey(journaled.provider() + "/" + journaled.batchId())) {
+                continue;
+            }
+            var api = apis.apply(journaled.provider(), journaled.modelId());
+            if (api.isEmpty() || !api.get().provider().equals(journaled.provider())) {
+                LOG.warning(() -> journaled.provider() + " batch " + journaled.batchId() + " of model "
+                        + journaled.modelId() + " is open in the journal, but the model has no " + journaled.provider()
+                        + " batch path here: not polled (it stays open in the journal)");
+                continue;
+            }
+            resume(journaled, api.get());
+        }
+    }
+
+    private void resume(BatchJournal.Batch journaled, BatchApi api) {
+        var groupKey = api.provider() + "/" + journaled.modelId();
+        var group = groups.computeIfAbsent(groupKey, k -> new Group(journaled.modelId(), api));
+        var items = journaled.items().stream().map(i -> new Pending(i.customId(), i.keyed(), i.requestDigest(),
+                i.form(), null, group)).toList();
+        var batch = new InFlight(journaled.batchId(), group, items);
+        synchronized (keyed) {
+            for (var item : items) {
+                item.batch = batch;
+                item.submissions = 1;
+                if (item.keyed) {
+                    keyed.putIfAbsent(groupKey + "/" + item.customId, item);
+                }
+            }
+        }
+        polled.put(api.provider() + "/" + batch.id, batch);
+        listener.resumed(api.provider(), journaled.modelId(), items.size());
+        if (items.stream().noneMatch(i -> i.keyed)) {
+            // no caller can ever ask for an unkeyed item again: what has not run yet need not be paid
+            LOG.info(() -> "resumed " + api.provider() + " batch " + batch.id + " of " + journaled.modelId()
+                    + " has no keyed item: cancelling it");
+            cancel(batch, "none of its items can be asked for again");
+            return;
+        }
+        LOG.info(() -> "resumed " + api.provider() + " batch " + batch.id + " of " + items.size() + " "
+                + journaled.modelId() + " call(s) from the journal (submitted " + journaled.submittedAt() + ")");
+        schedulePoll(batch);
     }
 
     /** One caller's wait for an item: its own answer, so that one caller giving up ends no other's wait. */
@@ -202,20 +343,38 @@ public final class BatchCoordinator implements AutoCloseable {
             }
         }
         item.group.remove(item);
-        if (batch != null && batch.allAbandoned() && batch.cancelRequested.compareAndSet(false, true)) {
-            synchronized (keyed) {
-                batch.items.forEach(this::forget);
-            }
-            work.execute(() -> {
-                try {
-                    batch.group.api.cancel(batch.id);
-                    LOG.info(() -> "cancelled " + batch.group.api.provider() + " batch " + batch.id + " of "
-                            + batch.group.modelId + ": no caller waits for its items any more");
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "could not cancel batch " + batch.id + ": " + e.getMessage());
-                }
-            });
+        if (batch != null && batch.allAbandoned()) {
+            cancel(batch, "no caller waits for its items any more");
         }
+    }
+
+    /** Cancels a batch at its provider (once) and closes it in the journal. */
+    private void cancel(InFlight batch, String why) {
+        // a stopping service leaves its batches to the next start (they are open in the journal)
+        if (closed || !batch.cancelRequested.compareAndSet(false, true)) {
+            return;
+        }
+        synchronized (keyed) {
+            batch.items.forEach(this::forget);
+        }
+        work.execute(() -> {
+            try {
+                batch.group.api.cancel(batch.id);
+                LOG.info(() -> "cancelled " + batch.group.api.provider() + " batch " + batch.id + " of "
+                        + batch.group.modelId + ": " + why);
+            } catch (RuntimeException e) {
+                // left open in the journal: the next start polls it again and collects what it ran
+                LOG.log(Level.WARNING, "could not cancel batch " + batch.id + ": " + e.getMessage());
+                return;
+            }
+            try {
+                journal.ended(batch.group.api.provider(), batch.id, BatchJournal.End.CANCELLED, Map.of());
+            } catch (RuntimeException e) {
+                journalFailed("ended", e);
+            }
+            // closed in the journal first: a claim in between would otherwise take it up again
+            polled.remove(batch.group.api.provider() + "/" + batch.id);
+        });
     }
 
     private void submit(Group group, List<Pending> items) {
@@ -239,6 +398,16 @@ public final class BatchCoordinator implements AutoCloseable {
         }
         var batch = new InFlight(id, group, live);
         live.forEach(p -> p.batch = batch);
+        // known as polled here before it is open in the journal, so this coordinator's own claim never resumes it
+        polled.put(group.api.provider() + "/" + id, batch);
+        // journaled before it is first polled: a restart from here on polls it on instead of paying for it twice
+        try {
+            journal.submitted(new BatchJournal.Batch(group.api.provider(), group.modelId, id, live.stream()
+                    .map(p -> new BatchJournal.Item(p.customId, p.keyed, p.digest, p.form)).toList(),
+                    java.time.Instant.now()));
+        } catch (RuntimeException e) {
+            journalFailed("submitted", e);
+        }
         listener.submitted(group.api.provider(), group.modelId, live.size());
         LOG.info(() -> "submitted " + group.api.provider() + " batch " + id + " of " + live.size() + " "
                 + group.modelId + " call(s)");
@@ -249,8 +418,15 @@ public final class BatchCoordinator implements AutoCloseable {
     }
 
     private void schedulePoll(InFlight batch) {
-        timer.schedule(() -> work.execute(() -> poll(batch)), settings.pollInterval().toNanos(),
-                TimeUnit.NANOSECONDS);
+        try {
+            timer.schedule(() -> work.execute(() -> poll(batch)), settings.pollInterval().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the service is stopping: the batch stays open in the journal for the next start
+            if (!closed) {
+                throw e;
+            }
+        }
     }
 
     private void poll(InFlight batch) {
@@ -259,7 +435,7 @@ public final class BatchCoordinator implements AutoCloseable {
         }
         BatchPoll poll;
         try {
-            poll = batch.group.api.poll(batch.id);
+            poll = batch.group.api.poll(batch.id, batch.forms());
         } catch (RuntimeException e) {
             LOG.warning(() -> "polling batch " + batch.id + " failed (" + e.getMessage() + "); polling again");
             schedulePoll(batch);
@@ -269,17 +445,36 @@ public final class BatchCoordinator implements AutoCloseable {
             schedulePoll(batch);
             return;
         }
+        // the keyed answers are journaled before their items end here: a repeat that no longer finds its item (below)
+        // finds its answer in the journal
+        var answers = new HashMap<String, ChatResponse>();
+        for (var item : batch.items) {
+            if (item.keyed && poll.result(item.customId) instanceof ItemResult.Succeeded s) {
+                answers.put(item.customId, s.response());
+            }
+        }
+        try {
+            journal.ended(batch.group.api.provider(), batch.id, BatchJournal.End.ENDED, answers);
+        } catch (RuntimeException e) {
+            journalFailed("ended", e);
+        }
+        polled.remove(batch.group.api.provider() + "/" + batch.id);
         int succeeded = 0;
         int errored = 0;
         int expired = 0;
         int cancelled = 0;
+        int collected = 0;
         for (var item : batch.items) {
             var result = poll.result(item.customId);
             synchronized (keyed) {
-                // an item nobody waits for ends here (a repeat of its key after this point submits a new one);
-                // under the lock, so a repeat joining now either revives it before this look or misses it after
+                // an item nobody waits for ends here (a repeat of its key after this point gets the journaled answer,
+                // or submits a new item); under the lock, so a repeat joining now either revives it before this look
+                // or misses it after
                 if (item.abandoned) {
                     forget(item);
+                    if (result instanceof ItemResult.Succeeded && item.keyed) {
+                        collected++;
+                    }
                     continue;
                 }
                 if (result instanceof ItemResult.Succeeded) {
@@ -313,6 +508,17 @@ public final class BatchCoordinator implements AutoCloseable {
         var turnaround = Duration.ofNanos(System.nanoTime() - batch.submittedNanos);
         listener.ended(batch.group.api.provider(), batch.group.modelId, turnaround, succeeded, errored, expired,
                 cancelled);
+        if (collected > 0) {
+            listener.collected(batch.group.api.provider(), batch.group.modelId, collected);
+            int n = collected;
+            LOG.info(() -> n + " item(s) of " + batch.group.api.provider() + " batch " + batch.id + " answered with no "
+                    + "caller waiting: their answers are journaled for a repeat of their keys");
+        }
+        try {
+            journal.prune();
+        } catch (RuntimeException e) {
+            journalFailed("prune", e);
+        }
         int ok = succeeded;
         int bad = errored;
         int late = expired;
@@ -364,6 +570,7 @@ public final class BatchCoordinator implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         timer.shutdownNow();
         work.shutdownNow();
         groups.values().forEach(Group::failAll);
@@ -437,7 +644,12 @@ public final class BatchCoordinator implements AutoCloseable {
     /** One call waiting for its batch result, with the callers waiting on it (a keyed call's repeats join it). */
     private static final class Pending {
         final String customId;
-        final ChatRequest request;
+        /** Named after a call key: a repeat can ask for it again. */
+        final boolean keyed;
+        final String digest;
+        final BatchItem.Form form;
+        /** The request (for a re-submission); a reloaded item has none until a repeat joins it. */
+        volatile ChatRequest request;
         final Group group;
         volatile CompletableFuture<ChatResponse> result = new CompletableFuture<>();
         final long createdNanos = System.nanoTime();
@@ -445,11 +657,22 @@ public final class BatchCoordinator implements AutoCloseable {
         volatile boolean abandoned;
         volatile InFlight batch;
         int waiting = 1;
+        /** Reloaded from the journal and not asked for since: nobody gave it up, so it keeps its batch running. */
+        volatile boolean orphaned;
 
-        Pending(String customId, ChatRequest request, Group group) {
+        Pending(String customId, boolean keyed, String digest, BatchItem.Form form, ChatRequest request,
+                Group group) {
             this.customId = customId;
+            this.keyed = keyed;
+            this.digest = digest;
+            this.form = form;
             this.request = request;
             this.group = group;
+            if (request == null) {
+                orphaned = true;
+                abandoned = true;
+                waiting = 0;
+            }
         }
 
         /**
@@ -457,7 +680,7 @@ public final class BatchCoordinator implements AutoCloseable {
          * it is waited for, or, given up but still in a running batch, waited for again. False when it cannot be
          * joined (finished, or given up before it was submitted).
          */
-        boolean join() {
+        boolean join(ChatRequest repeat) {
             if (!abandoned) {
                 if (result.isDone()) {
                     return false;
@@ -470,8 +693,11 @@ public final class BatchCoordinator implements AutoCloseable {
                 return false;
             }
             abandoned = false;
+            orphaned = false;
             waiting = 1;
             result = new CompletableFuture<>();
+            // a re-submission (the item errored or expired) runs under the repeat's deadline
+            request = repeat;
             return true;
         }
     }
@@ -490,13 +716,20 @@ public final class BatchCoordinator implements AutoCloseable {
             this.items = List.copyOf(items);
         }
 
+        /** Every item was given up by its callers (a reloaded item nobody asked for since was not). */
         boolean allAbandoned() {
             for (var p : items) {
-                if (!p.abandoned) {
+                if (!p.abandoned || p.orphaned) {
                     return false;
                 }
             }
             return true;
+        }
+
+        Map<String, BatchItem.Form> forms() {
+            var forms = new HashMap<String, BatchItem.Form>();
+            items.forEach(p -> forms.put(p.customId, p.form));
+            return forms;
         }
     }
 }

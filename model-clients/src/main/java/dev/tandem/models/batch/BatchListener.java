@@ -19,4 +19,20 @@ public interface BatchListener {
     default void ended(String provider, String modelId, Duration turnaround, int succeeded, int errored, int expired,
                        int cancelled) {
     }
+
+    /** A batch left open in the journal (by an earlier run of the service, or a replica gone) is polled on here. */
+    default void resumed(String provider, String modelId, int items) {
+    }
+
+    /** Items of an ended batch answered with no caller waiting: recorded for a repeat of their key. */
+    default void collected(String provider, String modelId, int items) {
+    }
+
+    /** A keyed call answered from the journal's record of its item: no new provider item. */
+    default void answeredFromJournal(String provider, String modelId) {
+    }
+
+    /** A journal read or write failed ({@code operation}: submitted, ended, claim, answer, prune). */
+    default void journalFailed(String operation) {
+    }
 }

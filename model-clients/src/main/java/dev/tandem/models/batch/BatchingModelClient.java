@@ -24,6 +24,11 @@ public final class BatchingModelClient implements ModelClient {
         this.coordinator = coordinator;
     }
 
+    /** The model's provider batch API. */
+    public BatchApi batches() {
+        return batches;
+    }
+
     @Override
     public String modelId() {
         return interactive.modelId();

@@ -74,7 +74,8 @@ public final class OpenAiBatchApi implements BatchApi {
     }
 
     @Override
-    public BatchPoll poll(String batchId) {
+    public BatchPoll poll(String batchId, Map<String, BatchItem.Form> forms) {
+        // a chat completion's answer is its message's content, with or without a response schema
         Batch batch = client.withSdk(sdk -> sdk.batches().retrieve(batchId));
         var status = batch.status().asString();
         var known = batch.status().value();

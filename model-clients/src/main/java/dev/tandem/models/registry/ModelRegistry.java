@@ -90,6 +90,22 @@ public final class ModelRegistry implements AutoCloseable {
                 && (spec.provider() == Provider.OPENAI || spec.provider() == Provider.ANTHROPIC);
     }
 
+    /**
+     * Polls on the provider batches the coordinator's journal holds open (left by an earlier run of the service),
+     * each through the batch API of its model, and from then on those a replica stops polling. A batch of a model
+     * that has no batch path here any more stays open in the journal (the coordinator names it in a warning).
+     */
+    public void resumeBatches() {
+        if (batches == null) {
+            return;
+        }
+        batches.resume((provider, modelId) -> find(modelId).filter(this::batchesThroughProvider)
+                .map(spec -> client(spec))
+                .filter(BatchingModelClient.class::isInstance)
+                .map(client -> ((BatchingModelClient) client).batches())
+                .filter(api -> api.provider().equals(provider)));
+    }
+
     /** Creates the chat client for a model; one per model is enough (see {@link #client}). */
     public static ModelClient create(ModelSpec spec) {
         return switch (spec.provider()) {

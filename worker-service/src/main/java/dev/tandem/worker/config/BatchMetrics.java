@@ -9,8 +9,12 @@ import java.time.Duration;
 
 /**
  * The worker's batch meters: batches submitted [tandem_worker_batches_submitted_total{provider,model}], their
- * turnaround from submission to results [tandem_worker_batch_turnaround_seconds{provider,model}] and their items by
- * outcome [tandem_worker_batch_items_total{provider,model,outcome}].
+ * turnaround from submission to results [tandem_worker_batch_turnaround_seconds{provider,model}], their items by
+ * outcome [tandem_worker_batch_items_total{provider,model,outcome}]; from the journal: batches resumed after a
+ * restart [tandem_worker_batches_resumed_total{provider,model}], items answered with no caller waiting and recorded
+ * [tandem_worker_batch_items_collected_total{provider,model}], calls answered from the record
+ * [tandem_worker_batch_journal_answers_total{provider,model}], and journal failures
+ * [tandem_worker_batch_journal_failures_total{operation}].
  */
 final class BatchMetrics implements BatchListener {
 
@@ -35,6 +39,32 @@ final class BatchMetrics implements BatchListener {
         items(provider, modelId, "errored", errored);
         items(provider, modelId, "expired", expired);
         items(provider, modelId, "cancelled", cancelled);
+    }
+
+    @Override
+    public void resumed(String provider, String modelId, int items) {
+        Counter.builder("tandem.worker.batches.resumed").description("Open provider batches polled on from the journal")
+                .tag("provider", provider).tag("model", modelId).register(registry).increment();
+    }
+
+    @Override
+    public void collected(String provider, String modelId, int items) {
+        Counter.builder("tandem.worker.batch.items.collected")
+                .description("Batch items answered with no caller waiting, recorded for a repeat of their key")
+                .tag("provider", provider).tag("model", modelId).register(registry).increment(items);
+    }
+
+    @Override
+    public void answeredFromJournal(String provider, String modelId) {
+        Counter.builder("tandem.worker.batch.journal.answers")
+                .description("Keyed batch calls answered from the journal's record: no new provider item")
+                .tag("provider", provider).tag("model", modelId).register(registry).increment();
+    }
+
+    @Override
+    public void journalFailed(String operation) {
+        Counter.builder("tandem.worker.batch.journal.failures").description("Batch journal reads and writes that failed")
+                .tag("operation", operation).register(registry).increment();
     }
 
     private void items(String provider, String modelId, String outcome, int count) {

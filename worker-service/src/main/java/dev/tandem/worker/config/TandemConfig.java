@@ -93,6 +93,27 @@ public interface TandemConfig {
         /** How many times an errored item is submitted again (in the next batch) before its step fails. */
         @WithDefault("3")
         int retryLimit();
+
+        /**
+         * How long an ended batch stays in the journal with its keyed items' answers: a repeat of a key within it is
+         * answered from the record instead of a new provider item. It must outlast the repeat of a batch-class call,
+         * which may come hours later (the task's batch window).
+         */
+        @WithDefault("24h")
+        Duration retention();
+
+        /**
+         * How long this replica's claim on the journaled batches it polls lasts; renewed every poll interval. A batch
+         * whose claim lapsed (its replica is gone) is polled on by the next replica that looks (PostgreSQL journal).
+         */
+        @WithDefault("5m")
+        Duration claimLease();
+
+        /**
+         * The name this replica claims its batches under in the journal; a restart under the same name polls its
+         * batches on at once. Unset: the host name and HTTP port (in Kubernetes the pod's name).
+         */
+        Optional<String> owner();
     }
 
     /** Checkpoint store settings. */

@@ -1,0 +1,66 @@
+package dev.tandem.models.batch;
+
+import dev.tandem.models.chat.ChatResponse;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The journal of a service without a database: what it holds is lost with the process. One process is its only
+ * reader, so every open batch is this one's to poll.
+ */
+final class InMemoryBatchJournal implements BatchJournal {
+
+    private record Entry(Batch batch, End end, Instant endedAt, Map<String, ChatResponse> answers) {
+    }
+
+    private final Duration retention;
+    private final Map<String, Entry> batches = new ConcurrentHashMap<>();
+
+    InMemoryBatchJournal(Duration retention) {
+        this.retention = retention;
+    }
+
+    private static String key(String provider, String batchId) {
+        return provider + "/" + batchId;
+    }
+
+    @Override
+    public void submitted(Batch batch) {
+        batches.put(key(batch.provider(), batch.batchId()), new Entry(batch, null, null, Map.of()));
+    }
+
+    @Override
+    public void ended(String provider, String batchId, End end, Map<String, ChatResponse> answers) {
+        batches.computeIfPresent(key(provider, batchId), (k, e) -> new Entry(e.batch(), end, Instant.now(),
+                Map.copyOf(answers)));
+    }
+
+    @Override
+    public List<Batch> claimOpen() {
+        return batches.values().stream().filter(e -> e.end() == null).map(Entry::batch).toList();
+    }
+
+    @Override
+    public Optional<ChatResponse> answer(String provider, String modelId, String customId, String requestDigest) {
+        var since = Instant.now().minus(retention);
+        return batches.values().stream()
+                .filter(e -> e.end() != null && e.endedAt().isAfter(since))
+                .filter(e -> e.batch().provider().equals(provider) && e.batch().modelId().equals(modelId))
+                .filter(e -> e.batch().items().stream().anyMatch(i -> i.customId().equals(customId)
+                        && i.requestDigest().equals(requestDigest)))
+                .map(e -> e.answers().get(customId))
+                .filter(a -> a != null)
+                .findFirst();
+    }
+
+    @Override
+    public void prune() {
+        var before = Instant.now().minus(retention);
+        batches.values().removeIf(e -> e.end() != null && e.endedAt().isBefore(before));
+    }
+}
