@@ -2,7 +2,6 @@ package dev.tandem.models;
 
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.HuggingFaceTokenCountEstimator;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +14,6 @@ public final class EmbeddedEncoder {
 
     private final String name;
     private final EmbeddingModel model;
-    private final HuggingFaceTokenCountEstimator tokens = new HuggingFaceTokenCountEstimator();
 
     EmbeddedEncoder(String name, EmbeddingModel model) {
         this.name = name;
@@ -47,7 +45,7 @@ public final class EmbeddedEncoder {
 
     /** Number of word-piece tokens of a text with a BERT tokenizer: the token usage billed for embedded calls. */
     public int countTokens(String text) {
-        return text.isEmpty() ? 0 : tokens.estimateTokenCountInText(text);
+        return EmbeddedEncoders.countTokens(text);
     }
 
     private static float[] normalise(float[] v) {

@@ -1,5 +1,6 @@
 package dev.tandem.models;
 
+import dev.langchain4j.model.embedding.onnx.HuggingFaceTokenCountEstimator;
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
@@ -41,6 +42,19 @@ public final class EmbeddedEncoders {
     /** Names of the encoders loaded so far. */
     public static Set<String> loaded() {
         return Set.copyOf(LOADED.keySet());
+    }
+
+    /**
+     * Number of word-piece tokens of a text with a BERT tokenizer (the token usage billed for embedded calls),
+     * without loading any encoder's ONNX session: the tokenizer alone is loaded, once, on first use.
+     */
+    public static int countTokens(String text) {
+        return text.isEmpty() ? 0 : Tokens.ESTIMATOR.estimateTokenCountInText(text);
+    }
+
+    /** Holder: the tokenizer's native library loads on the first count, not with this class. */
+    private static final class Tokens {
+        static final HuggingFaceTokenCountEstimator ESTIMATOR = new HuggingFaceTokenCountEstimator();
     }
 
     /** The encoder of that name, loaded on first use. */

@@ -30,6 +30,15 @@ class EmbeddedEncodersTests {
     }
 
     @Test
+    void countingTokensLoadsNoEncoder() {
+        var before = EmbeddedEncoders.loaded();
+        assertThat(EmbeddedEncoders.countTokens("")).isZero();
+        assertThat(EmbeddedEncoders.countTokens("hello world")).isEqualTo(2);
+        // the tokenizer alone: no ONNX session is loaded to count (the oracle bills a named pipeline's task with it)
+        assertThat(EmbeddedEncoders.loaded()).isEqualTo(before);
+    }
+
+    @Test
     void unknownEncoderIsAClearError() {
         assertThatThrownBy(() -> EmbeddedEncoders.get("gpt-17"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("available");

@@ -114,6 +114,14 @@ public interface OracleConfig {
         @WithDefault("all-minilm-l6-v2-q")
         String encoder();
 
+        /**
+         * Load the planner's encoder and embed the catalog at start-up instead of for the first task that names no
+         * pipeline: that task then does not wait the few seconds of loading, but every replica holds the encoder's
+         * ONNX session (tens of MB of native memory) even when its clients name pipelines or send plans.
+         */
+        @WithDefault("false")
+        boolean preloadEncoder();
+
         /** Lowest cosine similarity between task and pipeline that still counts as a match. */
         @WithDefault("0.40")
         double minSimilarity();

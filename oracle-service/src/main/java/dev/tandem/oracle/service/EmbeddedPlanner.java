@@ -84,8 +84,9 @@ public class EmbeddedPlanner implements Planner {
             throw new InvalidTaskException("missing inputs for pipeline '" + pipeline.name() + "'", missing);
         }
         LOG.infof("planned with %s (%d steps): %s", pipeline.name(), pipeline.steps().size(), rationale);
-        // the oracle model would read the task once: its tokens, estimated with the planner's encoder
-        var usage = new TokenUsage(encoder().countTokens(request.task()), 0, 0, 0, true);
+        // the oracle model would read the task once: its tokens, estimated with a BERT tokenizer alone (a named
+        // pipeline needs no encoder session, so none is loaded for it)
+        var usage = new TokenUsage(EmbeddedEncoders.countTokens(request.task()), 0, 0, 0, true);
         return Draft.of(pipeline.toPlan(NAME, rationale), usage);
     }
 

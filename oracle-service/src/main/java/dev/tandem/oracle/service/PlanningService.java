@@ -45,8 +45,10 @@ public class PlanningService {
     }
 
     void warmUp(@Observes StartupEvent event) {
-        if (planner() != embeddedPlanner) {
-            return; // a model plans: the planner's encoder is never needed, so never loaded (tens of MB)
+        if (planner() != embeddedPlanner || !config.planner().preloadEncoder()) {
+            // a model plans, so the encoder is never needed; or it loads for the first task that names no pipeline
+            // (tasks naming a pipeline or sending a plan never load it): tens of MB of native memory otherwise held
+            return;
         }
         // loading the encoder takes a few seconds; do it off the start-up path, before the first task needs it
         Thread.ofVirtual().name("planner-warm-up").start(() -> {

@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,9 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One Tandem service started as its own JVM from its packaged jar ({@code <service>/target/quarkus-app/quarkus-run.jar}),
  * the way an operator runs it: the production JVM settings of its Kubernetes manifest ({@link ProductionJvm}), its
- * module directory as working directory, a port of its own and the caller's configuration overrides as system
- * properties; its output goes to {@code target/e2e-logs/<name>.log} (or the directory given). The one launcher of the
- * end-to-end, fault and restart suites and the benchmarks.
+ * module directory as working directory, a port of its own, the caller's configuration overrides as system
+ * properties and the manifest's malloc settings ({@code MALLOC_ARENA_MAX}) in its environment; its output goes to
+ * {@code target/e2e-logs/<name>.log} (or the directory given). The one launcher of the end-to-end, fault and restart
+ * suites and the benchmarks.
  */
 public final class ServiceProcess implements AutoCloseable {
 
@@ -170,13 +172,43 @@ public final class ServiceProcess implements AutoCloseable {
         return cmd;
     }
 
+    /**
+     * The environment variables set on the process besides the launcher's own: the manifest's malloc settings
+     * ({@link ProductionJvm#malloc}), or with {@code -Dtandem.service.malloc} an experiment's instead
+     * ({@code NAME=value,...}; {@code none} for glibc's defaults).
+     */
+    Map<String, String> environment() throws IOException {
+        String malloc = System.getProperty("tandem.service.malloc");
+        if (malloc == null) {
+            return ProductionJvm.malloc(root(), name);
+        }
+        var out = new LinkedHashMap<String, String>();
+        for (var setting : malloc.split(",")) {
+            if (setting.isBlank() || setting.trim().equals("none")) {
+                continue;
+            }
+            var kv = setting.trim().split("=", 2);
+            if (kv.length != 2 || !kv[0].startsWith(ProductionJvm.MALLOC_PREFIX)) {
+                throw new IllegalArgumentException("tandem.service.malloc: expected MALLOC_NAME=value, got '"
+                        + setting + "'");
+            }
+            out.put(kv[0], kv[1]);
+        }
+        return out;
+    }
+
     public ServiceProcess start() throws IOException {
         var cmd = command();
         Files.createDirectories(logDir);
         log = logDir.resolve(logName + (starts == 0 ? "" : "-" + starts) + ".log").toAbsolutePath();
         starts++;
-        process = new ProcessBuilder(cmd).directory(root().resolve(name).toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        var builder = new ProcessBuilder(cmd).directory(root().resolve(name).toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        var env = builder.environment();
+        // not inherited from whoever runs the suite: the manifest's (or the experiment's) settings, or glibc's defaults
+        env.keySet().removeIf(k -> k.startsWith(ProductionJvm.MALLOC_PREFIX));
+        env.putAll(environment());
+        process = builder.start();
         return this;
     }
 
