@@ -154,19 +154,29 @@ class RouterTaskAffinityTests {
         Replica other = RouterReplicas.replicas.get(1);
         List<String> onDown = tasks.stream().filter(t -> replicasOf(t).contains(down)).toList();
         List<String> onOther = tasks.stream().filter(t -> replicasOf(t).contains(other)).toList();
-        assertThat(onDown).isNotEmpty();
+        assertThat(onDown).hasSizeGreaterThan(1);
+        // the first call after the kill may race the dying connection (UNAVAILABLE, as under any balancing): a
+        // task of the stopped replica probes until the channel has seen it go, and is left out of what follows
+        String probe = onDown.get(0);
+        List<String> moved = onDown.subList(1, onDown.size());
 
         RouterReplicas.stop(down);
         try {
-            for (String task : tasks) {
-                // no call fails: nothing was in flight on the stopped replica
+            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+                router.dispatch(DispatchRequest.newBuilder().setTenant(TENANT).setTaskId(probe).setStepId("probe")
+                        .setIdempotencyKey(probe + "/probe/execute").build(), deadline());
+                return true;
+            });
+            List<String> others = tasks.stream().filter(t -> !t.equals(probe)).toList();
+            for (String task : others) {
+                // no call fails once the channel knows: nothing was in flight on the stopped replica
                 runKeyedCalls(router, task);
                 router.cancelCalls(task, TENANT);
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> tasks.stream()
+            await().atMost(Duration.ofSeconds(20)).until(() -> others.stream()
                     .allMatch(task -> other.calls.stream()
                             .anyMatch(c -> c.taskId().equals(task) && c.rpc().equals("CancelCalls"))));
-            for (String task : onDown) {
+            for (String task : moved) {
                 // the task moved: its repeats and its cancellation reached the replica still up
                 assertThat(other.calls.stream().filter(c -> c.taskId().equals(task)).map(Call::rpc))
                         .containsExactly("Dispatch", "Review", "Dispatch", "CancelCalls");
@@ -179,7 +189,7 @@ class RouterTaskAffinityTests {
             RouterReplicas.restart(down);
         }
         // back on its port, the replica gets its tasks again once the channel has reconnected
-        String task = onDown.get(0);
+        String task = moved.get(0);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             runKeyedCalls(router, task);
             return down.calls.stream().anyMatch(c -> c.taskId().equals(task) && c.rpc().equals("Review"));
