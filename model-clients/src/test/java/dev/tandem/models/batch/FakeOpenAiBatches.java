@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * the error file (non-200 responses and {@code batch_expired} / {@code batch_cancelled} errors), and
  * {@code POST /v1/batches/{id}/cancel}. Also {@code POST /v1/chat/completions} for interactive calls.
  */
-final class FakeOpenAiBatches extends FakeBatchServer {
+public final class FakeOpenAiBatches extends FakeBatchServer {
 
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> batches = new ConcurrentHashMap<>();
@@ -32,13 +32,13 @@ final class FakeOpenAiBatches extends FakeBatchServer {
     final List<String> completionWindows = new ArrayList<>();
     final AtomicInteger interactiveCalls = new AtomicInteger();
 
-    FakeOpenAiBatches() throws IOException {
+    public FakeOpenAiBatches() throws IOException {
         route("/v1/files", this::files);
         route("/v1/batches", this::batches);
         route("/v1/chat/completions", exchange -> {
             interactiveCalls.incrementAndGet();
             var body = readJson(exchange);
-            return Reply.json(completion(userMessage(body), body.path("model").asText()));
+            return Reply.json(completion("echo: " + userMessage(body), body.path("model").asText()));
         });
         start();
     }
@@ -177,7 +177,7 @@ final class FakeOpenAiBatches extends FakeBatchServer {
                 case Fate.Answer a -> {
                     var response = out.putObject("response").put("status_code", 200)
                             .put("request_id", "req_" + customId);
-                    response.set("body", completion(message, line.path("body").path("model").asText()));
+                    response.set("body", completion(a.text(), line.path("body").path("model").asText()));
                     out.putNull("error");
                     output.append(out).append('\n');
                     completed++;
@@ -216,12 +216,13 @@ final class FakeOpenAiBatches extends FakeBatchServer {
                 .put("failed", failed);
     }
 
-    static ObjectNode completion(String message, String model) {
-        var completion = object().put("id", "chatcmpl-" + Math.abs(message.hashCode())).put("object", "chat.completion")
+    /** A chat completion answering {@code content}. */
+    static ObjectNode completion(String content, String model) {
+        var completion = object().put("id", "chatcmpl-" + Math.abs(content.hashCode())).put("object", "chat.completion")
                 .put("created", now()).put("model", model);
         var choice = completion.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
         choice.putNull("logprobs");
-        var msg = choice.putObject("message").put("role", "assistant").put("content", "echo: " + message);
+        var msg = choice.putObject("message").put("role", "assistant").put("content", content);
         msg.putNull("refusal");
         completion.putObject("usage").put("prompt_tokens", 20).put("completion_tokens", 5).put("total_tokens", 25);
         return completion;
