@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * {@code completion_window}), {@code GET /v1/batches/{id}} moving validating -> in_progress -> completed (or expired
  * when a request's fate is to expire), {@code GET /v1/files/{id}/content} with the output file (200 responses) and
  * the error file (non-200 responses and {@code batch_expired} / {@code batch_cancelled} errors), and
- * {@code POST /v1/batches/{id}/cancel}. Also {@code POST /v1/chat/completions} for interactive calls.
+ * {@code POST /v1/batches/{id}/cancel}, and {@code GET /v1/batches} (newest first, {@code limit} and {@code after},
+ * with each batch's {@code metadata}). Also {@code POST /v1/chat/completions} for interactive calls.
  */
 public final class FakeOpenAiBatches extends FakeBatchServer {
 
@@ -31,6 +32,10 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
     final List<String> uploadedPurposes = new ArrayList<>();
     final List<String> completionWindows = new ArrayList<>();
     final AtomicInteger interactiveCalls = new AtomicInteger();
+    /** The next this many creates make their batch but answer 502, as a create whose answer is lost. */
+    public final AtomicInteger createAnswersLost = new AtomicInteger();
+    /** The batch ids in the order they were created (the list answers newest first). */
+    private final List<String> created = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public FakeOpenAiBatches() throws IOException {
         route("/v1/files", this::files);
@@ -66,6 +71,9 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
 
     private Reply batches(HttpExchange exchange) {
         var path = exchange.getRequestURI().getPath();
+        if (exchange.getRequestMethod().equals("GET") && path.equals("/v1/batches")) {
+            return list(exchange.getRequestURI().getRawQuery());
+        }
         if (exchange.getRequestMethod().equals("POST") && path.equals("/v1/batches")) {
             var request = readJson(exchange);
             var input = files.get(request.path("input_file_id").asText());
@@ -110,9 +118,19 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
             batch.putNull("output_file_id");
             batch.putNull("error_file_id");
             batch.putObject("request_counts").put("total", lines.size()).put("completed", 0).put("failed", 0);
+            // as the API: up to 16 string pairs kept with the batch and returned by retrieve and list; null if none
+            if (request.path("metadata").isObject()) {
+                batch.set("metadata", request.path("metadata").deepCopy());
+            } else {
+                batch.putNull("metadata");
+            }
             batches.put(id, batch);
             batchLines.put(id, lines);
             polls.put(id, new AtomicInteger());
+            created.add(id);
+            if (createAnswersLost.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                return new Reply(502, "application/json", "{\"error\":{\"message\":\"Bad gateway\"}}");
+            }
             return Reply.json(batch);
         }
         var rest = path.substring("/v1/batches/".length());
@@ -136,6 +154,46 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
             advance(rest, batch);
             return Reply.json(batch.deepCopy());
         }
+    }
+
+    /**
+     * {@code GET /v1/batches?limit=&after=}: the organisation's batches newest first, {@code limit} (1-100, default
+     * 20) after the batch id {@code after}, as a list object with {@code first_id}, {@code last_id} and
+     * {@code has_more}.
+     */
+    private Reply list(String query) {
+        int limit = 20;
+        String after = null;
+        for (var pair : query == null ? new String[0] : query.split("&")) {
+            var kv = pair.split("=", 2);
+            if (kv.length == 2 && kv[0].equals("limit")) {
+                limit = Integer.parseInt(kv[1]);
+            } else if (kv.length == 2 && kv[0].equals("after")) {
+                after = java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
+            }
+        }
+        if (limit < 1 || limit > 100) {
+            return new Reply(400, "application/json", "{\"error\":{\"message\":\"limit must be 1-100\"}}");
+        }
+        var newestFirst = new ArrayList<>(created).reversed();
+        int from = after == null ? 0 : newestFirst.indexOf(after) + 1;
+        var page = newestFirst.subList(Math.min(from, newestFirst.size()), Math.min(from + limit, newestFirst.size()));
+        var list = object().put("object", "list");
+        var data = list.putArray("data");
+        for (var id : page) {
+            var batch = batches.get(id);
+            synchronized (batch) {
+                data.add(batch.deepCopy());
+            }
+        }
+        if (page.isEmpty()) {
+            list.putNull("first_id");
+            list.putNull("last_id");
+        } else {
+            list.put("first_id", page.getFirst()).put("last_id", page.getLast());
+        }
+        list.put("has_more", from + page.size() < newestFirst.size());
+        return Reply.json(list);
     }
 
     /** One poll: validating -> in_progress, then after pollsBeforeEnd polls the batch ends with its result files. */
