@@ -34,6 +34,13 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
     final AtomicInteger interactiveCalls = new AtomicInteger();
     /** The next this many creates make their batch but answer 502, as a create whose answer is lost. */
     public final AtomicInteger createAnswersLost = new AtomicInteger();
+    /**
+     * When set, a create makes its batch, counts this latch down, and holds its answer until {@link #releaseCreates}
+     * (or the server closes): the client that sent it can be killed after the provider made the batch and before it
+     * learnt the batch's id.
+     */
+    public volatile java.util.concurrent.CountDownLatch createsHeld;
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     /** The batch ids in the order they were created (the list answers newest first). */
     private final List<String> created = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -76,6 +83,12 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
         }
         if (exchange.getRequestMethod().equals("POST") && path.equals("/v1/batches")) {
             var request = readJson(exchange);
+            // as the API: metadata is up to 16 string pairs, keys up to 64 characters, values up to 512
+            var metadata = request.path("metadata");
+            if (metadata.isObject() && (metadata.size() > 16 || metadata.properties().stream().anyMatch(e ->
+                    e.getKey().length() > 64 || !e.getValue().isTextual() || e.getValue().asText().length() > 512))) {
+                return new Reply(400, "application/json", "{\"error\":{\"message\":\"invalid metadata\"}}");
+            }
             var input = files.get(request.path("input_file_id").asText());
             if (input == null || !request.path("endpoint").asText().equals("/v1/chat/completions")) {
                 return new Reply(400, "application/json",
@@ -118,8 +131,8 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
             batch.putNull("output_file_id");
             batch.putNull("error_file_id");
             batch.putObject("request_counts").put("total", lines.size()).put("completed", 0).put("failed", 0);
-            // as the API: up to 16 string pairs kept with the batch and returned by retrieve and list; null if none
-            if (request.path("metadata").isObject()) {
+            // kept with the batch and returned by retrieve and list; null if none
+            if (metadata.isObject()) {
                 batch.set("metadata", request.path("metadata").deepCopy());
             } else {
                 batch.putNull("metadata");
@@ -128,6 +141,15 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
             batchLines.put(id, lines);
             polls.put(id, new AtomicInteger());
             created.add(id);
+            var held = createsHeld;
+            if (held != null) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (createAnswersLost.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 return new Reply(502, "application/json", "{\"error\":{\"message\":\"Bad gateway\"}}");
             }
@@ -154,6 +176,18 @@ public final class FakeOpenAiBatches extends FakeBatchServer {
             advance(rest, batch);
             return Reply.json(batch.deepCopy());
         }
+    }
+
+    /** Lets held creates answer (and every later one answer at once). */
+    public void releaseCreates() {
+        createsHeld = null;
+        release.countDown();
+    }
+
+    @Override
+    public void close() {
+        releaseCreates();
+        super.close();
     }
 
     /**

@@ -32,7 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * jar with an OpenAI-compatible model that has batch prices, pointed at the wire-faithful fake of OpenAI's Batch API
  * (model-clients' {@link FakeOpenAiBatches}, in this JVM), and a PostgreSQL batch journal in a database of its own.
  * Started again on the same database, it polls the batch on; the router's repeat of the step (the same idempotency
- * key) joins the reloaded item and gets the batch's answer, and the provider saw one batch with one item. The control
+ * key) joins the reloaded item and gets the batch's answer, and the provider saw one batch with one item. Killed
+ * after the provider made the batch but before the create's answer reached it (the fake holds the answer), the worker
+ * finds the batch after the restart by the journal id it sent as the batch's metadata: again one batch. The control
  * runs the same without a database: the restarted worker knows nothing of the batch and submits the item again
  * (paid twice), which is what the journal removes.
  */
@@ -85,6 +87,48 @@ class WorkerBatchRestartIT {
             assertThat(rs.getLong(2)).isEqualTo(1);
             assertThat(rs.next()).isFalse();
         }
+    }
+
+    @Test
+    void aWorkerKilledAfterTheProviderMadeItsBatchButBeforeItLearntTheIdFindsItAfterTheRestartAndPaysOnce()
+            throws Exception {
+        ServiceProcess.freshDatabase(PG, DB);
+        provider = new FakeOpenAiBatches();
+        provider.script = (message, submission) -> new FakeBatchServer.Fate.Answer(ANSWER);
+        provider.pollsBeforeEnd = 3;
+        var held = new java.util.concurrent.CountDownLatch(1);
+        provider.createsHeld = held; // the create makes the batch and holds its answer: the worker waits for the id
+        worker = new ServiceProcess("worker-service", ServiceProcess.freePort(), config(true),
+                "worker-service-batch-intent");
+        ServiceProcess.startAll(Duration.ofSeconds(90), worker);
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", worker.port).usePlaintext().build();
+        WorkerServiceGrpc.newFutureStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES).executeStep(step());
+        assertThat(held.await(60, TimeUnit.SECONDS)).isTrue();
+        // the crash between the provider's create and the journal update: the journal holds the intent, no batch id
+        worker.kill();
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        provider.releaseCreates();
+        try (var c = DriverManager.getConnection(PG + DB, "postgres", "");
+             var s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM worker.provider_batches WHERE batch_id IS NULL")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("the intent, journaled before the create").isOne();
+        }
+
+        worker.start();
+        worker.awaitReady(Duration.ofSeconds(90));
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", worker.port).usePlaintext().build();
+        var repeat = WorkerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.MINUTES)
+                .executeStep(step());
+
+        assertThat(repeat.getOutput()).contains("42");
+        // found by its journal id (GET /v1/batches, the batch's metadata), polled on and joined: one batch
+        assertThat(provider.requestLines).contains("GET /v1/batches");
+        assertThat(provider.submittedCustomIds).hasSize(1);
+        var metrics = worker.get("/q/metrics");
+        assertThat(MetricsText.sum(metrics, "tandem_worker_batch_intents_resolved_total", "outcome=\"created\""))
+                .isEqualTo(1);
+        assertThat(MetricsText.sum(metrics, "tandem_worker_batches_resumed_total", "")).isEqualTo(1);
     }
 
     @Test
