@@ -90,6 +90,19 @@ done
 # ---- 2+3. schemas and policy ----------------------------------------------------------------------------
 counted "schemas (kubernetes-models, prometheus-operator, CNPG subset) and policy checks" "$OUT/check.log" '^PASS ' '^FAIL |Error' \
   node "$K8S/test/check.mjs" "$OUT" "${targets[@]}"
+# Control: the batch journal listed before components/postgres copies the base's Secret while audit uses the cluster;
+# check.mjs must fail that render, or its journal check proves nothing.
+CTRL_J="$OUT/journal-control"
+mkdir -p "$CTRL_J"
+REL=$(realpath --relative-to="$CTRL_J" "$K8S") # kustomize takes no absolute paths
+printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s/base\ncomponents:\n  - %s/components/worker-batch-journal\n  - %s/components/postgres\n' \
+  "$REL" "$REL" "$REL" >"$CTRL_J/kustomization.yaml"
+if ! kubectl kustomize "$CTRL_J" >"$OUT/journal-control.yaml" 2>"$OUT/journal-control.err"; then ko "journal control renders: $(cat "$OUT/journal-control.err")"
+elif node "$K8S/test/check.mjs" "$CTRL_J" "journal-control=$OUT/journal-control.yaml" >"$OUT/journal-control.log" 2>&1; then
+  ko "check.mjs accepts workers whose journal datasource is not audit's"
+elif grep -q "^FAIL journal-control: worker batch journal: .*QUARKUS_DATASOURCE_JDBC_URL is not audit's" "$OUT/journal-control.log"; then
+  ok "check.mjs rejects workers whose journal datasource is not audit's (component before components/postgres)"
+else ko "journal control failed for another reason: $(grep -m3 FAIL "$OUT/journal-control.log")"; fi
 if [ -n "$JAVA" ] && [ -s "$CP_FILE" ]; then
   files=(); for t in "${targets[@]}"; do files+=("$(basename "${t#*=}")"); done
   # From $OUT, so the report names gpu.yaml rather than a temporary path.

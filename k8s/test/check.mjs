@@ -38,6 +38,35 @@ const envOf = (c) => Object.fromEntries((c.env || []).map((e) => [e.name, e]));
 const isGpuDeployment = (d) => d.spec.template.spec.containers.some((c) =>
   ["requests", "limits"].some((k) => c.resources?.[k]?.["nvidia.com/gpu"] !== undefined));
 
+// The workers' batch journal: true when the worker pools have a datasource; checks that all or none do, that it is
+// the audit Deployment's (same URL, same Secret), and that the credentials come from a Secret.
+function workerJournal(objs, name) {
+  const workers = podSpecs(objs).filter(({ d }) => d.metadata.labels?.["app.kubernetes.io/name"] === "worker");
+  const audit = podSpecs(objs).find(({ d }) => d.metadata.name === "audit");
+  const auditEnv = audit ? envOf(audit.spec.containers.find((c) => c.name === "audit")) : {};
+  const keys = ["QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD"];
+  const p = [];
+  let on = 0;
+  for (const { d, spec } of workers) {
+    const env = envOf(spec.containers.find((c) => c.name === "worker") || {});
+    if (env.TANDEM_DB_URL || env.TANDEM_DB_USER || env.TANDEM_DB_PASSWORD)
+      p.push(`${d.metadata.name}: TANDEM_DB_* set beside the component's QUARKUS_DATASOURCE_* (one source of truth)`);
+    const set = keys.filter((k) => env[k]);
+    if (!set.length) continue;
+    on++;
+    for (const k of keys) {
+      if (!env[k]) { p.push(`${d.metadata.name}: ${k} missing`); continue; }
+      if (JSON.stringify(env[k]) !== JSON.stringify(auditEnv[k]))
+        p.push(`${d.metadata.name}: ${k} is not audit's (${JSON.stringify(env[k])} vs ${JSON.stringify(auditEnv[k])})`);
+    }
+    for (const k of keys.slice(1)) if (env[k] && !env[k].valueFrom?.secretKeyRef) p.push(`${d.metadata.name}: ${k} not from a Secret`);
+  }
+  if (on && on !== workers.length) p.push(`${on} of ${workers.length} worker pools have the batch journal's datasource`);
+  if (on) check(`${name}: worker batch journal: every worker pool has audit's datasource`, p);
+  else check(`${name}: worker batch journal off: no worker pool has a datasource`, p);
+  return on > 0;
+}
+
 async function checkTarget(name, file) {
   const objs = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean);
   const byKind = (k) => objs.filter((o) => o.kind === k);
@@ -207,6 +236,12 @@ async function checkTarget(name, file) {
     check(`${name}: no credentials in ConfigMaps; provider keys and datasource from Secrets`, p);
   }
 
+  // 5c. the workers' batch journal (components/worker-batch-journal): every worker pool or none has a datasource,
+  // and it is audit's, entry for entry (the same database and Secret; the component listed before components/postgres
+  // would give the workers the base's Secret while audit uses the cluster); the gpu overlay ships with it
+  const journalOn = workerJournal(objs, name);
+  if (name === "gpu" && !journalOn) fail(`${name}: worker batch journal`, "the gpu overlay gives the workers no database");
+
   // 5b. files the configuration names: every /etc/tandem/... path in a container's environment (envFrom
   // ConfigMaps and env) lies under one of its volume mounts, of an existing ConfigMap or a Secret, without subPath
   // (the kubelet never updates a subPath mount, so the router's catalog and the API keys could not change)
@@ -269,6 +304,15 @@ async function checkTarget(name, file) {
       ["audit", "egress", "router", 8081], ["router", "ingress", "audit", 8081], ["oracle", "egress", "0.0.0.0/0", 443],
       ["worker", "ingress", "router", 8082], ["worker", "egress", "vllm", 8000], ["worker", "egress", "0.0.0.0/0", 443]];
     for (const f of flows) if (!allows(...f)) p.push(`missing ${f[0]} ${f[1]} ${f[2]}:${f[3]}`);
+    // the batch journal's database: the workers reach the CloudNativePG instances, which let them in; a worker
+    // without a journal has no way to the database
+    const workerToDb = allows("worker", "egress", "cnpg.io/cluster", 5432);
+    const pg = nps.find((n) => n.metadata.name === "postgres");
+    const dbFromWorker = (pg?.spec.ingress || []).some((r) => (r.ports || []).some((x) => x.port === 5432) &&
+      (r.from || []).some((peer) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "worker"));
+    if (journalOn && !workerToDb) p.push("missing worker egress cnpg.io/cluster:5432 (batch journal)");
+    if (journalOn && pg && !dbFromWorker) p.push("missing postgres ingress from worker:5432 (batch journal)");
+    if (!journalOn && (workerToDb || dbFromWorker)) p.push("worker <-> postgres:5432 allowed without the batch journal");
     if (!nps.some((n) => JSON.stringify(n.spec.egress || []).includes("kube-dns"))) p.push("no DNS egress");
     if (!nps.some((n) => JSON.stringify(n.spec.ingress || []).includes("prometheus"))) p.push("no Prometheus scrape ingress");
     check(`${name}: network policies deny by default and allow Tandem's flows`, p);

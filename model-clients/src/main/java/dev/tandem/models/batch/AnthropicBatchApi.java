@@ -11,9 +11,11 @@ import dev.tandem.models.chat.ModelCallException;
 import dev.tandem.models.chat.ModelCallException.Kind;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Anthropic's Message Batches through the official SDK (the same client, key and base URL as the model's chat
@@ -37,7 +39,7 @@ public final class AnthropicBatchApi implements BatchApi {
     }
 
     @Override
-    public String submit(List<BatchItem> items) {
+    public String submit(String journalId, List<BatchItem> items) {
         var params = BatchCreateParams.builder();
         for (var item : items) {
             var body = client.params(item.request())._body();
@@ -46,6 +48,21 @@ public final class AnthropicBatchApi implements BatchApi {
                     .build());
         }
         return client.withSdk(sdk -> sdk.messages().batches().create(params.build())).id();
+    }
+
+    /**
+     * No: a Message Batch keeps no name of ours ({@code POST /v1/messages/batches} takes {@code requests} only, and
+     * {@code GET /v1/messages/batches} lists no metadata and no requests; the {@code custom_id}s show only in the
+     * results of an ended batch), so a batch whose create answer was lost cannot be told from another's.
+     */
+    @Override
+    public boolean canFind() {
+        return false;
+    }
+
+    @Override
+    public Optional<String> find(String journalId, Instant since) {
+        throw new UnsupportedOperationException("Anthropic Message Batches carry no journal id to find a batch by");
     }
 
     @Override

@@ -43,8 +43,13 @@ import java.util.logging.Logger;
  * item instead of adding a second one. The worker's {@code KeyedCalls} joins a repeat before it gets here; this
  * catches the repeat whose first call was reset (its router was stopped) while its item's batch runs on.
  * <p>
- * Every submitted batch is written to a {@link BatchJournal} before it is first polled, and closed there when it ends
- * with the answers of its keyed items. A restarted service {@linkplain #resume resumes} the batches its journal holds
+ * Every batch is written to a {@link BatchJournal} as an intent (its items under a journal id of ours) before the
+ * provider is asked to create it, named by that id at the provider where it keeps one ({@link BatchApi#submit}), given
+ * its batch id once created and before it is first polled, and closed when it ends with the answers of its keyed
+ * items. A create whose answer is lost (a timeout, a reset connection) is looked up at the provider by the journal id
+ * ({@link BatchApi#find}) before its items are submitted again; an intent a stopped service left behind (a crash
+ * between the create and the journal update) is resolved the same way when the journal is claimed: the batch it made
+ * is polled on, an intent that made none is closed. A restarted service {@linkplain #resume resumes} the batches its journal holds
  * open: it polls them on, a repeat of a key whose item is in one joins that item (no new provider item), and the
  * answers of items nobody asked for again are collected and recorded; a repeat after the batch ended gets the
  * recorded answer. Reloaded items nobody has asked for since are not "given up": they do not count towards
@@ -73,6 +78,8 @@ public final class BatchCoordinator implements AutoCloseable {
     private final Map<String, Pending> keyed = new java.util.HashMap<>();
     /** The batches this coordinator polls, by provider and batch id (a claim of the journal skips them). */
     private final Map<String, InFlight> polled = new ConcurrentHashMap<>();
+    /** The journal ids of the intents whose create this coordinator is making (a claim of the journal skips them). */
+    private final java.util.Set<String> creating = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean resuming = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -207,17 +214,83 @@ public final class BatchCoordinator implements AutoCloseable {
             journalFailed("prune", e);
         }
         for (var journaled : open) {
-            if (polled.containsKey(journaled.provider() + "/" + journaled.batchId())) {
+            if (journaled.intent() ? ownCreate(journaled.journalId())
+                    : polled.containsKey(journaled.provider() + "/" + journaled.batchId())) {
                 continue;
             }
             var api = apis.apply(journaled.provider(), journaled.modelId());
             if (api.isEmpty() || !api.get().provider().equals(journaled.provider())) {
-                LOG.warning(() -> journaled.provider() + " batch " + journaled.batchId() + " of model "
-                        + journaled.modelId() + " is open in the journal, but the model has no " + journaled.provider()
-                        + " batch path here: not polled (it stays open in the journal)");
+                LOG.warning(() -> journaled.provider() + (journaled.intent() ? " batch intent " + journaled.journalId()
+                        : " batch " + journaled.batchId()) + " of model " + journaled.modelId() + " is open in the "
+                        + "journal, but the model has no " + journaled.provider() + " batch path here: not polled "
+                        + "(it stays open in the journal)");
                 continue;
             }
-            resume(journaled, api.get());
+            if (journaled.intent()) {
+                resolve(journaled, api.get());
+            } else {
+                resume(journaled, api.get());
+            }
+        }
+    }
+
+    /** An intent whose create this coordinator is making, or made and polls. */
+    private boolean ownCreate(String journalId) {
+        return creating.contains(journalId) || polled.values().stream().anyMatch(b -> journalId.equals(b.journalId));
+    }
+
+    /**
+     * An intent left open by a service that stopped between the create and the journal update (or whose create
+     * answer was lost and whose lookup failed): the provider says whether the create made a batch. If it did, the
+     * batch is polled on like any reloaded one; if not, the intent is closed and its items are submitted again when a
+     * repeat asks for them (they were never paid). A provider that cannot look batches up leaves it unknown: closed,
+     * with a warning, as the journal's limit.
+     */
+    private void resolve(BatchJournal.Batch intent, BatchApi api) {
+        var what = api.provider() + " batch intent " + intent.journalId() + " of " + intent.items().size() + " "
+                + intent.modelId() + " call(s) (written " + intent.submittedAt() + ")";
+        if (!api.canFind()) {
+            LOG.warning(() -> what + " has no batch id: the service stopped between the create and the journal "
+                    + "update, and " + api.provider() + " cannot look a batch up by our journal id; closed, its items "
+                    + "are submitted again when asked for (if the create made a batch, the provider bills both)");
+            notCreated(api.provider(), intent.journalId());
+            listener.intentResolved(api.provider(), intent.modelId(), "unknown");
+            return;
+        }
+        Optional<String> found;
+        try {
+            found = api.find(intent.journalId(), intent.submittedAt());
+        } catch (RuntimeException e) {
+            LOG.warning(() -> "looking up " + what + " failed (" + e.getMessage() + "); trying again at the next "
+                    + "claim");
+            return;
+        }
+        if (ownCreate(intent.journalId())) {
+            return; // made here meanwhile
+        }
+        if (found.isEmpty()) {
+            LOG.info(() -> what + ": the provider lists no batch under it (the service stopped before the create); "
+                    + "closed, its items are submitted again when asked for");
+            notCreated(api.provider(), intent.journalId());
+            listener.intentResolved(api.provider(), intent.modelId(), "not_created");
+            return;
+        }
+        var batchId = found.get();
+        try {
+            journal.created(api.provider(), intent.journalId(), batchId);
+        } catch (RuntimeException e) {
+            journalFailed("created", e);
+        }
+        LOG.info(() -> what + " was created as batch " + batchId + " before the service stopped: polled on");
+        listener.intentResolved(api.provider(), intent.modelId(), "created");
+        resume(intent.created(batchId), api);
+    }
+
+    private void notCreated(String provider, String journalId) {
+        try {
+            journal.notCreated(provider, journalId);
+        } catch (RuntimeException e) {
+            journalFailed("not_created", e);
         }
     }
 
@@ -226,7 +299,7 @@ public final class BatchCoordinator implements AutoCloseable {
         var group = groups.computeIfAbsent(groupKey, k -> new Group(journaled.modelId(), api));
         var items = journaled.items().stream().map(i -> new Pending(i.customId(), i.keyed(), i.requestDigest(),
                 i.form(), null, group)).toList();
-        var batch = new InFlight(journaled.batchId(), group, items);
+        var batch = new InFlight(journaled.batchId(), journaled.journalId(), group, items);
         synchronized (keyed) {
             for (var item : items) {
                 item.batch = batch;
@@ -383,38 +456,103 @@ public final class BatchCoordinator implements AutoCloseable {
             return;
         }
         live.forEach(p -> p.submissions++);
-        String id;
+        var provider = group.api.provider();
+        var intent = new BatchJournal.Batch(provider, group.modelId, UUID.randomUUID().toString(), null,
+                live.stream().map(p -> new BatchJournal.Item(p.customId, p.keyed, p.digest, p.form)).toList(),
+                java.time.Instant.now());
+        var journalId = intent.journalId();
+        InFlight batch;
+        creating.add(journalId);
         try {
-            id = group.api.submit(live.stream().map(p -> new BatchItem(p.customId, p.request)).toList());
-        } catch (ModelCallException e) {
-            LOG.warning(() -> "submitting a batch of " + live.size() + " " + group.modelId + " calls failed: "
-                    + e.getMessage());
-            boolean retryable = e.kind() != Kind.BAD_REQUEST && e.kind() != Kind.AUTH;
-            live.forEach(p -> retryOrFail(p, "the batch could not be submitted: " + e.getMessage(), retryable));
-            return;
-        } catch (RuntimeException e) {
-            live.forEach(p -> retryOrFail(p, "the batch could not be submitted: " + e, true));
-            return;
-        }
-        var batch = new InFlight(id, group, live);
-        live.forEach(p -> p.batch = batch);
-        // known as polled here before it is open in the journal, so this coordinator's own claim never resumes it
-        polled.put(group.api.provider() + "/" + id, batch);
-        // journaled before it is first polled: a restart from here on polls it on instead of paying for it twice
-        try {
-            journal.submitted(new BatchJournal.Batch(group.api.provider(), group.modelId, id, live.stream()
-                    .map(p -> new BatchJournal.Item(p.customId, p.keyed, p.digest, p.form)).toList(),
-                    java.time.Instant.now()));
-        } catch (RuntimeException e) {
-            journalFailed("submitted", e);
+            // journaled before the create: a crash from here on leaves an intent that a restart resolves with the
+            // provider (the batch it made is polled on) instead of losing a paid batch and paying for its items again
+            try {
+                journal.intended(intent);
+            } catch (RuntimeException e) {
+                journalFailed("intended", e);
+            }
+            String id;
+            try {
+                id = group.api.submit(journalId, live.stream().map(p -> new BatchItem(p.customId, p.request))
+                        .toList());
+            } catch (RuntimeException e) {
+                Optional<String> made;
+                if (refused(e)) {
+                    notCreated(provider, journalId);
+                    made = Optional.empty();
+                } else {
+                    made = lookUp(group, intent, e);
+                }
+                if (made.isEmpty()) {
+                    LOG.warning(() -> "submitting a batch of " + live.size() + " " + group.modelId + " calls failed: "
+                            + e.getMessage());
+                    boolean retryable = !(e instanceof ModelCallException m)
+                            || m.kind() != Kind.BAD_REQUEST && m.kind() != Kind.AUTH;
+                    live.forEach(p -> retryOrFail(p, "the batch could not be submitted: "
+                            + (e instanceof ModelCallException ? e.getMessage() : e.toString()), retryable));
+                    return;
+                }
+                id = made.get();
+            }
+            batch = new InFlight(id, journalId, group, live);
+            var created = batch;
+            live.forEach(p -> p.batch = created);
+            // known as polled here before its id is in the journal, so this coordinator's own claim never resumes it
+            polled.put(provider + "/" + id, batch);
+            // its batch id journaled before it is first polled: a restart from here on polls it on
+            try {
+                journal.created(provider, journalId, id);
+            } catch (RuntimeException e) {
+                journalFailed("created", e);
+            }
+        } finally {
+            creating.remove(journalId);
         }
         listener.submitted(group.api.provider(), group.modelId, live.size());
-        LOG.info(() -> "submitted " + group.api.provider() + " batch " + id + " of " + live.size() + " "
+        LOG.info(() -> "submitted " + group.api.provider() + " batch " + batch.id + " of " + live.size() + " "
                 + group.modelId + " call(s)");
         if (batch.allAbandoned()) {
             giveUp(live.getFirst(), new ModelCallException(Kind.CANCELLED, group.modelId, "the caller gave up"));
         }
         schedulePoll(batch);
+    }
+
+    /** The provider answered the create with a refusal (4xx, 429): it made no batch. */
+    private static boolean refused(RuntimeException e) {
+        return e instanceof ModelCallException m && (m.kind() == Kind.BAD_REQUEST || m.kind() == Kind.AUTH
+                || m.kind() == Kind.RATE_LIMITED);
+    }
+
+    /**
+     * A create whose answer was lost (a timeout, a reset connection, a 5xx): the batch it may have made, looked up at
+     * the provider by the intent's journal id. Empty when the provider lists none (the intent is closed, its items go
+     * into the next batch) or cannot look batches up (the same, and the provider may bill both); when the lookup
+     * fails, the intent stays open for a later claim to resolve while the items go into the next batch.
+     */
+    private Optional<String> lookUp(Group group, BatchJournal.Batch intent, RuntimeException createFailure) {
+        var provider = group.api.provider();
+        if (!group.api.canFind()) {
+            LOG.warning(() -> "the create of a " + provider + " batch of " + group.modelId + " failed ("
+                    + createFailure.getMessage() + ") and " + provider + " cannot say whether it made a batch: its "
+                    + "items are submitted again (if it did, the provider bills both)");
+            notCreated(provider, intent.journalId());
+            return Optional.empty();
+        }
+        try {
+            var found = group.api.find(intent.journalId(), intent.submittedAt());
+            if (found.isPresent()) {
+                LOG.info(() -> "the create of a " + provider + " batch of " + group.modelId + " failed ("
+                        + createFailure.getMessage() + "), but it made batch " + found.get() + ": polled");
+            } else {
+                notCreated(provider, intent.journalId());
+            }
+            return found;
+        } catch (RuntimeException e) {
+            LOG.warning(() -> "the create of a " + provider + " batch of " + group.modelId + " failed and looking it "
+                    + "up failed too (" + e.getMessage() + "): intent " + intent.journalId() + " stays open for the "
+                    + "next claim to resolve");
+            return Optional.empty();
+        }
     }
 
     private void schedulePoll(InFlight batch) {
@@ -705,13 +843,15 @@ public final class BatchCoordinator implements AutoCloseable {
     /** A submitted batch. */
     private static final class InFlight {
         final String id;
+        final String journalId;
         final Group group;
         final List<Pending> items;
         final long submittedNanos = System.nanoTime();
         final AtomicBoolean cancelRequested = new AtomicBoolean();
 
-        InFlight(String id, Group group, List<Pending> items) {
+        InFlight(String id, String journalId, Group group, List<Pending> items) {
             this.id = id;
+            this.journalId = journalId;
             this.group = group;
             this.items = List.copyOf(items);
         }

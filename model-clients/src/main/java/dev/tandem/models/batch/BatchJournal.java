@@ -14,11 +14,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where the {@link BatchCoordinator} writes down the provider batches it submitted, so that a restarted service polls
+ * Where the {@link BatchCoordinator} writes down the provider batches it submits, so that a restarted service polls
  * them on instead of submitting their items again (the provider runs and bills a batch whether anyone polls it or
- * not). A batch is written once submitted and before it is first polled; when it ends, the answers of its keyed items
- * are written with it, so a repeat of a key after the batch ended, within the journal's retention, is answered from
- * the record. A service without a database keeps the journal in memory ({@link #inMemory}): it forgets everything
+ * not). A batch is written as an intent (its items under a journal id of our own, no batch id yet) before the
+ * provider is asked to create it, and gets its batch id once created, before it is first polled: a crash between the
+ * two leaves an intent, which a restarted service resolves by asking the provider whether a batch was created under
+ * that journal id ({@link BatchApi#find}). When the batch ends, the answers of its keyed items are written with it,
+ * so a repeat of a key after the batch ended, within the journal's retention, is answered from the record. A service without a database keeps the journal in memory ({@link #inMemory}): it forgets everything
  * with the process, as before the journal. Implementations are thread-safe; a failing write throws, and the
  * coordinator logs it and goes on (the batch is then only in memory).
  */
@@ -36,11 +38,25 @@ public interface BatchJournal {
     record Item(String customId, boolean keyed, String requestDigest, BatchItem.Form form) {
     }
 
-    /** A submitted batch: the provider ({@link BatchApi#provider()}), the model's catalog id, its provider id. */
-    record Batch(String provider, String modelId, String batchId, List<Item> items, Instant submittedAt) {
+    /**
+     * A batch: the provider ({@link BatchApi#provider()}), the model's catalog id, our journal id (sent with the
+     * create where the provider keeps it), the provider's batch id, null while it is an intent (the create not known
+     * to have made a batch).
+     */
+    record Batch(String provider, String modelId, String journalId, String batchId, List<Item> items,
+                 Instant submittedAt) {
 
         public Batch {
             items = List.copyOf(items);
+        }
+
+        /** An intent: written before the create, no batch id yet. */
+        public boolean intent() {
+            return batchId == null;
+        }
+
+        public Batch created(String id) {
+            return new Batch(provider, modelId, journalId, id, items, submittedAt);
         }
     }
 
@@ -52,8 +68,14 @@ public interface BatchJournal {
         CANCELLED
     }
 
-    /** Writes a submitted batch, open. */
-    void submitted(Batch batch);
+    /** Writes a batch about to be created, open, as an intent ({@link Batch#batchId()} null). */
+    void intended(Batch batch);
+
+    /** The provider created the intent's batch: its batch id, from now on what polls, ends and claims name. */
+    void created(String provider, String journalId, String batchId);
+
+    /** The intent's create made no batch (the provider refused it, or lists none under its journal id): it goes. */
+    void notCreated(String provider, String journalId);
 
     /**
      * The batch ended: it is closed, with the answers of its keyed items that succeeded (by custom id), kept for the
@@ -62,9 +84,9 @@ public interface BatchJournal {
     void ended(String provider, String batchId, End end, Map<String, ChatResponse> answers);
 
     /**
-     * The open batches this service is to poll: after a start, every batch it left open; with a shared database, also
-     * those of a replica that stopped polling them (its claim lapsed). Calling it again renews this service's claim on
-     * the batches it polls.
+     * The open batches this service is to poll, and intents it is to resolve: after a start, every batch and intent it
+     * left open; with a shared database, also those of a replica that stopped polling them (its claim lapsed). Calling
+     * it again renews this service's claim on them.
      */
     List<Batch> claimOpen();
 

@@ -32,7 +32,19 @@ public interface BatchListener {
     default void answeredFromJournal(String provider, String modelId) {
     }
 
-    /** A journal read or write failed ({@code operation}: submitted, ended, claim, answer, prune). */
+    /**
+     * An intent left in the journal (a create whose answer was lost: a crash between the create and the journal
+     * update) was resolved with the provider: {@code outcome} created (its batch is polled on), not_created (none was
+     * made: closed), or unknown (the provider cannot look batches up by our journal id: closed, and its items may be
+     * paid twice).
+     */
+    default void intentResolved(String provider, String modelId, String outcome) {
+    }
+
+    /**
+     * A journal read or write failed ({@code operation}: intended, created, not_created, ended, claim, answer,
+     * prune).
+     */
     default void journalFailed(String operation) {
     }
 }

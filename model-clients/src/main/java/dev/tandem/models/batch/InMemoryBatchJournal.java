@@ -19,25 +19,34 @@ final class InMemoryBatchJournal implements BatchJournal {
     }
 
     private final Duration retention;
+    /** Batches by journal id. */
     private final Map<String, Entry> batches = new ConcurrentHashMap<>();
 
     InMemoryBatchJournal(Duration retention) {
         this.retention = retention;
     }
 
-    private static String key(String provider, String batchId) {
-        return provider + "/" + batchId;
+    @Override
+    public void intended(Batch batch) {
+        batches.put(batch.journalId(), new Entry(batch, null, null, Map.of()));
     }
 
     @Override
-    public void submitted(Batch batch) {
-        batches.put(key(batch.provider(), batch.batchId()), new Entry(batch, null, null, Map.of()));
+    public void created(String provider, String journalId, String batchId) {
+        batches.computeIfPresent(journalId, (k, e) -> new Entry(e.batch().created(batchId), e.end(), e.endedAt(),
+                e.answers()));
+    }
+
+    @Override
+    public void notCreated(String provider, String journalId) {
+        batches.computeIfPresent(journalId, (k, e) -> e.batch().intent() ? null : e);
     }
 
     @Override
     public void ended(String provider, String batchId, End end, Map<String, ChatResponse> answers) {
-        batches.computeIfPresent(key(provider, batchId), (k, e) -> new Entry(e.batch(), end, Instant.now(),
-                Map.copyOf(answers)));
+        batches.replaceAll((k, e) -> e.end() == null && e.batch().provider().equals(provider)
+                && batchId.equals(e.batch().batchId()) ? new Entry(e.batch(), end, Instant.now(), Map.copyOf(answers))
+                : e);
     }
 
     @Override

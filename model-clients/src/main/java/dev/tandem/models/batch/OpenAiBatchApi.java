@@ -4,10 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.openai.core.JsonValue;
 import com.openai.core.MultipartField;
 import com.openai.core.ObjectMappers;
 import com.openai.models.batches.Batch;
 import com.openai.models.batches.BatchCreateParams;
+import com.openai.models.batches.BatchListParams;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FilePurpose;
@@ -23,14 +25,17 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * OpenAI's Batch API through the official SDK (the same client, key and base URL as the model's chat calls): the
  * items as a JSONL file of {@code /v1/chat/completions} requests with their {@code custom_id}s uploaded to
- * {@code /v1/files} (purpose {@code batch}), a batch created on it ({@code /v1/batches}, completion window 24h),
+ * {@code /v1/files} (purpose {@code batch}), a batch created on it ({@code /v1/batches}, completion window 24h, the
+ * journal id in its {@code metadata}, so {@link #find} can look it up in {@code GET /v1/batches} after a lost answer),
  * polled with {@code GET /v1/batches/{id}}; once it has ended, the {@code output_file_id} and {@code error_file_id}
  * contents are read. An item in the error file with {@code batch_expired} expired, with {@code batch_cancelled} was
  * cancelled; a 429 or 5xx response is retryable, another 4xx is not. Per-request headers of the model's endpoint
@@ -51,8 +56,13 @@ public final class OpenAiBatchApi implements BatchApi {
         return "openai";
     }
 
+    /** The metadata key of the batch's journal id ({@code metadata}: up to 16 pairs, values up to 512 characters). */
+    static final String JOURNAL_ID = "tandem_journal_id";
+    /** How far a provider's clock (a batch's {@code created_at}) may lag ours when looking for a batch. */
+    private static final Duration SKEW = Duration.ofMinutes(5);
+
     @Override
-    public String submit(List<BatchItem> items) {
+    public String submit(String journalId, List<BatchItem> items) {
         var jsonl = new StringBuilder();
         for (var item : items) {
             ObjectNode line = JSON.createObjectNode();
@@ -69,8 +79,40 @@ public final class OpenAiBatchApi implements BatchApi {
                 .inputFileId(file.id())
                 .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
                 .completionWindow(BatchCreateParams.CompletionWindow._24H)
+                .metadata(BatchCreateParams.Metadata.builder()
+                        .putAdditionalProperty(JOURNAL_ID, JsonValue.from(journalId)).build())
                 .build()));
         return batch.id();
+    }
+
+    @Override
+    public boolean canFind() {
+        return true;
+    }
+
+    /** {@code GET /v1/batches} pages (newest first) back to {@code since}: the batch whose metadata names the id. */
+    @Override
+    public Optional<String> find(String journalId, Instant since) {
+        long from = since.minus(SKEW).getEpochSecond();
+        return client.withSdk(sdk -> {
+            var page = sdk.batches().list(BatchListParams.builder().limit(100).build());
+            while (true) {
+                for (Batch batch : page.data()) {
+                    if (batch.createdAt() < from) {
+                        return Optional.<String>empty(); // older than the intent: no further page can have it
+                    }
+                    var named = batch.metadata().map(m -> m._additionalProperties().get(JOURNAL_ID))
+                            .flatMap(v -> v.asString());
+                    if (named.isPresent() && named.get().equals(journalId)) {
+                        return Optional.of(batch.id());
+                    }
+                }
+                if (!page.hasNextPage()) {
+                    return Optional.<String>empty();
+                }
+                page = page.nextPage();
+            }
+        });
     }
 
     @Override

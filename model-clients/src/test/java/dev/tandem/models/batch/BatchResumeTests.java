@@ -78,6 +78,11 @@ class BatchResumeTests {
             public void answeredFromJournal(String provider, String modelId) {
                 events.add("from journal " + provider);
             }
+
+            @Override
+            public void intentResolved(String provider, String modelId, String outcome) {
+                events.add("intent " + provider + " " + outcome);
+            }
         }, journal);
         coordinators.add(coordinator);
         return coordinator;
@@ -129,10 +134,11 @@ class BatchResumeTests {
 
         assertThat(repeat.text()).isEqualTo("echo: invoice total?");
         assertThat(events).contains("resumed openai 2");
-        // one batch create, one item per key: the repeat was answered by the item the first worker submitted
-        assertThat(openai.submittedCustomIds).containsExactly(List.of(
-                BatchCoordinator.customId("acme/task-1/a/execute@gpt-batch"),
-                BatchCoordinator.customId("acme/task-1/b/execute@gpt-batch")));
+        // one batch create, one item per key: the repeat was answered by the item the first worker submitted (the two
+        // calls' threads join the group in either order)
+        assertThat(openai.submittedCustomIds).singleElement().satisfies(ids -> assertThat(ids)
+                .containsExactlyInAnyOrder(BatchCoordinator.customId("acme/task-1/a/execute@gpt-batch"),
+                        BatchCoordinator.customId("acme/task-1/b/execute@gpt-batch")));
         assertThat(openai.cancelled).isEmpty();
         // the other key's item nobody asked for again was collected, and its repeat is answered from the record
         waitFor(() -> events.contains("collected openai 1"));
@@ -269,6 +275,163 @@ class BatchResumeTests {
         assertThat(repeat.text()).isEqualTo("echo: invoice total?");
         assertThat(events).noneMatch(e -> e.startsWith("resumed"));
         assertThat(openai.submittedMessages).hasSize(2); // the limit the journal removes: paid twice
+    }
+
+    /**
+     * The journal of a process that dies at one point of a batch's submission: the write there never happens and the
+     * thread making it hangs until the process is stopped; what was written before is in {@code durable}, which the
+     * restarted process reads.
+     */
+    private static final class CrashingJournal implements BatchJournal {
+        enum At { BEFORE_THE_CREATE, BETWEEN_THE_CREATE_AND_THE_JOURNAL_UPDATE }
+
+        final BatchJournal durable;
+        final At at;
+        final java.util.concurrent.CountDownLatch crashed = new java.util.concurrent.CountDownLatch(1);
+
+        CrashingJournal(BatchJournal durable, At at) {
+            this.durable = durable;
+            this.at = at;
+        }
+
+        private void crash() {
+            crashed.countDown();
+            try {
+                new java.util.concurrent.CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("the process is gone");
+        }
+
+        @Override
+        public void intended(Batch batch) {
+            durable.intended(batch);
+            if (at == At.BEFORE_THE_CREATE) {
+                crash();
+            }
+        }
+
+        @Override
+        public void created(String provider, String journalId, String batchId) {
+            if (at == At.BETWEEN_THE_CREATE_AND_THE_JOURNAL_UPDATE) {
+                crash();
+            }
+            durable.created(provider, journalId, batchId);
+        }
+
+        @Override
+        public void notCreated(String provider, String journalId) {
+            durable.notCreated(provider, journalId);
+        }
+
+        @Override
+        public void ended(String provider, String batchId, End end, java.util.Map<String, ChatResponse> answers) {
+            durable.ended(provider, batchId, end, answers);
+        }
+
+        @Override
+        public List<Batch> claimOpen() {
+            return durable.claimOpen();
+        }
+
+        @Override
+        public Optional<ChatResponse> answer(String provider, String modelId, String customId, String digest) {
+            return durable.answer(provider, modelId, customId, digest);
+        }
+
+        @Override
+        public void prune() {
+            durable.prune();
+        }
+    }
+
+    @Test
+    void aCrashBetweenTheCreateAndTheJournalUpdateLeavesAnIntentTheRestartFindsByItsJournalIdAndPollsOn()
+            throws Exception {
+        openai.pollsBeforeEnd = 30;
+        var durable = BatchJournal.inMemory(Duration.ofMinutes(15));
+        var crashing = new CrashingJournal(durable, CrashingJournal.At.BETWEEN_THE_CREATE_AND_THE_JOURNAL_UPDATE);
+        var before = coordinator(crashing);
+        var api = openAiApi();
+        callAsync(before, "gpt-batch", api, keyed("invoice total?", "acme/task-6/a/execute@gpt-batch"));
+        assertThat(crashing.crashed.await(20, TimeUnit.SECONDS)).isTrue();
+        // the provider made (and will bill) the batch; the journal holds only the intent, with no batch id
+        assertThat(openai.submittedCustomIds).hasSize(1);
+        assertThat(durable.claimOpen()).singleElement().satisfies(b -> assertThat(b.intent()).isTrue());
+        before.close();
+
+        var after = coordinator(durable);
+        var restartedApi = openAiApi();
+        after.resume((provider, model) -> Optional.of(restartedApi));
+        var repeat = after.call("gpt-batch", restartedApi, keyed("invoice total?", "acme/task-6/a/execute@gpt-batch"));
+
+        assertThat(repeat.text()).isEqualTo("echo: invoice total?");
+        // found by the journal id in its metadata (GET /v1/batches), polled on, joined: one batch, one item
+        assertThat(openai.requestLines).contains("GET /v1/batches");
+        assertThat(events).contains("intent openai created", "resumed openai 1");
+        assertThat(openai.submittedCustomIds).containsExactly(List.of(
+                BatchCoordinator.customId("acme/task-6/a/execute@gpt-batch")));
+        waitFor(() -> durable.claimOpen().isEmpty());
+    }
+
+    @Test
+    void aCrashBeforeTheCreateLeavesAnIntentTheRestartClosesAndTheRepeatSubmitsItsItemOnce() throws Exception {
+        var durable = BatchJournal.inMemory(Duration.ofMinutes(15));
+        var crashing = new CrashingJournal(durable, CrashingJournal.At.BEFORE_THE_CREATE);
+        var before = coordinator(crashing);
+        var api = openAiApi();
+        callAsync(before, "gpt-batch", api, keyed("ticket label?", "acme/task-8/a/execute@gpt-batch"));
+        assertThat(crashing.crashed.await(20, TimeUnit.SECONDS)).isTrue();
+        before.close();
+        assertThat(openai.submittedMessages).isEmpty();
+
+        var after = coordinator(durable);
+        var restartedApi = openAiApi();
+        after.resume((provider, model) -> Optional.of(restartedApi));
+        waitFor(() -> durable.claimOpen().isEmpty());
+        assertThat(events).contains("intent openai not_created");
+        var repeat = after.call("gpt-batch", restartedApi, keyed("ticket label?", "acme/task-8/a/execute@gpt-batch"));
+
+        assertThat(repeat.text()).isEqualTo("echo: ticket label?");
+        assertThat(openai.submittedMessages).containsExactly(List.of("ticket label?"));
+    }
+
+    @Test
+    void aCreateWhoseAnswerIsLostIsFoundByItsJournalIdInsteadOfSubmittedAgain() throws Exception {
+        openai.createAnswersLost.set(1); // the batch is made, its create answers 502
+        var journal = BatchJournal.inMemory(Duration.ofMinutes(15));
+        var coordinator = coordinator(journal);
+
+        var answer = coordinator.call("gpt-batch", openAiApi(), keyed("refund?", "acme/task-9/a/execute@gpt-batch"));
+
+        assertThat(answer.text()).isEqualTo("echo: refund?");
+        assertThat(openai.submittedMessages).containsExactly(List.of("refund?"));
+        assertThat(openai.requestLines).contains("GET /v1/batches");
+        waitFor(() -> journal.claimOpen().isEmpty());
+    }
+
+    @Test
+    void anAnthropicIntentLeftByACrashCannotBeLookedUpAndItsItemIsSubmittedAgainTheJournalsLimit() throws Exception {
+        anthropic.pollsBeforeEnd = 30;
+        var durable = BatchJournal.inMemory(Duration.ofMinutes(15));
+        var crashing = new CrashingJournal(durable, CrashingJournal.At.BETWEEN_THE_CREATE_AND_THE_JOURNAL_UPDATE);
+        var before = coordinator(crashing);
+        var api = anthropicApi();
+        callAsync(before, "claude-batch", api, keyed("summarise", "acme/task-10/s/execute@claude-batch"));
+        assertThat(crashing.crashed.await(20, TimeUnit.SECONDS)).isTrue();
+        before.close();
+
+        var after = coordinator(durable);
+        var restartedApi = anthropicApi();
+        after.resume((provider, model) -> Optional.of(restartedApi));
+        anthropic.pollsBeforeEnd = 1;
+        var repeat = after.call("claude-batch", restartedApi, keyed("summarise", "acme/task-10/s/execute@claude-batch"));
+
+        assertThat(repeat.text()).isEqualTo("echo: summarise");
+        // a Message Batch carries no name of ours: the intent is closed as unknown, the repeat is a second batch
+        assertThat(events).contains("intent anthropic unknown");
+        assertThat(anthropic.submittedMessages).hasSize(2);
     }
 
     private static void waitFor(BooleanSupplier condition) throws InterruptedException {

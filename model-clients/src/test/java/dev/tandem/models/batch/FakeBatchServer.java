@@ -17,41 +17,41 @@ import java.util.function.Function;
 /**
  * The common part of the wire-faithful fakes of the providers' batch APIs: a JDK HTTP server on a free port, JSON in
  * and out, a script that decides each request's fate by its {@code custom_id}'s user message, and a record of what
- * was asked.
+ * was asked. Public, with {@link FakeOpenAiBatches}, for system-tests' worker restart suite (this module's test-jar).
  */
-abstract class FakeBatchServer implements AutoCloseable {
+public abstract class FakeBatchServer implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** What the fake does with one request of a batch. */
-    sealed interface Fate {
+    public sealed interface Fate {
         /** Answers with this text. */
-        record Answer(String text) implements Fate {
+        public record Answer(String text) implements Fate {
         }
 
         /** Fails with this HTTP status (OpenAI) or error type (Anthropic) and message. */
-        record Error(int status, String type, String message) implements Fate {
+        public record Error(int status, String type, String message) implements Fate {
         }
 
         /** Does not run before the batch's window ends. */
-        record Expire() implements Fate {
+        public record Expire() implements Fate {
         }
     }
 
     final HttpServer server;
     /** Decides each request's fate from its user message and how many times that message was submitted. */
-    volatile Script script = (message, submission) -> new Fate.Answer("echo: " + message);
+    public volatile Script script = (message, submission) -> new Fate.Answer("echo: " + message);
     /** Polls a batch answers "in progress" before it ends. */
-    volatile int pollsBeforeEnd = 1;
-    final List<List<String>> submittedMessages = new CopyOnWriteArrayList<>();
+    public volatile int pollsBeforeEnd = 1;
+    public final List<List<String>> submittedMessages = new CopyOnWriteArrayList<>();
     /** The custom_ids of each submitted batch, in order. */
-    final List<List<String>> submittedCustomIds = new CopyOnWriteArrayList<>();
-    final List<String> cancelled = new CopyOnWriteArrayList<>();
-    final List<String> requestLines = new CopyOnWriteArrayList<>();
+    public final List<List<String>> submittedCustomIds = new CopyOnWriteArrayList<>();
+    public final List<String> cancelled = new CopyOnWriteArrayList<>();
+    public final List<String> requestLines = new CopyOnWriteArrayList<>();
 
     /** A request's fate, from its user message and its submission number (1 for the first). */
     @FunctionalInterface
-    interface Script {
+    public interface Script {
         Fate fate(String userMessage, int submission);
     }
 
@@ -60,7 +60,7 @@ abstract class FakeBatchServer implements AutoCloseable {
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 

@@ -19,9 +19,10 @@ import java.util.regex.Pattern;
  * {@code completion_window}), {@code GET /v1/batches/{id}} moving validating -> in_progress -> completed (or expired
  * when a request's fate is to expire), {@code GET /v1/files/{id}/content} with the output file (200 responses) and
  * the error file (non-200 responses and {@code batch_expired} / {@code batch_cancelled} errors), and
- * {@code POST /v1/batches/{id}/cancel}. Also {@code POST /v1/chat/completions} for interactive calls.
+ * {@code POST /v1/batches/{id}/cancel}, and {@code GET /v1/batches} (newest first, {@code limit} and {@code after},
+ * with each batch's {@code metadata}). Also {@code POST /v1/chat/completions} for interactive calls.
  */
-final class FakeOpenAiBatches extends FakeBatchServer {
+public final class FakeOpenAiBatches extends FakeBatchServer {
 
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> batches = new ConcurrentHashMap<>();
@@ -31,14 +32,25 @@ final class FakeOpenAiBatches extends FakeBatchServer {
     final List<String> uploadedPurposes = new ArrayList<>();
     final List<String> completionWindows = new ArrayList<>();
     final AtomicInteger interactiveCalls = new AtomicInteger();
+    /** The next this many creates make their batch but answer 502, as a create whose answer is lost. */
+    public final AtomicInteger createAnswersLost = new AtomicInteger();
+    /**
+     * When set, a create makes its batch, counts this latch down, and holds its answer until {@link #releaseCreates}
+     * (or the server closes): the client that sent it can be killed after the provider made the batch and before it
+     * learnt the batch's id.
+     */
+    public volatile java.util.concurrent.CountDownLatch createsHeld;
+    private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    /** The batch ids in the order they were created (the list answers newest first). */
+    private final List<String> created = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    FakeOpenAiBatches() throws IOException {
+    public FakeOpenAiBatches() throws IOException {
         route("/v1/files", this::files);
         route("/v1/batches", this::batches);
         route("/v1/chat/completions", exchange -> {
             interactiveCalls.incrementAndGet();
             var body = readJson(exchange);
-            return Reply.json(completion(userMessage(body), body.path("model").asText()));
+            return Reply.json(completion("echo: " + userMessage(body), body.path("model").asText()));
         });
         start();
     }
@@ -66,8 +78,17 @@ final class FakeOpenAiBatches extends FakeBatchServer {
 
     private Reply batches(HttpExchange exchange) {
         var path = exchange.getRequestURI().getPath();
+        if (exchange.getRequestMethod().equals("GET") && path.equals("/v1/batches")) {
+            return list(exchange.getRequestURI().getRawQuery());
+        }
         if (exchange.getRequestMethod().equals("POST") && path.equals("/v1/batches")) {
             var request = readJson(exchange);
+            // as the API: metadata is up to 16 string pairs, keys up to 64 characters, values up to 512
+            var metadata = request.path("metadata");
+            if (metadata.isObject() && (metadata.size() > 16 || metadata.properties().stream().anyMatch(e ->
+                    e.getKey().length() > 64 || !e.getValue().isTextual() || e.getValue().asText().length() > 512))) {
+                return new Reply(400, "application/json", "{\"error\":{\"message\":\"invalid metadata\"}}");
+            }
             var input = files.get(request.path("input_file_id").asText());
             if (input == null || !request.path("endpoint").asText().equals("/v1/chat/completions")) {
                 return new Reply(400, "application/json",
@@ -110,9 +131,28 @@ final class FakeOpenAiBatches extends FakeBatchServer {
             batch.putNull("output_file_id");
             batch.putNull("error_file_id");
             batch.putObject("request_counts").put("total", lines.size()).put("completed", 0).put("failed", 0);
+            // kept with the batch and returned by retrieve and list; null if none
+            if (metadata.isObject()) {
+                batch.set("metadata", request.path("metadata").deepCopy());
+            } else {
+                batch.putNull("metadata");
+            }
             batches.put(id, batch);
             batchLines.put(id, lines);
             polls.put(id, new AtomicInteger());
+            created.add(id);
+            var held = createsHeld;
+            if (held != null) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (createAnswersLost.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                return new Reply(502, "application/json", "{\"error\":{\"message\":\"Bad gateway\"}}");
+            }
             return Reply.json(batch);
         }
         var rest = path.substring("/v1/batches/".length());
@@ -136,6 +176,58 @@ final class FakeOpenAiBatches extends FakeBatchServer {
             advance(rest, batch);
             return Reply.json(batch.deepCopy());
         }
+    }
+
+    /** Lets held creates answer (and every later one answer at once). */
+    public void releaseCreates() {
+        createsHeld = null;
+        release.countDown();
+    }
+
+    @Override
+    public void close() {
+        releaseCreates();
+        super.close();
+    }
+
+    /**
+     * {@code GET /v1/batches?limit=&after=}: the organisation's batches newest first, {@code limit} (1-100, default
+     * 20) after the batch id {@code after}, as a list object with {@code first_id}, {@code last_id} and
+     * {@code has_more}.
+     */
+    private Reply list(String query) {
+        int limit = 20;
+        String after = null;
+        for (var pair : query == null ? new String[0] : query.split("&")) {
+            var kv = pair.split("=", 2);
+            if (kv.length == 2 && kv[0].equals("limit")) {
+                limit = Integer.parseInt(kv[1]);
+            } else if (kv.length == 2 && kv[0].equals("after")) {
+                after = java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
+            }
+        }
+        if (limit < 1 || limit > 100) {
+            return new Reply(400, "application/json", "{\"error\":{\"message\":\"limit must be 1-100\"}}");
+        }
+        var newestFirst = new ArrayList<>(created).reversed();
+        int from = after == null ? 0 : newestFirst.indexOf(after) + 1;
+        var page = newestFirst.subList(Math.min(from, newestFirst.size()), Math.min(from + limit, newestFirst.size()));
+        var list = object().put("object", "list");
+        var data = list.putArray("data");
+        for (var id : page) {
+            var batch = batches.get(id);
+            synchronized (batch) {
+                data.add(batch.deepCopy());
+            }
+        }
+        if (page.isEmpty()) {
+            list.putNull("first_id");
+            list.putNull("last_id");
+        } else {
+            list.put("first_id", page.getFirst()).put("last_id", page.getLast());
+        }
+        list.put("has_more", from + page.size() < newestFirst.size());
+        return Reply.json(list);
     }
 
     /** One poll: validating -> in_progress, then after pollsBeforeEnd polls the batch ends with its result files. */
@@ -177,7 +269,7 @@ final class FakeOpenAiBatches extends FakeBatchServer {
                 case Fate.Answer a -> {
                     var response = out.putObject("response").put("status_code", 200)
                             .put("request_id", "req_" + customId);
-                    response.set("body", completion(message, line.path("body").path("model").asText()));
+                    response.set("body", completion(a.text(), line.path("body").path("model").asText()));
                     out.putNull("error");
                     output.append(out).append('\n');
                     completed++;
@@ -216,12 +308,13 @@ final class FakeOpenAiBatches extends FakeBatchServer {
                 .put("failed", failed);
     }
 
-    static ObjectNode completion(String message, String model) {
-        var completion = object().put("id", "chatcmpl-" + Math.abs(message.hashCode())).put("object", "chat.completion")
+    /** A chat completion answering {@code content}. */
+    static ObjectNode completion(String content, String model) {
+        var completion = object().put("id", "chatcmpl-" + Math.abs(content.hashCode())).put("object", "chat.completion")
                 .put("created", now()).put("model", model);
         var choice = completion.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
         choice.putNull("logprobs");
-        var msg = choice.putObject("message").put("role", "assistant").put("content", "echo: " + message);
+        var msg = choice.putObject("message").put("role", "assistant").put("content", content);
         msg.putNull("refusal");
         completion.putObject("usage").put("prompt_tokens", 20).put("completion_tokens", 5).put("total_tokens", 25);
         return completion;

@@ -13,7 +13,8 @@ import java.time.Duration;
  * outcome [tandem_worker_batch_items_total{provider,model,outcome}]; from the journal: batches resumed after a
  * restart [tandem_worker_batches_resumed_total{provider,model}], items answered with no caller waiting and recorded
  * [tandem_worker_batch_items_collected_total{provider,model}], calls answered from the record
- * [tandem_worker_batch_journal_answers_total{provider,model}], and journal failures
+ * [tandem_worker_batch_journal_answers_total{provider,model}], intents a stopped worker left, resolved with the
+ * provider [tandem_worker_batch_intents_resolved_total{provider,model,outcome}], and journal failures
  * [tandem_worker_batch_journal_failures_total{operation}].
  */
 final class BatchMetrics implements BatchListener {
@@ -59,6 +60,14 @@ final class BatchMetrics implements BatchListener {
         Counter.builder("tandem.worker.batch.journal.answers")
                 .description("Keyed batch calls answered from the journal's record: no new provider item")
                 .tag("provider", provider).tag("model", modelId).register(registry).increment();
+    }
+
+    @Override
+    public void intentResolved(String provider, String modelId, String outcome) {
+        Counter.builder("tandem.worker.batch.intents.resolved")
+                .description("Batch intents left by a stopped worker (a crash between create and journal update), "
+                        + "resolved with the provider: created, not_created, unknown")
+                .tag("provider", provider).tag("model", modelId).tag("outcome", outcome).register(registry).increment();
     }
 
     @Override

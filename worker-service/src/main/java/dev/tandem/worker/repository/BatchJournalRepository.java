@@ -16,14 +16,14 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * The batch journal in PostgreSQL ({@code worker.provider_batches}, {@code worker.provider_batch_items}): plain JDBC,
- * a batch and its items written in one transaction. Several replicas may share the database: each polls the open
+ * a batch's intent and its items written in one transaction before the create (keyed by the journal id, the batch id
+ * null), the batch id set once created. Several replicas may share the database: each polls the open
  * batches it claimed ({@code owner}, {@code claimed_until}), renewing its claim every time it looks, and takes over
  * those whose claim lapsed. Not a CDI bean: the datasource is optional, so the producer of the model registry builds
  * it only when the datasource is active. Failures are {@link BatchJournalException}s (the coordinator logs them and
@@ -51,24 +51,26 @@ public final class BatchJournalRepository implements BatchJournal {
     }
 
     @Override
-    public void submitted(Batch batch) {
+    public void intended(Batch batch) {
         try (var c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            try (var insert = c.prepareStatement("INSERT INTO worker.provider_batches (provider, batch_id, model, state, "
-                    + "submitted_at, owner, claimed_until) VALUES (?, ?, ?, 'OPEN', ?, ?, now() + make_interval(secs => ?)) "
-                    + "ON CONFLICT DO NOTHING");
-                 var items = c.prepareStatement("INSERT INTO worker.provider_batch_items (provider, batch_id, custom_id, "
-                         + "keyed, request_digest, answer_form) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-                insert.setString(1, batch.provider());
-                insert.setString(2, batch.batchId());
-                insert.setString(3, batch.modelId());
-                insert.setTimestamp(4, Timestamp.from(batch.submittedAt()));
-                insert.setString(5, owner);
-                insert.setDouble(6, seconds(claimLease));
+            try (var insert = c.prepareStatement("INSERT INTO worker.provider_batches (journal_id, provider, batch_id, "
+                    + "model, state, submitted_at, owner, claimed_until) VALUES (?, ?, ?, ?, 'OPEN', ?, ?, "
+                    + "now() + make_interval(secs => ?)) ON CONFLICT DO NOTHING");
+                 var items = c.prepareStatement("INSERT INTO worker.provider_batch_items (journal_id, provider, "
+                         + "custom_id, keyed, request_digest, answer_form) VALUES (?, ?, ?, ?, ?, ?) "
+                         + "ON CONFLICT DO NOTHING")) {
+                insert.setString(1, batch.journalId());
+                insert.setString(2, batch.provider());
+                insert.setString(3, batch.batchId());
+                insert.setString(4, batch.modelId());
+                insert.setTimestamp(5, Timestamp.from(batch.submittedAt()));
+                insert.setString(6, owner);
+                insert.setDouble(7, seconds(claimLease));
                 insert.executeUpdate();
                 for (var item : batch.items()) {
-                    items.setString(1, batch.provider());
-                    items.setString(2, batch.batchId());
+                    items.setString(1, batch.journalId());
+                    items.setString(2, batch.provider());
                     items.setString(3, item.customId());
                     items.setBoolean(4, item.keyed());
                     items.setString(5, item.requestDigest());
@@ -82,7 +84,36 @@ public final class BatchJournalRepository implements BatchJournal {
                 throw e;
             }
         } catch (SQLException e) {
-            throw new BatchJournalException("could not journal " + batch.provider() + " batch " + batch.batchId(), e);
+            throw new BatchJournalException("could not journal the intent of " + batch.provider() + " batch "
+                    + batch.journalId(), e);
+        }
+    }
+
+    @Override
+    public void created(String provider, String journalId, String batchId) {
+        try (var c = dataSource.getConnection();
+             var update = c.prepareStatement("UPDATE worker.provider_batches SET batch_id = ? "
+                     + "WHERE journal_id = ? AND provider = ?")) {
+            update.setString(1, batchId);
+            update.setString(2, journalId);
+            update.setString(3, provider);
+            update.executeUpdate();
+        } catch (SQLException e) {
+            throw new BatchJournalException("could not journal " + provider + " batch " + batchId + " of intent "
+                    + journalId, e);
+        }
+    }
+
+    @Override
+    public void notCreated(String provider, String journalId) {
+        try (var c = dataSource.getConnection();
+             var delete = c.prepareStatement("DELETE FROM worker.provider_batches WHERE journal_id = ? "
+                     + "AND provider = ? AND batch_id IS NULL")) {
+            delete.setString(1, journalId);
+            delete.setString(2, provider);
+            delete.executeUpdate();
+        } catch (SQLException e) {
+            throw new BatchJournalException("could not close " + provider + " batch intent " + journalId, e);
         }
     }
 
@@ -91,21 +122,27 @@ public final class BatchJournalRepository implements BatchJournal {
         try (var c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try (var close = c.prepareStatement("UPDATE worker.provider_batches SET state = ?, ended_at = now() "
-                    + "WHERE provider = ? AND batch_id = ? AND state = 'OPEN'");
+                    + "WHERE provider = ? AND batch_id = ? AND state = 'OPEN' RETURNING journal_id");
                  var answer = c.prepareStatement("UPDATE worker.provider_batch_items SET answer = ?::jsonb "
-                         + "WHERE provider = ? AND batch_id = ? AND custom_id = ?")) {
+                         + "WHERE journal_id = ? AND custom_id = ?")) {
                 close.setString(1, end.name());
                 close.setString(2, provider);
                 close.setString(3, batchId);
-                close.executeUpdate();
-                for (var e : answers.entrySet()) {
-                    answer.setString(1, toJson(e.getValue()));
-                    answer.setString(2, provider);
-                    answer.setString(3, batchId);
-                    answer.setString(4, e.getKey());
-                    answer.addBatch();
+                String journalId = null;
+                try (var rs = close.executeQuery()) {
+                    if (rs.next()) {
+                        journalId = rs.getString(1);
+                    }
                 }
-                answer.executeBatch();
+                if (journalId != null) {
+                    for (var e : answers.entrySet()) {
+                        answer.setString(1, toJson(e.getValue()));
+                        answer.setString(2, journalId);
+                        answer.setString(3, e.getKey());
+                        answer.addBatch();
+                    }
+                    answer.executeBatch();
+                }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -120,12 +157,13 @@ public final class BatchJournalRepository implements BatchJournal {
     public List<Batch> claimOpen() {
         try (var c = dataSource.getConnection()) {
             c.setAutoCommit(false);
-            var batches = new LinkedHashMap<String, Batch>();
+            var batches = new ArrayList<Batch>();
             try (var claim = c.prepareStatement("UPDATE worker.provider_batches SET owner = ?, "
                     + "claimed_until = now() + make_interval(secs => ?) WHERE state = 'OPEN' "
-                    + "AND (owner = ? OR claimed_until < now()) RETURNING provider, batch_id, model, submitted_at");
+                    + "AND (owner = ? OR claimed_until < now()) "
+                    + "RETURNING journal_id, provider, batch_id, model, submitted_at");
                  var items = c.prepareStatement("SELECT custom_id, keyed, request_digest, answer_form "
-                         + "FROM worker.provider_batch_items WHERE provider = ? AND batch_id = ? ORDER BY custom_id")) {
+                         + "FROM worker.provider_batch_items WHERE journal_id = ? ORDER BY custom_id")) {
                 claim.setString(1, owner);
                 claim.setDouble(2, seconds(claimLease));
                 claim.setString(3, owner);
@@ -133,14 +171,13 @@ public final class BatchJournalRepository implements BatchJournal {
                 var submitted = new ArrayList<Timestamp>();
                 try (var rs = claim.executeQuery()) {
                     while (rs.next()) {
-                        claimed.add(new String[]{rs.getString(1), rs.getString(2), rs.getString(3)});
-                        submitted.add(rs.getTimestamp(4));
+                        claimed.add(new String[]{rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
+                        submitted.add(rs.getTimestamp(5));
                     }
                 }
                 for (int i = 0; i < claimed.size(); i++) {
                     var row = claimed.get(i);
                     items.setString(1, row[0]);
-                    items.setString(2, row[1]);
                     var list = new ArrayList<Item>();
                     try (var rs = items.executeQuery()) {
                         while (rs.next()) {
@@ -148,15 +185,14 @@ public final class BatchJournalRepository implements BatchJournal {
                                     BatchItem.Form.valueOf(rs.getString(4))));
                         }
                     }
-                    batches.put(row[0] + "/" + row[1], new Batch(row[0], row[2], row[1], list,
-                            submitted.get(i).toInstant()));
+                    batches.add(new Batch(row[1], row[3], row[0], row[2], list, submitted.get(i).toInstant()));
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
-            return List.copyOf(batches.values());
+            return List.copyOf(batches);
         } catch (SQLException e) {
             throw new BatchJournalException("could not claim the open batches of the journal", e);
         }
@@ -166,7 +202,7 @@ public final class BatchJournalRepository implements BatchJournal {
     public Optional<ChatResponse> answer(String provider, String modelId, String customId, String requestDigest) {
         try (var c = dataSource.getConnection();
              var select = c.prepareStatement("SELECT i.answer FROM worker.provider_batch_items i "
-                     + "JOIN worker.provider_batches b ON b.provider = i.provider AND b.batch_id = i.batch_id "
+                     + "JOIN worker.provider_batches b ON b.journal_id = i.journal_id "
                      + "WHERE i.provider = ? AND i.custom_id = ? AND i.answer IS NOT NULL AND b.model = ? "
                      + "AND i.request_digest = ? AND b.ended_at > now() - make_interval(secs => ?) "
                      + "ORDER BY b.ended_at DESC LIMIT 1")) {

@@ -24,7 +24,8 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The batch journal in PostgreSQL, as a worker with a datasource runs it: a submitted batch is claimed back with its
+ * The batch journal in PostgreSQL, as a worker with a datasource runs it: a batch's intent (written before the create)
+ * is claimed back without a batch id and then named by its batch or closed; a submitted batch is claimed back with its
  * items by its replica, by another only once the claim lapsed; an ended batch answers a keyed item's repeat that asks
  * for the same request, within the retention, and is pruned after it.
  */
@@ -56,7 +57,7 @@ class BatchJournalRepositoryTests {
             Duration.ofMillis(1234), "gpt-4o-mini-2024-07-18");
 
     private static BatchJournal.Batch batch(String id) {
-        return new BatchJournal.Batch("openai", "gpt-batch", id, List.of(
+        return new BatchJournal.Batch("openai", "gpt-batch", UUID.randomUUID().toString(), id, List.of(
                 new BatchJournal.Item(id + "-a", true, "request-a", BatchItem.Form.SCHEMA),
                 new BatchJournal.Item(UUID.randomUUID().toString(), false, "request-b", BatchItem.Form.TEXT)),
                 Instant.now().truncatedTo(ChronoUnit.MILLIS));
@@ -64,6 +65,46 @@ class BatchJournalRepositoryTests {
 
     private static String newId() {
         return "batch_" + UUID.randomUUID();
+    }
+
+    /** As the coordinator writes a batch: its intent before the create, its batch id once created. */
+    private void submit(BatchJournal.Batch batch) {
+        journal.intended(new BatchJournal.Batch(batch.provider(), batch.modelId(), batch.journalId(), null,
+                batch.items(), batch.submittedAt()));
+        journal.created(batch.provider(), batch.journalId(), batch.batchId());
+    }
+
+    @Test
+    void anIntentIsClaimedBackWithoutABatchIdAndIsEitherNamedByItsBatchOrClosed() throws SQLException {
+        var created = batch(newId());
+        var lost = batch(newId());
+        for (var b : List.of(created, lost)) {
+            journal.intended(new BatchJournal.Batch(b.provider(), b.modelId(), b.journalId(), null, b.items(),
+                    b.submittedAt()));
+        }
+
+        // a restart finds both as intents: no batch id, their items, under their journal ids
+        assertThat(journal.claimOpen()).filteredOn(b -> b.journalId().equals(created.journalId())
+                || b.journalId().equals(lost.journalId())).hasSize(2).allSatisfy(b -> {
+                    assertThat(b.intent()).isTrue();
+                    assertThat(b.items()).hasSize(2);
+                });
+
+        // resolved with the provider: one was created (polled on, ended, answers a repeat), one was not (gone)
+        journal.created("openai", created.journalId(), created.batchId());
+        journal.notCreated("openai", lost.journalId());
+        assertThat(journal.claimOpen()).filteredOn(b -> b.journalId().equals(created.journalId())).singleElement()
+                .satisfies(b -> assertThat(b.batchId()).isEqualTo(created.batchId()));
+        assertThat(journal.claimOpen()).noneMatch(b -> b.journalId().equals(lost.journalId()));
+        assertThat(count("SELECT count(*) FROM worker.provider_batch_items WHERE journal_id = '"
+                + lost.journalId() + "'")).isZero();
+        journal.ended("openai", created.batchId(), BatchJournal.End.ENDED, Map.of(created.batchId() + "-a", ANSWER));
+        assertThat(journal.answer("openai", "gpt-batch", created.batchId() + "-a", "request-a")).contains(ANSWER);
+
+        // a created batch is not closed as an intent that made none
+        journal.notCreated("openai", created.journalId());
+        assertThat(count("SELECT count(*) FROM worker.provider_batches WHERE journal_id = '"
+                + created.journalId() + "'")).isOne();
     }
 
     @Test
@@ -75,7 +116,7 @@ class BatchJournalRepositoryTests {
     @Test
     void aSubmittedBatchIsClaimedBackWithItsItemsByItsReplica() {
         var submitted = batch(newId());
-        journal.submitted(submitted);
+        submit(submitted);
 
         var open = journal.claimOpen();
 
@@ -90,7 +131,7 @@ class BatchJournalRepositoryTests {
     @Test
     void anotherReplicaTakesABatchOverOnlyOnceItsClaimLapsed() throws SQLException {
         var submitted = batch(newId());
-        journal.submitted(submitted);
+        submit(submitted);
         var other = new BatchJournalRepository(dataSource, "replica-b", Duration.ofMinutes(5), Duration.ofHours(1));
 
         assertThat(other.claimOpen()).noneMatch(b -> b.batchId().equals(submitted.batchId()));
@@ -105,7 +146,7 @@ class BatchJournalRepositoryTests {
     @Test
     void anEndedBatchAnswersARepeatOfTheSameRequestWithinTheRetentionAndIsPrunedAfter() throws SQLException {
         var submitted = batch(newId());
-        journal.submitted(submitted);
+        submit(submitted);
         journal.ended("openai", submitted.batchId(), BatchJournal.End.ENDED, Map.of(submitted.batchId() + "-a", ANSWER));
 
         assertThat(journal.claimOpen()).noneMatch(b -> b.batchId().equals(submitted.batchId()));
@@ -120,8 +161,8 @@ class BatchJournalRepositoryTests {
                 + submitted.batchId() + "'");
         assertThat(journal.answer("openai", "gpt-batch", item, "request-a")).isEmpty();
         journal.prune();
-        assertThat(count("SELECT count(*) FROM worker.provider_batch_items WHERE batch_id = '"
-                + submitted.batchId() + "'")).isZero();
+        assertThat(count("SELECT count(*) FROM worker.provider_batch_items WHERE journal_id = '"
+                + submitted.journalId() + "'")).isZero();
         assertThat(count("SELECT count(*) FROM worker.provider_batches WHERE batch_id = '"
                 + submitted.batchId() + "'")).isZero();
     }
@@ -130,8 +171,8 @@ class BatchJournalRepositoryTests {
     void aCancelledBatchIsClosedWithoutAnswersAndAnOpenOneIsNeverPruned() throws SQLException {
         var cancelled = batch(newId());
         var open = batch(newId());
-        journal.submitted(cancelled);
-        journal.submitted(open);
+        submit(cancelled);
+        submit(open);
         journal.ended("openai", cancelled.batchId(), BatchJournal.End.CANCELLED, Map.of());
         execute("UPDATE worker.provider_batches SET submitted_at = now() - interval '3 days'");
 

@@ -66,8 +66,11 @@ class BatchRestartTests {
 
     /** A worker process's coordinator over the database's journal, claiming under one name across restarts. */
     private BatchCoordinator worker() {
-        var journal = new BatchJournalRepository(dataSource, "worker-0:8082", Duration.ofMinutes(5),
-                Duration.ofHours(24));
+        return worker(new BatchJournalRepository(dataSource, "worker-0:8082", Duration.ofMinutes(5),
+                Duration.ofHours(24)));
+    }
+
+    private BatchCoordinator worker(BatchJournal journal) {
         var coordinator = new BatchCoordinator(SETTINGS, new BatchListener() {
             @Override
             public void resumed(String p, String modelId, int items) {
@@ -131,6 +134,73 @@ class BatchRestartTests {
         assertThat(provider.cancelled).isEmpty();
     }
 
+    @Test
+    void aWorkerKilledBetweenTheCreateAndTheJournalUpdateFindsItsBatchAfterTheRestartAndPaysItOnce()
+            throws Exception {
+        provider.pollsBeforeEnd = 30;
+        var model = "gpt-batch-" + UUID.randomUUID();
+        var key = "acme/task-2/a/execute@" + model;
+        var durable = new BatchJournalRepository(dataSource, "worker-0:8082", Duration.ofMinutes(5),
+                Duration.ofHours(24));
+        var crashed = new java.util.concurrent.CountDownLatch(1);
+        // the process dies once the provider made the batch, before its id is in the journal
+        var before = worker(new BatchJournal() {
+            @Override
+            public void intended(Batch batch) {
+                durable.intended(batch);
+            }
+
+            @Override
+            public void created(String p, String journalId, String batchId) {
+                crashed.countDown();
+                try {
+                    new java.util.concurrent.CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IllegalStateException("the process is gone");
+            }
+
+            @Override
+            public void notCreated(String p, String journalId) {
+                durable.notCreated(p, journalId);
+            }
+
+            @Override
+            public void ended(String p, String batchId, End end, Map<String, ChatResponse> answers) {
+                durable.ended(p, batchId, end, answers);
+            }
+
+            @Override
+            public List<Batch> claimOpen() {
+                return durable.claimOpen();
+            }
+
+            @Override
+            public Optional<ChatResponse> answer(String p, String modelId, String customId, String digest) {
+                return durable.answer(p, modelId, customId, digest);
+            }
+
+            @Override
+            public void prune() {
+                durable.prune();
+            }
+        });
+        CompletableFuture.supplyAsync(() -> before.call(model, provider, keyed("invoice total?", key)),
+                Executors.newVirtualThreadPerTaskExecutor());
+        assertThat(crashed.await(20, TimeUnit.SECONDS)).isTrue();
+        before.close();
+
+        var after = worker();
+        after.resume((p, m) -> Optional.of(provider));
+        var repeat = after.call(model, provider, keyed("invoice total?", key));
+
+        assertThat(repeat.text()).isEqualTo("echo: invoice total?");
+        assertThat(resumed).hasValue(1);
+        assertThat(provider.created).singleElement().satisfies(ids -> assertThat(ids)
+                .containsExactly(BatchCoordinator.customId(key)));
+    }
+
     private static void waitFor(BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
@@ -154,14 +224,28 @@ class BatchRestartTests {
             return "openai";
         }
 
+        /** Batch ids by the journal id they were created under (OpenAI: the batch's metadata). */
+        private final Map<String, String> named = new ConcurrentHashMap<>();
+
         @Override
-        public String submit(List<BatchItem> items) {
+        public String submit(String journalId, List<BatchItem> items) {
             var id = "batch_" + UUID.randomUUID();
+            named.put(journalId, id);
             var messages = new HashMap<String, String>();
             items.forEach(i -> messages.put(i.customId(), i.request().lastUserText().orElse("")));
             batches.put(id, messages);
             created.add(items.stream().map(BatchItem::customId).toList());
             return id;
+        }
+
+        @Override
+        public boolean canFind() {
+            return true;
+        }
+
+        @Override
+        public Optional<String> find(String journalId, java.time.Instant since) {
+            return Optional.ofNullable(named.get(journalId));
         }
 
         @Override
