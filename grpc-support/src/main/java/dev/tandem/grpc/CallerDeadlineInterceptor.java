@@ -11,12 +11,14 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.internal.GrpcUtil;
 import io.quarkus.grpc.GlobalInterceptor;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,15 +42,40 @@ public class CallerDeadlineInterceptor implements ServerInterceptor {
     static final StatusRuntimeException CALLER_CANCELLED = Status.CANCELLED
             .withDescription("the caller cancelled the call").asRuntimeException();
 
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    /**
+     * The deadlines of calls that do not arrive on a Vert.x event loop (grpc-java's own server, as in the tests). A
+     * call's timer is removed when the call ends: left in the queue until its deadline, each would hold its call's
+     * context for the whole deadline (30 s and more) and wake this thread once per call, long after the call.
+     */
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
         var t = new Thread(r, "grpc-deadline-timer");
         t.setDaemon(true);
         return t;
     });
 
+    {
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
     @PreDestroy
     void close() {
         timer.shutdownNow();
+    }
+
+    /**
+     * Where the call's deadline timer goes: the event loop the call arrived on (the Vert.x gRPC server of the shared
+     * HTTP port calls this on it), else {@link #timer}. Scheduled from its own event loop, a timer joins the loop's
+     * queue without waking another thread, and a call that ends on the loop takes it out there; with one timer
+     * thread for the service every call woke that thread (a futex wake and a context switch per call, 2-10 % of
+     * a service's CPU in docs/benchmarks.md, issue 16). The expiry runs on the event loop: it cancels the context,
+     * whose listeners must not block (as none does: they cancel calls and flag model calls).
+     */
+    ScheduledExecutorService scheduler() {
+        if (Vertx.currentContext() instanceof ContextInternal context && context.isEventLoopContext()
+                && context.nettyEventLoop().inEventLoop()) {
+            return context.nettyEventLoop();
+        }
+        return timer;
     }
 
     @Override
@@ -60,7 +87,7 @@ public class CallerDeadlineInterceptor implements ServerInterceptor {
         }
         // cancellable also without a deadline: a service can then stop the work of a caller that cancelled
         var context = timeoutNanos == null ? Context.current().withCancellation()
-                : Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, timer);
+                : Context.current().withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS, scheduler());
         var listener = Contexts.interceptCall(context, call, headers, next);
         // release the deadline timer as soon as the call ends rather than when the deadline passes
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {

@@ -51,11 +51,33 @@ public final class RingHash {
      * only hashes it; the value may hold any character, and a header value must be printable ASCII.
      */
     public static String digest(String value) {
+        byte[] digest = sha256().digest(value.getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+    }
+
+    /**
+     * A SHA-256 digest of its own (one is not thread-safe), cloned from one looked up once: the provider look-up of
+     * {@code MessageDigest.getInstance} cost more than hashing a task key, on every keyed router call.
+     */
+    private static MessageDigest sha256() {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+            return (MessageDigest) SHA_256.clone();
+        } catch (CloneNotSupportedException e) {
+            try {
+                return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException missing) {
+                throw new IllegalStateException(missing);
+            }
+        }
+    }
+
+    private static final MessageDigest SHA_256;
+
+    static {
+        try {
+            SHA_256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("the JDK has no SHA-256", e);
         }
     }
 }

@@ -158,4 +158,35 @@ class CallerDeadlineInterceptorTests {
         assertThat(context.cancellationCause()).as("ended, not expired").isNull();
         assertThat(context.getDeadline().isExpired()).isFalse();
     }
+
+    @Test
+    void onAVertxEventLoopTheDeadlineTimerIsThatLoopAndStillExpiresAndIsReleased() throws Exception {
+        var vertx = io.vertx.core.Vertx.vertx();
+        try {
+            var loop = vertx.getOrCreateContext();
+            var chosen = new java.util.concurrent.CompletableFuture<java.util.concurrent.ScheduledExecutorService>();
+            var expired = new CountDownLatch(1);
+            var released = new AtomicReference<Context.CancellableContext>();
+            loop.runOnContext(v -> {
+                var scheduler = interceptor.scheduler();
+                chosen.complete(scheduler);
+                var expiring = Context.current().withDeadlineAfter(50, TimeUnit.MILLISECONDS, scheduler);
+                expiring.addListener(c -> expired.countDown(), Runnable::run);
+                // a call that ends before its deadline takes its timer out of the loop's queue
+                var ending = Context.current().withDeadlineAfter(300, TimeUnit.SECONDS, scheduler);
+                ending.cancel(null);
+                released.set(ending);
+            });
+
+            assertThat(chosen.get(10, TimeUnit.SECONDS))
+                    .isSameAs(((io.vertx.core.impl.ContextInternal) loop).nettyEventLoop());
+            assertThat(expired.await(10, TimeUnit.SECONDS)).as("the deadline expired on the event loop").isTrue();
+            assertThat(released.get().isCancelled()).isTrue();
+            assertThat(released.get().cancellationCause()).as("ended, not expired").isNull();
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        // off an event loop (grpc-java's server, a test thread): the interceptor's own timer thread
+        assertThat(interceptor.scheduler()).isNotInstanceOf(io.netty.channel.EventLoop.class);
+    }
 }

@@ -28,6 +28,29 @@ class TaskAffinityTests {
     }
 
     @Test
+    void theDigestIsSha256AndStaysRightOnManyThreadsAtOnce() throws Exception {
+        // the FIPS 180-2 test vector "abc", URL-safe Base64 without padding
+        assertThat(RingHash.digest("abc")).isEqualTo("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+        // each digest is a clone of one prototype: threads hashing at the same time must not share its state
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+            for (int t = 0; t < 8; t++) {
+                futures.add(threads.submit(() -> {
+                    for (int i = 0; i < 2_000; i++) {
+                        if (!RingHash.digest("abc").equals("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0")) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var f : futures) {
+                assertThat(f.get()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void tasksAndTenantsGetTheirOwnHeader() {
         assertThat(TaskAffinity.of("acme", "task-1")).isNotEqualTo(TaskAffinity.of("acme", "task-2"))
                 .isNotEqualTo(TaskAffinity.of("globex", "task-1"));

@@ -50,6 +50,9 @@ public class AuditMetrics {
     private final Map<StreamKey, StreamRecord> streams = new ConcurrentHashMap<>();
     private final Map<DecisionSeries, Counter> decisionCounters = new ConcurrentHashMap<>();
     private final Map<ReviewQueue, AtomicLong> queuePending = new ConcurrentHashMap<>();
+    // like the decision counters: one look-up per series, not per verdict
+    private final Map<Verdict, Counter> verdictCounters = new ConcurrentHashMap<>();
+    private final Map<StateChange, Counter> stateChangeCounters = new ConcurrentHashMap<>();
 
     public AuditMetrics(MeterRegistry registry, AuditConfig config) {
         this.registry = registry;
@@ -82,19 +85,23 @@ public class AuditMetrics {
     }
 
     public void verdict(Verdict verdict) {
-        Counter.builder("tandem.audit.verdicts")
+        verdictCounters.computeIfAbsent(verdict, v -> Counter.builder("tandem.audit.verdicts")
                 .description("Review verdicts stored")
-                .tag("verdict", verdict.name())
-                .register(registry)
+                .tag("verdict", v.name())
+                .register(registry))
                 .increment();
     }
 
     public void stateChanged(TrustState from, TrustState to) {
-        Counter.builder("tandem.audit.state.changes")
+        stateChangeCounters.computeIfAbsent(new StateChange(from, to), c -> Counter
+                .builder("tandem.audit.state.changes")
                 .description("Trust-state changes of streams")
                 .tags("from", from == null ? "NEW" : from.name(), "to", to.name())
-                .register(registry)
+                .register(registry))
                 .increment();
+    }
+
+    private record StateChange(TrustState from, TrustState to) {
     }
 
     public void driftAlarm(StreamKey key, String detector) {

@@ -38,6 +38,13 @@ public class EmbeddedPlanner implements Planner {
 
     private volatile List<IndexedPipeline> index;
 
+    /**
+     * The token counts of recent task texts: a client that names a pipeline tends to send the same task text every
+     * time, and tokenizing it (a native call) was the largest part of planning such a task.
+     */
+    private final BoundedMemo<String, Integer> taskTokens = new BoundedMemo<>(256, EmbeddedEncoders::countTokens);
+    private static final int MEMO_MAX_TASK_CHARS = 4096;
+
     public EmbeddedPlanner(PipelineCatalog catalog, OracleConfig config) {
         this.catalog = catalog;
         this.config = config;
@@ -86,7 +93,9 @@ public class EmbeddedPlanner implements Planner {
         LOG.infof("planned with %s (%d steps): %s", pipeline.name(), pipeline.steps().size(), rationale);
         // the oracle model would read the task once: its tokens, estimated with a BERT tokenizer alone (a named
         // pipeline needs no encoder session, so none is loaded for it)
-        var usage = new TokenUsage(EmbeddedEncoders.countTokens(request.task()), 0, 0, 0, true);
+        var task = request.task();
+        var usage = new TokenUsage(task.length() <= MEMO_MAX_TASK_CHARS ? taskTokens.get(task)
+                : EmbeddedEncoders.countTokens(task), 0, 0, 0, true);
         return Draft.of(pipeline.toPlan(NAME, rationale), usage);
     }
 

@@ -2,6 +2,7 @@ package dev.tandem.oracle.service;
 
 import io.micrometer.core.instrument.Counter;
 import dev.tandem.proto.oracle.v1.TaskState;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -9,6 +10,7 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +31,13 @@ import java.util.concurrent.atomic.AtomicLong;
 public class OracleMetrics {
 
     private final MeterRegistry registry;
+
+    /**
+     * Every meter of a task or step, registered once per tag combination and kept: building one again per call
+     * (its tags copied, sorted and deduplicated, then a registry look-up) cost more than recording it, several
+     * times per task.
+     */
+    private final Map<Series, Meter> meters = new ConcurrentHashMap<>();
 
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Map<TaskState, AtomicLong> submitted = new ConcurrentHashMap<>();
@@ -56,45 +65,43 @@ public class OracleMetrics {
 
     public void taskEnded(String outcome, String pipeline, Duration duration) {
         inFlight.decrementAndGet();
-        Timer.builder("tandem.oracle.tasks").description("Tasks, from request to answer")
-                .tag("outcome", outcome).tag("pipeline", pipeline).register(registry).record(duration);
+        timer("tandem.oracle.tasks", "Tasks, from request to answer", "outcome", outcome, "pipeline", pipeline)
+                .record(duration);
     }
 
     public void step(String workerType, boolean escalated, Duration duration) {
-        Timer.builder("tandem.oracle.steps").description("Steps, including review and escalation")
-                .tag("worker_type", workerType).tag("escalated", Boolean.toString(escalated))
-                .register(registry).record(duration);
+        timer("tandem.oracle.steps", "Steps, including review and escalation", "worker_type", workerType,
+                "escalated", Boolean.toString(escalated)).record(duration);
     }
 
     public void escalation(String workerType, String cause) {
-        Counter.builder("tandem.oracle.escalations").description("Steps redone on the oracle tier")
-                .tag("worker_type", workerType).tag("cause", cause).register(registry).increment();
+        counter("tandem.oracle.escalations", "Steps redone on the oracle tier", "worker_type", workerType,
+                "cause", cause).increment();
     }
 
     public void review(String workerType, String mode, String verdict) {
-        Counter.builder("tandem.oracle.reviews").description("Worker outputs reviewed by the oracle model")
-                .tag("worker_type", workerType).tag("mode", mode).tag("verdict", verdict)
-                .register(registry).increment();
+        counter("tandem.oracle.reviews", "Worker outputs reviewed by the oracle model", "worker_type", workerType,
+                "mode", mode, "verdict", verdict).increment();
     }
 
     /** A locally taken audit decision the audit service stored differently (its policy had changed). */
     public void redecided(String workerType) {
-        Counter.builder("tandem.oracle.audit.redecided")
-                .description("Local audit decisions the audit service re-decided under a newer policy")
-                .tag("worker_type", workerType).register(registry).increment();
+        counter("tandem.oracle.audit.redecided",
+                "Local audit decisions the audit service re-decided under a newer policy", "worker_type", workerType)
+                .increment();
     }
 
     /** A step ran again because an output it had read was rejected after it used it. */
     public void rerun(String workerType) {
-        Counter.builder("tandem.oracle.steps.rerun")
-                .description("Steps run again because an output they had read was rejected after they used it")
-                .tag("worker_type", workerType).register(registry).increment();
+        counter("tandem.oracle.steps.rerun",
+                "Steps run again because an output they had read was rejected after they used it", "worker_type",
+                workerType).increment();
     }
 
     /** A task ended: counted by its latency class and outcome (ok, failed, cancelled, ...). */
     public void taskByClass(String latencyClass, String outcome) {
-        Counter.builder("tandem.oracle.tasks_by_class").description("Tasks ended, by latency class and outcome")
-                .tag("latency_class", latencyClass).tag("outcome", outcome).register(registry).increment();
+        counter("tandem.oracle.tasks_by_class", "Tasks ended, by latency class and outcome", "latency_class",
+                latencyClass, "outcome", outcome).increment();
     }
 
     /** What batching saved on a task, in USD: its batch calls at interactive prices minus what they cost. */
@@ -105,16 +112,34 @@ public class OracleMetrics {
     }
 
     private Counter batchSaved() {
-        return Counter.builder("tandem.oracle.batch_saved_usd")
-                .description("What batch-class tasks saved through the providers' batch prices, in USD")
-                .register(registry);
+        return counter("tandem.oracle.batch_saved_usd",
+                "What batch-class tasks saved through the providers' batch prices, in USD");
     }
 
     public void cost(String pipeline, double actualUsd, double allOracleUsd) {
-        Counter.builder("tandem.oracle.cost.actual").description("What tasks cost, in USD")
-                .tag("pipeline", pipeline).register(registry).increment(actualUsd);
-        Counter.builder("tandem.oracle.cost.all_oracle")
-                .description("What the same tasks would have cost on the oracle model alone, in USD")
-                .tag("pipeline", pipeline).register(registry).increment(allOracleUsd);
+        counter("tandem.oracle.cost.actual", "What tasks cost, in USD", "pipeline", pipeline).increment(actualUsd);
+        counter("tandem.oracle.cost.all_oracle",
+                "What the same tasks would have cost on the oracle model alone, in USD", "pipeline", pipeline)
+                .increment(allOracleUsd);
+    }
+
+    /** The counter {@code name} with these tag keys and values, registered on first use and kept. */
+    Counter counter(String name, String description, String... tags) {
+        var series = new Series(name, List.of(tags));
+        Meter meter = meters.get(series);
+        return (Counter) (meter != null ? meter : meters.computeIfAbsent(series,
+                s -> Counter.builder(name).description(description).tags(tags).register(registry)));
+    }
+
+    /** The timer {@code name} with these tag keys and values, registered on first use and kept. */
+    Timer timer(String name, String description, String... tags) {
+        var series = new Series(name, List.of(tags));
+        Meter meter = meters.get(series);
+        return (Timer) (meter != null ? meter : meters.computeIfAbsent(series,
+                s -> Timer.builder(name).description(description).tags(tags).register(registry)));
+    }
+
+    /** A meter's name and its tag keys and values, in the order given. */
+    private record Series(String name, List<String> tags) {
     }
 }

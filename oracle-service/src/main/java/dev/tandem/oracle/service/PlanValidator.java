@@ -47,6 +47,15 @@ public class PlanValidator {
     private final RouterCatalog catalog;
     private final ObjectMapper mapper;
 
+    /**
+     * The schema check of recent plans. A catalog pipeline's plan is the same for every task that names it, and
+     * converting it to JSON and walking the schema was most of validating it, on every task; the checks against the
+     * router's worker types and the request's inputs, which can change, still run every time. Only plans up to
+     * {@link #MEMO_MAX_PLAN_BYTES} are kept, so the memo holds at most a few MB.
+     */
+    private final BoundedMemo<Plan, List<FieldViolation>> schemaViolations = new BoundedMemo<>(64, this::schemaCheck);
+    static final int MEMO_MAX_PLAN_BYTES = 32 * 1024;
+
     private JsonSchema schema;
     private ObjectNode schemaDocument;
 
@@ -84,10 +93,8 @@ public class PlanValidator {
      * @throws InvalidTaskException with every violation found
      */
     public PlanGraph validate(Plan plan, Map<String, String> requestInputs, Deadline deadline) {
-        var violations = new ArrayList<FieldViolation>();
-        for (ValidationMessage m : schema.validate(PlanJson.toJson(plan))) {
-            violations.add(new FieldViolation(fieldPath(m), describe(m)));
-        }
+        var violations = new ArrayList<FieldViolation>(plan.getSerializedSize() <= MEMO_MAX_PLAN_BYTES
+                ? schemaViolations.get(plan) : schemaCheck(plan));
         var steps = plan.getStepsList();
         var known = steps.isEmpty() ? Map.<String, WorkerTypeInfo>of()
                 : catalog.workerTypes(deadline);
@@ -112,6 +119,15 @@ public class PlanValidator {
                     + (unique.size() > 1 ? " (and more)" : ""), unique);
         }
         return graph;
+    }
+
+    /** What the JSON Schema finds wrong with the plan: a function of the plan alone. */
+    private List<FieldViolation> schemaCheck(Plan plan) {
+        var violations = new ArrayList<FieldViolation>();
+        for (ValidationMessage m : schema.validate(PlanJson.toJson(plan))) {
+            violations.add(new FieldViolation(fieldPath(m), describe(m)));
+        }
+        return List.copyOf(violations);
     }
 
     private void checkStep(int i, PlanStep step, Map<String, Integer> indexById,

@@ -138,7 +138,10 @@ public class RoutingService {
         }
         if (selection.exploration()) {
             metrics.exploration(request.getWorkerType(), selection.best().backend());
-            trace.add(selection.explanation().substring(0, selection.explanation().indexOf("; otherwise")));
+            // the exploration's own reason, without the choice it replaced ("…; otherwise …")
+            String explanation = selection.explanation();
+            int otherwise = explanation.indexOf("; otherwise");
+            trace.add(otherwise < 0 ? explanation : explanation.substring(0, otherwise));
         }
         choice.count(selection);
         LOG.infof("dispatch step %s (%s): %d of %d candidates eligible; %s", request.getStepId(),

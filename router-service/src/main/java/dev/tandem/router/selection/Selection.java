@@ -129,14 +129,17 @@ public record Selection(String workerType, List<CandidateEvaluation> candidates,
                 reordered.add(c);
             }
         }
+        boolean sameLead = eligible > 0 && !candidates.isEmpty()
+                && reordered.getFirst().backend().key().equals(candidates.getFirst().backend().key());
         // the ranking's explanation names its first candidate: when the budget moved the step elsewhere, say where
-        String ranking = eligible > 0 && !candidates.isEmpty()
-                && !reordered.getFirst().backend().key().equals(candidates.getFirst().backend().key())
+        String ranking = eligible > 0 && !candidates.isEmpty() && !sameLead
                 ? SelectionExplanation.afterBudget(workerType,
                 reordered.toArray(CandidateEvaluation[]::new), eligible) : explanation;
+        // an exploration moved elsewhere by the budget explores nothing: the candidate it would have explored no
+        // longer leads (and the exploration's explanation, replaced by the ranking after the budget, is gone)
         return new Selection(workerType, reordered, eligible, qualityTarget,
                 why == null || why.isEmpty() ? ranking : why + "; " + ranking,
-                eligible > 0 ? Failure.NONE : Failure.NO_CANDIDATE, policy, exploration, budgetDowngrade,
+                eligible > 0 ? Failure.NONE : Failure.NO_CANDIDATE, policy, exploration && sameLead, budgetDowngrade,
                 bindingBudget, retryAfterNanos, leadEarnsTrust, overspendFraction);
     }
 }

@@ -76,6 +76,31 @@ class ExplorationTests {
     }
 
     @Test
+    void anExplorationTheBudgetMovesElsewhereIsNoLongerAnExploration() {
+        // the router's dispatch once failed with StringIndexOutOfBoundsException on such a selection: still flagged
+        // as an exploration, its explanation no longer held the exploration's "; otherwise"
+        for (int i = 0; i < 50; i++) {
+            board.record("classify", "incumbent", true);
+        }
+        Exploration exploration = new Exploration(1.0, board);
+        Selection explored = dispatch(exploration);
+        assertThat(explored.exploration()).isTrue();
+        assertThat(explored.best().backend().model().id()).isEqualTo("newcomer");
+
+        Selection moved = explored.budgeted(List.of(explored.best()), null, "exploration budget: newcomer@p "
+                + "would overspend", false, 0);
+        assertThat(moved.best().backend().model().id()).isEqualTo("incumbent");
+        assertThat(moved.exploration()).isFalse();
+        assertThat(moved.explanation()).startsWith("exploration budget: newcomer@p would overspend; ")
+                .doesNotContain("; otherwise");
+
+        Selection kept = explored.budgeted(List.of(), null, "exploration budget: within the headroom", false, 0);
+        assertThat(kept.exploration()).isTrue();
+        assertThat(kept.best().backend().model().id()).isEqualTo("newcomer");
+        assertThat(kept.explanation()).contains("; otherwise chose incumbent@p");
+    }
+
+    @Test
     void zeroRateNeverExplores() {
         Exploration exploration = new Exploration(0, board);
         for (int i = 0; i < 100; i++) {

@@ -103,6 +103,7 @@ class PlatformBenchmarkIT {
             var cpu = cpu();
             directSequential();
             var cpuDirect = cpuSince(cpu);
+            boolean sampled = startAsyncProfiler();
             cpu = cpu();
             var sequentialFrom = java.time.Instant.now();
             long sequentialCalls = closedLoop("single-step task", 1, this::singleStep, 1, true);
@@ -115,6 +116,7 @@ class PlatformBenchmarkIT {
                         perCall(cpuSince(again), calls)));
             }
             stopProfiles(jfr, sequentialFrom, java.time.Instant.now());
+            stopAsyncProfiler(sampled);
             line("");
             line(String.format(Locale.ROOT, "CPU per call, sequential (ms, from /proc; PostgreSQL and the generator not "
                     + "counted): direct worker call %s; single-step task %s.", perCall(cpuDirect, directCalls),
@@ -469,9 +471,16 @@ class PlatformBenchmarkIT {
         if (!Boolean.getBoolean("tandem.bench.profile")) {
             return 0;
         }
+        // -Dtandem.bench.profile-settings: more of JFR.start's event settings, e.g. a finer sampling period
+        // ("jdk.ExecutionSample#period=1ms"), space-separated
+        var start = new ArrayList<>(List.of("JFR.start", "name=sequential", "settings=profile"));
+        String more = System.getProperty("tandem.bench.profile-settings", "");
+        if (!more.isBlank()) {
+            start.addAll(List.of(more.trim().split("\\s+")));
+        }
         int started = 0;
         for (var s : services) {
-            if (jcmd(s, "JFR.start", "name=sequential", "settings=profile") == 0) {
+            if (jcmd(s, start.toArray(String[]::new)) == 0) {
                 started++;
             }
         }
@@ -489,6 +498,39 @@ class PlatformBenchmarkIT {
             jcmd(s, "JFR.dump", "name=sequential", "begin=" + from, "end=" + to, "filename=" + file);
             jcmd(s, "JFR.stop", "name=sequential");
             line("JFR of the sequential single-step phase (" + from + " to " + to + "): " + file);
+        }
+    }
+
+    /**
+     * With {@code -Dtandem.bench.async-profiler=<path of libasyncProfiler.so>} (the jar of Maven Central's
+     * {@code tools.profiler:async-profiler}, unpacked), async-profiler loaded into every service for the sequential
+     * single-step phases ({@code -Dtandem.bench.async-profiler-options}, default a CPU-time sample every
+     * millisecond per thread): what JFR's samples miss, the time in native code, the JVM and the kernel. The
+     * stacks go to {@code target/bench/<service>-sequential.collapsed} (one stack and its sample count a line).
+     */
+    private boolean startAsyncProfiler() throws Exception {
+        String library = System.getProperty("tandem.bench.async-profiler", "");
+        if (library.isBlank()) {
+            return false;
+        }
+        String options = System.getProperty("tandem.bench.async-profiler-options", "event=ctimer,interval=1ms");
+        for (var s : services) {
+            // quoted: jcmd's own parser would take the options' '=' for one of its arguments
+            jcmd(s, "JVMTI.agent_load", library, "\"start," + options + "\"");
+        }
+        return true;
+    }
+
+    private void stopAsyncProfiler(boolean started) throws Exception {
+        if (!started) {
+            return;
+        }
+        String library = System.getProperty("tandem.bench.async-profiler");
+        for (var s : services) {
+            var file = Path.of("target", "bench", s.name + "-sequential.collapsed").toAbsolutePath();
+            Files.createDirectories(file.getParent());
+            jcmd(s, "JVMTI.agent_load", library, "\"stop,collapsed,file=" + file + "\"");
+            line("async-profiler stacks of the sequential single-step phases: " + file);
         }
     }
 
