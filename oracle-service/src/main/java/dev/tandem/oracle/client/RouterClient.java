@@ -16,24 +16,32 @@ import dev.tandem.proto.router.v1.RouterServiceGrpc;
 import dev.tandem.proto.router.v1.SettleStepRequest;
 import dev.tandem.proto.router.v1.SettleStepResponse;
 import io.grpc.stub.StreamObserver;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.faulttolerance.api.CircuitBreakerName;
+import io.smallrye.faulttolerance.api.Guard;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
 import org.eclipse.microprofile.faulttolerance.Retry;
 
 /**
- * The router, over gRPC. Dispatch and Review are not retried here: the router already fails over between
- * backends, and the task runner escalates a failed dispatch once. Reads are idempotent and retried. A keyed call
- * (a submitted task's) and {@code CancelCalls} carry the task's {@link TaskAffinity} header, so that with task
- * affinity on ({@link RouterTaskAffinity}) a task's calls, their repeats after a restart and its cancellation reach
- * the router replica that holds its calls; unkeyed calls spread over the replicas.
+ * The router, over gRPC. An unkeyed Dispatch or Review is not retried here: the router already fails over between
+ * backends, the task runner escalates a failed dispatch once, and a second send could pay the step twice. A keyed
+ * one (a submitted task's, with an idempotency key) is sent again when it fails UNAVAILABLE
+ * ({@code router.keyed-call-repeats}): its router replica went away mid-call (a rolling update's cut-off call, a
+ * killed pod), and the key makes the repeat the same call, executed and paid once. A call the replica never received
+ * (it raced the replica's GOAWAY) is re-sent by the channel itself, keyed or not (grpc-java's transparent retry,
+ * {@code quarkus.grpc.clients.router.retry=true}). Reads are idempotent and retried. A keyed call (a submitted
+ * task's) and {@code CancelCalls} carry the task's {@link TaskAffinity} header, so that with task affinity on
+ * ({@link RouterTaskAffinity}) a task's calls, their repeats after a restart and its cancellation reach the router
+ * replica that holds its calls; unkeyed calls spread over the replicas.
  */
 @ApplicationScoped
 public class RouterClient {
@@ -47,11 +55,37 @@ public class RouterClient {
 
     private final OracleConfig config;
 
+    /** Sends a keyed call again while it fails UNAVAILABLE; nothing else (unkeyed calls do not pass through it). */
+    private final Guard keyedCallRepeats;
+
     public RouterClient(@GrpcClient("router") RouterServiceGrpc.RouterServiceBlockingStub router,
             @GrpcClient("router") Channel routerChannel, OracleConfig config) {
         this.router = router;
         this.routerChannel = routerChannel;
         this.config = config;
+        this.keyedCallRepeats = keyedCallRepeats(config.router());
+    }
+
+    private static Guard keyedCallRepeats(OracleConfig.Router config) {
+        if (config.keyedCallRepeats() < 0) {
+            throw new IllegalArgumentException("tandem.oracle.router.keyed-call-repeats must be 0 or more, was "
+                    + config.keyedCallRepeats());
+        }
+        long delay = config.keyedCallRepeatDelay().toMillis();
+        return Guard.create().withDescription("keyed router calls")
+                .withRetry().maxRetries(config.keyedCallRepeats())
+                .delay(delay, ChronoUnit.MILLIS).jitter(delay / 2, ChronoUnit.MILLIS)
+                .whenException(RouterClient::replicaWentAway)
+                .onRetry(() -> LOG.debug("keyed router call failed UNAVAILABLE; sending it again"))
+                .done().build();
+    }
+
+    /**
+     * UNAVAILABLE: the router replica could not be reached or went away with the call (its connection closed), or it
+     * had no backend left (every backend failed: a repeat routes it once more, under its breakers).
+     */
+    private static boolean replicaWentAway(Throwable e) {
+        return e instanceof StatusRuntimeException sre && sre.getStatus().getCode() == Status.Code.UNAVAILABLE;
     }
 
     // Refusals (load shedding, bad requests) and the caller's own expired deadline do not count toward opening.
@@ -60,8 +94,9 @@ public class RouterClient {
     @CircuitBreakerName("router-dispatch")
     public DispatchResponse dispatch(DispatchRequest request, Deadline deadline) {
         try {
-            return stub(deadline, request.getTenant(), request.getTaskId(), request.getIdempotencyKey())
-                    .dispatch(request);
+            var stub = stub(deadline, request.getTenant(), request.getTaskId(), request.getIdempotencyKey());
+            return request.getIdempotencyKey().isEmpty() ? stub.dispatch(request)
+                    : keyedCallRepeats.get(() -> stub.dispatch(request), DispatchResponse.class);
         } catch (StatusRuntimeException e) {
             throw RefusedCallException.classify(e, deadline);
         }
@@ -72,8 +107,9 @@ public class RouterClient {
     @CircuitBreakerName("router-review")
     public ReviewResponse review(ReviewRequest request, Deadline deadline) {
         try {
-            return stub(deadline, request.getTenant(), request.getTaskId(), request.getIdempotencyKey())
-                    .review(request);
+            var stub = stub(deadline, request.getTenant(), request.getTaskId(), request.getIdempotencyKey());
+            return request.getIdempotencyKey().isEmpty() ? stub.review(request)
+                    : keyedCallRepeats.get(() -> stub.review(request), ReviewResponse.class);
         } catch (StatusRuntimeException e) {
             throw RefusedCallException.classify(e, deadline);
         }

@@ -166,6 +166,22 @@ public interface OracleConfig {
          */
         @WithDefault("true")
         boolean taskAffinity();
+
+        /**
+         * How often a keyed Dispatch or Review (a submitted task's: it carries an idempotency key) is sent again when
+         * it fails UNAVAILABLE, as it does when its router replica went away mid-call (killed, or cut by a shutdown
+         * that outlasted its grace): the repeat reaches a replica still up, and the keys make it the same call, paid
+         * once (router README, Keyed calls). 0: not repeated. An unkeyed call is never repeated here.
+         */
+        @WithDefault("3")
+        int keyedCallRepeats();
+
+        /**
+         * The pause before a keyed call's repeat (a random jitter of up to half of it is added or taken off): the
+         * repeats span about a second, the time a channel takes to see a replica gone and move its calls on.
+         */
+        @WithDefault("200ms")
+        Duration keyedCallRepeatDelay();
     }
 
     interface Audit {

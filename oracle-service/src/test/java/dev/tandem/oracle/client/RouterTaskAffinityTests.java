@@ -154,29 +154,20 @@ class RouterTaskAffinityTests {
         Replica other = RouterReplicas.replicas.get(1);
         List<String> onDown = tasks.stream().filter(t -> replicasOf(t).contains(down)).toList();
         List<String> onOther = tasks.stream().filter(t -> replicasOf(t).contains(other)).toList();
-        assertThat(onDown).hasSizeGreaterThan(1);
-        // the first call after the kill may race the dying connection (UNAVAILABLE, as under any balancing): a
-        // task of the stopped replica probes until the channel has seen it go, and is left out of what follows
-        String probe = onDown.get(0);
-        List<String> moved = onDown.subList(1, onDown.size());
+        assertThat(onDown).isNotEmpty();
 
         RouterReplicas.stop(down);
         try {
-            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
-                router.dispatch(DispatchRequest.newBuilder().setTenant(TENANT).setTaskId(probe).setStepId("probe")
-                        .setIdempotencyKey(probe + "/probe/execute").build(), deadline());
-                return true;
-            });
-            List<String> others = tasks.stream().filter(t -> !t.equals(probe)).toList();
-            for (String task : others) {
-                // no call fails once the channel knows: nothing was in flight on the stopped replica
+            for (String task : tasks) {
+                // no call fails, not even the first after the kill, which may race the closing connection: the
+                // channel re-sends a call the replica never received, and a keyed call cut off is sent again
                 runKeyedCalls(router, task);
                 router.cancelCalls(task, TENANT);
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> others.stream()
+            await().atMost(Duration.ofSeconds(20)).until(() -> tasks.stream()
                     .allMatch(task -> other.calls.stream()
                             .anyMatch(c -> c.taskId().equals(task) && c.rpc().equals("CancelCalls"))));
-            for (String task : moved) {
+            for (String task : onDown) {
                 // the task moved: its repeats and its cancellation reached the replica still up
                 assertThat(other.calls.stream().filter(c -> c.taskId().equals(task)).map(Call::rpc))
                         .containsExactly("Dispatch", "Review", "Dispatch", "CancelCalls");
@@ -189,7 +180,7 @@ class RouterTaskAffinityTests {
             RouterReplicas.restart(down);
         }
         // back on its port, the replica gets its tasks again once the channel has reconnected
-        String task = moved.get(0);
+        String task = onDown.get(0);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             runKeyedCalls(router, task);
             return down.calls.stream().anyMatch(c -> c.taskId().equals(task) && c.rpc().equals("Review"));
@@ -219,6 +210,99 @@ class RouterTaskAffinityTests {
         });
         assertThat(replicasOf(task)).hasSize(1);
     }
+
+    @Test
+    @Order(6)
+    void tasksRunningThroughRollingRestartsOfAReplicaLoseNoCallAndSendEachOnce() throws Exception {
+        // a rolling update: the replica drains (GOAWAY, its calls answered), stops and comes back, again and again
+        Replica restarted = RouterReplicas.replicas.get(0);
+        Map<String, Integer> received = runTasksWhileRestarting(restarted, RouterReplicas::drain);
+        // nothing was lost in flight, so nothing was sent twice: a call that raced the GOAWAY was re-sent by the
+        // channel before any replica saw it
+        assertThat(received).allSatisfy((key, times) -> assertThat(times).as("receipts of %s", key).isEqualTo(1));
+    }
+
+    @Test
+    @Order(7)
+    void tasksRunningWhileAReplicaIsKilledAgainAndAgainLoseNoCall() throws Exception {
+        // a crashed pod: its connections reset, calls it had received fail on the wire and are sent again
+        Replica killed = RouterReplicas.replicas.get(0);
+        Map<String, Integer> received = runTasksWhileRestarting(killed, RouterReplicas::stop);
+        // a call sent twice is one the killed replica had received: the repeat reached a replica that routes it again
+        // and the worker-level key makes its worker call the first one's (router README, Keyed calls)
+        received.forEach((key, times) -> {
+            if (times > 1) {
+                assertThat(killed.calls).as("replica that received %s first", key).anyMatch(c -> c.key().equals(key));
+            }
+        });
+    }
+
+    /** Stops a replica as a pod goes: drained or killed. */
+    interface Stop {
+        void stop(Replica replica) throws InterruptedException;
+    }
+
+    /**
+     * Runs tasks' keyed calls from {@value #RUNNERS} threads while {@code replica} is stopped and started again
+     * {@value #RESTARTS} times; asserts that no call failed and that tasks ran on both sides of every restart.
+     * Returns how often each key was received, over both replicas.
+     */
+    private Map<String, Integer> runTasksWhileRestarting(Replica replica, Stop stop) throws Exception {
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> done = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        String run = "rolling-" + System.nanoTime() + "-";
+        var counter = new java.util.concurrent.atomic.AtomicInteger();
+        RouterReplicas.replicas.forEach(r -> r.latencyMillis = LATENCY_MILLIS);
+        List<Thread> runners = IntStream.range(0, RUNNERS).mapToObj(i -> Thread.ofPlatform().start(() -> {
+            while (running.get()) {
+                String task = run + counter.incrementAndGet();
+                try {
+                    runKeyedCalls(router, task);
+                    done.add(task);
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
+        })).toList();
+        try {
+            for (int i = 0; i < RESTARTS; i++) {
+                Thread.sleep(300);
+                stop.stop(replica);
+                Thread.sleep(300);
+                RouterReplicas.restart(replica);
+            }
+            Thread.sleep(300);
+        } finally {
+            running.set(false);
+            for (Thread runner : runners) {
+                runner.join(30_000);
+            }
+            RouterReplicas.replicas.forEach(r -> r.latencyMillis = 0);
+        }
+        Map<String, Long> why = failures.stream().collect(java.util.stream.Collectors.groupingBy(
+                e -> e instanceof StatusRuntimeException sre ? sre.getStatus().getCode() + ": "
+                        + sre.getStatus().getDescription() + " (" + sre.getCause() + ")" : e.getClass().getSimpleName(),
+                java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+        System.out.printf("%d tasks through %d restarts of a replica, %d failed: %s%n", done.size() + failures.size(),
+                RESTARTS, failures.size(), why);
+        assertThat(failures).as("calls failed while a replica restarted").isEmpty();
+        assertThat(done).hasSizeGreaterThan(10 * RESTARTS);
+        Map<String, Integer> received = new HashMap<>();
+        for (Replica r : RouterReplicas.replicas) {
+            r.calls.stream().filter(c -> c.taskId().startsWith(run)).forEach(c -> received.merge(c.key(), 1, Integer::sum));
+        }
+        for (String task : done) {
+            for (String step : List.of("/s1/execute", "/s1/review", "/s1/escalate")) {
+                assertThat(received).containsKey(task + step);
+            }
+        }
+        return received;
+    }
+
+    static final int RUNNERS = 8;
+    static final long LATENCY_MILLIS = 20;
+    static final int RESTARTS = 5;
 
     /** A submitted task's calls: its step's Dispatch, the review and the escalation, each keyed. */
     private void runKeyedCalls(RouterClient client, String task) {

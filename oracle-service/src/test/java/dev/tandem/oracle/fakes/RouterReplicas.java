@@ -28,6 +28,13 @@ import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -49,13 +56,28 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
     /** One replica: its server and what it received. */
     public static final class Replica extends RouterServiceGrpc.RouterServiceImplBase {
         public final Queue<Call> calls = new ConcurrentLinkedQueue<>();
+        /** How long a Dispatch or Review takes, as a worker call does: calls are in flight when the replica goes. */
+        public volatile long latencyMillis;
         /** 0 until the first start picks a free port; a restart binds the same one. */
         private volatile int port;
         private volatile Server server;
+        /** The connections the server accepted, so that a kill can reset them as a dying process's kernel does. */
+        private final Queue<Channel> connections = new ConcurrentLinkedQueue<>();
 
         void start() {
             try {
                 server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(this)
+                        .channelFactory(() -> new NioServerSocketChannel() {
+                            @Override
+                            protected int doReadMessages(List<Object> accepted) throws Exception {
+                                int read = super.doReadMessages(accepted);
+                                for (int i = accepted.size() - read; i < accepted.size(); i++) {
+                                    connections.add((Channel) accepted.get(i));
+                                }
+                                return read;
+                            }
+                        })
+                        .bossEventLoopGroup(EVENT_LOOPS).workerEventLoopGroup(EVENT_LOOPS)
                         .build().start();
                 port = server.getPort();
             } catch (IOException e) {
@@ -66,6 +88,7 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
         @Override
         public void dispatch(DispatchRequest request, StreamObserver<DispatchResponse> response) {
             calls.add(new Call("Dispatch", request.getTaskId(), request.getIdempotencyKey()));
+            work();
             response.onNext(DispatchResponse.getDefaultInstance());
             response.onCompleted();
         }
@@ -73,6 +96,7 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
         @Override
         public void review(ReviewRequest request, StreamObserver<ReviewResponse> response) {
             calls.add(new Call("Review", request.getTaskId(), request.getIdempotencyKey()));
+            work();
             response.onNext(ReviewResponse.getDefaultInstance());
             response.onCompleted();
         }
@@ -82,6 +106,16 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
             calls.add(new Call("SettleStep", request.getTaskId(), ""));
             response.onNext(SettleStepResponse.newBuilder().setReleased(true).build());
             response.onCompleted();
+        }
+
+        private void work() {
+            if (latencyMillis > 0) {
+                try {
+                    Thread.sleep(latencyMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         /** Cancels what this replica holds of the task: its keyed calls recorded so far. */
@@ -96,6 +130,10 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
     }
 
     public static final List<Replica> replicas = new ArrayList<>();
+
+    /** The replicas' Netty event loops (a server with its own channel factory names its loops), for the JVM's life. */
+    private static final EventLoopGroup EVENT_LOOPS = new NioEventLoopGroup(2,
+            new DefaultThreadFactory("router-replicas", true));
 
     private static boolean registered;
 
@@ -121,9 +159,34 @@ public class RouterReplicas implements QuarkusTestResourceLifecycleManager {
         return Map.of();
     }
 
-    /** Stops a replica as a killed pod goes: its connections close, in-flight calls fail. */
+    /**
+     * Stops a replica as a killed pod goes: its connections are reset (TCP RST, no GOAWAY, no stream reset), in-flight
+     * calls fail UNAVAILABLE.
+     */
     public static void stop(Replica replica) throws InterruptedException {
+        for (Channel connection; (connection = replica.connections.poll()) != null; ) {
+            if (connection.isOpen()) { // the client may have closed it already
+                try {
+                    connection.config().setOption(ChannelOption.SO_LINGER, 0);
+                } catch (ChannelException closedMeanwhile) {
+                    continue;
+                }
+                // past the pipeline: the gRPC handler would reset each stream and send GOAWAY, which a killed
+                // process does not
+                Channel closed = connection;
+                connection.eventLoop().submit(() -> closed.unsafe().close(closed.unsafe().voidPromise()))
+                        .awaitUninterruptibly();
+            }
+        }
         replica.server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Stops a replica as a router with a shutdown timeout goes in a rolling update: it sends GOAWAY, answers the calls
+     * it has, then closes.
+     */
+    public static void drain(Replica replica) throws InterruptedException {
+        replica.server.shutdown().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     /** Starts a stopped replica again on its port. */
