@@ -20,6 +20,7 @@ import io.quarkus.vertx.http.HttpsServerStart;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 import org.jboss.logging.Logger;
 
 import java.util.HashMap;
@@ -96,12 +97,14 @@ public class AuditPolicyCache {
     }
 
     // once the server listens, not at StartupEvent: the first call creates the audit client's channel, which reads
-    // its port then (in tests the random test port, known only once the server is bound)
-    void httpStarted(@Observes HttpServerStart event) {
+    // its port then (in tests the random test port, known only once the server is bound). Quarkus fires these events
+    // with fireAsync, which notifies asynchronous observers only: a plain @Observes here was never called, and the
+    // packaged oracle decided every output remotely (the tests' clear() had started the watch instead).
+    void httpStarted(@ObservesAsync HttpServerStart event) {
         start();
     }
 
-    void httpsStarted(@Observes HttpsServerStart event) {
+    void httpsStarted(@ObservesAsync HttpsServerStart event) {
         start();
     }
 

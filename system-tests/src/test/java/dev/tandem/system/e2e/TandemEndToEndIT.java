@@ -15,6 +15,7 @@ import dev.tandem.proto.oracle.v1.Plan;
 import dev.tandem.proto.oracle.v1.PlanStep;
 import dev.tandem.proto.oracle.v1.StepResult;
 import dev.tandem.proto.oracle.v1.TaskEvent;
+import dev.tandem.system.launch.MetricsText;
 import dev.tandem.system.launch.ServiceProcess;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -456,6 +457,13 @@ class TandemEndToEndIT {
         }
         assertThat(answers).as("answers of %d tasks, %d in flight", tasks, inFlight)
                 .containsExactly(Map.entry("OK", tasks));
+        // the packaged oracle decides under the audit's published policies (issue 16: one durable write per task):
+        // it watches them, and the audit stores its decisions in RecordDecisions batches (an oracle that never
+        // subscribed sent every output to Decide, and no in-process test noticed)
+        assertThat(MetricsText.sum(oracle.get("/q/metrics"), "grpc_client_requests_sent_messages_total",
+                "method=\"WatchPolicies\"")).as("the oracle's WatchPolicies subscriptions").isPositive();
+        assertThat(MetricsText.sum(audit.get("/q/metrics"), "grpc_server_requests_received_messages_total",
+                "method=\"RecordDecisions\"")).as("RecordDecisions batches the audit received").isPositive();
     }
 
     private static boolean isTrusted(TrustState state) {
