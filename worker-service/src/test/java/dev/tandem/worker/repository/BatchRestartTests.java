@@ -7,6 +7,7 @@ import dev.tandem.models.batch.BatchJournal;
 import dev.tandem.models.batch.BatchListener;
 import dev.tandem.models.batch.BatchPoll;
 import dev.tandem.models.batch.BatchSettings;
+import dev.tandem.models.batch.CrashingJournal;
 import dev.tandem.models.batch.ItemResult;
 import dev.tandem.models.chat.CallDeadline;
 import dev.tandem.models.chat.ChatRequest;
@@ -142,53 +143,12 @@ class BatchRestartTests {
         var key = "acme/task-2/a/execute@" + model;
         var durable = new BatchJournalRepository(dataSource, "worker-0:8082", Duration.ofMinutes(5),
                 Duration.ofHours(24));
-        var crashed = new java.util.concurrent.CountDownLatch(1);
         // the process dies once the provider made the batch, before its id is in the journal
-        var before = worker(new BatchJournal() {
-            @Override
-            public void intended(Batch batch) {
-                durable.intended(batch);
-            }
-
-            @Override
-            public void created(String p, String journalId, String batchId) {
-                crashed.countDown();
-                try {
-                    new java.util.concurrent.CountDownLatch(1).await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                throw new IllegalStateException("the process is gone");
-            }
-
-            @Override
-            public void notCreated(String p, String journalId) {
-                durable.notCreated(p, journalId);
-            }
-
-            @Override
-            public void ended(String p, String batchId, End end, Map<String, ChatResponse> answers) {
-                durable.ended(p, batchId, end, answers);
-            }
-
-            @Override
-            public List<Batch> claimOpen() {
-                return durable.claimOpen();
-            }
-
-            @Override
-            public Optional<ChatResponse> answer(String p, String modelId, String customId, String digest) {
-                return durable.answer(p, modelId, customId, digest);
-            }
-
-            @Override
-            public void prune() {
-                durable.prune();
-            }
-        });
+        var crashing = new CrashingJournal(durable, CrashingJournal.At.BETWEEN_THE_CREATE_AND_THE_JOURNAL_UPDATE);
+        var before = worker(crashing);
         CompletableFuture.supplyAsync(() -> before.call(model, provider, keyed("invoice total?", key)),
                 Executors.newVirtualThreadPerTaskExecutor());
-        assertThat(crashed.await(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(crashing.crashed.await(20, TimeUnit.SECONDS)).isTrue();
         before.close();
 
         var after = worker();
