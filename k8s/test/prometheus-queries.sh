@@ -60,6 +60,13 @@ psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $DB" -c "
   || { ko "create database $DB"; finish; }
 
 # ---- services ----------------------------------------------------------------------------------------------
+# Whether NAME ($1) is among the overrides NAME=VALUE that follow. (Not `printf | grep -q`: under pipefail, grep
+# quitting at its first match can end printf with SIGPIPE, and the pipeline then fails although the name is there.)
+overridden() {
+  local name=$1 arg; shift
+  for arg in "$@"; do [ "${arg%%=*}" = "$name" ] && return 0; done
+  return 1
+}
 # $1 module, $2 Deployment, $3 port, then overrides NAME=VALUE.
 start_service() {
   local module=$1 deployment=$2 port=$3; shift 3
@@ -75,7 +82,7 @@ start_service() {
   local name left=()
   for line in "${envs[@]}"; do
     name=${line%%=*}
-    case "$line" in *svc.cluster.local*) printf '%s\n' "$@" | grep -q "^$name=" || left+=("$name") ;; esac
+    case "$line" in *svc.cluster.local*) overridden "$name" "$@" || left+=("$name") ;; esac
   done
   [ ${#left[@]} -eq 0 ] || { ko "$deployment: cluster addresses not overridden: ${left[*]}"; return 1; }
   env "${envs[@]}" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$module/target/quarkus-app/quarkus-run.jar" \
