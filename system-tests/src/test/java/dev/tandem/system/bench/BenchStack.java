@@ -66,6 +66,10 @@ final class BenchStack implements AutoCloseable {
         a.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://127.0.0.1:5432/" + database);
         a.put("quarkus.datasource.username", "postgres");
         a.put("quarkus.log.console.level", "WARN");
+        // the shadow reviewer's sampled reviews go through this stack's router; before 2026-12-07 16:00 UTC they went
+        // to the default address (localhost:8081), where nothing of the stack listens, and all failed
+        a.put("quarkus.grpc.clients.router.host", "localhost");
+        a.put("quarkus.grpc.clients.router.port", String.valueOf(routerPort));
         a.putAll(auditProperties);
         // heaps above the manifests': a stream of 1,300 tasks keeps more learned state than a production replica needs
         ServiceProcess audit = new ServiceProcess("audit-service", auditPort, a).heap("384m").logDir(logs);
