@@ -305,6 +305,35 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * CPU time the JVM's JIT compiler threads have used so far ("C1 CompilerThre…", "C2 CompilerThre…" in
+     * /proc/PID/task), in nanoseconds, or -1 when unknown: whether a service is still compiling its hot path, which
+     * its total CPU cannot tell (a long compile queue keeps that flat for minutes before it falls).
+     */
+    public long jitCpuNanos() {
+        if (process == null || !process.isAlive()) {
+            return -1;
+        }
+        long ticks = 0;
+        try (var threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            for (var task : threads.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            }
+            return ticks * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** SIGKILL: the process gets no chance to flush anything. */
     public void kill() throws InterruptedException {
         if (process != null && process.isAlive()) {
