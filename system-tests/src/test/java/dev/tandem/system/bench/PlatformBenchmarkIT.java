@@ -204,7 +204,7 @@ class PlatformBenchmarkIT {
      * is decided in NORMAL (a new stream is reviewed in full until its evidence is in, as in production; at most
      * {@code tandem.bench.warmup} tasks); (2) JIT warm-up, single-step and DAG tasks at 200 steps/s in rounds of one
      * phase length, not recorded, each round's CPU per task reported, until the JIT compiler threads took less than
-     * {@code tandem.bench.jit-settled-share} (default 5 %) of the four services' CPU in a round (at least
+     * {@code tandem.bench.jit-settled-share} (default 10 %) of the four services' CPU in a round (at least
      * {@code tandem.bench.jit-warmup-min-rounds}, default 3, at most {@code tandem.bench.jit-warmup-rounds}, default
      * 12); (3) a pause for the shadow reviews the warm-up queued.
      */
@@ -248,7 +248,7 @@ class PlatformBenchmarkIT {
         // warm-up, run to the end"); the compiler threads' share of it can.
         int maxRounds = Integer.getInteger("tandem.bench.jit-warmup-rounds", 12);
         int minRounds = Math.min(maxRounds, Integer.getInteger("tandem.bench.jit-warmup-min-rounds", 3));
-        double settled = Double.parseDouble(System.getProperty("tandem.bench.jit-settled-share", "0.05"));
+        double settled = Double.parseDouble(System.getProperty("tandem.bench.jit-settled-share", "0.10"));
         int jitTasks = (int) (80 * SECONDS); // 80 tasks/s of 1 and 4 steps alternately: 200 steps/s
         var jitStubs = oracleChannels.stream().map(OracleServiceGrpc::newFutureStub).toList();
         int round = 1;
