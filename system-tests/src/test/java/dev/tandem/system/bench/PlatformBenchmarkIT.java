@@ -150,6 +150,7 @@ class PlatformBenchmarkIT {
             line("");
             rssTable(warmUpRss);
             line("Worker stream at the end: " + workerStream() + ".");
+            line("Review queues at the end: " + reviewQueues() + ".");
             line("");
             line("Steps not run by the worker, per phase (executor: the router's explanation, numbers masked):");
             elsewhere.forEach(e -> line("- " + e));
@@ -790,6 +791,32 @@ class PlatformBenchmarkIT {
             return out.isEmpty() ? "no stream yet" : out.toString();
         } catch (Exception e) {
             return "status not read (" + e + ")";
+        }
+    }
+
+    /**
+     * The audit's review queues from its metrics: the shadow reviewer's backlog and the human queue, where a shadow
+     * review lands after five failed attempts (a stack whose audit cannot reach its router fills it).
+     */
+    private String reviewQueues() {
+        try {
+            var body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + HOST + ":" + auditPort + "/q/metrics"))
+                    .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            var out = new ArrayList<String>();
+            var pending = java.util.regex.Pattern.compile(
+                    "^tandem_audit_review_queue_pending\\{.*mode=\"(\\w+)\".*\\} (\\S+)$");
+            for (var metric : body.split("\n")) {
+                var m = pending.matcher(metric);
+                if (m.matches()) {
+                    out.add(m.group(1) + " " + (long) Double.parseDouble(m.group(2)));
+                }
+            }
+            String queues = out.isEmpty() ? "none reported" : String.join(", ", out);
+            return out.stream().anyMatch(q -> q.startsWith("human ") && !q.equals("human 0"))
+                    ? queues + " (WARNING: shadow reviews that failed five times; read the audit's log)" : queues;
+        } catch (Exception e) {
+            return "not read (" + e + ")";
         }
     }
 
