@@ -242,6 +242,15 @@ public interface AuditConfig {
         @WithDefault("0.0")
         double outcomeFalseAlarmRate();
 
+        /**
+         * With {@code outcome-false-alarm-rate} set: a refit while the outcome CUSUM is above 0 keeps the limit the
+         * excursion began with, and the limit derived for the new policy applies from the next refit after the CUSUM
+         * is back at 0. Siegmund's run length holds for one h per excursion; re-deriving it mid-excursion lets an
+         * excursion end at the lowest h any refit along it gave (issue 18).
+         */
+        @WithDefault("true")
+        boolean outcomeLimitFrozenInExcursion();
+
         /** ε of the SPRT that confirms or refutes an outcome alarm during TIGHTENED (both error rates). */
         @WithDefault("0.05")
         double confirmationError();

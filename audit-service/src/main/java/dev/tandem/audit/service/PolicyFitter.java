@@ -122,8 +122,8 @@ public class PolicyFitter {
 
         // The outcome CUSUM's limit from what the stream will review under this policy (trusted: f before any
         // half-way alert, which must not raise h mid-excursion; otherwise what NORMAL will sample once trust returns).
-        // Frozen with the calibration while an alarm awaits its SPRT.
-        if (b.calibration != null && !TrustPolicy.confirmationPending(s)) {
+        // Frozen with the calibration while an alarm awaits its SPRT, and while the CUSUM is in an excursion.
+        if (b.calibration != null && !TrustPolicy.confirmationPending(s) && !limitFrozen(s)) {
             double f = trusted ? policyRate(s, certification)
                     : trustedRate(TrustState.NORMAL, certificationSamples(certification));
             b.outcomeLimit = outcomeLimit(window, b.calibration, lambda, Math.max(blocking, f));
@@ -146,6 +146,17 @@ public class PolicyFitter {
             b.policyVersion = s.policyVersion() + 1;
         }
         return b.build();
+    }
+
+    /**
+     * Whether a refit keeps the stream's derived outcome limit: {@code drift.outcome-limit-frozen-in-excursion} with
+     * a limit already derived and the outcome CUSUM above 0. Siegmund's run length to a false alarm is that of one h
+     * per excursion; a limit re-derived at every refit along an excursion (the review rate, λ and γ move from refit
+     * to refit) lets the excursion end at the lowest of them, so false alarms would exceed the budget the limit is
+     * derived for. The new limit applies from the first refit after the CUSUM is back at 0.
+     */
+    boolean limitFrozen(StreamRecord s) {
+        return config.drift().outcomeLimitFrozenInExcursion() && s.outcomeLimit() > 0 && s.outcomeCusum() > 0;
     }
 
     /**

@@ -130,6 +130,49 @@ class OutcomeLimitTests {
         assertThat(TrustPolicy.outcomeLimit(SimConfigs.defaults().drift(), off)).isEqualTo(6);
     }
 
+    /**
+     * A refit while the outcome CUSUM is in an excursion (S > 0) keeps the limit the excursion began with, even
+     * when the policy it fits would derive another (here the build-up's end: f from 10 % to 2 %, a lower h); the
+     * policy itself still changes. Back at S = 0 the next refit derives the new limit. Without the freeze the refit
+     * lowers h mid-excursion.
+     */
+    @Test
+    void aRefitDuringAnExcursionKeepsTheLimitTheExcursionBeganWith() {
+        AuditConfig config = SimConfigs.with(Map.of("tandem.audit.drift.outcome-false-alarm-rate", "2e-5"));
+        PolicyFitter fitter = new PolicyFitter(config);
+        StreamRecord.Builder b = new TrustPolicy(config).newStream(new StreamKey("b", "t", ""), now).toBuilder();
+        b.state = TrustState.NORMAL;
+        b.samplingRate = 0.1;
+        SimulatedWorker worker = new SimulatedWorker(0.02, 2.0, 0.706);
+        SplittableRandom rng = new SplittableRandom(3);
+        List<WindowEntry> window = new ArrayList<>();
+        for (int i = 0; i < 50_000; i++) {
+            SimulatedWorker.Output o = worker.next(rng);
+            window.add(TrustedOutputs.entry("o" + i, i, o, 0.1, rng.nextDouble() < 0.1));
+        }
+        List<WindowEntry> certification = window.stream().filter(WindowEntry::certificationSample).toList();
+        StreamRecord buildUp = fitter.fit(b.build(), window, certification.subList(0, 2_000), now);
+        double began = buildUp.outcomeLimit();
+        assertThat(began).isBetween(LN2, 6.0);
+
+        StreamRecord.Builder climbing = buildUp.toBuilder();
+        climbing.outcomeCusum = 2.0;
+        StreamRecord inExcursion = fitter.fit(climbing.build(), window, certification, now);
+        assertThat(inExcursion.samplingRate()).as("the policy still moves to f = 2 %%").isEqualTo(0.02);
+        assertThat(inExcursion.outcomeLimit()).as("h of the excursion").isEqualTo(began);
+
+        StreamRecord.Builder atZero = inExcursion.toBuilder();
+        atZero.outcomeCusum = 0;
+        StreamRecord after = fitter.fit(atZero.build(), window, certification, now);
+        assertThat(after.outcomeLimit()).as("h once S is back at 0").isLessThan(began - 0.01);
+
+        PolicyFitter unfrozen = new PolicyFitter(SimConfigs.with(Map.of(
+                "tandem.audit.drift.outcome-false-alarm-rate", "2e-5",
+                "tandem.audit.drift.outcome-limit-frozen-in-excursion", "false")));
+        assertThat(unfrozen.fit(climbing.build(), window, certification, now).outcomeLimit())
+                .as("without the freeze").isEqualTo(after.outcomeLimit());
+    }
+
     @Test
     void theOutcomeAlarmUsesTheStreamsOwnLimit() {
         AuditConfig config = SimConfigs.with(Map.of("tandem.audit.drift.outcome-false-alarm-rate", "2e-5"));

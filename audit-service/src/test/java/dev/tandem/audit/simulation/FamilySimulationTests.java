@@ -81,12 +81,18 @@ class FamilySimulationTests {
      * suspension during the confirmation, the error rate shown above 10 %, ends it as a confirmed change does.)
      * The CUSUM limit is lowered to h = 3 here so that the stream has alarms to check (about 6 per 25,000 outputs
      * in this family at h = 3, none in these runs at the default); what an alarm does to the window does not
-     * depend on h.
+     * depend on h. Also with a limit per stream (ν = 4e-5, at most 3) frozen in an excursion: there the refit after a
+     * refuted alarm derives the limit again on the restored window, which must be the window the alarm found.
      */
-    @Test
-    void theEvidenceWindowIsKeptThroughEveryUnconfirmedAlarm() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = { "fixed limit", "limit per stream, frozen in an excursion" })
+    void theEvidenceWindowIsKeptThroughEveryUnconfirmedAlarm(String limit) {
         SimulatedWorker.Family frequent = family("frequent"); // the family with the most outcome alarms per output
-        AuditConfig sensitive = SimConfigs.with(Map.of("tandem.audit.drift.outcome-limit", "3.0"));
+        AuditConfig sensitive = limit.startsWith("fixed")
+                ? SimConfigs.with(Map.of("tandem.audit.drift.outcome-limit", "3.0"))
+                : SimConfigs.with(Map.of("tandem.audit.drift.outcome-limit", "3.0",
+                        "tandem.audit.drift.outcome-false-alarm-rate", "4e-5",
+                        "tandem.audit.drift.outcome-limit-frozen-in-excursion", "true"));
         int unconfirmed = 0;
         for (long seed = 7_200; seed < 7_202; seed++) {
             SimulatedStream stream = run(frequent, seed, 30_000, sensitive);
@@ -99,6 +105,45 @@ class FamilySimulationTests {
             }
         }
         assertThat(unconfirmed).as("unconfirmed alarms (the check must see some)").isPositive();
+    }
+
+    /**
+     * With a limit per stream frozen in an excursion, the limit an outcome-CUSUM excursion is tested against is the
+     * one it began with: over a whole stream (probation, the build-up at f = 10 %, its end at f = 2 %, λ moving
+     * between refits), h never changes on an output after which S is above 0, and it does change between
+     * excursions (the build-up's end lowers it). With the freeze off, the same stream's h does change inside
+     * excursions, so the check sees refits it holds back. Base family, a logistic worker with 2 % errors.
+     */
+    @Test
+    void theLimitDoesNotChangeWhileTheOutcomeCusumIsInAnExcursion() {
+        Map<String, String> perStream = Map.of("tandem.audit.drift.outcome-false-alarm-rate", "4e-5",
+                "tandem.audit.drift.outcome-limit-frozen-in-excursion", "true");
+        int[] frozen = limitChanges(SimConfigs.with(perStream));
+        assertThat(frozen[0]).as("changes of h on an output after which S > 0").isZero();
+        assertThat(frozen[1]).as("changes of h while S is at 0 (the limit still follows the policy)").isPositive();
+
+        Map<String, String> free = new java.util.HashMap<>(perStream);
+        free.put("tandem.audit.drift.outcome-limit-frozen-in-excursion", "false");
+        assertThat(limitChanges(SimConfigs.with(free))[0]).as("changes inside excursions without the freeze")
+                .isPositive();
+    }
+
+    /** {changes of the derived h on an output after which S > 0, changes after which S = 0}, base seed 7,400. */
+    private static int[] limitChanges(AuditConfig config) {
+        SimulatedWorker worker = family("base").worker();
+        SplittableRandom rng = new SplittableRandom(7_400);
+        SimulatedStream stream = new SimulatedStream(config, "frozen-");
+        int[] changes = new int[2];
+        double h = stream.stream().outcomeLimit();
+        for (int i = 0; i < 40_000; i++) {
+            stream.accept(worker.next(rng));
+            double now = stream.stream().outcomeLimit();
+            if (h > 0 && now != h) {
+                changes[stream.stream().outcomeCusum() > 0 ? 0 : 1]++;
+            }
+            h = now;
+        }
+        return changes;
     }
 
     private static SimulatedStream run(SimulatedWorker.Family family, long seed, int n) {
