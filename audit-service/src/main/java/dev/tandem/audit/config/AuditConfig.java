@@ -360,8 +360,11 @@ public interface AuditConfig {
         @WithDefault("1000")
         int maxBatch();
 
-        /** Group commit: writer threads (each with its own connection). */
-        @WithDefault("2")
+        /**
+         * Group commit: ledger writer threads (each with its own connection), each writing decisions and verdicts.
+         * One: a second writer in the same replica only waits for the first's row lock on a busy stream.
+         */
+        @WithDefault("1")
         int writers();
 
         /**
