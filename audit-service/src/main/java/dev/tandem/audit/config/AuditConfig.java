@@ -361,10 +361,11 @@ public interface AuditConfig {
         int maxBatch();
 
         /**
-         * Group commit: ledger writer threads (each with its own connection), each writing decisions and verdicts.
-         * One: a second writer in the same replica only waits for the first's row lock on a busy stream.
+         * Group commit: ledger writer threads (each with its own connection), each writing decision and verdict
+         * batches. A decision batch holds its stream rows for its last round trip only, so a second writer overlaps
+         * the first's inserts instead of waiting for its lock.
          */
-        @WithDefault("1")
+        @WithDefault("2")
         int writers();
 
         /**

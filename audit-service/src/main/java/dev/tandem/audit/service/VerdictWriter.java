@@ -37,9 +37,9 @@ import dev.tandem.audit.repository.StreamRepository;
 /**
  * Group commit of verdicts: concurrent verdict calls queue here and the ledger writer ({@link DecisionWriter}'s
  * thread, which also writes the decisions, so the two never wait on each other's stream-row locks) takes what is
- * queued (up to {@code ledger.verdict-max-batch}) into one transaction: it row-locks the batch's streams once each in
- * one statement, in the same key order as the decision batches (so other replicas never wait on it in opposite
- * orders), inserts the verdicts in one statement, removes their review tasks in one statement, applies the trust rules
+ * queued (up to {@code ledger.verdict-max-batch}) into one transaction: it inserts the verdicts in one statement and
+ * removes their review tasks in one statement, then row-locks the batch's streams once each in one statement, in the
+ * same key order as the decision batches (so other replicas never wait on it in opposite orders), applies the trust rules
  * one verdict after the other in queue order exactly as a single verdict would be (stored/duplicate/conflicting
  * verdict, lease check, the stream as the previous verdict of the batch left it, refit when the new state needs one,
  * state change rows), writes each changed stream row once and commits once. Every caller is answered only after that
@@ -218,10 +218,6 @@ public class VerdictWriter {
 
     private void apply(Connection c, List<Pending> batch, Map<Pending, Object> results) throws SQLException {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        List<StreamKey> keys = batch.stream().map(p -> p.entry.request().stream()).distinct().toList();
-        // Lock every stream first, once, in key order: concurrent verdicts on one stream (from any replica) then
-        // apply one batch at a time, and a racing retry of a verdict sees its stored row below.
-        Map<StreamKey, StreamRecord> current = new LinkedHashMap<>(streams.findAllForUpdate(c, keys));
         // A verdict from the review queue whose task another reviewer holds writes nothing.
         List<Pending> admitted = new ArrayList<>(batch.size());
         for (Pending p : batch) {
@@ -249,6 +245,11 @@ public class VerdictWriter {
         if (!inserted.isEmpty()) {
             tasks.deleteAll(c, List.copyOf(inserted));
         }
+        // Then every stream, once, in key order: concurrent verdicts on one stream (from any replica) apply one batch
+        // at a time. The statements above need no stream lock, so the rows are held only from here to the commit.
+        List<StreamKey> keys = admitted.stream().map(p -> p.entry.request().stream()).distinct().toList();
+        Map<StreamKey, StreamRecord> current = keys.isEmpty() ? new LinkedHashMap<>()
+                : new LinkedHashMap<>(streams.findAllForUpdate(c, keys));
         Set<StreamKey> changed = new LinkedHashSet<>();
         long nextSeq = -1;
         for (Pending p : admitted) {
