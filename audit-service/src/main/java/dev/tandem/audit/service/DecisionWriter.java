@@ -254,10 +254,17 @@ public class DecisionWriter {
         List<StreamAlarm> alarms = new ArrayList<>();
         cusums.forEach((key, cusum) -> {
             if (cusum >= config.drift().confidenceLimit()) {
-                StreamAlarm alarm = confidenceAlarm(key);
-                if (alarm != null) {
-                    alarms.add(alarm);
-                    versions.put(key, alarm.update().stream().policyVersion());
+                try {
+                    StreamAlarm alarm = confidenceAlarm(key);
+                    if (alarm != null) {
+                        alarms.add(alarm);
+                        versions.put(key, alarm.update().stream().policyVersion());
+                    }
+                } catch (LedgerUnavailableException e) {
+                    // The batch is committed, so its callers are answered; the statistic stays over the limit, so
+                    // the stream's next batch raises the alarm again.
+                    LOG.warnf("stream %s: confidence alarm not stored (%s); the next batch retries it", key,
+                            e.getMessage());
                 }
             }
         });
