@@ -369,7 +369,11 @@ public interface AuditConfig {
         @WithDefault("1000")
         int maxBatch();
 
-        /** Group commit: writer threads (each with its own connection). */
+        /**
+         * Group commit: ledger writer threads (each with its own connection), each writing decision and verdict
+         * batches. A decision batch holds its stream rows for its last round trip only, so a second writer overlaps
+         * the first's inserts instead of waiting for its lock.
+         */
         @WithDefault("2")
         int writers();
 

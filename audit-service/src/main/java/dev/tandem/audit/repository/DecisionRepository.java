@@ -8,6 +8,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -244,6 +245,47 @@ public class DecisionRepository {
             ps.setString(4, v.reason() == null ? "" : v.reason());
             ps.setString(5, v.reviewerOutput() == null ? "" : v.reviewerOutput());
             return ps.executeUpdate() == 1;
+        }
+    }
+
+    /**
+     * Stores these verdicts (one per decision) in one statement, except where the decision already has one; returns
+     * the decision ids whose verdict this call stored.
+     */
+    public Set<String> insertVerdicts(Connection c, List<VerdictRequest> verdicts) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO verdicts (decision_id, verdict, reviewer, reason, "
+                + "reviewer_output) SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) "
+                + "ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id")) {
+            ps.setArray(1, c.createArrayOf("text", verdicts.stream().map(VerdictRequest::decisionId).toArray()));
+            ps.setArray(2, c.createArrayOf("text", verdicts.stream().map(v -> v.verdict().name()).toArray()));
+            ps.setArray(3, c.createArrayOf("text", verdicts.stream()
+                    .map(v -> v.reviewer() == null ? "" : v.reviewer()).toArray()));
+            ps.setArray(4, c.createArrayOf("text", verdicts.stream()
+                    .map(v -> v.reason() == null ? "" : v.reason()).toArray()));
+            ps.setArray(5, c.createArrayOf("text", verdicts.stream()
+                    .map(v -> v.reviewerOutput() == null ? "" : v.reviewerOutput()).toArray()));
+            Set<String> inserted = new HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    inserted.add(rs.getString(1));
+                }
+            }
+            return inserted;
+        }
+    }
+
+    /** The stored verdicts of these decisions, by decision id (a decision without one is absent). */
+    public Map<String, Verdict> findVerdicts(Connection c, List<String> decisionIds) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT decision_id, verdict FROM verdicts WHERE decision_id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", decisionIds.toArray()));
+            Map<String, Verdict> found = new HashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getString(1), Verdict.valueOf(rs.getString(2)));
+                }
+            }
+            return found;
         }
     }
 

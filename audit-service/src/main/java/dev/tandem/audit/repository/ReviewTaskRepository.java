@@ -147,6 +147,14 @@ public class ReviewTaskRepository {
         }
     }
 
+    /** The tasks are done: their verdicts are stored (same transaction). */
+    public void deleteAll(Connection c, List<String> decisionIds) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM review_tasks WHERE decision_id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", decisionIds.toArray()));
+            ps.executeUpdate();
+        }
+    }
+
     /** Moves the lease of a task still held under {@code claimToken} to {@code until}. */
     public void holdUntil(Connection c, String decisionId, String claimToken, Instant until) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE review_tasks SET lease_until = ? "

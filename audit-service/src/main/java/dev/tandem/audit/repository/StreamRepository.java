@@ -58,29 +58,8 @@ public class StreamRepository {
     }
 
     /**
-     * Locks the streams a decision batch will count, in key order, before it inserts: taking the row lock first
-     * (rather than upgrading the foreign key's key-share lock at the counter update) is what keeps a batch and a
-     * waiting verdict from deadlocking on the tuple lock.
-     */
-    public void lockForCounting(Connection c, List<StreamKey> keys) throws SQLException {
-        // One statement for all of the batch's streams: LockRows sits above the sort, so rows are locked in this
-        // order, the same in every writer and replica.
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (SELECT 1 FROM streams "
-                + "WHERE (worker_backend, worker_type, tenant) IN (SELECT * FROM unnest(?::text[], ?::text[], "
-                + "?::text[])) ORDER BY worker_backend COLLATE \"C\", worker_type COLLATE \"C\", tenant COLLATE \"C\" "
-                + "FOR NO KEY UPDATE) locked")) {
-            setKeys(c, ps, 1, keys);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next() || rs.getInt(1) != keys.size()) {
-                    throw new SQLException("a stream of the decision batch " + keys + " is missing");
-                }
-            }
-        }
-    }
-
-    /**
      * Reads and row-locks (NO KEY UPDATE, as {@link #findForUpdate}) the streams a verdict batch applies to, in one
-     * statement and in the same order as {@link #lockForCounting}, so a verdict batch and a decision batch never
+     * statement and in the same order as the decision batch's count ({@link #countDecisionsAndCommit}), so a verdict batch and a decision batch never
      * wait on each other in opposite orders. Returns them by key; a missing stream is absent from the map.
      */
     public Map<StreamKey, StreamRecord> findAllForUpdate(Connection c, List<StreamKey> keys)
@@ -219,27 +198,34 @@ public class StreamRepository {
     }
 
     /**
-     * Counts a committed batch of decisions on each of its streams in one statement (the rows are already locked
-     * by {@link #lockForCounting}) and applies the confidence-CUSUM increments exactly (S = max(S + total,
-     * suffix)); returns each stream's policy version and statistic after the update.
+     * Counts a batch of inserted decisions on each of its streams and commits, in one round trip: the streams are
+     * locked in key order (one statement: LockRows sits above the sort, so rows are locked in this order, the same
+     * in every writer and replica), counted in one statement that applies the
+     * confidence-CUSUM increments exactly (S = max(S + total, suffix)), and the transaction committed, the three sent
+     * together. So the stream rows are held for the time PostgreSQL takes to update and commit, never while the
+     * writer waits for a CPU or the network. Returns each stream's policy version and statistic after the update.
      */
-    public Map<StreamKey, Counted> countDecisions(Connection c, List<BatchCount> counts)
+    public Map<StreamKey, Counted> countDecisionsAndCommit(Connection c, List<BatchCount> counts)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE streams s SET decided = s.decided + v.n, "
-                + "review_requested = s.review_requested + v.r, "
-                + "confidence_cusum = CASE WHEN s.confidence_reference IS NULL OR s.state NOT IN ('NORMAL', 'REDUCED') "
-                + "THEN s.confidence_cusum ELSE GREATEST(s.confidence_cusum + v.ct, v.cs, 0) END, updated_at = now() "
-                + "FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::float8[], ?::float8[]) "
-                + "AS v(b, t, tn, n, r, ct, cs) "
-                + "WHERE s.worker_backend = v.b AND s.worker_type = v.t AND s.tenant = v.tn "
-                + "RETURNING s.worker_backend, s.worker_type, s.tenant, s.policy_version, s.confidence_cusum")) {
-            setKeys(c, ps, 1, counts.stream().map(BatchCount::key).toList());
-            ps.setArray(4, c.createArrayOf("int4", counts.stream().map(BatchCount::decided).toArray()));
-            ps.setArray(5, c.createArrayOf("int4", counts.stream().map(BatchCount::reviews).toArray()));
-            ps.setArray(6, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumTotal).toArray()));
-            ps.setArray(7, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumSuffix).toArray()));
+        List<StreamKey> keys = counts.stream().map(BatchCount::key).toList();
+        try (PreparedStatement ps = c.prepareStatement(LOCK_STREAMS + "; " + COUNT_DECISIONS + "; COMMIT")) {
+            setKeys(c, ps, 1, keys);
+            setKeys(c, ps, 4, keys);
+            ps.setArray(7, c.createArrayOf("int4", counts.stream().map(BatchCount::decided).toArray()));
+            ps.setArray(8, c.createArrayOf("int4", counts.stream().map(BatchCount::reviews).toArray()));
+            ps.setArray(9, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumTotal).toArray()));
+            ps.setArray(10, c.createArrayOf("float8", counts.stream().map(BatchCount::cusumSuffix).toArray()));
+            ps.execute();
+            try (ResultSet rs = ps.getResultSet()) {
+                if (!rs.next() || rs.getInt(1) != keys.size()) {
+                    throw new SQLException("a stream of the decision batch " + keys + " is missing");
+                }
+            }
+            if (!ps.getMoreResults()) {
+                throw new SQLException("the decision counter update returned no rows");
+            }
             Map<StreamKey, Counted> counted = new HashMap<>();
-            try (ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = ps.getResultSet()) {
                 while (rs.next()) {
                     counted.put(new StreamKey(rs.getString(1), rs.getString(2), rs.getString(3)),
                             new Counted(rs.getLong(4), rs.getDouble(5)));
@@ -251,6 +237,20 @@ public class StreamRepository {
             return counted;
         }
     }
+
+    private static final String LOCK_STREAMS = "SELECT count(*) FROM (SELECT 1 FROM streams "
+            + "WHERE (worker_backend, worker_type, tenant) IN (SELECT * FROM unnest(?::text[], ?::text[], "
+            + "?::text[])) ORDER BY worker_backend COLLATE \"C\", worker_type COLLATE \"C\", tenant COLLATE \"C\" "
+            + "FOR NO KEY UPDATE) locked";
+
+    private static final String COUNT_DECISIONS = "UPDATE streams s SET decided = s.decided + v.n, "
+            + "review_requested = s.review_requested + v.r, "
+            + "confidence_cusum = CASE WHEN s.confidence_reference IS NULL OR s.state NOT IN ('NORMAL', 'REDUCED') "
+            + "THEN s.confidence_cusum ELSE GREATEST(s.confidence_cusum + v.ct, v.cs, 0) END, updated_at = now() "
+            + "FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::float8[], ?::float8[]) "
+            + "AS v(b, t, tn, n, r, ct, cs) "
+            + "WHERE s.worker_backend = v.b AND s.worker_type = v.t AND s.tenant = v.tn "
+            + "RETURNING s.worker_backend, s.worker_type, s.tenant, s.policy_version, s.confidence_cusum";
 
     /**
      * Writes the columns a refit owns, unless the stream changed state or evidence window since the refit read it

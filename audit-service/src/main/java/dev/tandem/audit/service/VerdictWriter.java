@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -14,10 +15,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
-import jakarta.annotation.PostConstruct;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
@@ -25,6 +23,7 @@ import org.jboss.logging.Logger;
 import dev.tandem.audit.DecisionEntry;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
+import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.WindowEntry;
 import dev.tandem.audit.config.AuditConfig;
@@ -36,14 +35,16 @@ import dev.tandem.audit.repository.StateChangeRepository;
 import dev.tandem.audit.repository.StreamRepository;
 
 /**
- * Group commit of verdicts: concurrent verdict calls queue here and one writer thread takes what is queued (up to
- * {@code ledger.verdict-max-batch}) into one transaction: it reads the batch's decisions, row-locks their streams
- * once each in one statement, in the same key order as {@link DecisionWriter} (so the two writers, and other
- * replicas, never wait on each other in opposite orders), applies the verdicts one by one in queue order exactly as
- * a single verdict would be (lease check, stored/duplicate/conflicting verdict, review task removed, trust rules
- * applied to the stream as the previous verdict of the batch left it, refit when the new state needs one, state
- * change rows), writes each changed stream row once and commits once. Every caller is answered only after that
- * commit, with its own outcome.
+ * Group commit of verdicts: concurrent verdict calls queue here and the ledger writer ({@link DecisionWriter}'s
+ * thread, which also writes the decisions, so the two never wait on each other's stream-row locks) takes what is
+ * queued (up to {@code ledger.verdict-max-batch}) into one transaction: it inserts the verdicts in one statement and
+ * removes their review tasks in one statement, then row-locks the batch's streams once each in one statement, in the
+ * same key order as the decision batches (so other replicas never wait on it in opposite orders), applies the trust rules
+ * one verdict after the other in queue order exactly as a single verdict would be (stored/duplicate/conflicting
+ * verdict, lease check, the stream as the previous verdict of the batch left it, refit when the new state needs one,
+ * state change rows), writes each changed stream row once and commits once. Every caller is answered only after that
+ * commit, with its own outcome. The verdict's decision is read by the caller's own thread before it queues (decisions
+ * are never changed once stored), so the writer spends no round trip per verdict.
  *
  * <p>A verdict refused on its own (unknown decision, conflicting verdict, lease held by another reviewer) is refused
  * before it writes anything, so it fails only its caller and the batch goes on. When a statement or the commit fails,
@@ -51,12 +52,12 @@ import dev.tandem.audit.repository.StreamRepository;
  * {@link LedgerUnavailableException} alone and the others are stored; when the ledger is down every caller gets it
  * and retries (verdicts are idempotent on the decision id).
  *
- * <p>Why: before, each verdict was its own transaction holding the stream's row lock through its commit (an fsync),
- * and Decide's writer needs that same row to count its batch, so at a few hundred verdicts per second on a hot
- * stream the decisions queued behind them. Now one lock hold and one fsync serve many verdicts. Hand-written like
- * {@link DecisionWriter}: the pool and PostgreSQL batch commits of concurrent transactions, but not the shared row
- * lock each one waits on. One thread: verdicts of one stream serialise on its row anyway, and a single writer lets
- * batches grow with the load instead of splitting it.
+ * <p>Why: each verdict in its own transaction held the stream's row lock through its commit while Decide's writer
+ * needed that row, so at a few hundred verdicts per second on a hot stream the decisions queued behind them; and a
+ * verdict writer of its own, even batching, still held the hot row for two round trips per verdict while the decision
+ * writers waited for it (issue 16: pg_stat_activity showed them waiting on each other's row locks most of the time).
+ * Hand-written like {@link DecisionWriter}: the pool and PostgreSQL batch commits of concurrent transactions, but not
+ * the shared row lock each one waits on.
  */
 @ApplicationScoped
 public class VerdictWriter {
@@ -70,12 +71,13 @@ public class VerdictWriter {
     record Applied(VerdictOutcome outcome, TrustUpdate update) {
     }
 
-    /** One verdict waiting for the writer. {@code taskId} is set by the writer once it read the decision. */
+    /** One verdict waiting for the writer, with its decision (read when it was queued). */
     static final class Pending {
         final VerdictRequest verdict;
         final String claimToken;
         final CompletableFuture<Applied> done = new CompletableFuture<>();
         volatile String taskId = "";
+        volatile DecisionEntry entry;
 
         Pending(VerdictRequest verdict, String claimToken) {
             this.verdict = verdict;
@@ -93,8 +95,8 @@ public class VerdictWriter {
     private final AuditConfig config;
     private final OnboardingPriors onboarding;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    private Thread thread;
-    private volatile boolean running = true;
+    /** Wakes the ledger writer when a verdict is queued. */
+    private volatile Runnable queued = () -> { };
 
     public VerdictWriter(Ledger ledger, StreamRepository streams, DecisionRepository decisions,
             StateChangeRepository stateChanges, ReviewTaskRepository tasks, TrustPolicy trustPolicy,
@@ -110,23 +112,33 @@ public class VerdictWriter {
         this.onboarding = onboarding;
     }
 
-    @PostConstruct
-    void start() {
-        thread = Thread.ofPlatform().daemon().name("audit-verdict-writer").start(this::run);
+    /** The ledger writer that takes the queued verdicts: {@code wake} is run after every verdict queued. */
+    void drivenBy(Runnable wake) {
+        this.queued = wake;
     }
 
-    @PreDestroy
-    void stop() {
-        running = false;
-        if (thread != null) {
-            thread.interrupt();
-        }
-    }
-
-    /** Queues a verdict; the future completes after the batch holding it committed (or failed). */
+    /**
+     * Reads the verdict's decision (on the caller's thread) and queues the verdict; the future completes after the
+     * batch holding it committed (or failed). An unknown decision, or a ledger that cannot be read, fails at once.
+     */
     Pending submit(VerdictRequest verdict, String claimToken) {
         Pending p = new Pending(verdict, claimToken);
+        DecisionEntry entry;
+        try {
+            entry = ledger.withConnection(c -> decisions.find(c, verdict.decisionId())).orElse(null);
+        } catch (LedgerUnavailableException e) {
+            p.done.completeExceptionally(e);
+            return p;
+        }
+        if (entry == null) {
+            p.done.completeExceptionally(new NotFoundException("decision " + verdict.decisionId()
+                    + " is not in the ledger"));
+            return p;
+        }
+        p.entry = entry;
+        p.taskId = entry.request().taskId(); // the verdict request carries no task id
         queue.add(p);
+        queued.run();
         return p;
     }
 
@@ -135,22 +147,10 @@ public class VerdictWriter {
         return queue.size();
     }
 
-    private void run() {
-        while (running) {
-            try {
-                Pending first = queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    continue;
-                }
-                writeBatch(first);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    /** Takes {@code first} and what else is queued (up to the batch size) and writes them; tests call it directly. */
+    /**
+     * Takes {@code first} and what else is queued (up to the batch size) and writes them: called by the ledger writer
+     * when verdicts are queued, and by tests directly.
+     */
     void writeBatch(Pending first) {
         List<Pending> batch = new ArrayList<>();
         if (first != null) {
@@ -218,56 +218,62 @@ public class VerdictWriter {
 
     private void apply(Connection c, List<Pending> batch, Map<Pending, Object> results) throws SQLException {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        Set<String> ids = new LinkedHashSet<>();
-        batch.forEach(p -> ids.add(p.verdict.decisionId()));
-        // One primary-key look-up per decision, before any lock (the single verdict's query and plan): with one
-        // "decision_id = ANY (?)" query instead, that statement was the busiest in pg_stat_activity samples of the
-        // 5,000/s benchmark and most verdicts timed out (its plan under load was not captured).
-        Map<String, DecisionEntry> entries = new LinkedHashMap<>();
-        for (String id : ids) {
-            decisions.find(c, id).ifPresent(e -> entries.put(id, e));
+        // A verdict from the review queue whose task another reviewer holds writes nothing.
+        List<Pending> admitted = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            if (p.claimToken != null) {
+                Optional<String[]> lease = tasks.lockLease(c, p.verdict.decisionId());
+                if (lease.isPresent() && Boolean.parseBoolean(lease.get()[2])
+                        && !p.claimToken.equals(lease.get()[0])) {
+                    results.put(p, new LeaseHeldException("review of " + p.verdict.decisionId() + " is claimed by "
+                            + lease.get()[1] + "; claim it again after its lease expires"));
+                    continue;
+                }
+            }
+            admitted.add(p);
         }
-        List<StreamKey> keys = entries.values().stream().map(e -> e.request().stream()).distinct().toList();
-        // Lock every stream first, once, in key order: concurrent verdicts on one stream (from any replica) then
-        // apply one batch at a time, and a racing retry of a verdict sees its stored row below.
+        // The first verdict of each decision is inserted, all in one statement; a verdict already stored, or a later
+        // one for the same decision in this batch, is a replay (same verdict) or a conflict (another one).
+        Map<String, Pending> first = new LinkedHashMap<>();
+        admitted.forEach(p -> first.putIfAbsent(p.verdict.decisionId(), p));
+        Set<String> inserted = first.isEmpty() ? Set.of()
+                : decisions.insertVerdicts(c, first.values().stream().map(p -> p.verdict).toList());
+        List<String> replayed = first.keySet().stream().filter(id -> !inserted.contains(id)).toList();
+        Map<String, Verdict> stored = new HashMap<>(replayed.isEmpty() ? Map.of()
+                : decisions.findVerdicts(c, replayed));
+        inserted.forEach(id -> stored.put(id, first.get(id).verdict.verdict()));
+        if (!inserted.isEmpty()) {
+            tasks.deleteAll(c, List.copyOf(inserted));
+        }
+        // Then every stream, once, in key order: concurrent verdicts on one stream (from any replica) apply one batch
+        // at a time. The statements above need no stream lock, so the rows are held only from here to the commit.
+        List<StreamKey> keys = admitted.stream().map(p -> p.entry.request().stream()).distinct().toList();
         Map<StreamKey, StreamRecord> current = keys.isEmpty() ? new LinkedHashMap<>()
                 : new LinkedHashMap<>(streams.findAllForUpdate(c, keys));
         Set<StreamKey> changed = new LinkedHashSet<>();
         long nextSeq = -1;
-        for (Pending p : batch) {
+        for (Pending p : admitted) {
             VerdictRequest verdict = p.verdict;
-            DecisionEntry entry = entries.get(verdict.decisionId());
-            if (entry == null) {
-                results.put(p, new NotFoundException("decision " + verdict.decisionId() + " is not in the ledger"));
-                continue;
-            }
-            p.taskId = entry.request().taskId(); // the verdict request carries no task id
+            DecisionEntry entry = p.entry;
             StreamKey key = entry.request().stream();
             StreamRecord stream = current.get(key);
             if (stream == null) {
                 throw new SQLException("stream " + key + " of a stored decision is missing");
             }
-            if (p.claimToken != null) {
-                Optional<String[]> lease = tasks.lockLease(c, verdict.decisionId());
-                if (lease.isPresent() && Boolean.parseBoolean(lease.get()[2])
-                        && !p.claimToken.equals(lease.get()[0])) {
-                    results.put(p, new LeaseHeldException("review of " + verdict.decisionId() + " is claimed by "
-                            + lease.get()[1] + "; claim it again after its lease expires"));
-                    continue;
+            if (first.get(verdict.decisionId()) != p || !inserted.contains(verdict.decisionId())) {
+                Verdict already = stored.get(verdict.decisionId());
+                if (already == null) {
+                    throw new SQLException("verdict of " + verdict.decisionId() + " was neither stored nor found");
                 }
-            }
-            if (!decisions.insertVerdictIfAbsent(c, verdict)) {
-                var stored = decisions.findVerdict(c, verdict.decisionId()).orElseThrow();
-                if (stored != verdict.verdict()) {
+                if (already != verdict.verdict()) {
                     results.put(p, new ConflictingVerdictException("decision " + verdict.decisionId()
-                            + " already has verdict " + stored + "; a verdict cannot be changed to "
+                            + " already has verdict " + already + "; a verdict cannot be changed to "
                             + verdict.verdict()));
                 } else {
                     results.put(p, new Applied(new VerdictOutcome(true, stream), null));
                 }
                 continue;
             }
-            tasks.delete(c, verdict.decisionId());
             if (nextSeq < 0) {
                 // No decision is written in this transaction: one read serves the batch.
                 nextSeq = decisions.nextSeq(c);

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -143,33 +145,39 @@ class DecideFaultsTests {
         StreamKey key = new StreamKey("faulty-model", "stalled", "");
         service.decide(new DecisionRequest("s0", "t", "s", key, 0.9, 0.9, true)); // the stream exists
         faulty.hold = new CountDownLatch(1);
-        // Both writers take one decision each and stall in the ledger...
-        CompletableFuture<DecideOutcome> first = service.decideAsync(new DecisionRequest("s1", "t", "s", key, 0.9,
-                0.9, true));
-        awaitHeld(1);
-        CompletableFuture<DecideOutcome> second = service.decideAsync(new DecisionRequest("s2", "t", "s", key, 0.9,
-                0.9, true));
-        awaitHeld(config.ledger().writers());
+        // Every writer takes one decision and stalls in the ledger...
+        int writers = config.ledger().writers();
+        List<CompletableFuture<DecideOutcome>> stalled = new ArrayList<>();
+        for (int w = 1; w <= writers; w++) {
+            stalled.add(service.decideAsync(new DecisionRequest("s" + w, "t", "s", key, 0.9, 0.9, true)));
+            awaitHeld(w);
+        }
         // ...so this one waits in the queue until its caller gives up.
         assertThatThrownBy(() -> service.decide(new DecisionRequest("late", "t", "s", key, 0.9, 0.9, true)))
                 .isInstanceOf(LedgerBusyException.class);
 
-        // The stalled two gave up too (they waited as long), but their batches were past the point of withdrawal:
+        // The stalled ones gave up too (they waited as long), but their batches were past the point of withdrawal:
         faulty.hold.countDown();
         faulty.hold = null;
-        assertThatThrownBy(() -> first.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(LedgerBusyException.class);
-        assertThatThrownBy(() -> second.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(LedgerBusyException.class);
+        for (CompletableFuture<DecideOutcome> f : stalled) {
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(LedgerBusyException.class);
+        }
         // The writers have drained the queue (another decision behind it is committed): "late" was skipped...
-        service.decide(new DecisionRequest("s3", "t", "s", key, 0.9, 0.9, true));
+        service.decide(new DecisionRequest("next", "t", "s", key, 0.9, 0.9, true));
         assertThat(stored("late")).isZero();
         // ...while the stalled ones were committed, so a caller's retry gets the stored answer: nothing lost.
-        assertThat(service.decide(new DecisionRequest("s1", "t", "s", key, 0.9, 0.9, true)).replayed()).isTrue();
-        assertThat(stored("s2")).isEqualTo(1);
+        for (int w = 1; w <= writers; w++) {
+            assertThat(stored("s" + w)).isEqualTo(1);
+            assertThat(service.decide(new DecisionRequest("s" + w, "t", "s", key, 0.9, 0.9, true)).replayed())
+                    .isTrue();
+        }
 
         DecideOutcome retried = service.decide(new DecisionRequest("late", "t", "s", key, 0.9, 0.9, true));
         assertThat(retried.replayed()).isFalse();
         assertThat(stored("late")).isEqualTo(1);
-        assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided()).isEqualTo(5);
+        // s0, the stalled ones, "next" and "late"
+        assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided())
+                .isEqualTo(writers + 3);
     }
 
     private void awaitHeld(int writers) throws InterruptedException {

@@ -110,12 +110,12 @@ class TwoReplicasTests {
     void secondReplica() throws Exception {
         LedgerDatabase.clean();
         StreamPolicies cacheB = new StreamPolicies();
-        writerB = new DecisionWriter(ledger, decisions, streams, tasks, stateChanges, trustPolicy, cacheB, metrics,
-                config);
-        writerB.start();
         verdictWriterB = new VerdictWriter(ledger, streams, decisions, stateChanges, tasks, trustPolicy, fitter,
                 config, onboarding);
-        verdictWriterB.start();
+        // replica B's ledger writer writes its decisions and its verdicts, as in production
+        writerB = new DecisionWriter(ledger, decisions, streams, tasks, stateChanges, trustPolicy, cacheB, metrics,
+                config, verdictWriterB);
+        writerB.start();
         replicaB = replica(writerB, verdictWriterB, cacheB);
         replicaA = new Replica(deciderA, verdictsA, queriesA);
     }
@@ -123,7 +123,6 @@ class TwoReplicasTests {
     @AfterEach
     void stopSecondReplica() {
         writerB.stop();
-        verdictWriterB.stop();
     }
 
     @Test
