@@ -20,6 +20,18 @@ public final class LedgerDatabase {
                 config.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
     }
 
+    /** How many rows the ledger holds for a decision id, read outside the application (committed rows only). */
+    public static int storedDecisions(String decisionId) throws SQLException {
+        try (Connection c = connect();
+                var ps = c.prepareStatement("SELECT count(*) FROM decisions WHERE decision_id = ?")) {
+            ps.setString(1, decisionId);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /** Empties every ledger table, so each test starts from new streams. */
     public static void clean() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {

@@ -3,9 +3,6 @@ package dev.tandem.audit.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -125,7 +122,7 @@ class DecideFaultsTests {
         DecideOutcome outcome = service.decide(new DecisionRequest("r1", "t", "s", key, 0.9, 0.9, true));
 
         assertThat(outcome.replayed()).isFalse();
-        assertThat(stored("r1")).isEqualTo(1);
+        assertThat(LedgerDatabase.storedDecisions("r1")).isEqualTo(1);
         assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided()).isEqualTo(1);
     }
 
@@ -137,7 +134,7 @@ class DecideFaultsTests {
 
         assertThatThrownBy(() -> service.decide(new DecisionRequest("d1", "t", "s", key, 0.9, 0.9, true)))
                 .isInstanceOf(LedgerUnavailableException.class).isNotInstanceOf(LedgerBusyException.class);
-        assertThat(stored("d1")).isZero();
+        assertThat(LedgerDatabase.storedDecisions("d1")).isZero();
     }
 
     @Test
@@ -164,17 +161,17 @@ class DecideFaultsTests {
         }
         // The writers have drained the queue (another decision behind it is committed): "late" was skipped...
         service.decide(new DecisionRequest("next", "t", "s", key, 0.9, 0.9, true));
-        assertThat(stored("late")).isZero();
+        assertThat(LedgerDatabase.storedDecisions("late")).isZero();
         // ...while the stalled ones were committed, so a caller's retry gets the stored answer: nothing lost.
         for (int w = 1; w <= writers; w++) {
-            assertThat(stored("s" + w)).isEqualTo(1);
+            assertThat(LedgerDatabase.storedDecisions("s" + w)).isEqualTo(1);
             assertThat(service.decide(new DecisionRequest("s" + w, "t", "s", key, 0.9, 0.9, true)).replayed())
                     .isTrue();
         }
 
         DecideOutcome retried = service.decide(new DecisionRequest("late", "t", "s", key, 0.9, 0.9, true));
         assertThat(retried.replayed()).isFalse();
-        assertThat(stored("late")).isEqualTo(1);
+        assertThat(LedgerDatabase.storedDecisions("late")).isEqualTo(1);
         // s0, the stalled ones, "next" and "late"
         assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided())
                 .isEqualTo(writers + 3);
@@ -186,16 +183,5 @@ class DecideFaultsTests {
             Thread.sleep(10);
         }
         assertThat(faulty.held.get()).isEqualTo(writers);
-    }
-
-    private int stored(String decisionId) throws Exception {
-        try (Connection c = LedgerDatabase.connect();
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM decisions WHERE decision_id = ?")) {
-            ps.setString(1, decisionId);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
     }
 }

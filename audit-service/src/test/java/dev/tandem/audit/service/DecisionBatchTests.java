@@ -59,13 +59,13 @@ class DecisionBatchTests {
                     0.8, true));
             awaitCountWaitingForTheStreamLock();
             assertThat(held).as("not answered before its commit").isNotDone();
-            assertThat(stored("h1")).as("not committed: invisible to others").isZero();
+            assertThat(LedgerDatabase.storedDecisions("h1")).as("not committed: invisible to others").isZero();
 
             other.commit();
             DecideOutcome outcome = held.get(10, TimeUnit.SECONDS);
             assertThat(outcome.replayed()).isFalse();
         }
-        assertThat(stored("h1")).isEqualTo(1);
+        assertThat(LedgerDatabase.storedDecisions("h1")).isEqualTo(1);
         assertThat(queries.getStream(key).decided()).as("counted once").isEqualTo(2);
     }
 
@@ -114,16 +114,5 @@ class DecisionBatchTests {
             }
         }
         throw new AssertionError("no decision batch waited for the stream lock within 10 s");
-    }
-
-    private static int stored(String decisionId) throws Exception {
-        try (Connection c = LedgerDatabase.connect();
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM decisions WHERE decision_id = ?")) {
-            ps.setString(1, decisionId);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
     }
 }
