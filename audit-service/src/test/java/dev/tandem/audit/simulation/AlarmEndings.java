@@ -1,8 +1,8 @@
 package dev.tandem.audit.simulation;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
+
+import dev.tandem.audit.config.AuditConfig;
 
 /**
  * How each outcome alarm of a stationary stream ended (issue 18, docs/benchmarks.md): one steady run per seed
@@ -20,16 +20,12 @@ public final class AlarmEndings {
         long first = Long.parseLong(args[1]);
         int seeds = Integer.parseInt(args[2]);
         int n = Integer.parseInt(args[3]);
-        Map<String, String> overrides = new HashMap<>();
-        for (int i = 4; i < args.length; i++) {
-            overrides.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
-        }
-        SimulatedWorker.Family family = SimulatedWorker.FAMILIES.stream().filter(f -> f.name().equals(name))
-                .findFirst().orElseThrow();
+        AuditConfig config = SimConfigs.withArgs(args, 4);
+        SimulatedWorker.Family family = SimulatedWorker.family(name);
         for (long seed = first; seed < first + seeds; seed++) {
             SimulatedWorker w = family.worker();
             SplittableRandom rng = new SplittableRandom(seed);
-            SimulatedStream st = new SimulatedStream(SimConfigs.with(overrides), "s" + seed + "-");
+            SimulatedStream st = new SimulatedStream(config, "s" + seed + "-");
             for (int i = 0; i < n; i++) {
                 st.accept(w.next(rng));
             }

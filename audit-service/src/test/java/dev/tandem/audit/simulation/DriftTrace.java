@@ -1,8 +1,6 @@
 package dev.tandem.audit.simulation;
 
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 import dev.tandem.audit.StreamRecord;
@@ -28,13 +26,8 @@ public final class DriftTrace {
         long first = Long.parseLong(args[1]);
         int seeds = Integer.parseInt(args[2]);
         int step = Integer.parseInt(args[3]);
-        Map<String, String> overrides = new HashMap<>();
-        for (int i = 4; i < args.length; i++) {
-            overrides.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
-        }
-        AuditConfig config = SimConfigs.with(overrides);
-        SimulatedWorker.Family family = SimulatedWorker.FAMILIES.stream().filter(f -> f.name().equals(name))
-                .findFirst().orElseThrow();
+        AuditConfig config = SimConfigs.withArgs(args, 4);
+        SimulatedWorker.Family family = SimulatedWorker.family(name);
         for (long seed = first; seed < first + seeds; seed++) {
             SimulatedWorker w = family.worker();
             SplittableRandom rng = new SplittableRandom(seed);

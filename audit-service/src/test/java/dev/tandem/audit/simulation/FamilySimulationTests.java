@@ -161,6 +161,6 @@ class FamilySimulationTests {
     }
 
     private static SimulatedWorker.Family family(String name) {
-        return SimulatedWorker.FAMILIES.stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+        return SimulatedWorker.family(name);
     }
 }

@@ -1,9 +1,7 @@
 package dev.tandem.audit.simulation;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 import dev.tandem.audit.StreamRecord;
@@ -29,13 +27,8 @@ public final class PairedCusumCheck {
         String name = args[0];
         long first = Long.parseLong(args[1]);
         int seeds = Integer.parseInt(args[2]);
-        Map<String, String> overrides = new HashMap<>();
-        for (int i = 3; i < args.length; i++) {
-            overrides.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
-        }
-        AuditConfig config = SimConfigs.with(overrides);
-        SimulatedWorker.Family family = SimulatedWorker.FAMILIES.stream().filter(f -> f.name().equals(name))
-                .findFirst().orElseThrow();
+        AuditConfig config = SimConfigs.withArgs(args, 3);
+        SimulatedWorker.Family family = SimulatedWorker.family(name);
         double[] limits = { 3, 4, 5, 6 };
         for (long seed = first; seed < first + seeds; seed++) {
             SimulatedWorker w = family.worker();

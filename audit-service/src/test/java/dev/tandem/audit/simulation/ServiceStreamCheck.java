@@ -44,8 +44,7 @@ public final class ServiceStreamCheck {
     public static void main(String[] args) throws Exception {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
-        SimulatedWorker.Family family = SimulatedWorker.FAMILIES.stream().filter(f -> f.name().equals(args[2]))
-                .findFirst().orElseThrow(() -> new IllegalArgumentException("no family " + args[2]));
+        SimulatedWorker.Family family = SimulatedWorker.family(args[2]);
         long stationary = Long.parseLong(args[3]);
         long drifted = Long.parseLong(args[4]);
         int seeds = Integer.parseInt(args[5]);

@@ -22,4 +22,14 @@ public final class SimConfigs {
                 .withSources(new PropertiesConfigSource(overrides, "overrides", 500)).build();
         return config.getConfigMapping(AuditConfig.class);
     }
+
+    /** The configuration with the {@code key=value} overrides a diagnostic's command line ends with. */
+    public static AuditConfig withArgs(String[] args, int from) {
+        Map<String, String> overrides = new java.util.HashMap<>();
+        for (int i = from; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            overrides.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
+        return with(overrides);
+    }
 }

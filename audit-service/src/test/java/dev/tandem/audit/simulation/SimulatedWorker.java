@@ -41,6 +41,12 @@ public final class SimulatedWorker {
      * 0.5–10 %. "base" is issue 5's worker; "external" mimics the stream of issue 18 (skewed mixture, non-logistic
      * curve, 2.5 % errors, AUROC 0.82).
      */
+    /** The family of that name (a diagnostic's or a test's argument). */
+    public static Family family(String name) {
+        return FAMILIES.stream().filter(f -> f.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no family " + name));
+    }
+
     public static final java.util.List<Family> FAMILIES = java.util.List.of(
             new Family("base", true, false, 0.02, 0.85, 0.7056),
             new Family("external", false, true, 0.025, 0.82, 1.3923),
