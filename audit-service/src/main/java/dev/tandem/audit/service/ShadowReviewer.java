@@ -11,7 +11,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.ScheduledExecution;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -57,6 +59,8 @@ public class ShadowReviewer {
     private final AuditConfig config;
     private final ExecutorService executor;
     private final String name;
+    /** Ends a drain at shutdown (the scheduler stops starting ticks, not a tick that is running). */
+    private volatile boolean stopping;
 
     public ShadowReviewer(ReviewQueueService queue, RouterReviewClient router, AuditConfig config,
             @VirtualThreads ExecutorService executor) {
@@ -78,22 +82,64 @@ public class ShadowReviewer {
             skipExecutionIf = ShadowReviewerDisabled.class)
     void scheduled() {
         try {
-            runOnce();
+            drain();
         } catch (LedgerUnavailableException e) {
             LOG.debugf("shadow reviews not claimed: %s", e.getMessage());
         }
     }
 
     /**
-     * Claims one batch and reviews it; returns {recorded, failed} of the interactive reviews, which it waits for. The
+     * Claims batch after batch while the queue fills them and every review of the last batch got its verdict, then
+     * waits for the next tick. One claim per tick capped the reviews at {@code shadow-batch} per
+     * {@code shadow-interval} (8 per second by default), below what a trusted stream samples at a few hundred steps
+     * per second (3 % of 1,000 steps/s is 30 reviews/s): the backlog grew without end and the evidence, the
+     * certificate and the drift detectors fell behind the traffic. The load on the foreground stays bounded by
+     * {@code shadow-concurrency} reviews in flight; a failing reviewer ends the drain (its reviews back off).
+     */
+    public int[] drain() {
+        int batch = Math.max(1, config.review().shadowBatch());
+        int recorded = 0;
+        int failed = 0;
+        int claims = 0;
+        while (!stopping) {
+            Round once = round();
+            claims++;
+            recorded += once.recorded();
+            failed += once.failed();
+            if (once.claimed() < batch || once.failed() > 0) {
+                break;
+            }
+        }
+        if (claims > 1) {
+            LOG.infof("shadow reviews drained in %d claims: %d recorded, %d failed", claims, recorded, failed);
+        }
+        return new int[] { recorded, failed };
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
+    }
+
+    /** One claim: how many tasks it took, and how many of its interactive reviews were recorded and failed. */
+    record Round(int claimed, int recorded, int failed) {
+    }
+
+    /** Claims one batch and reviews it; returns {recorded, failed} of its interactive reviews ({@link #round}). */
+    public int[] runOnce() {
+        Round r = round();
+        return new int[] { r.recorded(), r.failed() };
+    }
+
+    /**
+     * Claims one batch and reviews it, waiting for the interactive reviews. The
      * reviews of BATCH-class steps go out as batch-class reviews and are not waited for: each waits for the
      * reviewer's provider batch (up to its task's batch window), held under a lease to the window's end so that no
      * other claim sends it again, and records its verdict when it comes.
      */
-    public int[] runOnce() {
+    Round round() {
         List<ReviewTask> claimed = queue.claim(ReviewQueue.MODEL, name, config.review().shadowBatch(), 0, null);
         if (claimed.isEmpty()) {
-            return new int[] { 0, 0 };
+            return new Round(0, 0, 0);
         }
         AtomicInteger recorded = new AtomicInteger();
         AtomicInteger rejected = new AtomicInteger();
@@ -137,7 +183,7 @@ public class ShadowReviewer {
         }
         LOG.infof("shadow reviews: %d claimed, %d recorded (%d rejected), %d failed, %d sent as batch-class reviews",
                 claimed.size(), recorded.get(), rejected.get(), failed.get(), batchClass);
-        return new int[] { recorded.get(), failed.get() };
+        return new Round(claimed.size(), recorded.get(), failed.get());
     }
 
     /** One review: its verdict recorded, or the task released to the queue (back-off, then people). */

@@ -279,6 +279,30 @@ class ReviewQueueTests {
     }
 
     @Test
+    void oneTickDrainsABacklogLargerThanOneClaimAndAFailingReviewerEndsIt() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        // 40 sampled outputs: more than one claim (shadow-batch 16) holds; a tick used to review one claim only
+        for (int i = 1; i <= 40; i++) {
+            assertThat(audit.decide(withPayload("d" + i + "/classify/1", type, "{\"label\":\"billing\"}"))
+                    .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        }
+        fakeRouter.reviewAnswer = r -> {
+            throw Status.UNAVAILABLE.withDescription("router down").asRuntimeException();
+        };
+        assertThat(shadowReviewer.drain()).as("a failing claim ends the tick").containsExactly(0, 16);
+        assertThat(count("SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'")).as("none lost").isEqualTo(40);
+
+        fakeRouter.reviews.clear();
+        fakeRouter.reviewAnswer = FakeRouter::acceptUnlessWrong;
+        // the whole backlog in one tick (%test: no back-off, so the 16 failed ones are due again)
+        assertThat(shadowReviewer.drain()).containsExactly(40, 0);
+        assertThat(fakeRouter.reviews).hasSize(40);
+        assertThat(count("SELECT count(*) FROM review_tasks WHERE queue = 'MODEL'")).isZero();
+        assertThat(count("SELECT count(*) FROM verdicts")).isEqualTo(40);
+    }
+
+    @Test
     void aFailingShadowReviewIsRetriedThenMovesToThePeoplesQueueNeverLost() throws Exception {
         String type = "extract";
         normalStream(type);
