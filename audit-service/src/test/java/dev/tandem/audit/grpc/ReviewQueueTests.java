@@ -220,15 +220,20 @@ class ReviewQueueTests {
         throw new AssertionError("no review of " + taskId + " reached the router");
     }
 
+    /** A NORMAL stream of {@code type} with {@code n} sampled outputs waiting in the model queue. */
+    private void shadowBacklog(String type, String taskPrefix, int n) throws Exception {
+        normalStream(type);
+        for (int i = 1; i <= n; i++) {
+            assertThat(audit.decide(withPayload(taskPrefix + i + "/" + type + "/1", type, "{\"label\":\"billing\"}"))
+                    .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        }
+    }
+
     @Test
     void aShadowReviewBacklogDoesNotHoldUpForegroundDecisionsOrVerdicts() throws Exception {
         String type = "classify";
-        normalStream(type);
         // a backlog larger than one claim (shadow-batch 16), every review stuck at the reviewer
-        for (int i = 1; i <= 40; i++) {
-            assertThat(audit.decide(withPayload("b" + i + "/classify/1", type, "{\"label\":\"billing\"}"))
-                    .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
-        }
+        shadowBacklog(type, "b", 40);
         CountDownLatch reviewerAnswers = new CountDownLatch(1);
         fakeRouter.reviewAnswer = r -> {
             try {
@@ -280,13 +285,8 @@ class ReviewQueueTests {
 
     @Test
     void oneTickDrainsABacklogLargerThanOneClaimAndAFailingReviewerEndsIt() throws Exception {
-        String type = "classify";
-        normalStream(type);
         // 40 sampled outputs: more than one claim (shadow-batch 16) holds; a tick used to review one claim only
-        for (int i = 1; i <= 40; i++) {
-            assertThat(audit.decide(withPayload("d" + i + "/classify/1", type, "{\"label\":\"billing\"}"))
-                    .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
-        }
+        shadowBacklog("classify", "d", 40);
         fakeRouter.reviewAnswer = r -> {
             throw Status.UNAVAILABLE.withDescription("router down").asRuntimeException();
         };
