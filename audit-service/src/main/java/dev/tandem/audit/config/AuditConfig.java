@@ -406,6 +406,13 @@ public interface AuditConfig {
         @WithDefault("4")
         int shadowConcurrency();
 
+        /**
+         * Batch-class shadow reviews a replica keeps waiting for their provider batch at once (each holds a Review
+         * call open up to its task's batch window); a drain stops claiming at this many until some have ended.
+         */
+        @WithDefault("1000")
+        int batchReviewsInFlight();
+
         /** Deadline of one RouterService.Review call. */
         @WithDefault("PT60S")
         Duration reviewTimeout();

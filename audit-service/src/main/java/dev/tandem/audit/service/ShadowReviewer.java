@@ -61,6 +61,8 @@ public class ShadowReviewer {
     private final String name;
     /** Ends a drain at shutdown (the scheduler stops starting ticks, not a tick that is running). */
     private volatile boolean stopping;
+    /** Batch-class reviews sent and waiting for their provider batch: each holds a call open for up to its window. */
+    private final AtomicInteger batchReviewsInFlight = new AtomicInteger();
 
     public ShadowReviewer(ReviewQueueService queue, RouterReviewClient router, AuditConfig config,
             @VirtualThreads ExecutorService executor) {
@@ -94,7 +96,8 @@ public class ShadowReviewer {
      * {@code shadow-interval} (8 per second by default), below what a trusted stream samples at a few hundred steps
      * per second (3 % of 1,000 steps/s is 30 reviews/s): the backlog grew without end and the evidence, the
      * certificate and the drift detectors fell behind the traffic. The load on the foreground stays bounded by
-     * {@code shadow-concurrency} reviews in flight; a failing reviewer ends the drain (its reviews back off).
+     * {@code shadow-concurrency} interactive reviews in flight (and {@code batch-reviews-in-flight} batch-class
+     * ones waiting for their provider batch); a failing reviewer ends the drain (its reviews back off).
      */
     public int[] drain() {
         int batch = Math.max(1, config.review().shadowBatch());
@@ -106,7 +109,10 @@ public class ShadowReviewer {
             claims++;
             recorded += once.recorded();
             failed += once.failed();
-            if (once.claimed() < batch || once.failed() > 0) {
+            // a claim of batch-class reviews is not waited for: their calls stay open until their provider batch
+            // ends, so the drain stops adding to them at the limit (the next tick claims again)
+            if (once.claimed() < batch || once.failed() > 0
+                    || batchReviewsInFlight.get() >= config.review().batchReviewsInFlight()) {
                 break;
             }
         }
@@ -160,8 +166,14 @@ public class ShadowReviewer {
                                 e.getMessage());
                     }
                 }
-                executor.submit(() -> attempt(task, true, new AtomicInteger(), new AtomicInteger(),
-                        new AtomicInteger()));
+                batchReviewsInFlight.incrementAndGet();
+                executor.submit(() -> {
+                    try {
+                        attempt(task, true, new AtomicInteger(), new AtomicInteger(), new AtomicInteger());
+                    } finally {
+                        batchReviewsInFlight.decrementAndGet();
+                    }
+                });
                 batchClass++;
                 continue;
             }

@@ -187,6 +187,47 @@ class ReviewQueueTests {
     }
 
     @Test
+    void aDrainStopsSendingBatchClassReviewsAtItsLimitOfCallsWaitingForTheirBatch() throws Exception {
+        String type = "classify";
+        normalStream(type);
+        Instant window = Instant.now().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.MILLIS);
+        Timestamp windowEnd = Timestamp.newBuilder().setSeconds(window.getEpochSecond()).setNanos(window.getNano())
+                .build();
+        for (int i = 1; i <= 40; i++) {
+            assertThat(audit.decide(withPayload("n" + i + "/classify/1", type, "{\"label\":\"billing\"}").toBuilder()
+                    .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH).setBatchDeadline(windowEnd).build())
+                    .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
+        }
+        CountDownLatch batchDone = new CountDownLatch(1);
+        fakeRouter.reviewAnswer = r -> {
+            try {
+                batchDone.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return FakeRouter.acceptUnlessWrong(r);
+        };
+        try {
+            // claims of 16: after the second, 32 calls wait for their batch, past the limit (20 in %test)
+            assertThat(shadowReviewer.drain()).containsExactly(0, 0);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (fakeRouter.reviews.size() < 32 && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertThat(fakeRouter.reviews).hasSize(32);
+            assertThat(count("SELECT count(*) FROM review_tasks WHERE lease_until IS NULL")).isEqualTo(8);
+        } finally {
+            batchDone.countDown();
+        }
+        // the next test truncates the ledger: every verdict recorded first
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (count("SELECT count(*) FROM verdicts") < 32) {
+            assertThat(System.nanoTime()).as("the batch-class reviews' verdicts recorded").isLessThan(until);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     void theRouterClientBalancesByTask() {
         // what Quarkus' channel factory asks the customizer for the "router" client (task affinity on by default)
         assertThat(routerTaskAffinity.customize("router", null, NettyChannelBuilder.forTarget("dns:///router:8081")))
