@@ -39,6 +39,8 @@ class DecisionBatchTests {
     LedgerQueries queries;
     @Inject
     AuditConfig config;
+    @Inject
+    StreamVacuum vacuum;
 
     @BeforeEach
     void clean() throws Exception {
@@ -68,6 +70,27 @@ class DecisionBatchTests {
         }
         assertThat(LedgerDatabase.storedDecisions("h1")).isEqualTo(1);
         assertThat(queries.getStream(key).decided()).as("counted once").isEqualTo(2);
+    }
+
+    @Test
+    void theStreamsTableIsVacuumedThroughThePool() throws Exception {
+        decider.decide(new DecisionRequest("v0", "t", "s", new StreamKey("batch-model", "vacuumed", ""), 0.9, 0.9,
+                true));
+        vacuum.vacuumStreams(); // VACUUM fails inside a transaction block: the pool's connection must be in autocommit
+        try (Connection c = LedgerDatabase.connect(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                        + "WHERE relname = 'streams'")) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); // the statistics lag up to 0.5 s
+            boolean vacuumed = rs.next() && rs.getBoolean(1);
+            while (!vacuumed && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                try (ResultSet again = st.executeQuery("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                        + "WHERE relname = 'streams'")) {
+                    vacuumed = again.next() && again.getBoolean(1);
+                }
+            }
+            assertThat(vacuumed).isTrue();
+        }
     }
 
     @Test
