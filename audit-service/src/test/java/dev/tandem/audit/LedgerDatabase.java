@@ -35,7 +35,7 @@ public final class LedgerDatabase {
     /** Empties every ledger table, so each test starts from new streams. */
     public static void clean() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
-            s.execute("TRUNCATE review_tasks, decision_payloads, verdicts, decisions, state_changes, streams, onboarding_evidence");
+            s.execute("TRUNCATE review_tasks, decision_payloads, verdicts, decisions, state_changes, stream_keys, streams, onboarding_evidence");
         }
         // The replica's caches of what was just deleted.
         io.quarkus.arc.Arc.container().instance(dev.tandem.audit.service.StreamPolicies.class).get().clear();

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import dev.tandem.audit.config.AuditConfig;
 import io.micrometer.core.instrument.Counter;
@@ -42,7 +42,9 @@ import dev.tandem.audit.Verdict;
  * Stream gauges read the last stream record this replica saw; {@link StreamRefresher} refreshes them from the
  * ledger periodically so every replica exports what the others wrote too.
  */
-@ApplicationScoped
+// A singleton, not @ApplicationScoped: injected as itself, without the client proxy whose context look-up on every
+// call was about 4 % of the service's CPU on the Decide path at 5,000/s (issue 16).
+@Singleton
 public class AuditMetrics {
 
     private final MeterRegistry registry;

@@ -1,6 +1,6 @@
 package dev.tandem.audit.service;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import dev.tandem.audit.AuditAction;
 import dev.tandem.audit.AuditReason;
@@ -20,7 +20,9 @@ import dev.tandem.audit.policy.DecisionPolicy;
  * the rule): the oracle decides with the same code on the policies this service publishes ({@link #policy}), so a
  * decision taken there under the current policy is the one Decide would take.
  */
-@ApplicationScoped
+// A singleton, not @ApplicationScoped: injected as itself, without the client proxy whose context look-up on every
+// call was about 4 % of the service's CPU on the Decide path at 5,000/s (issue 16).
+@Singleton
 public class AuditPolicy {
 
     private final AuditConfig config;

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
@@ -19,7 +19,9 @@ import dev.tandem.audit.StreamRecord;
  * Whoever watches the policies ({@link PolicyWatch}) hears of every record that enters the cache with a policy
  * version it did not hold.
  */
-@ApplicationScoped
+// A singleton, not @ApplicationScoped: injected as itself, without the client proxy whose context look-up on every
+// call was about 4 % of the service's CPU on the Decide path at 5,000/s (issue 16).
+@Singleton
 public class StreamPolicies {
 
     private final Map<StreamKey, StreamRecord> cache = new ConcurrentHashMap<>();

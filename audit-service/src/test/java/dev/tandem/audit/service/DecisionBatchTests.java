@@ -1,6 +1,7 @@
 package dev.tandem.audit.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,6 +39,8 @@ class DecisionBatchTests {
     LedgerQueries queries;
     @Inject
     AuditConfig config;
+    @Inject
+    StreamVacuum vacuum;
 
     @BeforeEach
     void clean() throws Exception {
@@ -67,6 +70,45 @@ class DecisionBatchTests {
         }
         assertThat(LedgerDatabase.storedDecisions("h1")).isEqualTo(1);
         assertThat(queries.getStream(key).decided()).as("counted once").isEqualTo(2);
+    }
+
+    @Test
+    void theStreamsTableIsVacuumedThroughThePool() throws Exception {
+        decider.decide(new DecisionRequest("v0", "t", "s", new StreamKey("batch-model", "vacuumed", ""), 0.9, 0.9,
+                true));
+        vacuum.vacuumStreams(); // VACUUM fails inside a transaction block: the pool's connection must be in autocommit
+        try (Connection c = LedgerDatabase.connect(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                        + "WHERE relname = 'streams'")) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); // the statistics lag up to 0.5 s
+            boolean vacuumed = rs.next() && rs.getBoolean(1);
+            while (!vacuumed && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                try (ResultSet again = st.executeQuery("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                        + "WHERE relname = 'streams'")) {
+                    vacuumed = again.next() && again.getBoolean(1);
+                }
+            }
+            assertThat(vacuumed).isTrue();
+        }
+    }
+
+    @Test
+    void theLedgerRefusesADecisionWhoseStreamDoesNotExist() throws Exception {
+        StreamKey key = new StreamKey("batch-model", "known", "");
+        decider.decide(new DecisionRequest("k0", "t", "s", key, 0.9, 0.9, true));
+        // A copy of the stored row under another id: accepted for its own stream, refused for a stream never created
+        // (decisions reference stream_keys, which only stream creation fills: V9__stream_keys.sql).
+        String copy = "INSERT INTO decisions OVERRIDING SYSTEM VALUE SELECT (jsonb_populate_record(NULL::decisions, "
+                + "to_jsonb(d) || ?::jsonb)).* FROM decisions d WHERE d.decision_id = 'k0'";
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(copy)) {
+            ps.setString(1, "{\"decision_id\": \"k1\", \"seq\": -1}");
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+            ps.setString(1, "{\"decision_id\": \"k2\", \"seq\": -2, \"worker_type\": \"never-created\"}");
+            assertThatThrownBy(ps::executeUpdate).isInstanceOf(java.sql.SQLException.class)
+                    .satisfies(e -> assertThat(((java.sql.SQLException) e).getSQLState()).isEqualTo("23503"));
+        }
+        assertThat(LedgerDatabase.storedDecisions("k2")).isZero();
     }
 
     @Test
