@@ -14,6 +14,20 @@ CREATE TABLE stream_keys (
 );
 INSERT INTO stream_keys (worker_backend, worker_type, tenant) SELECT worker_backend, worker_type, tenant FROM streams;
 
+-- The key is written by the database in the transaction that inserts the stream, not by the service: during a
+-- rolling update a replica still running the code before this migration creates streams without knowing of
+-- stream_keys, and its decisions must still find their key.
+CREATE FUNCTION stream_keys_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stream_keys (worker_backend, worker_type, tenant)
+        VALUES (NEW.worker_backend, NEW.worker_type, NEW.tenant) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER streams_key AFTER INSERT ON streams FOR EACH ROW EXECUTE FUNCTION stream_keys_insert();
+
 ALTER TABLE decisions DROP CONSTRAINT decisions_worker_backend_worker_type_tenant_fkey;
+-- NOT VALID: the stored decisions were checked against streams, whose keys stream_keys now holds; validating them
+-- again would scan the whole ledger while the migration holds its locks. New rows are checked.
 ALTER TABLE decisions ADD CONSTRAINT decisions_stream_key_fkey FOREIGN KEY (worker_backend, worker_type, tenant)
-    REFERENCES stream_keys (worker_backend, worker_type, tenant);
+    REFERENCES stream_keys (worker_backend, worker_type, tenant) NOT VALID;

@@ -107,19 +107,10 @@ public class StreamRepository {
 
     /**
      * Inserts a new stream unless another request (or replica) created it first; true when this call did. Its key
-     * goes into stream_keys too (what decisions reference: V9__stream_keys.sql), in the caller's transaction.
+     * goes into stream_keys (what decisions reference) by the table's trigger, in the same transaction
+     * (V9__stream_keys.sql).
      */
     public boolean insertIfAbsent(Connection c, StreamRecord s) throws SQLException {
-        boolean inserted = insertStreamIfAbsent(c, s);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO stream_keys (worker_backend, worker_type, "
-                + "tenant) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
-            setKey(ps, 1, s.key());
-            ps.executeUpdate();
-        }
-        return inserted;
-    }
-
-    private boolean insertStreamIfAbsent(Connection c, StreamRecord s) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO streams (worker_backend, worker_type, tenant, "
                 + "state, sampling_rate, confidence_threshold, error_rate_upper_bound, state_since, raw_threshold, "
                 + "window_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {

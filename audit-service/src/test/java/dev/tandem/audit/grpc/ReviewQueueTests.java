@@ -134,8 +134,7 @@ class ReviewQueueTests {
         String type = "classify";
         normalStream(type);
         Instant window = Instant.now().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.MILLIS);
-        Timestamp windowEnd = Timestamp.newBuilder().setSeconds(window.getEpochSecond()).setNanos(window.getNano())
-                .build();
+        Timestamp windowEnd = timestamp(window);
         assertThat(audit.decide(withPayload("night/classify/1", type, "{\"label\":\"billing\"}").toBuilder()
                 .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH).setBatchDeadline(windowEnd).build()).getMode())
                 .isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
@@ -190,23 +189,13 @@ class ReviewQueueTests {
     void aDrainStopsSendingBatchClassReviewsAtItsLimitOfCallsWaitingForTheirBatch() throws Exception {
         String type = "classify";
         normalStream(type);
-        Instant window = Instant.now().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.MILLIS);
-        Timestamp windowEnd = Timestamp.newBuilder().setSeconds(window.getEpochSecond()).setNanos(window.getNano())
-                .build();
+        Timestamp windowEnd = timestamp(Instant.now().plus(Duration.ofHours(6)));
         for (int i = 1; i <= 40; i++) {
             assertThat(audit.decide(withPayload("n" + i + "/classify/1", type, "{\"label\":\"billing\"}").toBuilder()
                     .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH).setBatchDeadline(windowEnd).build())
                     .getMode()).isEqualTo(ReviewMode.REVIEW_MODE_SHADOW);
         }
-        CountDownLatch batchDone = new CountDownLatch(1);
-        fakeRouter.reviewAnswer = r -> {
-            try {
-                batchDone.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return FakeRouter.acceptUnlessWrong(r);
-        };
+        CountDownLatch batchDone = reviewerAnswersWhenOpened();
         try {
             // claims of 16: after the second, 32 calls wait for their batch, past the limit (20 in %test)
             assertThat(shadowReviewer.drain()).containsExactly(0, 0);
@@ -261,6 +250,24 @@ class ReviewQueueTests {
         throw new AssertionError("no review of " + taskId + " reached the router");
     }
 
+    private static Timestamp timestamp(Instant t) {
+        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+    }
+
+    /** Every review waits at the fake router until the returned latch is opened (at most 30 s), then is judged. */
+    private CountDownLatch reviewerAnswersWhenOpened() {
+        CountDownLatch open = new CountDownLatch(1);
+        fakeRouter.reviewAnswer = r -> {
+            try {
+                open.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return FakeRouter.acceptUnlessWrong(r);
+        };
+        return open;
+    }
+
     /** A NORMAL stream of {@code type} with {@code n} sampled outputs waiting in the model queue. */
     private void shadowBacklog(String type, String taskPrefix, int n) throws Exception {
         normalStream(type);
@@ -275,15 +282,7 @@ class ReviewQueueTests {
         String type = "classify";
         // a backlog larger than one claim (shadow-batch 16), every review stuck at the reviewer
         shadowBacklog(type, "b", 40);
-        CountDownLatch reviewerAnswers = new CountDownLatch(1);
-        fakeRouter.reviewAnswer = r -> {
-            try {
-                reviewerAnswers.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return FakeRouter.acceptUnlessWrong(r);
-        };
+        CountDownLatch reviewerAnswers = reviewerAnswersWhenOpened();
         CompletableFuture<int[]> shadowRun = CompletableFuture.supplyAsync(shadowReviewer::runOnce);
         try {
             // the shadow reviewer holds every slot it has (shadow-concurrency 4), each waiting for the reviewer

@@ -109,6 +109,18 @@ class DecisionBatchTests {
                     .satisfies(e -> assertThat(((java.sql.SQLException) e).getSQLState()).isEqualTo("23503"));
         }
         assertThat(LedgerDatabase.storedDecisions("k2")).isZero();
+
+        // A stream inserted as a replica still running the code before V9 does (into streams alone): the trigger
+        // gives it its key, so that replica's decisions are accepted during a rolling update.
+        try (Connection c = LedgerDatabase.connect(); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO streams SELECT (jsonb_populate_record(NULL::streams, to_jsonb(s) "
+                    + "|| '{\"worker_type\": \"never-created\"}'::jsonb)).* FROM streams s "
+                    + "WHERE s.worker_type = 'known'");
+        }
+        try (Connection c = LedgerDatabase.connect(); PreparedStatement ps = c.prepareStatement(copy)) {
+            ps.setString(1, "{\"decision_id\": \"k2\", \"seq\": -2, \"worker_type\": \"never-created\"}");
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
     }
 
     @Test
