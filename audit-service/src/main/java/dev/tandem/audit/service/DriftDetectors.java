@@ -65,26 +65,8 @@ public final class DriftDetectors {
      * se = (Σ p_i(γ̂)(1 − p_i(γ̂)) + 1)^(−1/2); 0 without outcomes; clamped to ±ln 4.
      */
     public static double referenceShift(double[] expected, boolean[] rejected, double z) {
-        return referenceShift(expected, rejected, null, z);
-    }
-
-    /**
-     * The same with a weight per outcome ({@code null}: 1 each), scaled to sum to the number of outcomes so the
-     * N(0, 1) prior weighs as much against n weighted outcomes as against n plain ones: weights 1/π make outcomes
-     * reviewed at different rates count like the outputs they stand for.
-     */
-    public static double referenceShift(double[] expected, boolean[] rejected, double[] weights, double z) {
         if (expected.length == 0) {
             return 0;
-        }
-        double[] w = new double[expected.length];
-        double total = 0;
-        for (int i = 0; i < w.length; i++) {
-            w[i] = weights == null ? 1 : weights[i];
-            total += w[i];
-        }
-        for (int i = 0; i < w.length; i++) {
-            w[i] *= total > 0 ? w.length / total : 0;
         }
         double gamma = 0;
         double info = 1;
@@ -93,8 +75,8 @@ public final class DriftDetectors {
             info = 1;
             for (int i = 0; i < expected.length; i++) {
                 double p = reference(expected[i], gamma, 0);
-                grad += w[i] * ((rejected[i] ? 1 : 0) - p);
-                info += w[i] * p * (1 - p);
+                grad += (rejected[i] ? 1 : 0) - p;
+                info += p * (1 - p);
             }
             double step = grad / info;
             gamma = Math.max(-2 * MAX_SHIFT, Math.min(2 * MAX_SHIFT, gamma + step));
