@@ -19,6 +19,11 @@ import java.util.Arrays;
  *        σ(logit(1 − c(raw)) + γ); 0 where nobody fitted it (maps stored before it existed, the router's copies)
  * @param estimatedLogOdds γ̂ alone, the shift the window's outcomes show without the margin (the H₀ of the SPRT that
  *        confirms an outcome alarm); 0 where nobody fitted it
+ * @param historyEdges raw-confidence edges of the bins of {@code historyLogOdds}, ascending (bin k holds raw
+ *        confidence under edge k, the last bin everything above); null where nobody fitted them
+ * @param historyLogOdds per bin of raw confidence, the log-odds shift against this map that the stream's own reviewed
+ *        outputs showed before the outcome CUSUM's excursion (the audit's {@code own-history} confirmation H₀,
+ *        issue 18); null where nobody fitted them
  */
 public record CalibrationMap(
         String method,
@@ -32,12 +37,21 @@ public record CalibrationMap(
         long heldOut,
         Instant fittedAt,
         double referenceLogOdds,
-        double estimatedLogOdds) {
+        double estimatedLogOdds,
+        double[] historyEdges,
+        double[] historyLogOdds) {
 
     public CalibrationMap(String method, double[] raw, double[] calibrated, long samples, double eceRaw,
             double eceCalibrated, double brierRaw, double brierCalibrated, long heldOut, Instant fittedAt) {
         this(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated, heldOut, fittedAt, 0,
                 0);
+    }
+
+    public CalibrationMap(String method, double[] raw, double[] calibrated, long samples, double eceRaw,
+            double eceCalibrated, double brierRaw, double brierCalibrated, long heldOut, Instant fittedAt,
+            double referenceLogOdds, double estimatedLogOdds) {
+        this(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated, heldOut, fittedAt,
+                referenceLogOdds, estimatedLogOdds, null, null);
     }
 
     public CalibrationMap {
@@ -49,6 +63,10 @@ public record CalibrationMap(
                 throw new IllegalArgumentException("calibration knots must ascend in raw confidence");
             }
         }
+        if ((historyEdges == null) != (historyLogOdds == null)
+                || (historyEdges != null && historyLogOdds.length != historyEdges.length + 1)) {
+            throw new IllegalArgumentException("per-bin shifts need one more value than bin edges");
+        }
     }
 
     /** The same map with the outcome CUSUM's reference shift γ (and γ̂ = γ: no margin). */
@@ -59,7 +77,30 @@ public record CalibrationMap(
     /** The same map with the CUSUM's reference shift γ = γ̂ + z·se and the estimate γ̂ the SPRT tests against. */
     public CalibrationMap withReferenceShift(double gamma, double estimate) {
         return new CalibrationMap(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated,
-                heldOut, fittedAt, gamma, estimate);
+                heldOut, fittedAt, gamma, estimate, historyEdges, historyLogOdds);
+    }
+
+    /** The same map with per-bin shifts of the stream's own history ({@code edges} ascending, one shift more). */
+    public CalibrationMap withHistoryShifts(double[] edges, double[] shifts) {
+        return new CalibrationMap(method, raw, calibrated, samples, eceRaw, eceCalibrated, brierRaw, brierCalibrated,
+                heldOut, fittedAt, referenceLogOdds, estimatedLogOdds, edges, shifts);
+    }
+
+    /** Whether per-bin shifts of the stream's own history were fitted with this map. */
+    public boolean hasHistoryShifts() {
+        return historyEdges != null;
+    }
+
+    /** The shift of the history bin that raw confidence x falls in; γ̂ when no bins were fitted. */
+    public double historyLogOdds(double x) {
+        if (historyEdges == null) {
+            return estimatedLogOdds;
+        }
+        int k = 0;
+        while (k < historyEdges.length && x >= historyEdges[k]) {
+            k++;
+        }
+        return historyLogOdds[k];
     }
 
     /**

@@ -256,12 +256,31 @@ public interface AuditConfig {
         double confirmationError();
 
         /**
-         * Tightened reviews after which an SPRT that reached neither bound counts as confirmed (the new window
-         * stands and the usual exits from TIGHTENED apply): Wald's test ends with probability 1, but slowly when the
+         * Tightened reviews after which an SPRT that reached neither bound ends undecided: the drift is not confirmed
+         * and the old evidence window is kept (issue 18). Wald's test ends with probability 1, but slowly when the
          * true odds ratio lies between 1 and R.
          */
         @WithDefault("1500")
         int confirmationMaxReviews();
+
+        /**
+         * H₀ of the SPRT that confirms an outcome alarm (issue 18). {@code calibration}: the calibration at the alarm
+         * shifted by the one γ̂ fitted on the CUSUM's mix of reviews. {@code own-history}: the stream's own error
+         * rate before the excursion at comparable confidence, a shift against the calibration per bin of raw
+         * confidence fitted on every reviewed output of the bin ({@code confirmation-bins} bins of equal numbers
+         * of decided outputs), so a misfit the stream showed all along is not confirmed as a change.
+         */
+        @WithDefault("calibration")
+        ConfirmationReference confirmationReference();
+
+        /** Bins of raw confidence of the {@code own-history} confirmation's H₀. */
+        @WithDefault("4")
+        int confirmationBins();
+
+        /** What the confirming SPRT's H₀ rests on ({@code drift.confirmation-reference}). */
+        enum ConfirmationReference {
+            CALIBRATION, OWN_HISTORY
+        }
 
         /**
          * z of the outcome CUSUM's reference: H₀ is the calibration shifted by the log-odds γ̂ + z·se(γ̂) that the

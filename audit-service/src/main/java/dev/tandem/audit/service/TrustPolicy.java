@@ -154,8 +154,12 @@ public class TrustPolicy {
             // H₀ is the calibration frozen at the alarm, shifted by the estimate γ̂ without the CUSUM's margin: a
             // one-off test takes the best estimate, and against the margin-shifted reference a true doubling sits
             // between H₀ and H₁ and was refuted in 5 of 32 held-out runs (docs/benchmarks.md, issue 18)
-            b.confirmationLlr = s.confirmationLlr() + DriftDetectors.outcomeIncrement(rejected, expected,
-                    s.calibration().estimatedLogOdds(), drift.oddsRatio(), drift.expectedErrorFloor());
+            // own-history: H₀ is what the stream showed before the excursion at this confidence, so a misfit of the
+            // calibration in a part of the range that TIGHTENED now reviews is not read as a change
+            double shift = ownHistory(s) ? s.calibration().historyLogOdds(rawConfidence)
+                    : s.calibration().estimatedLogOdds();
+            b.confirmationLlr = s.confirmationLlr() + DriftDetectors.outcomeIncrement(rejected, expected, shift,
+                    drift.oddsRatio(), drift.expectedErrorFloor());
         }
         double level = trust.credibleLevel();
         // the trust target and the suspension limit follow the stream's A, the one quality knob
@@ -180,8 +184,10 @@ public class TrustPolicy {
             // Wald's SPRT on the tightened reviews rejects the drift: a false alarm; the old evidence still holds.
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "drift not confirmed: log-likelihood ratio %.2f of %d tightened reviews "
-                    + "reached -%.2f (SPRT, error odds %.1fx vs the calibration and its estimated shift); evidence window restored",
-                    b.confirmationLlr, b.stateReviewed, bound, config.drift().oddsRatio());
+                    + "reached -%.2f (SPRT, error odds %.1fx vs %s); evidence window restored",
+                    b.confirmationLlr, b.stateReviewed, bound, config.drift().oddsRatio(), ownHistory(s)
+                            ? "the stream's own error rates before the alarm per confidence bin"
+                            : "the calibration and its estimated shift");
             b.windowSinceSeq = s.previousWindowSinceSeq();
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
@@ -307,6 +313,12 @@ public class TrustPolicy {
             }
         }
         return new TrustUpdate(b.build(), from, to != from ? why : null, alarm, needsFit);
+    }
+
+    /** Whether the confirming SPRT tests against the stream's own pre-alarm history (fitted with its calibration). */
+    private boolean ownHistory(StreamRecord s) {
+        return config.drift().confirmationReference() == AuditConfig.Drift.ConfirmationReference.OWN_HISTORY
+                && s.calibration().hasHistoryShifts();
     }
 
     /**
