@@ -27,6 +27,21 @@ class RouterBreakerTests extends OracleTestBase {
     }
 
     @Test
+    void aRouterAnsweringThatItsBackendsAreUnavailableDoesNotOpenIt() {
+        // the router is reachable and answers at once; its backends are down (every circuit open): one backend's
+        // failures must not stop every task on every backend for the breaker's delay
+        router.backendsUnavailable = true;
+        for (int i = 0; i < 30 && router.dispatches.size() <= 20; i++) {
+            var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle().execute(triage()));
+            assertThat(e.getStatus().getCode()).as("task %d", i).isEqualTo(Status.Code.UNAVAILABLE);
+        }
+        assertThat(router.dispatches).as("calls that reached the router").hasSizeGreaterThan(20);
+
+        router.backendsUnavailable = false;
+        assertThat(oracle().execute(triage()).getStepsCount()).as("the next task runs").isPositive();
+    }
+
+    @Test
     void anUnavailableRouterOpensIt() {
         failTasks(Status.Code.UNAVAILABLE);
         assertThat(router.dispatches).as("calls before the breaker opened").hasSizeGreaterThanOrEqualTo(20);

@@ -1,5 +1,6 @@
 package dev.tandem.fakes;
 
+import dev.tandem.grpc.BackendsUnavailable;
 import dev.tandem.proto.router.v1.Attempt;
 import dev.tandem.proto.router.v1.AttemptOutcome;
 import dev.tandem.proto.router.v1.CancelCallsRequest;
@@ -86,6 +87,10 @@ public class FakeRouter extends MutinyRouterServiceGrpc.RouterServiceImplBase {
             awaitRendezvous();
             awaitRelease();
             boolean oracleTier = request.getRequirements().getMinTier() == Tier.TIER_ORACLE;
+            if (state.backendsUnavailable) {
+                responses.fail(BackendsUnavailable.status("fake router: every qualifying backend's circuit is open"));
+                return;
+            }
             if (state.dispatchFailure != null) {
                 responses.fail(Status.fromCode(state.dispatchFailure).withDescription("fake router: "
                         + state.dispatchFailure).asRuntimeException());
@@ -93,8 +98,8 @@ public class FakeRouter extends MutinyRouterServiceGrpc.RouterServiceImplBase {
             }
             if (!oracleTier && state.failingWorkerTypes.contains(request.getWorkerType())
                     || oracleTier && state.failingOnOracleTier.contains(request.getWorkerType())) {
-                responses.fail(Status.UNAVAILABLE.withDescription("every candidate for "
-                        + request.getWorkerType() + " failed").asRuntimeException());
+                responses.fail(BackendsUnavailable.status("every candidate for " + request.getWorkerType()
+                        + " failed"));
                 return;
             }
             var model = oracleTier ? ORACLE : WORKER;

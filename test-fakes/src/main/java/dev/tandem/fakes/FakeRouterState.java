@@ -38,6 +38,11 @@ public class FakeRouterState {
     public volatile boolean reviewerAnswers = true;
     /** When set, every dispatch, on every tier, fails with this status code. */
     public volatile Status.Code dispatchFailure;
+    /**
+     * While true, every dispatch, on every tier, gets the router's own answer that no backend can take it
+     * (UNAVAILABLE with the BackendsUnavailable detail), as when every backend's circuit is open.
+     */
+    public volatile boolean backendsUnavailable;
     /** When set, every review answers with it (the audit's tests); unset, as {@link #rejectedSteps} says. */
     public volatile Function<ReviewRequest, ReviewResponse> reviewAnswer;
     /** When > 0, a dispatch waits (up to 5 s) until this many dispatches are in flight at once. */
@@ -69,6 +74,7 @@ public class FakeRouterState {
         rendezvous = 0;
         holdDispatches = false;
         dispatchFailure = null;
+        backendsUnavailable = false;
         dispatches.clear();
         reviews.clear();
         settled.clear();

@@ -244,7 +244,8 @@ public class DecisionRepository {
             ps.setInt(5, max);
             ps.setFetchSize(5000);
             try (ResultSet rs = ps.executeQuery()) {
-                List<WindowEntry> window = new ArrayList<>(Math.min(max, 1 << 16)); // no regrowth on a full window
+                // grown as rows come: presizing to max allocated up to 65,536 slots for a stream with a few decisions
+                List<WindowEntry> window = new ArrayList<>();
                 while (rs.next()) {
                     window.add(new WindowEntry(rs.getString(1), rs.getLong(2), rs.getDouble(3), rs.getBoolean(4),
                             AuditAction.valueOf(rs.getString(5)), ReviewMode.valueOf(rs.getString(6)),

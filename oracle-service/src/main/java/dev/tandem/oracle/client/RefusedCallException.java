@@ -1,5 +1,6 @@
 package dev.tandem.oracle.client;
 
+import dev.tandem.grpc.BackendsUnavailable;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -8,8 +9,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * A downstream answer that says the request was refused, or that the caller's own deadline ended the call, not
- * that the service is unhealthy. The clients' circuit breakers skip it ({@code skipOn}): load shedding
+ * A downstream answer that says the request was refused, that the router's backends are unavailable, or that the
+ * caller's own deadline ended the call, not that the service is unhealthy. The clients' circuit breakers skip it ({@code skipOn}): load shedding
  * (RESOURCE_EXHAUSTED) or expired task deadlines counted as failures opened the router breaker under load, and an
  * open breaker then answered UNAVAILABLE to every task for its delay, turning an overload into an outage.
  * Callers still see a {@link StatusRuntimeException} with the same status and trailers.
@@ -37,13 +38,15 @@ public final class RefusedCallException extends StatusRuntimeException {
     }
 
     /**
-     * The exception to throw for a failed call: a {@code RefusedCallException} when the status is a refusal, or
+     * The exception to throw for a failed call: a {@code RefusedCallException} when the status is a refusal, the
+     * router's own answer that its backends are unavailable ({@link BackendsUnavailable}: the router is healthy), or
      * DEADLINE_EXCEEDED once the caller's own deadline has passed; otherwise the original (a real failure).
      */
     public static StatusRuntimeException classify(StatusRuntimeException e, Deadline callerDeadline) {
         Status.Code code = e.getStatus().getCode();
         boolean callersDeadline = code == Status.Code.DEADLINE_EXCEEDED && callerDeadline != null
                 && callerDeadline.isExpired();
-        return REFUSALS.contains(code) || callersDeadline ? new RefusedCallException(e) : e;
+        return REFUSALS.contains(code) || callersDeadline || BackendsUnavailable.isAnswer(e)
+                ? new RefusedCallException(e) : e;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tandem.oracle.client;
 
+import dev.tandem.grpc.BackendsUnavailable;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -38,6 +39,17 @@ class RefusedCallExceptionTests {
             var e = Status.fromCode(code).asRuntimeException();
             assertThat(RefusedCallException.classify(e, null)).as("%s", code).isSameAs(e);
         }
+    }
+
+    @Test
+    void theRoutersAnswerThatItsBackendsAreUnavailableIsARefusalThatMayBeRetried() {
+        var answer = BackendsUnavailable.status("solve failed on every candidate tried (2 attempts)");
+
+        var classified = RefusedCallException.classify(answer, null);
+
+        assertThat(classified).isInstanceOf(RefusedCallException.class);
+        assertThat(classified.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(((RefusedCallException) classified).permanent()).isFalse();
     }
 
     @Test

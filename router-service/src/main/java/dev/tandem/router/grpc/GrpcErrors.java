@@ -8,6 +8,7 @@ import com.google.protobuf.Duration;
 import com.google.rpc.Code;
 import com.google.rpc.PreconditionFailure;
 import com.google.rpc.RetryInfo;
+import dev.tandem.grpc.BackendsUnavailable;
 import dev.tandem.grpc.BadRequestDetail;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.router.budget.Budget;
@@ -20,7 +21,8 @@ import io.grpc.protobuf.StatusProto;
  * Builds gRPC errors: field violations for bad input, the right code and details for every routing failure:
  * FAILED_PRECONDITION with a {@code google.rpc.PreconditionFailure} (type REQUIREMENTS or BUDGET) when nothing
  * qualifies, RESOURCE_EXHAUSTED with a {@code google.rpc.RetryInfo} when the step is shed or every backend is rate
- * limited, UNAVAILABLE when every backend failed, DEADLINE_EXCEEDED when the deadline passed during failover.
+ * limited, UNAVAILABLE with a {@code google.rpc.ErrorInfo} (BackendsUnavailable) when every backend failed or its
+ * circuit is open, DEADLINE_EXCEEDED when the deadline passed during failover.
  */
 final class GrpcErrors {
 
@@ -66,7 +68,8 @@ final class GrpcErrors {
             case BUDGET_EXCEEDED -> budget(e);
             case POOLS_FULL, RATE_LIMITED -> withDetail(Code.RESOURCE_EXHAUSTED, e.getMessage(),
                     Any.pack(RetryInfo.newBuilder().setRetryDelay(duration(e.retryAfterNanos())).build()));
-            case BACKENDS_FAILED -> Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+            // UNAVAILABLE with an ErrorInfo: the router answered, its backends did not (BackendsUnavailable)
+            case BACKENDS_FAILED -> BackendsUnavailable.status(e.getMessage());
             case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED.withDescription(e.getMessage()).asRuntimeException();
         };
     }
