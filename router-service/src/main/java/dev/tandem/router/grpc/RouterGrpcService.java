@@ -163,7 +163,11 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<SettleStepResponse> settleStep(SettleStepRequest request) {
-        return calls.onEventLoop(request.getTaskId(), () -> {
+        // on a virtual thread although it only reads memory: it takes the exploration budget's window lock, which
+        // dispatches on virtual threads hold too, and with the CPUs starved a holder the OS has descheduled kept an
+        // event loop, and every call on it, waiting 2.7 s (docs/benchmarks.md, Overload). The oracle does not wait
+        // for this call, so the hop costs no task any latency.
+        return calls.onVirtualThread(request.getTaskId(), () -> {
             new GrpcErrors.Violations()
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
