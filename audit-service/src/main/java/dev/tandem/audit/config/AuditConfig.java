@@ -251,6 +251,26 @@ public interface AuditConfig {
         @WithDefault("true")
         boolean outcomeLimitFrozenInExcursion();
 
+        /**
+         * With {@code outcome-false-alarm-rate} set: a stream whose reviews carry less than this information per
+         * output (I₀, nats) keeps {@code outcome-limit} instead of a derived h. A false alarm costs the tightened
+         * reviews the SPRT needs, about ln(1/ε)/((R − 1 − ln R)·p) at error rate p (≈ 2,000 at 0.5 %), so a stream
+         * with few errors pays most for every extra false alarm a lower h buys (issue 18). 0: ν applies everywhere.
+         */
+        @WithDefault("0.0")
+        double outcomeInformationFloor();
+
+        /**
+         * Outputs (decisions) at the end of the evidence window that γ̂ (the outcome CUSUM's reference shift and the
+         * SPRT's H₀) is not fitted on; at most half the window. 0: γ̂ is fitted on the outputs decided before the
+         * CUSUM's current excursion began. That cut-off keeps a drift from becoming its own reference but is
+         * selective: an excursion starts with a rejection, so the history before it ends on an error-free stretch,
+         * and where the CUSUM rarely returns to 0 (a 0.5 % worker) γ̂ read 35-45 % too few errors. A fixed lag
+         * keeps the drift out for its first outputs without depending on the outcomes (issue 18).
+         */
+        @WithDefault("0")
+        int referenceLag();
+
         /** ε of the SPRT that confirms or refutes an outcome alarm during TIGHTENED (both error rates). */
         @WithDefault("0.05")
         double confirmationError();
@@ -262,6 +282,16 @@ public interface AuditConfig {
          */
         @WithDefault("1500")
         int confirmationMaxReviews();
+
+        /**
+         * k: the confirmation also ends undecided (old window kept) once H₀ expected k errors among the tightened
+         * reviews (Σ ln(1 − p + R·p)/(R − 1) ≈ Σ p over them), a cap of about k/p reviews at H₀'s error rate p.
+         * Refuting a false alarm takes about ln(1/ε)/(R − 1 − ln R) ≈ 9.8 expected errors, more than 1,500 reviews
+         * at p = 0.5 %, so on a stream with few errors nearly every false alarm cost the full
+         * {@code confirmation-max-reviews}; the cap follows the information the reviews carry (issue 18). 0: off.
+         */
+        @WithDefault("0.0")
+        double confirmationExpectedErrors();
 
         /**
          * H₀ of the SPRT that confirms an outcome alarm (issue 18). {@code calibration}: the calibration at the alarm

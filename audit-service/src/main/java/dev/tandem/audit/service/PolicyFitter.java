@@ -82,7 +82,7 @@ public class PolicyFitter {
         // While an outcome alarm awaits its SPRT, H0 is the calibration of the alarm: refitting it on the outputs
         // since the alarm would absorb the very drift under test.
         if (calibration != null && !TrustPolicy.confirmationPending(s)) {
-            double[] shift = referenceShift(window, calibration, excursionStart(s));
+            double[] shift = referenceShift(window, calibration, referenceCutoff(s, window));
             b.calibration = calibration.withReferenceShift(shift[0], shift[1]);
             if (config.drift().confirmationReference() == AuditConfig.Drift.ConfirmationReference.OWN_HISTORY) {
                 // the whole window, the CUSUM's excursion included: cut where the CUSUM was last at 0, the history
@@ -163,6 +163,29 @@ public class PolicyFitter {
      */
     boolean limitFrozen(StreamRecord s) {
         return config.drift().outcomeLimitFrozenInExcursion() && s.outcomeLimit() > 0 && s.outcomeCusum() > 0;
+    }
+
+    /**
+     * The first decision γ̂ is not fitted on. With {@code drift.reference-lag} L: the window's last min(L, n/2)
+     * decisions are left out, a cut that depends only on how many outputs were decided, not on their outcomes, so
+     * on a stationary stream γ̂ is unbiased, while a drift stays out of its own reference for its first L outputs
+     * and is diluted by the window after that. Without it, where the CUSUM's current excursion began
+     * ({@link #excursionStart}): the drift is kept out however long it lasts, but that history ends on an
+     * error-free stretch by construction (an excursion starts with a rejection), which biases γ̂ low where the
+     * CUSUM rarely returns to 0 (issue 18: −0.43 to −0.56 in the 0.5 % families).
+     */
+    long referenceCutoff(StreamRecord s, List<WindowEntry> window) {
+        int lag = config.drift().referenceLag();
+        if (lag <= 0) {
+            return excursionStart(s);
+        }
+        int n = window.size();
+        int keep = n - Math.min(lag, n / 2);
+        if (keep >= n) {
+            return Long.MAX_VALUE;
+        }
+        long[] seqs = window.stream().mapToLong(WindowEntry::seq).sorted().toArray();
+        return seqs[keep];
     }
 
     /**
@@ -259,7 +282,7 @@ public class PolicyFitter {
      * {@link DriftDetectors#outcomeLimit} for {@code drift.outcome-false-alarm-rate}. The review probabilities are the
      * policy's, not the reviews the window happens to hold, so h follows the review rate as it changes (the build-up
      * rate giving way to f, λ moving): a refit that lowers the review rate lowers h. 0 (the configured limit applies)
-     * when the budget is off.
+     * when the budget is off; {@code drift.outcome-limit} itself when I₀ is under {@code drift.outcome-information-floor}.
      */
     double outcomeLimit(List<WindowEntry> window, CalibrationMap calibration, double lambda, double passedRate) {
         AuditConfig.Drift drift = config.drift();
@@ -273,6 +296,10 @@ public class PolicyFitter {
             double p = DriftDetectors.reference(1 - calibration.apply(e.rawConfidence()), gamma,
                     drift.expectedErrorFloor());
             information += r * DriftDetectors.informationAgainstChange(p, drift.oddsRatio());
+        }
+        if (information / window.size() < drift.outcomeInformationFloor()) {
+            // few errors per output: a false alarm costs the most tightened reviews here, so no h below the limit
+            return drift.outcomeLimit();
         }
         return DriftDetectors.outcomeLimit(information / window.size(), drift.outcomeFalseAlarmRate(),
                 drift.oddsRatio(), drift.outcomeLimit());

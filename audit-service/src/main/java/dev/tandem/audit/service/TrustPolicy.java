@@ -43,7 +43,9 @@ import dev.tandem.calibration.CalibrationMap;
  * stands, the only way an outcome alarm discards evidence (a suspension by rule 6, which shows the error rate above
  * {@code suspend-error-rate}, also ends the confirmation with the new window). {@code drift.confirmation-max-reviews}
  * [1500] tightened reviews without a decision leave the drift unconfirmed: the old window is kept, as after a
- * refutation (issue 18; before, this counted as confirmed and threw the window away). Until the SPRT decides, the
+ * refutation (issue 18; before, this counted as confirmed and threw the window away); so do, with
+ * {@code drift.confirmation-expected-errors} k set, tightened reviews in which H₀ expected k errors
+ * ({@link #confirmationInformationSpent}). Until the SPRT decides, the
  * stream stays TIGHTENED (rules 7 and 8 wait) and the calibration it tests against stays the one of the alarm:
  * otherwise a certificate from the few hundred outputs since the alarm would end the confirmation and, true alarm
  * or false, throw the old window away.</li>
@@ -192,15 +194,18 @@ public class TrustPolicy {
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
             restored = true;
-        } else if (confirming && b.confirmationLlr < bound
-                && b.stateReviewed >= config.drift().confirmationMaxReviews()) {
+        } else if (confirming && b.confirmationLlr < bound && (b.stateReviewed >= config.drift().confirmationMaxReviews()
+                || confirmationInformationSpent(b.stateRejected, b.confirmationLlr))) {
             // Undecided: neither bound in the allotted reviews (true odds between the reference and R). Only a
             // confirmed change may discard evidence (issue 18), so the old window is kept, the tightened reviews
             // join it, and the CUSUM starts again from 0: if the odds did rise, it alarms again on new evidence.
             to = TrustState.NORMAL;
             why = String.format(Locale.ROOT, "drift neither confirmed nor refuted: log-likelihood ratio %.2f after "
-                    + "%d tightened reviews (SPRT bounds ±%.2f); evidence window kept", b.confirmationLlr,
-                    b.stateReviewed, bound);
+                    + "%d tightened reviews (SPRT bounds ±%.2f%s); evidence window kept", b.confirmationLlr,
+                    b.stateReviewed, bound, b.stateReviewed < config.drift().confirmationMaxReviews()
+                            ? String.format(Locale.ROOT, ", H₀ expected %.1f errors in them",
+                                    config.drift().confirmationExpectedErrors())
+                            : "");
             b.windowSinceSeq = s.previousWindowSinceSeq();
             b.previousWindowSinceSeq = null;
             b.confirmationLlr = 0;
@@ -313,6 +318,23 @@ public class TrustPolicy {
             }
         }
         return new TrustUpdate(b.build(), from, to != from ? why : null, alarm, needsFit);
+    }
+
+    /**
+     * Whether H₀ expected {@code drift.confirmation-expected-errors} k errors among the tightened reviews so far. The
+     * SPRT's sum is Σ [y·ln R − ln(1 − p + R·p)], so Σ ln(1 − p + R·p) = r·ln R − Σw with r the rejections: a sum
+     * over H₀'s p alone, not the outcomes, ≈ (R − 1)·Σ p for small p. The cap is then about k/p reviews at H₀'s error
+     * rate p: short where reviews carry much information, long (up to {@code confirmation-max-reviews}) where they
+     * carry little, and the same under H₀ and H₁ (it does not look at the outcomes).
+     */
+    boolean confirmationInformationSpent(long rejected, double llr) {
+        AuditConfig.Drift drift = config.drift();
+        double k = drift.confirmationExpectedErrors();
+        if (k <= 0) {
+            return false;
+        }
+        double compensator = rejected * Math.log(drift.oddsRatio()) - llr;
+        return compensator >= k * (drift.oddsRatio() - 1);
     }
 
     /** Whether the confirming SPRT tests against the stream's own pre-alarm history (fitted with its calibration). */

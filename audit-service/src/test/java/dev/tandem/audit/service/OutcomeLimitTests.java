@@ -131,6 +131,46 @@ class OutcomeLimitTests {
     }
 
     /**
+     * {@code drift.outcome-information-floor}: a stream whose reviews carry less information per output than the
+     * floor keeps the configured limit, where a false alarm costs the most tightened reviews; one above it keeps its
+     * derived h. A 0.5 % worker's reviews carry about a quarter of a 2 % worker's; the floor is put between them.
+     */
+    @Test
+    void belowTheInformationFloorTheConfiguredLimitStands() {
+        Map<String, String> keys = Map.of("tandem.audit.drift.outcome-false-alarm-rate", "4e-5");
+        double nu = 4e-5;
+        StreamRecord frequent = settled(new SimulatedWorker(0.02, 2.0, 0.706), SimConfigs.with(keys));
+        StreamRecord rare = settled(new SimulatedWorker(0.005, 2.0, 0.706), SimConfigs.with(keys));
+        double iFrequent = nu * (Math.exp(frequent.outcomeLimit()) - frequent.outcomeLimit() - 1);
+        double iRare = nu * (Math.exp(rare.outcomeLimit()) - rare.outcomeLimit() - 1);
+        assertThat(rare.outcomeLimit()).as("derived for the rare stream").isLessThan(frequent.outcomeLimit())
+                .isLessThan(5);
+        assertThat(iRare).isLessThan(iFrequent / 2);
+        Map<String, String> floored = new java.util.HashMap<>(keys);
+        floored.put("tandem.audit.drift.outcome-information-floor", String.valueOf(Math.sqrt(iRare * iFrequent)));
+        AuditConfig config = SimConfigs.with(floored);
+        assertThat(settled(new SimulatedWorker(0.005, 2.0, 0.706), config).outcomeLimit())
+                .as("under the floor: the configured limit").isEqualTo(6);
+        assertThat(settled(new SimulatedWorker(0.02, 2.0, 0.706), config).outcomeLimit())
+                .as("above it: unchanged").isCloseTo(frequent.outcomeLimit(), within(1e-9));
+    }
+
+    /** A NORMAL stream refitted on 50,000 outputs of the worker sampled at f = 2 % (the build-up over). */
+    private StreamRecord settled(SimulatedWorker worker, AuditConfig config) {
+        PolicyFitter fitter = new PolicyFitter(config);
+        StreamRecord.Builder b = new TrustPolicy(config).newStream(new StreamKey("b", "t", ""), now).toBuilder();
+        b.state = TrustState.NORMAL;
+        b.samplingRate = 0.02;
+        SplittableRandom rng = new SplittableRandom(5);
+        List<WindowEntry> window = new ArrayList<>();
+        for (int i = 0; i < 50_000; i++) {
+            SimulatedWorker.Output o = worker.next(rng);
+            window.add(TrustedOutputs.entry("o" + i, i, o, 0.1, rng.nextDouble() < 0.1));
+        }
+        return fitter.fit(b.build(), window, window.stream().filter(WindowEntry::certificationSample).toList(), now);
+    }
+
+    /**
      * A refit while the outcome CUSUM is in an excursion (S > 0) keeps the limit the excursion began with, even
      * when the policy it fits would derive another (here the build-up's end: f from 10 % to 2 %, a lower h); the
      * policy itself still changes. Back at S = 0 the next refit derives the new limit. Without the freeze the refit

@@ -118,6 +118,53 @@ class PolicyFitterTests {
                 .isLessThan(atZero.calibration().referenceLogOdds() - 0.1);
     }
 
+    /**
+     * {@code drift.reference-lag}: γ̂ is fitted on the window up to a fixed lag before its last output, wherever the
+     * CUSUM's excursion began and whatever the outcomes were (at most half the window); the drift of the test above
+     * is still kept out of the reference while it is younger than the lag.
+     */
+    @Test
+    void withALagTheReferenceCutOffDependsOnlyOnHowManyOutputsWereDecided() {
+        PolicyFitter lagged = new PolicyFitter(SimConfigs.with(Map.of("tandem.audit.drift.reference-lag", "5000")));
+        SimulatedWorker worker = new SimulatedWorker(0.02, 2.0, 0.706);
+        SplittableRandom rng = new SplittableRandom(11);
+        List<WindowEntry> window = new ArrayList<>();
+        List<WindowEntry> allWrong = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            if (i == 15_000) {
+                worker.multiplyErrorOdds(3.0);
+            }
+            SimulatedWorker.Output o = worker.next(rng);
+            boolean sampled = rng.nextDouble() < 0.2;
+            window.add(TrustedOutputs.entry("x" + i, 1_000 + i, o, 0.2, sampled));
+            allWrong.add(TrustedOutputs.entry("x" + i, 1_000 + i, new SimulatedWorker.Output(o.raw(), true, 1), 0.2,
+                    sampled));
+        }
+        StreamRecord.Builder b = trust.newStream(new StreamKey("b", "t", ""), now).toBuilder();
+        b.state = TrustState.NORMAL;
+        b.windowSinceSeq = 1_000;
+        b.outcomeCusum = 3.0;
+        b.cusumBaseSeq = 17_000;
+        StreamRecord inExcursion = b.build();
+        b.outcomeCusum = 0;
+        StreamRecord atZero = b.build();
+        assertThat(fitter.referenceCutoff(inExcursion, window)).as("shipped: where the excursion began")
+                .isEqualTo(17_000);
+        assertThat(fitter.referenceCutoff(atZero, window)).isEqualTo(Long.MAX_VALUE);
+        long cut = 1_000 + 20_000 - 5_000;
+        assertThat(lagged.referenceCutoff(inExcursion, window)).isEqualTo(cut);
+        assertThat(lagged.referenceCutoff(atZero, window)).isEqualTo(cut);
+        assertThat(lagged.referenceCutoff(atZero, allWrong)).as("the outcomes play no part").isEqualTo(cut);
+        assertThat(lagged.referenceCutoff(atZero, window.subList(0, 6_000))).as("at most half the window")
+                .isEqualTo(1_000 + 3_000);
+
+        StreamRecord during = lagged.fit(inExcursion, window, now);
+        double expectedBefore = meanReference(during, window, 0, 15_000);
+        double observedBefore = observedErrors(window, 0, 15_000);
+        assertThat(expectedBefore).as("a drift younger than the lag is not its own reference (observed %.4f)",
+                observedBefore).isBetween(observedBefore, observedBefore * 1.35);
+    }
+
     private static double meanReference(StreamRecord s, List<WindowEntry> window, int from, int to) {
         double sum = 0;
         int n = 0;
