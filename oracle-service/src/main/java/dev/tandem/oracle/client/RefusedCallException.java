@@ -10,9 +10,10 @@ import java.util.Set;
 
 /**
  * A downstream answer that says the request was refused, that the router's backends are unavailable, or that the
- * caller's own deadline ended the call, not that the service is unhealthy. The clients' circuit breakers skip it ({@code skipOn}): load shedding
- * (RESOURCE_EXHAUSTED) or expired task deadlines counted as failures opened the router breaker under load, and an
- * open breaker then answered UNAVAILABLE to every task for its delay, turning an overload into an outage.
+ * caller's own deadline ended the call, not that the service is unhealthy. The clients' circuit breakers skip it
+ * ({@code skipOn}): load shedding (RESOURCE_EXHAUSTED), expired task deadlines or the router's "no backend"
+ * answers counted as failures opened the router breaker under load, and an open breaker then answered UNAVAILABLE
+ * to every task for its delay, turning an overload, or one backend's failures, into an outage.
  * Callers still see a {@link StatusRuntimeException} with the same status and trailers.
  */
 public final class RefusedCallException extends StatusRuntimeException {
