@@ -207,21 +207,25 @@ public class PolicyFitter {
      */
     double[] referenceShift(List<WindowEntry> window, CalibrationMap calibration, long before) {
         AuditConfig.Drift drift = config.drift();
-        double floor = drift.expectedErrorFloor();
         List<WindowEntry> seen = window.stream().filter(e -> e.seq() < before && e.reviewed() && e.reason() != null
                 && switch (e.reason()) {
                     case LOW_CONFIDENCE, RANDOM_SAMPLE, OUTGOING_LIMIT -> true;
                     default -> false;
                 }).toList();
-        double[] expected = new double[seen.size()];
-        boolean[] rejected = new boolean[seen.size()];
+        return new double[] { shift(seen, calibration, drift.referenceMargin()), shift(seen, calibration, 0) };
+    }
+
+    /** {@link DriftDetectors#referenceShift} of reviewed outputs against the calibration, expected errors floored. */
+    private double shift(List<WindowEntry> reviewed, CalibrationMap calibration, double margin) {
+        double floor = config.drift().expectedErrorFloor();
+        double[] expected = new double[reviewed.size()];
+        boolean[] rejected = new boolean[reviewed.size()];
         for (int i = 0; i < expected.length; i++) {
-            WindowEntry e = seen.get(i);
+            WindowEntry e = reviewed.get(i);
             expected[i] = Math.min(1 - floor, Math.max(floor, 1 - calibration.apply(e.rawConfidence())));
             rejected[i] = e.rejected();
         }
-        return new double[] { DriftDetectors.referenceShift(expected, rejected, drift.referenceMargin()),
-                DriftDetectors.referenceShift(expected, rejected, 0) };
+        return DriftDetectors.referenceShift(expected, rejected, margin);
     }
 
     /**
@@ -236,7 +240,6 @@ public class PolicyFitter {
      * when nothing before the excursion was reviewed.
      */
     CalibrationMap historyShifts(List<WindowEntry> window, CalibrationMap calibration, long before) {
-        double floor = config.drift().expectedErrorFloor();
         List<WindowEntry> history = window.stream().filter(e -> e.seq() < before).toList();
         if (history.stream().noneMatch(WindowEntry::reviewed)) {
             return calibration;
@@ -262,15 +265,7 @@ public class PolicyFitter {
         }
         double[] shifts = new double[bins];
         for (int k = 0; k < bins; k++) {
-            List<WindowEntry> in = byBin.get(k);
-            double[] expected = new double[in.size()];
-            boolean[] rejected = new boolean[in.size()];
-            for (int i = 0; i < expected.length; i++) {
-                WindowEntry e = in.get(i);
-                expected[i] = Math.min(1 - floor, Math.max(floor, 1 - calibration.apply(e.rawConfidence())));
-                rejected[i] = e.rejected();
-            }
-            shifts[k] = DriftDetectors.referenceShift(expected, rejected, 0);
+            shifts[k] = shift(byBin.get(k), calibration, 0);
         }
         return calibration.withHistoryShifts(edges, shifts);
     }
