@@ -341,12 +341,36 @@ public class SubmittedTaskRepository {
         return finish(taskId, owner, "SUCCEEDED", response, null, null);
     }
 
+    /**
+     * Stores a task's answer event and ends the owner's running task as SUCCEEDED with that answer, in one statement:
+     * a watcher that has seen the answer finds the task ended. False (and nothing stored) when the task is no longer
+     * the owner's.
+     */
+    public boolean succeedAnnouncing(TaskEvent done, String owner) {
+        return withConnection(c -> {
+            try (var ps = c.prepareStatement("WITH ended AS (UPDATE oracle.tasks SET state = 'SUCCEEDED', "
+                    + "response = ?, error_code = NULL, error_message = NULL, finished_at = now(), lease_owner = NULL, "
+                    + "lease_until = NULL WHERE task_id = ? AND lease_owner = ? AND state = 'RUNNING' RETURNING task_id), "
+                    + "announced AS (INSERT INTO oracle.task_events (task_id, sequence, event) SELECT task_id, ?, ? "
+                    + "FROM ended ON CONFLICT DO NOTHING) SELECT count(*) FROM ended")) {
+                ps.setBytes(1, done.getTaskDone().getResponse().toByteArray());
+                ps.setString(2, done.getTaskId());
+                ps.setString(3, owner);
+                ps.setLong(4, done.getSequence());
+                ps.setBytes(5, done.toByteArray());
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1) == 1;
+                }
+            }
+        });
+    }
+
     /** Ends the owner's running task as FAILED; false when it is no longer its own. */
     public boolean fail(String taskId, String owner, String errorCode, String errorMessage) {
         return finish(taskId, owner, "FAILED", null, errorCode, errorMessage);
     }
 
-    /** Tasks by state (every state, 0 when none). */
     /**
      * Deletes up to {@code limit} tasks that finished before {@code cutoff} (their steps and events go with them);
      * returns how many. Queued and running tasks are never deleted, however old.
@@ -363,6 +387,7 @@ public class SubmittedTaskRepository {
         });
     }
 
+    /** Tasks by state (every state, 0 when none). */
     public Map<TaskState, Long> countByState() {
         return withConnection(c -> {
             var counts = new LinkedHashMap<TaskState, Long>();

@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs submitted tasks from the store, at most {@code tandem.oracle.tasks.submitted.max-running} at once on this
@@ -210,13 +211,22 @@ public class TaskQueueWorker {
         if (announcedBefore(task)) {
             return;
         }
+        var ended = new AtomicBoolean();
         var events = new TaskEvents(id, event -> {
-            store.appendEvent(event);
+            if (event.hasTaskDone()) {
+                // the answer and the task's end in one write: whoever has seen the answer finds the task ended
+                ended.set(true);
+                if (!store.succeedAnnouncing(event, replicaId)) {
+                    LOG.infof("task %s finished, but it was cancelled or resumed elsewhere meanwhile", id);
+                }
+            } else {
+                store.appendEvent(event);
+            }
             signals.taskChanged(id);
         }, task.lastSequence());
         try {
             var response = runner.run(id, task.request(), deadline(task), events, new StoredJournal(task));
-            if (!store.succeed(id, replicaId, response)) {
+            if (!ended.get() && !store.succeed(id, replicaId, response)) {
                 LOG.infof("task %s finished, but it was cancelled or resumed elsewhere meanwhile", id);
             }
         } catch (RuntimeException e) {
@@ -240,7 +250,8 @@ public class TaskQueueWorker {
 
     /**
      * Whether a dead run had already finished the task: its last stored event is the task's answer (task_done), but
-     * the run died before it stored the task's end. The answer is then stored as the end, as announced, instead of
+     * the run died before it stored the task's end (builds that stored the two in separate writes could leave a
+     * task so; one they left still ends with its announced answer). The answer is then stored as the end, as announced, instead of
      * being synthesised, and announced, a second time (a watcher would see two task_done events).
      */
     private boolean announcedBefore(ClaimedTask task) {
@@ -259,7 +270,6 @@ public class TaskQueueWorker {
         return true;
     }
 
-    /** The journal of a claimed task: its stored plan and steps, and the store for what it does next. */
     /**
      * A BATCH-class task's deadline: its batch window from when it was submitted (a resumed task keeps it, so a
      * restart does not extend it); none for the other classes, which run at once.
@@ -273,6 +283,7 @@ public class TaskQueueWorker {
         return Deadline.after(left, TimeUnit.NANOSECONDS);
     }
 
+    /** The journal of a claimed task: its stored plan and steps, and the store for what it does next. */
     private final class StoredJournal implements TaskJournal {
 
         private final ClaimedTask task;
