@@ -126,24 +126,66 @@ class StepDeadlineTests {
         assertThat(model.closedByWorker()).as("the last caller's cancel ended the model call").isTrue();
     }
 
+    /**
+     * Calls whose deadline passes as they arrive: the caller resets each stream at its deadline, often before the
+     * worker has even started the call, and the worker answers DEADLINE_EXCEEDED into the reset stream. The HTTP-port
+     * server wrote such late answers, and the HTTP/2 layer then closed the whole connection (GOAWAY PROTOCOL_ERROR
+     * "Request stream N is not correct for server connection"): every other call in flight on it failed INTERNAL, as
+     * the router's dispatches did under load (docs/benchmarks.md, *Overload: one backend connection's GOAWAY*). Which
+     * answers come late depends on timing; a few hundred such calls made it happen within the first seconds.
+     */
+    @Test
+    void callsWhoseDeadlinePassesLeaveTheOtherCallsOnTheConnectionRunning() throws Exception {
+        var bystander = Context.current().withCancellation();
+        var bystanderStatus = new java.util.concurrent.CompletableFuture<Status>();
+        bystander.run(() -> call(step("classify", TICKET, HeldModel.MODEL).setTaskId("task-bystander").build(),
+                bystanderStatus));
+        HeldModel.nextRequest();
+
+        var inFlight = new java.util.concurrent.Semaphore(32);
+        var codes = new java.util.concurrent.ConcurrentHashMap<Status.Code, java.util.concurrent.atomic.LongAdder>();
+        for (int i = 0; i < 3_000 && !bystanderStatus.isDone(); i++) {
+            inFlight.acquire();
+            var status = new java.util.concurrent.CompletableFuture<Status>();
+            status.thenAccept(s -> {
+                codes.computeIfAbsent(s.getCode(), c -> new java.util.concurrent.atomic.LongAdder()).increment();
+                inFlight.release();
+            });
+            WorkerServiceGrpc.newStub(channel).withDeadlineAfter(2 + i % 29, TimeUnit.MILLISECONDS).executeStep(
+                    step("classify", TICKET, "embedded-minilm").setTaskId("task-expiring-" + i).build(), observer(status));
+        }
+        inFlight.acquire(32);
+
+        assertThat(bystanderStatus).as("the bystander's call is still running, its connection open (answers to the "
+                + "others: %s)", codes).isNotDone();
+        assertThat(codes.keySet()).as("every other call answered or expired").isSubsetOf(Status.Code.OK,
+                Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED);
+        bystander.cancel(null);
+        assertThat(bystanderStatus.get(20, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+    }
+
     private void call(dev.tandem.proto.worker.v1.ExecuteStepRequest request,
                       java.util.concurrent.CompletableFuture<Status> status) {
         WorkerServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES).executeStep(request,
-                new StreamObserver<>() {
-                    @Override
-                    public void onNext(ExecuteStepResponse value) {
-                        status.complete(Status.OK);
-                    }
+                observer(status));
+    }
 
-                    @Override
-                    public void onError(Throwable t) {
-                        status.complete(Status.fromThrowable(t));
-                    }
+    private static StreamObserver<ExecuteStepResponse> observer(java.util.concurrent.CompletableFuture<Status> status) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ExecuteStepResponse value) {
+                status.complete(Status.OK);
+            }
 
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+            @Override
+            public void onError(Throwable t) {
+                status.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
     }
 
     @Test
