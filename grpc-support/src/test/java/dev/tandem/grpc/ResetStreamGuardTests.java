@@ -33,7 +33,8 @@ class ResetStreamGuardTests {
     @Test
     void aWriteRefusedBecauseItsStreamWasResetStopsAtTheGuard() {
         var channel = connection();
-        // as Netty's encoder reports a HEADERS frame (IllegalStateException) and a DATA frame (IllegalArgumentException)
+        // as Netty's encoder reports a HEADERS frame (IllegalStateException) and a DATA frame
+        // (IllegalArgumentException) for a stream that is gone
         channel.pipeline().fireExceptionCaught(new IllegalStateException("Stream no longer exists: 2301",
                 new RuntimeException("Request stream 2301 is not correct for server connection")));
         channel.pipeline().fireExceptionCaught(new IllegalArgumentException("Stream no longer exists: 2303"));

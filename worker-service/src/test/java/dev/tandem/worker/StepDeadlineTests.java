@@ -77,22 +77,7 @@ class StepDeadlineTests {
         var failure = new java.util.concurrent.CompletableFuture<Status>();
         var call = Context.current().withCancellation();
         // a deadline far beyond the worker's own cap (30 s) and the held model's timeout: only the cancel ends it
-        call.run(() -> WorkerServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES).executeStep(
-                step("classify", TICKET, HeldModel.MODEL).build(), new StreamObserver<>() {
-                    @Override
-                    public void onNext(ExecuteStepResponse value) {
-                        failure.complete(Status.OK);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        failure.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                }));
+        call.run(() -> call(step("classify", TICKET, HeldModel.MODEL).build(), failure));
         var request = HeldModel.nextRequest();
 
         call.cancel(null);
@@ -152,7 +137,8 @@ class StepDeadlineTests {
                 inFlight.release();
             });
             WorkerServiceGrpc.newStub(channel).withDeadlineAfter(2 + i % 29, TimeUnit.MILLISECONDS).executeStep(
-                    step("classify", TICKET, "embedded-minilm").setTaskId("task-expiring-" + i).build(), observer(status));
+                    step("classify", TICKET, "embedded-minilm").setTaskId("task-expiring-" + i).build(),
+                    observer(status));
         }
         inFlight.acquire(32);
 

@@ -349,8 +349,9 @@ public class SubmittedTaskRepository {
     public boolean succeedAnnouncing(TaskEvent done, String owner) {
         return withConnection(c -> {
             try (var ps = c.prepareStatement("WITH ended AS (UPDATE oracle.tasks SET state = 'SUCCEEDED', "
-                    + "response = ?, error_code = NULL, error_message = NULL, finished_at = now(), lease_owner = NULL, "
-                    + "lease_until = NULL WHERE task_id = ? AND lease_owner = ? AND state = 'RUNNING' RETURNING task_id), "
+                    + "response = ?, error_code = NULL, error_message = NULL, finished_at = now(), "
+                    + "lease_owner = NULL, lease_until = NULL "
+                    + "WHERE task_id = ? AND lease_owner = ? AND state = 'RUNNING' RETURNING task_id), "
                     + "announced AS (INSERT INTO oracle.task_events (task_id, sequence, event) SELECT task_id, ?, ? "
                     + "FROM ended ON CONFLICT DO NOTHING) SELECT count(*) FROM ended")) {
                 ps.setBytes(1, done.getTaskDone().getResponse().toByteArray());

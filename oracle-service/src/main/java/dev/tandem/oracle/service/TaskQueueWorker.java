@@ -251,7 +251,7 @@ public class TaskQueueWorker {
     /**
      * Whether a dead run had already finished the task: its last stored event is the task's answer (task_done), but
      * the run died before it stored the task's end (builds that stored the two in separate writes could leave a
-     * task so; one they left still ends with its announced answer). The answer is then stored as the end, as announced, instead of
+     * task so; answer and end are one write now). The answer is then stored as the end, as announced, instead of
      * being synthesised, and announced, a second time (a watcher would see two task_done events).
      */
     private boolean announcedBefore(ClaimedTask task) {
