@@ -155,13 +155,13 @@ public class AuditAdminResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public SubmitView submit(SubmitView.Request body) {
         SubmitView.Request b = body == null ? new SubmitView.Request(null, null, null, null, null, null) : body;
-        Verdict verdict = null;
-        if (b.verdict() != null) {
-            try {
-                verdict = Verdict.valueOf(b.verdict().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                verdict = null;
-            }
+        Verdict verdict;
+        try {
+            verdict = Verdict.valueOf(String.valueOf(b.verdict()).strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            // named in this API's terms: the shared check would ask for the gRPC names, which this API refuses
+            throw new InvalidAuditRequestException(List.of(new FieldViolation("verdict",
+                    "must be ACCEPTED or REJECTED, got " + b.verdict())));
         }
         VerdictOutcome outcome = reviews.submit(new VerdictRequest(b.decisionId(), verdict, b.reviewer(),
                 b.reason(), b.reviewerOutput()), b.claimToken());

@@ -53,6 +53,23 @@ class AdminInputTests {
     }
 
     @Test
+    void aVerdictThisApiDoesNotNameIsRefusedInItsOwnTerms() {
+        for (String verdict : new String[] { "VERDICT_ACCEPTED", "maybe" }) {
+            given().contentType("application/json").body("{\"decision_id\":\"t1/classify/1\",\"claim_token\":\"t\","
+                    + "\"verdict\":\"" + verdict + "\",\"reviewer\":\"carol\"}")
+                    .when().post("/api/review-tasks/verdict").then()
+                    .statusCode(400)
+                    .body("violations.field", equalTo(List.of("verdict")))
+                    .body("violations[0].description", containsString("must be ACCEPTED or REJECTED"));
+        }
+        given().contentType("application/json").body("{\"decision_id\":\"t1/classify/1\",\"claim_token\":\"t\","
+                + "\"reviewer\":\"carol\"}")
+                .when().post("/api/review-tasks/verdict").then()
+                .statusCode(400)
+                .body("violations.field", equalTo(List.of("verdict")));
+    }
+
+    @Test
     void aLimitThatIsNotANumberIsA400NotANotFound() {
         for (String path : List.of("/api/decisions", "/api/state-changes", "/api/review-tasks")) {
             given().queryParam("limit", "ten").when().get(path).then()
