@@ -284,9 +284,11 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<GetStreamResponse> getStream(GetStreamRequest request) {
+        // a tenant without streams of its own is answered with the shared stream its outputs are decided in
         return calls.onVirtualThread("", () -> GetStreamResponse.newBuilder()
-                .setStream(status(queries.getStream(ProtoMapper.stream(request.hasStream(), request.getStream(),
-                        request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
+                .setStream(status(queries.getStream(decisions.streamOf(ProtoMapper.stream(request.hasStream(),
+                        request.getStream(), request.getWorkerBackend(), request.getWorkerType(),
+                        request.getTenant())))))
                 .build());
     }
 

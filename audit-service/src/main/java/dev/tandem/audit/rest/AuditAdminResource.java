@@ -34,6 +34,7 @@ import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.service.ConflictingVerdictException;
+import dev.tandem.audit.service.DecisionService;
 import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LeaseHeldException;
 import dev.tandem.audit.service.LedgerQueries;
@@ -56,8 +57,11 @@ public class AuditAdminResource {
     private final TraceExporter exporter;
     private final OnboardingPriors onboarding;
 
+    private final DecisionService decisionService;
+
     public AuditAdminResource(LedgerQueries queries, ReviewQueueService reviews, TraceExporter exporter,
-            OnboardingPriors onboarding) {
+            OnboardingPriors onboarding, DecisionService decisionService) {
+        this.decisionService = decisionService;
         this.onboarding = onboarding;
         this.queries = queries;
         this.reviews = reviews;
@@ -75,7 +79,8 @@ public class AuditAdminResource {
     @Path("/streams/{backend: .+}/{type}")
     public StreamView stream(@PathParam("backend") String backend, @PathParam("type") String type,
             @QueryParam("tenant") @DefaultValue("") String tenant) {
-        return StreamView.of(queries.getStream(new StreamKey(backend, type, tenant)));
+        // a tenant without streams of its own is answered with the shared stream its outputs are decided in
+        return StreamView.of(queries.getStream(decisionService.streamOf(new StreamKey(backend, type, tenant))));
     }
 
     @GET
