@@ -1,5 +1,6 @@
 package dev.tandem.audit.grpc;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -113,12 +114,12 @@ public class AuditGrpcService implements AuditService {
     public Uni<RecordDecisionsResponse> recordDecisions(RecordDecisionsRequest request) {
         String taskId = request.getDecisionsCount() == 0 ? "" : request.getDecisions(0).getRequest().getTaskId();
         return calls.onEventLoopAsync(taskId, () -> decisions.recordAsync(locals(request)).thenApply(outcomes -> {
-                    RecordDecisionsResponse.Builder response = RecordDecisionsResponse.newBuilder();
-                    outcomes.forEach(o -> response.addDecisions(RecordedDecision.newBuilder()
-                            .setDecision(ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
-                            .setRedecided(o.redecided()).setPolicyVersion(o.policyVersion())));
-                    return response.build();
-                }));
+            RecordDecisionsResponse.Builder response = RecordDecisionsResponse.newBuilder();
+            outcomes.forEach(o -> response.addDecisions(RecordedDecision.newBuilder()
+                    .setDecision(ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
+                    .setRedecided(o.redecided()).setPolicyVersion(o.policyVersion())));
+            return response.build();
+        }));
     }
 
     /** The batch's decisions; a field no domain value can hold is refused with the decision's index. */
@@ -312,11 +313,13 @@ public class AuditGrpcService implements AuditService {
             ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
             StreamKey only = ProtoMapper.stream(request.hasStream(), request.getStream(), request.getWorkerBackend(),
                     request.getWorkerType(), request.getTenant());
+            Instant after = request.hasDecidedAfter()
+                    ? ProtoMapper.toInstant("decided_after", request.getDecidedAfter()) : null;
+            Instant before = request.hasDecidedBefore()
+                    ? ProtoMapper.toInstant("decided_before", request.getDecidedBefore()) : null;
             queries.listDecisions(new DecisionFilter(request.getTaskId(), only.workerBackend(), only.workerType(),
-                    only.tenant(),
-                    request.hasDecidedAfter() ? ProtoMapper.toInstant("decided_after", request.getDecidedAfter()) : null,
-                    request.hasDecidedBefore() ? ProtoMapper.toInstant("decided_before", request.getDecidedBefore()) : null,
-                    request.getPageSize())).forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
+                    only.tenant(), after, before, request.getPageSize()))
+                    .forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
             return response.build();
         });
     }

@@ -90,7 +90,8 @@ public class AuditAdminResource {
             @QueryParam("tenant") String tenant, @QueryParam("since") String since,
             @QueryParam("until") String until, @QueryParam("limit") String limit) {
         return queries.listDecisions(new DecisionFilter(taskId, workerBackend, workerType, tenant,
-                instant("since", since), instant("until", until), limit(limit))).stream().map(DecisionView::of).toList();
+                instant("since", since), instant("until", until), limit(limit))).stream().map(DecisionView::of)
+                .toList();
     }
 
     /** Decision ids usually contain slashes ("task/step/attempt"): raw or URL-encoded both work. */
@@ -105,8 +106,8 @@ public class AuditAdminResource {
     public List<StateChangeView> stateChanges(@QueryParam("worker_backend") String workerBackend,
             @QueryParam("worker_type") String workerType, @QueryParam("tenant") String tenant,
             @QueryParam("limit") String limit) {
-        return queries.listStateChanges(workerBackend, workerType, tenant, limit(limit)).stream().map(StateChangeView::of)
-                .toList();
+        return queries.listStateChanges(workerBackend, workerType, tenant, limit(limit)).stream()
+                .map(StateChangeView::of).toList();
     }
 
     /** Pending reviews of a queue (queue=human|model; all queues when absent), oldest first. */
