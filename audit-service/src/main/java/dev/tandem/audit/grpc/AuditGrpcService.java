@@ -1,5 +1,7 @@
 package dev.tandem.audit.grpc;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -11,10 +13,13 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import dev.tandem.audit.DecisionFilter;
+import dev.tandem.audit.LocalDecision;
 import dev.tandem.audit.StreamKey;
 import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.config.AuditConfig;
+import dev.tandem.audit.service.InvalidAuditRequestException;
+import dev.tandem.audit.service.RequestValidation;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.proto.audit.v1.ClaimReviewTasksRequest;
 import dev.tandem.proto.audit.v1.ClaimReviewTasksResponse;
@@ -35,6 +40,7 @@ import dev.tandem.audit.service.ReviewOutlook;
 import dev.tandem.audit.service.VerdictOutcome;
 import dev.tandem.audit.service.VerdictService;
 import dev.tandem.grpc.CallRunner;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.proto.audit.v1.AuditService;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
@@ -107,14 +113,29 @@ public class AuditGrpcService implements AuditService {
     @Override
     public Uni<RecordDecisionsResponse> recordDecisions(RecordDecisionsRequest request) {
         String taskId = request.getDecisionsCount() == 0 ? "" : request.getDecisions(0).getRequest().getTaskId();
-        return calls.onEventLoopAsync(taskId, () -> decisions.recordAsync(request.getDecisionsList().stream()
-                .map(ProtoMapper::toDomain).toList()).thenApply(outcomes -> {
-                    RecordDecisionsResponse.Builder response = RecordDecisionsResponse.newBuilder();
-                    outcomes.forEach(o -> response.addDecisions(RecordedDecision.newBuilder()
-                            .setDecision(ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
-                            .setRedecided(o.redecided()).setPolicyVersion(o.policyVersion())));
-                    return response.build();
-                }));
+        return calls.onEventLoopAsync(taskId, () -> decisions.recordAsync(locals(request)).thenApply(outcomes -> {
+            RecordDecisionsResponse.Builder response = RecordDecisionsResponse.newBuilder();
+            outcomes.forEach(o -> response.addDecisions(RecordedDecision.newBuilder()
+                    .setDecision(ProtoMapper.toProto(o.decisionId(), o.decision(), o.replayed()))
+                    .setRedecided(o.redecided()).setPolicyVersion(o.policyVersion())));
+            return response.build();
+        }));
+    }
+
+    /** The batch's decisions; a field no domain value can hold is refused with the decision's index. */
+    private static List<LocalDecision> locals(RecordDecisionsRequest request) {
+        List<LocalDecision> locals = new ArrayList<>(request.getDecisionsCount());
+        List<FieldViolation> violations = new ArrayList<>();
+        for (int i = 0; i < request.getDecisionsCount(); i++) {
+            try {
+                locals.add(ProtoMapper.toDomain(request.getDecisions(i)));
+            } catch (InvalidAuditRequestException e) {
+                String prefix = "decisions[" + i + "].request.";
+                e.violations().forEach(v -> violations.add(new FieldViolation(prefix + v.field(), v.description())));
+            }
+        }
+        RequestValidation.throwIfAny(violations);
+        return locals;
     }
 
     @Override
@@ -264,9 +285,11 @@ public class AuditGrpcService implements AuditService {
 
     @Override
     public Uni<GetStreamResponse> getStream(GetStreamRequest request) {
+        // a tenant without streams of its own is answered with the shared stream its outputs are decided in
         return calls.onVirtualThread("", () -> GetStreamResponse.newBuilder()
-                .setStream(status(queries.getStream(ProtoMapper.stream(request.hasStream(), request.getStream(),
-                        request.getWorkerBackend(), request.getWorkerType(), request.getTenant()))))
+                .setStream(status(queries.getStream(decisions.streamOf(ProtoMapper.stream(request.hasStream(),
+                        request.getStream(), request.getWorkerBackend(), request.getWorkerType(),
+                        request.getTenant())))))
                 .build());
     }
 
@@ -290,11 +313,13 @@ public class AuditGrpcService implements AuditService {
             ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
             StreamKey only = ProtoMapper.stream(request.hasStream(), request.getStream(), request.getWorkerBackend(),
                     request.getWorkerType(), request.getTenant());
+            Instant after = request.hasDecidedAfter()
+                    ? ProtoMapper.toInstant("decided_after", request.getDecidedAfter()) : null;
+            Instant before = request.hasDecidedBefore()
+                    ? ProtoMapper.toInstant("decided_before", request.getDecidedBefore()) : null;
             queries.listDecisions(new DecisionFilter(request.getTaskId(), only.workerBackend(), only.workerType(),
-                    only.tenant(),
-                    request.hasDecidedAfter() ? ProtoMapper.toInstant(request.getDecidedAfter()) : null,
-                    request.hasDecidedBefore() ? ProtoMapper.toInstant(request.getDecidedBefore()) : null,
-                    request.getPageSize())).forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
+                    only.tenant(), after, before, request.getPageSize()))
+                    .forEach(e -> response.addDecisions(ProtoMapper.toProto(e)));
             return response.build();
         });
     }

@@ -1,6 +1,7 @@
 package dev.tandem.audit.mapping;
 
 import java.time.Instant;
+import java.util.List;
 
 import com.google.protobuf.Timestamp;
 
@@ -20,7 +21,10 @@ import dev.tandem.audit.StreamRecord;
 import dev.tandem.audit.TrustState;
 import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
+import dev.tandem.audit.service.InvalidAuditRequestException;
+import dev.tandem.audit.service.RequestValidation;
 import dev.tandem.calibration.CalibrationMap;
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.proto.audit.v1.Calibration;
 import dev.tandem.proto.audit.v1.CalibrationKnot;
 import dev.tandem.proto.audit.v1.CalibrationMethod;
@@ -72,8 +76,7 @@ public final class ProtoMapper {
                 r.hasConfidence() ? Double.valueOf(r.getConfidence()) : null, r.getRawConfidence(),
                 r.getValidationPassed(), r.getInputsMap(), r.getCandidateOutput(), r.getInstructions(),
                 r.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH,
-                r.hasBatchDeadline() ? Instant.ofEpochSecond(r.getBatchDeadline().getSeconds(),
-                        r.getBatchDeadline().getNanos()) : null);
+                r.hasBatchDeadline() ? toInstant("batch_deadline", r.getBatchDeadline()) : null);
     }
 
     /** A decision taken under a published policy; an unset action maps to null (refused by validation). */
@@ -114,11 +117,14 @@ public final class ProtoMapper {
         return new VerdictRequest(r.getDecisionId(), verdict, r.getReviewer(), r.getReason(), r.getReviewerOutput());
     }
 
+    /** Unspecified maps to null (every queue, or the human queue for a claim); a value this v1 lacks is refused. */
     public static ReviewQueue toDomain(dev.tandem.proto.audit.v1.ReviewQueue q) {
         return switch (q) {
             case REVIEW_QUEUE_MODEL -> ReviewQueue.MODEL;
             case REVIEW_QUEUE_HUMAN -> ReviewQueue.HUMAN;
-            default -> null;
+            case REVIEW_QUEUE_UNSPECIFIED -> null;
+            case UNRECOGNIZED -> throw new InvalidAuditRequestException(List.of(new FieldViolation("queue",
+                    "must be REVIEW_QUEUE_MODEL, REVIEW_QUEUE_HUMAN or unspecified")));
         };
     }
 
@@ -286,8 +292,9 @@ public final class ProtoMapper {
         return b.build();
     }
 
-    public static Instant toInstant(Timestamp t) {
-        return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+    /** A caller's time; one outside google.protobuf.Timestamp's range is refused, naming {@code field}. */
+    public static Instant toInstant(String field, Timestamp t) {
+        return RequestValidation.instant(field, t.getSeconds(), t.getNanos());
     }
 
     public static Timestamp toProto(Instant instant) {

@@ -13,6 +13,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.core.StreamingOutput;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -20,6 +21,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 
 import io.smallrye.common.annotation.Blocking;
 
@@ -30,11 +34,13 @@ import dev.tandem.audit.Verdict;
 import dev.tandem.audit.VerdictRequest;
 import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.service.ConflictingVerdictException;
+import dev.tandem.audit.service.DecisionService;
 import dev.tandem.audit.service.InvalidAuditRequestException;
 import dev.tandem.audit.service.LeaseHeldException;
 import dev.tandem.audit.service.LedgerQueries;
 import dev.tandem.audit.service.NotFoundException;
 import dev.tandem.audit.service.OnboardingPriors;
+import dev.tandem.audit.service.RequestValidation;
 import dev.tandem.audit.service.ReviewQueueService;
 import dev.tandem.audit.service.TraceExporter;
 import dev.tandem.audit.service.VerdictOutcome;
@@ -51,8 +57,11 @@ public class AuditAdminResource {
     private final TraceExporter exporter;
     private final OnboardingPriors onboarding;
 
+    private final DecisionService decisionService;
+
     public AuditAdminResource(LedgerQueries queries, ReviewQueueService reviews, TraceExporter exporter,
-            OnboardingPriors onboarding) {
+            OnboardingPriors onboarding, DecisionService decisionService) {
+        this.decisionService = decisionService;
         this.onboarding = onboarding;
         this.queries = queries;
         this.reviews = reviews;
@@ -70,7 +79,8 @@ public class AuditAdminResource {
     @Path("/streams/{backend: .+}/{type}")
     public StreamView stream(@PathParam("backend") String backend, @PathParam("type") String type,
             @QueryParam("tenant") @DefaultValue("") String tenant) {
-        return StreamView.of(queries.getStream(new StreamKey(backend, type, tenant)));
+        // a tenant without streams of its own is answered with the shared stream its outputs are decided in
+        return StreamView.of(queries.getStream(decisionService.streamOf(new StreamKey(backend, type, tenant))));
     }
 
     @GET
@@ -78,9 +88,10 @@ public class AuditAdminResource {
     public List<DecisionView> decisions(@QueryParam("task_id") String taskId,
             @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
             @QueryParam("tenant") String tenant, @QueryParam("since") String since,
-            @QueryParam("until") String until, @QueryParam("limit") @DefaultValue("0") int limit) {
+            @QueryParam("until") String until, @QueryParam("limit") String limit) {
         return queries.listDecisions(new DecisionFilter(taskId, workerBackend, workerType, tenant,
-                instant("since", since), instant("until", until), limit)).stream().map(DecisionView::of).toList();
+                instant("since", since), instant("until", until), limit(limit))).stream().map(DecisionView::of)
+                .toList();
     }
 
     /** Decision ids usually contain slashes ("task/step/attempt"): raw or URL-encoded both work. */
@@ -94,9 +105,9 @@ public class AuditAdminResource {
     @Path("/state-changes")
     public List<StateChangeView> stateChanges(@QueryParam("worker_backend") String workerBackend,
             @QueryParam("worker_type") String workerType, @QueryParam("tenant") String tenant,
-            @QueryParam("limit") @DefaultValue("0") int limit) {
-        return queries.listStateChanges(workerBackend, workerType, tenant, limit).stream().map(StateChangeView::of)
-                .toList();
+            @QueryParam("limit") String limit) {
+        return queries.listStateChanges(workerBackend, workerType, tenant, limit(limit)).stream()
+                .map(StateChangeView::of).toList();
     }
 
     /** Pending reviews of a queue (queue=human|model; all queues when absent), oldest first. */
@@ -105,8 +116,8 @@ public class AuditAdminResource {
     public List<ReviewTaskView> reviewTasks(@QueryParam("queue") String queue,
             @QueryParam("worker_backend") String workerBackend, @QueryParam("worker_type") String workerType,
             @QueryParam("tenant") String tenant, @QueryParam("include_claimed") @DefaultValue("false")
-            boolean includeClaimed, @QueryParam("limit") @DefaultValue("0") int limit) {
-        return reviews.list(queue(queue), workerBackend, workerType, tenant, includeClaimed, limit).stream()
+            boolean includeClaimed, @QueryParam("limit") String limit) {
+        return reviews.list(queue(queue), workerBackend, workerType, tenant, includeClaimed, limit(limit)).stream()
                 .map(ReviewTaskView::of).toList();
     }
 
@@ -150,13 +161,13 @@ public class AuditAdminResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public SubmitView submit(SubmitView.Request body) {
         SubmitView.Request b = body == null ? new SubmitView.Request(null, null, null, null, null, null) : body;
-        Verdict verdict = null;
-        if (b.verdict() != null) {
-            try {
-                verdict = Verdict.valueOf(b.verdict().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                verdict = null;
-            }
+        Verdict verdict;
+        try {
+            verdict = Verdict.valueOf(String.valueOf(b.verdict()).strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            // named in this API's terms: the shared check would ask for the gRPC names, which this API refuses
+            throw new InvalidAuditRequestException(List.of(new FieldViolation("verdict",
+                    "must be ACCEPTED or REJECTED, got " + b.verdict())));
         }
         VerdictOutcome outcome = reviews.submit(new VerdictRequest(b.decisionId(), verdict, b.reviewer(),
                 b.reason(), b.reviewerOutput()), b.claimToken());
@@ -182,6 +193,8 @@ public class AuditAdminResource {
         };
         Instant from = instant("since", since);
         Instant to = instant("until", until);
+        // checked before the answer starts: a failure while streaming can no longer be a 400
+        RequestValidation.checkFilters("worker_backend", workerBackend, "worker_type", workerType, "tenant", tenant);
         StreamingOutput body = out -> exporter.export(v, workerBackend, workerType, tenant, from, to, out);
         return Response.ok(body, "application/x-ndjson").header("Content-Disposition",
                 "inline; filename=\"" + verdict.toLowerCase(Locale.ROOT) + "-traces.jsonl\"").build();
@@ -213,11 +226,46 @@ public class AuditAdminResource {
             return null;
         }
         try {
-            return Instant.parse(value);
+            return RequestValidation.instant(field, Instant.parse(value));
         } catch (DateTimeParseException e) {
             throw new InvalidAuditRequestException(List.of(new FieldViolation(field,
                     "must be an ISO-8601 instant such as 2026-01-31T00:00:00Z, got " + value)));
         }
+    }
+
+    /**
+     * A page size as sent: a query parameter JAX-RS could not convert to an int would be a bare 404, which reads
+     * as "no such resource" rather than "bad limit".
+     */
+    private static int limit(String value) {
+        if (value == null || value.isEmpty()) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new InvalidAuditRequestException(List.of(new FieldViolation("limit",
+                    "must be a whole number (0: the default page), got " + value)));
+        }
+    }
+
+    /** A body that is not JSON, or whose field has the wrong type: 400 naming the field, not an empty 400. */
+    @ServerExceptionMapper
+    public Response unreadableBody(JsonProcessingException e) {
+        String field = e instanceof JsonMappingException m ? m.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("body") : "body";
+        return error(Response.Status.BAD_REQUEST, new ErrorView("request body is not valid: " + e.getOriginalMessage(),
+                List.of(new FieldViolation(field, e.getOriginalMessage()))));
+    }
+
+    /** The JSON reader wraps a body that does not parse in a bare 400. */
+    @ServerExceptionMapper
+    public Response badRequest(WebApplicationException e) {
+        if (e.getCause() instanceof JsonProcessingException json) {
+            return unreadableBody(json);
+        }
+        return e.getResponse();
     }
 
     @ServerExceptionMapper

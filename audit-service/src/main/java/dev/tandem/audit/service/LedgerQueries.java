@@ -79,6 +79,10 @@ public class LedgerQueries {
 
     @Timeout(5000)
     public List<DecisionEntry> listDecisions(DecisionFilter requested) {
+        RequestValidation.checkFilters("task_id", requested.taskId(), "worker_backend", requested.workerBackend(),
+                "worker_type", requested.workerType(), "tenant", requested.tenant());
+        RequestValidation.instant("decided_after", requested.decidedAfter());
+        RequestValidation.instant("decided_before", requested.decidedBefore());
         DecisionFilter filter = new DecisionFilter(requested.taskId(), requested.workerBackend(),
                 requested.workerType(), requested.tenant(), requested.decidedAfter(), requested.decidedBefore(),
                 pageSize(requested.limit()));
@@ -87,12 +91,14 @@ public class LedgerQueries {
 
     @Timeout(5000)
     public DecisionEntry getDecision(String decisionId) {
+        RequestValidation.checkFilters("decision_id", decisionId);
         return ledger.withConnection(c -> decisions.find(c, decisionId)).orElseThrow(
                 () -> new NotFoundException("decision " + decisionId + " is not in the ledger"));
     }
 
     @Timeout(5000)
     public List<StateChange> listStateChanges(String workerBackend, String workerType, String tenant, int limit) {
+        RequestValidation.checkFilters("worker_backend", workerBackend, "worker_type", workerType, "tenant", tenant);
         return ledger.withConnection(c -> stateChanges.list(c, workerBackend, workerType, tenant, pageSize(limit)));
     }
 

@@ -54,6 +54,8 @@ public class OnboardingPriors {
         }
         if (e.detail() != null && e.detail().length() > MAX_DETAIL) {
             violations.add(new FieldViolation("detail", "at most " + MAX_DETAIL + " characters"));
+        } else {
+            RequestValidation.text(violations, "detail", e.detail());
         }
         confidences(violations, e);
         if (!violations.isEmpty()) {
@@ -135,6 +137,8 @@ public class OnboardingPriors {
             violations.add(new FieldViolation(field, "is required"));
         } else if (value.length() > MAX_TEXT) {
             violations.add(new FieldViolation(field, "at most " + MAX_TEXT + " characters"));
+        } else {
+            RequestValidation.text(violations, field, value);
         }
     }
 

@@ -47,6 +47,7 @@ public class ReviewQueueService {
     @Timeout(5000)
     public List<ReviewTask> list(ReviewQueue queue, String workerBackend, String workerType, String tenant,
             boolean includeClaimed, int pageSize) {
+        RequestValidation.checkFilters("worker_backend", workerBackend, "worker_type", workerType, "tenant", tenant);
         int limit = queries.pageSize(pageSize);
         return ledger.withConnection(c -> tasks.list(c, queue, workerBackend, workerType, tenant, includeClaimed,
                 limit));

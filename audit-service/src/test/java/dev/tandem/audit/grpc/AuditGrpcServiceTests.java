@@ -110,6 +110,20 @@ class AuditGrpcServiceTests {
     }
 
     @Test
+    void aTenantWithoutStreamsOfItsOwnIsShownTheSharedStreamItsOutputsAreDecidedIn() {
+        audit.decide(request("t1/extract/1", "extract", 0.9).toBuilder().setTenant("acme").build());
+
+        // it was NOT_FOUND, "has no decisions yet", while acme's decision was counted in the shared stream
+        StreamStatus acme = audit.getStream(GetStreamRequest.newBuilder().setStream(StreamKey.newBuilder()
+                .setWorkerBackend(BACKEND).setWorkerType("extract").setTenant("acme")).build()).getStream();
+        assertThat(acme.getKey().getTenant()).isEmpty();
+        assertThat(acme.getDecided()).isEqualTo(1);
+        io.restassured.RestAssured.given().queryParam("tenant", "acme").when()
+                .get("/api/streams/" + BACKEND + "/extract").then().statusCode(200)
+                .body("decided", org.hamcrest.Matchers.equalTo(1));
+    }
+
+    @Test
     void badDecideInputIsRefusedWithEveryFieldViolation() {
         DecideRequest bad = DecideRequest.newBuilder().setDecisionId(" ").setConfidence(1.5).build();
 

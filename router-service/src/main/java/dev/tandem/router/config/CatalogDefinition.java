@@ -114,7 +114,7 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
             if (contextTokens != null && contextTokens <= 0) {
                 out.add(field + ".context-tokens must be positive");
             }
-            if (priorQuality != null && (priorQuality < 0 || priorQuality > 1)) {
+            if (priorQuality != null && !(priorQuality >= 0 && priorQuality <= 1)) { // NaN too
                 out.add(field + ".prior-quality must be in [0, 1]");
             }
             return out;
@@ -199,9 +199,10 @@ public record CatalogDefinition(Map<String, Model> models, Map<String, Pool> poo
                 b.pools(), b.batchInputUsdPerMtok(), b.batchOutputUsdPerMtok()).equals(b);
     }
 
+    /** A price: an infinite one would make every cost and expected cost of the model infinite (or NaN). */
     private static void nonNegative(List<String> out, String field, Double value) {
-        if (value != null && (value < 0 || value.isNaN())) {
-            out.add(field + " must not be negative");
+        if (value != null && !(value >= 0 && value < Double.POSITIVE_INFINITY)) {
+            out.add(field + " must not be negative or infinite");
         }
     }
 }

@@ -180,8 +180,10 @@ public class Dispatcher {
             return deadlineOrDefault(callerDeadline);
         }
         long endMillis = batchDeadline.getSeconds() * 1000 + batchDeadline.getNanos() / 1_000_000;
-        long left = Math.max(0, endMillis - System.currentTimeMillis()) * 1_000_000;
-        Deadline batchEnd = Deadline.after(left, TimeUnit.NANOSECONDS);
+        // in milliseconds: Deadline saturates a far end (the nanoseconds of a deadline past ~2300 overflowed a long
+        // into a deadline already passed)
+        long left = Math.max(0, endMillis - System.currentTimeMillis());
+        Deadline batchEnd = Deadline.after(left, TimeUnit.MILLISECONDS);
         return callerDeadline == null ? batchEnd : batchEnd.minimum(callerDeadline);
     }
 

@@ -92,6 +92,11 @@ public class WorkerTypeDirectory {
             } catch (StatusRuntimeException e) {
                 LOG.warnf("worker pool %s could not list worker types: %s", pool.id(), e.getStatus());
                 errors.append(pool.id()).append(": ").append(e.getStatus().getCode()).append("; ");
+            } catch (RuntimeException e) {
+                // the pool's channel could not be built (an endpoint no name resolver reads): this pool fails, the
+                // next one is asked; thrown on, it failed every Dispatch and ListWorkerTypes as INTERNAL
+                LOG.warnf("worker pool %s has no channel: %s", pool.id(), e.getMessage());
+                errors.append(pool.id()).append(": ").append(e.getMessage()).append("; ");
             }
         }
         throw new RoutingFailedException(RoutingFailedException.Kind.BACKENDS_FAILED,

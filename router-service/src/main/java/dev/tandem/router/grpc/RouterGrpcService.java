@@ -3,6 +3,7 @@ package dev.tandem.router.grpc;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 
+import com.google.protobuf.Timestamp;
 import dev.tandem.grpc.CallRunner;
 import dev.tandem.proto.router.v1.CancelCallsRequest;
 import dev.tandem.proto.router.v1.CancelCallsResponse;
@@ -19,6 +20,8 @@ import dev.tandem.proto.router.v1.ReviewResponse;
 import dev.tandem.proto.router.v1.RouteRequest;
 import dev.tandem.proto.router.v1.RouteResponse;
 import dev.tandem.proto.router.v1.RouterService;
+import dev.tandem.proto.router.v1.StepRequirements;
+import dev.tandem.proto.router.v1.Tier;
 import dev.tandem.router.catalog.CatalogHolder;
 import dev.tandem.router.dispatch.IdempotentCalls;
 import dev.tandem.router.dispatch.ReviewRouting;
@@ -72,15 +75,8 @@ public class RouterGrpcService implements RouterService {
                     .requireNonBlank("task_id", request.getTaskId())
                     .requireNonBlank("step_id", request.getStepId())
                     .requireNonBlank("worker_type", request.getWorkerType());
-            if (request.getRequirements().getBudgetUsd() < 0) {
-                violations.add("requirements.budget_usd", "must not be negative");
-            }
-            if (request.getRequirements().getLatencyTargetMs() < 0) {
-                violations.add("requirements.latency_target_ms", "must not be negative");
-            }
-            if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
-                violations.add("requirements.min_quality", "must be in [0, 1]");
-            }
+            requirements(violations, request.getRequirements());
+            batchDeadline(violations, request.hasBatchDeadline(), request.getBatchDeadline());
             keyLength(violations, request.getIdempotencyKey());
             violations.throwIfAny();
             if (request.getIdempotencyKey().isEmpty()) {
@@ -122,6 +118,8 @@ public class RouterGrpcService implements RouterService {
                     .requireNonBlank("step_id", request.getStepId())
                     .requireNonBlank("worker_type", request.getWorkerType())
                     .requireNonBlank("candidate_output", request.getCandidateOutput());
+            requirements(violations, request.getRequirements());
+            batchDeadline(violations, request.hasBatchDeadline(), request.getBatchDeadline());
             keyLength(violations, request.getIdempotencyKey());
             violations.throwIfAny();
             if (request.getIdempotencyKey().isEmpty()) {
@@ -155,6 +153,51 @@ public class RouterGrpcService implements RouterService {
         });
     }
 
+    /**
+     * Largest input estimate accepted (no context window is larger): the cost arithmetic multiplies and adds token
+     * counts as longs, and near Long.MAX_VALUE they overflowed into negative prices that won the choice.
+     */
+    public static final long MAX_INPUT_TOKENS = Integer.MAX_VALUE;
+
+    /**
+     * A step's requirements, each within its documented range. NaN is refused explicitly: it fails every comparison,
+     * so a NaN budget, latency target, quality or error limit was silently read as "none", and a tier this version
+     * does not know as "no minimum".
+     */
+    private static void requirements(GrpcErrors.Violations violations, StepRequirements r) {
+        if (!(r.getBudgetUsd() >= 0 && r.getBudgetUsd() < Double.POSITIVE_INFINITY)) {
+            violations.add("requirements.budget_usd", "must be a finite amount, not negative (0: none)");
+        }
+        if (!(r.getLatencyTargetMs() >= 0 && r.getLatencyTargetMs() < Double.POSITIVE_INFINITY)) {
+            violations.add("requirements.latency_target_ms", "must be a finite time, not negative (0: none)");
+        }
+        if (!(r.getMinQuality() >= 0 && r.getMinQuality() <= 1)) {
+            violations.add("requirements.min_quality", "must be in [0, 1]");
+        }
+        if (!(r.getMaxErrorRate() >= 0 && r.getMaxErrorRate() <= 1)) {
+            violations.add("requirements.max_error_rate", "must be in [0, 1]");
+        }
+        if (r.getMinContextTokens() < 0) {
+            violations.add("requirements.min_context_tokens", "must not be negative");
+        }
+        if (r.getMinTier() == Tier.UNRECOGNIZED) {
+            violations.add("requirements.min_tier", "must be TIER_SMALL, TIER_MEDIUM, TIER_LARGE, TIER_ORACLE or "
+                    + "unspecified, got " + r.getMinTierValue());
+        }
+    }
+
+    /** Earliest and latest seconds of a google.protobuf.Timestamp (0001-01-01, 9999-12-31 UTC). */
+    private static final long MIN_SECONDS = -62_135_596_800L;
+    private static final long MAX_SECONDS = 253_402_300_799L;
+
+    private static void batchDeadline(GrpcErrors.Violations violations, boolean set, Timestamp t) {
+        if (set && (t.getSeconds() < MIN_SECONDS || t.getSeconds() > MAX_SECONDS || t.getNanos() < 0
+                || t.getNanos() > 999_999_999)) {
+            violations.add("batch_deadline", "must be a valid google.protobuf.Timestamp (0001-01-01 to 9999-12-31 "
+                    + "UTC, nanos in [0, 999999999])");
+        }
+    }
+
     private static void keyLength(GrpcErrors.Violations violations, String key) {
         if (key.length() > IdempotentCalls.MAX_KEY_CHARS) {
             violations.add("idempotency_key", "must be at most " + IdempotentCalls.MAX_KEY_CHARS + " characters");
@@ -183,18 +226,10 @@ public class RouterGrpcService implements RouterService {
         return calls.onEventLoop(null, () -> {
             GrpcErrors.Violations violations = new GrpcErrors.Violations()
                     .requireNonBlank("worker_type", request.getWorkerType());
-            if (request.getEstimatedInputTokens() < 0) {
-                violations.add("estimated_input_tokens", "must not be negative");
+            if (request.getEstimatedInputTokens() < 0 || request.getEstimatedInputTokens() > MAX_INPUT_TOKENS) {
+                violations.add("estimated_input_tokens", "must be within [0, " + MAX_INPUT_TOKENS + "]");
             }
-            if (request.getRequirements().getBudgetUsd() < 0) {
-                violations.add("requirements.budget_usd", "must not be negative");
-            }
-            if (request.getRequirements().getLatencyTargetMs() < 0) {
-                violations.add("requirements.latency_target_ms", "must not be negative");
-            }
-            if (request.getRequirements().getMinQuality() < 0 || request.getRequirements().getMinQuality() > 1) {
-                violations.add("requirements.min_quality", "must be in [0, 1]");
-            }
+            requirements(violations, request.getRequirements());
             violations.throwIfAny();
             String stepText = RoutingService.stepText(request.getInputsMap(), request.getInstructions());
             long tokens = request.getEstimatedInputTokens() > 0 || stepText.isEmpty()

@@ -22,6 +22,8 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
 import dev.tandem.router.budget.Budget;
 import dev.tandem.router.budget.TenantBudgets;
 import dev.tandem.router.catalog.Backend;
@@ -34,6 +36,7 @@ import dev.tandem.router.client.WorkerPools;
 import dev.tandem.router.config.CatalogDefinition;
 import dev.tandem.router.config.ModelTier;
 import dev.tandem.router.dispatch.RoutingService;
+import dev.tandem.router.grpc.RouterGrpcService;
 import dev.tandem.router.learning.BackendProfiles;
 import dev.tandem.router.learning.Calibrations;
 import dev.tandem.router.learning.QualityBoard;
@@ -232,21 +235,23 @@ public class AdminResource {
     @Path("/route")
     public DecisionView route(@QueryParam("worker_type") String workerType,
                               @QueryParam("capability") List<String> capabilities,
-                              @QueryParam("min_context_tokens") @DefaultValue("0") int minContextTokens,
+                              @QueryParam("min_context_tokens") String minContext,
                               @QueryParam("min_tier") String minTier,
-                              @QueryParam("latency_target_ms") @DefaultValue("0") double latencyTargetMs,
+                              @QueryParam("latency_target_ms") String latencyTarget,
                               @QueryParam("residency") List<String> residencyTags,
-                              @QueryParam("budget_usd") @DefaultValue("0") double budgetUsd,
-                              @QueryParam("estimated_input_tokens") @DefaultValue("0") long inputTokens,
+                              @QueryParam("budget_usd") String budget,
+                              @QueryParam("estimated_input_tokens") String estimatedInputTokens,
                               @QueryParam("tenant") @DefaultValue("") String tenant,
                               @QueryParam("input") @DefaultValue("") String input) {
         if (workerType == null || workerType.isBlank()) {
             throw new BadRequestException("query parameter worker_type is required");
         }
-        if (budgetUsd < 0 || latencyTargetMs < 0 || inputTokens < 0 || minContextTokens < 0) {
-            throw new BadRequestException("budget_usd, latency_target_ms, estimated_input_tokens and "
-                    + "min_context_tokens must not be negative");
-        }
+        // parsed here, not by JAX-RS: a value it cannot convert is a bare 404, and NaN converts and then fails every
+        // comparison (a NaN budget or latency target read as none)
+        int minContextTokens = (int) whole("min_context_tokens", minContext, Integer.MAX_VALUE);
+        double latencyTargetMs = amount("latency_target_ms", latencyTarget);
+        double budgetUsd = amount("budget_usd", budget);
+        long inputTokens = whole("estimated_input_tokens", estimatedInputTokens, RouterGrpcService.MAX_INPUT_TOKENS);
         ModelTier tier = null;
         if (minTier != null && !minTier.isBlank()) {
             try {
@@ -268,6 +273,46 @@ public class AdminResource {
         return new DecisionView(workerType, selection.chosen() ? selection.best().backend().model().id() : null,
                 selection.chosen() ? selection.best().backend().pool().id() : null, selection.policy(),
                 selection.qualityTarget(), selection.budgetDowngrade(), selection.explanation(), candidates);
+    }
+
+    /** A decimal query parameter: absent is 0 (none), else a finite number, not negative. */
+    private static double amount(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            double v = Double.parseDouble(value.strip());
+            if (v >= 0 && v < Double.POSITIVE_INFINITY) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new BadRequestException("query parameter " + name + " must be a finite number, not negative; got '"
+                + value + "'");
+    }
+
+    /** A whole-number query parameter: absent is 0, else in [0, max]. */
+    private static long whole(String name, String value, long max) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            long v = Long.parseLong(value.strip());
+            if (v >= 0 && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new BadRequestException("query parameter " + name + " must be a whole number in [0, " + max
+                + "]; got '" + value + "'");
+    }
+
+    /** A refused request's reason in the body, like every other error of this API (the default body is empty). */
+    @ServerExceptionMapper
+    public Response badRequest(BadRequestException e) {
+        return error(Response.Status.BAD_REQUEST, e.getMessage());
     }
 
     /** Live profile of every backend (model@pool). */
