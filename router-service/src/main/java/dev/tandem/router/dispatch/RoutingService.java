@@ -259,7 +259,8 @@ public class RoutingService {
 
     /** The key the exploration budget holds a step's account under. */
     static String stepKey(String taskId, String stepId) {
-        return taskId + '/' + stepId;
+        // the task id's length first: ids may hold '/', and task "a/b" step "c" is not task "a" step "b/c"
+        return taskId.length() + ":" + taskId + '/' + stepId;
     }
 
     /** The evaluation of the backend that produced the final output (first choice, failover or cascade). */

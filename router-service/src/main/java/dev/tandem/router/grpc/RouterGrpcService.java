@@ -223,7 +223,8 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<RouteResponse> route(RouteRequest request) {
-        return calls.onEventLoop(null, () -> {
+        // on a virtual thread, as SettleStep: the selection reads the exploration budget under its window lock
+        return calls.onVirtualThread(null, () -> {
             GrpcErrors.Violations violations = new GrpcErrors.Violations()
                     .requireNonBlank("worker_type", request.getWorkerType());
             if (request.getEstimatedInputTokens() < 0 || request.getEstimatedInputTokens() > MAX_INPUT_TOKENS) {
