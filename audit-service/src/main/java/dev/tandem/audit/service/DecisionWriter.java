@@ -37,6 +37,7 @@ import dev.tandem.audit.config.AuditConfig;
 import dev.tandem.audit.repository.DecisionRepository;
 import dev.tandem.audit.repository.DecisionRepository.NewDecision;
 import dev.tandem.audit.repository.Ledger;
+import dev.tandem.audit.repository.LedgerRefusedException;
 import dev.tandem.audit.repository.LedgerUnavailableException;
 import dev.tandem.audit.repository.ReviewTaskRepository;
 import dev.tandem.audit.repository.StateChangeRepository;
@@ -48,8 +49,9 @@ import dev.tandem.audit.repository.StreamRepository;
  * NOTHING: replays), their payloads and shadow review tasks when there are any, then in one round trip a statement
  * locking the batch's streams in key order, one counter UPDATE for all the streams (which also applies the batch's
  * confidence-CUSUM increments exactly) and the COMMIT with PostgreSQL's synchronous commit. Every caller is answered
- * only after that commit, so an acknowledged decision is durable; a failed batch fails every caller (they retry
- * with the same decision id). One fsync then serves many decisions, which is what makes thousands of durable
+ * only after that commit, so an acknowledged decision is durable; a batch that fails fails every caller (they retry
+ * with the same decision id), unless the database refused a record's content: then each decision is written alone
+ * and only the refused one fails. One fsync then serves many decisions, which is what makes thousands of durable
  * decisions per second possible on one stream, whose counter row every decision updates. Hand-written: the JDBC
  * pool and PostgreSQL batch commits of concurrent transactions, but not the shared row lock each one waits on.
  *
@@ -222,12 +224,44 @@ public class DecisionWriter {
                     try {
                         write(batch);
                     } catch (RuntimeException e) {
-                        LedgerUnavailableException failure = e instanceof LedgerUnavailableException l ? l
-                                : new LedgerUnavailableException("decision batch failed: " + e.getMessage(), e);
-                        batch.forEach(p -> p.done().completeExceptionally(failure));
+                        if (LedgerRefusedException.refusal(e) != null) {
+                            writeOneByOne(batch);
+                        } else {
+                            LedgerUnavailableException failure = e instanceof LedgerUnavailableException l ? l
+                                    : new LedgerUnavailableException("decision batch failed: " + e.getMessage(), e);
+                            batch.forEach(p -> p.done().completeExceptionally(failure));
+                        }
                     } finally {
                         batch.clear();
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * After the database refused a batch for a record's content: each decision in its own transaction, so that the
+     * refused one fails alone (with {@link LedgerRefusedException}: its caller's retries would fail the same way)
+     * and every other caller's decision is committed; a failed batch used to fail every caller in it.
+     */
+    private void writeOneByOne(List<Pending> batch) {
+        for (Pending p : batch) {
+            if (p.done().isDone()) {
+                continue;
+            }
+            try {
+                write(List.of(p));
+            } catch (RuntimeException e) {
+                var refusal = LedgerRefusedException.refusal(e);
+                if (refusal != null) {
+                    LOG.errorf("the ledger refused decision %s (SQLState %s: %s)", p.decision().request()
+                            .decisionId(), refusal.getSQLState(), refusal.getMessage());
+                    p.done().completeExceptionally(new LedgerRefusedException("the ledger refused decision "
+                            + p.decision().request().decisionId() + " (SQLState " + refusal.getSQLState()
+                            + "); the same request would be refused again", e));
+                } else {
+                    p.done().completeExceptionally(e instanceof LedgerUnavailableException l ? l
+                            : new LedgerUnavailableException("decision write failed: " + e.getMessage(), e));
                 }
             }
         }

@@ -177,6 +177,56 @@ class DecideFaultsTests {
                 .isEqualTo(writers + 3);
     }
 
+    /**
+     * A record the database refuses for its content (here a CHECK constraint the test adds; in production a gap in
+     * the request checks, such as the NUL characters that reached it before they were checked) fails alone, as a
+     * refusal its caller does not retry, while the decisions batched with it are committed: a failed batch used to
+     * fail every caller in it, and the refused one came back with each of their retries.
+     */
+    @Test
+    void aDecisionTheLedgerRefusesFailsAloneAndTheDecisionsBatchedWithItAreCommitted() throws Exception {
+        StreamKey key = new StreamKey("faulty-model", "refused", "");
+        service.decide(new DecisionRequest("p0", "t", "s", key, 0.9, 0.9, true)); // the stream exists
+        try (var c = LedgerDatabase.connect(); var st = c.createStatement()) {
+            st.execute("ALTER TABLE decisions ADD CONSTRAINT refused_in_test CHECK (decision_id NOT LIKE 'poison%') "
+                    + "NOT VALID");
+        }
+        try {
+            // every writer stalls with one decision, so that the rest queue up and are taken as one batch
+            faulty.hold = new CountDownLatch(1);
+            int writers = config.ledger().writers();
+            List<CompletableFuture<DecideOutcome>> clean = new ArrayList<>();
+            for (int w = 1; w <= writers; w++) {
+                clean.add(service.decideAsync(new DecisionRequest("held-" + w, "t", "s", key, 0.9, 0.9, true)));
+                awaitHeld(w);
+            }
+            for (int i = 0; i < 10; i++) {
+                clean.add(service.decideAsync(new DecisionRequest("clean-" + i, "t", "s", key, 0.9, 0.9, true)));
+            }
+            var poison = service.decideAsync(new DecisionRequest("poison", "t", "s", key, 0.9, 0.9, true));
+            for (int i = 10; i < 20; i++) {
+                clean.add(service.decideAsync(new DecisionRequest("clean-" + i, "t", "s", key, 0.9, 0.9, true)));
+            }
+            faulty.hold.countDown();
+            faulty.hold = null;
+
+            for (CompletableFuture<DecideOutcome> f : clean) {
+                assertThat(f.get(20, TimeUnit.SECONDS).replayed()).isFalse();
+            }
+            assertThatThrownBy(() -> poison.get(20, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(dev.tandem.audit.repository.LedgerRefusedException.class)
+                    .hasMessageContaining("poison");
+            assertThat(LedgerDatabase.storedDecisions("poison")).isZero();
+            // p0, the held ones and the 20 clean ones, each counted once
+            assertThat(ledger.withConnection(c -> streams.find(c, key)).orElseThrow().decided())
+                    .isEqualTo(1 + writers + 20);
+        } finally {
+            try (var c = LedgerDatabase.connect(); var st = c.createStatement()) {
+                st.execute("ALTER TABLE decisions DROP CONSTRAINT refused_in_test");
+            }
+        }
+    }
+
     private void awaitHeld(int writers) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (faulty.held.get() < writers && System.nanoTime() < deadline) {
