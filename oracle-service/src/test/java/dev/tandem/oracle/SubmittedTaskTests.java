@@ -297,6 +297,25 @@ class SubmittedTaskTests extends OracleTestBase {
     }
 
     /**
+     * A task planned in the background whose failure message quotes a NUL character from the request (here the
+     * pipeline name): PostgreSQL text cannot hold U+0000, so storing the failure failed, the run was taken for a store
+     * outage and the task went back to the queue at every lease expiry, RUNNING for ever with its watchers waiting.
+     */
+    @Test
+    void aTaskWhoseFailureQuotesANulCharacterEndsFailedInsteadOfRunningForEver() {
+        var id = submit(ExecuteRequest.newBuilder().setTask("Summarise this document").setTenant(tenant)
+                .setPipeline("document-summary\u0000").putInputs("document", "x").build(), "").getTask().getTaskId();
+
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> watch(id, 0));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        var task = get(id);
+        assertThat(task.getState()).isEqualTo(TaskState.TASK_STATE_FAILED);
+        assertThat(task.getErrorCode()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(task.getErrorMessage()).contains("unknown pipeline 'document-summary");
+        assertThat(task.getAttempts()).as("failed once, not retried").isEqualTo(1);
+    }
+
+    /**
      * A replica died with a task half done: its plan and first step stored, its lease expired. A live replica
      * claims it and runs only the second step, on the first step's stored output; the first is neither dispatched
      * nor paid again, and the events continue the stored sequence.

@@ -419,12 +419,21 @@ public class SubmittedTaskRepository {
                     ps.setBytes(2, response.toByteArray());
                 }
                 ps.setString(3, errorCode);
-                ps.setString(4, errorMessage);
+                ps.setString(4, errorMessage == null ? null : storable(errorMessage));
                 ps.setString(5, taskId);
                 ps.setString(6, owner);
                 return ps.executeUpdate() == 1;
             }
         });
+    }
+
+    /**
+     * Text PostgreSQL can store: it refuses U+0000, which a failure message may quote from the request (a pipeline
+     * name, say). Refused, the failure could not be stored, the run was taken for a store outage and the task was
+     * resumed and failed again at every lease expiry, for ever.
+     */
+    static String storable(String text) {
+        return text.replace('\u0000', '\uFFFD');
     }
 
     private boolean fencedUpdate(String sql, String taskId, String owner) {
