@@ -316,6 +316,35 @@ class SubmittedTaskTests extends OracleTestBase {
     }
 
     /**
+     * Text PostgreSQL cannot store (U+0000) in what a task call stores or looks up is the client's mistake, not an
+     * outage: INVALID_ARGUMENT at the field, never UNAVAILABLE with "retry later", which a client would retry for
+     * ever. The same request text runs with Execute, which stores nothing.
+     */
+    @Test
+    void nulCharactersInStoredOrLookedUpFieldsAreInvalidArgumentNotAStoreOutage() {
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(single("a").toBuilder().setTask("Classify\u0000this").build(), ""))))
+                .containsKey("request.task");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(single("a"), "order\u000042")))).containsKey("idempotency_key");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> get("a\u0000b")))).containsKey("task_id");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> oracle().listTasks(ListTasksRequest.newBuilder().setTenant("acme\u0000").build()))))
+                .containsKey("tenant");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> cancel("\u0000")))).containsKey("task_id");
+        // a task id no submission returns, too long to echo: refused at the field rather than breaking the call
+        // (a NOT_FOUND quoting 10 KB of id exceeded the 8 KiB of trailers a grpc-java client accepts: INTERNAL)
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> get("x".repeat(10_000))))).containsKey("task_id");
+
+        assertThat(oracle().execute(single("a").toBuilder().setTask("Classify\u0000this").build()).getStepsCount())
+                .isEqualTo(1);
+        awaitState(submit(single("a"), "").getTask().getTaskId(), TaskState.TASK_STATE_SUCCEEDED);
+    }
+
+    /**
      * A replica died with a task half done: its plan and first step stored, its lease expired. A live replica
      * claims it and runs only the second step, on the first step's stored output; the first is neither dispatched
      * nor paid again, and the events continue the stored sequence.
