@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.client.RouterClient;
 import dev.tandem.oracle.config.OracleConfig;
+import dev.tandem.oracle.grpc.TrailerBudget;
 import dev.tandem.oracle.repository.SubmittedTaskRepository;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.NewTask;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
@@ -239,7 +240,9 @@ public class SubmittedTasks {
         } catch (IllegalArgumentException e) {
             code = Status.Code.INTERNAL;
         }
-        return Status.fromCode(code).withDescription(task.getErrorMessage()).asRuntimeException();
+        // the stored message may quote the request at any length (an unknown pipeline's name, say)
+        return Status.fromCode(code).withDescription(TrailerBudget.description(task.getErrorMessage()))
+                .asRuntimeException();
     }
 
     /**
