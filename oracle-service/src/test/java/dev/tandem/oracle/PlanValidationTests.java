@@ -68,6 +68,13 @@ class PlanValidationTests extends OracleTestBase {
         assertThat(v.get("plan.steps[1].id")).contains("duplicate");
     }
 
+    /** The schema's id pattern ends in '$', which java.util.regex also matches before a final line break. */
+    @Test
+    void aStepIdEndingInALineBreakIsRefused() {
+        var v = refusedPlan(plan(classify("a\n"), classify("b\r\n")));
+        assertThat(v).containsKeys("plan.steps[0].id", "plan.steps[1].id");
+    }
+
     @Test
     void oversizePlansAreRefused() {
         var steps = IntStream.range(0, 33).mapToObj(i -> classify("s" + i))

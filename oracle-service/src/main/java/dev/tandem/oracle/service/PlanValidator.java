@@ -42,6 +42,9 @@ public class PlanValidator {
     public static final Pattern REFERENCE = Pattern.compile("\\{\\{\\s*([^{}]*?)\\s*}}");
     private static final Pattern INPUT_REF = Pattern.compile("inputs\\.([A-Za-z0-9_.-]+)");
     private static final Pattern STEP_REF = Pattern.compile("steps\\.([a-z0-9_-]+)\\.output");
+    /** A step id, whole; and the schema's pattern for it as the schema validator applies it (a search). */
+    private static final Pattern STEP_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    private static final Pattern SCHEMA_STEP_ID = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
 
     private final OracleConfig config;
     private final RouterCatalog catalog;
@@ -133,6 +136,11 @@ public class PlanValidator {
     private void checkStep(int i, PlanStep step, Map<String, Integer> indexById,
                            Map<String, WorkerTypeInfo> known,
                            Map<String, String> requestInputs, List<FieldViolation> violations) {
+        if (SCHEMA_STEP_ID.matcher(step.getId()).find() && !STEP_ID.matcher(step.getId()).matches()) {
+            // passed the schema's pattern only through java.util.regex's '$', which matches before a last line break
+            violations.add(new FieldViolation(path(i, "id"), "a step id is 1 to 63 lower case letters, digits, '-' "
+                    + "or '_', without a line break"));
+        }
         var type = known.get(step.getWorkerType());
         if (!step.getWorkerType().isEmpty() && type == null) {
             violations.add(new FieldViolation(path(i, "worker_type"), "unknown worker type '"
