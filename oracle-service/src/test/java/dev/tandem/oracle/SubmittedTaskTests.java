@@ -344,6 +344,17 @@ class SubmittedTaskTests extends OracleTestBase {
         awaitState(submit(single("a"), "").getTask().getTaskId(), TaskState.TASK_STATE_SUCCEEDED);
     }
 
+    /** Any non-empty key is a key: one of blanks made a retried submission a second task, run twice. */
+    @Test
+    void aKeyOfBlanksIsAnIdempotencyKeyLikeAnyOther() {
+        var first = submit(single("a"), " ");
+        var retried = submit(single("a"), " ");
+        assertThat(retried.getTask().getTaskId()).isEqualTo(first.getTask().getTaskId());
+        assertThat(retried.getExisting()).isTrue();
+        assertThat(first.getTask().getIdempotencyKey()).isEqualTo(" ");
+        awaitState(first.getTask().getTaskId(), TaskState.TASK_STATE_SUCCEEDED);
+    }
+
     /**
      * A replica died with a task half done: its plan and first step stored, its lease expired. A live replica
      * claims it and runs only the second step, on the first step's stored output; the first is neither dispatched

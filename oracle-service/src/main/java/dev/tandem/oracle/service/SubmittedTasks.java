@@ -93,7 +93,8 @@ public class SubmittedTasks {
         if (request.getPlan().getStepsCount() > 0) {
             validator.validate(request.getPlan(), request.getInputsMap(), null);
         }
-        var key = idempotencyKey.isBlank() ? Optional.<String>empty() : Optional.of(idempotencyKey);
+        // any non-empty key is one: a key of blanks taken for none made a retried submission a second task
+        var key = idempotencyKey.isEmpty() ? Optional.<String>empty() : Optional.of(idempotencyKey);
         var digest = digest(request);
         var taskId = UUID.randomUUID().toString();
         var earlier = store.insert(new NewTask(taskId, request.getTenant(), key, digest, request));
