@@ -356,6 +356,37 @@ class SubmittedTaskTests extends OracleTestBase {
     }
 
     /**
+     * A run that lost its task (its lease expired and another replica resumed it, here simulated by moving the lease)
+     * stores nothing more, events included: its plan, steps and end were fenced on the lease but its events were not,
+     * so until its next lease renewal noticed, the stale run's events went into the stream the resumed run writes,
+     * taking sequence numbers the resumed run's own events then lost (stored ON CONFLICT DO NOTHING).
+     */
+    @Test
+    void aRunThatLostItsLeaseStoresNoMoreEvents() throws SQLException {
+        router.holdDispatches = true;
+        var id = submit(single("a"), "").getTask().getTaskId();
+        eventually(() -> assertThat(router.inFlight.get()).as("held mid-step").isEqualTo(1));
+        var before = get(id).getLastSequence();
+        try (var c = db.getConnection(); var ps = c.prepareStatement("UPDATE oracle.tasks SET "
+                + "lease_owner = 'replica-that-resumed-it', lease_until = now() + interval '1 hour' WHERE task_id = ?")) {
+            ps.setString(1, id);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        router.holdDispatches = false; // the stale run goes on: its step returns
+        eventually(() -> assertThat(router.inFlight.get()).isZero());
+        eventually(() -> assertThat(worker.runsHere(id)).as("the stale run ended").isFalse());
+
+        var task = get(id);
+        assertThat(task.getLastSequence()).as("no event of the stale run after it lost the task").isEqualTo(before);
+        assertThat(task.getStepsDone()).isZero();
+        assertThat(task.getState()).isEqualTo(TaskState.TASK_STATE_RUNNING);
+        try (var c = db.getConnection(); var ps = c.prepareStatement("DELETE FROM oracle.tasks WHERE task_id = ?")) {
+            ps.setString(1, id); // not left for later tests
+            ps.executeUpdate();
+        }
+    }
+
+    /**
      * A replica died with a task half done: its plan and first step stored, its lease expired. A live replica
      * claims it and runs only the second step, on the first step's stored output; the first is neither dispatched
      * nor paid again, and the events continue the stored sequence.
