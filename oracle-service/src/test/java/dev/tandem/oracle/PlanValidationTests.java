@@ -68,6 +68,22 @@ class PlanValidationTests extends OracleTestBase {
         assertThat(v.get("plan.steps[1].id")).contains("duplicate");
     }
 
+    /**
+     * A step input with "{{" and a run of blanks and no closing braces: the reference pattern backtracked
+     * polynomially on it (5,000 blanks took two minutes of a core, in validation and again when the step ran), so a
+     * few KB in a plan pinned a core for as long as the run was, past the client's deadline. A reference with blanks
+     * inside its braces still resolves.
+     */
+    @Test
+    void aLongRunOfBlanksAfterOpeningBracesIsValidatedAndRunPromptly() {
+        var unclosed = "{{" + " ".repeat(20_000) + "x";
+        var request = ExecuteRequest.newBuilder().setTask("Classify").putInputs("document", "the ticket")
+                .setPlan(plan(step("a", "classify", Map.of("text", "{{ inputs.document }} " + unclosed)))).build();
+        var response = oracle().withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).execute(request);
+        assertThat(response.getStepsCount()).isEqualTo(1);
+        assertThat(router.dispatches.getFirst().getInputsMap().get("text")).isEqualTo("the ticket " + unclosed);
+    }
+
     /** The schema's id pattern ends in '$', which java.util.regex also matches before a final line break. */
     @Test
     void aStepIdEndingInALineBreakIsRefused() {

@@ -38,13 +38,36 @@ import java.util.regex.Pattern;
 @ApplicationScoped
 public class PlanValidator {
 
-    /** {{inputs.NAME}} or {{steps.ID.output}}; anything else between braces is reported as unknown. */
-    public static final Pattern REFERENCE = Pattern.compile("\\{\\{\\s*([^{}]*?)\\s*}}");
+    /**
+     * {{inputs.NAME}} or {{steps.ID.output}}, blanks around the name allowed ({@link #referenceName}); anything else
+     * between braces is reported as unknown. No quantifier next to another that matches the same characters: the
+     * earlier pattern, blanks (\s*) on both sides of a lazy [^{}]*?, backtracked polynomially on "{{" and a run of
+     * blanks without closing braces (two minutes of a core for 5,000 blanks).
+     */
+    public static final Pattern REFERENCE = Pattern.compile("\\{\\{([^{}]*)}}");
     private static final Pattern INPUT_REF = Pattern.compile("inputs\\.([A-Za-z0-9_.-]+)");
     private static final Pattern STEP_REF = Pattern.compile("steps\\.([a-z0-9_-]+)\\.output");
     /** A step id, whole; and the schema's pattern for it as the schema validator applies it (a search). */
     private static final Pattern STEP_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final Pattern SCHEMA_STEP_ID = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
+
+    /** What a {@link #REFERENCE} match names: the text between its braces without the blanks ({@code \\s}) around it. */
+    public static String referenceName(Matcher reference) {
+        var text = reference.group(1);
+        int start = 0;
+        int end = text.length();
+        while (start < end && isBlank(text.charAt(start))) {
+            start++;
+        }
+        while (end > start && isBlank(text.charAt(end - 1))) {
+            end--;
+        }
+        return text.substring(start, end);
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+    }
 
     private final OracleConfig config;
     private final RouterCatalog catalog;
@@ -168,7 +191,7 @@ public class PlanValidator {
         step.getInputsMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(input -> {
             Matcher m = REFERENCE.matcher(input.getValue());
             while (m.find()) {
-                var ref = m.group(1);
+                var ref = referenceName(m);
                 var field = path(i, "inputs." + input.getKey());
                 Matcher in = INPUT_REF.matcher(ref);
                 Matcher st = STEP_REF.matcher(ref);

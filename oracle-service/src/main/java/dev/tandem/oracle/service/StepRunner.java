@@ -467,7 +467,7 @@ public class StepRunner {
             Matcher m = PlanValidator.REFERENCE.matcher(input.getValue());
             var out = new StringBuilder();
             while (m.find()) {
-                var ref = m.group(1);
+                var ref = PlanValidator.referenceName(m);
                 String value;
                 if (ref.startsWith("inputs.")) {
                     value = ctx.requestInputs().getOrDefault(ref.substring("inputs.".length()), "");
