@@ -99,6 +99,25 @@ class PlanValidationTests extends OracleTestBase {
         assertThat(v.get("plan.steps")).contains("32");
     }
 
+    /**
+     * A plan far over the size bound (an 8 MiB message holds tens of thousands of steps) is refused for its size
+     * alone: the DAG checks ran over all of it before, and looking for a cycle from every step behind one took time
+     * cubic in their number, past any deadline, with the client long gone.
+     */
+    @Test
+    void aHugePlanIsRefusedForItsSizePromptly() {
+        var steps = new java.util.ArrayList<dev.tandem.proto.oracle.v1.PlanStep>();
+        steps.add(classify("s0", "s1"));
+        for (int i = 1; i < 20_000; i++) {
+            steps.add(classify("s" + i, "s" + (i - 1)));
+        }
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle()
+                .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).validatePlan(ValidatePlanRequest
+                        .newBuilder().setPlan(dev.tandem.proto.oracle.v1.Plan.newBuilder().addAllSteps(steps))
+                        .putInputs("document", "text").build()));
+        assertThat(violations(e).get("plan.steps")).contains("32").contains("20000");
+    }
+
     @Test
     void anEmptyTaskWithoutAPlanIsRefusedOnTask() {
         var v = refused(ExecuteRequest.newBuilder().setTask("  ").putInputs("document", "x").build());

@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -119,6 +120,13 @@ public class PlanValidator {
      * @throws InvalidTaskException with every violation found
      */
     public PlanGraph validate(Plan plan, Map<String, String> requestInputs, Deadline deadline) {
+        if (plan.getStepsCount() > config.maxSteps()) {
+            // refused for its size alone: the other checks are noise on it, and some grow faster than the steps (a
+            // cycle search from each step behind a cycle: 20,000 steps outlasted any deadline)
+            throw refusal(List.of(new FieldViolation("plan.steps", String.format(Locale.ROOT, "the plan has %d "
+                    + "steps, more than the %d accepted (tandem.oracle.max-steps)", plan.getStepsCount(),
+                    config.maxSteps()))));
+        }
         var violations = new ArrayList<FieldViolation>(plan.getSerializedSize() <= MEMO_MAX_PLAN_BYTES
                 ? schemaViolations.get(plan) : schemaCheck(plan));
         var steps = plan.getStepsList();
@@ -139,12 +147,15 @@ public class PlanValidator {
         }
         var graph = levels(steps, indexById, violations);
         if (!violations.isEmpty()) {
-            var unique = new ArrayList<>(new LinkedHashSet<>(violations));
-            throw new InvalidTaskException("the plan is invalid: " + unique.size() + " violation(s): "
-                    + unique.getFirst().field() + ": " + unique.getFirst().description()
-                    + (unique.size() > 1 ? " (and more)" : ""), unique);
+            throw refusal(new ArrayList<>(new LinkedHashSet<>(violations)));
         }
         return graph;
+    }
+
+    private static InvalidTaskException refusal(List<FieldViolation> unique) {
+        return new InvalidTaskException("the plan is invalid: " + unique.size() + " violation(s): "
+                + unique.getFirst().field() + ": " + unique.getFirst().description()
+                + (unique.size() > 1 ? " (and more)" : ""), unique);
     }
 
     /** What the JSON Schema finds wrong with the plan: a function of the plan alone. */
