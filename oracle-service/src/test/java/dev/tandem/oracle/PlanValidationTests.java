@@ -100,6 +100,21 @@ class PlanValidationTests extends OracleTestBase {
     }
 
     /**
+     * Within the step bound, a step's depends_on and inputs are bounded only by the message: each reference was
+     * looked up in the list of dependencies, so 150,000 of each took half a minute of a core.
+     */
+    @Test
+    void aStepWithHugeDependencyAndReferenceListsIsValidatedPromptly() {
+        var reader = step("b", "classify", Map.of("text", "{{steps.c.output}}".repeat(150_000)),
+                java.util.Collections.nCopies(150_000, "a").toArray(String[]::new));
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle()
+                .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).validatePlan(ValidatePlanRequest
+                        .newBuilder().setPlan(plan(classify("a"), reader, classify("c")))
+                        .putInputs("document", "text").build()));
+        assertThat(violations(e).get("plan.steps[1].inputs.text")).contains("'c' is not in depends_on");
+    }
+
+    /**
      * A plan far over the size bound (an 8 MiB message holds tens of thousands of steps) is refused for its size
      * alone: the DAG checks ran over all of it before, and looking for a cycle from every step behind one took time
      * cubic in their number, past any deadline, with the client long gone.

@@ -189,6 +189,7 @@ public class PlanValidator {
             }
         }
         var deps = step.getDependsOnList();
+        var declared = Set.copyOf(deps); // looked up once per reference, which a plan may have by the hundred thousand
         for (int j = 0; j < deps.size(); j++) {
             var dep = deps.get(j);
             if (dep.equals(step.getId())) {
@@ -213,7 +214,7 @@ public class PlanValidator {
                                 + requestInputs.keySet().stream().sorted().toList()));
                     }
                 } else if (st.matches()) {
-                    if (!deps.contains(st.group(1))) {
+                    if (!declared.contains(st.group(1))) {
                         violations.add(new FieldViolation(field, "references {{steps." + st.group(1)
                                 + ".output}} but '" + st.group(1) + "' is not in depends_on"));
                     }
