@@ -200,7 +200,9 @@ public class PlanValidator {
                         "depends on unknown step '" + dep + "'"));
             }
         }
-        step.getInputsMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(input -> {
+        long expanded = 0; // the step's inputs with the request's inputs substituted (step outputs are not known yet)
+        for (var input : step.getInputsMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+            expanded += input.getValue().length();
             Matcher m = REFERENCE.matcher(input.getValue());
             while (m.find()) {
                 var ref = referenceName(m);
@@ -208,7 +210,9 @@ public class PlanValidator {
                 Matcher in = INPUT_REF.matcher(ref);
                 Matcher st = STEP_REF.matcher(ref);
                 if (in.matches()) {
-                    if (!requestInputs.containsKey(in.group(1))) {
+                    var value = requestInputs.get(in.group(1));
+                    expanded += value == null ? 0 : value.length() - (m.end() - m.start());
+                    if (value == null) {
                         violations.add(new FieldViolation(field, "references {{inputs." + in.group(1)
                                 + "}} but the request has no input '" + in.group(1) + "'; inputs given: "
                                 + requestInputs.keySet().stream().sorted().toList()));
@@ -223,7 +227,13 @@ public class PlanValidator {
                             + "}}; use {{inputs.NAME}} or {{steps.ID.output}}"));
                 }
             }
-        });
+        }
+        int max = config.limits().maxStepInputChars();
+        if (expanded > max) {
+            violations.add(new FieldViolation(path(i, "inputs"), String.format(Locale.ROOT, "with the request's "
+                    + "inputs substituted the step's inputs would have %d characters, more than the %d accepted "
+                    + "(tandem.oracle.limits.max-step-input-chars)", expanded, max)));
+        }
     }
 
     /** Kahn's algorithm level by level; whatever is left over sits on or behind a cycle, which is reported. */
