@@ -70,6 +70,10 @@ class BatchTaskTests extends OracleTestBase {
         var zero = catchThrowableOfType(StatusRuntimeException.class, () -> submit(batchTriage(0).toBuilder()
                 .setBatchDeadline(Duration.newBuilder().setSeconds(-60)).build()));
         assertThat(violations(zero)).containsKey("batch_deadline");
+        // out of google.protobuf.Duration's range: the conversion overflowed (INTERNAL "long overflow")
+        var overflowing = catchThrowableOfType(StatusRuntimeException.class, () -> submit(batchTriage(0).toBuilder()
+                .setBatchDeadline(Duration.newBuilder().setSeconds(Long.MAX_VALUE).setNanos(Integer.MAX_VALUE)).build()));
+        assertThat(violations(overflowing)).containsKey("batch_deadline");
         var notBatch = catchThrowableOfType(StatusRuntimeException.class, () -> submit(batchTriage(2).toBuilder()
                 .setLatencyClass(LatencyClass.LATENCY_CLASS_STANDARD).build()));
         assertThat(violations(notBatch).get("batch_deadline")).contains("BATCH-class tasks only");

@@ -68,12 +68,69 @@ class PlanValidationTests extends OracleTestBase {
         assertThat(v.get("plan.steps[1].id")).contains("duplicate");
     }
 
+    /**
+     * A step input with "{{" and a run of blanks and no closing braces: the reference pattern backtracked
+     * polynomially on it (5,000 blanks took two minutes of a core, in validation and again when the step ran), so a
+     * few KB in a plan pinned a core for as long as the run was, past the client's deadline. A reference with blanks
+     * inside its braces still resolves.
+     */
+    @Test
+    void aLongRunOfBlanksAfterOpeningBracesIsValidatedAndRunPromptly() {
+        var unclosed = "{{" + " ".repeat(20_000) + "x";
+        var request = ExecuteRequest.newBuilder().setTask("Classify").putInputs("document", "the ticket")
+                .setPlan(plan(step("a", "classify", Map.of("text", "{{ inputs.document }} " + unclosed)))).build();
+        var response = oracle().withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).execute(request);
+        assertThat(response.getStepsCount()).isEqualTo(1);
+        assertThat(router.dispatches.getFirst().getInputsMap().get("text")).isEqualTo("the ticket " + unclosed);
+    }
+
+    /** The schema's id pattern ends in '$', which java.util.regex also matches before a final line break. */
+    @Test
+    void aStepIdEndingInALineBreakIsRefused() {
+        var v = refusedPlan(plan(classify("a\n"), classify("b\r\n")));
+        assertThat(v).containsKeys("plan.steps[0].id", "plan.steps[1].id");
+    }
+
     @Test
     void oversizePlansAreRefused() {
         var steps = IntStream.range(0, 33).mapToObj(i -> classify("s" + i))
                 .toArray(dev.tandem.proto.oracle.v1.PlanStep[]::new);
         var v = refusedPlan(plan(steps));
         assertThat(v.get("plan.steps")).contains("32");
+    }
+
+    /**
+     * Within the step bound, a step's depends_on and inputs are bounded only by the message: each reference was
+     * looked up in the list of dependencies, so 150,000 of each took half a minute of a core.
+     */
+    @Test
+    void aStepWithHugeDependencyAndReferenceListsIsValidatedPromptly() {
+        var reader = step("b", "classify", Map.of("text", "{{steps.c.output}}".repeat(150_000)),
+                java.util.Collections.nCopies(150_000, "a").toArray(String[]::new));
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle()
+                .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).validatePlan(ValidatePlanRequest
+                        .newBuilder().setPlan(plan(classify("a"), reader, classify("c")))
+                        .putInputs("document", "text").build()));
+        assertThat(violations(e).get("plan.steps[1].inputs.text")).contains("'c' is not in depends_on");
+    }
+
+    /**
+     * A plan far over the size bound (an 8 MiB message holds tens of thousands of steps) is refused for its size
+     * alone: the DAG checks ran over all of it before, and looking for a cycle from every step behind one took time
+     * cubic in their number, past any deadline, with the client long gone.
+     */
+    @Test
+    void aHugePlanIsRefusedForItsSizePromptly() {
+        var steps = new java.util.ArrayList<dev.tandem.proto.oracle.v1.PlanStep>();
+        steps.add(classify("s0", "s1"));
+        for (int i = 1; i < 20_000; i++) {
+            steps.add(classify("s" + i, "s" + (i - 1)));
+        }
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> oracle()
+                .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).validatePlan(ValidatePlanRequest
+                        .newBuilder().setPlan(dev.tandem.proto.oracle.v1.Plan.newBuilder().addAllSteps(steps))
+                        .putInputs("document", "text").build()));
+        assertThat(violations(e).get("plan.steps")).contains("32").contains("20000");
     }
 
     @Test

@@ -297,6 +297,96 @@ class SubmittedTaskTests extends OracleTestBase {
     }
 
     /**
+     * A task planned in the background whose failure message quotes a NUL character from the request (here the
+     * pipeline name): PostgreSQL text cannot hold U+0000, so storing the failure failed, the run was taken for a store
+     * outage and the task went back to the queue at every lease expiry, RUNNING for ever with its watchers waiting.
+     */
+    @Test
+    void aTaskWhoseFailureQuotesANulCharacterEndsFailedInsteadOfRunningForEver() {
+        var id = submit(ExecuteRequest.newBuilder().setTask("Summarise this document").setTenant(tenant)
+                .setPipeline("document-summary\u0000").putInputs("document", "x").build(), "").getTask().getTaskId();
+
+        var e = catchThrowableOfType(StatusRuntimeException.class, () -> watch(id, 0));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        var task = get(id);
+        assertThat(task.getState()).isEqualTo(TaskState.TASK_STATE_FAILED);
+        assertThat(task.getErrorCode()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(task.getErrorMessage()).contains("unknown pipeline 'document-summary");
+        assertThat(task.getAttempts()).as("failed once, not retried").isEqualTo(1);
+    }
+
+    /**
+     * Text PostgreSQL cannot store (U+0000) in what a task call stores or looks up is the client's mistake, not an
+     * outage: INVALID_ARGUMENT at the field, never UNAVAILABLE with "retry later", which a client would retry for
+     * ever. The same request text runs with Execute, which stores nothing.
+     */
+    @Test
+    void nulCharactersInStoredOrLookedUpFieldsAreInvalidArgumentNotAStoreOutage() {
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(single("a").toBuilder().setTask("Classify\u0000this").build(), ""))))
+                .containsKey("request.task");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> submit(single("a"), "order\u000042")))).containsKey("idempotency_key");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> get("a\u0000b")))).containsKey("task_id");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> oracle().listTasks(ListTasksRequest.newBuilder().setTenant("acme\u0000").build()))))
+                .containsKey("tenant");
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> cancel("\u0000")))).containsKey("task_id");
+        // a task id no submission returns, too long to echo: refused at the field rather than breaking the call
+        // (a NOT_FOUND quoting 10 KB of id exceeded the 8 KiB of trailers a grpc-java client accepts: INTERNAL)
+        assertThat(violations(catchThrowableOfType(StatusRuntimeException.class,
+                () -> get("x".repeat(10_000))))).containsKey("task_id");
+
+        assertThat(oracle().execute(single("a").toBuilder().setTask("Classify\u0000this").build()).getStepsCount())
+                .isEqualTo(1);
+        awaitState(submit(single("a"), "").getTask().getTaskId(), TaskState.TASK_STATE_SUCCEEDED);
+    }
+
+    /** Any non-empty key is a key: one of blanks made a retried submission a second task, run twice. */
+    @Test
+    void aKeyOfBlanksIsAnIdempotencyKeyLikeAnyOther() {
+        var first = submit(single("a"), " ");
+        var retried = submit(single("a"), " ");
+        assertThat(retried.getTask().getTaskId()).isEqualTo(first.getTask().getTaskId());
+        assertThat(retried.getExisting()).isTrue();
+        assertThat(first.getTask().getIdempotencyKey()).isEqualTo(" ");
+        awaitState(first.getTask().getTaskId(), TaskState.TASK_STATE_SUCCEEDED);
+    }
+
+    /**
+     * A run that lost its task (its lease expired and another replica resumed it, here simulated by moving the lease)
+     * stores nothing more, events included: its plan, steps and end were fenced on the lease but its events were not,
+     * so until its next lease renewal noticed, the stale run's events went into the stream the resumed run writes,
+     * taking sequence numbers the resumed run's own events then lost (stored ON CONFLICT DO NOTHING).
+     */
+    @Test
+    void aRunThatLostItsLeaseStoresNoMoreEvents() throws SQLException {
+        router.holdDispatches = true;
+        var id = submit(single("a"), "").getTask().getTaskId();
+        eventually(() -> assertThat(router.inFlight.get()).as("held mid-step").isEqualTo(1));
+        var before = get(id).getLastSequence();
+        try (var c = db.getConnection(); var ps = c.prepareStatement("UPDATE oracle.tasks SET "
+                + "lease_owner = 'replica-that-resumed-it', lease_until = now() + interval '1 hour' WHERE task_id = ?")) {
+            ps.setString(1, id);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+        router.holdDispatches = false; // the stale run goes on: its step returns
+        eventually(() -> assertThat(router.inFlight.get()).isZero());
+        eventually(() -> assertThat(worker.runsHere(id)).as("the stale run ended").isFalse());
+
+        var task = get(id);
+        assertThat(task.getLastSequence()).as("no event of the stale run after it lost the task").isEqualTo(before);
+        assertThat(task.getStepsDone()).isZero();
+        assertThat(task.getState()).isEqualTo(TaskState.TASK_STATE_RUNNING);
+        try (var c = db.getConnection(); var ps = c.prepareStatement("DELETE FROM oracle.tasks WHERE task_id = ?")) {
+            ps.setString(1, id); // not left for later tests
+            ps.executeUpdate();
+        }
+    }
+
+    /**
      * A replica died with a task half done: its plan and first step stored, its lease expired. A live replica
      * claims it and runs only the second step, on the first step's stored output; the first is neither dispatched
      * nor paid again, and the events continue the stored sequence.

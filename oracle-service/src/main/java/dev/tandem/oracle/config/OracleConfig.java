@@ -107,6 +107,14 @@ public interface OracleConfig {
         /** Most characters in all inputs of a task together. */
         @WithDefault("200000")
         int maxInputChars();
+
+        /**
+         * Most characters in a step's inputs once their references are substituted (the request's inputs, the
+         * outputs of the steps it reads): a few KB of plan repeating a reference multiplied a 200,000-character
+         * input into gigabytes.
+         */
+        @WithDefault("1000000")
+        int maxStepInputChars();
     }
 
     interface Planner {

@@ -292,15 +292,25 @@ public class SubmittedTaskRepository {
         });
     }
 
-    /** Stores one event of a task (a replay of a stored sequence is ignored). */
-    public void appendEvent(TaskEvent event) {
-        withConnection(c -> {
-            try (var ps = c.prepareStatement("INSERT INTO oracle.task_events (task_id, sequence, event) "
-                    + "VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+    /**
+     * Stores one event of the owner's running task (a replay of a stored sequence is ignored); false, and nothing
+     * stored, when the task is no longer its own: a stale run's events would take the sequence numbers of the run
+     * that resumed the task.
+     */
+    public boolean appendEvent(TaskEvent event, String owner) {
+        return withConnection(c -> {
+            try (var ps = c.prepareStatement("WITH owned AS (SELECT task_id FROM oracle.tasks WHERE task_id = ? "
+                    + "AND lease_owner = ? AND state = 'RUNNING'), stored AS (INSERT INTO oracle.task_events "
+                    + "(task_id, sequence, event) SELECT task_id, ?, ? FROM owned ON CONFLICT DO NOTHING) "
+                    + "SELECT count(*) FROM owned")) {
                 ps.setString(1, event.getTaskId());
-                ps.setLong(2, event.getSequence());
-                ps.setBytes(3, event.toByteArray());
-                return ps.executeUpdate();
+                ps.setString(2, owner);
+                ps.setLong(3, event.getSequence());
+                ps.setBytes(4, event.toByteArray());
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1) == 1;
+                }
             }
         });
     }
@@ -420,12 +430,21 @@ public class SubmittedTaskRepository {
                     ps.setBytes(2, response.toByteArray());
                 }
                 ps.setString(3, errorCode);
-                ps.setString(4, errorMessage);
+                ps.setString(4, errorMessage == null ? null : storable(errorMessage));
                 ps.setString(5, taskId);
                 ps.setString(6, owner);
                 return ps.executeUpdate() == 1;
             }
         });
+    }
+
+    /**
+     * Text PostgreSQL can store: it refuses U+0000, which a failure message may quote from the request (a pipeline
+     * name, say). Refused, the failure could not be stored, the run was taken for a store outage and the task was
+     * resumed and failed again at every lease expiry, for ever.
+     */
+    static String storable(String text) {
+        return text.replace('\u0000', '\uFFFD');
     }
 
     private boolean fencedUpdate(String sql, String taskId, String owner) {

@@ -6,6 +6,7 @@ import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.oracle.config.OracleConfig.AuthMode;
+import dev.tandem.oracle.grpc.TrailerBudget;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -81,8 +82,9 @@ public class ClientAccess {
             throw rejected("unauthenticated", Status.UNAUTHENTICATED.withDescription("the API key is not known"));
         }
         if (!requestedTenant.isEmpty() && !requestedTenant.equals(tenant.get())) {
-            throw rejected("permission_denied", Status.PERMISSION_DENIED.withDescription("the API key belongs to "
-                    + "tenant '" + tenant.get() + "'; it cannot run tasks for tenant '" + requestedTenant + "'"));
+            throw rejected("permission_denied", Status.PERMISSION_DENIED.withDescription(TrailerBudget.description(
+                    "the API key belongs to tenant '" + tenant.get() + "'; it cannot run tasks for tenant '"
+                            + requestedTenant + "'")));
         }
         boolean admin = config.access().adminTenants().orElse(List.of()).contains(tenant.get());
         return new Caller(tenant.get(), true, admin);

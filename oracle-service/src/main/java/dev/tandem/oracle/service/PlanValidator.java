@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -38,10 +39,36 @@ import java.util.regex.Pattern;
 @ApplicationScoped
 public class PlanValidator {
 
-    /** {{inputs.NAME}} or {{steps.ID.output}}; anything else between braces is reported as unknown. */
-    public static final Pattern REFERENCE = Pattern.compile("\\{\\{\\s*([^{}]*?)\\s*}}");
+    /**
+     * {{inputs.NAME}} or {{steps.ID.output}}, blanks around the name allowed ({@link #referenceName}); anything else
+     * between braces is reported as unknown. No quantifier next to another that matches the same characters: the
+     * earlier pattern, blanks (\s*) on both sides of a lazy [^{}]*?, backtracked polynomially on "{{" and a run of
+     * blanks without closing braces (two minutes of a core for 5,000 blanks).
+     */
+    public static final Pattern REFERENCE = Pattern.compile("\\{\\{([^{}]*)}}");
     private static final Pattern INPUT_REF = Pattern.compile("inputs\\.([A-Za-z0-9_.-]+)");
     private static final Pattern STEP_REF = Pattern.compile("steps\\.([a-z0-9_-]+)\\.output");
+    /** A step id, whole; and the schema's pattern for it as the schema validator applies it (a search). */
+    private static final Pattern STEP_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+    private static final Pattern SCHEMA_STEP_ID = Pattern.compile("^[a-z0-9][a-z0-9_-]{0,62}$");
+
+    /** What a {@link #REFERENCE} match names: the text between its braces without the blanks ({@code \\s}) around it. */
+    public static String referenceName(Matcher reference) {
+        var text = reference.group(1);
+        int start = 0;
+        int end = text.length();
+        while (start < end && isBlank(text.charAt(start))) {
+            start++;
+        }
+        while (end > start && isBlank(text.charAt(end - 1))) {
+            end--;
+        }
+        return text.substring(start, end);
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+    }
 
     private final OracleConfig config;
     private final RouterCatalog catalog;
@@ -93,6 +120,13 @@ public class PlanValidator {
      * @throws InvalidTaskException with every violation found
      */
     public PlanGraph validate(Plan plan, Map<String, String> requestInputs, Deadline deadline) {
+        if (plan.getStepsCount() > config.maxSteps()) {
+            // refused for its size alone: the other checks are noise on it, and some grow faster than the steps (a
+            // cycle search from each step behind a cycle: 20,000 steps outlasted any deadline)
+            throw refusal(List.of(new FieldViolation("plan.steps", String.format(Locale.ROOT, "the plan has %d "
+                    + "steps, more than the %d accepted (tandem.oracle.max-steps)", plan.getStepsCount(),
+                    config.maxSteps()))));
+        }
         var violations = new ArrayList<FieldViolation>(plan.getSerializedSize() <= MEMO_MAX_PLAN_BYTES
                 ? schemaViolations.get(plan) : schemaCheck(plan));
         var steps = plan.getStepsList();
@@ -113,12 +147,15 @@ public class PlanValidator {
         }
         var graph = levels(steps, indexById, violations);
         if (!violations.isEmpty()) {
-            var unique = new ArrayList<>(new LinkedHashSet<>(violations));
-            throw new InvalidTaskException("the plan is invalid: " + unique.size() + " violation(s): "
-                    + unique.getFirst().field() + ": " + unique.getFirst().description()
-                    + (unique.size() > 1 ? " (and more)" : ""), unique);
+            throw refusal(new ArrayList<>(new LinkedHashSet<>(violations)));
         }
         return graph;
+    }
+
+    private static InvalidTaskException refusal(List<FieldViolation> unique) {
+        return new InvalidTaskException("the plan is invalid: " + unique.size() + " violation(s): "
+                + unique.getFirst().field() + ": " + unique.getFirst().description()
+                + (unique.size() > 1 ? " (and more)" : ""), unique);
     }
 
     /** What the JSON Schema finds wrong with the plan: a function of the plan alone. */
@@ -133,6 +170,11 @@ public class PlanValidator {
     private void checkStep(int i, PlanStep step, Map<String, Integer> indexById,
                            Map<String, WorkerTypeInfo> known,
                            Map<String, String> requestInputs, List<FieldViolation> violations) {
+        if (SCHEMA_STEP_ID.matcher(step.getId()).find() && !STEP_ID.matcher(step.getId()).matches()) {
+            // passed the schema's pattern only through java.util.regex's '$', which matches before a last line break
+            violations.add(new FieldViolation(path(i, "id"), "a step id is 1 to 63 lower case letters, digits, '-' "
+                    + "or '_', without a line break"));
+        }
         var type = known.get(step.getWorkerType());
         if (!step.getWorkerType().isEmpty() && type == null) {
             violations.add(new FieldViolation(path(i, "worker_type"), "unknown worker type '"
@@ -147,6 +189,7 @@ public class PlanValidator {
             }
         }
         var deps = step.getDependsOnList();
+        var declared = Set.copyOf(deps); // looked up once per reference, which a plan may have by the hundred thousand
         for (int j = 0; j < deps.size(); j++) {
             var dep = deps.get(j);
             if (dep.equals(step.getId())) {
@@ -157,21 +200,25 @@ public class PlanValidator {
                         "depends on unknown step '" + dep + "'"));
             }
         }
-        step.getInputsMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(input -> {
+        long expanded = 0; // the step's inputs with the request's inputs substituted (step outputs are not known yet)
+        for (var input : step.getInputsMap().entrySet().stream().sorted(Map.Entry.comparingByKey()).toList()) {
+            expanded += input.getValue().length();
             Matcher m = REFERENCE.matcher(input.getValue());
             while (m.find()) {
-                var ref = m.group(1);
+                var ref = referenceName(m);
                 var field = path(i, "inputs." + input.getKey());
                 Matcher in = INPUT_REF.matcher(ref);
                 Matcher st = STEP_REF.matcher(ref);
                 if (in.matches()) {
-                    if (!requestInputs.containsKey(in.group(1))) {
+                    var value = requestInputs.get(in.group(1));
+                    expanded += value == null ? 0 : value.length() - (m.end() - m.start());
+                    if (value == null) {
                         violations.add(new FieldViolation(field, "references {{inputs." + in.group(1)
                                 + "}} but the request has no input '" + in.group(1) + "'; inputs given: "
                                 + requestInputs.keySet().stream().sorted().toList()));
                     }
                 } else if (st.matches()) {
-                    if (!deps.contains(st.group(1))) {
+                    if (!declared.contains(st.group(1))) {
                         violations.add(new FieldViolation(field, "references {{steps." + st.group(1)
                                 + ".output}} but '" + st.group(1) + "' is not in depends_on"));
                     }
@@ -180,7 +227,13 @@ public class PlanValidator {
                             + "}}; use {{inputs.NAME}} or {{steps.ID.output}}"));
                 }
             }
-        });
+        }
+        int max = config.limits().maxStepInputChars();
+        if (expanded > max) {
+            violations.add(new FieldViolation(path(i, "inputs"), String.format(Locale.ROOT, "with the request's "
+                    + "inputs substituted the step's inputs would have %d characters, more than the %d accepted "
+                    + "(tandem.oracle.limits.max-step-input-chars)", expanded, max)));
+        }
     }
 
     /** Kahn's algorithm level by level; whatever is left over sits on or behind a cycle, which is reported. */

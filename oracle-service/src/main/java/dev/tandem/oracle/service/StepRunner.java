@@ -1,6 +1,7 @@
 package dev.tandem.oracle.service;
 
 import dev.tandem.oracle.client.RouterClient;
+import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.audit.v1.AuditAction;
 import dev.tandem.proto.audit.v1.DecideRequest;
 import dev.tandem.proto.audit.v1.DecideResponse;
@@ -62,9 +63,11 @@ public class StepRunner {
     private final AuditGateway audit;
     private final AuditPolicyCache policies;
     private final OracleMetrics metrics;
+    private final int maxStepInputChars;
 
     public StepRunner(RouterClient router, RouterCatalog catalog, AuditGateway audit, AuditPolicyCache policies,
-            OracleMetrics metrics) {
+            OracleMetrics metrics, OracleConfig config) {
+        this.maxStepInputChars = config.limits().maxStepInputChars();
         this.router = router;
         this.catalog = catalog;
         this.audit = audit;
@@ -92,7 +95,7 @@ public class StepRunner {
             if (ctx.deadline() != null && ctx.deadline().isExpired()) {
                 throw failure(step, Status.DEADLINE_EXCEEDED, "the deadline expired before the step started");
             }
-            var inputs = resolveInputs(step, ctx);
+            var inputs = resolveInputs(step, ctx, maxStepInputChars);
             ctx.events().stepStarted(step.getId(), step.getWorkerType());
             var workerType = catalog.workerTypes(ctx.deadline()).get(step.getWorkerType());
             var requirements = StepRequirements.newBuilder().setBudgetUsd(ctx.remainingBudgetUsd())
@@ -460,29 +463,49 @@ public class StepRunner {
         }
     }
 
-    /** The step's inputs with {{inputs.NAME}} and {{steps.ID.output}} replaced by their values. */
-    static Map<String, String> resolveInputs(PlanStep step, StepContext ctx) {
+    /**
+     * The step's inputs with {{inputs.NAME}} and {{steps.ID.output}} replaced by their values; refused
+     * (INVALID_ARGUMENT, not escalated) when that would make them longer than {@code maxChars} together, before any
+     * of it is built.
+     */
+    static Map<String, String> resolveInputs(PlanStep step, StepContext ctx, int maxChars) {
+        long size = 0;
+        for (var value : step.getInputsMap().values()) {
+            Matcher m = PlanValidator.REFERENCE.matcher(value);
+            size += value.length();
+            while (m.find()) {
+                size += referenced(m, ctx).length() - (m.end() - m.start());
+            }
+        }
+        if (size > maxChars) {
+            throw failure(step, Status.INVALID_ARGUMENT, String.format(Locale.ROOT, "its inputs would have %d "
+                    + "characters with their references substituted, more than the %d accepted "
+                    + "(tandem.oracle.limits.max-step-input-chars)", size, maxChars));
+        }
         var resolved = new LinkedHashMap<String, String>();
         for (var input : step.getInputsMap().entrySet()) {
             Matcher m = PlanValidator.REFERENCE.matcher(input.getValue());
             var out = new StringBuilder();
             while (m.find()) {
-                var ref = m.group(1);
-                String value;
-                if (ref.startsWith("inputs.")) {
-                    value = ctx.requestInputs().getOrDefault(ref.substring("inputs.".length()), "");
-                } else if (ref.startsWith("steps.") && ref.endsWith(".output")) {
-                    value = ctx.acceptedOutputs().getOrDefault(
-                            ref.substring("steps.".length(), ref.length() - ".output".length()), "");
-                } else {
-                    value = m.group(); // the validator rejects these; leave untouched
-                }
-                m.appendReplacement(out, Matcher.quoteReplacement(value));
+                m.appendReplacement(out, Matcher.quoteReplacement(referenced(m, ctx)));
             }
             m.appendTail(out);
             resolved.put(input.getKey(), out.toString());
         }
         return resolved;
+    }
+
+    /** What a reference stands for: a request input, an accepted step output, or itself when it is neither. */
+    private static String referenced(Matcher reference, StepContext ctx) {
+        var ref = PlanValidator.referenceName(reference);
+        if (ref.startsWith("inputs.")) {
+            return ctx.requestInputs().getOrDefault(ref.substring("inputs.".length()), "");
+        }
+        if (ref.startsWith("steps.") && ref.endsWith(".output")) {
+            return ctx.acceptedOutputs().getOrDefault(
+                    ref.substring("steps.".length(), ref.length() - ".output".length()), "");
+        }
+        return reference.group(); // the validator rejects these; leave untouched
     }
 
     private static AuditOutcome.Builder auditOutcome(DecideResponse d) {

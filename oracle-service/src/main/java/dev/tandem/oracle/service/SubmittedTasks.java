@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.client.RouterClient;
 import dev.tandem.oracle.config.OracleConfig;
+import dev.tandem.oracle.grpc.TrailerBudget;
 import dev.tandem.oracle.repository.SubmittedTaskRepository;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.NewTask;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
@@ -29,6 +30,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * The submitted tasks of the public API: accepted into the store at once (idempotent per tenant and key), read,
@@ -42,6 +44,9 @@ public class SubmittedTasks {
     static final int DEFAULT_PAGE = 50;
     static final int MAX_PAGE = 500;
     private static final String TOKEN_PREFIX = "tasks-before:";
+    private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    /** PostgreSQL text cannot hold U+0000: without this check the store's refusal read as an outage (UNAVAILABLE). */
+    private static final String NUL = "contains U+0000 (NUL), which the task store cannot hold";
 
     private final SubmittedTaskRepository store;
     private final TaskQueueWorker worker;
@@ -72,10 +77,14 @@ public class SubmittedTasks {
             violations.add(new FieldViolation("request", "the request is missing: send the task to run"));
         } else if (request.getTask().isBlank() && request.getPlan().getStepsCount() == 0) {
             violations.add(new FieldViolation("request.task", "the task is empty: describe the task or send a plan"));
+        } else if (request.getTask().indexOf('\u0000') >= 0) {
+            violations.add(new FieldViolation("request.task", NUL + " (Execute, which stores nothing, takes it)"));
         }
         if (idempotencyKey.length() > MAX_KEY_CHARS) {
             violations.add(new FieldViolation("idempotency_key", "at most " + MAX_KEY_CHARS + " characters, not "
                     + idempotencyKey.length()));
+        } else if (idempotencyKey.indexOf('\u0000') >= 0) {
+            violations.add(new FieldViolation("idempotency_key", NUL));
         }
         if (!violations.isEmpty()) {
             throw new InvalidTaskException(violations.getFirst().description(), violations);
@@ -84,7 +93,8 @@ public class SubmittedTasks {
         if (request.getPlan().getStepsCount() > 0) {
             validator.validate(request.getPlan(), request.getInputsMap(), null);
         }
-        var key = idempotencyKey.isBlank() ? Optional.<String>empty() : Optional.of(idempotencyKey);
+        // any non-empty key is one: a key of blanks taken for none made a retried submission a second task
+        var key = idempotencyKey.isEmpty() ? Optional.<String>empty() : Optional.of(idempotencyKey);
         var digest = digest(request);
         var taskId = UUID.randomUUID().toString();
         var earlier = store.insert(new NewTask(taskId, request.getTenant(), key, digest, request));
@@ -104,11 +114,13 @@ public class SubmittedTasks {
     /** The tenant's task, NOT_FOUND when it has none of that id. */
     public Task get(String taskId, String tenant) {
         requireTaskId(taskId);
+        requireTenant(tenant);
         return store.find(taskId, tenant).orElseThrow(() -> notFound(taskId));
     }
 
     /** A page of the tenant's tasks, newest first. */
     public ListTasksResponse list(String tenant, TaskState state, int pageSize, String pageToken) {
+        requireTenant(tenant);
         var violations = new ArrayList<FieldViolation>();
         if (pageSize < 0 || pageSize > MAX_PAGE) {
             violations.add(new FieldViolation("page_size", "between 0 (for " + DEFAULT_PAGE + ") and " + MAX_PAGE
@@ -141,6 +153,7 @@ public class SubmittedTasks {
      */
     public Task cancel(String taskId, String tenant) {
         requireTaskId(taskId);
+        requireTenant(tenant);
         if (store.cancel(taskId, tenant)) {
             worker.stopLocally(taskId);
             // the task's keyed router calls run on when their caller goes away (so that a resumed run collects
@@ -228,12 +241,29 @@ public class SubmittedTasks {
         } catch (IllegalArgumentException e) {
             code = Status.Code.INTERNAL;
         }
-        return Status.fromCode(code).withDescription(task.getErrorMessage()).asRuntimeException();
+        // the stored message may quote the request at any length (an unknown pipeline's name, say)
+        return Status.fromCode(code).withDescription(TrailerBudget.description(task.getErrorMessage()))
+                .asRuntimeException();
     }
 
+    /**
+     * A task id SubmitTask could have returned (a UUID; the pattern leaves room). Anything else names no task, and
+     * is refused before it reaches the store (which cannot hold U+0000) or a NOT_FOUND that would quote it (a long
+     * one outgrew the trailers a client accepts); it is not quoted here either.
+     */
     private static void requireTaskId(String taskId) {
         if (taskId.isBlank()) {
             throw InvalidTaskException.of("task_id", "the task id is missing");
+        }
+        if (!TASK_ID.matcher(taskId).matches()) {
+            throw InvalidTaskException.of("task_id", "not a task id: pass the task_id SubmitTask returned (a UUID)");
+        }
+    }
+
+    /** The caller's tenant as SubmitTask accepts it (with auth=none it is the request's, unchecked so far). */
+    private static void requireTenant(String tenant) {
+        if (!TaskRequestBounds.TENANT.matcher(tenant).matches()) {
+            throw InvalidTaskException.of("tenant", "a tenant is at most 128 letters, digits, '.', '-' or '_'");
         }
     }
 

@@ -118,6 +118,11 @@ public class TaskQueueWorker {
         return true;
     }
 
+    /** Whether a run of the task is going on on this replica. */
+    public boolean runsHere(String taskId) {
+        return running.containsKey(taskId);
+    }
+
     /** Reads the tasks by state from the store into the gauges. */
     public void refreshGauges() {
         metrics.submittedTasks(store.countByState());
@@ -219,8 +224,10 @@ public class TaskQueueWorker {
                 if (!store.succeedAnnouncing(event, replicaId)) {
                     LOG.infof("task %s finished, but it was cancelled or resumed elsewhere meanwhile", id);
                 }
-            } else {
-                store.appendEvent(event);
+            } else if (!store.appendEvent(event, replicaId)) {
+                // cancelled, or resumed elsewhere, before a lease renewal told: stop now (a step cut off this way
+                // is not escalated)
+                ctx.cancel(LOST);
             }
             signals.taskChanged(id);
         }, task.lastSequence());

@@ -1,5 +1,6 @@
 package dev.tandem.oracle.service;
 
+import com.google.protobuf.util.Durations;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.config.OracleConfig;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;
@@ -94,7 +95,12 @@ public class TaskRequestBounds {
         if (request.getLatencyClass() == LatencyClass.UNRECOGNIZED) {
             violations.add(new FieldViolation("latency_class", "unknown latency class: INTERACTIVE, STANDARD or BATCH"));
         }
-        if (request.hasBatchDeadline()) {
+        if (request.hasBatchDeadline() && !Durations.isValid(request.getBatchDeadline())) {
+            // outside google.protobuf.Duration's range (or seconds and nanos of opposite signs): converting it
+            // overflowed into an INTERNAL error
+            violations.add(new FieldViolation("batch_deadline", "not a valid google.protobuf.Duration: seconds within "
+                    + "±10,000 years, nanos within ±999,999,999 and of the same sign"));
+        } else if (request.hasBatchDeadline()) {
             var window = requested(request);
             if (request.getLatencyClass() != LatencyClass.LATENCY_CLASS_BATCH) {
                 violations.add(new FieldViolation("batch_deadline", "a batch deadline is for BATCH-class tasks only "
