@@ -26,12 +26,16 @@ public final class BadRequestDetail {
         return Any.pack(badRequest.build());
     }
 
-    /** {@code INVALID_ARGUMENT} with the message and the violations in its trailers. */
+    /**
+     * {@code INVALID_ARGUMENT} with the message and the violations in its trailers, cut to fit what a client accepts
+     * ({@link TrailerBudget}: refusals quote the request, and a grpc-java client refuses trailers over 8 KiB).
+     */
     public static StatusRuntimeException invalidArgument(String message, List<FieldViolation> violations) {
+        var fitted = TrailerBudget.fit(message, violations);
         return StatusProto.toStatusRuntimeException(Status.newBuilder()
                 .setCode(Code.INVALID_ARGUMENT_VALUE)
-                .setMessage(message)
-                .addDetails(of(violations))
+                .setMessage(fitted.message())
+                .addDetails(of(fitted.violations()))
                 .build());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tandem.oracle.grpc;
 
+import dev.tandem.grpc.BadRequestDetail;
 import dev.tandem.oracle.repository.TaskStoreUnavailableException;
 import dev.tandem.oracle.service.InvalidTaskException;
 import io.grpc.Status;
@@ -16,7 +17,7 @@ final class GrpcErrors {
 
     static StatusRuntimeException toStatus(Throwable e) {
         if (e instanceof InvalidTaskException invalid) {
-            return TrailerBudget.invalidArgument(invalid.getMessage(), invalid.violations());
+            return BadRequestDetail.invalidArgument(invalid.getMessage(), invalid.violations());
         }
         if (e instanceof TaskStoreUnavailableException store) {
             LOG.warn(store.getMessage());

@@ -2,9 +2,9 @@ package dev.tandem.oracle.service;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.tandem.grpc.FieldViolation;
+import dev.tandem.grpc.TrailerBudget;
 import dev.tandem.oracle.client.RouterClient;
 import dev.tandem.oracle.config.OracleConfig;
-import dev.tandem.oracle.grpc.TrailerBudget;
 import dev.tandem.oracle.repository.SubmittedTaskRepository;
 import dev.tandem.oracle.repository.SubmittedTaskRepository.NewTask;
 import dev.tandem.proto.oracle.v1.ExecuteRequest;

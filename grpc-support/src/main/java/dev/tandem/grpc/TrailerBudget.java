@@ -1,9 +1,6 @@
-package dev.tandem.oracle.grpc;
+package dev.tandem.grpc;
 
 import com.google.rpc.Code;
-import dev.tandem.grpc.BadRequestDetail;
-import dev.tandem.grpc.FieldViolation;
-import io.grpc.StatusRuntimeException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,11 +26,15 @@ public final class TrailerBudget {
     private TrailerBudget() {
     }
 
+    /** What a refusal carries once it fits: its message and as many of its violations as fit, in order. */
+    public record Fitted(String message, List<FieldViolation> violations) {
+    }
+
     /**
-     * INVALID_ARGUMENT with the message and as many of the violations, in order, as fit; each one's text cut to a
-     * readable length. The message says how many were left out.
+     * The message and as many of the violations, in order, as fit; each one's text cut to a readable length. The
+     * message says how many were left out.
      */
-    public static StatusRuntimeException invalidArgument(String message, List<FieldViolation> violations) {
+    public static Fitted fit(String message, List<FieldViolation> violations) {
         var shortened = description(message);
         var kept = new ArrayList<FieldViolation>();
         for (var v : violations) {
@@ -46,7 +47,7 @@ public final class TrailerBudget {
         }
         var shown = kept.size() == violations.size() ? shortened
                 : shortened + " (" + (violations.size() - kept.size()) + " more violation(s) not shown)";
-        return BadRequestDetail.invalidArgument(shown, kept);
+        return new Fitted(shown, kept);
     }
 
     /** A status description that fits the trailers with room for details: cut (with an ellipsis) when it would not. */
