@@ -12,18 +12,13 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
-import io.smallrye.faulttolerance.api.Guard;
 import io.smallrye.faulttolerance.api.RateLimitException;
-import io.smallrye.faulttolerance.api.RateLimitType;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Admission to the public API: who the caller is (an API key decides the tenant when {@code auth=api-key}) and
@@ -39,7 +34,7 @@ public class ClientAccess {
     private final OracleConfig config;
     private final ApiKeys keys;
     private final MeterRegistry registry;
-    private final Map<String, Guard> limits = new ConcurrentHashMap<>();
+    private final TenantRateLimits limits;
     private final TaskAdmission admission;
 
     public ClientAccess(OracleConfig config, ApiKeys keys, MeterRegistry registry) {
@@ -47,6 +42,7 @@ public class ClientAccess {
         this.keys = keys;
         this.registry = registry;
         this.admission = new TaskAdmission(config.limits().maxTasksInFlight(), registry);
+        this.limits = new TenantRateLimits(config.limits().window());
     }
 
     /** A place for one running task on this replica, or RESOURCE_EXHAUSTED when it is at capacity. */
@@ -97,11 +93,7 @@ public class ClientAccess {
         if (permits <= 0) {
             return;
         }
-        var guard = limits.computeIfAbsent(caller.tenant() + "/" + permits, k -> Guard.create()
-                .withDescription("tasks of tenant '" + caller.tenant() + "'")
-                .withRateLimit().limit(permits).window(config.limits().window().toMillis(), ChronoUnit.MILLIS)
-                .type(RateLimitType.ROLLING).done()
-                .build());
+        var guard = limits.of(caller.tenant(), permits);
         try {
             guard.get(() -> Boolean.TRUE, Boolean.class);
         } catch (RateLimitException e) {
