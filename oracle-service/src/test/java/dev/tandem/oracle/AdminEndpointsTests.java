@@ -38,7 +38,11 @@ class AdminEndpointsTests extends OracleTestBase {
         given().queryParam("limit", 1).get("/api/tasks").then().statusCode(200)
                 .body("", hasSize(1)).body("[0].taskId", equalTo(id));
         given().get("/api/tasks/does-not-exist").then().statusCode(404);
-        given().queryParam("limit", 0).get("/api/tasks").then().statusCode(400);
+        for (var limit : new String[] {"0", "1001", "ten"}) {
+            given().queryParam("limit", limit).get("/api/tasks").then().statusCode(400)
+                    .body("violations[0].field", equalTo("limit"))
+                    .body("violations[0].description", containsString("1 to 1000"));
+        }
     }
 
     @Test

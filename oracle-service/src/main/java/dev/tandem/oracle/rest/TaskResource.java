@@ -1,8 +1,8 @@
 package dev.tandem.oracle.rest;
 
+import dev.tandem.grpc.FieldViolation;
 import dev.tandem.oracle.mapping.TaskViews;
 import dev.tandem.oracle.repository.TaskRepository;
-import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
@@ -10,9 +10,11 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import java.util.List;
 
@@ -30,11 +32,25 @@ public class TaskResource {
         this.tasks = tasks;
     }
 
+    /** An error of this API: a message and, for bad input, the offending fields. */
+    public record ErrorView(String error, List<FieldViolation> violations) {
+    }
+
     @GET
-    public List<TaskViews.TaskSummary> recent(@QueryParam("limit") @DefaultValue("20") int limit,
+    public List<TaskViews.TaskSummary> recent(@QueryParam("limit") @DefaultValue("20") String limitParam,
                                               @Context ContainerRequestContext request) {
+        // parsed here: a value JAX-RS cannot convert was a bare 404, and a refusal had no body
+        int limit;
+        try {
+            limit = limitParam.isBlank() ? 20 : Integer.parseInt(limitParam.strip());
+        } catch (NumberFormatException e) {
+            limit = 0;
+        }
         if (limit < 1 || limit > 1000) {
-            throw new BadRequestException("limit must be between 1 and 1000");
+            throw new WebApplicationException(Response.status(Response.Status.BAD_REQUEST)
+                    .type(MediaType.APPLICATION_JSON).entity(new ErrorView("bad request", List.of(
+                            new FieldViolation("limit", "a whole number from 1 to 1000, not '" + limitParam + "'"))))
+                    .build());
         }
         var caller = AdminAccessFilter.caller(request);
         var tenant = caller.admin() ? null : caller.tenant();
