@@ -1,0 +1,63 @@
+package dev.tandem.worker;
+
+import com.google.protobuf.Timestamp;
+import dev.tandem.proto.worker.v1.LatencyClass;
+import dev.tandem.proto.worker.v1.ReviewStepRequest;
+import dev.tandem.proto.worker.v1.ReviewVerdict;
+import dev.tandem.proto.worker.v1.WorkerServiceGrpc;
+import io.grpc.Status;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static dev.tandem.worker.ExecuteStepTests.CHEAP;
+import static dev.tandem.worker.ExecuteStepTests.output;
+import static dev.tandem.worker.ExecuteStepTests.step;
+import static dev.tandem.worker.GrpcAssertions.failsWith;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Requests no router sends on purpose but a caller can: text built to make a pattern backtrack, names far longer
+ * than any real one, times outside what a timestamp holds, enum values from a newer contract. Each is answered in
+ * the caller's terms (a result, or INVALID_ARGUMENT naming the field), within the call's deadline, never INTERNAL.
+ */
+@QuarkusTest
+class AdversarialRequestTests {
+
+    @GrpcClient("worker")
+    WorkerServiceGrpc.WorkerServiceBlockingStub worker;
+
+    /** Far above what these steps take (milliseconds), far below what the backtracking took (minutes). */
+    private WorkerServiceGrpc.WorkerServiceBlockingStub bounded() {
+        return worker.withDeadlineAfter(20, TimeUnit.SECONDS);
+    }
+
+    /**
+     * An order reference followed by a few thousand digits and a word character: the built-in order_id pattern's
+     * two starred runs around {@code \d{3,}} backtracked cubically (4 KB took about a minute, 8 KB several), on
+     * the call's thread and past its deadline.
+     */
+    @Test
+    void aLongOrderReferenceDoesNotMakeTheOrderPatternBacktrack() throws Exception {
+        var text = "Your order ORD" + "1".repeat(4000) + "_x was shipped.";
+
+        var response = bounded().executeStep(step("extract", Map.of("text", text, "fields", "order_id"), CHEAP)
+                .build());
+
+        assertThat(output(response).get("missing")).extracting(n -> n.asText()).containsExactly("order_id");
+    }
+
+    /** A long run of letters without an {@code @}: every start in it rescanned the rest of it (quadratic). */
+    @Test
+    void aLongTokenDoesNotMakeTheEmailPatternBacktrack() throws Exception {
+        var text = "Reach me at jane@example.com. " + "a".repeat(150_000);
+
+        var response = bounded().executeStep(step("extract", Map.of("text", text, "fields", "email"), CHEAP)
+                .build());
+
+        assertThat(output(response).path("fields").path("email").asText()).isEqualTo("jane@example.com");
+    }
+}
