@@ -60,4 +60,16 @@ class AdversarialRequestTests {
 
         assertThat(output(response).path("fields").path("email").asText()).isEqualTo("jane@example.com");
     }
+
+    /**
+     * An option line with a long run of blanks inside: the option pattern's lazy text and trailing blanks tried
+     * every split of the run (quadratic). Pre-flight reads the options before it looks at the model.
+     */
+    @Test
+    void anOptionLineWithALongRunOfBlanksIsReadAtOnce() {
+        var choices = "A) shark" + " ".repeat(150_000) + "fin\nB) trout";
+
+        failsWith(Status.Code.FAILED_PRECONDITION, () -> bounded().executeStep(step("answer",
+                Map.of("question", "Which one is a mammal?", "choices", choices), CHEAP).build()));
+    }
 }
