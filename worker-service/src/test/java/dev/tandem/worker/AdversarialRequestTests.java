@@ -72,4 +72,27 @@ class AdversarialRequestTests {
         failsWith(Status.Code.FAILED_PRECONDITION, () -> bounded().executeStep(step("answer",
                 Map.of("question", "Which one is a mammal?", "choices", choices), CHEAP).build()));
     }
+
+    /**
+     * A refusal travels in the trailers, which a grpc-java client takes up to 8 KiB of; a refusal that quotes a
+     * long worker type, model id or option line was answered INTERNAL "RST_STREAM ... PROTOCOL_ERROR" instead.
+     */
+    @Test
+    void aRefusalQuotingALongValueStillArrivesAsInvalidArgumentNamingTheField() {
+        var name = "classify-" + "x".repeat(20_000);
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.executeStep(step(name,
+                Map.of("text", "I was charged twice."), CHEAP).build()))).containsExactly("worker_type");
+
+        assertThat(failsWith(Status.Code.NOT_FOUND, () -> worker.executeStep(step("classify",
+                Map.of("text", "I was charged twice."), "m".repeat(20_000)).build()))).containsExactly("model_id");
+
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.executeStep(step("answer",
+                Map.of("question", "Which one is a mammal?", "choices", "shark " + "y".repeat(20_000)), CHEAP)
+                .build()))).containsExactly("inputs.choices");
+
+        var fields = String.join(",", java.util.Collections.nCopies(2_000, "field-nobody-defined"))
+                + "," + "z".repeat(20_000);
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.executeStep(step("extract",
+                Map.of("text", "Order ORD-48213", "fields", fields), CHEAP).build()))).containsExactly("inputs.fields");
+    }
 }
