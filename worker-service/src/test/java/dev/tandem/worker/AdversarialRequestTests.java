@@ -95,4 +95,48 @@ class AdversarialRequestTests {
         assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.executeStep(step("extract",
                 Map.of("text", "Order ORD-48213", "fields", fields), CHEAP).build()))).containsExactly("inputs.fields");
     }
+
+    /**
+     * A BATCH-class step's batch deadline years away: the time left overflowed a long of nanoseconds when capped
+     * by the caller's deadline and the call failed UNKNOWN. The caller's deadline is the bound.
+     */
+    @Test
+    void aBatchDeadlineFarAwayIsBoundedByTheCallersDeadline() throws Exception {
+        var response = bounded().executeStep(step("classify", Map.of("text", "I was charged twice."), CHEAP)
+                .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH)
+                .setBatchDeadline(Timestamp.newBuilder().setSeconds(253_402_300_799L)).build());
+
+        assertThat(output(response).get("label").asText()).isEqualTo("billing");
+    }
+
+    /** A timestamp outside google.protobuf.Timestamp's range (years 1 to 9999, nanos below a second) is refused. */
+    @Test
+    void aBatchDeadlineOutsideTheTimestampRangeIsInvalidArgument() {
+        for (var deadline : new Timestamp[] {Timestamp.newBuilder().setSeconds(Long.MAX_VALUE).build(),
+                Timestamp.newBuilder().setSeconds(1_900_000_000L).setNanos(-1).build(),
+                Timestamp.newBuilder().setSeconds(-62_135_596_801L).build()}) {
+            assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> bounded().executeStep(step("classify",
+                    Map.of("text", "I was charged twice."), CHEAP).setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH)
+                    .setBatchDeadline(deadline).build()))).as("%s", deadline).containsExactly("batch_deadline");
+            assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> bounded().reviewStep(review()
+                    .setLatencyClass(LatencyClass.LATENCY_CLASS_BATCH).setBatchDeadline(deadline).build())))
+                    .as("%s", deadline).containsExactly("batch_deadline");
+        }
+    }
+
+    /** A latency class this worker does not know (a newer contract) is refused, not run as a standard call. */
+    @Test
+    void anUnknownLatencyClassIsInvalidArgument() {
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.executeStep(step("classify",
+                Map.of("text", "I was charged twice."), CHEAP).setLatencyClassValue(42).build())))
+                .containsExactly("latency_class");
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.reviewStep(review()
+                .setLatencyClassValue(42).build()))).containsExactly("latency_class");
+    }
+
+    private static ReviewStepRequest.Builder review() {
+        return ReviewStepRequest.newBuilder().setTaskId("t").setStepId("s").setWorkerType("classify")
+                .putInputs("text", "I was charged twice.").setCandidateOutput("{\"label\":\"billing\"}")
+                .setModelId(CHEAP);
+    }
 }
