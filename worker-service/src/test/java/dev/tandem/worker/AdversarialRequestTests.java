@@ -10,6 +10,7 @@ import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -132,6 +133,25 @@ class AdversarialRequestTests {
                 .containsExactly("latency_class");
         assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> worker.reviewStep(review()
                 .setLatencyClassValue(42).build()))).containsExactly("latency_class");
+    }
+
+    /**
+     * A review's candidate and a step's instructions are read too (embedded, compared, sent in the prompt) but were
+     * not counted against max-input-chars: a 1.5 MB summary candidate of 150,000 sentences had every one embedded,
+     * far past the caller's deadline; 3 MB of instructions went into the prompt.
+     */
+    @Test
+    void aCandidateOrInstructionsOverTheInputBoundAreInvalidArgument() {
+        var text = "The museum reopens in May after renovation. Entry will be free on Sundays.";
+        var sentences = String.join(",", Collections.nCopies(150_000, "\"Entry will be free on Sundays.\""));
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> bounded().reviewStep(review()
+                .setWorkerType("summarize").putInputs("text", text)
+                .setCandidateOutput("{\"summary\":\"Free entry.\",\"sentences\":[" + sentences + "]}").build())))
+                .containsExactly("candidate_output");
+
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> bounded().executeStep(step("classify",
+                Map.of("text", "I was charged twice."), CHEAP).setInstructions("Be careful. ".repeat(250_000))
+                .build()))).containsExactly("instructions");
     }
 
     private static ReviewStepRequest.Builder review() {
