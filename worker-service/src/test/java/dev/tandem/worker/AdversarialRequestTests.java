@@ -154,6 +154,25 @@ class AdversarialRequestTests {
                 .build()))).containsExactly("instructions");
     }
 
+    /**
+     * A summary with more sentences than the step asked for is not that summary; the whole document as its
+     * "summary" covered the document best and was accepted.
+     */
+    @Test
+    void aSummaryCandidateWithMoreSentencesThanAskedForIsRejected() {
+        var text = "The museum reopens in May after renovation. Entry will be free on Sundays. "
+                + "A new wing shows modern art. The cafe moves to the roof. Guided tours start at ten.";
+        var whole = "{\"summary\":\"" + text + "\",\"sentences\":[\"The museum reopens in May after renovation.\","
+                + "\"Entry will be free on Sundays.\",\"A new wing shows modern art.\","
+                + "\"The cafe moves to the roof.\",\"Guided tours start at ten.\"]}";
+
+        var response = bounded().reviewStep(review().setWorkerType("summarize").putInputs("text", text)
+                .putInputs("max_sentences", "1").setCandidateOutput(whole).build());
+
+        assertThat(response.getVerdict()).isEqualTo(ReviewVerdict.REVIEW_VERDICT_REJECTED);
+        assertThat(response.getReason()).contains("5 sentences").contains("1 asked for");
+    }
+
     private static ReviewStepRequest.Builder review() {
         return ReviewStepRequest.newBuilder().setTaskId("t").setStepId("s").setWorkerType("classify")
                 .putInputs("text", "I was charged twice.").setCandidateOutput("{\"label\":\"billing\"}")

@@ -148,6 +148,13 @@ public class StepReviewer {
         if (sentences.isEmpty()) {
             return new Judgement(false, "The candidate summary has no sentences.");
         }
+        // more sentences than asked for is not the summary asked for, and would win on coverage (the whole document
+        // covers it best); also bounds what the comparison embeds
+        int wanted = EmbeddedSummarizer.maxSentences(prepared.type().definition().summarize(), command.inputs());
+        if (sentences.size() > wanted) {
+            return new Judgement(false, "The candidate summary has " + sentences.size() + " sentences, more than the "
+                    + wanted + " asked for.");
+        }
         var foreign = sentences.stream().filter(s -> !Sentences.occursIn(s, text)).toList();
         if (!foreign.isEmpty()) {
             return new Judgement(false, foreign.size() + " candidate sentences do not come from the source.");
