@@ -74,4 +74,19 @@ class AdversarialModelAnswerTests {
         assertThat(rejected.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(rejected.getStatus().getDescription()).contains("stub-vllm-nologprobs").endsWith("…");
     }
+
+    /**
+     * An answer past its token limit (3 MB here) made a response over the 4 MiB a default grpc-java client takes:
+     * the caller failed RESOURCE_EXHAUSTED, which the router reads as a rate limit and benches the worker for.
+     */
+    @Test
+    void anAnswerTooLargeToDeliverIsTheModelsFailure() throws Exception {
+        var content = "{\\\"label\\\":\\\"" + "b".repeat(3_000_000) + "\\\"}";
+        var e = fails(200, "{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[{"
+                + "\"index\":0,\"finish_reason\":\"stop\",\"message\":{\"role\":\"assistant\",\"content\":\"" + content
+                + "\"}}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":5,\"total_tokens\":10}}");
+
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(errorInfo(e).getMetadataMap()).containsEntry("model", "stub-vllm-nologprobs");
+    }
 }

@@ -1,5 +1,6 @@
 package dev.tandem.worker.grpc;
 
+import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
 import dev.tandem.models.ModelSpec;
@@ -32,7 +33,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +54,8 @@ public class WorkerGrpcService implements WorkerService {
     private static final long DEADLINE_SKEW_MS = 100;
     /** Longest wait for a provider batch: far beyond any provider's completion window (24 h). */
     private static final Duration LONGEST_BATCH_WAIT = Duration.ofDays(365);
+    /** A default grpc-java client's largest inbound message (the router's channel keeps the default). */
+    private static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
     private final StepWorkflow workflow;
     private final StepReviewer reviewer;
@@ -91,7 +96,8 @@ public class WorkerGrpcService implements WorkerService {
     }
 
     private ExecuteStepResponse execute(ExecuteStepRequest request, CallDeadline deadline, boolean batch) {
-        return batchPriced(StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request, deadline))), batch);
+        return deliverable(batchPriced(StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request,
+                deadline))), batch), request.getModelId());
     }
 
     @Override
@@ -113,8 +119,27 @@ public class WorkerGrpcService implements WorkerService {
 
     private ReviewStepResponse review(ReviewStepRequest request, CallDeadline deadline, boolean batch) {
         var response = StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline)));
-        return batch && batchPath(response.getModelId()) ? response.toBuilder()
-                .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
+        return deliverable(batch && batchPath(response.getModelId()) ? response.toBuilder()
+                .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response, request.getModelId());
+    }
+
+    /**
+     * A response a default grpc-java client takes (4 MiB). A model whose answer ignores its token limit (a server
+     * or recording gone wrong) made one larger: the router's client failed the call RESOURCE_EXHAUSTED and benched
+     * the worker as rate limited. Such an answer is the model's failure, UNAVAILABLE like a malformed one.
+     */
+    private <T extends Message> T deliverable(T response, String modelId) {
+        int size = response.getSerializedSize();
+        if (size <= MAX_RESPONSE_BYTES) {
+            return response;
+        }
+        var spec = models.find(modelId);
+        var metadata = new LinkedHashMap<String, String>();
+        metadata.put("model", modelId);
+        spec.ifPresent(m -> metadata.put("provider", m.provider().name().toLowerCase(Locale.ROOT)));
+        throw new StepException(StepException.Reason.UNAVAILABLE, "model " + modelId + " answered " + size
+                + " bytes, more than the " + MAX_RESPONSE_BYTES + " a caller accepts", List.of(), null,
+                new StepException.ErrorInfo("UNAVAILABLE", metadata), null);
     }
 
     /**
