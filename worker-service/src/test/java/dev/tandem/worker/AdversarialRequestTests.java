@@ -173,6 +173,22 @@ class AdversarialRequestTests {
         assertThat(response.getReason()).contains("5 sentences").contains("1 asked for");
     }
 
+    /**
+     * The checkpoint key joined task and step ids with '|', which both may contain: the step of another task was
+     * answered with this one's stored result (from_checkpoint) instead of being run.
+     */
+    @Test
+    void aCheckpointIsNotReplayedToAnotherTaskWhoseIdsJoinTheSame() {
+        var inputs = Map.of("text", "I was charged twice for my subscription.");
+        var first = worker.executeStep(step("classify", inputs, CHEAP).setTaskId("probe|a").setStepId("s").build());
+        var again = worker.executeStep(step("classify", inputs, CHEAP).setTaskId("probe|a").setStepId("s").build());
+        var other = worker.executeStep(step("classify", inputs, CHEAP).setTaskId("probe").setStepId("a|s").build());
+
+        assertThat(first.getFromCheckpoint()).isFalse();
+        assertThat(again.getFromCheckpoint()).isTrue();
+        assertThat(other.getFromCheckpoint()).isFalse();
+    }
+
     private static ReviewStepRequest.Builder review() {
         return ReviewStepRequest.newBuilder().setTaskId("t").setStepId("s").setWorkerType("classify")
                 .putInputs("text", "I was charged twice.").setCandidateOutput("{\"label\":\"billing\"}")
