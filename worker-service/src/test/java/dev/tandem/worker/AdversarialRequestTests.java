@@ -189,6 +189,16 @@ class AdversarialRequestTests {
         assertThat(other.getFromCheckpoint()).isFalse();
     }
 
+    /** Every ad-hoc label is embedded on each call: 30,000 of them (within the input bound) are refused. */
+    @Test
+    void tooManyAdHocLabelsAreInvalidArgument() {
+        var labels = String.join(",", java.util.stream.IntStream.range(0, 30_000).mapToObj(i -> "l" + i).toList());
+
+        assertThat(failsWith(Status.Code.INVALID_ARGUMENT, () -> bounded().executeStep(step("classify",
+                Map.of("text", "I was charged twice.", "labels", labels), CHEAP).build())))
+                .containsExactly("inputs.labels");
+    }
+
     private static ReviewStepRequest.Builder review() {
         return ReviewStepRequest.newBuilder().setTaskId("t").setStepId("s").setWorkerType("classify")
                 .putInputs("text", "I was charged twice.").setCandidateOutput("{\"label\":\"billing\"}")
