@@ -199,6 +199,22 @@ class AdversarialRequestTests {
                 .containsExactly("inputs.labels");
     }
 
+    /**
+     * A solve review reads the candidate's answer for its final number; the final-marker pattern's two runs of
+     * blanks around an optional '$' tried every split of a long run (40,000 blanks: 15 s; this one: minutes).
+     */
+    @Test
+    void aCandidateAnswerWithALongRunOfBlanksAfterTheFinalMarkerIsReadAtOnce() {
+        var candidate = "{\"reasoning\":\"48 / 2 = 24\",\"answer\":\"#### " + " ".repeat(60_000) + "x\"}";
+
+        var response = bounded().reviewStep(review().setWorkerType("solve").clearInputs()
+                .putInputs("question", "A baker makes 48 rolls and sells half of them in the morning. How many rolls "
+                        + "are left?").setModelId("replay-fixture").setCandidateOutput(candidate).build());
+
+        assertThat(response.getVerdict()).isEqualTo(ReviewVerdict.REVIEW_VERDICT_REJECTED);
+        assertThat(response.getReason()).contains("no numeric");
+    }
+
     private static ReviewStepRequest.Builder review() {
         return ReviewStepRequest.newBuilder().setTaskId("t").setStepId("s").setWorkerType("classify")
                 .putInputs("text", "I was charged twice.").setCandidateOutput("{\"label\":\"billing\"}")
