@@ -215,6 +215,36 @@ class AdversarialRequestTests {
         assertThat(response.getReason()).contains("no numeric");
     }
 
+    /**
+     * A type file's pattern may backtrack for ages on some text (extra type ticket-ref has the old order_id pattern,
+     * {@code TKT[A-Z0-9]*\d{3,}[A-Z0-9]*\b}, cubic over a run of digits). The match reads the text within the
+     * step's deadline: the step ends DEADLINE_EXCEEDED at the deadline (its timeout is counted) instead of holding a
+     * core for as long as the pattern runs.
+     */
+    @Test
+    void aBacktrackingPatternOfATypeFileStopsAtTheStepsDeadline() throws Exception {
+        // the encoder loaded and the type working, so that only the pattern can take the time
+        var found = worker.executeStep(step("ticket-ref", Map.of("text", "Ticket TKT4821, please help."), CHEAP)
+                .build());
+        assertThat(output(found).path("fields").path("ticket").asText()).isEqualTo("TKT4821");
+        var text = "Ticket TKT" + "1".repeat(5_000) + "_x, please help.";
+
+        failsWith(Status.Code.DEADLINE_EXCEEDED, () -> worker.withDeadlineAfter(1, TimeUnit.SECONDS).executeStep(
+                step("ticket-ref", Map.of("text", text), CHEAP).build()));
+
+        // the server's own record of the step: a timeout, not a step still running (it would run for ages)
+        var counted = "tandem_worker_steps_seconds_count{model=\"" + CHEAP + "\",outcome=\"timeout\","
+                + "worker_type=\"ticket-ref\"}";
+        for (int i = 0; i < 150 && !metrics().contains(counted); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(metrics()).contains(counted);
+    }
+
+    private static String metrics() {
+        return io.restassured.RestAssured.get("/q/metrics").asString();
+    }
+
     private static ReviewStepRequest.Builder review() {
         return ReviewStepRequest.newBuilder().setTaskId("t").setStepId("s").setWorkerType("classify")
                 .putInputs("text", "I was charged twice.").setCandidateOutput("{\"label\":\"billing\"}")
