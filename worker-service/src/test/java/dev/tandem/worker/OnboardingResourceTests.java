@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -91,5 +92,35 @@ class OnboardingResourceTests {
         given().contentType("application/json").body("{\"model\":\"embedded-minilm\",\"worker_type\":\"intent\"}")
                 .when().post("/api/onboarding/evaluate").then().statusCode(400)
                 .body("violations[0].description", containsString("no golden set for worker type 'intent'"));
+    }
+
+    /**
+     * Refusals name the body's own fields: an item's input as items[i].inputs.x (it was inputs.x, whichever item),
+     * an unknown model or reviewer as model / reviewer with 400 (it was model_id with 404), and a body that does not
+     * read as JSON or has the wrong shape is a 400 with a violation (it was an empty 400, or Jackson's internals).
+     * Every item is checked before the first model call: an item refused half way used to stop a paid set there.
+     */
+    @Test
+    void refusalsNameTheBodysFieldsAndComeBeforeAnyItemRuns() {
+        var ticket = "{\"id\":\"a\",\"inputs\":{\"text\":\"I was charged twice.\"},\"expected\":{\"label\":\"billing\"}}";
+        given().contentType("application/json").body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\","
+                        + "\"items\":[" + ticket + ",{\"id\":\"b\",\"inputs\":{\"text\":\" \"},\"expected\":{\"label\":\"billing\"}}]}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations.field", contains("items[1].inputs.text"));
+        given().contentType("application/json").body("{\"model\":\"nope\",\"worker_type\":\"classify\",\"items\":["
+                        + ticket + "]}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations.field", contains("model"));
+        given().contentType("application/json").body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\","
+                        + "\"reviewer\":\"nope\",\"items\":[{\"inputs\":{\"text\":\"I was charged twice.\"}}]}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations.field", contains("reviewer"));
+        given().contentType("application/json").body("not json")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations.field", contains("body"));
+        given().contentType("application/json").body("{\"model\":\"embedded-minilm\",\"worker_type\":\"classify\","
+                        + "\"items\":\"all of them\"}")
+                .when().post("/api/onboarding/evaluate").then().statusCode(400)
+                .body("violations.field", contains("items"));
     }
 }

@@ -103,10 +103,11 @@ public final class OpenAiModelClient extends SdkModelClient<OpenAIClient> {
     }
 
     private ChatResponse response(ChatCompletion completion, Duration latency, String key) {
-        if (completion.choices().isEmpty()) {
-            throw new ModelCallException(Kind.UNAVAILABLE, spec.id(), "the server returned no choices");
-        }
+        // the SDK parses lazily: a body that is JSON but no completion ("{}") fails at the first field read
         try {
+            if (completion.choices().isEmpty()) {
+                throw new ModelCallException(Kind.UNAVAILABLE, spec.id(), "the server returned no choices");
+            }
             var choice = completion.choices().getFirst();
             var message = choice.message();
             var text = message.content().orElse("");

@@ -303,6 +303,26 @@ class OpenAiModelClientTests {
         }
     }
 
+    /**
+     * JSON that is not a completion (a gateway's "{}", an error object with status 200): the SDK reads it lazily and
+     * threw its invalid-data error from the choices, which reached the worker as an unexpected failure (INTERNAL, no
+     * failover) instead of a malformed answer.
+     */
+    @Test
+    void jsonThatIsNotACompletionIsAMalformedAnswer() throws Exception {
+        for (var body : new String[] {"{}", "{\"error\":{\"message\":\"upstream timed out\"}}",
+                "{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[{}]}"}) {
+            server.stubFor(post("/v1/chat/completions").willReturn(aResponse().withStatus(200)
+                    .withHeader("Content-Type", "application/json").withBody(body)));
+            try (var client = client(StructuredOutput.JSON_SCHEMA, null)) {
+                var e = catchThrowableOfType(ModelCallException.class, () -> client.chat(classifyRequest()));
+                assertThat(e).as(body).isNotNull();
+                assertThat(e.kind()).as(body).isEqualTo(Kind.UNAVAILABLE);
+                assertThat(e.getMessage()).as(body).contains("malformed");
+            }
+        }
+    }
+
     @Test
     void aMalformedAnswerIsUnavailableAndAMissingKeyIsAuthWithoutACall() throws Exception {
         server.stubFor(post("/v1/chat/completions").willReturn(aResponse().withStatus(200)

@@ -7,6 +7,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import com.google.rpc.Status;
 import dev.tandem.grpc.BadRequestDetail;
+import dev.tandem.grpc.TrailerBudget;
 import dev.tandem.worker.service.StepException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -25,10 +26,11 @@ final class GrpcErrors {
 
     static StatusRuntimeException toStatus(Throwable failure) {
         if (failure instanceof StepException step) {
-            var status = Status.newBuilder().setCode(code(step.reason()).getNumber())
-                    .setMessage(step.getMessage());
-            if (!step.violations().isEmpty()) {
-                status.addDetails(BadRequestDetail.of(step.violations()));
+            // the message and the violations quote the request or the provider, at any length
+            var fitted = TrailerBudget.fit(step.getMessage(), step.violations());
+            var status = Status.newBuilder().setCode(code(step.reason()).getNumber()).setMessage(fitted.message());
+            if (!fitted.violations().isEmpty()) {
+                status.addDetails(BadRequestDetail.of(fitted.violations()));
             }
             step.retryAfter().ifPresent(wait -> status.addDetails(Any.pack(RetryInfo.newBuilder()
                     .setRetryDelay(Duration.newBuilder().setSeconds(wait.getSeconds())
@@ -40,7 +42,8 @@ final class GrpcErrors {
         LOG.error("Step failed unexpectedly", failure);
         return StatusProto.toStatusRuntimeException(Status.newBuilder()
                 .setCode(Code.INTERNAL.getNumber())
-                .setMessage("worker failed: " + failure.getClass().getSimpleName() + ": " + failure.getMessage())
+                .setMessage(TrailerBudget.description("worker failed: " + failure.getClass().getSimpleName() + ": "
+                        + failure.getMessage()))
                 .build());
     }
 

@@ -1,6 +1,8 @@
 package dev.tandem.worker.grpc;
 
+import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.tandem.models.ModelSpec;
 import dev.tandem.models.registry.ModelRegistry;
 import dev.tandem.proto.worker.v1.ExecuteStepRequest;
@@ -28,7 +30,12 @@ import io.quarkus.virtual.threads.VirtualThreads;
 import io.smallrye.mutiny.Uni;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +52,10 @@ public class WorkerGrpcService implements WorkerService {
 
     /** How much earlier than this server a caller may see its deadline pass (transit of the reset). */
     private static final long DEADLINE_SKEW_MS = 100;
+    /** Longest wait for a provider batch: far beyond any provider's completion window (24 h). */
+    private static final Duration LONGEST_BATCH_WAIT = Duration.ofDays(365);
+    /** A default grpc-java client's largest inbound message (the router's channel keeps the default). */
+    private static final int MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
     private final StepWorkflow workflow;
     private final StepReviewer reviewer;
@@ -71,6 +82,7 @@ public class WorkerGrpcService implements WorkerService {
         boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
         var deadline = callDeadline(batch, request.getBatchDeadline());
         return withTaskId(request.getTaskId(), deadline, () -> {
+            requireReadable(request.getLatencyClass(), request.hasBatchDeadline(), request.getBatchDeadline());
             var key = request.getIdempotencyKey();
             requireKeyLength(key);
             if (key.isEmpty()) {
@@ -84,7 +96,8 @@ public class WorkerGrpcService implements WorkerService {
     }
 
     private ExecuteStepResponse execute(ExecuteStepRequest request, CallDeadline deadline, boolean batch) {
-        return batchPriced(StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request, deadline))), batch);
+        return deliverable(batchPriced(StepMapper.toResponse(workflow.execute(StepMapper.toCommand(request,
+                deadline))), batch), request.getModelId());
     }
 
     @Override
@@ -92,6 +105,7 @@ public class WorkerGrpcService implements WorkerService {
         boolean batch = request.getLatencyClass() == LatencyClass.LATENCY_CLASS_BATCH;
         var deadline = callDeadline(batch, request.getBatchDeadline());
         return withTaskId(request.getTaskId(), deadline, () -> {
+            requireReadable(request.getLatencyClass(), request.hasBatchDeadline(), request.getBatchDeadline());
             var key = request.getIdempotencyKey();
             requireKeyLength(key);
             if (key.isEmpty()) {
@@ -105,8 +119,47 @@ public class WorkerGrpcService implements WorkerService {
 
     private ReviewStepResponse review(ReviewStepRequest request, CallDeadline deadline, boolean batch) {
         var response = StepMapper.toResponse(reviewer.review(StepMapper.toCommand(request, deadline)));
-        return batch && batchPath(response.getModelId()) ? response.toBuilder()
-                .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response;
+        return deliverable(batch && batchPath(response.getModelId()) ? response.toBuilder()
+                .setUsage(response.getUsage().toBuilder().setBatch(true)).build() : response, request.getModelId());
+    }
+
+    /**
+     * A response a default grpc-java client takes (4 MiB). A model whose answer ignores its token limit (a server
+     * or recording gone wrong) made one larger: the router's client failed the call RESOURCE_EXHAUSTED and benched
+     * the worker as rate limited. Such an answer is the model's failure, UNAVAILABLE like a malformed one.
+     */
+    private <T extends Message> T deliverable(T response, String modelId) {
+        int size = response.getSerializedSize();
+        if (size <= MAX_RESPONSE_BYTES) {
+            return response;
+        }
+        var spec = models.find(modelId);
+        var metadata = new LinkedHashMap<String, String>();
+        metadata.put("model", modelId);
+        spec.ifPresent(m -> metadata.put("provider", m.provider().name().toLowerCase(Locale.ROOT)));
+        throw new StepException(StepException.Reason.UNAVAILABLE, "model " + modelId + " answered " + size
+                + " bytes, more than the " + MAX_RESPONSE_BYTES + " a caller accepts", List.of(), null,
+                new StepException.ErrorInfo("UNAVAILABLE", metadata), null);
+    }
+
+    /**
+     * A latency class of a newer contract would run as a standard call, billed and timed as one: refused instead. A
+     * batch deadline outside google.protobuf.Timestamp's range is no time at all (the time left was computed from
+     * it, wrapped round, and read as passed).
+     */
+    private static void requireReadable(LatencyClass latencyClass, boolean hasBatchDeadline, Timestamp batchDeadline) {
+        var violations = new ArrayList<FieldViolation>();
+        if (latencyClass == LatencyClass.UNRECOGNIZED) {
+            violations.add(new FieldViolation("latency_class", "unknown latency class; known: "
+                    + Arrays.stream(LatencyClass.values()).filter(c -> c != LatencyClass.UNRECOGNIZED).toList()));
+        }
+        if (hasBatchDeadline && !Timestamps.isValid(batchDeadline)) {
+            violations.add(new FieldViolation("batch_deadline", "must be a valid google.protobuf.Timestamp (years 1 "
+                    + "to 9999, nanos from 0 to 999,999,999)"));
+        }
+        if (!violations.isEmpty()) {
+            throw StepException.invalid(violations);
+        }
     }
 
     private static void requireKeyLength(String key) {
@@ -143,13 +196,13 @@ public class WorkerGrpcService implements WorkerService {
      */
     private CallDeadline callDeadline(boolean batch, Timestamp batchDeadline) {
         var context = Context.current();
-        // a BATCH-class call waits for the provider's batch: up to the task's batch deadline, not max-step-time
-        var cap = batch && batchDeadline.getSeconds() > 0 ? Duration.ofMillis(Math.max(0, batchDeadline.getSeconds()
-                * 1000 + batchDeadline.getNanos() / 1_000_000 - System.currentTimeMillis()))
-                : config.worker().maxStepTime();
+        // a BATCH-class call waits for the provider's batch: up to the task's batch deadline, not max-step-time (an
+        // invalid one is refused on the call's thread: here it only must not fail)
+        var cap = batch && batchDeadline.getSeconds() > 0 && Timestamps.isValid(batchDeadline)
+                ? batchWindow(batchDeadline) : config.worker().maxStepTime();
         var callers = context.getDeadline();
-        var timeout = callers == null ? cap
-                : Duration.ofNanos(Math.min(cap.toNanos(), Math.max(0, callers.timeRemaining(TimeUnit.NANOSECONDS))));
+        var timeout = callers == null ? cap : min(cap,
+                Duration.ofNanos(Math.max(0, callers.timeRemaining(TimeUnit.NANOSECONDS))));
         var deadline = batch ? CallDeadline.deferred(timeout) : CallDeadline.after(timeout);
         context.addListener(cancelled -> {
             var cause = cancelled.cancellationCause();
@@ -168,6 +221,20 @@ public class WorkerGrpcService implements WorkerService {
             }
         }, Runnable::run);
         return deadline;
+    }
+
+    /**
+     * The time until a batch deadline, at most {@link #LONGEST_BATCH_WAIT}: deadlines are counted in nanoseconds of a
+     * long, which a deadline centuries away overflowed (the call failed UNKNOWN).
+     */
+    private static Duration batchWindow(Timestamp batchDeadline) {
+        var left = Duration.between(Instant.now(), Instant.ofEpochSecond(batchDeadline.getSeconds(),
+                batchDeadline.getNanos()));
+        return left.isNegative() ? Duration.ZERO : min(left, LONGEST_BATCH_WAIT);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.tandem.worker.rest;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tandem.grpc.FieldViolation;
 import dev.tandem.worker.service.GoldenSetEvaluator;
@@ -12,6 +14,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -85,6 +88,25 @@ public class OnboardingResource {
                 e.reviewerUsage().inputTokens(), e.reviewerUsage().outputTokens(), e.meanConfidence());
         return new EvaluateResponse(e, new Evidence(e.model(), e.workerType(), "golden-set", e.items(), e.rejected(),
                 detail, e.rightConfidences(), e.wrongConfidences()));
+    }
+
+    /**
+     * A body that is not JSON, or JSON of the wrong shape ({@code "items": "x"}), is a 400 naming the field like any
+     * other refusal (the defaults answered an empty 400, or Jackson's internals).
+     */
+    @ServerExceptionMapper
+    public Response unreadable(JsonProcessingException e) {
+        var field = e instanceof JsonMappingException mapping ? mapping.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("body") : "body";
+        return Response.status(Response.Status.BAD_REQUEST).type(MediaType.APPLICATION_JSON)
+                .entity(new ErrorView("the body is not an evaluation request", List.of(new FieldViolation(field,
+                        "cannot be read: " + e.getOriginalMessage())))).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unreadable(WebApplicationException e) {
+        return e.getCause() instanceof JsonProcessingException json ? unreadable(json) : e.getResponse();
     }
 
     @ServerExceptionMapper

@@ -36,8 +36,9 @@ public final class ArithmeticCheck {
                     + "|(?<word>[A-Za-z][A-Za-z'’]*)"
                     + "|(?<sp>[ \\t]+)"
                     + "|(?<other>[\\s\\S])");
+    /** Possessive blanks: two greedy runs around the optional '$' tried every split of a long run of blanks. */
     private static final Pattern FINAL_MARKER = Pattern.compile(
-            "####\\s*\\$?\\s*(-?(?:\\d{1,3}(?:,\\d{3})+(?!\\d)(?:\\.\\d+)?|\\d+(?:\\.\\d+)?))");
+            "####\\s*+\\$?\\s*+(-?(?:\\d{1,3}(?:,\\d{3})+(?!\\d)(?:\\.\\d+)?|\\d+(?:\\.\\d+)?))");
     private static final Pattern NUMBER = Pattern.compile("\\d{1,3}(?:,\\d{3})+(?!\\d)(?:\\.\\d+)?|\\d+(?:\\.\\d+)?");
     private static final Pattern ANNOTATION = Pattern.compile("<<[^<>]*>>");
 

@@ -31,17 +31,24 @@ public class CheckpointStore {
                 .build();
     }
 
-    /** The key of a step: identity fields plus a hash of its inputs and instructions. */
+    /**
+     * The key of a step: a hash of its identity fields, inputs and instructions, each length-prefixed. (The identity
+     * fields were joined with '|', which task and step ids may contain: task "t|a" step "s" and task "t" step "a|s"
+     * shared a key, and the second was answered with the first's result.)
+     */
     public static String key(StepCommand command) {
         var digest = sha256();
+        for (var field : new String[] {command.taskId(), command.stepId(), String.valueOf(command.attempt()),
+                command.modelId(), command.workerType()}) {
+            update(digest, field);
+        }
         // Sorted so the map's iteration order does not change the key.
         for (var entry : new TreeMap<>(command.inputs()).entrySet()) {
             update(digest, entry.getKey());
             update(digest, entry.getValue());
         }
         update(digest, command.instructions());
-        return String.join("|", command.taskId(), command.stepId(), String.valueOf(command.attempt()),
-                command.modelId(), command.workerType(), HexFormat.of().formatHex(digest.digest()));
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     public Optional<StepOutcome> find(String key) {

@@ -27,7 +27,12 @@ public class EmbeddedExtractor {
 
     private final Map<String, Pattern> patterns = new ConcurrentHashMap<>();
 
-    EmbeddedStepModel.MethodResult extract(WorkerType type, EmbeddedEncoder encoder, Map<String, String> inputs) {
+    /**
+     * @param deadlineCheck throws when the step's deadline passed or its caller gave up: the patterns are matched
+     *                      within it ({@link DeadlineBoundText})
+     */
+    EmbeddedStepModel.MethodResult extract(WorkerType type, EmbeddedEncoder encoder, Map<String, String> inputs,
+                                           Runnable deadlineCheck) {
         var spec = type.extract();
         var text = inputs.get("text");
         var explicit = requestedFields(inputs);
@@ -38,7 +43,7 @@ public class EmbeddedExtractor {
         var certainties = new ArrayList<Double>();
         for (var name : requested) {
             var field = spec.fields().get(name);
-            var candidates = candidates(name, field, text, spec.contextChars());
+            var candidates = candidates(name, field, text, spec.contextChars(), deadlineCheck);
             if (candidates.isEmpty()) {
                 fields.putNull(name);
                 missing.add(name);
@@ -90,10 +95,11 @@ public class EmbeddedExtractor {
     record Candidate(String value, String context) {
     }
 
-    private List<Candidate> candidates(String name, WorkerType.Field field, String text, int contextChars) {
+    private List<Candidate> candidates(String name, WorkerType.Field field, String text, int contextChars,
+                                       Runnable deadlineCheck) {
         var pattern = patterns.computeIfAbsent(name + "\u0000" + field.pattern(),
                 k -> Pattern.compile(field.pattern(), field.caseInsensitive() ? Pattern.CASE_INSENSITIVE : 0));
-        var matcher = pattern.matcher(text);
+        var matcher = pattern.matcher(new DeadlineBoundText(text, deadlineCheck));
         var out = new ArrayList<Candidate>();
         while (matcher.find()) {
             int from = Math.max(0, matcher.start() - contextChars);

@@ -54,7 +54,7 @@ public class EmbeddedStepModel implements StepModel {
         check(deadline, model);
         var result = switch (type.kind()) {
             case WorkerType.CLASSIFY -> classifier.classify(type, model, encoder, inputs);
-            case WorkerType.EXTRACT -> extractor.extract(type, encoder, inputs);
+            case WorkerType.EXTRACT -> extractor.extract(type, encoder, inputs, () -> check(deadline, model));
             case WorkerType.SUMMARIZE -> summarizer.summarize(type, encoder, inputs);
             case WorkerType.VALIDATE -> validator.validate(type, encoder, inputs);
             // pre-flight refuses it first (solve needs the generation capability); kept for direct callers

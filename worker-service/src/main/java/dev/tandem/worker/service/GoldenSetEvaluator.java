@@ -124,14 +124,33 @@ public class GoldenSetEvaluator {
         if (!violations.isEmpty()) {
             throw StepException.invalid(violations);
         }
+        // every item and both models checked before the first model call: an item refused half way through a paid
+        // set (or a reviewer not configured) used to stop the evaluation after the calls before it
+        var ready = new ArrayList<StepWorkflow.Prepared>();
+        for (int i = 0; i < items.size(); i++) {
+            var item = items.get(i);
+            try {
+                ready.add(workflow.preflight(workerType, item.inputs(), model, 1));
+            } catch (StepException e) {
+                throw inRequest(e, i, "model");
+            }
+            if (needsReviewer && (item.expected() == null || "summarize".equals(kindOf(workerType)))) {
+                try {
+                    workflow.preflight(workerType, item.inputs(), reviewerModel.orElseThrow(), 1);
+                } catch (StepException e) {
+                    throw inRequest(e, i, "reviewer");
+                }
+            }
+        }
         int rejected = 0, byReference = 0, byReviewer = 0;
         double confidence = 0;
         var usage = TokenUsage.NONE;
         var wrong = new ArrayList<WrongItem>();
         var rightConfidences = new ArrayList<Double>();
         var wrongConfidences = new ArrayList<Double>();
-        for (var item : items) {
-            var prepared = workflow.preflight(workerType, item.inputs(), model, 1);
+        for (int i = 0; i < items.size(); i++) {
+            var item = items.get(i);
+            var prepared = ready.get(i);
             var run = workflow.run(prepared, item.inputs(), "", new ArrayList<>(), CallDeadline.none(), "");
             confidence += run.confidence();
             var kind = prepared.type().definition().kind();
@@ -160,6 +179,25 @@ public class GoldenSetEvaluator {
         return new Evaluation(model, workerType, source, items.size(), rejected, byReference, byReviewer,
                 byReviewer > 0 ? reviewerModel.orElse("") : "", usage, confidence / items.size(), List.copyOf(wrong),
                 List.copyOf(rightConfidences), List.copyOf(wrongConfidences));
+    }
+
+    /**
+     * A pre-flight refusal in the terms of the onboarding request: its model as {@code model} or {@code reviewer}
+     * (an unknown one is the caller's input, 400, not a missing resource), an input as {@code items[i].inputs.x}.
+     */
+    private static StepException inRequest(StepException e, int item, String modelField) {
+        if (e.reason() == StepException.Reason.NOT_FOUND) {
+            return StepException.invalid(e.violations().stream()
+                    .map(v -> new FieldViolation(modelField, v.description())).toList());
+        }
+        if (e.reason() != StepException.Reason.INVALID_ARGUMENT) {
+            return new StepException(e.reason(), modelField + ": " + e.getMessage(), e.violations());
+        }
+        return StepException.invalid(e.violations().stream().map(v -> new FieldViolation(switch (v.field()) {
+            case "model_id" -> modelField;
+            case "worker_type" -> "worker_type";
+            default -> "items[" + item + "]." + v.field();
+        }, v.description())).toList());
     }
 
     private String kindOf(String workerType) {

@@ -56,8 +56,13 @@ public final class InputChecks {
 
     private static void classify(WorkerType type, Map<String, String> inputs, List<FieldViolation> violations) {
         var labels = inputs.get("labels");
-        if (labels != null && !labels.isBlank() && LabelSets.adHocLabels(inputs).size() < 2) {
+        int given = labels == null || labels.isBlank() ? 0 : LabelSets.adHocLabels(inputs).size();
+        if (labels != null && !labels.isBlank() && given < 2) {
             violations.add(new FieldViolation("inputs.labels", "give at least two comma-separated labels"));
+        }
+        if (given > LabelSets.MAX_AD_HOC_LABELS) {
+            violations.add(new FieldViolation("inputs.labels", "give at most " + LabelSets.MAX_AD_HOC_LABELS
+                    + " labels (" + given + " given)"));
         }
         var taxonomy = LabelSets.taxonomyName(type, inputs);
         if ((labels == null || labels.isBlank()) && !type.classify().taxonomies().containsKey(taxonomy)) {

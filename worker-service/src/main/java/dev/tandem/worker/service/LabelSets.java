@@ -7,6 +7,13 @@ import java.util.Map;
 /** Which labels a classify step chooses from: an ad-hoc {@code labels} list, else a taxonomy of the type. */
 public final class LabelSets {
 
+    /**
+     * Most ad-hoc labels a step may give: far above the shipped taxonomies (five labels) and what nearest-prototype
+     * over label names tells apart. Each is embedded (or listed in an LLM's schema) on every call, and the label
+     * checks compare lists: 30,000 labels in 200,000 characters held a call for minutes.
+     */
+    public static final int MAX_AD_HOC_LABELS = 100;
+
     private LabelSets() {
     }
 

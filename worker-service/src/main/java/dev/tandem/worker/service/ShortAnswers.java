@@ -24,8 +24,11 @@ import java.util.regex.Pattern;
 public final class ShortAnswers {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** "A) text", "(B) text", "C. text", "D: text" at the start of a line. */
-    private static final Pattern CHOICE_LINE = Pattern.compile("^\\s*\\(?([A-Za-z])[).:]\\s*(.+?)\\s*$");
+    /**
+     * "A) text", "(B) text", "C. text", "D: text" at the start of a line. The text is stripped afterwards: a lazy
+     * group between blanks ({@code \s*(.+?)\s*$}) tried every split of a long run of blanks (quadratic).
+     */
+    private static final Pattern CHOICE_LINE = Pattern.compile("^\\s*\\(?([A-Za-z])[).:](.*)$");
     /** Explicit final-answer markers, the last one wins: "#### X", "The answer is X", "Answer: X". */
     private static final List<Pattern> MARKERS = List.of(
             Pattern.compile("(?m)^\\s*####\\s*(.+?)\\s*$"),
@@ -69,11 +72,11 @@ public final class ShortAnswers {
                     continue;
                 }
                 Matcher m = CHOICE_LINE.matcher(line);
-                if (!m.matches()) {
+                if (!m.matches() || m.group(2).isBlank()) {
                     throw new IllegalArgumentException("option line '" + line.strip() + "' is not written 'A) text'");
                 }
                 var letter = m.group(1).toUpperCase(Locale.ROOT);
-                if (out.putIfAbsent(letter, m.group(2)) != null) {
+                if (out.putIfAbsent(letter, m.group(2).strip()) != null) {
                     throw new IllegalArgumentException("option " + letter + " is given twice");
                 }
             }

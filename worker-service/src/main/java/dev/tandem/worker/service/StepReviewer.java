@@ -15,6 +15,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -49,7 +50,10 @@ public class StepReviewer {
         if (command.candidateOutput().isBlank()) {
             throw StepException.invalid(List.of(new FieldViolation("candidate_output", "candidate_output is required")));
         }
-        var prepared = workflow.preflight(command.workerType(), command.inputs(), command.modelId(), 1);
+        var alsoRead = new LinkedHashMap<String, String>();
+        alsoRead.put("instructions", command.instructions());
+        alsoRead.put("candidate_output", command.candidateOutput());
+        var prepared = workflow.preflight(command.workerType(), command.inputs(), command.modelId(), 1, alsoRead);
         var run = workflow.run(prepared, command.inputs(), command.instructions(), new ArrayList<>(),
                 command.deadline(), command.callKey());
         var type = prepared.type().definition();
@@ -143,6 +147,13 @@ public class StepReviewer {
         candidate.path("sentences").forEach(s -> sentences.add(s.asText()));
         if (sentences.isEmpty()) {
             return new Judgement(false, "The candidate summary has no sentences.");
+        }
+        // more sentences than asked for is not the summary asked for, and would win on coverage (the whole document
+        // covers it best); also bounds what the comparison embeds
+        int wanted = EmbeddedSummarizer.maxSentences(prepared.type().definition().summarize(), command.inputs());
+        if (sentences.size() > wanted) {
+            return new Judgement(false, "The candidate summary has " + sentences.size() + " sentences, more than the "
+                    + wanted + " asked for.");
         }
         var foreign = sentences.stream().filter(s -> !Sentences.occursIn(s, text)).toList();
         if (!foreign.isEmpty()) {

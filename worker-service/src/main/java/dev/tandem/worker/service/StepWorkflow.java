@@ -82,7 +82,8 @@ public class StepWorkflow {
         var phases = new ArrayList<Phase>();
         Prepared prepared;
         try {
-            prepared = preflight(command.workerType(), command.inputs(), command.modelId(), command.attempt());
+            prepared = preflight(command.workerType(), command.inputs(), command.modelId(), command.attempt(),
+                    Map.of("instructions", command.instructions()));
         } catch (StepException e) {
             record(command.workerType(), command.modelId(), "rejected", start);
             throw e;
@@ -130,8 +131,19 @@ public class StepWorkflow {
         return finished;
     }
 
-    /** Pre-flight: the worker type, the inputs, the model and the size; throws with every violation found. */
+    /** Pre-flight without other text read: {@link #preflight(String, Map, String, int, Map)}. */
     Prepared preflight(String workerType, Map<String, String> inputs, String modelId, int attempt) {
+        return preflight(workerType, inputs, modelId, attempt, Map.of());
+    }
+
+    /**
+     * Pre-flight: the worker type, the inputs, the model and the size; throws with every violation found.
+     *
+     * @param alsoRead the request's other text the step reads (its instructions, a review's candidate), by field:
+     *                 it counts against {@code max-input-chars} with the inputs
+     */
+    Prepared preflight(String workerType, Map<String, String> inputs, String modelId, int attempt,
+                       Map<String, String> alsoRead) {
         if (workerType.isBlank()) {
             throw StepException.invalid(List.of(new FieldViolation("worker_type", "worker_type is required")));
         }
@@ -146,9 +158,20 @@ public class StepWorkflow {
             violations.add(new FieldViolation("attempt", "attempt must not be negative"));
         }
         long size = inputs.values().stream().mapToLong(String::length).sum();
-        if (size > config.worker().maxInputChars()) {
+        long max = config.worker().maxInputChars();
+        if (size > max) {
             violations.add(new FieldViolation("inputs", "inputs total " + size + " characters, more than the "
-                    + config.worker().maxInputChars() + " allowed"));
+                    + max + " allowed"));
+        } else {
+            // the model reads these too (a prompt, a candidate to embed or compare): unbounded, a few MB each
+            for (var other : alsoRead.entrySet()) {
+                size += other.getValue().length();
+                if (size > max) {
+                    violations.add(new FieldViolation(other.getKey(), "inputs and " + other.getKey()
+                            + " total " + size + " characters, more than the " + max + " allowed"));
+                    break;
+                }
+            }
         }
         if (!violations.isEmpty()) {
             throw StepException.invalid(violations);
