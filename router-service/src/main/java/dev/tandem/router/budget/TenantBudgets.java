@@ -6,9 +6,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 import jakarta.annotation.PreDestroy;
@@ -18,6 +20,7 @@ import jakarta.enterprise.event.Observes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tandem.router.config.RouterConfig;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -45,6 +48,8 @@ public class TenantBudgets {
         final long[] bucketStart = new long[BUCKETS];
         final double[] amount = new double[BUCKETS];
         double reserved;
+        /** Forgotten as idle ({@link #forgetIdle}): work finding it takes the tenant's new ledger instead. */
+        boolean retired;
 
         Ledger(Duration window) {
             this.bucketMillis = Math.max(1, window.toMillis() / BUCKETS);
@@ -81,6 +86,8 @@ public class TenantBudgets {
     }
 
     private final Map<String, Ledger> ledgers = new ConcurrentHashMap<>();
+    /** Each ledger's gauges, removed with it. */
+    private final Map<String, List<Meter>> gauges = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
 
     private final RouterConfig config;
@@ -107,11 +114,7 @@ public class TenantBudgets {
         double usd = limit.map(RouterConfig.TenantConfig::budgetUsd)
                 .orElseGet(() -> config.tenantBudget().defaultBudgetUsd().orElseThrow());
         Duration window = window(tenant);
-        Ledger ledger = ledger(tenant);
-        double spent;
-        synchronized (ledger) {
-            spent = ledger.spent(clock.getAsLong()) + ledger.reserved;
-        }
+        double spent = onLedger(tenant, l -> l.spent(clock.getAsLong()) + l.reserved);
         return Optional.of(Budget.tenant(tenant, usd, spent, window));
     }
 
@@ -120,10 +123,7 @@ public class TenantBudgets {
         if (budget(tenant).isEmpty()) {
             return null;
         }
-        Ledger ledger = ledger(tenant);
-        synchronized (ledger) {
-            ledger.reserved += estimateUsd;
-        }
+        onLedger(tenant, l -> l.reserved += estimateUsd);
         return new Reservation(tenant, estimateUsd);
     }
 
@@ -132,19 +132,22 @@ public class TenantBudgets {
         if (reservation == null) {
             return;
         }
-        Ledger ledger = ledger(reservation.tenant());
-        synchronized (ledger) {
-            ledger.reserved = Math.max(0, ledger.reserved - reservation.estimateUsd());
+        onLedger(reservation.tenant(), l -> {
+            l.reserved = Math.max(0, l.reserved - reservation.estimateUsd());
             if (actualUsd > 0) {
-                ledger.add(clock.getAsLong(), actualUsd);
+                l.add(clock.getAsLong(), actualUsd);
             }
-        }
+            return null;
+        });
     }
 
     /** Adds spend that was not reserved (reviews count toward the tenant's spend but are never refused). */
     public void charge(String tenant, double usd) {
         if (usd > 0 && budget(tenant).isPresent()) {
-            ledger(tenant).add(clock.getAsLong(), usd);
+            onLedger(tenant, l -> {
+                l.add(clock.getAsLong(), usd);
+                return null;
+            });
         }
     }
 
@@ -166,19 +169,66 @@ public class TenantBudgets {
         return limit(tenant).flatMap(RouterConfig.TenantConfig::window).orElse(config.tenantBudget().defaultWindow());
     }
 
+    /** Runs {@code work} on the tenant's current ledger, under its lock. */
+    private <T> T onLedger(String tenant, Function<Ledger, T> work) {
+        while (true) {
+            Ledger l = ledger(tenant);
+            synchronized (l) {
+                if (!l.retired) {
+                    return work.apply(l);
+                }
+            }
+        }
+    }
+
     private Ledger ledger(String tenant) {
         Ledger l = ledgers.get(tenant);
         return l != null ? l : ledgers.computeIfAbsent(tenant, t -> {
             Ledger ledger = new Ledger(window(t));
-            Gauge.builder("tandem.router.tenant.spend.usd", this,
+            gauges.put(t, List.of(Gauge.builder("tandem.router.tenant.spend.usd", this,
                             b -> b.budget(t).map(Budget::spentUsd).orElse(0d))
                     .description("What the tenant spent in its budget window (reservations of in-flight steps included)")
-                    .tag("tenant", t).register(registry);
-            Gauge.builder("tandem.router.tenant.budget.usd", this,
+                    .tag("tenant", t).register(registry),
+                    Gauge.builder("tandem.router.tenant.budget.usd", this,
                             b -> b.budget(t).map(Budget::limitUsd).orElse(0d))
-                    .description("The tenant's budget per window").tag("tenant", t).register(registry);
+                    .description("The tenant's budget per window").tag("tenant", t).register(registry)));
             return ledger;
         });
+    }
+
+    /**
+     * Forgets the tenants without spend in their window and nothing reserved, with their gauges: with a default
+     * budget every tenant name a caller ever sent got a ledger and two gauges for good. A forgotten tenant's next
+     * step starts a new ledger, as its window had nothing in it; configured tenants are kept.
+     */
+    @Scheduled(identity = "tenant-budget-forget", every = "1m", delayed = "1m",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void forgetIdle() {
+        long now = clock.getAsLong();
+        for (var entry : ledgers.entrySet()) {
+            String tenant = entry.getKey();
+            Ledger l = entry.getValue();
+            if (config.tenants().containsKey(tenant)) {
+                continue;
+            }
+            synchronized (l) {
+                if (l.reserved > 0 || l.spent(now) > 0) {
+                    continue;
+                }
+                l.retired = true;
+                // the gauges first: a new ledger for the tenant, once this one is gone, registers its own
+                List<Meter> meters = gauges.remove(tenant);
+                if (meters != null) {
+                    meters.forEach(registry::remove);
+                }
+                ledgers.remove(tenant, l);
+            }
+        }
+    }
+
+    /** How many tenants have a ledger (tests). */
+    int tracked() {
+        return ledgers.size();
     }
 
     @Scheduled(identity = "tenant-budget-save", every = "${tandem.router.tenant-budget.save-interval}",

@@ -49,6 +49,35 @@ class TenantBudgetsTests {
     }
 
     @Test
+    void tenantsWithoutSpendInTheirWindowAreForgottenWithTheirGaugesAndConfiguredOnesKept() {
+        var registry = new SimpleMeterRegistry();
+        TenantBudgets b = new TenantBudgets(TestConfigs.router(Map.of(
+                "tandem.router.tenants.acme.budget-usd", "1.00",
+                "tandem.router.tenant-budget.default-budget-usd", "0.50",
+                "tandem.router.tenant-budget.default-window", "1h")), registry);
+        b.clock = () -> now;
+        for (int i = 0; i < 500; i++) {
+            b.settle(b.reserve("made-up-" + i, 0.01), 0.01); // any tenant name a caller sends gets the default
+        }
+        b.budget("acme");
+        TenantBudgets.Reservation inFlight = b.reserve("busy", 0.20);
+        assertThat(b.tracked()).isEqualTo(502);
+
+        b.forgetIdle();
+        assertThat(b.tracked()).as("their spend is still in the window").isEqualTo(502);
+
+        now += Duration.ofMinutes(61).toMillis();
+        b.forgetIdle();
+
+        assertThat(b.tracked()).as("the configured tenant and the one with a step in flight").isEqualTo(2);
+        assertThat(registry.find("tandem.router.tenant.spend.usd").gauges()).hasSize(2);
+        // a forgotten tenant starts again from nothing, a kept one settles as before
+        assertThat(b.budget("made-up-7").orElseThrow().spentUsd()).isZero();
+        b.settle(inFlight, 0.15);
+        assertThat(b.budget("busy").orElseThrow().spentUsd()).isCloseTo(0.15, within(1e-12));
+    }
+
+    @Test
     void theStateFileKeepsSpendAcrossARestart() throws Exception {
         Path file = dir.resolve("spend.json");
         TenantBudgets first = budgets(Optional.of(file.toString()));
